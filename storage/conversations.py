@@ -1,0 +1,94 @@
+"""Where each conversation is up to, saved after every turn."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from storage.models import Conversation
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    channel: str
+    user_key: str
+    conversation_key: str
+
+
+class ConcurrentTurn(Exception):
+    """Another turn of the same conversation saved first; reload and try again."""
+
+
+async def load_or_create(
+    session: AsyncSession, key: ConversationKey, *, school_id: str, person_id: str, now: datetime
+) -> Conversation:
+    query = select(Conversation).where(
+        Conversation.channel == key.channel,
+        Conversation.user_key == key.user_key,
+        Conversation.conversation_key == key.conversation_key,
+    )
+    row = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    if row is not None:
+        return row
+    row = Conversation(
+        channel=key.channel,
+        user_key=key.user_key,
+        conversation_key=key.conversation_key,
+        school_id=school_id,
+        person_id=person_id,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row
+
+
+async def save_state(
+    session: AsyncSession,
+    row: Conversation,
+    *,
+    dialog: str | None,
+    state: dict[str, Any] | None,
+    now: datetime,
+) -> None:
+    """Save only if nobody else saved since this turn read the row."""
+    assert row.id is not None
+    result = await session.execute(
+        update(Conversation)
+        .where(col(Conversation.id) == row.id, col(Conversation.version) == row.version)
+        .values(
+            dialog=dialog,
+            state=state,
+            version=row.version + 1,
+            updated_at=now,
+            reminded_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise ConcurrentTurn(row.id)
+    await session.refresh(row)
+
+
+async def idle_drafts(session: AsyncSession, *, idle_since: datetime) -> Sequence[Conversation]:
+    """Conversations with an unfinished dialog untouched since `idle_since`."""
+    result = await session.execute(
+        select(Conversation)
+        .where(col(Conversation.dialog).is_not(None), col(Conversation.updated_at) < idle_since)
+        .order_by(col(Conversation.updated_at))
+    )
+    return result.scalars().all()
+
+
+async def lock(session: AsyncSession, conversation_id: int) -> Conversation | None:
+    result = await session.execute(
+        select(Conversation).where(col(Conversation.id) == conversation_id).with_for_update()
+    )
+    return result.scalar_one_or_none()

@@ -1,0 +1,169 @@
+"""The tables.
+
+Report contents live only in `case`, `case_event` and the evidence blobs; the audit log and the
+notification outbox carry references and short labels, never what a person wrote, so they can be
+shown to an administrator or logged without exposing a report.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, utcnow
+
+
+def _when(*, nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Conversation(SQLModel, table=True):
+    """Where a person is in a dialog, one row per (channel, user, conversation).
+
+    `version` makes concurrent turns in one conversation safe: a save only succeeds against the
+    version it read, so two deliveries can never interleave half of each other's answers.
+    """
+
+    __tablename__ = "conversation"
+    __table_args__ = (UniqueConstraint("channel", "user_key", "conversation_key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=32)
+    user_key: str = Field(max_length=255)
+    conversation_key: str = Field(max_length=255)
+    school_id: str = Field(max_length=64)
+    person_id: str = Field(max_length=64, index=True)
+    dialog: str | None = Field(default=None, max_length=64)
+    state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    version: int = 0
+    created_at: datetime = _when()
+    updated_at: datetime = _when(index=True)
+    reminded_at: datetime | None = _when(nullable=True)
+
+
+class Case(SQLModel, table=True):
+    """A report of cyberbullying or online abuse, and where its handling has got to."""
+
+    __tablename__ = "case"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64, index=True)
+    reference: str = Field(max_length=32)
+    reporter_id: str = Field(max_length=64, index=True)
+    origin_channel: str = Field(max_length=32)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    status: str = Field(max_length=32, index=True)
+    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    urgency: str = Field(max_length=16)
+    police_consideration: bool = False
+    immediate_danger: bool = False
+    assigned_to: str | None = Field(default=None, max_length=64)
+    affected: str = Field(max_length=32)
+    affected_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    platform: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    occurred_at: datetime = Field(sa_type=UTCDateTime)
+    description: str = Field(sa_column=Column(Text, nullable=False))
+    responsible: str = Field(max_length=32)
+    responsible_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    nature: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    hate_characteristics: list[str] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+
+
+class CaseEvent(SQLModel, table=True):
+    """One entry in a case's chronology: what was decided or done, by whom, and why."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    case_id: str = Field(foreign_key="case.id", index=True, max_length=32)
+    at: datetime = _when()
+    actor_id: str = Field(max_length=64)
+    kind: str = Field(max_length=32)
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    from_status: str | None = Field(default=None, max_length=32)
+    to_status: str | None = Field(default=None, max_length=32)
+
+
+class Evidence(SQLModel, table=True):
+    """A file kept as evidence, with what was recorded the moment it arrived.
+
+    A file belongs to a draft (`draft_key`) until the report is submitted, then to its case.
+    """
+
+    __tablename__ = "evidence"
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64)
+    case_id: str | None = Field(default=None, foreign_key="case.id", index=True, max_length=32)
+    draft_key: str | None = Field(default=None, max_length=64, index=True)
+    uploaded_by: str = Field(max_length=64)
+    original_name: str = Field(sa_column=Column(Text, nullable=False))
+    stored_name: str = Field(max_length=128)
+    media_type: str = Field(max_length=64)
+    extension: str = Field(max_length=8)
+    size: int
+    sha256: str = Field(max_length=64)
+    width: int | None = None
+    height: int | None = None
+    pages: int | None = None
+    encrypted: bool = False
+    received_at: datetime = _when()
+
+
+class AuditEntry(SQLModel, table=True):
+    """An append-only record of who did what to which record, and when.
+
+    The database itself refuses updates and deletes of these rows (see the first migration).
+    """
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    school_id: str = Field(max_length=64, index=True)
+    actor_id: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    target_type: str = Field(max_length=32)
+    target_id: str = Field(max_length=64)
+    detail: str = Field(default="", max_length=255)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last number handed out for a (school, prefix, year), so references never repeat."""
+
+    __tablename__ = "reference_counter"
+
+    school_id: str = Field(primary_key=True, max_length=64)
+    prefix: str = Field(primary_key=True, max_length=8)
+    year: int = Field(primary_key=True)
+    last: int = 0
+
+
+class Notification(SQLModel, table=True):
+    """A message for a person, kept until a channel has delivered it.
+
+    Writing it in the same transaction as the change it announces means no alert is lost if a
+    platform is down or the process dies; channels deliver and mark it.
+    """
+
+    __tablename__ = "notification"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64)
+    person_id: str = Field(max_length=64, index=True)
+    kind: str = Field(max_length=32)
+    message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    created_at: datetime = _when()
+    delivered_at: datetime | None = _when(nullable=True)
+    delivered_via: str | None = Field(default=None, max_length=32)
