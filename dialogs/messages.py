@@ -1,0 +1,94 @@
+"""The neutral message model: what the bot says and what a person sends, with no platform in it.
+
+Text here is plain text, never markup. Each channel escapes it for its own format, so a person's
+words can never turn into a link, a mention or formatting they did not intend.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+class MessageKind(StrEnum):
+    """What a message is for, so channels can style it (and tests can find it)."""
+
+    PROMPT = "prompt"  # a question waiting for an answer
+    HINT = "hint"  # the answer was not usable; says why and how to answer
+    INFO = "info"
+    REMINDER = "reminder"  # advice along the way, e.g. "don't respond or retaliate"
+    URGENT = "urgent"  # immediate danger: call 999
+    SUMMARY = "summary"  # everything given so far, before submitting
+    DONE = "done"  # submitted: reference and what happens next
+    MENU = "menu"
+    STATUS = "status"  # a list of a person's own reports and their status
+    NOTIFICATION = "notification"  # something that happened while the person was away
+
+
+class InputKind(StrEnum):
+    """What kind of answer the bot is waiting for, so a channel can offer the right control."""
+
+    NONE = "none"
+    TEXT = "text"
+    CHOICE = "choice"
+    MULTI_CHOICE = "multi_choice"
+    YES_NO = "yes_no"
+    DATETIME = "datetime"
+    ATTACHMENTS = "attachments"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Button(_Frozen):
+    value: str
+    label: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+class Fact(_Frozen):
+    label: str
+    value: str
+
+
+class ImageRef(_Frozen):
+    """An evidence file to show; channels fetch it through the evidence service, never by path."""
+
+    evidence_id: str
+    name: str
+    media_type: str
+
+
+class Message(_Frozen):
+    kind: MessageKind
+    text: str
+    title: str | None = None
+    facts: tuple[Fact, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    images: tuple[ImageRef, ...] = ()
+    expects: InputKind = InputKind.NONE
+
+
+class IncomingFile(_Frozen):
+    """A file a person sent; `name` and `declared_type` are theirs and are not trusted."""
+
+    name: str
+    data: bytes
+    declared_type: str | None = None
+    size: int | None = None  # as the platform reports it, so a huge file is refused unread
+
+
+class UserInput(_Frozen):
+    """One thing a person did: typed text, pressed a button (value), and/or sent files."""
+
+    text: str = ""
+    value: str | None = None
+    files: tuple[IncomingFile, ...] = ()
+
+    @property
+    def answer(self) -> str:
+        """The button value when one was pressed, otherwise what was typed, trimmed."""
+        return (self.value if self.value is not None else self.text).strip()
