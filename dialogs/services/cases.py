@@ -1,0 +1,564 @@
+"""Cases: a report of online abuse, from submission through handling to closure.
+
+Every operation checks the actor's role (permissions.require), writes the audit log and, where
+the reporter should know, queues a notification, all in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dialogs.errors import InvalidRequest, NotFound
+from dialogs.messages import Fact, Message, MessageKind
+from dialogs.services import evidence_pack as pack
+from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.evidence import EvidenceService
+from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import CaseAction, is_handler, require
+from dialogs.services.references import next_reference
+from dialogs.services.schools import CASE_HANDLER_ROLES, Person, School
+from storage.models import Case, CaseEvent
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACKNOWLEDGED = "acknowledged"
+    INVESTIGATING = "investigating"
+    REFERRED = "referred"
+    CLOSED = "closed"
+
+
+class Urgency(StrEnum):
+    IMMEDIATE = "immediate"
+    HIGH = "high"
+    NORMAL = "normal"
+
+
+# What a reporter is told about where their report has got to.
+STATUS_FOR_REPORTER = {
+    Status.NEW: "Received; the safeguarding lead has been told",
+    Status.ACKNOWLEDGED: "Seen by the safeguarding lead",
+    Status.INVESTIGATING: "Being looked into",
+    Status.REFERRED: "Passed to another agency (for example the police) by the safeguarding lead",
+    Status.CLOSED: "Closed; the safeguarding lead will talk to you about the outcome",
+}
+
+_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.NEW: frozenset(
+        {Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REFERRED, Status.CLOSED}
+    ),
+    Status.ACKNOWLEDGED: frozenset({Status.INVESTIGATING, Status.REFERRED, Status.CLOSED}),
+    Status.INVESTIGATING: frozenset({Status.REFERRED, Status.CLOSED}),
+    Status.REFERRED: frozenset({Status.INVESTIGATING, Status.CLOSED}),
+    Status.CLOSED: frozenset({Status.INVESTIGATING}),
+}
+
+AFFECTED = {
+    "me": "Me",
+    "colleague": "A colleague",
+    "pupil": "A pupil",
+    "school": "The school",
+}
+RESPONSIBLE = {
+    "pupil": "A pupil",
+    "parent": "A parent or carer",
+    "staff": "A member of staff",
+    "public": "A member of the public",
+    "unknown": "Not known",
+}
+NATURE = {
+    "threatening": "Threatening or intimidating",
+    "sexual": "Sexual",
+    "hate": "Hate about a protected characteristic",
+    "sexist": "Sexist",
+    "personal_info": "Personal information shared",
+    "impersonation": "Impersonation or a fake account",
+    "other": "Something else (abusive, insulting, untrue)",
+}
+HATE = {
+    "race": "Race or ethnicity",
+    "religion": "Religion or belief",
+    "disability": "Disability",
+    "sexual_orientation": "Sexual orientation",
+    "transgender": "Transgender identity",
+    "other": "Another characteristic",
+}
+# The policies ask the school to consider the police for these kinds of content.
+POLICE_NATURES = frozenset({"threatening", "sexual", "hate", "sexist"})
+
+
+def needs_police_consideration(nature: Sequence[str], immediate_danger: bool) -> bool:
+    return immediate_danger or bool(POLICE_NATURES.intersection(nature))
+
+
+def urgency_for(nature: Sequence[str], immediate_danger: bool) -> Urgency:
+    if immediate_danger:
+        return Urgency.IMMEDIATE
+    return Urgency.HIGH if needs_police_consideration(nature, False) else Urgency.NORMAL
+
+
+@dataclass(frozen=True)
+class NewReport:
+    affected: str
+    affected_name: str | None
+    platform: str
+    link: str | None
+    occurred_at: datetime
+    description: str
+    responsible: str
+    responsible_name: str | None
+    nature: list[str]
+    hate_characteristics: list[str]
+    immediate_danger: bool
+    draft_key: str
+    origin_channel: str
+
+
+@dataclass(frozen=True)
+class CaseRecord:
+    case: Case
+    events: list[CaseEvent]
+
+
+class CaseService:
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        audit: AuditLog,
+        notifier: Notifier,
+        evidence: EvidenceService,
+        now: datetime,
+    ) -> None:
+        self._session = session
+        self._audit = audit
+        self._notifier = notifier
+        self._evidence = evidence
+        self._now = now
+
+    # -- creating ------------------------------------------------------------------------
+
+    async def submit(self, report: NewReport, *, school: School, reporter: Person) -> Case:
+        year = self._now.astimezone(school.tz).year
+        reference = await next_reference(
+            self._session, school_id=school.id, prefix=school.case_prefix, year=year
+        )
+        case = Case(
+            id=uuid.uuid4().hex,
+            school_id=school.id,
+            reference=reference,
+            reporter_id=reporter.id,
+            origin_channel=report.origin_channel,
+            created_at=self._now,
+            updated_at=self._now,
+            status=Status.NEW.value,
+            urgency=urgency_for(report.nature, report.immediate_danger).value,
+            police_consideration=needs_police_consideration(report.nature, report.immediate_danger),
+            immediate_danger=report.immediate_danger,
+            affected=report.affected,
+            affected_name=report.affected_name,
+            platform=report.platform,
+            link=report.link,
+            occurred_at=report.occurred_at,
+            description=report.description,
+            responsible=report.responsible,
+            responsible_name=report.responsible_name,
+            nature=list(report.nature),
+            hate_characteristics=list(report.hate_characteristics),
+        )
+        self._session.add(case)
+        await self._session.flush()
+        files = await self._evidence.attach_draft_to_case(
+            draft_key=report.draft_key, case_id=case.id
+        )
+        self._event(
+            case, reporter, "submitted", f"Report submitted with {len(files)} evidence file(s)."
+        )
+        self._audit.record(
+            school_id=school.id,
+            actor_id=reporter.id,
+            action=AuditAction.CASE_CREATE,
+            target_type="case",
+            target_id=case.id,
+            detail=f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}",
+        )
+        for handler in school.with_role(*CASE_HANDLER_ROLES):
+            self._notifier.notify(
+                school_id=school.id,
+                person_id=handler.id,
+                kind="case.new",
+                message=self._new_case_alert(case, reporter),
+            )
+        return case
+
+    def _new_case_alert(self, case: Case, reporter: Person) -> Message:
+        facts = [
+            Fact(label="Reference", value=case.reference),
+            Fact(label="Reported by", value=reporter.name),
+            Fact(label="Urgency", value=case.urgency.title()),
+            Fact(label="Consider police", value="Yes" if case.police_consideration else "No"),
+        ]
+        return Message(
+            kind=MessageKind.NOTIFICATION,
+            title=f"New report of online abuse: {case.reference}",
+            text="A member of staff has reported online abuse. Please acknowledge it and make an "
+            "initial assessment.",
+            facts=tuple(facts),
+        )
+
+    def alert_immediate_danger(
+        self, *, school: School, reporter: Person, affected: str, draft_key: str
+    ) -> None:
+        """Tell the leads at once, before the report is finished: someone may be at risk now."""
+        message = Message(
+            kind=MessageKind.URGENT,
+            title="URGENT: someone may be in immediate danger",
+            text=f"{reporter.name} is reporting online abuse and says someone is in immediate "
+            "danger. They have been told to call 999. Please contact them now; their full report "
+            "will follow.",
+            facts=(Fact(label="Who is affected", value=AFFECTED.get(affected, affected)),),
+        )
+        for handler in school.with_role(*CASE_HANDLER_ROLES):
+            self._notifier.notify(
+                school_id=school.id, person_id=handler.id, kind="case.urgent", message=message
+            )
+        self._audit.record(
+            school_id=school.id,
+            actor_id=reporter.id,
+            action=AuditAction.CASE_ALERT,
+            target_type="draft",
+            target_id=draft_key,
+            detail="immediate danger alert sent to safeguarding leads",
+        )
+
+    # -- finding -------------------------------------------------------------------------
+
+    async def _find(self, reference: str, school: School) -> Case:
+        result = await self._session.execute(
+            select(Case).where(Case.school_id == school.id, Case.reference == reference.upper())
+        )
+        case = result.scalar_one_or_none()
+        if case is None:
+            raise NotFound(f"I can't find a report {reference[:40]} that you can see.")
+        return case
+
+    async def get(self, reference: str, *, school: School, actor: Person) -> CaseRecord:
+        """A case as the actor may see it; handlers' views are audited, reporters see status."""
+        case = await self._find(reference, school)
+        require(actor, CaseAction.VIEW_STATUS, case)
+        if not is_handler(actor):
+            return CaseRecord(case=case, events=[])
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_VIEW,
+            target_type="case",
+            target_id=case.id,
+        )
+        return CaseRecord(case=case, events=await self.events(case))
+
+    async def events(self, case: Case) -> list[CaseEvent]:
+        result = await self._session.execute(
+            select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))
+        )
+        return list(result.scalars().all())
+
+    async def list_for(
+        self,
+        *,
+        school: School,
+        actor: Person,
+        status: Status | None = None,
+        mine_only: bool = False,
+    ) -> list[Case]:
+        """Handlers see every case of the school; anyone else sees only their own reports."""
+        query = select(Case).where(Case.school_id == school.id)
+        if is_handler(actor) and not mine_only:
+            self._audit.record(
+                school_id=school.id,
+                actor_id=actor.id,
+                action=AuditAction.CASE_LIST,
+                target_type="school",
+                target_id=school.id,
+                detail=f"status={status.value if status else 'any'}",
+            )
+        else:
+            query = query.where(Case.reporter_id == actor.id)
+        if status is not None:
+            query = query.where(Case.status == status.value)
+        result = await self._session.execute(query.order_by(col(Case.created_at).desc()))
+        return list(result.scalars().all())
+
+    # -- handling ------------------------------------------------------------------------
+
+    def _event(
+        self,
+        case: Case,
+        actor: Person,
+        kind: str,
+        text: str = "",
+        *,
+        from_status: str | None = None,
+        to_status: str | None = None,
+    ) -> None:
+        self._session.add(
+            CaseEvent(
+                case_id=case.id,
+                at=self._now,
+                actor_id=actor.id,
+                kind=kind,
+                text=text,
+                from_status=from_status,
+                to_status=to_status,
+            )
+        )
+        case.updated_at = self._now
+
+    def _tell_reporter(self, case: Case, school: School) -> None:
+        status = Status(case.status)
+        self._notifier.notify(
+            school_id=school.id,
+            person_id=case.reporter_id,
+            kind="case.status",
+            message=Message(
+                kind=MessageKind.NOTIFICATION,
+                title=f"Update on your report {case.reference}",
+                text=f"Your report {case.reference} is now: {STATUS_FOR_REPORTER[status]}.",
+                facts=(Fact(label="Status", value=status.value.title()),),
+            ),
+        )
+
+    async def acknowledge(self, reference: str, *, school: School, actor: Person) -> Case:
+        case = await self._find(reference, school)
+        require(actor, CaseAction.ACKNOWLEDGE, case)
+        if case.status != Status.NEW:
+            raise InvalidRequest(
+                f"{case.reference} was already acknowledged (it is {case.status})."
+            )
+        self._move(case, school, actor, Status.ACKNOWLEDGED, "Acknowledged.")
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_ACKNOWLEDGE,
+            target_type="case",
+            target_id=case.id,
+        )
+        return case
+
+    async def assign(
+        self, reference: str, *, school: School, actor: Person, to_person: str | None = None
+    ) -> Case:
+        case = await self._find(reference, school)
+        require(actor, CaseAction.ASSIGN, case)
+        assignee = school.person(to_person) if to_person else actor
+        if assignee is None or not is_handler(assignee):
+            raise InvalidRequest(
+                "A report can only be assigned to the safeguarding lead or a deputy; "
+                f"{(to_person or '')[:40]} is not one at {school.name}."
+            )
+        if case.assigned_to == assignee.id:
+            raise InvalidRequest(f"{case.reference} is already assigned to {assignee.name}.")
+        previous = school.display_name(case.assigned_to)
+        case.assigned_to = assignee.id
+        self._event(case, actor, "assigned", f"Assigned to {assignee.name} (was {previous}).")
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_ASSIGN,
+            target_type="case",
+            target_id=case.id,
+            detail=f"to {assignee.id}",
+        )
+        if assignee.id != actor.id:
+            self._notifier.notify(
+                school_id=school.id,
+                person_id=assignee.id,
+                kind="case.assigned",
+                message=Message(
+                    kind=MessageKind.NOTIFICATION,
+                    title=f"{case.reference} has been assigned to you",
+                    text=f"{actor.name} assigned report {case.reference} to you.",
+                ),
+            )
+        return case
+
+    async def add_note(self, reference: str, *, school: School, actor: Person, text: str) -> Case:
+        case = await self._find(reference, school)
+        require(actor, CaseAction.NOTE, case)
+        text = text.strip()
+        if not text:
+            raise InvalidRequest("A note needs some text.")
+        if len(text) > 10_000:
+            raise InvalidRequest("A note can be at most 10,000 characters.")
+        self._event(case, actor, "note", text)
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_NOTE,
+            target_type="case",
+            target_id=case.id,
+        )
+        return case
+
+    async def change_status(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person,
+        status: Status,
+        reason: str,
+        outcome: str | None = None,
+    ) -> Case:
+        case = await self._find(reference, school)
+        require(actor, CaseAction.CHANGE_STATUS, case)
+        current = Status(case.status)
+        if status not in _TRANSITIONS[current]:
+            allowed = ", ".join(sorted(s.value for s in _TRANSITIONS[current]))
+            raise InvalidRequest(
+                f"{case.reference} is {current.value}; from there it can move to: {allowed}."
+            )
+        if not reason.strip():
+            raise InvalidRequest("Please give the reason for this decision; it goes in the record.")
+        if status is Status.CLOSED:
+            if not (outcome and outcome.strip()):
+                raise InvalidRequest("Closing a report needs its outcome.")
+            case.outcome = outcome.strip()
+        elif current is Status.CLOSED:
+            case.outcome = None
+        text = reason.strip() + (f"\nOutcome: {case.outcome}" if status is Status.CLOSED else "")
+        self._move(case, school, actor, status, text)
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_STATUS,
+            target_type="case",
+            target_id=case.id,
+            detail=f"{current.value} -> {status.value}",
+        )
+        return case
+
+    def _move(self, case: Case, school: School, actor: Person, status: Status, text: str) -> None:
+        previous = case.status
+        case.status = status.value
+        self._event(case, actor, "status", text, from_status=previous, to_status=status.value)
+        self._tell_reporter(case, school)
+
+    # -- exporting -----------------------------------------------------------------------
+
+    async def export(
+        self, reference: str, *, school: School, actor: Person, out: Path
+    ) -> pack.WrittenPack:
+        """Write the evidence pack; the export itself goes into the chronology and the audit."""
+        case = await self._find(reference, school)
+        require(actor, CaseAction.EXPORT, case)
+        self._event(case, actor, "exported", f"Evidence pack exported to {out.name}.")
+        events = await self.events(case)
+        files = [await self._evidence.read(r) for r in await self._evidence.for_case(case.id)]
+        written = pack.write_evidence_pack(
+            pack.PackCase(
+                reference=case.reference,
+                school_name=school.name,
+                timezone=school.timezone,
+                status=case.status,
+                outcome=case.outcome,
+                urgency=case.urgency,
+                police_consideration=case.police_consideration,
+                reporter=school.display_name(case.reporter_id),
+                assigned_to=school.display_name(case.assigned_to) if case.assigned_to else None,
+                created_at=case.created_at,
+                answers=answers_for_display(case, school),
+                events=[
+                    pack.PackEvent(
+                        at=e.at,
+                        actor=school.display_name(e.actor_id),
+                        kind=EVENT_LABELS.get(e.kind, e.kind),
+                        text=e.text,
+                    )
+                    for e in events
+                ],
+                evidence=[
+                    pack.PackEvidence(
+                        evidence_id=f.record.id,
+                        original_name=f.record.original_name,
+                        media_type=f.record.media_type,
+                        extension=f.record.extension,
+                        size=f.record.size,
+                        sha256=f.record.sha256,
+                        received_at=f.record.received_at,
+                        received_from=school.display_name(f.record.uploaded_by),
+                        content=f.content,
+                    )
+                    for f in files
+                ],
+                exported_by=actor.name,
+                exported_at=self._now,
+            ),
+            out,
+        )
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor.id,
+            action=AuditAction.CASE_EXPORT,
+            target_type="case",
+            target_id=case.id,
+            detail=f"pack sha256 {written.sha256}; intact: {written.all_evidence_verified}",
+        )
+        return written
+
+
+EVENT_LABELS = {
+    "submitted": "Report submitted",
+    "status": "Status changed",
+    "assigned": "Assigned",
+    "note": "Note",
+    "exported": "Evidence pack exported",
+}
+
+
+def answers_for_display(case: Case, school: School) -> list[tuple[str, str]]:
+    """The report as the reporter gave it, in words, in the school's timezone."""
+    tz = school.tz
+    rows: list[tuple[str, str]] = [
+        ("Who is affected", AFFECTED.get(case.affected, case.affected)),
+    ]
+    if case.affected_name:
+        rows.append(("Name of the person affected", case.affected_name))
+    rows += [
+        ("Immediate danger", "Yes" if case.immediate_danger else "No"),
+        ("Where it happened", case.platform),
+        ("Link", case.link or "Not given"),
+        ("When it happened", case.occurred_at.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")),
+        ("What happened", case.description),
+        ("Who is responsible", RESPONSIBLE.get(case.responsible, case.responsible)),
+    ]
+    if case.responsible_name:
+        rows.append(("Name of who is responsible", case.responsible_name))
+    rows.append(("Nature of the content", ", ".join(NATURE.get(n, n) for n in case.nature)))
+    if case.hate_characteristics:
+        rows.append(
+            (
+                "Protected characteristic",
+                ", ".join(HATE.get(h, h) for h in case.hate_characteristics),
+            )
+        )
+    return rows
+
+
+def case_summary_json(case: Case, school: School) -> dict[str, Any]:
+    return {
+        "reference": case.reference,
+        "status": case.status,
+        "status_for_reporter": STATUS_FOR_REPORTER[Status(case.status)],
+        "created_at": case.created_at.isoformat(),
+        "updated_at": case.updated_at.isoformat(),
+    }

@@ -1,0 +1,69 @@
+"""The services for one unit of work, sharing one transaction and one notion of "now"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.services.audit import AuditLog
+from dialogs.services.cases import CaseService
+from dialogs.services.evidence import DraftAttachments, EvidenceService
+from dialogs.services.notifier import Notifier, OutboxNotifier
+from dialogs.services.schools import Directory, Person, School
+from dialogs.services.upload_checks import UploadLimits
+from storage.blobstore import BlobStore
+
+if TYPE_CHECKING:
+    from dialogs.engine import DialogState
+
+
+@dataclass
+class Services:
+    session: AsyncSession
+    directory: Directory
+    blobs: BlobStore
+    limits: UploadLimits
+    now: datetime
+    notifier_override: Notifier | None = field(default=None)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.session, self.now)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return self.notifier_override or OutboxNotifier(self.session, self.now)
+
+    @cached_property
+    def evidence(self) -> EvidenceService:
+        return EvidenceService(
+            session=self.session,
+            blobs=self.blobs,
+            limits=self.limits,
+            audit=self.audit,
+            now=self.now,
+        )
+
+    @cached_property
+    def cases(self) -> CaseService:
+        return CaseService(
+            session=self.session,
+            audit=self.audit,
+            notifier=self.notifier,
+            evidence=self.evidence,
+            now=self.now,
+        )
+
+    def attachments_for(
+        self, person: Person, school: School, state: DialogState
+    ) -> DraftAttachments:
+        return DraftAttachments(
+            service=self.evidence,
+            school_id=school.id,
+            person_id=person.id,
+            draft_key=state.draft_id,
+        )

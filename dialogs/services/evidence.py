@@ -1,0 +1,169 @@
+"""Receiving evidence: check it by content, keep the original bytes, record its hash on receipt."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dialogs.errors import UploadRejected
+from dialogs.messages import IncomingFile
+from dialogs.prompts import StoredFile, clean_text
+from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.upload_checks import UploadLimits, check_upload
+from storage.blobstore import BlobCorrupted, BlobStore
+from storage.models import Evidence
+
+
+@dataclass(frozen=True)
+class EvidenceContent:
+    record: Evidence
+    content: bytes
+
+    @property
+    def intact(self) -> bool:
+        return hashlib.sha256(self.content).hexdigest() == self.record.sha256
+
+
+class EvidenceService:
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        blobs: BlobStore,
+        limits: UploadLimits,
+        audit: AuditLog,
+        now: datetime,
+    ) -> None:
+        self._session = session
+        self._blobs = blobs
+        self._limits = limits
+        self._audit = audit
+        self._now = now
+
+    async def receive(
+        self, file: IncomingFile, *, school_id: str, person_id: str, draft_key: str
+    ) -> StoredFile:
+        """Check a file and keep it for a draft; raises UploadRejected with a kind reason."""
+        name = clean_text(file.name)[:200] or "unnamed file"
+        size = max(len(file.data), file.size or 0)
+        if size > self._limits.max_bytes:
+            raise UploadRejected(
+                f"“{name[:80]}” is too big to keep ({size / 1_048_576:.1f} MB; the "
+                f"limit is {self._limits.max_bytes / 1_048_576:g} MB). Could you send a "
+                "smaller screenshot?"
+            )
+        checked = await asyncio.to_thread(
+            check_upload, file.data, original_name=name, limits=self._limits
+        )
+        stored_name = await self._blobs.put(file.data)
+        record = Evidence(
+            id=uuid.uuid4().hex,
+            school_id=school_id,
+            draft_key=draft_key,
+            uploaded_by=person_id,
+            original_name=name,
+            stored_name=stored_name,
+            media_type=checked.media_type,
+            extension=checked.extension,
+            size=checked.size,
+            sha256=checked.sha256,
+            width=checked.width,
+            height=checked.height,
+            pages=checked.pages,
+            encrypted=self._blobs.encrypts,
+            received_at=self._now,
+        )
+        self._session.add(record)
+        self._audit.record(
+            school_id=school_id,
+            actor_id=person_id,
+            action=AuditAction.EVIDENCE_RECEIVE,
+            target_type="evidence",
+            target_id=record.id,
+            detail=f"{checked.media_type}, {checked.size} bytes, sha256 {checked.sha256[:16]}…",
+        )
+        return StoredFile(
+            id=record.id,
+            name=name,
+            size=checked.size,
+            media_type=checked.media_type,
+            sha256=checked.sha256,
+        )
+
+    async def discard_draft_files(
+        self, file_ids: Sequence[str], *, school_id: str, person_id: str, draft_key: str
+    ) -> None:
+        """Delete files of a draft that will never be sent; submitted evidence is never touched."""
+        result = await self._session.execute(
+            select(Evidence).where(
+                col(Evidence.id).in_(list(file_ids)),
+                Evidence.draft_key == draft_key,
+                col(Evidence.case_id).is_(None),
+            )
+        )
+        for record in result.scalars().all():
+            await self._session.delete(record)
+            await self._blobs.delete(record.stored_name)
+            self._audit.record(
+                school_id=school_id,
+                actor_id=person_id,
+                action=AuditAction.EVIDENCE_DISCARD,
+                target_type="evidence",
+                target_id=record.id,
+                detail="draft abandoned",
+            )
+
+    async def attach_draft_to_case(self, *, draft_key: str, case_id: str) -> list[Evidence]:
+        result = await self._session.execute(
+            select(Evidence)
+            .where(Evidence.draft_key == draft_key, col(Evidence.case_id).is_(None))
+            .order_by(col(Evidence.received_at))
+        )
+        records = list(result.scalars().all())
+        for record in records:
+            record.case_id = case_id
+            record.draft_key = None
+        return records
+
+    async def for_case(self, case_id: str) -> list[Evidence]:
+        result = await self._session.execute(
+            select(Evidence)
+            .where(Evidence.case_id == case_id)
+            .order_by(col(Evidence.received_at), col(Evidence.id))
+        )
+        return list(result.scalars().all())
+
+    async def read(self, record: Evidence) -> EvidenceContent:
+        """The stored bytes; a file that cannot be decrypted reads as empty and fails `intact`."""
+        try:
+            content = await self._blobs.get(record.stored_name, encrypted=record.encrypted)
+        except (BlobCorrupted, FileNotFoundError):
+            content = b""
+        return EvidenceContent(record=record, content=content)
+
+
+@dataclass
+class DraftAttachments:
+    """The AttachmentSink a dialog uses: files go straight into evidence for this draft."""
+
+    service: EvidenceService
+    school_id: str
+    person_id: str
+    draft_key: str
+
+    async def accept(self, file: IncomingFile) -> StoredFile:
+        return await self.service.receive(
+            file, school_id=self.school_id, person_id=self.person_id, draft_key=self.draft_key
+        )
+
+    async def discard(self, file_ids: Sequence[str]) -> None:
+        await self.service.discard_draft_files(
+            file_ids, school_id=self.school_id, person_id=self.person_id, draft_key=self.draft_key
+        )

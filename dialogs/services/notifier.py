@@ -1,0 +1,65 @@
+"""How services reach people without knowing any platform.
+
+Services call a Notifier; the one wired in by default writes each message to the outbox table in
+the same transaction as the change it announces, and channels deliver from there. So an alert
+is never lost because Slack or Teams was down, or the process died, at the wrong moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, select
+
+from dialogs.messages import Message
+from storage.models import Notification
+
+
+class Notifier(Protocol):
+    def notify(self, *, school_id: str, person_id: str, kind: str, message: Message) -> None: ...
+
+
+class OutboxNotifier:
+    """A Notifier that queues messages durably for channels to deliver."""
+
+    def __init__(self, session: AsyncSession, now: datetime) -> None:
+        self._session = session
+        self._now = now
+
+    def notify(self, *, school_id: str, person_id: str, kind: str, message: Message) -> None:
+        self._session.add(
+            Notification(
+                school_id=school_id,
+                person_id=person_id,
+                kind=kind,
+                message=message.model_dump(mode="json"),
+                created_at=self._now,
+            )
+        )
+
+
+async def take_undelivered(
+    session: AsyncSession, *, school_id: str, person_id: str, via: str, now: datetime
+) -> Sequence[Message]:
+    """Claim a person's waiting messages for one channel and mark them delivered.
+
+    The caller shows them in the same transaction, so a crash before commit leaves them waiting.
+    """
+    result = await session.execute(
+        select(Notification)
+        .where(
+            Notification.school_id == school_id,
+            Notification.person_id == person_id,
+            col(Notification.delivered_at).is_(None),
+        )
+        .order_by(col(Notification.id))
+        .with_for_update(skip_locked=True)
+    )
+    rows = result.scalars().all()
+    for row in rows:
+        row.delivered_at = now
+        row.delivered_via = via
+    return [Message.model_validate(row.message) for row in rows]

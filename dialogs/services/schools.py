@@ -1,0 +1,139 @@
+"""Schools, people and their roles: the validated configuration every service works from.
+
+Configuration is the one source of who holds which role; a case is only ever shown to someone
+because this model says they hold a role that may see it.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
+
+Identifier = Annotated[
+    str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", strip_whitespace=True)
+]
+
+
+class Role(StrEnum):
+    STAFF = "staff"
+    SAFEGUARDING_LEAD = "safeguarding_lead"
+    DEPUTY_SAFEGUARDING_LEAD = "deputy_safeguarding_lead"
+    HEADTEACHER = "headteacher"
+    SENIOR_LEADER = "senior_leader"
+    MODERATOR = "moderator"
+    APPROVER = "approver"
+    POLICY_OWNER = "policy_owner"
+    IT_ADMIN = "it_admin"
+
+
+# Who handles reports of abuse: the designated lead and their deputy.
+CASE_HANDLER_ROLES = frozenset({Role.SAFEGUARDING_LEAD, Role.DEPUTY_SAFEGUARDING_LEAD})
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Person(_Strict):
+    id: Identifier
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+    email: str | None = None
+    roles: frozenset[Role] = frozenset({Role.STAFF})
+    slack_user_id: str | None = None
+    teams_user_id: str | None = None
+
+    def has_any(self, roles: frozenset[Role]) -> bool:
+        return bool(self.roles & roles)
+
+
+class ChannelRef(_Strict):
+    """Where a group of people is reached on each platform (a Slack channel id, a Teams channel)."""
+
+    slack: str | None = None
+    teams: str | None = None
+
+
+class Channels(_Strict):
+    safeguarding: ChannelRef = ChannelRef()
+    approvals: ChannelRef = ChannelRef()
+    moderators: ChannelRef = ChannelRef()
+
+
+class School(_Strict):
+    id: Identifier
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    timezone: str = "Europe/London"
+    policy_file: Path | None = None
+    case_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")] = "CB"
+    people: tuple[Person, ...] = Field(min_length=1)
+    channels: Channels = Channels()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown timezone {value!r} (use a name like Europe/London)") from exc
+        return value
+
+    @model_validator(mode="after")
+    def _people_make_sense(self) -> School:
+        seen: set[str] = set()
+        for person in self.people:
+            if person.id in seen:
+                raise ValueError(f"person id {person.id!r} is listed twice")
+            seen.add(person.id)
+        if not any(Role.SAFEGUARDING_LEAD in p.roles for p in self.people):
+            raise ValueError(
+                "no one has the role safeguarding_lead, so reports of abuse would reach nobody"
+            )
+        return self
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def person(self, person_id: str) -> Person | None:
+        return next((p for p in self.people if p.id == person_id), None)
+
+    def with_role(self, *roles: Role) -> list[Person]:
+        wanted = frozenset(roles)
+        return [p for p in self.people if p.roles & wanted]
+
+    def display_name(self, person_id: str | None) -> str:
+        if person_id is None:
+            return "nobody"
+        person = self.person(person_id)
+        return person.name if person else f"{person_id} (no longer listed)"
+
+
+class Directory(_Strict):
+    """Every school this deployment serves."""
+
+    schools: tuple[School, ...] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique_schools(self) -> Directory:
+        ids = [s.id for s in self.schools]
+        for school_id in ids:
+            if ids.count(school_id) > 1:
+                raise ValueError(f"school id {school_id!r} is listed twice")
+        return self
+
+    def school(self, school_id: str) -> School | None:
+        return next((s for s in self.schools if s.id == school_id), None)
+
+    def schools_of(self, person_id: str) -> list[School]:
+        return [s for s in self.schools if s.person(person_id) is not None]
