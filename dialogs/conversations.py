@@ -1,0 +1,153 @@
+"""Running a turn: load where the person was, take one step, save, in one transaction.
+
+Because the new state, any evidence received, and any case created are committed together, a
+crash at any point either loses nothing or repeats nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from dialogs.engine import DialogContext, DialogState, Engine
+from dialogs.errors import PolicybotError
+from dialogs.home import MY_REPORTS, START_REPORT, intent, menu, my_reports
+from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.services.container import Services
+from dialogs.services.notifier import take_undelivered
+from dialogs.services.schools import Person, School
+from storage import conversations as repo
+from storage.conversations import ConcurrentTurn, ConversationKey
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+
+ServicesFactory = Callable[[AsyncSession, datetime], Services]
+
+
+@dataclass
+class Who:
+    person: Person
+    school: School
+    key: ConversationKey
+
+
+class ConversationRunner:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        engine: Engine,
+        services: ServicesFactory,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.db = db
+        self.engine = engine
+        self.services = services
+        self.clock = clock
+
+    async def handle(self, who: Who, given: UserInput, *, attempts: int = 3) -> list[Message]:
+        """Take one turn; retried if another turn of the same conversation saved first."""
+        for attempt in range(attempts):
+            try:
+                return await self._turn(who, given)
+            except ConcurrentTurn:
+                log.info("conversation busy, retrying turn (attempt %d)", attempt + 1)
+        return [
+            Message(
+                kind=MessageKind.HINT,
+                text="Sorry, I was busy with your previous message. Please send that again.",
+            )
+        ]
+
+    async def opening(self, who: Who) -> list[Message]:
+        """What to show when a person opens the chat: a resumed dialog or the menu."""
+        now = self.clock()
+        async with self.db.session() as session:
+            row = await repo.load_or_create(
+                session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
+            )
+            if row.state is None:
+                return [menu(who.person, who.school)]
+            ctx = self._context(who, session, now, DialogState.model_validate(row.state))
+            return self.engine.resume(ctx)
+
+    async def deliver_waiting(self, who: Who) -> list[Message]:
+        async with self.db.session() as session:
+            return list(
+                await take_undelivered(
+                    session,
+                    school_id=who.school.id,
+                    person_id=who.person.id,
+                    via=who.key.channel,
+                    now=self.clock(),
+                )
+            )
+
+    def _context(
+        self, who: Who, session: AsyncSession, now: datetime, state: DialogState
+    ) -> DialogContext:
+        return DialogContext(
+            person=who.person,
+            school=who.school,
+            channel=who.key.channel,
+            now=now,
+            services=self.services(session, now),
+            state=state,
+        )
+
+    async def _turn(self, who: Who, given: UserInput) -> list[Message]:
+        now = self.clock()
+        try:
+            async with self.db.session() as session:
+                row = await repo.load_or_create(
+                    session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
+                )
+                if row.state is None:
+                    state, messages = await self._idle(who, session, now, given)
+                else:
+                    ctx = self._context(who, session, now, DialogState.model_validate(row.state))
+                    turn = await self.engine.advance(given, ctx)
+                    state, messages = turn.state, turn.messages
+                await repo.save_state(
+                    session,
+                    row,
+                    dialog=state.dialog if state else None,
+                    state=state.model_dump(mode="json") if state else None,
+                    now=now,
+                )
+                return messages
+        except PolicybotError as exc:
+            return [Message(kind=MessageKind.HINT, text=exc.message)]
+
+    async def _idle(
+        self, who: Who, session: AsyncSession, now: datetime, given: UserInput
+    ) -> tuple[DialogState | None, list[Message]]:
+        wanted = intent(given.answer)
+        if wanted == START_REPORT:
+            ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
+            turn = await self.engine.start("report_abuse", ctx)
+            return turn.state, turn.messages
+        if wanted == MY_REPORTS:
+            services = self.services(session, now)
+            cases = await services.cases.list_for(
+                school=who.school, actor=who.person, mine_only=True
+            )
+            return None, [
+                my_reports(cases, who.school),
+                menu(who.person, who.school, greeting=False),
+            ]
+        messages: list[Message] = []
+        if given.files:
+            messages.append(
+                Message(
+                    kind=MessageKind.HINT,
+                    text="I can only keep files as part of a report. Start a report first, then "
+                    "send them when I ask for screenshots.",
+                )
+            )
+        return None, [*messages, menu(who.person, who.school)]

@@ -1,0 +1,70 @@
+"""What the bot says when no dialog is under way: the menu, and a person's own reports."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.cases import STATUS_FOR_REPORTER, Status
+from dialogs.services.schools import Person, School
+from storage.models import Case
+
+START_REPORT = "report_abuse"
+MY_REPORTS = "my_reports"
+
+_REPORT_WORDS = re.compile(
+    r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
+)
+_STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
+
+
+def intent(text: str) -> str | None:
+    """Which menu item a typed message asks for, if any."""
+    key = text.casefold().strip()
+    if key in {START_REPORT, MY_REPORTS}:
+        return key
+    if _STATUS_WORDS.search(key):
+        return MY_REPORTS
+    if _REPORT_WORDS.search(key):
+        return START_REPORT
+    return None
+
+
+def menu(person: Person, school: School, *, greeting: bool = True) -> Message:
+    first = person.name.split()[0]
+    text = (
+        f"Hello {first}. I'm the social media policy assistant for {school.name}. "
+        if greeting
+        else ""
+    ) + "What would you like to do?"
+    return Message(
+        kind=MessageKind.MENU,
+        text=text,
+        buttons=(
+            Button(
+                value=START_REPORT, label="Report cyberbullying or online abuse", style="primary"
+            ),
+            Button(value=MY_REPORTS, label="See my reports"),
+        ),
+        expects=InputKind.CHOICE,
+    )
+
+
+def my_reports(cases: Sequence[Case], school: School) -> Message:
+    if not cases:
+        return Message(kind=MessageKind.STATUS, text="You haven't made any reports.")
+    facts = tuple(
+        Fact(
+            label=case.reference,
+            value=f"{STATUS_FOR_REPORTER[Status(case.status)]} (sent "
+            f"{case.created_at.astimezone(school.tz):%d/%m/%Y %H:%M})",
+        )
+        for case in cases
+    )
+    return Message(
+        kind=MessageKind.STATUS,
+        title="Your reports",
+        text="Here are the reports you have made and where each has got to.",
+        facts=facts,
+    )

@@ -1,0 +1,256 @@
+"""Reporting cyberbullying or online abuse, calmly and completely.
+
+The order follows what a frightened person can manage: safety first (immediate danger straight
+after who is affected, so no one types paragraphs before being told to call 999), then the facts
+the safeguarding lead needs, then the evidence. Reminders not to respond or retaliate come where
+they matter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from dialogs.engine import Answers, Dialog, DialogContext, Step
+from dialogs.messages import Fact, Message, MessageKind
+from dialogs.prompts import (
+    AttachmentPrompt,
+    Choice,
+    ChoicePrompt,
+    DateTimePrompt,
+    MultiChoicePrompt,
+    TextPrompt,
+    YesNoPrompt,
+    check_link,
+    normalise_link,
+)
+from dialogs.services.cases import (
+    AFFECTED,
+    HATE,
+    NATURE,
+    RESPONSIBLE,
+    STATUS_FOR_REPORTER,
+    NewReport,
+    Status,
+)
+
+PLATFORMS = (
+    Choice("Facebook", "Facebook", ("fb", "meta", "messenger")),
+    Choice("Instagram", "Instagram", ("insta", "ig")),
+    Choice("X (Twitter)", "X (Twitter)", ("x", "twitter", "tweet")),
+    Choice("TikTok", "TikTok", ("tik tok",)),
+    Choice("Snapchat", "Snapchat", ("snap",)),
+    Choice("WhatsApp", "WhatsApp", ("whats app",)),
+    Choice("YouTube", "YouTube", ("you tube",)),
+    Choice("Email or text message", "Email or text message", ("email", "text", "sms", "e mail")),
+)
+
+
+def _choices(vocabulary: dict[str, str]) -> list[Choice]:
+    return [Choice(value, label) for value, label in vocabulary.items()]
+
+
+async def _on_danger(ctx: DialogContext, value: Any) -> Sequence[Message]:
+    if not value:
+        return ()
+    messages = [
+        Message(
+            kind=MessageKind.URGENT,
+            title="Call 999 now",
+            text="If anyone is in immediate danger, call 999 now, before anything else. I have "
+            "alerted the designated safeguarding lead. When you are safe, carry on here so they "
+            "have the full picture.",
+        )
+    ]
+    if not ctx.state.flags.get("danger_alerted"):
+        ctx.services.cases.alert_immediate_danger(
+            school=ctx.school,
+            reporter=ctx.person,
+            affected=str(ctx.state.answers.get("affected", "")),
+            draft_key=ctx.state.draft_id,
+        )
+        ctx.state.flags["danger_alerted"] = True
+    return messages
+
+
+def _named(answers: Answers) -> bool:
+    return answers.get("affected") in {"colleague", "pupil"}
+
+
+def _known(answers: Answers) -> bool:
+    return answers.get("responsible") not in {None, "unknown"}
+
+
+def _hate(answers: Answers) -> bool:
+    return "hate" in (answers.get("nature") or [])
+
+
+class ReportAbuse(Dialog):
+    name = "report_abuse"
+    title = "Report of online abuse"
+    help_text = (
+        "I'm helping you report cyberbullying or online abuse to your designated safeguarding "
+        "lead. Your report is private: only the lead and their deputy can see it."
+    )
+    steps = (
+        Step(
+            key="affected",
+            label="Who is affected",
+            prompt=ChoicePrompt("Who is being targeted?", _choices(AFFECTED)),
+        ),
+        Step(
+            key="affected_name",
+            label="Name of the person affected",
+            optional=True,
+            when=_named,
+            prompt=TextPrompt("What is their name?", max_length=200),
+        ),
+        Step(
+            key="immediate_danger",
+            label="Immediate danger",
+            prompt=YesNoPrompt(
+                "Is anyone in immediate danger right now?",
+                help="Immediate danger means someone could be hurt soon, for example a threat "
+                "to come to the school or to someone's home.",
+            ),
+            after=_on_danger,
+        ),
+        Step(
+            key="platform",
+            label="Where it happened",
+            prompt=ChoicePrompt(
+                "Where did it happen? Pick one, or type the name of the site or app.",
+                PLATFORMS,
+                allow_other=True,
+            ),
+        ),
+        Step(
+            key="link",
+            label="Link",
+            optional=True,
+            prompt=TextPrompt(
+                "Is there a link to the post, page or profile? Paste it here.",
+                max_length=2000,
+                check=check_link,
+                normalise=normalise_link,
+            ),
+        ),
+        Step(
+            key="occurred_at",
+            label="When it happened",
+            prompt=DateTimePrompt(
+                "When did it happen? For example “yesterday 4pm” or “21/11 09:30”."
+            ),
+        ),
+        Step(
+            key="description",
+            label="What happened",
+            before="Please don't reply to, or retaliate against, whoever is responsible: it can "
+            "make things worse and can be used against you. Leave it to the school.",
+            prompt=TextPrompt(
+                "In your own words, what happened? Include what was said or shown, and anything "
+                "that led up to it.",
+                min_length=10,
+                max_length=8000,
+            ),
+        ),
+        Step(
+            key="evidence",
+            label="Screenshots",
+            optional=True,
+            before="Screenshots are the best evidence. Make sure they show the date and time and "
+            "where it appeared. Don't delete the original posts or messages yet.",
+            prompt=AttachmentPrompt(
+                "Please send your screenshots (photos or PDFs), one or more, then type done. "
+                "Type skip if you don't have any.",
+                help="I keep each file exactly as you send it and record a fingerprint (SHA-256) "
+                "so anyone can later check it hasn't been changed.",
+            ),
+        ),
+        Step(
+            key="responsible",
+            label="Who is responsible",
+            prompt=ChoicePrompt("Who is responsible, if you know?", _choices(RESPONSIBLE)),
+        ),
+        Step(
+            key="responsible_name",
+            label="Name of who is responsible",
+            optional=True,
+            when=_known,
+            prompt=TextPrompt(
+                "Do you know their name or account name? Type it, or skip.", max_length=200
+            ),
+        ),
+        Step(
+            key="nature",
+            label="Nature of the content",
+            prompt=MultiChoicePrompt(
+                "What kind of content is it? Pick all that apply.", _choices(NATURE)
+            ),
+        ),
+        Step(
+            key="hate_characteristics",
+            label="Protected characteristic",
+            optional=True,
+            when=_hate,
+            prompt=MultiChoicePrompt(
+                "What is the hate about? Pick all that apply.", _choices(HATE)
+            ),
+        ),
+    )
+
+    def intro(self, ctx: DialogContext) -> Sequence[Message]:
+        return (
+            Message(
+                kind=MessageKind.INFO,
+                title="Report online abuse",
+                text=f"I'm sorry this is happening, {ctx.person.name.split()[0]}. I'll ask a few "
+                "short questions and pass your report privately to the designated safeguarding "
+                "lead. It takes about five minutes; I save your answers as you go, so you can stop "
+                "and come back. Type back, help or cancel at any time.",
+            ),
+        )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        report = NewReport(
+            affected=answers["affected"],
+            affected_name=answers.get("affected_name"),
+            platform=answers["platform"],
+            link=answers.get("link"),
+            occurred_at=datetime.fromisoformat(answers["occurred_at"]),
+            description=answers["description"],
+            responsible=answers["responsible"],
+            responsible_name=answers.get("responsible_name"),
+            nature=list(answers["nature"]),
+            hate_characteristics=list(answers.get("hate_characteristics") or []),
+            immediate_danger=bool(answers["immediate_danger"]),
+            draft_key=ctx.state.draft_id,
+            origin_channel=ctx.channel,
+        )
+        case = await ctx.services.cases.submit(report, school=ctx.school, reporter=ctx.person)
+        next_steps = (
+            "The designated safeguarding lead has been told and will contact you. They will "
+            "assess what happened, support you, and where the person responsible is known, ask "
+            "for the content to be removed. "
+        )
+        if case.police_consideration:
+            next_steps += (
+                "Because of the kind of content, they will consider involving the police. "
+            )
+        next_steps += (
+            "Keep not replying or retaliating. If more happens, report it too and quote your "
+            "reference. Type my reports at any time to see where it has got to."
+        )
+        facts = (
+            Fact(label="Reference", value=case.reference),
+            Fact(label="Status", value=STATUS_FOR_REPORTER[Status(case.status)]),
+        )
+        return (
+            Message(
+                kind=MessageKind.DONE,
+                title=f"Report sent: {case.reference}",
+                text="Thank you. Your report has been sent. " + next_steps,
+                facts=facts,
+            ),
+        )
