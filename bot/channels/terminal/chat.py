@@ -1,0 +1,137 @@
+"""The terminal channel: the same dialogs as Slack and Teams, typed in a terminal or piped in.
+
+Files are given as paths when the bot asks for screenshots. When input is piped, each answer is
+echoed after its prompt so a scripted conversation reads like a transcript.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import shlex
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from dialogs.conversations import ConversationRunner, Who
+from dialogs.messages import IncomingFile, InputKind, Message, MessageKind, UserInput
+
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b\u202a-\u202e\u2066-\u2069]")
+_LEAVE = {"/quit", "/exit", "/q"}
+_STYLE = {
+    MessageKind.URGENT: "!!! ",
+    MessageKind.HINT: "(!) ",
+    MessageKind.REMINDER: "Remember: ",
+}
+
+
+def safe(text: str) -> str:
+    """Terminal text cannot carry escape sequences that would move the cursor or recolour."""
+    return _UNSAFE.sub("", text)
+
+
+def render(message: Message) -> str:
+    lines: list[str] = []
+    if message.title:
+        lines.append(f"── {safe(message.title)} ──")
+    lines.append(_STYLE.get(message.kind, "") + safe(message.text))
+    lines.extend(f"  {safe(f.label)}: {safe(f.value)}" for f in message.facts)
+    lines.extend(f"  [image] {safe(i.name)}" for i in message.images)
+    if message.buttons:
+        if message.expects is InputKind.MULTI_CHOICE:
+            lines.append("  (type the numbers of all that apply, for example: 1, 3)")
+        lines.extend(f"  {n}. {safe(b.label)}" for n, b in enumerate(message.buttons, 1))
+    if message.expects is InputKind.ATTACHMENTS:
+        lines.append("  (type the path of each file; paths with spaces in quotes)")
+    return "\n".join(lines)
+
+
+class TerminalChat:
+    def __init__(
+        self,
+        runner: ConversationRunner,
+        who: Who,
+        *,
+        stdin: TextIO,
+        stdout: TextIO,
+        echo: bool,
+        max_file_bytes: int,
+    ) -> None:
+        self.runner = runner
+        self.who = who
+        self.stdin = stdin
+        self.stdout = stdout
+        self.echo = echo
+        self.max_file_bytes = max_file_bytes
+        self.last: Message | None = None
+
+    def show(self, messages: Sequence[Message]) -> None:
+        for message in messages:
+            self.stdout.write(render(message) + "\n\n")
+            if message.expects is not InputKind.NONE:
+                self.last = message
+        self.stdout.flush()
+
+    async def show_waiting(self) -> None:
+        waiting = await self.runner.deliver_waiting(self.who)
+        if waiting:
+            self.stdout.write("While you were away:\n")
+            self.show(waiting)
+
+    async def run(self) -> int:
+        await self.show_waiting()
+        self.show(await self.runner.opening(self.who))
+        while True:
+            self.stdout.write("> ")
+            self.stdout.flush()
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                self.stdout.write("\nGoodbye. Anything unfinished is saved: run the chat again.\n")
+                return 0
+            line = line.rstrip("\n")
+            if self.echo:
+                self.stdout.write(line + "\n")
+            if line.strip() in _LEAVE:
+                self.stdout.write("Goodbye. Anything unfinished is saved.\n")
+                return 0
+            given = self.to_input(line)
+            if isinstance(given, str):
+                self.stdout.write(f"(!) {safe(given)}\n\n")
+                continue
+            self.show(await self.runner.handle(self.who, given))
+            await self.show_waiting()
+
+    def to_input(self, line: str) -> UserInput | str:
+        """Turn a typed line into input: a button's number presses it; in the screenshots
+        step, paths become files."""
+        buttons = self.last.buttons if self.last else ()
+        number = line.strip()
+        if number.isdigit() and 1 <= int(number) <= len(buttons):
+            return UserInput(value=buttons[int(number) - 1].value)
+        if self.last is None or self.last.expects is not InputKind.ATTACHMENTS:
+            return UserInput(text=line)
+        try:
+            tokens = shlex.split(line)
+        except ValueError:
+            return UserInput(text=line)
+        trailing = ""
+        if tokens and tokens[-1].casefold() == "done" and len(tokens) > 1:
+            trailing, tokens = "done", tokens[:-1]
+        paths = [Path(t).expanduser() for t in tokens]
+        pairs = list(zip(tokens, paths, strict=True))
+        if not pairs or not any(self._looks_like_path(t) or p.exists() for t, p in pairs):
+            return UserInput(text=line)
+        files: list[IncomingFile] = []
+        for token, path in pairs:
+            if not path.is_file():
+                return f"I can't find a file at {token}. Check the path and try again."
+            size = path.stat().st_size
+            with path.open("rb") as handle:
+                # Past the limit, one byte more than allowed is enough to refuse it.
+                data = handle.read(self.max_file_bytes + 1)
+            files.append(IncomingFile(name=path.name, data=data, size=size))
+        return UserInput(text=trailing, files=tuple(files))
+
+    @staticmethod
+    def _looks_like_path(token: str) -> bool:
+        return "/" in token or token.startswith(("~", ".")) or bool(re.search(r"\.\w{2,4}$", token))

@@ -1,0 +1,144 @@
+"""The `policybot` command."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import click
+from cryptography.fernet import Fernet
+
+from bot.cases_cli import cases
+from bot.cli_support import run, settings_or_exit, whom
+from bot.runtime import Runtime
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log more (never report contents).")
+def main(verbose: bool) -> None:
+    """policybot: live by your school's staff Social Media Policy."""
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# -- chat ------------------------------------------------------------------------------
+
+
+@main.command()
+@click.option("--as", "person_id", help="Who you are (a person id from the configuration).")
+@click.option("--school", "school_id", help="Which school (needed when there are several).")
+def chat(person_id: str | None, school_id: str | None) -> None:
+    """Talk to the bot in this terminal (answers can also be piped in)."""
+    from bot.channels.terminal.chat import TerminalChat
+    from bot.jobs.scheduler import start_scheduler
+    from dialogs.conversations import Who
+    from storage.conversations import ConversationKey
+
+    settings = settings_or_exit()
+    school, person = whom(settings, person_id, school_id)
+    interactive = sys.stdin.isatty()
+    if person_id is None and interactive:
+        click.echo(f"Chatting as {person.name} ({person.id}); use --as to choose someone else.\n")
+
+    async def work(runtime: Runtime) -> int:
+        who = Who(
+            person=person,
+            school=school,
+            key=ConversationKey("terminal", f"{school.id}:{person.id}", "terminal"),
+        )
+        scheduler = start_scheduler(runtime)
+        try:
+            terminal = TerminalChat(
+                runtime.runner,
+                who,
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                echo=not interactive,
+                max_file_bytes=int(settings.evidence.max_upload_mb * 1024 * 1024),
+            )
+            return await terminal.run()
+        finally:
+            scheduler.shutdown(wait=False)
+
+    raise SystemExit(run(work, settings))
+
+
+# -- database --------------------------------------------------------------------------
+
+
+@main.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Bring the database schema up to date."""
+    from storage import migrate
+
+    settings = settings_or_exit()
+    if settings.uses_embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    migrate.upgrade(settings.database_url)
+    click.echo(f"Database is at revision {migrate.current_revision(settings.database_url)}.")
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision of the database."""
+    from storage import migrate
+
+    settings = settings_or_exit()
+    current = migrate.current_revision(settings.database_url)
+    state = "up to date" if current == migrate.head_revision() else "out of date"
+    click.echo(f"{current or 'empty'} ({state})")
+
+
+# -- configuration and keys --------------------------------------------------------------
+
+
+@main.group()
+def config() -> None:
+    """Configuration."""
+
+
+@config.command("check")
+def config_check() -> None:
+    """Validate the configuration and summarise it."""
+    settings = settings_or_exit()
+    click.echo(f"Configuration {settings.config_path} is valid.")
+    for school in settings.directory.schools:
+        click.echo(f"  {school.id}: {school.name} ({school.timezone}), {len(school.people)} people")
+    database = "embedded SQLite" if settings.uses_embedded_database else "PostgreSQL"
+    click.echo(f"  database: {database}; evidence encrypted: {settings.evidence_key is not None}")
+
+
+@main.command()
+def keygen() -> None:
+    """Print a new key for POLICYBOT_EVIDENCE_KEY (keep it secret and backed up)."""
+    click.echo(Fernet.generate_key().decode())
+
+
+# -- scheduled jobs ----------------------------------------------------------------------
+
+
+@main.group()
+def jobs() -> None:
+    """Scheduled work, run once (for cron or to check)."""
+
+
+@jobs.command("drafts")
+def jobs_drafts() -> None:
+    """Remind people of unfinished dialogs, and expire old ones."""
+    from bot.jobs.drafts import run_draft_sweep
+
+    async def work(runtime: Runtime) -> None:
+        result = await run_draft_sweep(runtime)
+        click.echo(f"reminded {result.reminded}, expired {result.expired}, failed {result.failed}")
+
+    run(work)
+
+
+main.add_command(cases)

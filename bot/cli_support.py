@@ -1,0 +1,76 @@
+"""What every `policybot` command needs: settings, a ready database, and errors as exit codes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+import click
+
+from bot.config import Settings, load_settings
+from bot.runtime import Runtime, build_runtime, prepare_database
+from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
+from dialogs.services.schools import Person, School
+
+T = TypeVar("T")
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(2) from exc
+
+
+def _runtime(settings: Settings) -> Runtime:
+    try:
+        prepare_database(settings)
+    except ConfigError as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(2) from exc
+    return build_runtime(settings)
+
+
+def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
+    """Run one command's async work on a prepared runtime; domain errors become exit codes."""
+    runtime = _runtime(settings or settings_or_exit())
+
+    async def main() -> T:
+        try:
+            return await work(runtime)
+        finally:
+            await runtime.close()
+
+    try:
+        return asyncio.run(main())
+    except (NotFound, NotPermitted) as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(3) from exc
+    except PolicybotError as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(1) from exc
+
+
+def whom(settings: Settings, person_id: str | None, school_id: str | None) -> tuple[School, Person]:
+    directory = settings.directory
+    if school_id:
+        school = directory.school(school_id)
+        if school is None:
+            raise click.UsageError(f"There is no school {school_id!r} in the configuration.")
+        schools = [school]
+    elif person_id:
+        schools = directory.schools_of(person_id) or list(directory.schools)
+    else:
+        schools = list(directory.schools)
+    if len(schools) > 1:
+        names = ", ".join(s.id for s in schools)
+        raise click.UsageError(f"Please choose a school with --school ({names}).")
+    school = schools[0]
+    if person_id is None:
+        return school, school.people[0]
+    person = school.person(person_id)
+    if person is None:
+        raise click.UsageError(f"There is no person {person_id!r} at {school.name}.")
+    return school, person

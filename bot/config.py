@@ -1,0 +1,159 @@
+"""Settings: environment variables plus one TOML file, validated before anything starts.
+
+Secrets come only from the environment, so the TOML file can be shared, reviewed and committed
+by a school's IT admin without leaking anything. A bad value stops start-up with a message that
+names the field, because a safeguarding bot that half-starts is worse than one that refuses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from dialogs.errors import ConfigError
+from dialogs.services.schools import Directory, School
+
+SAMPLE_CONFIG = Path(str(resources.files("bot") / "sample" / "policybot.toml"))
+_PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo", "replace-me", "example"}
+
+
+class EvidenceSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    max_upload_mb: Annotated[float, Field(gt=0, le=100)] = 10
+    max_image_pixels: Annotated[int, Field(ge=1_000_000, le=500_000_000)] = 40_000_000
+
+
+class DraftSettings(BaseModel):
+    """How long an unfinished report waits for its author: a reminder first, then expiry."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    remind_after_hours: Annotated[float, Field(gt=0)] = 24
+    expire_after_hours: Annotated[float, Field(gt=0)] = 24 * 7
+    sweep_every_minutes: Annotated[float, Field(gt=0, le=24 * 60)] = 15
+
+
+class FileSettings(BaseModel):
+    """The shape of the TOML file."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    data_dir: Path | None = None
+    evidence: EvidenceSettings = EvidenceSettings()
+    drafts: DraftSettings = DraftSettings()
+    schools: tuple[School, ...] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    config_path: Path
+    data_dir: Path
+    database_url: str
+    evidence_dir: Path
+    evidence_key: bytes | None
+    evidence: EvidenceSettings
+    drafts: DraftSettings
+    directory: Directory
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _field_path(loc: tuple[int | str, ...]) -> str:
+    path = ""
+    for part in loc:
+        path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+    return path or "(top level)"
+
+
+def _describe(exc: ValidationError, source: Path) -> str:
+    lines = [f"The configuration in {source} is not valid:"]
+    for error in exc.errors(include_url=False):
+        lines.append(f"  - {_field_path(tuple(error['loc']))}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(f"POLICYBOT_CONFIG points at {path}, which does not exist.") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"The configuration in {path} is not valid TOML: {exc}") from exc
+
+
+def _resolve_policy_files(schools: tuple[School, ...], base: Path) -> tuple[School, ...]:
+    resolved = []
+    for index, school in enumerate(schools):
+        if school.policy_file is None:
+            resolved.append(school)
+            continue
+        path = school.policy_file if school.policy_file.is_absolute() else base / school.policy_file
+        if not path.is_file():
+            raise ConfigError(
+                f"schools[{index}].policy_file: {path} does not exist (paths are relative to the "
+                "configuration file)."
+            )
+        resolved.append(school.model_copy(update={"policy_file": path}))
+    return tuple(resolved)
+
+
+def _evidence_key(raw: str | None) -> bytes | None:
+    if raw is None or raw == "":
+        return None
+    if raw.strip().lower() in _PLACEHOLDERS:
+        raise ConfigError(
+            "POLICYBOT_EVIDENCE_KEY is a placeholder; generate one with `policybot keygen`."
+        )
+    try:
+        decoded = base64.urlsafe_b64decode(raw.encode())
+    except (binascii.Error, ValueError) as exc:
+        raise ConfigError(
+            "POLICYBOT_EVIDENCE_KEY is not a key made by `policybot keygen`."
+        ) from exc
+    if len(decoded) != 32:
+        raise ConfigError("POLICYBOT_EVIDENCE_KEY is not a key made by `policybot keygen`.")
+    return raw.encode()
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate everything, or raise ConfigError naming what is wrong."""
+    env = os.environ if env is None else env
+    config_path = Path(env.get("POLICYBOT_CONFIG") or SAMPLE_CONFIG).expanduser().resolve()
+    raw = _read_toml(config_path)
+    try:
+        parsed = FileSettings.model_validate(raw)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from exc
+    schools = _resolve_policy_files(parsed.schools, config_path.parent)
+    try:
+        directory = Directory(schools=schools)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc, config_path)) from exc
+    data_dir = Path(env.get("POLICYBOT_DATA_DIR") or parsed.data_dir or "var").expanduser()
+    data_dir = data_dir.resolve()
+    database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'policybot.sqlite3'}"
+    if not database_url.startswith(("sqlite", "postgresql")):
+        raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
+    return Settings(
+        config_path=config_path,
+        data_dir=data_dir,
+        database_url=database_url,
+        evidence_dir=data_dir / "evidence",
+        evidence_key=_evidence_key(env.get("POLICYBOT_EVIDENCE_KEY")),
+        evidence=parsed.evidence,
+        drafts=parsed.drafts,
+        directory=directory,
+    )

@@ -1,0 +1,92 @@
+"""The composition root: builds the database, stores, engine and runner from settings.
+
+Nothing is built at import time, so tests and commands each get exactly the runtime they ask for.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from dialogs.conversations import ConversationRunner
+from dialogs.engine import Engine
+from dialogs.errors import ConfigError
+from dialogs.report_abuse import ReportAbuse
+from dialogs.services.container import Services
+from dialogs.services.upload_checks import UploadLimits
+from storage import migrate
+from storage.blobstore import LocalBlobStore
+from storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def prepare_database(settings: Settings) -> None:
+    """Make the embedded default ready on first start; refuse an out-of-date shared database.
+
+    SQLite belongs to this installation, so it is migrated automatically. A PostgreSQL database
+    may be shared by several processes, so its upgrade is a deliberate `policybot db upgrade`.
+    """
+    if settings.uses_embedded_database:
+        settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        if not migrate.is_up_to_date(settings.database_url):
+            migrate.upgrade(settings.database_url)
+        return
+    try:
+        current = migrate.is_up_to_date(settings.database_url)
+    except Exception as exc:
+        raise ConfigError(
+            f"Cannot reach the database in DATABASE_URL ({type(exc).__name__})."
+        ) from exc
+    if not current:
+        raise ConfigError("The database schema is out of date: run `policybot db upgrade` first.")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    blobs: LocalBlobStore
+    engine: Engine
+    clock: Callable[[], datetime] = field(default=utc_now)
+
+    def services(self, session: AsyncSession, now: datetime) -> Services:
+        return Services(
+            session=session,
+            directory=self.settings.directory,
+            blobs=self.blobs,
+            limits=UploadLimits(
+                max_bytes=int(self.settings.evidence.max_upload_mb * 1024 * 1024),
+                max_pixels=self.settings.evidence.max_image_pixels,
+            ),
+            now=now,
+        )
+
+    @cached_property
+    def runner(self) -> ConversationRunner:
+        return ConversationRunner(
+            db=self.db, engine=self.engine, services=self.services, clock=self.clock
+        )
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
+    settings.evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    os.chmod(settings.evidence_dir, 0o700)
+    return Runtime(
+        settings=settings,
+        db=Database(settings.database_url),
+        blobs=LocalBlobStore(settings.evidence_dir, key=settings.evidence_key),
+        engine=Engine([ReportAbuse()]),
+        clock=clock,
+    )
