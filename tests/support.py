@@ -1,0 +1,105 @@
+"""A person talking to the bot through the real runner, for dialog tests."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from bot.runtime import Runtime
+from dialogs.conversations import Who
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from storage.conversations import ConversationKey
+
+
+def png(label: str = "screenshot", size: tuple[int, int] = (320, 200)) -> bytes:
+    image = Image.new("RGB", size, "navy")
+    ImageDraw.Draw(image).text((10, 10), label, fill="white")
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def write_png(path: Path, label: str = "screenshot") -> Path:
+    path.write_bytes(png(label))
+    return path
+
+
+@dataclass
+class Person:
+    runtime: Runtime
+    person_id: str = "sam"
+    school_id: str = "oakfield"
+    channel: str = "test"
+    seen: list[Message] = field(default_factory=list)
+
+    @property
+    def who(self) -> Who:
+        school = self.runtime.settings.directory.school(self.school_id)
+        assert school is not None
+        person = school.person(self.person_id)
+        assert person is not None
+        return Who(
+            person=person,
+            school=school,
+            key=ConversationKey(self.channel, f"{school.id}:{person.id}", "dm"),
+        )
+
+    async def say(self, text: str = "", *files: IncomingFile, value: str | None = None) -> list[Message]:
+        replies = await self.runtime.runner.handle(
+            self.who, UserInput(text=text, value=value, files=tuple(files))
+        )
+        self.seen.extend(replies)
+        return replies
+
+    async def press(self, value: str) -> list[Message]:
+        return await self.say(value=value)
+
+    async def open(self) -> list[Message]:
+        replies = await self.runtime.runner.opening(self.who)
+        self.seen.extend(replies)
+        return replies
+
+    async def inbox(self) -> list[Message]:
+        return await self.runtime.runner.deliver_waiting(self.who)
+
+
+def last_prompt(messages: list[Message]) -> Message:
+    prompts = [m for m in messages if m.kind in (MessageKind.PROMPT, MessageKind.SUMMARY)]
+    assert prompts, f"no question in {[m.text for m in messages]}"
+    return prompts[-1]
+
+
+def kinds(messages: list[Message]) -> list[MessageKind]:
+    return [m.kind for m in messages]
+
+
+def text_of(messages: list[Message]) -> str:
+    parts = []
+    for m in messages:
+        parts.append(" ".join(filter(None, [m.title, m.text])))
+        parts.extend(f"{f.label}: {f.value}" for f in m.facts)
+    return "\n".join(parts)
+
+
+def file(name: str, data: bytes) -> IncomingFile:
+    return IncomingFile(name=name, data=data)
+
+
+# Answers that take the report dialog from the menu to the summary, step by step.
+HAPPY_PATH: list[str] = [
+    "report",
+    "me",  # who is affected
+    "no",  # immediate danger
+    "Facebook",  # where
+    "https://facebook.com/groups/123/posts/456",  # link
+    "yesterday 4pm",  # when
+    "A parent posted that I am useless and should be sacked, with my photo.",  # what
+]
+AFTER_EVIDENCE: list[str] = [
+    "parent",  # who is responsible
+    "Pat Jones",  # their name
+    "1, 4",  # nature: threatening + sexist
+]
