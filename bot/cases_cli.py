@@ -97,6 +97,13 @@ def _full_json(
     }
 
 
+def _report(case: Case, school: School, as_json: bool, sentence: str) -> None:
+    if as_json:
+        _echo_json({**case_summary_json(case, school), "assigned_to": case.assigned_to})
+    else:
+        click.echo(sentence)
+
+
 def _local(school: School, case: Case) -> str:
     return f"{case.created_at.astimezone(school.tz):%d/%m/%Y %H:%M}"
 
@@ -202,51 +209,62 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
 
 @cases.command("ack")
 @_as_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("reference")
-def acknowledge(person_id: str, school_id: str | None, reference: str) -> None:
+def acknowledge(person_id: str, school_id: str | None, reference: str, as_json: bool) -> None:
     """Acknowledge a new report (the reporter is told)."""
 
     async def work(services: Services, school: School, person: Person) -> None:
         case = await services.cases.acknowledge(reference, school=school, actor=person)
-        click.echo(f"{case.reference} acknowledged.")
+        _report(case, school, as_json, f"{case.reference} acknowledged.")
 
     _act(person_id, school_id, work)
 
 
 @cases.command("assign")
 @_as_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("reference")
 @click.option("--to", "to_person", help="A safeguarding lead or deputy (default: you).")
-def assign(person_id: str, school_id: str | None, reference: str, to_person: str | None) -> None:
+def assign(
+    person_id: str, school_id: str | None, reference: str, to_person: str | None, as_json: bool
+) -> None:
     """Assign a report to a handler."""
 
     async def work(services: Services, school: School, person: Person) -> None:
         case = await services.cases.assign(
             reference, school=school, actor=person, to_person=to_person
         )
-        click.echo(f"{case.reference} assigned to {school.display_name(case.assigned_to)}.")
+        _report(
+            case,
+            school,
+            as_json,
+            f"{case.reference} assigned to {school.display_name(case.assigned_to)}.",
+        )
 
     _act(person_id, school_id, work)
 
 
 @cases.command("note")
 @_as_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("reference")
 @click.argument("text")
-def note(person_id: str, school_id: str | None, reference: str, text: str) -> None:
+def note(person_id: str, school_id: str | None, reference: str, text: str, as_json: bool) -> None:
     """Add a note to the chronology (TEXT of - reads it from standard input)."""
     if text == "-":
         text = sys.stdin.read()
 
     async def work(services: Services, school: School, person: Person) -> None:
         case = await services.cases.add_note(reference, school=school, actor=person, text=text)
-        click.echo(f"Note added to {case.reference}.")
+        _report(case, school, as_json, f"Note added to {case.reference}.")
 
     _act(person_id, school_id, work)
 
 
 @cases.command("status")
 @_as_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("reference")
 @click.argument("status", type=click.Choice([s.value for s in Status if s is not Status.NEW]))
 @click.option("--reason", required=True, help="Why: it goes in the chronology.")
@@ -258,6 +276,7 @@ def change_status(
     status: str,
     reason: str,
     outcome: str | None,
+    as_json: bool,
 ) -> None:
     """Move a report to a new status, with the reason (the reporter is told)."""
 
@@ -270,16 +289,17 @@ def change_status(
             reason=reason,
             outcome=outcome,
         )
-        click.echo(f"{case.reference} is now {case.status}.")
+        _report(case, school, as_json, f"{case.reference} is now {case.status}.")
 
     _act(person_id, school_id, work)
 
 
 @cases.command("export")
 @_as_options
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.argument("reference")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
-def export(person_id: str, school_id: str | None, reference: str, out: Path) -> None:
+def export(person_id: str, school_id: str | None, reference: str, out: Path, as_json: bool) -> None:
     """Write an evidence pack (ZIP: files, manifest with SHA-256, chronology.html)."""
 
     async def work(services: Services, school: School, person: Person) -> None:
@@ -287,6 +307,15 @@ def export(person_id: str, school_id: str | None, reference: str, out: Path) -> 
             written = await services.cases.export(reference, school=school, actor=person, out=out)
         except FileExistsError as exc:
             raise click.ClickException(f"{out} already exists; choose another name.") from exc
+        if as_json:
+            _echo_json(
+                {
+                    "path": str(written.path),
+                    "sha256": written.sha256,
+                    "all_evidence_verified": written.all_evidence_verified,
+                }
+            )
+            return
         click.echo(f"Evidence pack written to {written.path}")
         click.echo(f"  SHA-256 of the pack: {written.sha256}")
         if written.all_evidence_verified:
