@@ -123,6 +123,19 @@ class ConversationRunner:
                 return messages
         except PolicybotError as exc:
             return [Message(kind=MessageKind.HINT, text=exc.message)]
+        except ConcurrentTurn:
+            raise
+        except Exception:
+            # The transaction was rolled back, so the conversation is exactly as it was before
+            # this message; say so, rather than leave the person wondering what was kept.
+            log.exception("turn failed for %s conversation %s", who.key.channel, who.key.user_key)
+            return [
+                Message(
+                    kind=MessageKind.HINT,
+                    text="Sorry, something went wrong on my side and I couldn't save that. "
+                    "Everything you gave me before is safe. Please send it again in a minute.",
+                )
+            ]
 
     async def _idle(
         self, who: Who, session: AsyncSession, now: datetime, given: UserInput

@@ -53,7 +53,8 @@ class Database:
 
     def __init__(self, url: str | URL, *, echo: bool = False) -> None:
         self.url = async_url(url)
-        kwargs: dict[str, Any] = {"echo": echo}
+        # hide_parameters keeps what people wrote out of error messages and logs.
+        kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.url.get_backend_name() == "postgresql":
             kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)

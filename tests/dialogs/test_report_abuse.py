@@ -311,3 +311,44 @@ async def test_files_sent_outside_a_report_are_not_silently_dropped(runtime: Run
     sam = Person(runtime)
     replies = await sam.say("", file("shot.png", png()))
     assert "Start a report first" in text_of(replies)
+
+
+async def test_back_from_the_screenshots_keeps_files_already_sent(runtime: Runtime) -> None:
+    sam = Person(runtime)
+    for answer in HAPPY_PATH:
+        await sam.say(answer)
+    await sam.say("", file("shot.png", png()))
+    await sam.say("back")
+    replies = await sam.say(HAPPY_PATH[-1])  # answer "what happened" again
+    question = last_prompt(replies)
+    assert question.expects is InputKind.ATTACHMENTS
+    assert "shot.png" in text_of([question])
+    await sam.say("done")
+    for answer in AFTER_EVIDENCE:
+        await sam.say(answer)
+    facts = {f.label: f.value for f in last_prompt(sam.seen).facts}
+    assert facts["Screenshots"].startswith("shot.png")
+
+
+async def test_a_failure_while_saving_loses_nothing_given_before(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sam = Person(runtime)
+    for answer in HAPPY_PATH[:3]:
+        await sam.say(answer)
+
+    from storage import conversations
+
+    async def broken(*args: object, **kwargs: object) -> None:
+        raise OSError("disk full")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(conversations, "save_state", broken)
+        replies = await sam.say("Instagram")
+    assert replies[0].kind is MessageKind.HINT
+    assert "couldn't save that" in replies[0].text
+
+    again = await sam.open()
+    assert last_prompt(again).text.startswith("Where did it happen?")
+    await sam.say("Instagram")
+    assert last_prompt(sam.seen).text.startswith("Is there a link")
