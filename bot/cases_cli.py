@@ -23,6 +23,7 @@ from dialogs.services.cases import (
     Status,
     answers_for_display,
     case_summary_json,
+    event_text,
 )
 from dialogs.services.container import Services
 from dialogs.services.permissions import is_handler
@@ -202,7 +203,8 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
         for event in record.events:
             at = event.at.astimezone(school.tz).strftime("%d/%m/%Y %H:%M")
             label = EVENT_LABELS.get(event.kind, event.kind)
-            click.echo(f"    {at}  {school.display_name(event.actor_id)}: {label}. {event.text}")
+            who = school.display_name(event.actor_id)
+            click.echo(f"    {at}  {who}: {label}. {event_text(event)}")
 
     _act(person_id, school_id, work)
 

@@ -273,11 +273,13 @@ class Engine:
 
     def _back(self, dialog: Dialog, ctx: DialogContext) -> list[Message]:
         state = ctx.state
-        if state.step and state.scratch.get("files"):
-            # Files sent at this step are kept as its answer, so the summary shows what
-            # will actually be sent.
-            if isinstance(dialog.step(state.step).prompt, AttachmentPrompt):
-                state.answers[state.step] = state.scratch.pop("files")
+        if (
+            state.step
+            and state.scratch.get("files")
+            and isinstance(dialog.step(state.step).prompt, AttachmentPrompt)
+        ):
+            # Files sent at this step become its answer, so the summary shows what will be sent.
+            state.answers[state.step] = state.scratch.pop("files")
         applicable = self._applicable(dialog, state.answers)
         if state.phase in ("confirming", "choosing_edit") and state.editing is False:
             if state.phase == "choosing_edit":

@@ -47,7 +47,9 @@ class Person:
             key=ConversationKey(self.channel, f"{school.id}:{person.id}", "dm"),
         )
 
-    async def say(self, text: str = "", *files: IncomingFile, value: str | None = None) -> list[Message]:
+    async def say(
+        self, text: str = "", *files: IncomingFile, value: str | None = None
+    ) -> list[Message]:
         replies = await self.runtime.runner.handle(
             self.who, UserInput(text=text, value=value, files=tuple(files))
         )

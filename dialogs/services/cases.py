@@ -482,7 +482,7 @@ class CaseService:
                         at=e.at,
                         actor=school.display_name(e.actor_id),
                         kind=EVENT_LABELS.get(e.kind, e.kind),
-                        text=e.text,
+                        text=event_text(e),
                     )
                     for e in events
                 ],
@@ -523,6 +523,13 @@ EVENT_LABELS = {
     "note": "Note",
     "exported": "Evidence pack exported",
 }
+
+
+def event_text(event: CaseEvent) -> str:
+    """A chronology line's words, with the status change spelled out where there was one."""
+    if event.from_status and event.to_status:
+        return f"{event.from_status} → {event.to_status}. {event.text}"
+    return event.text
 
 
 def answers_for_display(case: Case, school: School) -> list[tuple[str, str]]:

@@ -46,7 +46,9 @@ async def test_a_draft_is_reminded_once_then_expires_with_its_files(
     assert (await sam.say("hello"))[-1].kind is MessageKind.MENU
 
 
-async def test_coming_back_after_a_reminder_resets_the_clock(runtime: Runtime, clock: Clock) -> None:
+async def test_coming_back_after_a_reminder_resets_the_clock(
+    runtime: Runtime, clock: Clock
+) -> None:
     sam = Person(runtime)
     for answer in HAPPY_PATH[:3]:
         await sam.say(answer)

@@ -30,7 +30,8 @@ async def test_a_complete_report_with_two_screenshots_becomes_a_case(runtime: Ru
     await fill_to_summary(sam, first, second)
     summary = last_prompt(sam.seen)
     assert summary.kind is MessageKind.SUMMARY
-    assert "shot1.png" in text_of([summary]) and "shot2.png" in text_of([summary])
+    assert "shot1.png" in text_of([summary])
+    assert "shot2.png" in text_of([summary])
 
     done = await sam.say("submit")
 
@@ -42,7 +43,8 @@ async def test_a_complete_report_with_two_screenshots_becomes_a_case(runtime: Ru
         files = (await session.execute(select(Evidence))).scalars().all()
         audit = (await session.execute(select(AuditEntry))).scalars().all()
     assert case.reference == "CB-2026-0001"
-    assert case.police_consideration and case.urgency == "high"
+    assert case.police_consideration
+    assert case.urgency == "high"
     assert case.nature == ["threatening", "sexist"]
     assert case.responsible_name == "Pat Jones"
     assert sorted(f.sha256 for f in files) == sorted(
@@ -130,7 +132,8 @@ async def test_bad_answers_later_in_the_report(runtime: Runtime) -> None:
     assert (await sam.say("alien"))[0].kind is MessageKind.HINT
     await sam.say("unknown")  # who is responsible: no name question follows
     replies = await sam.say("1, 99")
-    assert replies[0].kind is MessageKind.HINT and "“99”" in replies[0].text
+    assert replies[0].kind is MessageKind.HINT
+    assert "“99”" in replies[0].text
     replies = await sam.say("other")
     assert last_prompt(replies).kind is MessageKind.SUMMARY
     facts = {f.label: f.value for f in last_prompt(replies).facts}
@@ -239,7 +242,10 @@ async def test_edit_one_answer_from_the_summary(runtime: Runtime) -> None:
     sam = Person(runtime)
     await fill_to_summary(sam)
     menu = await sam.say("edit")
-    assert [b.label for b in last_prompt(menu).buttons][:2] == ["Who is affected", "Immediate danger"]
+    assert [b.label for b in last_prompt(menu).buttons][:2] == [
+        "Who is affected",
+        "Immediate danger",
+    ]
     await sam.press("platform")
     summary = await sam.say("Instagram")
     facts = {f.label: f.value for f in last_prompt(summary).facts}
@@ -272,7 +278,8 @@ async def test_immediate_danger_says_call_999_and_alerts_the_leads_once(runtime:
     await sam.say("skip")
     replies = await sam.say("yes")
     urgent = [m for m in replies if m.kind is MessageKind.URGENT]
-    assert urgent and "call 999 now" in urgent[0].text
+    assert urgent
+    assert "call 999 now" in urgent[0].text
     for lead_id in ("dana", "lee"):
         alerts = await Person(runtime, person_id=lead_id).inbox()
         assert [m.kind for m in alerts] == [MessageKind.URGENT]
