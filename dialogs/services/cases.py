@@ -183,13 +183,11 @@ class CaseService:
         self._event(
             case, reporter, "submitted", f"Report submitted with {len(files)} evidence file(s)."
         )
-        self._audit.record(
-            school_id=school.id,
-            actor_id=reporter.id,
-            action=AuditAction.CASE_CREATE,
-            target_type="case",
-            target_id=case.id,
-            detail=f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}",
+        self._record(
+            case,
+            reporter,
+            AuditAction.CASE_CREATE,
+            f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}",
         )
         for handler in school.with_role(*CASE_HANDLER_ROLES):
             self._notifier.notify(
@@ -257,13 +255,7 @@ class CaseService:
         require(actor, CaseAction.VIEW_STATUS, case)
         if not is_handler(actor):
             return CaseRecord(case=case, events=[])
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_VIEW,
-            target_type="case",
-            target_id=case.id,
-        )
+        self._record(case, actor, AuditAction.CASE_VIEW)
         return CaseRecord(case=case, events=await self.events(case))
 
     async def events(self, case: Case) -> list[CaseEvent]:
@@ -323,6 +315,16 @@ class CaseService:
         )
         case.updated_at = self._now
 
+    def _record(self, case: Case, actor: Person, action: AuditAction, detail: str = "") -> None:
+        self._audit.record(
+            school_id=case.school_id,
+            actor_id=actor.id,
+            action=action,
+            target_type="case",
+            target_id=case.id,
+            detail=detail,
+        )
+
     def _tell_reporter(self, case: Case, school: School) -> None:
         status = Status(case.status)
         self._notifier.notify(
@@ -345,13 +347,7 @@ class CaseService:
                 f"{case.reference} was already acknowledged (it is {case.status})."
             )
         self._move(case, school, actor, Status.ACKNOWLEDGED, "Acknowledged.")
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_ACKNOWLEDGE,
-            target_type="case",
-            target_id=case.id,
-        )
+        self._record(case, actor, AuditAction.CASE_ACKNOWLEDGE)
         return case
 
     async def assign(
@@ -370,14 +366,7 @@ class CaseService:
         previous = school.display_name(case.assigned_to)
         case.assigned_to = assignee.id
         self._event(case, actor, "assigned", f"Assigned to {assignee.name} (was {previous}).")
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_ASSIGN,
-            target_type="case",
-            target_id=case.id,
-            detail=f"to {assignee.id}",
-        )
+        self._record(case, actor, AuditAction.CASE_ASSIGN, f"to {assignee.id}")
         if assignee.id != actor.id:
             self._notifier.notify(
                 school_id=school.id,
@@ -400,13 +389,7 @@ class CaseService:
         if len(text) > 10_000:
             raise InvalidRequest("A note can be at most 10,000 characters.")
         self._event(case, actor, "note", text)
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_NOTE,
-            target_type="case",
-            target_id=case.id,
-        )
+        self._record(case, actor, AuditAction.CASE_NOTE)
         return case
 
     async def change_status(
@@ -437,14 +420,7 @@ class CaseService:
             case.outcome = None
         text = reason.strip() + (f"\nOutcome: {case.outcome}" if status is Status.CLOSED else "")
         self._move(case, school, actor, status, text)
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_STATUS,
-            target_type="case",
-            target_id=case.id,
-            detail=f"{current.value} -> {status.value}",
-        )
+        self._record(case, actor, AuditAction.CASE_STATUS, f"{current.value} -> {status.value}")
         return case
 
     def _move(self, case: Case, school: School, actor: Person, status: Status, text: str) -> None:
@@ -505,13 +481,11 @@ class CaseService:
             ),
             out,
         )
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.CASE_EXPORT,
-            target_type="case",
-            target_id=case.id,
-            detail=f"pack sha256 {written.sha256}; intact: {written.all_evidence_verified}",
+        self._record(
+            case,
+            actor,
+            AuditAction.CASE_EXPORT,
+            f"pack sha256 {written.sha256}; intact: {written.all_evidence_verified}",
         )
         return written
 
