@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import re
 import shlex
+import shutil
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
@@ -30,11 +32,18 @@ def safe(text: str) -> str:
     return _UNSAFE.sub("", text)
 
 
-def render(message: Message) -> str:
+def _wrap(text: str, width: int | None) -> str:
+    if not width:
+        return text
+    return "\n".join(textwrap.fill(line, width) if line else "" for line in text.split("\n"))
+
+
+def render(message: Message, *, width: int | None = None) -> str:
+    """Plain text for a terminal; `width` wraps long paragraphs at word boundaries."""
     lines: list[str] = []
     if message.title:
         lines.append(f"── {safe(message.title)} ──")
-    lines.append(_STYLE.get(message.kind, "") + safe(message.text))
+    lines.append(_wrap(_STYLE.get(message.kind, "") + safe(message.text), width))
     lines.extend(f"  {safe(f.label)}: {safe(f.value)}" for f in message.facts)
     lines.extend(f"  [image] {safe(i.name)}" for i in message.images)
     if message.buttons:
@@ -64,10 +73,12 @@ class TerminalChat:
         self.echo = echo
         self.max_file_bytes = max_file_bytes
         self.last: Message | None = None
+        # Wrap for people reading a terminal; keep piped transcripts one line per paragraph.
+        self.width = min(shutil.get_terminal_size().columns, 100) - 2 if not echo else None
 
     def show(self, messages: Sequence[Message]) -> None:
         for message in messages:
-            self.stdout.write(render(message) + "\n\n")
+            self.stdout.write(render(message, width=self.width) + "\n\n")
             if message.expects is not InputKind.NONE:
                 self.last = message
         self.stdout.flush()
