@@ -241,12 +241,15 @@ class CaseService:
     # -- finding -------------------------------------------------------------------------
 
     async def _find(self, reference: str, school: School) -> Case:
+        # Echo the reference exactly as a refused lookup of an existing case would
+        # (permissions.require), so the reply never tells whether a reference exists.
+        wanted = reference.strip().upper()
         result = await self._session.execute(
-            select(Case).where(Case.school_id == school.id, Case.reference == reference.upper())
+            select(Case).where(Case.school_id == school.id, Case.reference == wanted)
         )
         case = result.scalar_one_or_none()
         if case is None:
-            raise NotFound(f"I can't find a report {reference[:40]} that you can see.")
+            raise NotFound(f"I can't find a report {wanted[:40]} that you can see.")
         return case
 
     async def get(self, reference: str, *, school: School, actor: Person) -> CaseRecord:
