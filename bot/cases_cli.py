@@ -309,6 +309,10 @@ def export(person_id: str, school_id: str | None, reference: str, out: Path, as_
             written = await services.cases.export(reference, school=school, actor=person, out=out)
         except FileExistsError as exc:
             raise click.ClickException(f"{out} already exists; choose another name.") from exc
+        except FileNotFoundError as exc:
+            raise click.ClickException(
+                f"The folder {out.parent} does not exist; create it or choose another."
+            ) from exc
         if as_json:
             _echo_json(
                 {

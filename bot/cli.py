@@ -9,7 +9,7 @@ import click
 from cryptography.fernet import Fernet
 
 from bot.cases_cli import cases
-from bot.cli_support import run, settings_or_exit, whom
+from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
 from bot.runtime import Runtime
 
 
@@ -81,8 +81,10 @@ def db_upgrade() -> None:
     settings = settings_or_exit()
     if settings.uses_embedded_database:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    migrate.upgrade(settings.database_url)
-    click.echo(f"Database is at revision {migrate.current_revision(settings.database_url)}.")
+    with unreachable_database_exits():
+        migrate.upgrade(settings.database_url)
+        revision = migrate.current_revision(settings.database_url)
+    click.echo(f"Database is at revision {revision}.")
 
 
 @db.command("current")
@@ -91,7 +93,8 @@ def db_current() -> None:
     from storage import migrate
 
     settings = settings_or_exit()
-    current = migrate.current_revision(settings.database_url)
+    with unreachable_database_exits():
+        current = migrate.current_revision(settings.database_url)
     state = "up to date" if current == migrate.head_revision() else "out of date"
     click.echo(f"{current or 'empty'} ({state})")
 

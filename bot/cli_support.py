@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import click
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime, prepare_database
@@ -21,6 +23,16 @@ def settings_or_exit() -> Settings:
         return load_settings()
     except ConfigError as exc:
         click.echo(exc.message, err=True)
+        raise SystemExit(2) from exc
+
+
+@contextmanager
+def unreachable_database_exits() -> Iterator[None]:
+    """A database that cannot be reached is a configuration problem: say so, exit 2."""
+    try:
+        yield
+    except (OperationalError, InterfaceError) as exc:
+        click.echo(f"Cannot reach the database in DATABASE_URL ({type(exc).__name__}).", err=True)
         raise SystemExit(2) from exc
 
 

@@ -51,7 +51,7 @@ class FileSettings(BaseModel):
     data_dir: Path | None = None
     evidence: EvidenceSettings = EvidenceSettings()
     drafts: DraftSettings = DraftSettings()
-    schools: tuple[School, ...] = Field(min_length=1)
+    schools: tuple[School, ...]  # at least one: checked by Directory, so it is reported once
 
 
 @dataclass(frozen=True)

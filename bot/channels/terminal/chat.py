@@ -18,7 +18,7 @@ from typing import TextIO
 from dialogs.conversations import ConversationRunner, Who
 from dialogs.messages import IncomingFile, InputKind, Message, MessageKind, UserInput
 
-_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\x9b\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _LEAVE = {"/quit", "/exit", "/q"}
 _STYLE = {
     MessageKind.URGENT: "!!! ",
@@ -117,7 +117,7 @@ class TerminalChat:
         step, paths become files."""
         buttons = self.last.buttons if self.last else ()
         number = line.strip()
-        if number.isdigit() and 1 <= int(number) <= len(buttons):
+        if re.fullmatch("[0-9]{1,3}", number) and 1 <= int(number) <= len(buttons):
             return UserInput(value=buttons[int(number) - 1].value)
         if self.last is None or self.last.expects is not InputKind.ATTACHMENTS:
             return UserInput(text=line)
