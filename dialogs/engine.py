@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogs.messages import Button, Fact, InputKind, Message, MessageKind, UserInput
+from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind, UserInput
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
@@ -353,15 +353,23 @@ class Engine:
     def _summary(self, dialog: Dialog, ctx: DialogContext) -> Message:
         pctx = ctx.prompt_context()
         facts = []
+        images: list[ImageRef] = []
         for step in self._applicable(dialog, ctx.state.answers):
             value = ctx.state.answers.get(step.key)
             shown = "Not given" if value is None else step.prompt.show(value, pctx)
             facts.append(Fact(label=step.label, value=shown))
+            if isinstance(step.prompt, AttachmentPrompt) and value:
+                images.extend(
+                    ImageRef(evidence_id=f["id"], name=f["name"], media_type=f["media_type"])
+                    for f in value
+                    if f["media_type"].startswith("image/")
+                )
         return Message(
             kind=MessageKind.SUMMARY,
             title=f"Check your {dialog.title.lower()} before it is sent",
             text="Here is everything you've told me. Is it right?",
             facts=tuple(facts),
+            images=tuple(images),
             buttons=(
                 Button(value="submit", label="Send it", style="primary"),
                 Button(value="edit", label="Change an answer"),

@@ -359,3 +359,38 @@ async def test_a_failure_while_saving_loses_nothing_given_before(
     assert last_prompt(again).text.startswith("Where did it happen?")
     await sam.say("Instagram")
     assert last_prompt(sam.seen).text.startswith("Is there a link")
+
+
+async def test_the_summary_shows_the_screenshots_it_will_send(runtime: Runtime) -> None:
+    sam = Person(runtime)
+    await fill_to_summary(sam, png("one"), png("two"))
+    summary = last_prompt(sam.seen)
+    assert [(i.name, i.media_type) for i in summary.images] == [
+        ("shot1.png", "image/png"),
+        ("shot2.png", "image/png"),
+    ]
+
+
+async def test_names_that_are_too_long_or_a_bad_characteristic_are_asked_again(
+    runtime: Runtime,
+) -> None:
+    sam = Person(runtime)
+    await sam.say("report")
+    await sam.say("a pupil")
+    replies = await sam.say("x" * 201)
+    assert replies[0].kind is MessageKind.HINT
+    assert "longer than I can keep" in replies[0].text
+    assert last_prompt(replies).text.startswith("What is their name?")
+    await sam.say("Robin")
+    for answer in HAPPY_PATH[2:]:
+        await sam.say(answer)
+    await sam.say("skip")
+    await sam.say("a pupil")
+    await sam.say("skip")  # their name is optional
+    await sam.say("hate")
+    replies = await sam.say("height")
+    assert replies[0].kind is MessageKind.HINT
+    replies = await sam.say("religion")
+    facts = {f.label: f.value for f in last_prompt(replies).facts}
+    assert facts["Protected characteristic"] == "Religion or belief"
+    assert facts["Name of who is responsible"] == "Not given"
