@@ -151,19 +151,54 @@ class ReferenceCounter(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
-    """A message for a person, kept until a channel has delivered it.
+    """A message for a person or a school's channel, kept until a channel has delivered it.
 
     Writing it in the same transaction as the change it announces means no alert is lost if a
-    platform is down or the process dies; channels deliver and mark it.
+    platform is down or the process dies; delivery workers send it and mark it. A message with
+    a `subject` replaces the earlier post about the same subject (a case card is updated in
+    place rather than posted again).
     """
 
     __tablename__ = "notification"
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: str = Field(max_length=64)
-    person_id: str = Field(max_length=64, index=True)
+    person_id: str | None = Field(default=None, max_length=64, index=True)
+    channel_purpose: str | None = Field(default=None, max_length=32)
+    subject: str | None = Field(default=None, max_length=64)
     kind: str = Field(max_length=32)
     message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     created_at: datetime = _when()
-    delivered_at: datetime | None = _when(nullable=True)
+    delivered_at: datetime | None = _when(nullable=True, index=True)
     delivered_via: str | None = Field(default=None, max_length=32)
+    attempts: int = 0
+    next_attempt_at: datetime | None = _when(nullable=True)
+    last_error: str | None = Field(default=None, max_length=255)
+
+
+class ChannelPost(SQLModel, table=True):
+    """Where a message about a subject was posted, so later changes update it in place."""
+
+    __tablename__ = "channel_post"
+    __table_args__ = (UniqueConstraint("subject", "platform", "channel_ref"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    subject: str = Field(max_length=64)
+    platform: str = Field(max_length=32)
+    channel_ref: str = Field(max_length=255)
+    message_ref: str = Field(max_length=255)
+    updated_at: datetime = _when()
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A platform delivery already acted on, recorded in the same transaction as the action.
+
+    A retried delivery finds its row and is skipped; a delivery whose processing failed left no
+    row (the transaction rolled back), so its retry is processed.
+    """
+
+    __tablename__ = "processed_event"
+
+    source: str = Field(primary_key=True, max_length=32)
+    event_id: str = Field(primary_key=True, max_length=128)
+    received_at: datetime = _when(index=True)

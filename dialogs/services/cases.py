@@ -10,9 +10,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -21,79 +19,28 @@ from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Fact, Message, MessageKind
 from dialogs.services import evidence_pack as pack
 from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.case_card import case_card, case_subject
+from dialogs.services.case_vocabulary import (
+    AFFECTED,
+    EVENT_LABELS,
+    HATE,
+    NATURE,
+    NEXT_STATUSES,
+    POLICE_NATURES,
+    RESPONSIBLE,
+    STATUS_FOR_REPORTER,
+    Status,
+    Urgency,
+    answers_for_display,
+    case_summary_json,
+    event_text,
+)
 from dialogs.services.evidence import EvidenceService
 from dialogs.services.notifier import Notifier
 from dialogs.services.permissions import CaseAction, is_handler, require
 from dialogs.services.references import next_reference
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, School
 from storage.models import Case, CaseEvent
-
-
-class Status(StrEnum):
-    NEW = "new"
-    ACKNOWLEDGED = "acknowledged"
-    INVESTIGATING = "investigating"
-    REFERRED = "referred"
-    CLOSED = "closed"
-
-
-class Urgency(StrEnum):
-    IMMEDIATE = "immediate"
-    HIGH = "high"
-    NORMAL = "normal"
-
-
-# What a reporter is told about where their report has got to.
-STATUS_FOR_REPORTER = {
-    Status.NEW: "Received; the safeguarding lead has been told",
-    Status.ACKNOWLEDGED: "Seen by the safeguarding lead",
-    Status.INVESTIGATING: "Being looked into",
-    Status.REFERRED: "Passed to another agency (for example the police) by the safeguarding lead",
-    Status.CLOSED: "Closed; the safeguarding lead will talk to you about the outcome",
-}
-
-_TRANSITIONS: dict[Status, frozenset[Status]] = {
-    Status.NEW: frozenset(
-        {Status.ACKNOWLEDGED, Status.INVESTIGATING, Status.REFERRED, Status.CLOSED}
-    ),
-    Status.ACKNOWLEDGED: frozenset({Status.INVESTIGATING, Status.REFERRED, Status.CLOSED}),
-    Status.INVESTIGATING: frozenset({Status.REFERRED, Status.CLOSED}),
-    Status.REFERRED: frozenset({Status.INVESTIGATING, Status.CLOSED}),
-    Status.CLOSED: frozenset({Status.INVESTIGATING}),
-}
-
-AFFECTED = {
-    "me": "Me",
-    "colleague": "A colleague",
-    "pupil": "A pupil",
-    "school": "The school",
-}
-RESPONSIBLE = {
-    "pupil": "A pupil",
-    "parent": "A parent or carer",
-    "staff": "A member of staff",
-    "public": "A member of the public",
-    "unknown": "Not known",
-}
-NATURE = {
-    "threatening": "Threatening or intimidating",
-    "sexual": "Sexual",
-    "hate": "Hate about a protected characteristic",
-    "sexist": "Sexist",
-    "personal_info": "Personal information shared",
-    "impersonation": "Impersonation or a fake account",
-    "other": "Something else (abusive, insulting, untrue)",
-}
-HATE = {
-    "race": "Race or ethnicity",
-    "religion": "Religion or belief",
-    "disability": "Disability",
-    "sexual_orientation": "Sexual orientation",
-    "transgender": "Transgender identity",
-    "other": "Another characteristic",
-}
-# The policies ask the school to consider the police for these kinds of content.
-POLICE_NATURES = frozenset({"threatening", "sexual", "hate", "sexist"})
 
 
 def needs_police_consideration(nature: Sequence[str], immediate_danger: bool) -> bool:
@@ -196,6 +143,7 @@ class CaseService:
                 kind="case.new",
                 message=self._new_case_alert(case, reporter),
             )
+        self._announce(case, school)
         return case
 
     def _new_case_alert(self, case: Case, reporter: Person) -> Message:
@@ -328,6 +276,16 @@ class CaseService:
             detail=detail,
         )
 
+    def _announce(self, case: Case, school: School) -> None:
+        """Post, or update in place, the case's card in the safeguarding channel."""
+        self._notifier.notify_channel(
+            school_id=school.id,
+            purpose="safeguarding",
+            subject=case_subject(case),
+            kind="case.card",
+            message=case_card(case, school),
+        )
+
     def _tell_reporter(self, case: Case, school: School) -> None:
         status = Status(case.status)
         self._notifier.notify(
@@ -370,6 +328,7 @@ class CaseService:
         case.assigned_to = assignee.id
         self._event(case, actor, "assigned", f"Assigned to {assignee.name} (was {previous}).")
         self._record(case, actor, AuditAction.CASE_ASSIGN, f"to {assignee.id}")
+        self._announce(case, school)
         if assignee.id != actor.id:
             self._notifier.notify(
                 school_id=school.id,
@@ -408,8 +367,8 @@ class CaseService:
         case = await self._find(reference, school)
         require(actor, CaseAction.CHANGE_STATUS, case)
         current = Status(case.status)
-        if status not in _TRANSITIONS[current]:
-            allowed = ", ".join(sorted(s.value for s in _TRANSITIONS[current]))
+        if status not in NEXT_STATUSES[current]:
+            allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current]))
             raise InvalidRequest(
                 f"{case.reference} is {current.value}; from there it can move to: {allowed}."
             )
@@ -431,6 +390,7 @@ class CaseService:
         case.status = status.value
         self._event(case, actor, "status", text, from_status=previous, to_status=status.value)
         self._tell_reporter(case, school)
+        self._announce(case, school)
 
     # -- exporting -----------------------------------------------------------------------
 
@@ -493,56 +453,23 @@ class CaseService:
         return written
 
 
-EVENT_LABELS = {
-    "submitted": "Report submitted",
-    "status": "Status changed",
-    "assigned": "Assigned",
-    "note": "Note",
-    "exported": "Evidence pack exported",
-}
-
-
-def event_text(event: CaseEvent) -> str:
-    """A chronology line's words, with the status change spelled out where there was one."""
-    if event.from_status and event.to_status:
-        return f"{event.from_status} → {event.to_status}. {event.text}"
-    return event.text
-
-
-def answers_for_display(case: Case, school: School) -> list[tuple[str, str]]:
-    """The report as the reporter gave it, in words, in the school's timezone."""
-    tz = school.tz
-    rows: list[tuple[str, str]] = [
-        ("Who is affected", AFFECTED.get(case.affected, case.affected)),
-    ]
-    if case.affected_name:
-        rows.append(("Name of the person affected", case.affected_name))
-    rows += [
-        ("Immediate danger", "Yes" if case.immediate_danger else "No"),
-        ("Where it happened", case.platform),
-        ("Link", case.link or "Not given"),
-        ("When it happened", case.occurred_at.astimezone(tz).strftime("%a %d %b %Y %H:%M %Z")),
-        ("What happened", case.description),
-        ("Who is responsible", RESPONSIBLE.get(case.responsible, case.responsible)),
-    ]
-    if case.responsible_name:
-        rows.append(("Name of who is responsible", case.responsible_name))
-    rows.append(("Nature of the content", ", ".join(NATURE.get(n, n) for n in case.nature)))
-    if case.hate_characteristics:
-        rows.append(
-            (
-                "Protected characteristic",
-                ", ".join(HATE.get(h, h) for h in case.hate_characteristics),
-            )
-        )
-    return rows
-
-
-def case_summary_json(case: Case, school: School) -> dict[str, Any]:
-    return {
-        "reference": case.reference,
-        "status": case.status,
-        "status_for_reporter": STATUS_FOR_REPORTER[Status(case.status)],
-        "created_at": case.created_at.isoformat(),
-        "updated_at": case.updated_at.isoformat(),
-    }
+__all__ = [
+    "AFFECTED",
+    "EVENT_LABELS",
+    "HATE",
+    "NATURE",
+    "NEXT_STATUSES",
+    "POLICE_NATURES",
+    "RESPONSIBLE",
+    "STATUS_FOR_REPORTER",
+    "CaseRecord",
+    "CaseService",
+    "NewReport",
+    "Status",
+    "Urgency",
+    "answers_for_display",
+    "case_summary_json",
+    "event_text",
+    "needs_police_consideration",
+    "urgency_for",
+]

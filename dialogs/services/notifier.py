@@ -21,6 +21,12 @@ from storage.models import Notification
 class Notifier(Protocol):
     def notify(self, *, school_id: str, person_id: str, kind: str, message: Message) -> None: ...
 
+    def notify_channel(
+        self, *, school_id: str, purpose: str, subject: str, kind: str, message: Message
+    ) -> None:
+        """Post to a school's channel (e.g. "safeguarding"); a later message with the same
+        subject replaces the earlier post."""
+
 
 class OutboxNotifier:
     """A Notifier that queues messages durably for channels to deliver."""
@@ -34,6 +40,20 @@ class OutboxNotifier:
             Notification(
                 school_id=school_id,
                 person_id=person_id,
+                kind=kind,
+                message=message.model_dump(mode="json"),
+                created_at=self._now,
+            )
+        )
+
+    def notify_channel(
+        self, *, school_id: str, purpose: str, subject: str, kind: str, message: Message
+    ) -> None:
+        self._session.add(
+            Notification(
+                school_id=school_id,
+                channel_purpose=purpose,
+                subject=subject,
                 kind=kind,
                 message=message.model_dump(mode="json"),
                 created_at=self._now,
