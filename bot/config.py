@@ -55,6 +55,20 @@ class FileSettings(BaseModel):
 
 
 @dataclass(frozen=True)
+class SlackSettings:
+    """Slack credentials, from the environment only."""
+
+    bot_token: str
+    signing_secret: str
+    app_token: str | None
+    api_url: str | None
+
+    @property
+    def socket_mode(self) -> bool:
+        return self.app_token is not None
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     data_dir: Path
@@ -64,6 +78,9 @@ class Settings:
     evidence: EvidenceSettings
     drafts: DraftSettings
     directory: Directory
+    slack: SlackSettings | None = None
+    port: int = 3978
+    public_url: str | None = None
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -128,6 +145,45 @@ def _evidence_key(raw: str | None) -> bytes | None:
     return raw.encode()
 
 
+def _secret(env: Mapping[str, str], name: str, prefix: str | None = None) -> str | None:
+    value = (env.get(name) or "").strip()
+    if not value:
+        return None
+    if value.lower() in _PLACEHOLDERS or value.lower().startswith(("changeme", "your-")):
+        raise ConfigError(f"{name} is a placeholder; set the real value from your Slack app.")
+    if prefix and not value.startswith(prefix):
+        raise ConfigError(f"{name} should start with {prefix!r}; check you copied the right token.")
+    return value
+
+
+def _slack(env: Mapping[str, str]) -> SlackSettings | None:
+    token = _secret(env, "SLACK_BOT_TOKEN", "xoxb-")
+    secret = _secret(env, "SLACK_SIGNING_SECRET")
+    app_token = _secret(env, "SLACK_APP_TOKEN", "xapp-")
+    if token is None and secret is None and app_token is None:
+        return None
+    if token is None or secret is None:
+        raise ConfigError(
+            "Slack needs both SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (and SLACK_APP_TOKEN for "
+            "Socket Mode)."
+        )
+    api_url = (env.get("SLACK_API_URL") or "").strip() or None
+    if api_url and not api_url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise ConfigError("SLACK_API_URL must be an https:// address (or a local test server).")
+    if api_url and not api_url.endswith("/"):
+        api_url += "/"
+    return SlackSettings(
+        bot_token=token, signing_secret=secret, app_token=app_token, api_url=api_url
+    )
+
+
+def _port(env: Mapping[str, str]) -> int:
+    raw = env.get("PORT") or "3978"
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"PORT must be a port number, not {raw[:20]!r}.")
+    return int(raw)
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     """Read and validate everything, or raise ConfigError naming what is wrong."""
     env = os.environ if env is None else env
@@ -156,4 +212,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         evidence=parsed.evidence,
         drafts=parsed.drafts,
         directory=directory,
+        slack=_slack(env),
+        port=_port(env),
+        public_url=(env.get("POLICYBOT_PUBLIC_URL") or "").rstrip("/") or None,
     )

@@ -6,10 +6,12 @@ crash at any point either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -21,6 +23,7 @@ from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
 from dialogs.services.schools import Person, School
 from storage import conversations as repo
+from storage import events
 from storage.conversations import ConcurrentTurn, ConversationKey
 from storage.db import Database
 
@@ -50,11 +53,17 @@ class ConversationRunner:
         self.services = services
         self.clock = clock
 
-    async def handle(self, who: Who, given: UserInput, *, attempts: int = 3) -> list[Message]:
-        """Take one turn; retried if another turn of the same conversation saved first."""
+    async def handle(
+        self, who: Who, given: UserInput, *, delivery_id: str | None = None, attempts: int = 3
+    ) -> list[Message]:
+        """Take one turn; retried if another turn of the same conversation saved first.
+
+        `delivery_id` identifies a platform delivery (e.g. a Slack event id): a repeat of a
+        delivery already acted on returns no messages and changes nothing.
+        """
         for attempt in range(attempts):
             try:
-                return await self._turn(who, given)
+                return await self._turn(who, given, delivery_id)
             except ConcurrentTurn:
                 log.info("conversation busy, retrying turn (attempt %d)", attempt + 1)
         return [
@@ -100,10 +109,14 @@ class ConversationRunner:
             state=state,
         )
 
-    async def _turn(self, who: Who, given: UserInput) -> list[Message]:
+    async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> list[Message]:
         now = self.clock()
         try:
             async with self.db.session() as session:
+                if delivery_id is not None and not await events.claim(
+                    session, source=who.key.channel, event_id=delivery_id, now=now
+                ):
+                    return []
                 row = await repo.load_or_create(
                     session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
                 )
@@ -136,6 +149,68 @@ class ConversationRunner:
                     "Everything you gave me before is safe. Please send it again in a minute.",
                 )
             ]
+
+    async def start_with_capture(
+        self, who: Who, dialog: str, captured: dict[str, Any], *, delivery_id: str
+    ) -> list[Message]:
+        """Start a report about something flagged on the platform itself, keeping it as evidence.
+
+        If a report is already under way, the flagged item is added to it instead, so nothing
+        the person flagged is dropped.
+        """
+        now = self.clock()
+        async with self.db.session() as session:
+            if not await events.claim(
+                session, source=who.key.channel, event_id=delivery_id, now=now
+            ):
+                return []
+            row = await repo.load_or_create(
+                session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
+            )
+            state = (
+                DialogState.model_validate(row.state) if row.state else DialogState(dialog=dialog)
+            )
+            ctx = self._context(who, session, now, state)
+            stored = await ctx.services.evidence.keep_capture(
+                json.dumps(captured, ensure_ascii=False, indent=2, sort_keys=True).encode(),
+                name=f"{captured.get('platform', 'chat')} message.json",
+                media_type="application/json",
+                extension=".json",
+                school_id=who.school.id,
+                person_id=who.person.id,
+                draft_key=state.draft_id,
+            )
+            kept = Message(
+                kind=MessageKind.INFO,
+                text="I've saved the message you flagged as evidence: its words, who posted it, "
+                "where and when, and a link to it.",
+            )
+            if row.state is not None:
+                state.scratch.setdefault("files", [])
+                if state.step == "evidence" or "evidence" not in state.answers:
+                    state.scratch["files"].append(stored.as_json())
+                else:
+                    state.answers["evidence"] = [
+                        *(state.answers["evidence"] or []),
+                        stored.as_json(),
+                    ]
+                messages = [kept, *self.engine.resume(ctx)]
+            else:
+                prefill: dict[str, Any] = {
+                    "platform": captured.get("platform", "Slack"),
+                    "evidence": [stored.as_json()],
+                }
+                if captured.get("permalink"):
+                    prefill["link"] = captured["permalink"]
+                if captured.get("ts"):
+                    moment = datetime.fromtimestamp(float(captured["ts"]), UTC)
+                    prefill["occurred_at"] = moment.isoformat()
+                turn = await self.engine.start(dialog, ctx, prefill=prefill)
+                state, messages = turn.state or state, [kept, *turn.messages]
+            await repo.save_state(
+                session, row, dialog=state.dialog, state=state.model_dump(mode="json"), now=now
+            )
+            return messages
 
     async def _idle(
         self, who: Who, session: AsyncSession, now: datetime, given: UserInput

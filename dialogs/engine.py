@@ -47,6 +47,7 @@ class DialogState(BaseModel):
     answers: dict[str, Any] = Field(default_factory=dict)
     editing: bool = False
     pending: Literal["cancel", "restart"] | None = None
+    prefilled: list[str] = Field(default_factory=list)
     scratch: dict[str, Any] = Field(default_factory=dict)
     flags: dict[str, Any] = Field(default_factory=dict)
 
@@ -135,9 +136,16 @@ class Engine:
 
     # -- entry points --------------------------------------------------------------------
 
-    async def start(self, name: str, ctx: DialogContext) -> Turn:
+    async def start(
+        self, name: str, ctx: DialogContext, *, prefill: dict[str, Any] | None = None
+    ) -> Turn:
+        """Begin a dialog; `prefill` answers steps already known (e.g. a flagged message), which
+        are then not asked but still shown in the summary, where they can be changed."""
         dialog = self.dialogs[name]
         state = ctx.state
+        if prefill:
+            state.answers.update(prefill)
+            state.prefilled = sorted(prefill)
         first = self._following(dialog, state, None)
         assert first is not None, "a dialog needs at least one step"
         state.step = first.key
@@ -216,7 +224,7 @@ class Engine:
         for step in dialog.steps[start:]:
             if not step.applies(state.answers):
                 continue
-            if state.editing and step.key in state.answers:
+            if step.key in state.answers and (state.editing or step.key in state.prefilled):
                 continue
             return step
         return None

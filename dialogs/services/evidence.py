@@ -97,6 +97,51 @@ class EvidenceService:
             sha256=checked.sha256,
         )
 
+    async def keep_capture(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        media_type: str,
+        extension: str,
+        school_id: str,
+        person_id: str,
+        draft_key: str,
+    ) -> StoredFile:
+        """Keep something policybot captured itself (e.g. a flagged chat message as JSON).
+
+        It did not come from a person's file, so there is nothing to decode; it is hashed and
+        stored exactly like an upload.
+        """
+        stored_name = await self._blobs.put(data)
+        digest = hashlib.sha256(data).hexdigest()
+        record = Evidence(
+            id=uuid.uuid4().hex,
+            school_id=school_id,
+            draft_key=draft_key,
+            uploaded_by=person_id,
+            original_name=name,
+            stored_name=stored_name,
+            media_type=media_type,
+            extension=extension,
+            size=len(data),
+            sha256=digest,
+            encrypted=self._blobs.encrypts,
+            received_at=self._now,
+        )
+        self._session.add(record)
+        self._audit.record(
+            school_id=school_id,
+            actor_id=person_id,
+            action=AuditAction.EVIDENCE_RECEIVE,
+            target_type="evidence",
+            target_id=record.id,
+            detail=f"captured {media_type}, {len(data)} bytes, sha256 {digest[:16]}…",
+        )
+        return StoredFile(
+            id=record.id, name=name, size=len(data), media_type=media_type, sha256=digest
+        )
+
     async def discard_draft_files(
         self, file_ids: Sequence[str], *, school_id: str, person_id: str, draft_key: str
     ) -> None:

@@ -137,3 +137,15 @@ class Directory(_Strict):
 
     def schools_of(self, person_id: str) -> list[School]:
         return [s for s in self.schools if s.person(person_id) is not None]
+
+    def by_slack_user(self, user_id: str) -> list[tuple[School, Person]]:
+        """Every (school, person) a Slack account belongs to; trust staff may have several."""
+        return [(s, p) for s in self.schools for p in s.people if p.slack_user_id == user_id]
+
+    def by_slack_channel(self, channel_id: str, purpose: str) -> School | None:
+        """The school whose channel for `purpose` (e.g. safeguarding) is this Slack channel."""
+        for school in self.schools:
+            ref = getattr(school.channels, purpose, None)
+            if ref is not None and ref.slack == channel_id:
+                return school
+        return None
