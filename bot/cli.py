@@ -65,6 +65,26 @@ def chat(person_id: str | None, school_id: str | None) -> None:
     raise SystemExit(run(work, settings))
 
 
+@main.command()
+@click.option("--host", default="0.0.0.0", show_default=True, help="Address to listen on.")  # noqa: S104
+def serve(host: str) -> None:
+    """Run the server: Slack events (or Socket Mode), health checks and scheduled jobs."""
+    from aiohttp import web
+
+    from bot.app import create_app
+    from bot.cli_support import prepared_runtime
+
+    settings = settings_or_exit()
+    runtime = prepared_runtime(settings)
+    if settings.slack is None:
+        click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)
+    elif settings.slack.socket_mode:
+        click.echo("Slack: Socket Mode (no public URL needed).", err=True)
+    else:
+        click.echo(f"Slack: events at http://{host}:{settings.port}/slack/events", err=True)
+    web.run_app(create_app(runtime), host=host, port=settings.port, print=None)
+
+
 # -- database --------------------------------------------------------------------------
 
 

@@ -36,7 +36,7 @@ def unreachable_database_exits() -> Iterator[None]:
         raise SystemExit(2) from exc
 
 
-def _runtime(settings: Settings) -> Runtime:
+def prepared_runtime(settings: Settings) -> Runtime:
     try:
         prepare_database(settings)
     except ConfigError as exc:
@@ -47,7 +47,7 @@ def _runtime(settings: Settings) -> Runtime:
 
 def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
     """Run one command's async work on a prepared runtime; domain errors become exit codes."""
-    runtime = _runtime(settings or settings_or_exit())
+    runtime = prepared_runtime(settings or settings_or_exit())
 
     async def main() -> T:
         try:

@@ -1,0 +1,70 @@
+"""The one aiohttp application: Slack events, health checks, and the timed work behind them."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+
+from bot.channels.slack import ids
+from bot.channels.slack.app import SlackChannel
+from bot.jobs.delivery import DeliveryWorker
+from bot.jobs.scheduler import start_scheduler
+from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+RUNTIME = web.AppKey("runtime", Runtime)
+SLACK = web.AppKey("slack", SlackChannel)
+DELIVERY = web.AppKey("delivery", DeliveryWorker)
+SCHEDULER = web.AppKey("scheduler", object)
+
+
+async def _healthz(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def _readyz(request: web.Request) -> web.Response:
+    ready = await request.app[RUNTIME].db.ping()
+    return web.json_response(
+        {"status": "ready" if ready else "database unreachable"}, status=200 if ready else 503
+    )
+
+
+def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
+    """Build the application; nothing starts until aiohttp runs its start-up hooks."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    worker = DeliveryWorker(runtime, [])
+    app[DELIVERY] = worker
+    slack_settings = runtime.settings.slack
+    if slack_settings is not None:
+        slack = SlackChannel(runtime, slack_settings, on_outbox=worker.kick)
+        app[SLACK] = slack
+        worker.transports.append(slack.transport)
+        if not slack_settings.socket_mode:
+            app.router.add_post(ids.EVENTS_PATH, slack.handle_http)
+
+    async def on_startup(app: web.Application) -> None:
+        if SLACK in app and slack_settings is not None and slack_settings.socket_mode:
+            await app[SLACK].start_socket_mode()
+            log.info("Slack: connected in Socket Mode")
+        if run_jobs:
+            worker.start()
+            worker.kick()
+            app[SCHEDULER] = start_scheduler(runtime)
+
+    async def on_cleanup(app: web.Application) -> None:
+        if SCHEDULER in app:
+            scheduler = app[SCHEDULER]
+            scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
+        await worker.stop()
+        if SLACK in app:
+            await app[SLACK].close()
+        await runtime.close()
+
+    app.on_startup.append(on_startup)
+    app.on_cleanup.append(on_cleanup)
+    return app

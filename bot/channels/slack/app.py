@@ -1,0 +1,470 @@
+"""The Slack channel: Bolt listeners that translate Slack to neutral input and back.
+
+Every listener acknowledges first and does its work after, so Slack's 3-second limit is never
+at risk. A person's answer is saved before any reply is sent: if Slack then refuses the reply,
+the reply goes to the outbox and is retried, and the answer is never lost. Role checks happen in
+the services; this module only says "no" nicely.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.async_app import AsyncAck, AsyncApp
+from slack_sdk.errors import SlackApiError
+
+from bot.channels.slack import ids
+from bot.channels.slack.home import home_view
+from bot.channels.slack.modals import note_modal, status_modal
+from bot.channels.slack.render import escape, fallback_text
+from bot.channels.slack.transport import SlackTransport
+from bot.channels.slack.web import FileFetcher, web_client
+from bot.config import SlackSettings
+from bot.runtime import Runtime
+from dialogs.case_actions import perform
+from dialogs.conversations import Who
+from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
+from dialogs.services.notifier import OutboxNotifier
+from dialogs.services.permissions import is_handler
+from dialogs.services.schools import Person, School
+from storage.conversations import ConversationKey
+
+log = logging.getLogger(__name__)
+
+_LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
+_MENTION = re.compile(r"<[@#!]([^|>]+)(?:\|([^>]*))?>")
+
+
+def from_slack_text(text: str) -> str:
+    """What the person typed, undoing Slack's encoding: links become their address, and
+    &amp; &lt; &gt; become the characters the person actually typed."""
+    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _MENTION.sub(lambda m: "@" + (m.group(2) or m.group(1)), text)
+    return html.unescape(text)
+
+
+def _refusal() -> Message:
+    return Message(
+        kind=MessageKind.HINT,
+        text="Only the designated safeguarding lead or their deputy can act on reports. "
+        "Nothing has been changed.",
+    )
+
+
+def _unknown_person(user_id: str) -> Message:
+    return Message(
+        kind=MessageKind.INFO,
+        text="Hello. I don't have your Slack account on policybot's list of staff yet, so I "
+        "can't take reports from it. Please ask your IT administrator to add your Slack member "
+        f"ID ({user_id[:20]}) to policybot's configuration. If anyone is in immediate danger, "
+        "call 999 now.",
+    )
+
+
+class SlackChannel:
+    def __init__(
+        self, runtime: Runtime, settings: SlackSettings, *, on_outbox: Callable[[], None]
+    ) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.client = web_client(settings)
+        self.transport = SlackTransport(self.client)
+        max_bytes = int(runtime.settings.evidence.max_upload_mb * 1024 * 1024)
+        self.files = FileFetcher(settings, max_bytes=max_bytes)
+        self.on_outbox = on_outbox
+        self.app = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret,
+            process_before_response=False,
+            logger=logging.getLogger("slack_bolt"),
+        )
+        self._socket: AsyncSocketModeHandler | None = None
+        self._register()
+
+    # -- wiring --------------------------------------------------------------------------
+
+    def _register(self) -> None:
+        app = self.app
+        app.event("message")(self._on_message)
+        app.event("app_home_opened")(self._on_home_opened)
+        app.action(ids.BUTTON_PATTERN)(self._on_button)
+        app.action(ids.MULTI_SELECT_PATTERN)(self._on_checkbox)
+        app.action(ids.MULTI_DONE)(self._on_multi_done)
+        app.command(ids.SLASH_COMMAND)(self._on_command)
+        app.shortcut(ids.REPORT_SHORTCUT)(self._on_report_shortcut)
+        app.view(ids.NOTE_MODAL)(self._on_case_form)
+        app.view(ids.STATUS_MODAL)(self._on_case_form)
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: Bolt verifies the signature and timestamp (401 otherwise)."""
+        response = await self.app.async_dispatch(await to_bolt_request(request))
+        return await to_aiohttp_response(response)
+
+    async def start_socket_mode(self) -> None:
+        assert self.settings.app_token is not None
+        self._socket = AsyncSocketModeHandler(
+            self.app, self.settings.app_token, web_client=self.client
+        )
+        await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def close(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()  # type: ignore[no-untyped-call]
+            self._socket = None
+        await self.files.close()
+
+    # -- who is who ----------------------------------------------------------------------
+
+    def _person(self, user_id: str, school: School | None = None) -> tuple[School, Person] | None:
+        for found_school, person in self.runtime.settings.directory.by_slack_user(user_id):
+            if school is None or found_school.id == school.id:
+                return found_school, person
+        return None
+
+    async def _who(self, user_id: str, dm_channel: str | None = None) -> Who | None:
+        found = self._person(user_id)
+        if found is None:
+            return None
+        school, person = found
+        channel = dm_channel or await self.transport.dm_channel(user_id)
+        return Who(person=person, school=school, key=ConversationKey("slack", user_id, channel))
+
+    # -- replies -------------------------------------------------------------------------
+
+    async def _reply(self, who: Who, messages: Sequence[Message]) -> None:
+        """Send replies in order; whatever Slack refuses goes to the outbox to be retried."""
+        for index, message in enumerate(messages):
+            try:
+                await self.transport.post(who.key.conversation_key, [message])
+            except (SlackApiError, OSError, TimeoutError) as exc:
+                log.warning("reply not sent (%s); queued for retry", type(exc).__name__)
+                await self._queue(who, messages[index:])
+                return
+
+    async def _queue(self, who: Who, messages: Sequence[Message]) -> None:
+        async with self.runtime.db.session() as session:
+            outbox = OutboxNotifier(session, self.runtime.clock())
+            for message in messages:
+                outbox.notify(
+                    school_id=who.school.id, person_id=who.person.id, kind="reply", message=message
+                )
+        self.on_outbox()
+
+    async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> None:
+        replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
+        await self._reply(who, replies)
+        self.on_outbox()
+
+    # -- direct messages -----------------------------------------------------------------
+
+    async def _on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        if event.get("channel_type") != "im" or event.get("bot_id"):
+            return
+        if event.get("subtype") not in (None, "file_share"):
+            return  # edits, deletions and joins are not answers
+        user, channel = event.get("user"), event.get("channel")
+        if not isinstance(user, str) or not isinstance(channel, str):
+            return
+        who = await self._who(user, channel)
+        if who is None:
+            await self.transport.post(channel, [_unknown_person(user)])
+            return
+        problems: list[Message] = []
+        files: list[IncomingFile] = []
+        for shared in event.get("files") or []:
+            try:
+                files.append(await self.files.fetch(shared))
+            except UploadRejected as exc:
+                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+        text = from_slack_text(str(event.get("text") or ""))
+        if problems:
+            await self._reply(who, problems)
+        if text.strip() or files:
+            await self._turn(who, UserInput(text=text, files=tuple(files)), body.get("event_id"))
+        elif problems:
+            await self._reply(who, await self.runtime.runner.opening(who))
+
+    async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        value = str(action.get("value") or "")
+        user = body["user"]["id"]
+        case_button = CaseButtonValue.decode(value)
+        if case_button is not None:
+            await self._on_case_button(body, case_button)
+            return
+        who = await self._who(user, self._dm_of(body))
+        if who is None:
+            await self.transport.post(
+                await self.transport.dm_channel(user), [_unknown_person(user)]
+            )
+            return
+        label = html.unescape(str((action.get("text") or {}).get("text") or value))
+        await self._mark_answered(body, label)
+        await self._turn(who, UserInput(value=value), f"{user}:{action.get('action_ts')}")
+
+    async def _on_checkbox(self, ack: AsyncAck) -> None:
+        await ack()  # ticking a box is not an answer yet; Done sends them all
+
+    async def _on_multi_done(
+        self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]
+    ) -> None:
+        await ack()
+        user = body["user"]["id"]
+        who = await self._who(user, self._dm_of(body))
+        if who is None:
+            return
+        state = ((body.get("state") or {}).get("values") or {}).get(ids.MULTI_BLOCK) or {}
+        picked = [
+            option["value"]
+            for element in state.values()
+            for option in element.get("selected_options") or []
+        ]
+        labels = [
+            html.unescape(option["text"]["text"])
+            for element in state.values()
+            for option in element.get("selected_options") or []
+        ]
+        await self._mark_answered(body, ", ".join(labels) or "nothing")
+        await self._turn(
+            who, UserInput(value=",".join(picked)), f"{user}:{action.get('action_ts')}"
+        )
+
+    def _dm_of(self, body: dict[str, Any]) -> str | None:
+        channel = body.get("channel") or {}
+        channel_id = channel.get("id") if isinstance(channel, dict) else None
+        return channel_id if isinstance(channel_id, str) and channel_id.startswith("D") else None
+
+    async def _mark_answered(self, body: dict[str, Any], chosen: str) -> None:
+        """Take the buttons off an answered question so it cannot be answered twice."""
+        message = body.get("message")
+        channel = self._dm_of(body)
+        if not isinstance(message, dict) or channel is None:
+            return
+        blocks = [b for b in message.get("blocks") or [] if b.get("type") != "actions"]
+        blocks.append(
+            {
+                "type": "context",
+                "elements": [
+                    {"type": "mrkdwn", "text": f":white_check_mark: You chose: {escape(chosen)}"}
+                ],
+            }
+        )
+        try:
+            fallback = str(message.get("text") or f"You chose: {chosen}")
+            await self.transport.update(channel, str(message.get("ts")), blocks, fallback)
+        except SlackApiError as exc:
+            log.info("could not mark a question answered: %s", exc.response.get("error"))
+
+    # -- the slash command, the home tab, the shortcut ---------------------------------
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        user = str(command.get("user_id"))
+        who = await self._who(user)
+        if who is None:
+            await ack(text=fallback_text(_unknown_person(user)))
+            return
+        await ack(text="I've replied in our direct messages.")
+        text = from_slack_text(str(command.get("text") or "")).strip() or "menu"
+        await self._turn(who, UserInput(text=text), f"command:{command.get('trigger_id')}")
+
+    async def _on_home_opened(self, event: dict[str, Any]) -> None:
+        if event.get("tab") not in (None, "home"):
+            return
+        user = str(event.get("user"))
+        found = self._person(user)
+        view = await home_view(
+            self.runtime, found[0] if found else None, found[1] if found else None
+        )
+        await self.client.views_publish(user_id=user, view=view)
+
+    async def _on_report_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
+        await ack()
+        user = str(shortcut["user"]["id"])
+        who = await self._who(user)
+        if who is None:
+            await self.transport.post(
+                await self.transport.dm_channel(user), [_unknown_person(user)]
+            )
+            return
+        captured = await self._capture(shortcut)
+        replies = await self.runtime.runner.start_with_capture(
+            who, "report_abuse", captured, delivery_id=f"shortcut:{shortcut.get('action_ts')}"
+        )
+        await self._reply(who, replies)
+        self.on_outbox()
+
+    async def _capture(self, shortcut: dict[str, Any]) -> dict[str, Any]:
+        message = shortcut.get("message") or {}
+        channel = (shortcut.get("channel") or {}).get("id")
+        permalink = None
+        try:
+            response = await self.client.chat_getPermalink(
+                channel=str(channel), message_ts=str(message.get("ts"))
+            )
+            permalink = response.get("permalink")
+        except SlackApiError as exc:
+            log.info("no permalink for a reported message: %s", exc.response.get("error"))
+        return {
+            "platform": "Slack",
+            "text": from_slack_text(str(message.get("text") or "")),
+            "author": message.get("user") or message.get("username") or message.get("bot_id"),
+            "channel": channel,
+            "channel_name": (shortcut.get("channel") or {}).get("name"),
+            "ts": message.get("ts"),
+            "permalink": permalink,
+        }
+
+    # -- case cards in the safeguarding channel ----------------------------------------
+
+    def _actor(self, body: dict[str, Any]) -> tuple[School, Person] | None:
+        channel = (body.get("channel") or {}).get("id")
+        school = self.runtime.settings.directory.by_slack_channel(str(channel), "safeguarding")
+        if school is None:
+            return None
+        return self._person(str(body["user"]["id"]), school)
+
+    async def _on_case_button(self, body: dict[str, Any], button: CaseButtonValue) -> None:
+        channel = str((body.get("channel") or {}).get("id"))
+        user = str(body["user"]["id"])
+        actor = self._actor(body)
+        if actor is None or not is_handler(actor[1]):
+            await self.transport.ephemeral(channel, user, _refusal())
+            return
+        school, person = actor
+        if button.verb in NEEDS_FORM:
+            metadata = json.dumps(
+                {"reference": button.reference, "school": school.id, "channel": channel}
+            )
+            async with self.runtime.db.session() as session:
+                services = self.runtime.services(session, self.runtime.clock())
+                try:
+                    record = await services.cases.get(button.reference, school=school, actor=person)
+                except PolicybotError as exc:
+                    await self.transport.ephemeral(
+                        channel, user, Message(kind=MessageKind.HINT, text=exc.message)
+                    )
+                    return
+            view = (
+                note_modal(button.reference, metadata)
+                if button.verb is CaseVerb.NOTE
+                else status_modal(record.case, metadata)
+            )
+            await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+            return
+        await self._perform(channel, user, school, person, button.verb, button.reference)
+
+    async def _perform(
+        self,
+        channel: str,
+        user: str,
+        school: School,
+        person: Person,
+        verb: CaseVerb,
+        reference: str,
+        **form: str | None,
+    ) -> None:
+        with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
+            try:
+                async with self.runtime.db.session() as session:
+                    services = self.runtime.services(session, self.runtime.clock())
+                    outcome = await perform(
+                        services,
+                        school=school,
+                        actor=person,
+                        verb=verb,
+                        reference=reference,
+                        export_dir=Path(folder),
+                        **form,
+                    )
+            except PolicybotError as exc:
+                await self.transport.ephemeral(
+                    channel, user, Message(kind=MessageKind.HINT, text=exc.message)
+                )
+                return
+            if outcome.pack is not None:
+                dm = await self.transport.dm_channel(user)
+                await self.client.files_upload_v2(
+                    channel=dm,
+                    file=str(outcome.pack),
+                    filename=outcome.pack.name,
+                    title=outcome.pack.name,
+                    initial_comment=fallback_text(outcome.message),
+                )
+                await self.transport.ephemeral(
+                    channel,
+                    user,
+                    Message(
+                        kind=MessageKind.INFO,
+                        text="I've sent the evidence pack to you in a direct message.",
+                    ),
+                )
+            else:
+                await self.transport.ephemeral(channel, user, outcome.message)
+        self.on_outbox()
+
+    async def _on_case_form(
+        self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
+    ) -> None:
+        metadata = json.loads(view.get("private_metadata") or "{}")
+        school = self.runtime.settings.directory.school(str(metadata.get("school")))
+        user = str(body["user"]["id"])
+        found = self._person(user, school) if school else None
+        if school is None or found is None:
+            await ack(
+                response_action="errors",
+                errors={"text": "Only the safeguarding lead or deputy can do this."},
+            )
+            return
+        values = view.get("state", {}).get("values", {})
+
+        def field(block: str) -> str | None:
+            element = (values.get(block) or {}).get("value") or {}
+            if "selected_option" in element:
+                return (element.get("selected_option") or {}).get("value")
+            return element.get("value")
+
+        verb = CaseVerb.NOTE if view.get("callback_id") == ids.NOTE_MODAL else CaseVerb.STATUS
+        reference = str(metadata.get("reference"))
+        try:
+            async with self.runtime.db.session() as session:
+                services = self.runtime.services(session, self.runtime.clock())
+                outcome = await perform(
+                    services,
+                    school=school,
+                    actor=found[1],
+                    verb=verb,
+                    reference=reference,
+                    text=field("text"),
+                    status=field("status"),
+                    outcome=field("outcome"),
+                )
+        except InvalidRequest as exc:
+            block = (
+                "outcome"
+                if "outcome" in exc.message
+                else (
+                    "status"
+                    if verb is CaseVerb.STATUS and "status" in exc.message.lower()
+                    else "text"
+                )
+            )
+            await ack(response_action="errors", errors={block: exc.message})
+            return
+        except PolicybotError as exc:
+            await ack(response_action="errors", errors={"text": exc.message})
+            return
+        await ack()
+        await self.transport.ephemeral(str(metadata.get("channel")), user, outcome.message)
+        self.on_outbox()

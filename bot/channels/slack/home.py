@@ -1,0 +1,103 @@
+"""The App Home tab: my reports and where they are, what is waiting for me, and a lead's queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlmodel import select
+
+from bot.channels.slack.render import to_blocks
+from bot.runtime import Runtime
+from dialogs.home import MY_REPORTS, START_REPORT, my_reports
+from dialogs.messages import Button, Fact, Message, MessageKind
+from dialogs.services.case_vocabulary import Status
+from dialogs.services.permissions import is_handler
+from dialogs.services.schools import Person, School
+from storage.models import Conversation
+
+
+async def home_view(
+    runtime: Runtime, school: School | None, person: Person | None
+) -> dict[str, Any]:
+    if school is None or person is None:
+        intro = Message(
+            kind=MessageKind.INFO,
+            title="policybot",
+            text="I help staff follow the school's social media policy. Your Slack account isn't "
+            "linked to policybot yet: please ask your IT administrator to add it.",
+        )
+        return {"type": "home", "blocks": to_blocks(intro)}
+    messages: list[Message] = [
+        Message(
+            kind=MessageKind.MENU,
+            title=f"policybot for {school.name}",
+            text="Report cyberbullying or online abuse privately to the designated safeguarding "
+            "lead, and see where your reports have got to. You can also message me directly.",
+            buttons=(
+                Button(
+                    value=START_REPORT,
+                    label="Report cyberbullying or online abuse",
+                    style="primary",
+                ),
+                Button(value=MY_REPORTS, label="See my reports"),
+            ),
+        )
+    ]
+    now = runtime.clock()
+    async with runtime.db.session() as session:
+        services = runtime.services(session, now)
+        mine = await services.cases.list_for(school=school, actor=person, mine_only=True)
+        drafts = (
+            (
+                await session.execute(
+                    select(Conversation).where(
+                        Conversation.person_id == person.id,
+                        Conversation.school_id == school.id,
+                        Conversation.dialog.is_not(None),  # type: ignore[union-attr]
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
+        queue = []
+        if is_handler(person):
+            queue = [
+                c
+                for c in await services.cases.list_for(school=school, actor=person)
+                if c.status != Status.CLOSED
+            ]
+    if drafts:
+        messages.append(
+            Message(
+                kind=MessageKind.REMINDER,
+                title="Waiting for you",
+                text="You have an unfinished report. Open the Messages tab and say anything to "
+                "carry on where you left off; nothing you gave me has been lost.",
+            )
+        )
+    messages.append(my_reports(mine, school))
+    if is_handler(person):
+        facts = tuple(
+            Fact(
+                label=f"{case.reference} ({case.urgency}"
+                + (", consider police)" if case.police_consideration else ")"),
+                value=f"{case.status}, assigned to {school.display_name(case.assigned_to)}",
+            )
+            for case in queue[:20]
+        )
+        messages.append(
+            Message(
+                kind=MessageKind.STATUS,
+                title="Reports waiting for action",
+                text="Open reports at your school. Act on them from the safeguarding channel."
+                if queue
+                else "No open reports.",
+                facts=facts,
+            )
+        )
+    blocks: list[dict[str, Any]] = []
+    for message in messages:
+        blocks.extend(to_blocks(message))
+        blocks.append({"type": "divider"})
+    return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,71 @@
+"""Sending policybot's messages through Slack: direct messages, channel posts, replies."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.slack.render import fallback_text, to_blocks
+from dialogs.messages import Message
+from dialogs.services.schools import Person, School
+
+
+class SlackTransport:
+    """The delivery worker's way into Slack (see dialogs.services.delivery.Transport)."""
+
+    name = "slack"
+
+    def __init__(self, client: AsyncWebClient) -> None:
+        self.client = client
+        self._dm_channels: dict[str, str] = {}
+
+    def reaches(self, person: Person) -> bool:
+        return person.slack_user_id is not None
+
+    def channel_for(self, school: School, purpose: str) -> str | None:
+        ref = getattr(school.channels, purpose, None)
+        return ref.slack if ref is not None else None
+
+    async def dm_channel(self, user_id: str) -> str:
+        if user_id not in self._dm_channels:
+            response = await self.client.conversations_open(users=user_id)
+            channel = response["channel"]["id"]
+            assert isinstance(channel, str)
+            self._dm_channels[user_id] = channel
+        return self._dm_channels[user_id]
+
+    async def send_to_person(self, person: Person, message: Message) -> None:
+        assert person.slack_user_id is not None
+        await self.post(await self.dm_channel(person.slack_user_id), [message])
+
+    async def post(self, channel: str, messages: Sequence[Message]) -> list[str]:
+        """Post each message in order; returns their timestamps."""
+        stamps = []
+        for message in messages:
+            response = await self.client.chat_postMessage(
+                channel=channel, text=fallback_text(message), blocks=to_blocks(message)
+            )
+            stamps.append(str(response["ts"]))
+        return stamps
+
+    async def post_to_channel(
+        self, channel_ref: str, message: Message, *, replace: str | None
+    ) -> str:
+        if replace is not None:
+            channel, _, ts = replace.partition(":")
+            await self.client.chat_update(
+                channel=channel, ts=ts, text=fallback_text(message), blocks=to_blocks(message)
+            )
+            return replace
+        (ts,) = await self.post(channel_ref, [message])
+        return f"{channel_ref}:{ts}"
+
+    async def ephemeral(self, channel: str, user: str, message: Message) -> None:
+        await self.client.chat_postEphemeral(
+            channel=channel, user=user, text=fallback_text(message), blocks=to_blocks(message)
+        )
+
+    async def update(self, channel: str, ts: str, blocks: list[dict[str, Any]], text: str) -> None:
+        await self.client.chat_update(channel=channel, ts=ts, blocks=blocks, text=text)

@@ -1,0 +1,57 @@
+"""The outbox delivery loop: sends soon after something is queued, and retries on a timer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Sequence
+
+from bot.runtime import Runtime
+from dialogs.services.delivery import DeliveryResult, Transport, deliver_pending
+
+log = logging.getLogger(__name__)
+
+
+class DeliveryWorker:
+    def __init__(
+        self, runtime: Runtime, transports: Sequence[Transport], *, every_seconds: float = 15
+    ) -> None:
+        self.runtime = runtime
+        self.transports = list(transports)
+        self.every_seconds = every_seconds
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def kick(self) -> None:
+        """Something was queued: deliver now rather than at the next tick."""
+        self._wake.set()
+
+    async def run_once(self) -> DeliveryResult:
+        return await deliver_pending(
+            db=self.runtime.db,
+            directory=self.runtime.settings.directory,
+            transports=self.transports,
+            now=self.runtime.clock(),
+        )
+
+    async def _loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=self.every_seconds)
+            self._wake.clear()
+            try:
+                await self.run_once()
+            except Exception:  # the loop must outlive any one bad round; it retries next tick
+                log.exception("delivery round failed")
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None

@@ -1,0 +1,207 @@
+"""Drive the real aiohttp app and Bolt dispatcher with signed, real-shaped Slack payloads."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field, replace
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.app import DELIVERY, create_app
+from bot.config import Settings, SlackSettings
+from bot.runtime import Runtime, build_runtime
+from dialogs.services.delivery import DeliveryResult
+from tests.conftest import Clock
+from tests.fakes.slack_api import Call, FakeSlack, signed_headers
+
+SECRET = "test-signing-secret"
+SAFEGUARDING = "C0SAFEGUARD"
+_counter = itertools.count(1)
+
+
+def dm(user: str) -> str:
+    return "D" + user
+
+
+@dataclass
+class SlackHarness:
+    client: TestClient[Any, Any]
+    fake: FakeSlack
+    runtime: Runtime
+    settings: Settings
+    seen_posts: int = field(default=0)
+
+    async def post(self, body: str, *, headers: dict[str, str] | None = None) -> int:
+        response = await self.client.post(
+            "/slack/events", data=body, headers=headers or signed_headers(body, SECRET)
+        )
+        await response.read()
+        return response.status
+
+    async def event(self, event: dict[str, Any], *, event_id: str | None = None) -> int:
+        envelope = {
+            "token": "unused",
+            "team_id": "T0001",
+            "api_app_id": "A0001",
+            "type": "event_callback",
+            "event_id": event_id or f"Ev{next(_counter):08d}",
+            "event_time": int(time.time()),
+            "event": event,
+        }
+        return await self.post(json.dumps(envelope))
+
+    async def say(
+        self,
+        user: str,
+        text: str,
+        *,
+        files: list[dict[str, Any]] | None = None,
+        event_id: str | None = None,
+    ) -> int:
+        event: dict[str, Any] = {
+            "type": "message",
+            "channel": dm(user),
+            "channel_type": "im",
+            "user": user,
+            "text": text,
+            "ts": f"{time.time():.6f}",
+        }
+        if files:
+            event.update(subtype="file_share", files=files)
+        return await self.event(event, event_id=event_id)
+
+    async def interact(self, payload: dict[str, Any]) -> int:
+        return await self.post(urlencode({"payload": json.dumps(payload)}))
+
+    async def click(
+        self,
+        user: str,
+        value: str,
+        *,
+        channel: str | None = None,
+        label: str = "",
+        message: dict[str, Any] | None = None,
+        action_id: str = "pb.button.0",
+    ) -> int:
+        channel = channel or dm(user)
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0001"},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "container": {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": (message or {}).get("ts", "1.1"),
+            },
+            "channel": {"id": channel},
+            "message": message or {"ts": "1.1", "text": "", "blocks": []},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": "b",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": label or value},
+                    "action_ts": f"{time.time():.6f}{next(_counter)}",
+                }
+            ],
+        }
+        return await self.interact(payload)
+
+    async def deliver(self) -> DeliveryResult:
+        assert self.runtime_app is not None
+        return await self.runtime_app[DELIVERY].run_once()
+
+    runtime_app: web.Application | None = None
+
+    def posts_to(self, channel: str) -> list[Call]:
+        return [
+            c for c in self.fake.calls_to("chat.postMessage") if c.body.get("channel") == channel
+        ]
+
+    async def wait_posts(self, channel: str, count: int, timeout: float = 5.0) -> list[Call]:  # noqa: ASYNC109
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            posts = self.posts_to(channel)
+            if len(posts) >= count:
+                return posts
+            if asyncio.get_running_loop().time() > deadline:
+                texts = [p.body.get("text") for p in posts]
+                raise AssertionError(
+                    f"expected {count} posts to {channel}, saw {len(posts)}: {texts}"
+                )
+            await asyncio.sleep(0.02)
+
+    async def reply_to(self, user: str, action: Any) -> list[Call]:
+        """Do something and return the new posts it caused in the person's DM."""
+        before = len(self.posts_to(dm(user)))
+        await action
+        return await self.settle(dm(user), before)
+
+    async def settle(self, channel: str, before: int, quiet: float = 0.15) -> list[Call]:
+        """Wait until posts to a channel arrive and then stop arriving."""
+        await self.wait_posts(channel, before + 1)
+        count = -1
+        while count != len(self.posts_to(channel)):
+            count = len(self.posts_to(channel))
+            await asyncio.sleep(quiet)
+        return self.posts_to(channel)[before:]
+
+
+def text_of_calls(calls: list[Call]) -> str:
+    parts: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key == "text" and isinstance(value, str):
+                    parts.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    for call in calls:
+        walk(call.body.get("blocks") or [])
+    return "\n".join(parts)
+
+
+def buttons_of(call: Call) -> list[dict[str, Any]]:
+    return [
+        element
+        for block in call.body.get("blocks") or []
+        if block.get("type") == "actions"
+        for element in block.get("elements", [])
+        if element.get("type") == "button"
+    ]
+
+
+@asynccontextmanager
+async def slack_harness(
+    settings: Settings, clock: Clock, fake: FakeSlack, *, app_token: str | None = None
+) -> AsyncIterator[SlackHarness]:
+    slack = SlackSettings(
+        bot_token=fake.bot_token, signing_secret=SECRET, app_token=app_token, api_url=fake.base_url
+    )
+    configured = replace(settings, slack=slack)
+    runtime = build_runtime(configured, clock=clock)
+    app = create_app(runtime, run_jobs=False)
+    client = TestClient(TestServer(app))
+    await client.start_server()
+    harness = SlackHarness(client=client, fake=fake, runtime=runtime, settings=configured)
+    harness.runtime_app = app
+    try:
+        yield harness
+    finally:
+        await client.close()
