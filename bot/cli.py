@@ -85,6 +85,29 @@ def serve(host: str) -> None:
     web.run_app(create_app(runtime), host=host, port=settings.port, print=None)
 
 
+@main.group()
+def manifest() -> None:
+    """App manifests for the chat platforms."""
+
+
+@manifest.command("slack")
+@click.option(
+    "--url",
+    "public_url",
+    help="The bot's public https address (default: POLICYBOT_PUBLIC_URL). Without one, the "
+    "manifest uses Socket Mode.",
+)
+def manifest_slack(public_url: str | None) -> None:
+    """Print the Slack app manifest (YAML) to paste into api.slack.com/apps."""
+    from bot.channels.slack.manifest import manifest_yaml
+
+    settings = settings_or_exit()
+    try:
+        click.echo(manifest_yaml(public_url=public_url or settings.public_url), nl=False)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+
+
 # -- database --------------------------------------------------------------------------
 
 
