@@ -16,7 +16,7 @@ from dialogs.errors import UploadRejected
 from dialogs.messages import IncomingFile
 from dialogs.prompts import StoredFile, clean_text
 from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.upload_checks import UploadLimits, check_upload
+from dialogs.services.upload_checks import CheckedUpload, UploadLimits, check_upload
 from storage.blobstore import BlobCorrupted, BlobStore
 from storage.models import Evidence
 
@@ -62,7 +62,64 @@ class EvidenceService:
         checked = await asyncio.to_thread(
             check_upload, file.data, original_name=name, limits=self._limits
         )
-        stored_name = await self._blobs.put(file.data)
+        return await self._keep(
+            file.data,
+            checked,
+            name=name,
+            school_id=school_id,
+            person_id=person_id,
+            draft_key=draft_key,
+            how="uploaded",
+        )
+
+    async def keep_capture(
+        self,
+        data: bytes,
+        *,
+        name: str,
+        media_type: str,
+        extension: str,
+        school_id: str,
+        person_id: str,
+        draft_key: str,
+    ) -> StoredFile:
+        """Keep something policybot captured itself (e.g. a flagged chat message as JSON).
+
+        It did not come from a person's file, so there is nothing to decode; it is hashed and
+        stored exactly like an upload.
+        """
+        checked = CheckedUpload(
+            media_type=media_type,
+            extension=extension,
+            size=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            width=None,
+            height=None,
+            pages=None,
+        )
+        return await self._keep(
+            data,
+            checked,
+            name=name,
+            school_id=school_id,
+            person_id=person_id,
+            draft_key=draft_key,
+            how="captured",
+        )
+
+    async def _keep(
+        self,
+        data: bytes,
+        checked: CheckedUpload,
+        *,
+        name: str,
+        school_id: str,
+        person_id: str,
+        draft_key: str,
+        how: str,
+    ) -> StoredFile:
+        """Store the bytes unchanged and record what was known on receipt, with an audit entry."""
+        stored_name = await self._blobs.put(data)
         record = Evidence(
             id=uuid.uuid4().hex,
             school_id=school_id,
@@ -87,7 +144,8 @@ class EvidenceService:
             action=AuditAction.EVIDENCE_RECEIVE,
             target_type="evidence",
             target_id=record.id,
-            detail=f"{checked.media_type}, {checked.size} bytes, sha256 {checked.sha256[:16]}…",
+            detail=f"{how} {checked.media_type}, {checked.size} bytes, "
+            f"sha256 {checked.sha256[:16]}…",
         )
         return StoredFile(
             id=record.id,
@@ -95,51 +153,6 @@ class EvidenceService:
             size=checked.size,
             media_type=checked.media_type,
             sha256=checked.sha256,
-        )
-
-    async def keep_capture(
-        self,
-        data: bytes,
-        *,
-        name: str,
-        media_type: str,
-        extension: str,
-        school_id: str,
-        person_id: str,
-        draft_key: str,
-    ) -> StoredFile:
-        """Keep something policybot captured itself (e.g. a flagged chat message as JSON).
-
-        It did not come from a person's file, so there is nothing to decode; it is hashed and
-        stored exactly like an upload.
-        """
-        stored_name = await self._blobs.put(data)
-        digest = hashlib.sha256(data).hexdigest()
-        record = Evidence(
-            id=uuid.uuid4().hex,
-            school_id=school_id,
-            draft_key=draft_key,
-            uploaded_by=person_id,
-            original_name=name,
-            stored_name=stored_name,
-            media_type=media_type,
-            extension=extension,
-            size=len(data),
-            sha256=digest,
-            encrypted=self._blobs.encrypts,
-            received_at=self._now,
-        )
-        self._session.add(record)
-        self._audit.record(
-            school_id=school_id,
-            actor_id=person_id,
-            action=AuditAction.EVIDENCE_RECEIVE,
-            target_type="evidence",
-            target_id=record.id,
-            detail=f"captured {media_type}, {len(data)} bytes, sha256 {digest[:16]}…",
-        )
-        return StoredFile(
-            id=record.id, name=name, size=len(data), media_type=media_type, sha256=digest
         )
 
     async def discard_draft_files(
