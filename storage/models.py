@@ -202,3 +202,22 @@ class ProcessedEvent(SQLModel, table=True):
     source: str = Field(primary_key=True, max_length=32)
     event_id: str = Field(primary_key=True, max_length=128)
     received_at: datetime = _when(index=True)
+
+
+class PlatformAddress(SQLModel, table=True):
+    """How to reach a person or a channel on a platform later, unprompted.
+
+    Teams only allows a bot to message someone proactively with the conversation reference it
+    received when they last talked to it (or installed it); keeping it here, not in memory,
+    means a restart never leaves a reporter unreachable.
+    """
+
+    __tablename__ = "platform_address"
+    __table_args__ = (UniqueConstraint("platform", "kind", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    kind: str = Field(max_length=16)  # "person" or "channel"
+    key: str = Field(max_length=255)
+    reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    updated_at: datetime = _when()
