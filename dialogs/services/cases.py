@@ -209,6 +209,15 @@ class CaseService:
         self._record(case, actor, AuditAction.CASE_VIEW)
         return CaseRecord(case=case, events=await self.events(case))
 
+    async def for_action(
+        self, reference: str, *, school: School, actor: Person, action: CaseAction
+    ) -> Case:
+        """The case, if `actor` may do `action` to it (e.g. to prepare a form); not audited,
+        because nothing of the case is shown."""
+        case = await self._find(reference, school)
+        require(actor, action, case)
+        return case
+
     async def events(self, case: Case) -> list[CaseEvent]:
         result = await self._session.execute(
             select(CaseEvent).where(CaseEvent.case_id == case.id).order_by(col(CaseEvent.id))

@@ -37,11 +37,15 @@ from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.notifier import OutboxNotifier
-from dialogs.services.permissions import is_handler
+from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.schools import Person, School
 from storage.conversations import ConversationKey
 
 log = logging.getLogger(__name__)
+
+# Opening a form shows nothing of the case, so it is checked against the action, not audited
+# as a view.
+FORM_ACTION = {CaseVerb.NOTE: CaseAction.NOTE, CaseVerb.STATUS: CaseAction.CHANGE_STATUS}
 
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
 _MENTION = re.compile(r"<[@#!]([^|>]+)(?:\|([^>]*))?>")
@@ -271,12 +275,21 @@ class SlackChannel:
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         user = str(command.get("user_id"))
-        who = await self._who(user)
-        if who is None:
+        if self._person(user) is None:  # the configuration only: no Slack call before the ack
             await ack(text=fallback_text(_unknown_person(user)))
             return
         await ack(text="I've replied in our direct messages.")
-        text = from_slack_text(str(command.get("text") or "")).strip() or "menu"
+        try:
+            who = await self._who(user)
+        except SlackApiError as exc:
+            log.warning("could not open a DM for a slash command: %s", exc.response.get("error"))
+            return
+        assert who is not None
+        text = from_slack_text(str(command.get("text") or "")).strip()
+        if not text:
+            # A bare /policy is not an answer: show where the person is (or the menu).
+            await self._reply(who, await self.runtime.runner.opening(who))
+            return
         await self._turn(who, UserInput(text=text), f"command:{command.get('trigger_id')}")
 
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
@@ -350,7 +363,12 @@ class SlackChannel:
             async with self.runtime.db.session() as session:
                 services = self.runtime.services(session, self.runtime.clock())
                 try:
-                    record = await services.cases.get(button.reference, school=school, actor=person)
+                    case = await services.cases.for_action(
+                        button.reference,
+                        school=school,
+                        actor=person,
+                        action=FORM_ACTION[button.verb],
+                    )
                 except PolicybotError as exc:
                     await self.transport.ephemeral(
                         channel, user, Message(kind=MessageKind.HINT, text=exc.message)
@@ -359,7 +377,7 @@ class SlackChannel:
             view = (
                 note_modal(button.reference, metadata)
                 if button.verb is CaseVerb.NOTE
-                else status_modal(record.case, metadata)
+                else status_modal(case, metadata)
             )
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
@@ -400,7 +418,10 @@ class SlackChannel:
                     file=str(outcome.pack),
                     filename=outcome.pack.name,
                     title=outcome.pack.name,
-                    initial_comment=fallback_text(outcome.message),
+                    initial_comment="\n".join(
+                        [fallback_text(outcome.message)]
+                        + [f"{escape(f.label)}: {escape(f.value)}" for f in outcome.message.facts]
+                    ),
                 )
                 await self.transport.ephemeral(
                     channel,

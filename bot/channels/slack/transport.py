@@ -36,9 +36,10 @@ class SlackTransport:
             self._dm_channels[user_id] = channel
         return self._dm_channels[user_id]
 
-    async def send_to_person(self, person: Person, message: Message) -> None:
+    async def send_to_person(self, person: Person, message: Message) -> bool:
         assert person.slack_user_id is not None
         await self.post(await self.dm_channel(person.slack_user_id), [message])
+        return True
 
     async def post(self, channel: str, messages: Sequence[Message]) -> list[str]:
         """Post each message in order; returns their timestamps."""

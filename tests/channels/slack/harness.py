@@ -118,6 +118,148 @@ class SlackHarness:
         }
         return await self.interact(payload)
 
+    async def respond(self, body: str) -> tuple[int, str]:
+        """Post a signed body and return the status with what the app answered in the body
+        (a slash command's ephemeral text, a view submission's response_action)."""
+        response = await self.client.post(
+            "/slack/events", data=body, headers=signed_headers(body, SECRET)
+        )
+        return response.status, await response.text()
+
+    async def submit_view(
+        self, user: str, view: dict[str, Any], values: dict[str, Any]
+    ) -> tuple[int, str]:
+        """Submit a modal as Slack would: the view as opened, with what was typed in its state."""
+        payload = {
+            "type": "view_submission",
+            "team": {"id": "T0001"},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "view": {
+                "id": view.get("id") or f"V{next(_counter):08d}",
+                "team_id": "T0001",
+                "type": "modal",
+                **{key: value for key, value in view.items() if key != "state"},
+                "state": {"values": values},
+            },
+        }
+        return await self.respond(urlencode({"payload": json.dumps(payload)}))
+
+    async def command(
+        self, user: str, text: str, *, command: str = "/policy", channel: str = "C123"
+    ) -> tuple[int, str]:
+        """A slash command, form-encoded as Slack sends it."""
+        body = urlencode(
+            {
+                "token": "unused",
+                "team_id": "T0001",
+                "team_domain": "example",
+                "channel_id": channel,
+                "channel_name": channel.lower(),
+                "user_id": user,
+                "user_name": user.lower(),
+                "command": command,
+                "text": text,
+                "api_app_id": "A0001",
+                "response_url": "https://hooks.slack.com/commands/T0001/1/x",
+                "trigger_id": f"trigger-{next(_counter)}",
+            }
+        )
+        return await self.respond(body)
+
+    async def flag_message(
+        self, user: str, message: dict[str, Any], channel: dict[str, Any], callback_id: str
+    ) -> int:
+        """The message shortcut ("..." on a message, then the app's action)."""
+        payload = {
+            "type": "message_action",
+            "token": "unused",
+            "action_ts": f"{time.time():.6f}{next(_counter)}",
+            "team": {"id": "T0001", "domain": "example"},
+            "user": {"id": user, "name": user.lower()},
+            "channel": channel,
+            "callback_id": callback_id,
+            "trigger_id": f"trigger-{next(_counter)}",
+            "message_ts": message.get("ts"),
+            "message": {"type": "message", **message},
+            "response_url": "https://hooks.slack.com/app/T0001/1/x",
+        }
+        return await self.interact(payload)
+
+    async def open_home(self, user: str) -> int:
+        return await self.event(
+            {
+                "type": "app_home_opened",
+                "user": user,
+                "channel": dm(user),
+                "tab": "home",
+                "event_ts": f"{time.time():.6f}",
+            }
+        )
+
+    async def click_in_view(
+        self, user: str, value: str, *, label: str = "", view_id: str = "V1"
+    ) -> int:
+        """A button pressed in a view (the App Home): no channel, no message."""
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0001"},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "container": {"type": "view", "view_id": view_id},
+            "view": {"id": view_id, "type": "home", "blocks": []},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": "pb.button.0",
+                    "block_id": "b",
+                    "value": value,
+                    "text": {"type": "plain_text", "text": label or value},
+                    "action_ts": f"{time.time():.6f}{next(_counter)}",
+                }
+            ],
+        }
+        return await self.interact(payload)
+
+    async def tick_and_press_done(
+        self,
+        user: str,
+        state_values: dict[str, Any],
+        *,
+        message: dict[str, Any],
+        action_id: str,
+        block_id: str,
+    ) -> int:
+        """Tick checkboxes and press Done: Slack sends what is ticked in `state.values`."""
+        channel = dm(user)
+        payload = {
+            "type": "block_actions",
+            "team": {"id": "T0001"},
+            "user": {"id": user},
+            "api_app_id": "A0001",
+            "trigger_id": f"trigger-{next(_counter)}",
+            "container": {
+                "type": "message",
+                "channel_id": channel,
+                "message_ts": message.get("ts", "1.1"),
+            },
+            "channel": {"id": channel},
+            "message": message,
+            "state": {"values": state_values},
+            "actions": [
+                {
+                    "type": "button",
+                    "action_id": action_id,
+                    "block_id": block_id,
+                    "text": {"type": "plain_text", "text": "Done"},
+                    "action_ts": f"{time.time():.6f}{next(_counter)}",
+                }
+            ],
+        }
+        return await self.interact(payload)
+
     async def deliver(self) -> DeliveryResult:
         assert self.runtime_app is not None
         return await self.runtime_app[DELIVERY].run_once()
