@@ -33,7 +33,10 @@ class Transport(Protocol):
 
     def channel_for(self, school: School, purpose: str) -> str | None: ...
 
-    async def send_to_person(self, person: Person, message: Message) -> None: ...
+    async def send_to_person(self, person: Person, message: Message) -> bool:
+        """Send, or return False when the person cannot be reached here yet (e.g. has never
+        talked to the bot on this platform)."""
+        ...
 
     async def post_to_channel(
         self, channel_ref: str, message: Message, *, replace: str | None
@@ -153,8 +156,7 @@ async def _send_to_person(
     if person is None:
         return None
     for transport in transports:
-        if transport.reaches(person):
-            await transport.send_to_person(person, message)
+        if transport.reaches(person) and await transport.send_to_person(person, message):
             return transport.name
     return None
 

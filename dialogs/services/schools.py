@@ -142,6 +142,19 @@ class Directory(_Strict):
         """Every (school, person) a Slack account belongs to; trust staff may have several."""
         return [(s, p) for s in self.schools for p in s.people if p.slack_user_id == user_id]
 
+    def by_teams_user(self, *ids: str | None) -> list[tuple[School, Person]]:
+        """Every (school, person) a Teams account belongs to, matched by its Entra object id
+        (aadObjectId) or its Teams user id ("29:…"), whichever the configuration gives."""
+        wanted = {i for i in ids if i}
+        return [(s, p) for s in self.schools for p in s.people if p.teams_user_id in wanted]
+
+    def by_teams_channel(self, channel_id: str, purpose: str) -> School | None:
+        for school in self.schools:
+            ref = getattr(school.channels, purpose, None)
+            if ref is not None and ref.teams == channel_id:
+                return school
+        return None
+
     def by_slack_channel(self, channel_id: str, purpose: str) -> School | None:
         """The school whose channel for `purpose` (e.g. safeguarding) is this Slack channel."""
         for school in self.schools:
