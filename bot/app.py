@@ -1,4 +1,4 @@
-"""The one aiohttp application: Slack events, health checks, and the timed work behind them."""
+"""The one aiohttp application: Slack events, Teams activities, health checks, timed work."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from aiohttp import web
 
 from bot.channels.slack import ids
 from bot.channels.slack.app import SlackChannel
+from bot.channels.teams.channel import TeamsChannel
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.runtime import Runtime
@@ -18,6 +19,7 @@ RUNTIME = web.AppKey("runtime", Runtime)
 SLACK = web.AppKey("slack", SlackChannel)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 SCHEDULER = web.AppKey("scheduler", object)
+TEAMS = web.AppKey("teams", TeamsChannel)
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -46,6 +48,10 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         worker.transports.append(slack.transport)
         if not slack_settings.socket_mode:
             app.router.add_post(ids.EVENTS_PATH, slack.handle_http)
+    teams = TeamsChannel(runtime, runtime.settings.teams, on_outbox=worker.kick)
+    app[TEAMS] = teams
+    worker.transports.append(teams.transport)
+    app.router.add_post("/api/messages", teams.handle_http)
 
     async def on_startup(app: web.Application) -> None:
         if SLACK in app and slack_settings is not None and slack_settings.socket_mode:
@@ -63,6 +69,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         await worker.stop()
         if SLACK in app:
             await app[SLACK].close()
+        await app[TEAMS].close()
         await runtime.close()
 
     app.on_startup.append(on_startup)

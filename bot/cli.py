@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import click
 from cryptography.fernet import Fernet
@@ -106,6 +107,31 @@ def manifest_slack(public_url: str | None) -> None:
         click.echo(manifest_yaml(public_url=public_url or settings.public_url), nl=False)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from exc
+
+
+@manifest.command("teams")
+@click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--url", "public_url", help="The bot's public https address (default: POLICYBOT_PUBLIC_URL)."
+)
+def manifest_teams(out: Path, public_url: str | None) -> None:
+    """Build the Teams app package (ZIP) for the configured MICROSOFT_APP_ID."""
+    from bot.channels.teams.manifest import build_package
+
+    settings = settings_or_exit()
+    if not settings.teams.app_id:
+        raise click.UsageError("Set MICROSOFT_APP_ID (the bot's app registration) first.")
+    try:
+        written = build_package(
+            app_id=settings.teams.app_id, out=out, public_url=public_url or settings.public_url
+        )
+    except FileExistsError as exc:
+        raise click.UsageError(f"{out} already exists; choose another name.") from exc
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(
+        f"Teams app package written to {written}. Upload it in Teams: Apps → Manage your apps."
+    )
 
 
 # -- database --------------------------------------------------------------------------

@@ -69,6 +69,28 @@ class SlackSettings:
 
 
 @dataclass(frozen=True)
+class TeamsSettings:
+    """Bot Framework credentials (from the environment only) and, for sovereign clouds or
+    tests, where tokens are checked and fetched. Without an app id, the bot runs in local
+    development mode: requests are not authenticated, so only loopback callers are accepted."""
+
+    app_id: str | None
+    app_password: str | None
+    tenant_id: str | None
+    app_type: str
+    openid_metadata_url: str | None = None
+    emulator_metadata_url: str | None = None
+    token_issuer: str | None = None
+    login_url: str | None = None
+    oauth_scope: str | None = None
+    oauth_url: str | None = None
+
+    @property
+    def development_mode(self) -> bool:
+        return not self.app_id
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     data_dir: Path
@@ -79,6 +101,7 @@ class Settings:
     drafts: DraftSettings
     directory: Directory
     slack: SlackSettings | None = None
+    teams: TeamsSettings = TeamsSettings(None, None, None, "MultiTenant")
     port: int = 3978
     public_url: str | None = None
 
@@ -177,6 +200,39 @@ def _slack(env: Mapping[str, str]) -> SlackSettings | None:
     )
 
 
+def _teams(env: Mapping[str, str]) -> TeamsSettings:
+    app_id = (env.get("MICROSOFT_APP_ID") or "").strip() or None
+    password = _secret(env, "MICROSOFT_APP_PASSWORD")
+    tenant = (env.get("MICROSOFT_APP_TENANT_ID") or "").strip() or None
+    app_type = (
+        env.get("MICROSOFT_APP_TYPE") or ("SingleTenant" if tenant else "MultiTenant")
+    ).strip()
+    if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+        raise ConfigError(
+            "MICROSOFT_APP_TYPE must be MultiTenant, SingleTenant or UserAssignedMSI."
+        )
+    if app_id and not password and app_type != "UserAssignedMSI":
+        raise ConfigError("MICROSOFT_APP_ID is set, so MICROSOFT_APP_PASSWORD is needed too.")
+    if app_type == "SingleTenant" and app_id and not tenant:
+        raise ConfigError("A SingleTenant bot needs MICROSOFT_APP_TENANT_ID.")
+
+    def optional(name: str) -> str | None:
+        return (env.get(name) or "").strip() or None
+
+    return TeamsSettings(
+        app_id=app_id,
+        app_password=password,
+        tenant_id=tenant,
+        app_type=app_type,
+        openid_metadata_url=optional("BOTFRAMEWORK_OPENID_METADATA_URL"),
+        emulator_metadata_url=optional("BOTFRAMEWORK_EMULATOR_METADATA_URL"),
+        token_issuer=optional("BOTFRAMEWORK_TOKEN_ISSUER"),
+        login_url=optional("BOTFRAMEWORK_LOGIN_URL"),
+        oauth_scope=optional("BOTFRAMEWORK_OAUTH_SCOPE"),
+        oauth_url=optional("BOTFRAMEWORK_OAUTH_URL"),
+    )
+
+
 def _port(env: Mapping[str, str]) -> int:
     raw = env.get("PORT") or "3978"
     if not raw.isdigit() or not 0 < int(raw) < 65536:
@@ -213,6 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         drafts=parsed.drafts,
         directory=directory,
         slack=_slack(env),
+        teams=_teams(env),
         port=_port(env),
         public_url=(env.get("POLICYBOT_PUBLIC_URL") or "").rstrip("/") or None,
     )

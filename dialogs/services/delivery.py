@@ -40,8 +40,9 @@ class Transport(Protocol):
 
     async def post_to_channel(
         self, channel_ref: str, message: Message, *, replace: str | None
-    ) -> str:
-        """Post (or, given the earlier post's reference, update) and return the post's reference."""
+    ) -> str | None:
+        """Post (or, given the earlier post's reference, update) and return the post's
+        reference; None when the channel cannot be reached on this platform yet."""
         ...
 
 
@@ -114,7 +115,15 @@ async def _deliver_one(
                 if await _superseded(session, row):
                     row.delivered_at, row.delivered_via = now, "superseded"
                     return "delivered"
-                sent = await _post_to_channels(session, row, school, message, transports, now)
+                try:
+                    sent = await _post_to_channels(session, row, school, message, transports, now)
+                except PartialDelivery as partial:
+                    # The posts that worked stay recorded (no rollback); retry the rest.
+                    row.attempts += 1
+                    row.next_attempt_at = now + _backoff(row.attempts)
+                    row.last_error = str(partial)[:255]
+                    log.warning("notification %s partly delivered: %s", row.id, partial)
+                    return "failed"
             else:
                 sent = await _send_to_person(row, school, message, transports)
         except Exception as exc:  # any platform failure: keep it and retry later
@@ -171,6 +180,7 @@ async def _post_to_channels(
 ) -> str | None:
     assert row.channel_purpose is not None
     sent_via: list[str] = []
+    failures: list[str] = []
     for transport in transports:
         channel_ref = transport.channel_for(school, row.channel_purpose)
         if channel_ref is None:
@@ -186,9 +196,17 @@ async def _post_to_channels(
                     )
                 )
             ).scalar_one_or_none()
-        reference = await transport.post_to_channel(
-            channel_ref, message, replace=post.message_ref if post else None
-        )
+        try:
+            reference = await transport.post_to_channel(
+                channel_ref, message, replace=post.message_ref if post else None
+            )
+        except Exception as exc:
+            # Keep what the other platforms posted (so a retry updates rather than repeats)
+            # and try this one again later.
+            failures.append(f"{transport.name}: {type(exc).__name__}")
+            continue
+        if reference is None:
+            continue
         if post is not None:
             post.message_ref, post.updated_at = reference, now
         elif row.subject:
@@ -202,4 +220,10 @@ async def _post_to_channels(
                 )
             )
         sent_via.append(transport.name)
+    if failures:
+        raise PartialDelivery("; ".join(failures))
     return ",".join(sent_via) or None
+
+
+class PartialDelivery(Exception):
+    """At least one platform failed; what the others posted is kept."""

@@ -1,0 +1,755 @@
+"""The Microsoft Teams channel: Bot Framework activities in, neutral input to dialogs, cards out.
+
+Every botbuilder import lives in this package, so moving to its successor touches nothing else.
+Conversation references are saved in the database whenever someone talks to the bot or installs
+it, which is what lets the bot tell a reporter about their case days later, after restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import logging
+import re
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp import web
+from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    AdaptiveCardInvokeResponse,
+    AdaptiveCardInvokeValue,
+    ConversationReference,
+)
+
+from bot.channels.teams import cards
+from bot.channels.teams.delivery import Pacer, with_retries
+from bot.config import TeamsSettings
+from bot.runtime import Runtime
+from dialogs.case_actions import perform
+from dialogs.conversations import Who
+from dialogs.errors import PolicybotError, UploadRejected
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
+from dialogs.services.permissions import CaseAction, is_handler
+from dialogs.services.schools import Person, School
+from storage import addresses
+from storage.conversations import ConversationKey
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "teams"
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
+_AT_MENTION = re.compile(r"<at>[^<]*</at>")
+_TAGS = re.compile(r"<[^>]+>")
+_FORM_ACTION = {CaseVerb.NOTE: CaseAction.NOTE, CaseVerb.STATUS: CaseAction.CHANGE_STATUS}
+
+
+# botbuilder's public-cloud values. Once any endpoint is overridden (a sovereign cloud, a test
+# server), botbuilder stops filling in the others, so they are all given explicitly then.
+_PUBLIC_CLOUD: dict[str, Any] = {
+    "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": (
+        "https://login.botframework.com/v1/.well-known/openidconfiguration"
+    ),
+    "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": (
+        "https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration"
+    ),
+    "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": "https://api.botframework.com",
+    "TO_CHANNEL_FROM_BOT_LOGIN_URL": "https://login.microsoftonline.com/botframework.com",
+    "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": "https://api.botframework.com",
+    "OAUTH_URL": "https://api.botframework.com",
+    "CALLER_ID": "urn:botframework:azure",
+    "VALIDATE_AUTHORITY": True,
+}
+
+
+class _Config:
+    """The attribute names botbuilder's configuration classes read."""
+
+    def __init__(self, settings: TeamsSettings) -> None:
+        self.APP_ID = settings.app_id or ""
+        self.APP_PASSWORD = settings.app_password or ""
+        self.APP_TYPE = settings.app_type
+        self.APP_TENANTID = settings.tenant_id
+        overrides = {
+            "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": settings.openid_metadata_url,
+            "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL": settings.emulator_metadata_url,
+            "TO_BOT_FROM_CHANNEL_TOKEN_ISSUER": settings.token_issuer,
+            "TO_CHANNEL_FROM_BOT_LOGIN_URL": settings.login_url,
+            "TO_CHANNEL_FROM_BOT_OAUTH_SCOPE": settings.oauth_scope,
+            "OAUTH_URL": settings.oauth_url,
+        }
+        if any(overrides.values()):
+            for name, default in _PUBLIC_CLOUD.items():
+                setattr(self, name, overrides.get(name) or default)
+
+
+def _refusal() -> Message:
+    return Message(
+        kind=MessageKind.HINT,
+        text="Only the designated safeguarding lead or their deputy can act on reports. "
+        "Nothing has been changed.",
+    )
+
+
+def _unknown_person() -> Message:
+    return Message(
+        kind=MessageKind.INFO,
+        text="Hello. I don't have your Teams account on policybot's list of staff yet, so I "
+        "can't take reports from it. Please ask your IT administrator to add your Microsoft "
+        "Entra object ID to policybot's configuration. If anyone is in immediate danger, call "
+        "999 now.",
+    )
+
+
+def _plain_text(activity: Activity) -> str:
+    """What the person typed: mentions of the bot and any HTML Teams added are taken out."""
+    text = activity.text or ""
+    text = _AT_MENTION.sub("", text)
+    return _TAGS.sub("", text).replace("&nbsp;", " ").strip()
+
+
+def _question_of(message: Message) -> str:
+    return " ".join(filter(None, [message.title, message.text]))[:400]
+
+
+class TeamsChannel:
+    def __init__(self, runtime: Runtime, settings: TeamsSettings, *, on_outbox: Any = None) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.on_outbox = on_outbox or (lambda: None)
+        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config(settings)))
+        self.adapter.on_turn_error = self._on_turn_error
+        self.bot = _PolicyBot(self)
+        self.transport = TeamsTransport(self)
+        self.pacer = Pacer()
+        self._http: aiohttp.ClientSession | None = None
+        if settings.development_mode:
+            log.warning(
+                "Teams: MICROSOFT_APP_ID is not set, so /api/messages runs in LOCAL DEVELOPMENT "
+                "MODE: requests are not authenticated and only callers on this machine are "
+                "accepted (for Microsoft 365 Agents Playground and tests)."
+            )
+
+    # -- HTTP ----------------------------------------------------------------------------
+
+    async def handle_http(self, request: web.Request) -> web.StreamResponse:
+        """POST /api/messages: token checked by botbuilder (401 on any problem)."""
+        if self.settings.development_mode and not _is_loopback(request.remote):
+            return web.json_response(
+                {"error": "development mode accepts local callers only"}, status=403
+            )
+        if request.content_type != "application/json":
+            return web.json_response({"error": "expected application/json"}, status=415)
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return web.json_response({"error": "the body is not valid JSON"}, status=400)
+        if not isinstance(body, dict) or not isinstance(body.get("type"), str):
+            return web.json_response({"error": "the body is not an activity"}, status=400)
+        activity = Activity().deserialize(body)
+        # Authenticate first, so that every bad token is a 401 (botbuilder's own process()
+        # turns some token faults into 500s) and nothing runs for an unauthenticated caller.
+        try:
+            authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
+                activity, request.headers.get("Authorization", "")
+            )
+        except Exception as exc:
+            log.info("Teams request refused: %s", type(exc).__name__)
+            return web.json_response({"error": "unauthorized"}, status=401)
+        invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
+        if invoke is None:
+            return web.Response(status=201)
+        body_out = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
+        return web.json_response(body_out, status=invoke.status)
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
+
+    async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
+        log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)
+        try:
+            await self.send(
+                context,
+                [
+                    Message(
+                        kind=MessageKind.HINT,
+                        text="Sorry, something went wrong on my side. Everything you gave me "
+                        "before is safe. Please send that again in a minute.",
+                    )
+                ],
+            )
+        except Exception:  # the apology itself could not be sent; nothing more to do
+            log.warning("could not tell the person about a failed turn")
+
+    # -- addresses -----------------------------------------------------------------------
+
+    async def remember(self, activity: Activity) -> None:
+        reference = TurnContext.get_conversation_reference(activity)
+        serialised = reference.serialize()
+        conversation = activity.conversation
+        sender = activity.from_property
+        now = self.runtime.clock()
+        async with self.runtime.db.session() as session:
+            if conversation is not None and conversation.conversation_type == "personal":
+                for key in {sender.aad_object_id, sender.id} - {None} if sender else set():
+                    await addresses.remember(
+                        session,
+                        platform=PLATFORM,
+                        kind="person",
+                        key=str(key),
+                        reference=serialised,
+                        now=now,
+                    )
+            channel_id = _channel_id(activity)
+            if channel_id:
+                await addresses.remember(
+                    session,
+                    platform=PLATFORM,
+                    kind="channel",
+                    key=channel_id,
+                    reference=serialised,
+                    now=now,
+                )
+
+    # -- sending -------------------------------------------------------------------------
+
+    def activity_for(self, message: Message) -> Activity:
+        card = cards.card_for(message)
+        question = _question_of(message)
+        _stamp(card, question)
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.summary = cards.summary_text(message)
+        return activity
+
+    async def send(self, context: TurnContext, messages: Sequence[Message]) -> list[str]:
+        ids: list[str] = []
+        conversation = context.activity.conversation.id if context.activity.conversation else ""
+        for message in messages:
+            await self.pacer.wait(conversation)
+            activity = self.activity_for(message)
+
+            async def send_one(activity: Activity = activity) -> Any:
+                return await context.send_activity(activity)
+
+            response = await with_retries(send_one)
+            ids.append(getattr(response, "id", "") or "")
+        return ids
+
+    # -- people --------------------------------------------------------------------------
+
+    def person_of(
+        self, activity: Activity, school: School | None = None
+    ) -> tuple[School, Person] | None:
+        sender = activity.from_property
+        if sender is None:
+            return None
+        for found_school, person in self.runtime.settings.directory.by_teams_user(
+            sender.aad_object_id, sender.id
+        ):
+            if school is None or found_school.id == school.id:
+                return found_school, person
+        return None
+
+    def who(self, activity: Activity) -> Who | None:
+        found = self.person_of(activity)
+        if found is None or activity.conversation is None:
+            return None
+        school, person = found
+        key = ConversationKey(
+            PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
+        )
+        return Who(person=person, school=school, key=key)
+
+    # -- files ---------------------------------------------------------------------------
+
+    async def fetch(self, context: TurnContext, attachment: Any) -> IncomingFile | None:
+        """A file or pasted image from the message, or None for Teams' own extra parts."""
+        activity = context.activity
+        content_type = str(getattr(attachment, "content_type", "") or "")
+        name = str(getattr(attachment, "name", "") or "screenshot")[:200]
+        headers: dict[str, str] = {}
+        if content_type == FILE_DOWNLOAD_INFO:
+            content = getattr(attachment, "content", None) or {}
+            url = str(content.get("downloadUrl") or "")
+            if content.get("fileType") and "." not in name:
+                name = f"{name}.{content['fileType']}"
+        elif content_type.startswith("image/"):
+            url = str(getattr(attachment, "content_url", "") or "")
+            if _same_host(url, activity.service_url):
+                # Pasted images sit behind the connector and need the bot's own token; it is
+                # never sent anywhere but the service the activity came from.
+                token = await self._bot_token(context)
+                if token:
+                    headers["Authorization"] = f"Bearer {token}"
+        else:
+            return None  # e.g. the text/html copy of the message Teams adds
+        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+            raise UploadRejected(
+                f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
+            )
+        max_bytes = int(self.runtime.settings.evidence.max_upload_mb * 1024 * 1024)
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+        try:
+            async with self._http.get(url, headers=headers, allow_redirects=True) as response:
+                if response.status != 200:
+                    raise UploadRejected(
+                        f"I couldn't fetch “{name[:80]}” from Teams just now. Please send it "
+                        "again in a minute; everything else you gave me is saved."
+                    )
+                data = await response.content.read(max_bytes + 1)
+                declared = response.content_length
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise UploadRejected(
+                f"I couldn't fetch “{name[:80]}” from Teams just now. Please send it again in a "
+                "minute; everything else you gave me is saved."
+            ) from exc
+        return IncomingFile(
+            name=name, data=data, declared_type=content_type, size=max(len(data), declared or 0)
+        )
+
+    async def _bot_token(self, context: TurnContext) -> str | None:
+        """The token the turn's connector client already uses (none in development mode)."""
+        if self.settings.development_mode:
+            return None
+        client = context.turn_state.get(self.adapter.BOT_CONNECTOR_CLIENT_KEY)
+        credentials = getattr(getattr(client, "config", None), "credentials", None)
+        get_token = getattr(credentials, "get_access_token", None)
+        if get_token is None:
+            return None
+        token = await asyncio.to_thread(get_token)
+        return str(token) if token else None
+
+    # -- turns ---------------------------------------------------------------------------
+
+    async def on_message(self, context: TurnContext) -> None:
+        activity = context.activity
+        if isinstance(activity.value, dict) and cards.action_data(activity.value) is not None:
+            verb, data = cards.action_data(activity.value) or ("", {})
+            await self.on_action(context, verb, data)
+            return
+        conversation = activity.conversation
+        if conversation is None or conversation.conversation_type != "personal":
+            await self.send(
+                context,
+                [
+                    Message(
+                        kind=MessageKind.INFO,
+                        text="Please talk to me in a private chat: reports are confidential.",
+                    )
+                ],
+            )
+            return
+        who = self.who(activity)
+        if who is None:
+            await self.send(context, [_unknown_person()])
+            return
+        problems: list[Message] = []
+        files: list[IncomingFile] = []
+        for attachment in activity.attachments or []:
+            try:
+                fetched = await self.fetch(context, attachment)
+            except UploadRejected as exc:
+                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+                continue
+            if fetched is not None:
+                files.append(fetched)
+        text = _plain_text(activity)
+        if problems:
+            await self.send(context, problems)
+        if text or files:
+            replies = await self.runtime.runner.handle(
+                who, UserInput(text=text, files=tuple(files)), delivery_id=activity.id
+            )
+            await self.send(context, replies)
+        elif problems:
+            await self.send(context, await self.runtime.runner.opening(who))
+        self.on_outbox()
+
+    async def on_action(
+        self, context: TurnContext, verb: str, data: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """A card button; returns the card that should replace the one pressed, if any."""
+        activity = context.activity
+        if verb == cards.CASE_FORM:
+            await self.on_case_form(context, data)
+            return None
+        value = str(data.get("value") or "")
+        if verb == cards.MULTI_DONE:
+            value = str(data.get(cards.MULTI_INPUT) or "")
+        case_button = CaseButtonValue.decode(value)
+        if case_button is not None:
+            await self.on_case_button(context, case_button)
+            return None
+        who = self.who(activity)
+        if who is None:
+            await self.send(context, [_unknown_person()])
+            return None
+        delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
+        replies = await self.runtime.runner.handle(
+            who, UserInput(value=value), delivery_id=delivery
+        )
+        await self.send(context, replies)
+        self.on_outbox()
+        chosen = str(data.get("label") or value)
+        question = str(data.get("q") or "")
+        return cards.card_for(
+            Message(kind=MessageKind.INFO, text=f"{question}\n✅ You chose: {chosen}".strip())
+        )
+
+    # -- case cards ----------------------------------------------------------------------
+
+    def _actor(self, activity: Activity) -> tuple[School, Person] | None:
+        channel_id = _channel_id(activity)
+        school = (
+            self.runtime.settings.directory.by_teams_channel(channel_id, "safeguarding")
+            if channel_id
+            else None
+        )
+        if school is None:
+            return None
+        return self.person_of(activity, school)
+
+    async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
+        actor = self._actor(context.activity)
+        if actor is None or not is_handler(actor[1]):
+            await self.tell_privately(context, actor[1] if actor else None, _refusal())
+            return
+        school, person = actor
+        if button.verb in NEEDS_FORM:
+            try:
+                async with self.runtime.db.session() as session:
+                    services = self.runtime.services(session, self.runtime.clock())
+                    case = await services.cases.for_action(
+                        button.reference,
+                        school=school,
+                        actor=person,
+                        action=_FORM_ACTION[button.verb],
+                    )
+            except PolicybotError as exc:
+                await self.tell_privately(
+                    context, person, Message(kind=MessageKind.HINT, text=exc.message)
+                )
+                return
+            statuses = [(s.value, s.value.title()) for s in next_statuses(case)]
+            form = cards.case_form_card(
+                verb=button.verb.value,
+                reference=case.reference,
+                statuses=statuses if button.verb is CaseVerb.STATUS else None,
+            )
+            await self.transport.send_card_to_person(person, form)
+            await self.tell_privately(context, person, None)
+            return
+        with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
+            try:
+                async with self.runtime.db.session() as session:
+                    services = self.runtime.services(session, self.runtime.clock())
+                    outcome = await perform(
+                        services,
+                        school=school,
+                        actor=person,
+                        verb=button.verb,
+                        reference=button.reference,
+                        export_dir=Path(folder),
+                    )
+            except PolicybotError as exc:
+                await self.tell_privately(
+                    context, person, Message(kind=MessageKind.HINT, text=exc.message)
+                )
+                return
+            if outcome.pack is not None:
+                await self.transport.offer_file(person, outcome.pack, outcome.message)
+            else:
+                await self.transport.send_to_person(person, outcome.message)
+        self.on_outbox()
+
+    async def on_case_form(self, context: TurnContext, data: dict[str, Any]) -> None:
+        found = self.person_of(context.activity)
+        try:
+            verb = CaseVerb(str(data.get("verb")))
+        except ValueError:
+            return
+        school, person = found if found else (None, None)
+        if school is None or person is None or not is_handler(person):
+            await self.send(context, [_refusal()])
+            return
+        try:
+            async with self.runtime.db.session() as session:
+                services = self.runtime.services(session, self.runtime.clock())
+                outcome = await perform(
+                    services,
+                    school=school,
+                    actor=person,
+                    verb=verb,
+                    reference=str(data.get("reference") or ""),
+                    text=_str(data.get("text")),
+                    status=_str(data.get("status")),
+                    outcome=_str(data.get("outcome")),
+                )
+        except PolicybotError as exc:
+            await self.send(context, [Message(kind=MessageKind.HINT, text=exc.message)])
+            return
+        await self.send(context, [outcome.message])
+        self.on_outbox()
+
+    async def tell_privately(
+        self, context: TurnContext, person: Person | None, message: Message | None
+    ) -> None:
+        """Teams has no private replies in a channel: answer in the person's 1:1 chat when the
+        bot can, and never in the channel itself."""
+        if message is None:
+            message = Message(
+                kind=MessageKind.INFO, text="I've sent you a form in our private chat."
+            )
+        if person is not None and await self.transport.send_to_person(person, message):
+            return
+        sender = context.activity.from_property
+        if sender is not None and await self.transport.send_to_address(
+            str(sender.aad_object_id or sender.id), message
+        ):
+            return
+        log.info("could not reach someone privately in Teams; they have not chatted with the bot")
+
+
+class _PolicyBot(ActivityHandler):  # type: ignore[misc]
+    def __init__(self, channel: TeamsChannel) -> None:
+        self.channel = channel
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        if turn_context.activity.type in (
+            ActivityTypes.message,
+            ActivityTypes.invoke,
+            ActivityTypes.conversation_update,
+            ActivityTypes.installation_update,
+        ):
+            await self.channel.remember(turn_context.activity)
+        await super().on_turn(turn_context)
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        await self.channel.on_message(turn_context)
+
+    async def on_adaptive_card_invoke(
+        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
+    ) -> AdaptiveCardInvokeResponse:
+        action = invoke_value.action
+        parsed = cards.action_data(
+            {
+                "action": {
+                    "type": getattr(action, "type", "Action.Execute"),
+                    "verb": getattr(action, "verb", None),
+                    "data": getattr(action, "data", None) or {},
+                }
+            }
+        )
+        card = None
+        if parsed is not None:
+            card = await self.channel.on_action(turn_context, *parsed)
+        if card is None:
+            return AdaptiveCardInvokeResponse(
+                status_code=200, type="application/vnd.microsoft.activity.message", value="Done"
+            )
+        return AdaptiveCardInvokeResponse(
+            status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
+        )
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
+        if turn_context.activity.name == "fileConsent/invoke":
+            from botbuilder.core import InvokeResponse
+
+            from bot.channels.teams.files import settle_consent
+
+            value = (
+                turn_context.activity.value if isinstance(turn_context.activity.value, dict) else {}
+            )
+            shown = await settle_consent(value, store=self.channel.runtime.settings.data_dir)
+            if shown is not None:
+                await turn_context.send_activity(shown)
+            return InvokeResponse(status=200)
+        return await super().on_invoke_activity(turn_context)
+
+    async def on_installation_update_add(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if (
+            activity.conversation is not None
+            and activity.conversation.conversation_type == "personal"
+        ):
+            who = self.channel.who(activity)
+            if who is not None:
+                await self.channel.send(
+                    turn_context, await self.channel.runtime.runner.opening(who)
+                )
+
+
+class TeamsTransport:
+    """The delivery worker's way into Teams: proactive messages through saved references."""
+
+    name = PLATFORM
+
+    def __init__(self, channel: TeamsChannel) -> None:
+        self.channel = channel
+
+    def reaches(self, person: Person) -> bool:
+        return person.teams_user_id is not None
+
+    def channel_for(self, school: School, purpose: str) -> str | None:
+        ref = getattr(school.channels, purpose, None)
+        return ref.teams if ref is not None else None
+
+    async def _reference(self, kind: str, key: str) -> ConversationReference | None:
+        async with self.channel.runtime.db.session() as session:
+            stored = await addresses.look_up(session, platform=PLATFORM, kind=kind, key=key)
+            if stored is None and kind == "channel":
+                stored = await self._channel_from_any(session, key)
+        return ConversationReference().deserialize(stored) if stored else None
+
+    async def _channel_from_any(self, session: Any, channel_id: str) -> dict[str, Any] | None:
+        """A channel the bot has not heard from yet is reached through its team's service."""
+        from sqlmodel import select
+
+        from storage.models import PlatformAddress
+
+        row = (
+            await session.execute(
+                select(PlatformAddress).where(PlatformAddress.platform == PLATFORM).limit(1)
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            return None
+        reference = dict(row.reference)
+        conversation = dict(reference.get("conversation") or {})
+        conversation.update(id=channel_id, conversationType="channel", isGroup=True)
+        reference["conversation"] = conversation
+        reference.pop("activityId", None)
+        reference.pop("user", None)
+        return reference
+
+    async def _proactive(
+        self,
+        reference: ConversationReference,
+        activity: Activity,
+        *,
+        update: str | None = None,
+    ) -> str:
+        result: dict[str, str] = {}
+
+        async def callback(context: TurnContext) -> None:
+            conversation = reference.conversation.id if reference.conversation else ""
+            await self.channel.pacer.wait(conversation)
+            if update:
+                activity.id = update
+                await with_retries(lambda: context.update_activity(activity))
+                result["id"] = update
+            else:
+                response = await with_retries(lambda: context.send_activity(activity))
+                result["id"] = getattr(response, "id", "") or ""
+
+        await self.channel.adapter.continue_conversation(
+            reference, callback, self.channel.settings.app_id or ""
+        )
+        return result.get("id", "")
+
+    async def send_to_address(self, key: str, message: Message) -> bool:
+        reference = await self._reference("person", key)
+        if reference is None:
+            return False
+        await self._proactive(reference, self.channel.activity_for(message))
+        return True
+
+    async def send_to_person(self, person: Person, message: Message) -> bool:
+        if person.teams_user_id is None:
+            return False
+        return await self.send_to_address(person.teams_user_id, message)
+
+    async def send_card_to_person(self, person: Person, card: dict[str, Any]) -> bool:
+        if person.teams_user_id is None:
+            return False
+        reference = await self._reference("person", person.teams_user_id)
+        if reference is None:
+            return False
+        await self._proactive(reference, MessageFactory.attachment(CardFactory.adaptive_card(card)))
+        return True
+
+    async def offer_file(self, person: Person, pack: Path, message: Message) -> bool:
+        """Send an exported pack to the lead's private chat, as a file they must accept."""
+        from bot.channels.teams.files import consent_card
+
+        if person.teams_user_id is None:
+            return False
+        reference = await self._reference("person", person.teams_user_id)
+        if reference is None:
+            return False
+        await self._proactive(
+            reference, consent_card(pack, message, store=self.channel.runtime.settings.data_dir)
+        )
+        return True
+
+    async def post_to_channel(
+        self, channel_ref: str, message: Message, *, replace: str | None
+    ) -> str | None:
+        reference = await self._reference("channel", channel_ref)
+        if reference is None:
+            return None  # the bot has not been added to that team yet
+        activity = self.channel.activity_for(message)
+        if replace:
+            _, _, activity_id = replace.rpartition("|")
+            await self._proactive(reference, activity, update=activity_id)
+            return replace
+        sent = await self._proactive(reference, activity)
+        return f"{channel_ref}|{sent}"
+
+
+def _str(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _stamp(card: dict[str, Any], question: str) -> None:
+    """Carry the question and each button's label in its data, so that the card shown after an
+    answer can say what was asked and chosen (Teams sends back only the data)."""
+
+    def visit(node: Any) -> None:
+        if isinstance(node, dict):
+            data = node.get("data")
+            if node.get("type") in ("Action.Execute", "Action.Submit") and isinstance(data, dict):
+                data.setdefault("q", question)
+                data.setdefault("label", node.get("title", ""))
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for item in node:
+                visit(item)
+
+    visit(card)
+
+
+def _channel_id(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = data.get("channel") or {}
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    if channel_id:
+        return str(channel_id)
+    conversation = activity.conversation
+    if conversation is not None and conversation.conversation_type == "channel" and conversation.id:
+        return str(conversation.id).split(";", 1)[0]
+    return None
+
+
+def _same_host(url: str, service_url: str | None) -> bool:
+    return bool(service_url) and urlsplit(url).netloc == urlsplit(service_url or "").netloc
+
+
+def _is_loopback(remote: str | None) -> bool:
+    try:
+        return remote is not None and ipaddress.ip_address(remote).is_loopback
+    except ValueError:
+        return False
