@@ -10,10 +10,12 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from dialogs.case_actions import Outcome, perform
 from dialogs.conversations import ConversationRunner
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
@@ -75,6 +77,12 @@ class Runtime:
         return ConversationRunner(
             db=self.db, engine=self.engine, services=self.services, clock=self.clock
         )
+
+    async def case_action(self, **action: Any) -> Outcome:
+        """Perform a handler's case action (see dialogs.case_actions.perform) in its own
+        transaction, as every channel's buttons and forms do."""
+        async with self.db.session() as session:
+            return await perform(self.services(session, self.clock()), **action)
 
     async def close(self) -> None:
         await self.db.dispose()

@@ -31,7 +31,6 @@ from bot.channels.slack.transport import SlackTransport
 from bot.channels.slack.web import FileFetcher, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
-from dialogs.case_actions import perform
 from dialogs.conversations import Who
 from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
@@ -395,17 +394,14 @@ class SlackChannel:
     ) -> None:
         with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
             try:
-                async with self.runtime.db.session() as session:
-                    services = self.runtime.services(session, self.runtime.clock())
-                    outcome = await perform(
-                        services,
-                        school=school,
-                        actor=person,
-                        verb=verb,
-                        reference=reference,
-                        export_dir=Path(folder),
-                        **form,
-                    )
+                outcome = await self.runtime.case_action(
+                    school=school,
+                    actor=person,
+                    verb=verb,
+                    reference=reference,
+                    export_dir=Path(folder),
+                    **form,
+                )
             except PolicybotError as exc:
                 await self.transport.ephemeral(
                     channel, user, Message(kind=MessageKind.HINT, text=exc.message)
@@ -459,18 +455,15 @@ class SlackChannel:
         verb = CaseVerb.NOTE if view.get("callback_id") == ids.NOTE_MODAL else CaseVerb.STATUS
         reference = str(metadata.get("reference"))
         try:
-            async with self.runtime.db.session() as session:
-                services = self.runtime.services(session, self.runtime.clock())
-                outcome = await perform(
-                    services,
-                    school=school,
-                    actor=found[1],
-                    verb=verb,
-                    reference=reference,
-                    text=field("text"),
-                    status=field("status"),
-                    outcome=field("outcome"),
-                )
+            outcome = await self.runtime.case_action(
+                school=school,
+                actor=found[1],
+                verb=verb,
+                reference=reference,
+                text=field("text"),
+                status=field("status"),
+                outcome=field("outcome"),
+            )
         except InvalidRequest as exc:
             block = (
                 "outcome"
