@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from importlib import resources
 
 from aiohttp import web
 
@@ -26,6 +27,24 @@ async def _healthz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ok"})
 
 
+def _page(name: str) -> web.Response:
+    text = (resources.files("bot") / "pages" / f"{name}.html").read_text(encoding="utf-8")
+    return web.Response(
+        text=text,
+        content_type="text/html",
+        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"},
+    )
+
+
+async def _privacy(request: web.Request) -> web.Response:
+    """The privacy notice the Teams app package links to."""
+    return _page("privacy")
+
+
+async def _terms(request: web.Request) -> web.Response:
+    return _page("terms")
+
+
 async def _readyz(request: web.Request) -> web.Response:
     ready = await request.app[RUNTIME].db.ping()
     return web.json_response(
@@ -39,6 +58,8 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/privacy", _privacy)
+    app.router.add_get("/terms", _terms)
     worker = DeliveryWorker(runtime, [])
     app[DELIVERY] = worker
     slack_settings = runtime.settings.slack
