@@ -83,16 +83,21 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
             worker.kick()
             app[SCHEDULER] = start_scheduler(runtime)
 
-    async def on_cleanup(app: web.Application) -> None:
+    async def on_shutdown(app: web.Application) -> None:
+        # Background work stops first: aiohttp waits for running tasks before clean-up, and
+        # these loops would otherwise keep a stopping server waiting.
         if SCHEDULER in app:
             scheduler = app[SCHEDULER]
             scheduler.shutdown(wait=False)  # type: ignore[attr-defined]
         await worker.stop()
         if SLACK in app:
             await app[SLACK].close()
+
+    async def on_cleanup(app: web.Application) -> None:
         await app[TEAMS].close()
         await runtime.close()
 
     app.on_startup.append(on_startup)
+    app.on_shutdown.append(on_shutdown)
     app.on_cleanup.append(on_cleanup)
     return app
