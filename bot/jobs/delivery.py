@@ -37,8 +37,11 @@ class DeliveryWorker:
 
     async def _loop(self) -> None:
         while True:
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow the
+            # cancellation that stops this loop, leaving shutdown waiting for ever.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.every_seconds)
+                async with asyncio.timeout(self.every_seconds):
+                    await self._wake.wait()
             self._wake.clear()
             try:
                 await self.run_once()
