@@ -11,7 +11,6 @@ import asyncio
 import ipaddress
 import json
 import logging
-import re
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,13 +21,7 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
-from botbuilder.schema import (
-    Activity,
-    ActivityTypes,
-    AdaptiveCardInvokeResponse,
-    AdaptiveCardInvokeValue,
-    ConversationReference,
-)
+from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from bot.channels.teams import cards
 from bot.channels.teams.delivery import Pacer, with_retries
@@ -48,8 +41,6 @@ log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
-_AT_MENTION = re.compile(r"<at>[^<]*</at>")
-_TAGS = re.compile(r"<[^>]+>")
 _FORM_ACTION = {CaseVerb.NOTE: CaseAction.NOTE, CaseVerb.STATUS: CaseAction.CHANGE_STATUS}
 
 
@@ -111,10 +102,26 @@ def _unknown_person() -> Message:
 
 
 def _plain_text(activity: Activity) -> str:
-    """What the person typed: mentions of the bot and any HTML Teams added are taken out."""
+    """What the person typed, without the mention of the bot Teams puts in a channel message.
+
+    Nothing else is taken out: Teams sends what was typed as plain text (any formatting goes in
+    a separate text/html attachment), so "<b>" or "<at>everyone</at>" here are the person's own
+    words, and a report must keep them exactly.
+    """
     text = activity.text or ""
-    text = _AT_MENTION.sub("", text)
-    return _TAGS.sub("", text).replace("&nbsp;", " ").strip()
+    bot_id = activity.recipient.id if activity.recipient else None
+    for entity in activity.entities or []:
+        extra = getattr(entity, "additional_properties", None) or {}
+        mentioned = extra.get("mentioned")
+        if (
+            getattr(entity, "type", None) == "mention"
+            and isinstance(mentioned, dict)
+            and bot_id
+            and mentioned.get("id") == bot_id
+            and isinstance(extra.get("text"), str)
+        ):
+            text = text.replace(extra["text"], "")
+    return text.replace("&nbsp;", " ").strip()
 
 
 def _question_of(message: Message) -> str:
@@ -155,7 +162,10 @@ class TeamsChannel:
             return web.json_response({"error": "the body is not valid JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.json_response({"error": "the body is not an activity"}, status=400)
-        activity = Activity().deserialize(body)
+        try:
+            activity = Activity().deserialize(body)
+        except ValueError:  # msrest's DeserializationError, e.g. "from": 5
+            return web.json_response({"error": "the body is not an activity"}, status=400)
         # Authenticate first, so that every bad token is a 401 (botbuilder's own process()
         # turns some token faults into 500s) and nothing runs for an unauthenticated caller.
         try:
@@ -200,8 +210,11 @@ class TeamsChannel:
         conversation = activity.conversation
         sender = activity.from_property
         now = self.runtime.clock()
+        directory = self.runtime.settings.directory
         async with self.runtime.db.session() as session:
-            if conversation is not None and conversation.conversation_type == "personal":
+            # Only people and channels policybot serves are remembered (data minimisation).
+            known = self.person_of(activity) is not None
+            if known and conversation is not None and conversation.conversation_type == "personal":
                 for key in {sender.aad_object_id, sender.id} - {None} if sender else set():
                     await addresses.remember(
                         session,
@@ -212,13 +225,26 @@ class TeamsChannel:
                         now=now,
                     )
             channel_id = _channel_id(activity)
-            if channel_id:
+            served = channel_id is not None and any(
+                directory.by_teams_channel(channel_id, purpose)
+                for purpose in ("safeguarding", "approvals", "moderators")
+            )
+            if channel_id and served:
+                # The channel itself, not the thread this activity came from
+                # ("19:…;messageid=…"): otherwise every later post would be a reply in the
+                # thread of whatever card was last pressed.
+                channel_reference = dict(serialised)
+                channel_reference["conversation"] = {
+                    **(serialised.get("conversation") or {}),
+                    "id": channel_id,
+                }
+                channel_reference.pop("activityId", None)
                 await addresses.remember(
                     session,
                     platform=PLATFORM,
                     kind="channel",
                     key=channel_id,
-                    reference=serialised,
+                    reference=channel_reference,
                     now=now,
                 )
 
@@ -392,6 +418,19 @@ class TeamsChannel:
         if case_button is not None:
             await self.on_case_button(context, case_button)
             return None
+        conversation = activity.conversation
+        if conversation is None or conversation.conversation_type != "personal":
+            # A report's questions are only ever answered in a private chat.
+            await self.send(
+                context,
+                [
+                    Message(
+                        kind=MessageKind.INFO,
+                        text="Please talk to me in a private chat: reports are confidential.",
+                    )
+                ],
+            )
+            return None
         who = self.who(activity)
         if who is None:
             await self.send(context, [_unknown_person()])
@@ -403,6 +442,10 @@ class TeamsChannel:
         await self.send(context, replies)
         self.on_outbox()
         chosen = str(data.get("label") or value)
+        labels = data.get("labels")
+        if verb == cards.MULTI_DONE and isinstance(labels, dict) and value:
+            # What was ticked, not the "Done" button's own label.
+            chosen = ", ".join(str(labels.get(v, v)) for v in value.split(","))
         question = str(data.get("q") or "")
         return cards.card_for(
             Message(kind=MessageKind.INFO, text=f"{question}\n✅ You chose: {chosen}".strip())
@@ -448,8 +491,18 @@ class TeamsChannel:
                 reference=case.reference,
                 statuses=statuses if button.verb is CaseVerb.STATUS else None,
             )
-            await self.transport.send_card_to_person(person, form)
-            await self.tell_privately(context, person, None)
+            if not await self.transport.send_card_to_person(person, form):
+                await self.send(
+                    context,
+                    [
+                        Message(
+                            kind=MessageKind.INFO,
+                            text="Please open a private chat with me first (say hello), then "
+                            "press the button again: forms are sent there, not into this "
+                            "channel.",
+                        )
+                    ],
+                )
             return
         with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
             try:
@@ -512,12 +565,16 @@ class TeamsChannel:
             message = Message(
                 kind=MessageKind.INFO, text="I've sent you a form in our private chat."
             )
-        if person is not None and await self.transport.send_to_person(person, message):
-            return
-        sender = context.activity.from_property
-        if sender is not None and await self.transport.send_to_address(
-            str(sender.aad_object_id or sender.id), message
-        ):
+        try:
+            if person is not None and await self.transport.send_to_person(person, message):
+                return
+            sender = context.activity.from_property
+            if sender is not None and await self.transport.send_to_address(
+                str(sender.aad_object_id or sender.id), message
+            ):
+                return
+        except Exception as exc:  # Teams refused; still never fall back to the channel
+            log.warning("could not reach someone privately in Teams: %s", type(exc).__name__)
             return
         log.info("could not reach someone privately in Teams; they have not chatted with the bot")
 
@@ -539,34 +596,33 @@ class _PolicyBot(ActivityHandler):  # type: ignore[misc]
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         await self.channel.on_message(turn_context)
 
-    async def on_adaptive_card_invoke(
-        self, turn_context: TurnContext, invoke_value: AdaptiveCardInvokeValue
-    ) -> AdaptiveCardInvokeResponse:
-        action = invoke_value.action
-        parsed = cards.action_data(
-            {
-                "action": {
-                    "type": getattr(action, "type", "Action.Execute"),
-                    "verb": getattr(action, "verb", None),
-                    "data": getattr(action, "data", None) or {},
-                }
-            }
-        )
+    async def on_card_action(self, turn_context: TurnContext) -> dict[str, Any]:
+        """An Action.Execute press (`adaptiveCard/action`), answered with the invoke response's
+        body: the card that replaces the one pressed, or a short message.
+
+        botbuilder is bypassed here on purpose: it hands the action over as a plain dict (not a
+        model with attributes), and its AdaptiveCardInvokeResponse cannot serialise the string
+        value that a message response has.
+        """
+        value = turn_context.activity.value
+        parsed = cards.action_data(value) if isinstance(value, dict) else None
         card = None
         if parsed is not None:
             card = await self.channel.on_action(turn_context, *parsed)
         if card is None:
-            return AdaptiveCardInvokeResponse(
-                status_code=200, type="application/vnd.microsoft.activity.message", value="Done"
-            )
-        return AdaptiveCardInvokeResponse(
-            status_code=200, type="application/vnd.microsoft.card.adaptive", value=card
-        )
+            return {
+                "statusCode": 200,
+                "type": "application/vnd.microsoft.activity.message",
+                "value": "Done",
+            }
+        return {"statusCode": 200, "type": "application/vnd.microsoft.card.adaptive", "value": card}
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> Any:
-        if turn_context.activity.name == "fileConsent/invoke":
-            from botbuilder.core import InvokeResponse
+        from botbuilder.core import InvokeResponse
 
+        if turn_context.activity.name == "adaptiveCard/action":
+            return InvokeResponse(status=200, body=await self.on_card_action(turn_context))
+        if turn_context.activity.name == "fileConsent/invoke":
             from bot.channels.teams.files import settle_consent
 
             value = (
@@ -642,21 +698,30 @@ class TeamsTransport:
         update: str | None = None,
     ) -> str:
         result: dict[str, str] = {}
+        failures: list[Exception] = []
 
         async def callback(context: TurnContext) -> None:
             conversation = reference.conversation.id if reference.conversation else ""
             await self.channel.pacer.wait(conversation)
-            if update:
-                activity.id = update
-                await with_retries(lambda: context.update_activity(activity))
-                result["id"] = update
-            else:
-                response = await with_retries(lambda: context.send_activity(activity))
-                result["id"] = getattr(response, "id", "") or ""
+            # Caught here, not left to botbuilder: its pipeline would hand the error to
+            # on_turn_error (an apology to someone who sent nothing) and swallow it, so the
+            # outbox would mark an undelivered message as delivered.
+            try:
+                if update:
+                    activity.id = update
+                    await with_retries(lambda: context.update_activity(activity))
+                    result["id"] = update
+                else:
+                    response = await with_retries(lambda: context.send_activity(activity))
+                    result["id"] = getattr(response, "id", "") or ""
+            except Exception as exc:
+                failures.append(exc)
 
         await self.channel.adapter.continue_conversation(
             reference, callback, self.channel.settings.app_id or ""
         )
+        if failures:
+            raise failures[0]
         return result.get("id", "")
 
     async def send_to_address(self, key: str, message: Message) -> bool:

@@ -16,11 +16,12 @@ from typing import Any
 import aiohttp
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
-from bot.channels.teams.cards import summary_text
-from dialogs.messages import Message
+from bot.channels.teams.cards import card_for, summary_text
+from dialogs.messages import Message, MessageKind
 
 CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"
+ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 _TOKEN_LENGTH = 32
 
 
@@ -53,6 +54,14 @@ def consent_card(pack: Path, message: Message, *, store: Path) -> Activity:
     )
 
 
+def _say(text: str) -> Activity:
+    card = card_for(Message(kind=MessageKind.HINT, text=text))
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=ADAPTIVE_CARD, content=card)],
+    )
+
+
 def _pack_path(store: Path, context: Any) -> Path | None:
     token = str((context or {}).get("pack") or "")
     if len(token) != _TOKEN_LENGTH or not token.isalnum():
@@ -81,11 +90,19 @@ async def settle_consent(value: dict[str, Any], *, store: Path) -> Activity | No
             "Content-Length": str(len(data)),
             "Content-Range": f"bytes 0-{len(data) - 1}/{len(data)}",
         }
-        async with (
-            aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
-            session.put(upload_url, data=data, headers=headers) as response,
-        ):
-            response.raise_for_status()
+        try:
+            async with (
+                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=60)) as session,
+                session.put(upload_url, data=data, headers=headers) as response,
+            ):
+                response.raise_for_status()
+        except (aiohttp.ClientError, TimeoutError):
+            # The consent card cannot be answered twice and the pack is discarded below, so
+            # "try again" has to mean exporting again.
+            return _say(
+                "I couldn't put the evidence pack in your OneDrive, so it has been discarded. "
+                "Please press “Export evidence pack” on the case card again."
+            )
         return Activity(
             type=ActivityTypes.message,
             attachments=[
