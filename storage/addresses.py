@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
@@ -20,25 +21,19 @@ async def remember(
     reference: dict[str, Any],
     now: datetime,
 ) -> None:
-    row = (
-        await session.execute(
-            select(PlatformAddress)
-            .where(
-                PlatformAddress.platform == platform,
-                PlatformAddress.kind == kind,
-                PlatformAddress.key == key,
-            )
-            .with_for_update()
+    """Insert or refresh in one statement: platforms often send two activities at once (Teams
+    sends conversationUpdate and installationUpdate together), and both must succeed."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(PlatformAddress).values(
+        platform=platform, kind=kind, key=key, reference=reference, updated_at=now
+    )
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["platform", "kind", "key"],
+            set_={"reference": statement.excluded.reference, "updated_at": now},
         )
-    ).scalar_one_or_none()
-    if row is None:
-        session.add(
-            PlatformAddress(
-                platform=platform, kind=kind, key=key, reference=reference, updated_at=now
-            )
-        )
-    elif row.reference != reference:
-        row.reference, row.updated_at = reference, now
+    )
 
 
 async def look_up(
