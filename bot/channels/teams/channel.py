@@ -8,11 +8,12 @@ it, which is what lets the bot tell a reporter about their case days later, afte
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import json
 import logging
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -125,7 +126,7 @@ def _plain_text(activity: Activity) -> str:
 
 
 def _question_of(message: Message) -> str:
-    return " ".join(filter(None, [message.title, message.text]))[:400]
+    return "\n".join(filter(None, [message.title, message.text]))[:400]
 
 
 class TeamsChannel:
@@ -139,6 +140,7 @@ class TeamsChannel:
         self.transport = TeamsTransport(self)
         self.pacer = Pacer()
         self._http: aiohttp.ClientSession | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         if settings.development_mode:
             log.warning(
                 "Teams: MICROSOFT_APP_ID is not set, so /api/messages runs in LOCAL DEVELOPMENT "
@@ -181,7 +183,13 @@ class TeamsChannel:
         body_out = invoke.body.serialize() if hasattr(invoke.body, "serialize") else invoke.body
         return web.json_response(body_out, status=invoke.status)
 
+    async def settled(self) -> None:
+        """Wait for messages still being handled after their request was answered."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
     async def close(self) -> None:
+        await self.settled()
         if self._http is not None:
             await self._http.close()
             self._http = None
@@ -299,9 +307,10 @@ class TeamsChannel:
 
     # -- files ---------------------------------------------------------------------------
 
-    async def fetch(self, context: TurnContext, attachment: Any) -> IncomingFile | None:
+    async def fetch(
+        self, context: TurnContext, attachment: Any, service_url: str | None
+    ) -> IncomingFile | None:
         """A file or pasted image from the message, or None for Teams' own extra parts."""
-        activity = context.activity
         content_type = str(getattr(attachment, "content_type", "") or "")
         name = str(getattr(attachment, "name", "") or "screenshot")[:200]
         headers: dict[str, str] = {}
@@ -312,7 +321,7 @@ class TeamsChannel:
                 name = f"{name}.{content['fileType']}"
         elif content_type.startswith("image/"):
             url = str(getattr(attachment, "content_url", "") or "")
-            if _same_host(url, activity.service_url):
+            if _same_host(url, service_url):
                 # Pasted images sit behind the connector and need the bot's own token; it is
                 # never sent anywhere but the service the activity came from.
                 token = await self._bot_token(context)
@@ -381,11 +390,43 @@ class TeamsChannel:
         if who is None:
             await self.send(context, [_unknown_person()])
             return
+        if any(_is_file(a) for a in activity.attachments or []):
+            # Downloads can be slow; Teams wants an answer within 15 seconds. The message is
+            # acknowledged now and the files are handled straight after, replying in the chat.
+            reference = TurnContext.get_conversation_reference(activity)
+            self._spawn(self._later(reference, activity, who))
+            return
+        await self._take_message(context, activity, who)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _later(self, reference: ConversationReference, activity: Activity, who: Who) -> None:
+        async def callback(context: TurnContext) -> None:
+            await self._take_message(context, activity, who)
+
+        try:
+            await self.adapter.continue_conversation(
+                reference, callback, self.settings.app_id or ""
+            )
+        except Exception as exc:  # tell the person rather than drop their message silently
+            log.error("handling files from Teams failed: %s", type(exc).__name__, exc_info=exc)
+            sorry = Message(
+                kind=MessageKind.HINT,
+                text="Sorry, I couldn't take those files just now. Everything else you gave me "
+                "is safe. Please send them again in a minute.",
+            )
+            with contextlib.suppress(Exception):
+                await self.transport.send_to_address(str(who.person.teams_user_id), sorry)
+
+    async def _take_message(self, context: TurnContext, activity: Activity, who: Who) -> None:
         problems: list[Message] = []
         files: list[IncomingFile] = []
         for attachment in activity.attachments or []:
             try:
-                fetched = await self.fetch(context, attachment)
+                fetched = await self.fetch(context, attachment, activity.service_url)
             except UploadRejected as exc:
                 problems.append(Message(kind=MessageKind.HINT, text=exc.message))
                 continue
@@ -807,6 +848,11 @@ def _channel_id(activity: Activity) -> str | None:
     if conversation is not None and conversation.conversation_type == "channel" and conversation.id:
         return str(conversation.id).split(";", 1)[0]
     return None
+
+
+def _is_file(attachment: Any) -> bool:
+    content_type = str(getattr(attachment, "content_type", "") or "")
+    return content_type == FILE_DOWNLOAD_INFO or content_type.startswith("image/")
 
 
 def _same_host(url: str, service_url: str | None) -> bool:

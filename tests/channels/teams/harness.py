@@ -218,6 +218,7 @@ class TeamsHarness:
         """Do something and return the activities it caused in the person's 1:1 chat."""
         before = len(self.sent_to(user.chat))
         await action
+        await self.app[TEAMS].settled()
         return self.sent_to(user.chat)[before:]
 
     async def deliver(self) -> DeliveryResult:
