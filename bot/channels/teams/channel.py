@@ -84,6 +84,12 @@ class _Config:
                 setattr(self, name, overrides.get(name) or default)
 
 
+_PRIVATE_ONLY = Message(
+    kind=MessageKind.INFO,
+    text="Please talk to me in a private chat: reports are confidential.",
+)
+
+
 def _refusal() -> Message:
     return Message(
         kind=MessageKind.HINT,
@@ -376,15 +382,7 @@ class TeamsChannel:
             return
         conversation = activity.conversation
         if conversation is None or conversation.conversation_type != "personal":
-            await self.send(
-                context,
-                [
-                    Message(
-                        kind=MessageKind.INFO,
-                        text="Please talk to me in a private chat: reports are confidential.",
-                    )
-                ],
-            )
+            await self.send(context, [_PRIVATE_ONLY])
             return
         who = self.who(activity)
         if who is None:
@@ -462,15 +460,7 @@ class TeamsChannel:
         conversation = activity.conversation
         if conversation is None or conversation.conversation_type != "personal":
             # A report's questions are only ever answered in a private chat.
-            await self.send(
-                context,
-                [
-                    Message(
-                        kind=MessageKind.INFO,
-                        text="Please talk to me in a private chat: reports are confidential.",
-                    )
-                ],
-            )
+            await self.send(context, [_PRIVATE_ONLY])
             return None
         who = self.who(activity)
         if who is None:
