@@ -31,6 +31,55 @@ def dm(user: str) -> str:
     return "D" + user
 
 
+def button_press(
+    user: str,
+    value: str | None,
+    *,
+    label: str,
+    channel: str | None = None,
+    message: dict[str, Any] | None = None,
+    action_id: str = "pb.button.0",
+    block_id: str = "b",
+    state_values: dict[str, Any] | None = None,
+    view_id: str | None = None,
+) -> dict[str, Any]:
+    """A real-shaped block_actions payload: a button pressed in a message, or in a view (the
+    App Home: no channel, no message)."""
+    action: dict[str, Any] = {
+        "type": "button",
+        "action_id": action_id,
+        "block_id": block_id,
+        "text": {"type": "plain_text", "text": label},
+        "action_ts": f"{time.time():.6f}{next(_counter)}",
+    }
+    if value is not None:
+        action["value"] = value
+    payload: dict[str, Any] = {
+        "type": "block_actions",
+        "team": {"id": "T0001"},
+        "user": {"id": user},
+        "api_app_id": "A0001",
+        "trigger_id": f"trigger-{next(_counter)}",
+        "actions": [action],
+    }
+    if view_id is not None:
+        payload["container"] = {"type": "view", "view_id": view_id}
+        payload["view"] = {"id": view_id, "type": "home", "blocks": []}
+        return payload
+    channel = channel or dm(user)
+    message = message or {"ts": "1.1", "text": "", "blocks": []}
+    payload["container"] = {
+        "type": "message",
+        "channel_id": channel,
+        "message_ts": message.get("ts", "1.1"),
+    }
+    payload["channel"] = {"id": channel}
+    payload["message"] = message
+    if state_values is not None:
+        payload["state"] = {"values": state_values}
+    return payload
+
+
 @dataclass
 class SlackHarness:
     client: TestClient[Any, Any]
@@ -91,32 +140,16 @@ class SlackHarness:
         message: dict[str, Any] | None = None,
         action_id: str = "pb.button.0",
     ) -> int:
-        channel = channel or dm(user)
-        payload = {
-            "type": "block_actions",
-            "team": {"id": "T0001"},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": f"trigger-{next(_counter)}",
-            "container": {
-                "type": "message",
-                "channel_id": channel,
-                "message_ts": (message or {}).get("ts", "1.1"),
-            },
-            "channel": {"id": channel},
-            "message": message or {"ts": "1.1", "text": "", "blocks": []},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": "b",
-                    "value": value,
-                    "text": {"type": "plain_text", "text": label or value},
-                    "action_ts": f"{time.time():.6f}{next(_counter)}",
-                }
-            ],
-        }
-        return await self.interact(payload)
+        return await self.interact(
+            button_press(
+                user,
+                value,
+                label=label or value,
+                channel=channel,
+                message=message,
+                action_id=action_id,
+            )
+        )
 
     async def respond(self, body: str) -> tuple[int, str]:
         """Post a signed body and return the status with what the app answered in the body
@@ -202,26 +235,7 @@ class SlackHarness:
         self, user: str, value: str, *, label: str = "", view_id: str = "V1"
     ) -> int:
         """A button pressed in a view (the App Home): no channel, no message."""
-        payload = {
-            "type": "block_actions",
-            "team": {"id": "T0001"},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": f"trigger-{next(_counter)}",
-            "container": {"type": "view", "view_id": view_id},
-            "view": {"id": view_id, "type": "home", "blocks": []},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": "pb.button.0",
-                    "block_id": "b",
-                    "value": value,
-                    "text": {"type": "plain_text", "text": label or value},
-                    "action_ts": f"{time.time():.6f}{next(_counter)}",
-                }
-            ],
-        }
-        return await self.interact(payload)
+        return await self.interact(button_press(user, value, label=label or value, view_id=view_id))
 
     async def tick_and_press_done(
         self,
@@ -233,32 +247,17 @@ class SlackHarness:
         block_id: str,
     ) -> int:
         """Tick checkboxes and press Done: Slack sends what is ticked in `state.values`."""
-        channel = dm(user)
-        payload = {
-            "type": "block_actions",
-            "team": {"id": "T0001"},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": f"trigger-{next(_counter)}",
-            "container": {
-                "type": "message",
-                "channel_id": channel,
-                "message_ts": message.get("ts", "1.1"),
-            },
-            "channel": {"id": channel},
-            "message": message,
-            "state": {"values": state_values},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": action_id,
-                    "block_id": block_id,
-                    "text": {"type": "plain_text", "text": "Done"},
-                    "action_ts": f"{time.time():.6f}{next(_counter)}",
-                }
-            ],
-        }
-        return await self.interact(payload)
+        return await self.interact(
+            button_press(
+                user,
+                None,
+                label="Done",
+                message=message,
+                action_id=action_id,
+                block_id=block_id,
+                state_values=state_values,
+            )
+        )
 
     async def deliver(self) -> DeliveryResult:
         assert self.runtime_app is not None

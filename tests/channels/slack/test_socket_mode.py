@@ -15,6 +15,7 @@ from bot.config import Settings
 from tests.channels.slack.harness import (
     SAFEGUARDING,
     SlackHarness,
+    button_press,
     buttons_of,
     dm,
     slack_harness,
@@ -75,27 +76,7 @@ async def socket_click(
     harness: SlackHarness, user: str, value: str, channel: str
 ) -> dict[str, Any]:
     return await harness.fake.socket_send(
-        {
-            "type": "block_actions",
-            "team": {"id": "T0001"},
-            "user": {"id": user},
-            "api_app_id": "A0001",
-            "trigger_id": f"trigger-{next(_ids)}",
-            "container": {"type": "message", "channel_id": channel, "message_ts": "1.1"},
-            "channel": {"id": channel},
-            "message": {"ts": "1.1", "text": "", "blocks": []},
-            "actions": [
-                {
-                    "type": "button",
-                    "action_id": "pb.button.0",
-                    "block_id": "b",
-                    "value": value,
-                    "text": {"type": "plain_text", "text": value},
-                    "action_ts": f"{time.time():.6f}{next(_ids)}",
-                }
-            ],
-        },
-        type="interactive",
+        button_press(user, value, label=value, channel=channel), type="interactive"
     )
 
 
