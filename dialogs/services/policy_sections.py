@@ -209,8 +209,18 @@ def _normalise(text: str) -> list[str]:
     return [line if line == _BREAK else line.rstrip() for line in text.split("\n")]
 
 
+_ESCAPABLE = r"[\\`*_{}\[\]()#+\-.!>|]"
+_HIDDEN = 0xF0000  # a private-use plane: escaped characters wait here while emphasis is removed
+
+
 def _inline(text: str, markdown: bool) -> str:
-    """Remove emphasis marks (quoted back in Slack or Teams they would show as literal stars)."""
+    """Remove emphasis marks (quoted back in Slack or Teams they would show as literal stars).
+
+    In Markdown a backslash keeps the next character literal, so escaped characters are set
+    aside first and put back last: "\\*draft\\*" stays "*draft*" rather than losing its stars.
+    """
+    if markdown:
+        text = re.sub(rf"\\({_ESCAPABLE})", lambda m: chr(_HIDDEN + ord(m.group(1))), text)
     text = re.sub(r"(?<![\w*])\*\*(?=\S)(.+?)(?<=\S)\*\*(?![\w*])", r"\1", text)
     text = re.sub(r"(?<![\w*])\*(?=[^\s*])([^*]+?)(?<=[^\s*])\*(?![\w*])", r"\1", text)
     if markdown:
@@ -224,7 +234,7 @@ def _inline(text: str, markdown: bool) -> str:
         text = re.sub(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)", r"\1", text)
         text = re.sub(r"(?<!\w)_(?=[^\s_])([^_]+?)(?<=[^\s_])_(?!\w)", r"\1", text)
         text = re.sub(r"`([^`]*)`", r"\1", text)
-        text = re.sub(r"\\([\\`*_{}\[\]()#+\-.!>|])", r"\1", text)
+        text = re.sub("[\U000f0000-\U000f007f]", lambda m: chr(ord(m.group()) - _HIDDEN), text)
     return text
 
 
@@ -416,7 +426,11 @@ def _signature_line(line: str) -> Literal["strong", "role", "name", None]:
     if len(text) > 100 or len(text.split()) > 14:
         return None
     if _SIGN_STRONG_RE.match(text):
-        return "strong"
+        # "Approved by: ...", "Version 2.1", "Review date September 2026" are labels; a
+        # sentence that merely starts with such a word ("Approved apps are listed on the
+        # intranet.") is policy text.
+        sentence = text.endswith(".") and ":" not in text and not re.search(r"\d|_{3}", text)
+        return None if sentence else "strong"
     if re.match(r"chair of (?:the )?(?:governors|governing|trustees|(?:trust )?board)", text, re.I):
         return "strong"
     if _SIGN_WEAK_RE.match(text):
