@@ -7,7 +7,7 @@ shown to an administrator or logged without exposing a report.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
@@ -221,3 +221,58 @@ class PlatformAddress(SQLModel, table=True):
     key: str = Field(max_length=255)
     reference: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     updated_at: datetime = _when()
+
+
+class PolicyVersion(SQLModel, table=True):
+    """One imported version of a school's policy, kept for the record after it is replaced.
+
+    An answer cites the version it came from, so "what did the policy say when I asked?" can
+    always be answered. `text` is the document's words as extracted (enough to parse it again);
+    `sections` is the parse that answers were quoted from.
+    """
+
+    __tablename__ = "policy_version"
+    __table_args__ = (UniqueConstraint("school_id", "version"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    version: int
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    source_name: str = Field(sa_column=Column(Text, nullable=False))
+    source_format: str = Field(max_length=16)
+    sha256: str = Field(max_length=64)
+    size: int
+    imported_at: datetime = _when()
+    imported_by: str = Field(max_length=64)
+    effective_from: date | None = Field(default=None, nullable=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    kind: str = Field(max_length=16)  # how `text` is parsed: "markdown" or "text"
+    sections: list[dict[str, Any]] = Field(sa_column=Column(JSON, nullable=False))
+    dropped: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class PolicyQuestion(SQLModel, table=True):
+    """A question someone asked, what the bot answered, and what happened next.
+
+    Questions the policy did not answer, and answers marked unhelpful, are the policy owner's
+    list of gaps; a question passed to them carries their answer back to the person who asked.
+    """
+
+    __tablename__ = "policy_question"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    person_id: str = Field(max_length=64, index=True)
+    channel: str = Field(max_length=32)
+    asked_at: datetime = _when()
+    question: str = Field(sa_column=Column(Text, nullable=False))
+    policy_version_id: int | None = Field(default=None, foreign_key="policy_version.id")
+    confident: bool = False
+    citation: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    score: float | None = None
+    feedback: str | None = Field(default=None, max_length=16)  # "helpful" or "unhelpful"
+    feedback_at: datetime | None = _when(nullable=True)
+    referred_at: datetime | None = _when(nullable=True, index=True)
+    answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    answered_by: str | None = Field(default=None, max_length=64)
+    answered_at: datetime | None = _when(nullable=True)
