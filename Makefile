@@ -33,6 +33,7 @@ lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy bench
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format .
@@ -46,3 +47,9 @@ lock: $(VENV)/.dev-installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+
+## bench: policy search accuracy (question set) and latency benchmarks; see bench/README.md
+.PHONY: bench
+bench: $(VENV)/.run-installed
+	$(BIN)/python bench/policy_accuracy.py
+	$(BIN)/python bench/policy_latency.py
