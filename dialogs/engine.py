@@ -94,6 +94,11 @@ class Dialog(ABC):
     title: str
     steps: tuple[Step, ...]
     help_text: str
+    # A dialog whose answers go somewhere (a report, a reply) is checked in a summary first; a
+    # dialog that only asks something of the bot (a policy question) acts on the last answer.
+    confirm: bool = True
+    noun: str = "report"  # what cancelling throws away: "cancel this report?"
+    start_word: str = "report"  # what to type to begin again after cancelling
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
         return ()
@@ -170,7 +175,7 @@ class Engine:
             return await self._settle_pending(dialog, ctx, confirmed=key in _YES)
         if key in _CANCEL or key in _RESTART:
             state.pending = "cancel" if key in _CANCEL else "restart"
-            return Turn(state, [self._confirm_pending(state)])
+            return Turn(state, [self._confirm_pending(dialog, state)])
         if key in _HELP:
             return Turn(state, [self._help(dialog, ctx), *self._current(dialog, ctx)])
         if key in _BACK:
@@ -205,6 +210,9 @@ class Engine:
         messages = list(notes)
         if step.after is not None:
             messages.extend(await step.after(ctx, value))
+        if not dialog.confirm and self._following(dialog, state, step.key) is None:
+            messages.extend(await dialog.submit(ctx, self._final_answers(dialog, state)))
+            return Turn(None, messages)
         messages.extend(self._move_on(dialog, ctx, step))
         return Turn(state, messages)
 
@@ -254,10 +262,14 @@ class Engine:
         messages.append(question)
         return messages
 
+    def current(self, ctx: DialogContext) -> list[Message]:
+        """What the person is being asked now, to show again after an interruption."""
+        return self._current(self.dialogs[ctx.state.dialog], ctx)
+
     def _current(self, dialog: Dialog, ctx: DialogContext) -> list[Message]:
         state = ctx.state
         if state.pending:
-            return [self._confirm_pending(state)]
+            return [self._confirm_pending(dialog, state)]
         if state.phase == "confirming":
             return [self._summary(dialog, ctx)]
         if state.phase == "choosing_edit":
@@ -308,11 +320,12 @@ class Engine:
         state.step = previous.key
         return self._ask(dialog, ctx, previous, fresh=False)
 
-    def _confirm_pending(self, state: DialogState) -> Message:
+    def _confirm_pending(self, dialog: Dialog, state: DialogState) -> Message:
+        files = ", and any files," if self._takes_files(dialog) else ""
         what = (
-            "cancel this report? Everything you've told me, and any files, will be deleted"
+            f"cancel this {dialog.noun}? Everything you've told me{files} will be deleted"
             if state.pending == "cancel"
-            else "start again? Your answers so far, and any files, will be deleted"
+            else f"start again? Your answers so far{files} will be deleted"
         )
         return Message(
             kind=MessageKind.PROMPT,
@@ -332,15 +345,20 @@ class Engine:
             return Turn(state, [note, *self._current(dialog, ctx)])
         await self._discard_files(ctx)
         if pending == "cancel":
+            files = " and the files you gave me are deleted" if self._takes_files(dialog) else ""
             done = Message(
                 kind=MessageKind.INFO,
-                text="Cancelled. Nothing was sent and the files you gave me are deleted. If you "
-                "change your mind, type report to start again.",
+                text=f"Cancelled. Nothing was sent{files}. If you change your mind, type "
+                f"{dialog.start_word} to start again.",
             )
             return Turn(None, [done])
         fresh = DialogState(dialog=dialog.name)
         ctx.state = fresh
         return await self.start(dialog.name, ctx)
+
+    @staticmethod
+    def _takes_files(dialog: Dialog) -> bool:
+        return any(isinstance(s.prompt, AttachmentPrompt) for s in dialog.steps)
 
     async def _discard_files(self, ctx: DialogContext) -> None:
         dialog = self.dialogs[ctx.state.dialog]
@@ -386,6 +404,11 @@ class Engine:
             expects=InputKind.CHOICE,
         )
 
+    def _final_answers(self, dialog: Dialog, state: DialogState) -> dict[str, Any]:
+        """Only the answers to questions that apply: an answer to a question that no longer
+        applies (the person changed an earlier answer) is not sent."""
+        return {s.key: state.answers.get(s.key) for s in self._applicable(dialog, state.answers)}
+
     def _edit_prompt(self, dialog: Dialog, ctx: DialogContext) -> ChoicePrompt:
         choices = [Choice(s.key, s.label) for s in self._applicable(dialog, ctx.state.answers)]
         return ChoicePrompt("Which answer would you like to change?", choices)
@@ -398,10 +421,7 @@ class Engine:
     ) -> Turn:
         state = ctx.state
         if key in _SUBMIT:
-            answers = {
-                s.key: state.answers.get(s.key) for s in self._applicable(dialog, state.answers)
-            }
-            messages = await dialog.submit(ctx, answers)
+            messages = await dialog.submit(ctx, self._final_answers(dialog, state))
             return Turn(None, list(messages))
         if key in _EDIT:
             state.phase = "choosing_edit"
