@@ -19,8 +19,10 @@ from dialogs.case_actions import Outcome, perform
 from dialogs.conversations import ConversationRunner
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
+from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
 from dialogs.report_abuse import ReportAbuse
 from dialogs.services.container import Services
+from dialogs.services.policies import PolicySearches
 from dialogs.services.upload_checks import UploadLimits
 from storage import migrate
 from storage.blobstore import LocalBlobStore
@@ -59,6 +61,7 @@ class Runtime:
     blobs: LocalBlobStore
     engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
+    policy_searches: PolicySearches = field(default_factory=PolicySearches)
 
     def services(self, session: AsyncSession, now: datetime) -> Services:
         return Services(
@@ -70,6 +73,7 @@ class Runtime:
                 max_pixels=self.settings.evidence.max_image_pixels,
             ),
             now=now,
+            policy_searches=self.policy_searches,
         )
 
     @cached_property
@@ -95,6 +99,6 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         settings=settings,
         db=Database(settings.database_url),
         blobs=LocalBlobStore(settings.evidence_dir, key=settings.evidence_key),
-        engine=Engine([ReportAbuse()]),
+        engine=Engine([ReportAbuse(), AskPolicy(), AnswerPolicyQuestion()]),
         clock=clock,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,10 +18,24 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.engine import DialogContext, DialogState, Engine
 from dialogs.errors import PolicybotError
-from dialogs.home import MY_REPORTS, START_REPORT, intent, menu, my_reports
+from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, intent, menu, my_reports
 from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.policy_question import (
+    ANSWER_QUESTION,
+    answer_question,
+    asked_for,
+    follow_up,
+    looks_like_question,
+    typed_reply,
+)
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
+from dialogs.services.policies import (
+    PolicyAction,
+    parse_action,
+    parse_question_ref,
+    question_ref,
+)
 from dialogs.services.schools import Person, School
 from storage import conversations as repo
 from storage import events
@@ -28,6 +43,8 @@ from storage.conversations import ConcurrentTurn, ConversationKey
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+
+_MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY})
 
 ServicesFactory = Callable[[AsyncSession, datetime], Services]
 
@@ -120,11 +137,18 @@ class ConversationRunner:
                 row = await repo.load_or_create(
                     session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
                 )
-                if row.state is None:
+                current = DialogState.model_validate(row.state) if row.state else None
+                if current and current.dialog == ASK_POLICY and given.value in _MENU:
+                    current = None  # a menu button pressed instead of typing a question
+                action = parse_action(given.value) if given.value else None
+                if action is not None:
+                    state, messages = await self._policy_button(who, session, now, current, *action)
+                elif current is None:
                     state, messages = await self._idle(who, session, now, given)
                 else:
-                    ctx = self._context(who, session, now, DialogState.model_validate(row.state))
-                    turn = await self.engine.advance(given, ctx)
+                    turn = await self.engine.advance(
+                        given, self._context(who, session, now, current)
+                    )
                     state, messages = turn.state, turn.messages
                 await repo.save_state(
                     session,
@@ -212,10 +236,82 @@ class ConversationRunner:
             )
             return messages
 
+    async def _policy_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        action: PolicyAction,
+        question_id: int,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """A button under a policy answer (or the owner's "Answer it"), pressed at any time:
+        it is acted on without losing the place in a dialog under way."""
+        services = self.services(session, now)
+        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
+        if action is not PolicyAction.ANSWER:
+            messages = await follow_up(services, who.school, who.person, action, question_id)
+            return current, [*messages, *resumed]
+        if current is not None:
+            title = self.engine.dialogs[current.dialog].title.lower()
+            busy = Message(
+                kind=MessageKind.HINT,
+                text=f"You're in the middle of a {title}. Finish or cancel it first; then "
+                f"type answer {question_ref(question_id)} to answer this question.",
+            )
+            return current, [busy, *resumed]
+        return await self._start_answer(who, session, now, question_id)
+
+    async def _start_answer(
+        self, who: Who, session: AsyncSession, now: datetime, question_id: int
+    ) -> tuple[DialogState | None, list[Message]]:
+        question = await self.services(session, now).policies.for_answering(
+            who.school, who.person, question_id
+        )
+        state = DialogState(
+            dialog=ANSWER_QUESTION,
+            flags={"question_id": question_id, "question_text": question.question},
+        )
+        turn = await self.engine.start(ANSWER_QUESTION, self._context(who, session, now, state))
+        return turn.state, turn.messages
+
+    async def _about_the_policy(
+        self, who: Who, session: AsyncSession, now: datetime, typed: str, wanted: str | None
+    ) -> tuple[DialogState | None, list[Message]] | None:
+        """Typed words about the policy: the owner's "answer Q-7", "ask ..." or a question in
+        its own right, or "yes"/"no" straight after an answer; None for anything else."""
+        answering = re.match(r"(?i)answer\s+(q-?\d+|\d+)\s*$", typed)
+        if answering:
+            number = parse_question_ref(answering.group(1))
+            assert number is not None
+            return await self._start_answer(who, session, now, number)
+        question = asked_for(typed)
+        if question is None and wanted is None:
+            question = looks_like_question(typed)
+        services = self.services(session, now)
+        if question:
+            return None, await answer_question(
+                services, who.school, who.person, channel=who.key.channel, question=question
+            )
+        if wanted is None:
+            reply = await typed_reply(services, who.school, who.person, typed)
+            if reply is not None:
+                return None, reply
+        return None
+
     async def _idle(
         self, who: Who, session: AsyncSession, now: datetime, given: UserInput
     ) -> tuple[DialogState | None, list[Message]]:
-        wanted = intent(given.answer)
+        typed = given.answer
+        wanted = intent(typed)
+        if not given.files:
+            handled = await self._about_the_policy(who, session, now, typed, wanted)
+            if handled is not None:
+                return handled
+        if wanted == ASK_POLICY:
+            ctx = self._context(who, session, now, DialogState(dialog=ASK_POLICY))
+            turn = await self.engine.start(ASK_POLICY, ctx)
+            return turn.state, turn.messages
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
             turn = await self.engine.start("report_abuse", ctx)

@@ -12,18 +12,22 @@ from storage.models import Case
 
 START_REPORT = "report_abuse"
 MY_REPORTS = "my_reports"
+ASK_POLICY = "ask_policy"
 
 _REPORT_WORDS = re.compile(
     r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
 )
+_ASK_WORDS = frozenset({"ask", "ask a question", "question", "policy", "the policy"})
 _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 
 
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()
-    if key in {START_REPORT, MY_REPORTS}:
+    if key in {START_REPORT, MY_REPORTS, ASK_POLICY}:
         return key
+    if key in _ASK_WORDS:
+        return ASK_POLICY
     if _STATUS_WORDS.search(key):
         return MY_REPORTS
     if _REPORT_WORDS.search(key):
@@ -45,6 +49,7 @@ def menu(person: Person, school: School, *, greeting: bool = True) -> Message:
             Button(
                 value=START_REPORT, label="Report cyberbullying or online abuse", style="primary"
             ),
+            Button(value=ASK_POLICY, label="Ask about the social media policy"),
             Button(value=MY_REPORTS, label="See my reports"),
         ),
         expects=InputKind.CHOICE,

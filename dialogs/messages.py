@@ -25,6 +25,7 @@ class MessageKind(StrEnum):
     MENU = "menu"
     STATUS = "status"  # a list of a person's own reports and their status
     NOTIFICATION = "notification"  # something that happened while the person was away
+    ANSWER = "answer"  # a quote from the policy, or an honest "the policy doesn't say"
 
 
 class InputKind(StrEnum):

@@ -30,6 +30,8 @@ class AuditAction(StrEnum):
     EVIDENCE_DISCARD = "evidence.discard"
     DRAFT_EXPIRE = "draft.expire"
     ACCESS_REFUSED = "access.refused"
+    POLICY_IMPORT = "policy.import"
+    POLICY_ANSWER = "policy.answer"
 
 
 class AuditLog:

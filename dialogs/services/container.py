@@ -13,6 +13,7 @@ from dialogs.services.audit import AuditLog
 from dialogs.services.cases import CaseService
 from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
+from dialogs.services.policies import PolicySearches, PolicyService
 from dialogs.services.schools import Directory, Person, School
 from dialogs.services.upload_checks import UploadLimits
 from storage.blobstore import BlobStore
@@ -29,6 +30,8 @@ class Services:
     limits: UploadLimits
     now: datetime
     notifier_override: Notifier | None = field(default=None)
+    # Shared by every unit of work in a process, so a policy is indexed once, not per message.
+    policy_searches: PolicySearches = field(default_factory=PolicySearches)
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -55,6 +58,16 @@ class Services:
             audit=self.audit,
             notifier=self.notifier,
             evidence=self.evidence,
+            now=self.now,
+        )
+
+    @cached_property
+    def policies(self) -> PolicyService:
+        return PolicyService(
+            session=self.session,
+            audit=self.audit,
+            notifier=self.notifier,
+            searches=self.policy_searches,
             now=self.now,
         )
 

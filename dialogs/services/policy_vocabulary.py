@@ -133,7 +133,8 @@ PARAPHRASES: tuple[Paraphrase, ...] = (
     ),
     _group(
         "friend, friends, friend request, follow, follow request, follows, add, befriend, connect",
-        "friend request, follower, followers, connecting, connections, connected",
+        "friend request, friend, friends, follow, follower, followers, connecting, connections, "
+        "connected",
         "'Add me' and 'follow me' are how staff describe what policies call connecting, or "
         "accepting friend and follower requests.",
     ),

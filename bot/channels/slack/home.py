@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from bot.channels.slack.render import to_blocks
 from bot.runtime import Runtime
-from dialogs.home import MY_REPORTS, START_REPORT, my_reports
+from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, my_reports
 from dialogs.messages import Button, Fact, Message, MessageKind
 from dialogs.services.case_vocabulary import Status
 from dialogs.services.permissions import is_handler
@@ -32,13 +32,15 @@ async def home_view(
             kind=MessageKind.MENU,
             title=f"policybot for {school.name}",
             text="Report cyberbullying or online abuse privately to the designated safeguarding "
-            "lead, and see where your reports have got to. You can also message me directly.",
+            "lead, see where your reports have got to, and ask about the school's social media "
+            "policy in your own words. You can also message me directly.",
             buttons=(
                 Button(
                     value=START_REPORT,
                     label="Report cyberbullying or online abuse",
                     style="primary",
                 ),
+                Button(value=ASK_POLICY, label="Ask about the social media policy"),
                 Button(value=MY_REPORTS, label="See my reports"),
             ),
         )

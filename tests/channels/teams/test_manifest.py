@@ -32,7 +32,7 @@ from bot.channels.teams.manifest import (
     manifest_dir,
 )
 from bot.runtime import Runtime
-from dialogs.home import MY_REPORTS, START_REPORT, intent
+from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, intent
 from dialogs.messages import MessageKind
 from tests.support import Person, last_prompt
 
@@ -179,12 +179,19 @@ def test_the_app_is_named_and_described_as_it_is() -> None:
         "full": "policybot: social media policy assistant",
     }
     short, full = manifest["description"]["short"], manifest["description"]["full"]
-    assert "safeguarding lead" in short
     assert "privately" in short
-    for promise in ("cyberbullying or online abuse", "safeguarding lead", "my reports", "999"):
+    assert "social media policy" in short
+    for promise in (
+        "cyberbullying or online abuse",
+        "safeguarding lead",
+        "my reports",
+        "999",
+        "Ask it about the policy",
+        "doesn't say",
+    ):
         assert promise in full
-    # Nothing that is not built yet: policy questions, post approval, deadlines, the register.
-    for not_yet in ("question about", "ask it about", "approv", "deadline", "register"):
+    # Nothing that is not built yet: post approval, deadlines, the register.
+    for not_yet in ("approv", "deadline", "register"):
         assert not_yet not in (short + " " + full).lower()
     assert manifest["accentColor"] == "#1F4E5F"
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
@@ -230,6 +237,7 @@ def test_the_command_lists_are_the_ones_the_bot_offers() -> None:
     assert commands_by_scope() == {
         "personal": [
             ("report", "Report cyberbullying or online abuse"),
+            ("ask", "Ask about the social media policy, e.g. ask can I post photos?"),
             ("my reports", "See your reports and their status"),
             ("help", "Show what policybot can do"),
         ],
@@ -240,17 +248,23 @@ def test_the_command_lists_are_the_ones_the_bot_offers() -> None:
 def test_the_command_titles_are_words_the_bot_understands() -> None:
     assert intent("report") == START_REPORT
     assert intent("my reports") == MY_REPORTS
+    assert intent("ask") == ASK_POLICY
     assert intent("help") is None  # outside a report, anything else brings up the menu
 
 
 async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None:
     titles = [title for title, _ in commands_by_scope()["personal"]]
-    assert titles == ["report", "my reports", "help"]
+    assert titles == ["report", "ask", "my reports", "help"]
     sam = Person(runtime, channel="teams")
 
     helped = await sam.say("help")
     assert helped[-1].kind is MessageKind.MENU
-    assert [b.value for b in helped[-1].buttons] == [START_REPORT, MY_REPORTS]
+    assert [b.value for b in helped[-1].buttons] == [START_REPORT, ASK_POLICY, MY_REPORTS]
+
+    asking = await sam.say("ask")
+    assert "What would you like to know" in last_prompt(asking).text
+    answered = await sam.say("can I post a photo of my class?")
+    assert answered[0].kind is MessageKind.ANSWER
 
     listed = await sam.say("my reports")
     assert listed[0].kind is MessageKind.STATUS

@@ -1,0 +1,331 @@
+"""`policybot policy ...` and `policybot ask`: the policy owner's and IT admin's tools.
+
+Importing and trying a policy from the command line is how a school checks that the bot reads
+its document the way staff would, before anyone relies on an answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Coroutine
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from bot.cli_support import run, settings_or_exit, whom
+from bot.runtime import Runtime
+from dialogs.errors import InvalidRequest, PolicybotError
+from dialogs.services.container import Services
+from dialogs.services.policies import (
+    COMMAND_LINE,
+    POLICY_ADMIN_ROLES,
+    Imported,
+    gap_reason,
+    parse_question_ref,
+    question_ref,
+)
+from dialogs.services.policy_documents import MAX_POLICY_BYTES, read_policy_document
+from dialogs.services.policy_search import PolicyAnswer, PolicySearch
+from dialogs.services.policy_sections import parse_policy
+from dialogs.services.schools import Person, School
+from storage.models import PolicyQuestion, PolicyVersion
+
+T = TypeVar("T")
+
+NOT_IN_POLICY = "The policy doesn't say."
+
+
+def _in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
+    """Do one command's work in one transaction; its output is printed after the commit, so
+    nothing is reported as done that did not land."""
+
+    async def go(runtime: Runtime) -> T:
+        async with runtime.db.session() as session:
+            return await fetch(runtime.services(session, runtime.clock()))
+
+    return run(go)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+
+
+def _read(path: Path) -> bytes:
+    if path.stat().st_size > MAX_POLICY_BYTES:
+        raise click.UsageError(
+            f"{path.name} is larger than {MAX_POLICY_BYTES // (1024 * 1024)} MB; is it the policy?"
+        )
+    return path.read_bytes()
+
+
+def _school(school_id: str, person_id: str | None) -> tuple[School, Person | None]:
+    settings = settings_or_exit()
+    school, person = whom(settings, person_id, school_id)
+    if person_id is None:
+        return school, None
+    if not person.has_any(POLICY_ADMIN_ROLES):
+        raise click.UsageError(
+            f"{person.name} is not the policy owner, the headteacher or an IT administrator."
+        )
+    return school, person
+
+
+def _version_json(row: PolicyVersion, in_force: bool) -> dict[str, Any]:
+    return {
+        "version": row.version,
+        "title": row.title,
+        "file": row.source_name,
+        "format": row.source_format,
+        "sha256": row.sha256,
+        "size": row.size,
+        "imported_at": row.imported_at.isoformat(),
+        "imported_by": row.imported_by,
+        "effective_from": row.effective_from.isoformat() if row.effective_from else None,
+        "sections": len(row.sections),
+        "clauses": sum(len(s["clauses"]) for s in row.sections),
+        "in_force": in_force,
+    }
+
+
+@click.group()
+def policy() -> None:
+    """The school's policy: import versions, see them, and see the questions it left open."""
+
+
+@policy.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--school", "school_id", required=True, help="Which school's policy this is.")
+@click.option(
+    "--effective-from",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the new version takes effect (YYYY-MM-DD); until then the previous "
+    "version keeps answering.",
+)
+@click.option("--as", "person_id", help="Who is importing it (recorded; must be an owner).")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def import_policy(
+    file: Path,
+    school_id: str,
+    effective_from: datetime | None,
+    person_id: str | None,
+    as_json: bool,
+) -> None:
+    """Import FILE (Markdown, text, Word .docx or PDF) as a new version of the policy."""
+    school, person = _school(school_id, person_id)
+    data = _read(file)
+    effective: date | None = effective_from.date() if effective_from else None
+
+    try:
+        document = read_policy_document(data, file.name)
+    except PolicybotError as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(1) from exc
+
+    async def store(services: Services) -> tuple[Imported, PolicyVersion | None]:
+        imported = await services.policies.import_document(
+            school,
+            document,
+            data=data,
+            source_name=file.name,
+            imported_by=person.id if person else COMMAND_LINE,
+            effective_from=effective,
+        )
+        return imported, await services.policies.in_force(school)
+
+    imported, in_force = _in_session(store)
+    row = imported.version
+    if as_json:
+        result = _version_json(row, in_force is not None and in_force.id == row.id)
+        _echo_json({**result, "unchanged": imported.unchanged, "dropped": row.dropped})
+        return
+    if imported.unchanged:
+        click.echo(
+            f"{file.name} is the same file as version {row.version} (SHA-256 "
+            f"{row.sha256[:12]}…); nothing was imported."
+        )
+        return
+    clauses = sum(len(s.clauses) for s in imported.policy.sections)
+    click.echo(
+        f"Imported {file.name} ({document.format.value}) as version {row.version} of "
+        f"{school.name}'s policy: {len(imported.policy.sections)} sections, {clauses} clauses."
+    )
+    if row.title:
+        click.echo(f"  Title: {row.title}")
+    click.echo(f"  SHA-256: {row.sha256}")
+    if in_force is not None and in_force.id != row.id and effective:
+        click.echo(
+            f"  It takes effect on {effective:%d/%m/%Y}; until then version "
+            f"{in_force.version} keeps answering."
+        )
+    for section in imported.policy.sections:
+        click.echo(f"  - {section.citation} ({len(section.clauses)})")
+    if imported.policy.dropped:
+        click.echo(
+            f"  Left out as page furniture or sign-off ({len(imported.policy.dropped)} lines):"
+        )
+        for line in imported.policy.dropped:
+            click.echo(f"    {line}")
+
+
+@policy.command("versions")
+@click.option("--school", "school_id", required=True, help="Which school.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def versions(school_id: str, as_json: bool) -> None:
+    """List every imported version, newest last, and which one is in force."""
+    school, _ = _school(school_id, None)
+
+    async def fetch(services: Services) -> tuple[PolicyVersion | None, list[PolicyVersion]]:
+        in_force = await services.policies.in_force(school)
+        return in_force, list(await services.policies.versions(school.id))
+
+    in_force, rows = _in_session(fetch)
+    listed = [_version_json(r, in_force is not None and r.id == in_force.id) for r in rows]
+    if as_json:
+        _echo_json(listed)
+        return
+    if not listed:
+        click.echo(f"No policy has been imported for {school.name} yet.")
+    for item in listed:
+        marker = " (in force)" if item["in_force"] else ""
+        effective = f", effective {item['effective_from']}" if item["effective_from"] else ""
+        click.echo(
+            f"v{item['version']}{marker}: {item['file']} imported {item['imported_at'][:16]} "
+            f"by {item['imported_by']}{effective}; {item['sections']} sections; "
+            f"sha256 {item['sha256'][:12]}"
+        )
+
+
+@policy.command("gaps")
+@click.option("--school", "school_id", required=True, help="Which school.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def gaps(school_id: str, as_json: bool) -> None:
+    """Questions the policy did not answer, answers marked unhelpful, and questions passed on."""
+    school, _ = _school(school_id, None)
+
+    async def fetch(services: Services) -> tuple[list[PolicyQuestion], int]:
+        rows = await services.policies.gaps(school, None)
+        return list(rows), await services.policies.count_questions(school.id)
+
+    rows, asked = _in_session(fetch)
+    listed = [
+        {
+            "id": question_ref(r.id or 0),
+            "asked_at": r.asked_at.isoformat(),
+            "question": r.question,
+            "why": gap_reason(r),
+            "closest": r.citation,
+            "confident": r.confident,
+            "feedback": r.feedback,
+            "passed_on": r.referred_at is not None,
+            "answer": r.answer,
+            "answered_by": r.answered_by,
+        }
+        for r in rows
+    ]
+    if as_json:
+        _echo_json(listed)
+        return
+    click.echo(f"{len(listed)} of {asked} questions asked at {school.name} need a look.")
+    for item, row in zip(listed, rows, strict=True):
+        when = row.asked_at.astimezone(school.tz)
+        click.echo(f"\n{item['id']}  {when:%d/%m/%Y %H:%M}  ({item['why']})")
+        click.echo(f"  {item['question']}")
+        if row.confident and row.citation:
+            click.echo(f"  I quoted: {row.citation}")
+        if row.answer:
+            click.echo(f"  Answered by {school.display_name(row.answered_by)}: {row.answer}")
+        elif row.referred_at:
+            click.echo(f"  Waiting for an answer: policybot policy answer {item['id']} ...")
+
+
+@policy.command("answer")
+@click.argument("question")
+@click.argument("text")
+@click.option("--as", "person_id", required=True, help="The policy owner answering.")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+def answer(question: str, text: str, person_id: str, school_id: str | None) -> None:
+    """Answer QUESTION (e.g. Q-12) with TEXT; the person who asked is sent the answer."""
+    settings = settings_or_exit()
+    school, person = whom(settings, person_id, school_id)
+    number = parse_question_ref(question)
+    if number is None:
+        raise click.UsageError(f"{question!r} is not a question number such as Q-12.")
+
+    async def send(services: Services) -> PolicyQuestion:
+        return await services.policies.reply(school, person, number, text)
+
+    row = _in_session(send)
+    click.echo(
+        f"Sent your answer to {school.display_name(row.person_id)} ({question_ref(number)})."
+    )
+
+
+# -- asking from the command line -----------------------------------------------------------
+
+
+def _answer_json(result: PolicyAnswer) -> dict[str, Any]:
+    return {
+        "answer": result.answer if result.confident else NOT_IN_POLICY,
+        "citation": result.citation,
+        "confident": result.confident,
+        "passages": [
+            {"citation": p.citation, "text": p.text, "score": round(float(p.score), 4)}
+            for p in result.passages
+        ],
+    }
+
+
+def _print_answer(result: PolicyAnswer) -> None:
+    if result.confident:
+        click.echo(f"\u201c{result.answer}\u201d\n  ({result.citation})")
+    else:
+        click.echo(f"{NOT_IN_POLICY} Nothing in it answers this well enough to quote.")
+    if result.passages:
+        click.echo("\nClosest passages:")
+        for passage in result.passages:
+            click.echo(f"  {passage.score:6.2f}  {passage.citation}: {passage.text}")
+
+
+@click.command()
+@click.argument("question")
+@click.option(
+    "--policy",
+    "policy_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer from this file (Markdown, text, .docx or PDF) without importing it.",
+)
+@click.option("--school", "school_id", help="Answer from this school's imported policy.")
+@click.option("-k", "--passages", "k", default=3, show_default=True, help="Passages to list.")
+@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+def ask(
+    question: str, policy_file: Path | None, school_id: str | None, k: int, as_json: bool
+) -> None:
+    """Answer QUESTION from a policy, as the bot would (the question is not recorded)."""
+    if (policy_file is None) == (school_id is None):
+        raise click.UsageError("Give exactly one of --policy FILE or --school ID.")
+    if not 1 <= k <= 20:
+        raise click.UsageError("--passages must be between 1 and 20.")
+    if policy_file is not None:
+        try:
+            document = read_policy_document(_read(policy_file), policy_file.name)
+        except PolicybotError as exc:
+            click.echo(exc.message, err=True)
+            raise SystemExit(1) from exc
+        result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
+        _echo_json(_answer_json(result)) if as_json else _print_answer(result)
+        return
+    assert school_id is not None
+    school, _ = _school(school_id, None)
+
+    async def consult(services: Services) -> PolicyAnswer:
+        result, version = await services.policies.consult(school, question, k=k)
+        if version is None:
+            raise InvalidRequest(
+                f"No policy has been imported for {school.name}: use `policybot policy import`."
+            )
+        return result
+
+    result = _in_session(consult)
+    _echo_json(_answer_json(result)) if as_json else _print_answer(result)

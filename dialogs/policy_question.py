@@ -1,0 +1,298 @@
+"""Asking the policy, and the policy owner answering what the policy does not.
+
+An answer is the school's own words, quoted with where they come from and who to ask for more;
+when the policy does not answer, the bot says so plainly rather than guessing, and offers to
+pass the question on. Every answer asks "Was this helpful?", because unhelpful answers are how
+the owner finds out where the policy, or the bot, falls short.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from dialogs.engine import Dialog, DialogContext, Step
+from dialogs.errors import InvalidRequest
+from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.prompts import TextPrompt
+from dialogs.services.container import Services
+from dialogs.services.policies import (
+    MAX_QUESTION_CHARS,
+    MAX_REPLY_CHARS,
+    Asked,
+    Feedback,
+    PolicyAction,
+    action_value,
+    owner_names,
+    question_ref,
+)
+from dialogs.services.schools import Person, School
+
+ASK_POLICY = "ask_policy"
+ANSWER_QUESTION = "answer_policy_question"
+
+_EXAMPLE = "Can I accept a friend request from a pupil?"
+
+
+class AskPolicy(Dialog):
+    name = ASK_POLICY
+    title = "Question about the policy"
+    confirm = False
+    noun = "question"
+    start_word = "ask"
+    help_text = (
+        "Ask me about the school's staff social media policy in your own words, for example "
+        f'"{_EXAMPLE}" I\'ll quote the part of the policy that answers it and say where it '
+        "is; if the policy doesn't say, I'll tell you and can pass your question on."
+    )
+    steps = (
+        Step(
+            "question",
+            "Your question",
+            TextPrompt(
+                "What would you like to know about the social media policy? Ask in your own "
+                f"words, for example: {_EXAMPLE}",
+                min_length=3,
+                max_length=MAX_QUESTION_CHARS,
+            ),
+        ),
+    )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        return await answer_question(
+            ctx.services, ctx.school, ctx.person, channel=ctx.channel, question=answers["question"]
+        )
+
+
+class AnswerPolicyQuestion(Dialog):
+    """The policy owner's reply to a question passed to them, checked before it is sent."""
+
+    name = ANSWER_QUESTION
+    title = "Answer to a policy question"
+    noun = "answer"
+    start_word = "answer and the question number (for example answer Q-3)"
+    help_text = (
+        "Type the answer you'd like to send to the person who asked. It is sent with your name "
+        "and kept with the question for the record."
+    )
+    steps = (
+        Step(
+            "answer",
+            "Your answer",
+            TextPrompt(
+                "What is your answer? It will be sent to the person who asked, with your name.",
+                min_length=2,
+                max_length=MAX_REPLY_CHARS,
+            ),
+        ),
+    )
+
+    def intro(self, ctx: DialogContext) -> Sequence[Message]:
+        return [
+            Message(
+                kind=MessageKind.INFO,
+                title=f"Answering {question_ref(ctx.state.flags['question_id'])}",
+                text="The question you're answering:",
+                facts=(Fact(label="Question", value=ctx.state.flags["question_text"]),),
+            )
+        ]
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        question_id = int(ctx.state.flags["question_id"])
+        row = await ctx.services.policies.reply(
+            ctx.school, ctx.person, question_id, answers["answer"]
+        )
+        asker = ctx.school.display_name(row.person_id)
+        return [
+            Message(
+                kind=MessageKind.DONE,
+                title=f"Answer sent ({question_ref(question_id)})",
+                text=f"Thank you. Your answer is on its way to {asker} and is kept with the "
+                "question. If the policy should say this, consider adding it at the next review.",
+            )
+        ]
+
+
+# -- answering ---------------------------------------------------------------------------------
+
+_ASK = re.compile(r"^\s*(?:ask|question|policy)\b[\s:,-]*(?P<rest>.*)$", re.IGNORECASE | re.DOTALL)
+_QUESTION_START = re.compile(
+    r"^\s*(?:can|could|may|might|should|shall|must|am|is|are|do|does|did|will|would|what|"
+    r"whats|what's|how|who|whom|when|where|which|why|is it|are we)\b",
+    re.IGNORECASE,
+)
+
+
+def asked_for(text: str) -> str | None:
+    """The question in a message such as "ask can I post photos?", or "" for "ask" alone."""
+    match = _ASK.match(text)
+    return match.group("rest").strip() if match else None
+
+
+def looks_like_question(text: str) -> str | None:
+    """A message that is itself a question ("can I post photos of my class?"), which is
+    answered from the policy rather than met with the menu."""
+    stripped = text.strip()
+    if len(stripped.split()) >= 3 and (stripped.endswith("?") or _QUESTION_START.match(stripped)):
+        return stripped
+    return None
+
+
+async def answer_question(
+    services: Services, school: School, person: Person, *, channel: str, question: str
+) -> list[Message]:
+    try:
+        asked = await services.policies.ask(school, person, channel=channel, question=question)
+    except InvalidRequest as exc:
+        return [Message(kind=MessageKind.HINT, text=exc.message)]
+    return answer_messages(asked, school)
+
+
+def _version_fact(asked: Asked, school: School) -> Fact:
+    version = asked.version
+    assert version is not None
+    name = version.title or "Staff social media policy"
+    when = version.imported_at.astimezone(school.tz)
+    detail = f"{name}, version {version.version} (imported {when:%d/%m/%Y})"
+    if version.effective_from is not None:
+        detail = (
+            f"{name}, version {version.version} (in force from {version.effective_from:%d/%m/%Y})"
+        )
+    return Fact(label="Policy", value=detail)
+
+
+def answer_messages(asked: Asked, school: School) -> list[Message]:
+    """The quote and its citation, or an honest "the policy doesn't say" with an offer."""
+    question_id = asked.question.id
+    assert question_id is not None
+    owners = owner_names(school)
+    if asked.version is None:
+        return [
+            Message(
+                kind=MessageKind.ANSWER,
+                title="I don't have the policy yet",
+                text=f"{school.name} hasn't given me its social media policy yet, so I can't "
+                f"quote it. Shall I pass your question to {owners}? Their answer will come back "
+                "to you here.",
+                buttons=_refer_buttons(question_id),
+                expects=InputKind.CHOICE,
+            )
+        ]
+    if not asked.answer.confident:
+        return [
+            Message(
+                kind=MessageKind.ANSWER,
+                title="The policy doesn't say",
+                text="I couldn't find anything in the policy that answers that, and I'd rather "
+                f"not guess. Shall I pass your question to {owners}, who looks after the policy? "
+                "Their answer will come back to you here.",
+                buttons=_refer_buttons(question_id),
+                expects=InputKind.CHOICE,
+            )
+        ]
+    best = asked.answer.passages[0]
+    return [
+        Message(
+            kind=MessageKind.ANSWER,
+            title=f"The policy says ({best.citation})",
+            text=f"\u201c{best.text}\u201d",
+            facts=(
+                Fact(label="Where", value=best.citation),
+                _version_fact(asked, school),
+                Fact(label="Questions about it", value=owners),
+            ),
+            buttons=(
+                Button(
+                    value=action_value(PolicyAction.HELPFUL, question_id),
+                    label="Yes, that helped",
+                    style="primary",
+                ),
+                Button(
+                    value=action_value(PolicyAction.UNHELPFUL, question_id),
+                    label="No, it didn't",
+                ),
+            ),
+            expects=InputKind.CHOICE,
+        ),
+        Message(
+            kind=MessageKind.INFO,
+            text="Was this helpful? You can ask another question at any time.",
+        ),
+    ]
+
+
+def _refer_buttons(question_id: int) -> tuple[Button, ...]:
+    return (
+        Button(
+            value=action_value(PolicyAction.REFER, question_id),
+            label="Yes, pass it on",
+            style="primary",
+        ),
+        Button(value=action_value(PolicyAction.NO_REFER, question_id), label="No, thanks"),
+    )
+
+
+_TYPED_YES = frozenset({"yes", "y", "yeah", "yep", "yes please", "please", "ok", "okay", "sure"})
+_TYPED_NO = frozenset({"no", "n", "nope", "no thanks", "no thank you", "not really"})
+# How long a typed "yes" or "no" is taken as the reply to the last answer rather than as a
+# new message: long enough to read the answer, short enough not to surprise anyone later.
+REPLY_WINDOW = timedelta(minutes=30)
+
+
+async def typed_reply(
+    services: Services, school: School, person: Person, text: str
+) -> list[Message] | None:
+    """A "yes" or "no" typed instead of pressed, straight after an answer: "Was this helpful?"
+    for a quoted answer, "Shall I pass it on?" otherwise. None if it is not such a reply."""
+    key = " ".join(re.sub(r"[^a-z ]", " ", text.casefold()).split())
+    if key not in _TYPED_YES and key not in _TYPED_NO:
+        return None
+    row = await services.policies.latest_asked(school, person, within=REPLY_WINDOW)
+    if row is None or row.id is None or row.referred_at is not None:
+        return None
+    yes = key in _TYPED_YES
+    if row.confident and row.feedback is None:
+        action = PolicyAction.HELPFUL if yes else PolicyAction.UNHELPFUL
+    elif not row.confident or row.feedback == Feedback.UNHELPFUL.value:
+        action = PolicyAction.REFER if yes else PolicyAction.NO_REFER
+    else:
+        return None
+    return await follow_up(services, school, person, action, row.id)
+
+
+async def follow_up(
+    services: Services, school: School, person: Person, action: PolicyAction, question_id: int
+) -> list[Message]:
+    """What pressing a button under an answer does (everything but the owner's Answer)."""
+    owners = owner_names(school)
+    if action is PolicyAction.HELPFUL:
+        await services.policies.feedback(school, person, question_id, Feedback.HELPFUL)
+        return [Message(kind=MessageKind.INFO, text="Thank you, I've noted that it helped.")]
+    if action is PolicyAction.UNHELPFUL:
+        await services.policies.feedback(school, person, question_id, Feedback.UNHELPFUL)
+        return [
+            Message(
+                kind=MessageKind.PROMPT,
+                text="Sorry it didn't help; I've noted that, so the policy owner can improve it. "
+                f"Shall I pass your question to {owners}? Their answer will come back to you here.",
+                buttons=_refer_buttons(question_id),
+                expects=InputKind.CHOICE,
+            )
+        ]
+    if action is PolicyAction.REFER:
+        _, passed_now = await services.policies.refer(school, person, question_id)
+        text = (
+            f"I've already passed this question to {owners}; their answer will come to you here."
+            if not passed_now
+            else f"Done: I've passed your question to {owners}. Their answer will come to you here."
+        )
+        return [Message(kind=MessageKind.INFO, text=text)]
+    return [
+        Message(
+            kind=MessageKind.INFO,
+            text=f"OK, I haven't passed it on. If the policy doesn't cover something you need, "
+            f"{owners} can help.",
+        )
+    ]

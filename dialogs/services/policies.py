@@ -1,0 +1,506 @@
+"""A school's policy versions, the questions staff ask about them, and the owner's replies.
+
+Answers are always quoted from the version in force when the question was asked, and that
+version is recorded with the question, so what the bot said can be explained later even after
+the policy changes. Every question is kept: one the policy could not answer, or whose answer
+was unhelpful, is exactly what the policy owner needs to see to improve the policy.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlmodel import col, func, or_, select
+
+from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.messages import Button, Fact, Message, MessageKind
+from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.notifier import Notifier
+from dialogs.services.policy_documents import PolicyDocument, read_policy_document
+from dialogs.services.policy_search import PolicyAnswer, PolicySearch
+from dialogs.services.policy_sections import Clause, ParsedPolicy, Section, parse_policy
+from dialogs.services.schools import Person, Role, School
+from storage.models import PolicyQuestion, PolicyVersion
+
+log = logging.getLogger(__name__)
+
+# Who may change which policy is in force, and who may read everyone's questions.
+POLICY_ADMIN_ROLES = frozenset({Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN})
+# Who answers questions the policy does not: the owner, or the headteacher if none is named.
+ANSWER_ROLES = frozenset({Role.POLICY_OWNER})
+COMMAND_LINE = "command-line"
+CONFIGURATION = "configuration"
+MAX_QUESTION_CHARS = 1000
+MAX_REPLY_CHARS = 3000
+
+
+class Feedback(StrEnum):
+    HELPFUL = "helpful"
+    UNHELPFUL = "unhelpful"
+
+
+class PolicyAction(StrEnum):
+    """What a button on an answer does; its value is f"policy:{action}:{question id}"."""
+
+    HELPFUL = "helpful"
+    UNHELPFUL = "unhelpful"
+    REFER = "refer"
+    NO_REFER = "norefer"
+    ANSWER = "answer"
+
+
+PREFIX = "policy:"
+
+
+def action_value(action: PolicyAction, question_id: int) -> str:
+    return f"{PREFIX}{action.value}:{question_id}"
+
+
+def parse_action(value: str) -> tuple[PolicyAction, int] | None:
+    """The action a button value asks for, or None if it is not a policy button."""
+    if not value.startswith(PREFIX):
+        return None
+    _, _, rest = value.partition(":")
+    name, _, number = rest.partition(":")
+    try:
+        return PolicyAction(name), int(number)
+    except ValueError:
+        return None
+
+
+def question_ref(question_id: int) -> str:
+    return f"Q-{question_id}"
+
+
+def parse_question_ref(text: str) -> int | None:
+    cleaned = text.strip().upper().removeprefix("Q-").removeprefix("Q")
+    return int(cleaned) if cleaned.isdigit() else None
+
+
+# -- storing a parse ----------------------------------------------------------------------------
+
+
+def sections_to_json(policy: ParsedPolicy) -> list[dict[str, Any]]:
+    return [
+        {
+            "citation": s.citation,
+            "heading_path": list(s.heading_path),
+            "number": s.number,
+            "clauses": [
+                {"number": c.number, "text": c.text, "lead_in": c.lead_in} for c in s.clauses
+            ],
+        }
+        for s in policy.sections
+    ]
+
+
+def policy_from_row(row: PolicyVersion) -> ParsedPolicy:
+    """The parse answers are quoted from, exactly as it was stored at import."""
+    sections = []
+    for data in row.sections:
+        clauses = tuple(
+            Clause(number=c["number"], text=c["text"], lead_in=c["lead_in"])
+            for c in data["clauses"]
+        )
+        sections.append(
+            Section(
+                citation=data["citation"],
+                heading_path=tuple(data["heading_path"]),
+                number=data["number"],
+                clauses=clauses,
+                text="\n".join(c.text for c in clauses),
+            )
+        )
+    return ParsedPolicy(title=row.title, sections=tuple(sections), dropped=tuple(row.dropped))
+
+
+class PolicySearches:
+    """Built searches by policy version, shared across turns: a version never changes, so an
+    index built once answers every later question about it."""
+
+    def __init__(self, capacity: int = 32) -> None:
+        self._capacity = capacity
+        self._built: OrderedDict[int, PolicySearch] = OrderedDict()
+
+    def for_version(self, row: PolicyVersion) -> PolicySearch:
+        assert row.id is not None
+        found = self._built.get(row.id)
+        if found is None:
+            found = PolicySearch(policy_from_row(row))
+            self._built[row.id] = found
+            while len(self._built) > self._capacity:
+                self._built.popitem(last=False)
+        self._built.move_to_end(row.id)
+        return found
+
+
+@dataclass(frozen=True)
+class Imported:
+    version: PolicyVersion
+    policy: ParsedPolicy
+    unchanged: bool  # the same file as the version already in force: nothing new was stored
+
+
+@dataclass(frozen=True)
+class Asked:
+    question: PolicyQuestion
+    answer: PolicyAnswer
+    version: PolicyVersion | None
+
+
+def owners(school: School) -> list[Person]:
+    """Who answers for the policy; a school that names no owner has its headteacher do it."""
+    return school.with_role(Role.POLICY_OWNER) or school.with_role(Role.HEADTEACHER)
+
+
+def owner_names(school: School) -> str:
+    names = [p.name for p in owners(school)]
+    if not names:
+        return "your headteacher"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
+def may_answer(person: Person, school: School) -> bool:
+    return any(p.id == person.id for p in owners(school))
+
+
+class PolicyService:
+    def __init__(
+        self,
+        *,
+        session: AsyncSession,
+        audit: AuditLog,
+        notifier: Notifier,
+        searches: PolicySearches,
+        now: datetime,
+    ) -> None:
+        self._session = session
+        self._audit = audit
+        self._notifier = notifier
+        self._searches = searches
+        self._now = now
+
+    # -- versions ----------------------------------------------------------------------------
+
+    async def import_document(
+        self,
+        school: School,
+        document: PolicyDocument,
+        *,
+        data: bytes,
+        source_name: str,
+        imported_by: str,
+        effective_from: date | None = None,
+    ) -> Imported:
+        """Store a new version; importing the same file again changes nothing."""
+        digest = hashlib.sha256(data).hexdigest()
+        parsed = parse_policy(document.text, kind=document.kind)
+        if not parsed.sections:
+            raise InvalidRequest(
+                f"I couldn't find any policy wording in {source_name}, so nothing was imported."
+            )
+        latest = await self.latest(school.id)
+        if (
+            latest is not None
+            and latest.sha256 == digest
+            and latest.effective_from == effective_from
+        ):
+            return Imported(version=latest, policy=policy_from_row(latest), unchanged=True)
+        row = PolicyVersion(
+            school_id=school.id,
+            version=(latest.version + 1) if latest else 1,
+            title=parsed.title,
+            source_name=source_name,
+            source_format=document.format.value,
+            sha256=digest,
+            size=len(data),
+            imported_at=self._now,
+            imported_by=imported_by,
+            effective_from=effective_from,
+            text=document.text,
+            kind=document.kind,
+            sections=sections_to_json(parsed),
+            dropped=list(parsed.dropped),
+        )
+        self._session.add(row)
+        await self._session.flush()
+        assert row.id is not None
+        self._audit.record(
+            school_id=school.id,
+            actor_id=imported_by,
+            action=AuditAction.POLICY_IMPORT,
+            target_type="policy_version",
+            target_id=str(row.id),
+            detail=f"version {row.version}, sha256 {digest[:12]}",
+        )
+        return Imported(version=row, policy=parsed, unchanged=False)
+
+    async def _import_configured(self, school: School) -> None:
+        """The policy named in the configuration is the first version, imported the first
+        time anyone needs it; later versions come from `policybot policy import`.
+
+        Two people asking at once on a fresh install could both try to import it: the
+        savepoint lets the loser carry on with the winner's version.
+        """
+        assert school.policy_file is not None
+        data = school.policy_file.read_bytes()
+        document = read_policy_document(data, school.policy_file.name)
+        try:
+            async with self._session.begin_nested():
+                await self.import_document(
+                    school,
+                    document,
+                    data=data,
+                    source_name=school.policy_file.name,
+                    imported_by=CONFIGURATION,
+                )
+        except IntegrityError:
+            log.info("the configured policy for %s was imported by another turn", school.id)
+
+    async def latest(self, school_id: str) -> PolicyVersion | None:
+        result = await self._session.execute(
+            select(PolicyVersion)
+            .where(PolicyVersion.school_id == school_id)
+            .order_by(col(PolicyVersion.version).desc())
+            .limit(1)
+        )
+        return result.scalars().first()
+
+    async def versions(self, school_id: str) -> Sequence[PolicyVersion]:
+        result = await self._session.execute(
+            select(PolicyVersion)
+            .where(PolicyVersion.school_id == school_id)
+            .order_by(col(PolicyVersion.version))
+        )
+        return result.scalars().all()
+
+    async def in_force(self, school: School) -> PolicyVersion | None:
+        """The newest version already in effect today at the school; a version imported
+        ahead of its effective date waits for it, and the one before stays in force."""
+        today = self._now.astimezone(school.tz).date()
+        rows = await self.versions(school.id)
+        if not rows and school.policy_file is not None:
+            await self._import_configured(school)
+            rows = await self.versions(school.id)
+        current = [r for r in rows if r.effective_from is None or r.effective_from <= today]
+        if current:
+            return current[-1]
+        return rows[-1] if rows else None
+
+    # -- questions ---------------------------------------------------------------------------
+
+    async def ask(self, school: School, person: Person, *, channel: str, question: str) -> Asked:
+        """Answer from the policy in force, and keep the question whatever the answer was."""
+        text = " ".join(question.split())
+        if not text:
+            raise InvalidRequest("Please type your question about the policy.")
+        if len(text) > MAX_QUESTION_CHARS:
+            raise InvalidRequest(
+                f"That question is very long ({len(text)} characters). Please ask it in "
+                f"fewer than {MAX_QUESTION_CHARS} characters: one question at a time works best."
+            )
+        answer, version = await self.consult(school, text)
+        best = answer.passages[0] if answer.passages else None
+        row = PolicyQuestion(
+            school_id=school.id,
+            person_id=person.id,
+            channel=channel,
+            asked_at=self._now,
+            question=text,
+            policy_version_id=version.id if version else None,
+            confident=answer.confident,
+            citation=best.citation if best else None,
+            score=best.score if best else None,
+        )
+        self._session.add(row)
+        await self._session.flush()
+        return Asked(question=row, answer=answer, version=version)
+
+    async def consult(
+        self, school: School, question: str, *, k: int = 3
+    ) -> tuple[PolicyAnswer, PolicyVersion | None]:
+        """Search the version in force without keeping the question (for administrators
+        trying the policy out from the command line)."""
+        version = await self.in_force(school)
+        if version is None:
+            return PolicyAnswer(question=question, confident=False, passages=()), None
+        return self._searches.for_version(version).answer(question, k=k), version
+
+    async def latest_asked(
+        self, school: School, person: Person, *, within: timedelta
+    ) -> PolicyQuestion | None:
+        """The person's most recent question, if it was asked within `within`: what a typed
+        "yes" or "no" straight after an answer is about."""
+        result = await self._session.execute(
+            select(PolicyQuestion)
+            .where(
+                PolicyQuestion.school_id == school.id,
+                PolicyQuestion.person_id == person.id,
+                col(PolicyQuestion.asked_at) >= self._now - within,
+            )
+            .order_by(col(PolicyQuestion.id).desc())
+            .limit(1)
+        )
+        return result.scalars().first()
+
+    async def _own_question(
+        self, school: School, person: Person, question_id: int
+    ) -> PolicyQuestion:
+        row = await self._session.get(PolicyQuestion, question_id)
+        if row is None or row.school_id != school.id or row.person_id != person.id:
+            raise NotFound("I can't find that question of yours any more.")
+        return row
+
+    async def feedback(
+        self, school: School, person: Person, question_id: int, feedback: Feedback
+    ) -> PolicyQuestion:
+        """Record whether an answer helped; the latest press counts if someone changes their
+        mind."""
+        row = await self._own_question(school, person, question_id)
+        row.feedback = feedback.value
+        row.feedback_at = self._now
+        return row
+
+    async def refer(
+        self, school: School, person: Person, question_id: int
+    ) -> tuple[PolicyQuestion, bool]:
+        """Pass a question to the policy owner(s), once, however many times it is pressed;
+        says whether this press was the one that passed it on."""
+        row = await self._own_question(school, person, question_id)
+        if row.referred_at is not None:
+            return row, False
+        row.referred_at = self._now
+        for owner in owners(school):
+            self._notifier.notify(
+                school_id=school.id,
+                person_id=owner.id,
+                kind="policy_question",
+                message=referral_message(row, school, asker=person),
+            )
+        return row, True
+
+    async def for_answering(
+        self, school: School, person: Person, question_id: int
+    ) -> PolicyQuestion:
+        if not may_answer(person, school):
+            raise NotPermitted(
+                f"Only the policy owner ({owner_names(school)}) can answer questions about the "
+                "policy. Nothing has been changed."
+            )
+        row = await self._session.get(PolicyQuestion, question_id)
+        if row is None or row.school_id != school.id:
+            raise NotFound(f"I can't find question {question_ref(question_id)}.")
+        return row
+
+    async def reply(
+        self, school: School, owner: Person, question_id: int, text: str
+    ) -> PolicyQuestion:
+        """Send the owner's answer to the person who asked, and keep it with the question."""
+        row = await self.for_answering(school, owner, question_id)
+        reply = text.strip()
+        if not reply:
+            raise InvalidRequest("Please type the answer you'd like to send.")
+        if len(reply) > MAX_REPLY_CHARS:
+            raise InvalidRequest(
+                f"That answer is {len(reply)} characters; please keep it under "
+                f"{MAX_REPLY_CHARS} (you can point to a document for the detail)."
+            )
+        first = row.answer is None
+        row.answer, row.answered_by, row.answered_at = reply, owner.id, self._now
+        self._audit.record(
+            school_id=school.id,
+            actor_id=owner.id,
+            action=AuditAction.POLICY_ANSWER,
+            target_type="policy_question",
+            target_id=str(row.id),
+            detail="answered" if first else "answer changed",
+        )
+        self._notifier.notify(
+            school_id=school.id,
+            person_id=row.person_id,
+            kind="policy_answer",
+            message=Message(
+                kind=MessageKind.NOTIFICATION,
+                title="An answer to your policy question",
+                text=f"{owner.name} has answered the question you asked on "
+                f"{row.asked_at.astimezone(school.tz):%d/%m/%Y}:",
+                facts=(
+                    Fact(label="You asked", value=row.question),
+                    Fact(label="Answer", value=reply),
+                ),
+            ),
+        )
+        return row
+
+    async def gaps(self, school: School, actor: Person | None) -> Sequence[PolicyQuestion]:
+        """Questions the policy did not answer, or answered unhelpfully, oldest first.
+
+        `actor` None is the command line, run by whoever administers the server.
+        """
+        if actor is not None and not actor.has_any(POLICY_ADMIN_ROLES):
+            raise NotPermitted(
+                "Only the policy owner, the headteacher or the IT administrator can see the "
+                "questions staff have asked."
+            )
+        result = await self._session.execute(
+            select(PolicyQuestion)
+            .where(
+                PolicyQuestion.school_id == school.id,
+                or_(
+                    col(PolicyQuestion.confident).is_(False),
+                    PolicyQuestion.feedback == Feedback.UNHELPFUL.value,
+                    col(PolicyQuestion.referred_at).is_not(None),
+                ),
+            )
+            .order_by(col(PolicyQuestion.id))
+        )
+        return result.scalars().all()
+
+    async def count_questions(self, school_id: str) -> int:
+        result = await self._session.execute(
+            select(func.count())
+            .select_from(PolicyQuestion)
+            .where(PolicyQuestion.school_id == school_id)
+        )
+        return int(result.scalar_one())
+
+
+def gap_reason(row: PolicyQuestion) -> str:
+    reasons = []
+    if not row.confident:
+        reasons.append("not found in the policy")
+    if row.feedback == Feedback.UNHELPFUL.value:
+        reasons.append("answer marked unhelpful")
+    if row.referred_at is not None:
+        reasons.append("passed to the policy owner")
+    return "; ".join(reasons)
+
+
+def referral_message(row: PolicyQuestion, school: School, *, asker: Person) -> Message:
+    assert row.id is not None
+    found = (
+        f"I quoted {row.citation}, but they said it didn't help."
+        if row.confident
+        else "I couldn't find an answer in the policy."
+    )
+    return Message(
+        kind=MessageKind.NOTIFICATION,
+        title=f"A question about the policy ({question_ref(row.id)})",
+        text=f"{asker.name} asked a question about the social media policy. {found} "
+        "Your answer will be sent to them.",
+        facts=(Fact(label="Question", value=row.question),),
+        buttons=(
+            Button(
+                value=action_value(PolicyAction.ANSWER, row.id), label="Answer it", style="primary"
+            ),
+        ),
+    )

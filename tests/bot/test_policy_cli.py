@@ -1,0 +1,235 @@
+"""`policybot policy ...` and `policybot ask` as an IT admin and a policy owner would run them.
+
+Real processes against real databases (the `database_url` fixture: SQLite and PostgreSQL); the
+policies are short ones written here for a fictional school, in every format a school has.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from fpdf import FPDF
+
+from tests.bot.test_cli import Cli, make_cli
+from tests.support import png
+
+POLICY_MD = """# Brookside Academy Staff Social Media Policy
+
+## 1. Personal accounts
+
+1.1 Staff must not follow, friend or message current pupils on personal accounts.
+
+1.2 Staff should set personal profiles to private.
+
+## 2. Official accounts
+
+2.1 Photographs of pupils may only be posted where parental consent covers that platform.
+
+2.2 Every post needs approval from a second member of staff before it is published.
+"""
+
+POLICY_V2_MD = POLICY_MD.replace("set personal profiles to private", "review privacy settings")
+
+JSON_KEYS = {"answer", "citation", "confident", "passages"}
+
+
+@pytest.fixture
+def cli(tmp_path: Path, database_url: str) -> Cli:
+    return make_cli(tmp_path, database_url)
+
+
+def write(tmp_path: Path, name: str, data: str | bytes) -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode() if isinstance(data, str) else data)
+    return path
+
+
+def docx_policy(path: Path) -> Path:
+    document = docx.Document()
+    document.add_heading("Brookside Academy Staff Social Media Policy", level=0)
+    document.add_heading("Personal accounts", level=1)
+    document.add_paragraph(
+        "Staff must not follow, friend or message current pupils on personal accounts."
+    )
+    document.add_heading("Official accounts", level=1)
+    document.add_paragraph(
+        "Photographs of pupils may only be posted where parental consent covers that platform."
+    )
+    document.sections[0].header.paragraphs[0].text = "CONFIDENTIAL DRAFT HEADER"
+    document.save(str(path))
+    return path
+
+
+def pdf_policy(path: Path) -> Path:
+    pdf = FPDF()
+    pdf.set_font("Helvetica", size=11)
+    for page, clause in enumerate(
+        [
+            "1.1 Staff must not follow, friend or message current pupils on personal accounts.",
+            "2.1 Photographs of pupils may only be posted where parental consent covers that "
+            "platform.",
+        ],
+        start=1,
+    ):
+        pdf.add_page()
+        pdf.cell(0, 8, "Brookside Academy", new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 6, clause, new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 8, f"Page {page} of 2", new_x="LMARGIN", new_y="NEXT")
+    pdf.output(str(path))
+    return path
+
+
+def test_ask_with_a_policy_file_prints_the_documented_json(cli: Cli, tmp_path: Path) -> None:
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    found = cli.run("ask", "can I add a student on instagram?", "--policy", str(policy), "--json")
+    result = found.json()
+    assert set(result) == JSON_KEYS
+    assert result["confident"] is True
+    assert "current pupils" in result["answer"]
+    assert "1.1" in result["citation"]
+    assert result["passages"]
+    assert set(result["passages"][0]) == {"citation", "text", "score"}
+    assert isinstance(result["passages"][0]["score"], float)
+    assert result["passages"][0]["citation"] == result["citation"]
+
+    missing = cli.run(
+        "ask", "how much holiday do teachers get?", "--policy", str(policy), "--json"
+    ).json()
+    assert missing["confident"] is False
+    assert missing["citation"] == ""
+    assert "doesn't say" in missing["answer"]
+
+
+def test_ask_without_json_reads_as_a_quote(cli: Cli, tmp_path: Path) -> None:
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    shown = cli.run("ask", "do posts need approving?", "--policy", str(policy))
+    assert shown.code == 0
+    assert "\u201cEvery post needs approval" in shown.out
+    assert "2.2" in shown.out
+
+
+@pytest.mark.parametrize("maker", [docx_policy, pdf_policy], ids=["docx", "pdf"])
+def test_word_and_pdf_policies_are_answered_from(cli: Cli, tmp_path: Path, maker: object) -> None:
+    assert callable(maker)
+    suffix = ".docx" if maker is docx_policy else ".pdf"
+    policy = maker(tmp_path / f"policy{suffix}")
+    result = cli.run(
+        "ask", "photos of kids on the school facebook?", "--policy", str(policy), "--json"
+    ).json()
+    assert result["confident"] is True
+    assert "parental consent" in result["answer"]
+    assert "HEADER" not in json.dumps(result)
+    assert "Page 1" not in json.dumps(result)
+
+
+def test_importing_versions_keeps_each_and_reimporting_changes_nothing(
+    cli: Cli, tmp_path: Path
+) -> None:
+    first = write(tmp_path, "policy.md", POLICY_MD)
+    imported = cli.run("policy", "import", str(first), "--school", "oakfield")
+    assert imported.code == 0, imported.err
+    assert "as version 1" in imported.out
+    assert "1 Personal accounts" in imported.out
+    again = cli.run("policy", "import", str(first), "--school", "oakfield")
+    assert "nothing was imported" in again.out
+
+    second = write(tmp_path, "policy-2027.md", POLICY_V2_MD)
+    later = cli.run(
+        "policy",
+        "import",
+        str(second),
+        "--school",
+        "oakfield",
+        "--effective-from",
+        "2099-09-01",
+        "--as",
+        "dana",
+        "--json",
+    ).json()
+    assert later["version"] == 2
+    assert later["in_force"] is False
+    assert later["effective_from"] == "2099-09-01"
+    assert later["imported_by"] == "dana"
+
+    listed = cli.run("policy", "versions", "--school", "oakfield", "--json").json()
+    assert [(v["version"], v["in_force"], v["file"]) for v in listed] == [
+        (1, True, "policy.md"),
+        (2, False, "policy-2027.md"),
+    ]
+    assert all(len(v["sha256"]) == 64 for v in listed)
+    # Until its date, version 1 answers.
+    result = cli.run("ask", "privacy on my profile?", "--school", "oakfield", "--json").json()
+    assert "set personal profiles to private" in result["answer"]
+
+
+def test_import_refuses_what_is_not_a_policy_and_people_who_may_not(
+    cli: Cli, tmp_path: Path
+) -> None:
+    picture = write(tmp_path, "policy.pdf", png("not a policy"))
+    refused = cli.run("policy", "import", str(picture), "--school", "oakfield")
+    assert refused.code == 1
+    assert refused.err.strip()
+    assert "Traceback" not in refused.err
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    staff = cli.run("policy", "import", str(policy), "--school", "oakfield", "--as", "sam")
+    assert staff.code == 2
+    assert "not the policy owner" in staff.err
+    # Nothing refused was stored: the only version is the configured sample, read on demand.
+    listed = cli.run("policy", "versions", "--school", "oakfield", "--json").json()
+    assert [(v["version"], v["imported_by"]) for v in listed] == [(1, "configuration")]
+    both = cli.run("ask", "anything?", "--school", "oakfield", "--policy", str(policy))
+    assert both.code == 2
+    assert "exactly one" in both.err
+
+
+def test_gaps_list_what_staff_asked_that_the_policy_missed_and_the_owner_answers_it(
+    cli: Cli,
+) -> None:
+    asked = cli.chat("sam", ["Is there a dress code for the staff Christmas party?", "1"])
+    assert "The policy doesn't say" in asked.out
+    assert "passed your question" in asked.out
+    cli.chat("sam", ["Can I accept a friend request from a pupil?", "2"])  # unhelpful
+
+    gaps = cli.run("policy", "gaps", "--school", "oakfield", "--json").json()
+    assert [g["question"] for g in gaps] == [
+        "Is there a dress code for the staff Christmas party?",
+        "Can I accept a friend request from a pupil?",
+    ]
+    assert gaps[0]["why"] == "not found in the policy; passed to the policy owner"
+    assert gaps[1]["why"] == "answer marked unhelpful"
+    assert gaps[1]["confident"] is True
+    text = cli.run("policy", "gaps", "--school", "oakfield")
+    assert "2 of 2 questions" in text.out
+    assert "Waiting for an answer" in text.out
+
+    refused = cli.run("policy", "answer", gaps[0]["id"], "No dress code.", "--as", "sam")
+    assert refused.code == 3
+    assert "Only the policy owner" in refused.err
+    sent = cli.run("policy", "answer", gaps[0]["id"], "Smart casual, please.", "--as", "dana")
+    assert sent.code == 0
+    assert "Sam Patel" in sent.out
+    later = cli.chat("sam", [])
+    assert "While you were away" in later.out
+    assert "Smart casual, please." in later.out
+
+
+def test_gaps_need_a_known_school(cli: Cli) -> None:
+    ran = cli.run("policy", "gaps", "--school", "nowhere")
+    assert ran.code == 2
+    assert "no school 'nowhere'" in ran.err
+
+
+def test_a_corrupt_docx_gets_a_kind_message(cli: Cli, tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("word/document.xml", "<not really word>")
+    policy = write(tmp_path, "policy.docx", buffer.getvalue())
+    ran = cli.run("ask", "anything?", "--policy", str(policy))
+    assert ran.code == 1
+    assert ran.err.strip()
+    assert "Traceback" not in ran.err

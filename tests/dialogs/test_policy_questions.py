@@ -1,0 +1,308 @@
+"""Asking the policy through the real runner, as staff and the policy owner would.
+
+The demo school's configuration names the bundled sample policy, so the first question imports
+it as version 1. Every test runs on SQLite and on PostgreSQL (the `database_url` fixture).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlmodel import col, select
+
+from bot.config import Settings
+from bot.runtime import Runtime, build_runtime
+from dialogs.messages import Message, MessageKind
+from dialogs.services.policies import PolicyAction, action_value
+from dialogs.services.policy_documents import read_policy_document
+from storage.models import AuditEntry, PolicyQuestion, PolicyVersion
+from tests.conftest import Clock
+from tests.support import HAPPY_PATH, last_prompt, text_of
+from tests.support import Person as Chat
+
+FRIEND_REQUEST = "Can I accept a friend request from a student on Facebook?"
+UNCOVERED = "What is the dress code for the staff Christmas party?"
+
+
+def answers(messages: list[Message]) -> list[Message]:
+    return [m for m in messages if m.kind is MessageKind.ANSWER]
+
+
+def button(message: Message, action: PolicyAction) -> str:
+    wanted = [b.value for b in message.buttons if b.value.startswith(f"policy:{action.value}:")]
+    assert wanted, f"no {action.value} button in {[b.value for b in message.buttons]}"
+    return wanted[0]
+
+
+async def questions(runtime: Runtime) -> list[PolicyQuestion]:
+    async with runtime.db.session() as session:
+        result = await session.execute(select(PolicyQuestion).order_by(col(PolicyQuestion.id)))
+        return list(result.scalars().all())
+
+
+async def test_a_question_in_their_own_words_gets_the_clause_quoted_with_its_citation(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    replies = await sam.say(FRIEND_REQUEST)
+    [answer] = answers(replies)
+    assert answer.title is not None
+    assert "2.1" in answer.title
+    assert "friend or follower requests to current pupils" in answer.text
+    assert "Media enquiries" not in answer.text  # the clause, not the whole policy
+    facts = {f.label: f.value for f in answer.facts}
+    assert "2.1" in facts["Where"]
+    assert facts["Questions about it"] == "Dana Okafor"
+    assert "version 1" in facts["Policy"]
+    assert [b.label for b in answer.buttons] == ["Yes, that helped", "No, it didn't"]
+    [row] = await questions(runtime)
+    assert (row.person_id, row.question, row.confident) == ("sam", FRIEND_REQUEST, True)
+    assert row.citation is not None
+    assert "2.1" in row.citation
+
+
+async def test_ask_from_the_menu_asks_for_the_question_then_answers_it(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    menu = await sam.open()
+    assert "ask_policy" in [b.value for b in menu[-1].buttons]
+    prompt = last_prompt(await sam.press("ask_policy"))
+    assert "What would you like to know" in prompt.text
+    replies = await sam.say("who do I tell if a journalist rings me?")
+    [answer] = answers(replies)
+    assert "journalist" in answer.text
+    assert "5.1" in (answer.title or "")
+    # The question is answered and the dialog is over: the next message starts afresh.
+    assert (await sam.say("hello"))[-1].kind is MessageKind.MENU
+    assert (await sam.open())[-1].kind is MessageKind.MENU
+
+
+async def test_ask_prefix_and_the_slash_command_text_work_the_same(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    [answer] = answers(await sam.say("ask photos for the school instagram, my own phone ok?"))
+    assert "school devices" in answer.text
+
+
+async def test_a_question_the_policy_does_not_answer_is_said_plainly_and_can_be_passed_on(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    [answer] = answers(await sam.say(UNCOVERED))
+    assert answer.title == "The policy doesn't say"
+    assert "Dana Okafor" in answer.text
+    assert "\u201c" not in answer.text  # nothing quoted as if it answered
+    done = await sam.press(button(answer, PolicyAction.REFER))
+    assert "passed your question to Dana Okafor" in text_of(done)
+    again = await sam.press(button(answer, PolicyAction.REFER))
+    assert "already passed" in text_of(again)
+
+    dana = Chat(runtime, person_id="dana")
+    [alert] = await dana.inbox()  # told once, however often Sam pressed
+    assert UNCOVERED in text_of([alert])
+    assert "Sam Patel" in alert.text
+    clock.advance(hours=2)
+    started = await dana.press(button(alert, PolicyAction.ANSWER))
+    assert UNCOVERED in text_of(started)
+    summary = await dana.say("Smart casual; see the staff handbook, section 4.")
+    assert last_prompt(summary).kind is MessageKind.SUMMARY
+    sent = await dana.say("submit")
+    assert sent[-1].kind is MessageKind.DONE
+    assert "Sam Patel" in sent[-1].text
+
+    [reply] = await sam.inbox()
+    assert "Smart casual" in text_of([reply])
+    assert "Dana Okafor" in reply.text
+    [row] = await questions(runtime)
+    assert row.answer == "Smart casual; see the staff handbook, section 4."
+    assert row.answered_by == "dana"
+    assert row.referred_at is not None
+    async with runtime.db.session() as session:
+        audit = (await session.execute(select(AuditEntry))).scalars().all()
+    assert [a.action for a in audit if a.target_type == "policy_question"] == ["policy.answer"]
+    assert all("Smart casual" not in a.detail for a in audit)
+
+
+async def test_feedback_is_stored_and_unhelpful_answers_offer_to_pass_the_question_on(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    [answer] = answers(await sam.say(FRIEND_REQUEST))
+    thanks = await sam.press(button(answer, PolicyAction.HELPFUL))
+    assert "noted that it helped" in text_of(thanks)
+    [row] = await questions(runtime)
+    assert row.feedback == "helpful"
+    # Changing their mind counts the latest press, and offers the owner.
+    offer = await sam.press(button(answer, PolicyAction.UNHELPFUL))
+    assert "Dana Okafor" in text_of(offer)
+    [row] = await questions(runtime)
+    assert row.feedback == "unhelpful"
+    assert row.referred_at is None
+    declined = await sam.press(button(last_prompt(offer), PolicyAction.NO_REFER))
+    assert "haven't passed it on" in text_of(declined)
+    assert await Chat(runtime, person_id="dana").inbox() == []
+
+
+async def test_pressing_an_old_answer_button_mid_report_keeps_the_report(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    [answer] = answers(await sam.say(FRIEND_REQUEST))
+    for text in HAPPY_PATH[:4]:
+        await sam.say(text)
+    replies = await sam.press(button(answer, PolicyAction.HELPFUL))
+    assert "noted that it helped" in text_of(replies)
+    assert "link" in last_prompt(replies).text.lower()  # the report's question, asked again
+    [row] = await questions(runtime)
+    assert row.feedback == "helpful"
+
+
+async def test_only_the_policy_owner_can_answer_and_only_the_asker_can_give_feedback(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    [answer] = answers(await sam.say(UNCOVERED))
+    await sam.press(button(answer, PolicyAction.REFER))
+    [row] = await questions(runtime)
+    assert row.id is not None
+    lee = Chat(runtime, person_id="lee")
+    refused = await lee.press(action_value(PolicyAction.ANSWER, row.id))
+    assert refused[0].kind is MessageKind.HINT
+    assert "Only the policy owner" in refused[0].text
+    typed = await lee.say(f"answer Q-{row.id}")
+    assert "Only the policy owner" in typed[0].text
+    stranger = await lee.press(action_value(PolicyAction.UNHELPFUL, row.id))
+    assert "can't find" in stranger[0].text
+    [row] = await questions(runtime)
+    assert row.feedback is None
+    missing = await Chat(runtime, person_id="dana").say("answer Q-999")
+    assert "can't find question Q-999" in missing[0].text
+
+
+async def test_a_half_asked_question_survives_a_restart(settings: Settings, clock: Clock) -> None:
+    first = build_runtime(settings, clock=clock)
+    await Chat(first).say("ask")
+    await first.close()
+    second = build_runtime(settings, clock=clock)
+    try:
+        sam = Chat(second)
+        resumed = await sam.open()
+        assert "unfinished question about the policy" in text_of(resumed)
+        [answer] = answers(await sam.say(FRIEND_REQUEST))
+        assert "2.1" in (answer.title or "")
+    finally:
+        await second.close()
+
+
+async def test_cancelling_a_question_speaks_of_a_question_not_a_report(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    await sam.say("ask")
+    check = await sam.say("cancel")
+    assert "cancel this question?" in check[0].text
+    assert "files" not in check[0].text
+    done = await sam.say("yes")
+    assert "type ask to start again" in done[0].text
+    assert "files" not in done[0].text
+
+
+async def test_a_too_long_or_empty_question_is_explained_and_nothing_is_lost(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    replies = await sam.say("ask " + "why " * 400)
+    assert replies[0].kind is MessageKind.HINT
+    assert "1000 characters" in replies[0].text
+    await sam.say("ask")
+    hint = await sam.say("?")
+    assert hint[0].kind is MessageKind.HINT
+    [answer] = answers(await sam.say(FRIEND_REQUEST))  # still waiting for the question
+    assert "2.1" in (answer.title or "")
+
+
+async def test_a_new_version_answers_from_its_effective_date_and_the_old_one_is_kept(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    await sam.say(FRIEND_REQUEST)  # imports the configured policy as version 1
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    text = (
+        "# Oakfield Staff Social Media Policy\n\n## 2. Personal use\n\n"
+        "2.1 Staff must decline all friend requests from pupils and former pupils under 21.\n"
+    )
+    data = text.encode()
+    document = read_policy_document(data, "policy-v2.md")
+    async with runtime.db.session() as session:
+        services = runtime.services(session, clock())
+        imported = await services.policies.import_document(
+            school,
+            document,
+            data=data,
+            source_name="policy-v2.md",
+            imported_by="dana",
+            effective_from=date(2026, 12, 1),
+        )
+        assert imported.version.version == 2
+        assert not imported.unchanged
+    before = answers(await sam.say(FRIEND_REQUEST))[0]
+    assert "current pupils" in before.text
+    assert "version 1" in text_of([before])
+    clock.advance(days=10)
+    after = answers(await sam.say(FRIEND_REQUEST))[0]
+    assert "under 21" in after.text
+    assert "version 2" in text_of([after])
+    async with runtime.db.session() as session:
+        services = runtime.services(session, clock())
+        again = await services.policies.import_document(
+            school,
+            document,
+            data=data,
+            source_name="renamed.md",
+            imported_by="dana",
+            effective_from=date(2026, 12, 1),
+        )
+        assert again.unchanged
+        assert again.version.version == 2
+        rows = (await session.execute(select(PolicyVersion))).scalars().all()
+    assert [r.version for r in rows] == [1, 2]
+    first = [q for q in await questions(runtime)]
+    assert first[0].policy_version_id == rows[0].id
+    assert first[-1].policy_version_id == rows[1].id
+
+
+@pytest.mark.parametrize("text", ["what is it?", "Can you help me please?"])
+async def test_questions_that_are_not_about_the_policy_get_an_honest_answer(
+    runtime: Runtime, text: str
+) -> None:
+    [answer] = answers(await Chat(runtime).say(text))
+    assert answer.title == "The policy doesn't say"
+
+
+async def test_typing_yes_or_no_after_an_answer_works_like_the_buttons(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    await sam.say(FRIEND_REQUEST)
+    assert "noted that it helped" in text_of(await sam.say("Yes!"))
+    [row] = await questions(runtime)
+    assert row.feedback == "helpful"
+    # Another answer, not helpful this time, then yes to passing it on.
+    await sam.say("Who do I tell if a journalist rings me?")
+    offer = await sam.say("no")
+    assert "Shall I pass your question" in text_of(offer)
+    assert "passed your question to Dana Okafor" in text_of(await sam.say("yes please"))
+    rows = await questions(runtime)
+    assert (rows[-1].feedback, rows[-1].referred_at is not None) == ("unhelpful", True)
+    # Once passed on, or long after, "yes" is just a message again.
+    assert (await sam.say("yes"))[-1].kind is MessageKind.MENU
+    await sam.say(UNCOVERED)
+    clock.advance(hours=2)
+    assert (await sam.say("yes"))[-1].kind is MessageKind.MENU
+    assert (await questions(runtime))[-1].referred_at is None
+
+
+async def test_a_menu_button_pressed_instead_of_a_question_does_what_it_says(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    await sam.press("ask_policy")
+    replies = await sam.press("report_abuse")
+    assert "Report of online abuse" in (last_prompt(replies).title or "")
+    assert await questions(runtime) == []
