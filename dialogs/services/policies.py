@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, or_, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
-from dialogs.messages import Button, Fact, Message, MessageKind
+from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
 from dialogs.services.policy_documents import PolicyDocument, read_policy_document
@@ -503,4 +503,5 @@ def referral_message(row: PolicyQuestion, school: School, *, asker: Person) -> M
                 value=action_value(PolicyAction.ANSWER, row.id), label="Answer it", style="primary"
             ),
         ),
+        expects=InputKind.CHOICE,
     )

@@ -397,3 +397,22 @@ async def test_messages_that_waited_are_shown_first_and_only_once(runtime: Runti
     assert await again.run() == 0
     assert "While you were away" not in stdout.getvalue()
     assert stdout.getvalue().startswith("Hello Dana.")
+
+
+async def test_a_waiting_question_for_the_owner_is_answered_by_its_number(
+    runtime: Runtime,
+) -> None:
+    sam = Person(runtime)
+    await sam.say("Is there a dress code for the staff Christmas party?")
+    await sam.say("yes")  # pass it on
+
+    typed = "1\nSmart casual.\n1\n/q\n"
+    chat, stdout = terminal(runtime, "dana", typed)
+    assert await chat.run() == 0
+    shown = stdout.getvalue()
+    assert "  1. Answer it\n" in shown
+    assert "Hello Dana." not in shown  # the menu's "1." would have taken the button's place
+    assert "(Type menu for everything else.)" in shown
+    assert "Answer sent (Q-1)" in shown
+    [reply] = await sam.inbox()
+    assert "Smart casual." in [f.value for f in reply.facts]

@@ -83,15 +83,21 @@ class TerminalChat:
                 self.last = message
         self.stdout.flush()
 
-    async def show_waiting(self) -> None:
+    async def show_waiting(self) -> list[Message]:
         waiting = await self.runner.deliver_waiting(self.who)
         if waiting:
             self.stdout.write("While you were away:\n")
             self.show(waiting)
+        return waiting
 
     async def run(self) -> int:
-        await self.show_waiting()
-        self.show(await self.runner.opening(self.who))
+        waiting = await self.show_waiting()
+        opening = await self.runner.opening(self.who)
+        if waiting and waiting[-1].buttons and opening[-1].kind is MessageKind.MENU:
+            # The menu's numbers would take over the waiting message's buttons ("1. Answer it").
+            self.stdout.write("(Type menu for everything else.)\n\n")
+        else:
+            self.show(opening)
         while True:
             self.stdout.write("> ")
             self.stdout.flush()
