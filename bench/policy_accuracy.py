@@ -38,22 +38,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dialogs.services.policy_search import PolicyAnswer, PolicySearch, SearchOptions  # noqa: E402
+from dialogs.services.policy_search import PLAIN_BM25, PolicyAnswer, PolicySearch, SearchOptions  # noqa: E402
 from dialogs.services.policy_sections import ParsedPolicy, clause_citation, parse_policy  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "policy_questions.toml"
 SPLITS = ("dev", "heldout")
 
-PLAIN = SearchOptions(
-    stemming=False,
-    stop_words=False,
-    paraphrases=False,
-    context=False,
-    section_weight=0.0,
-    min_coverage=0.0,
-    generic_words=False,
-    generic_weight=1.0,
-)
 
 CONFIGS: dict[str, SearchOptions] = {
     "default": SearchOptions(),
@@ -70,7 +60,7 @@ CONFIGS: dict[str, SearchOptions] = {
     "no coordination": SearchOptions(coordination=0.0),
     "plus margin rule (0.1)": SearchOptions(min_margin=0.1),
     "no confidence rule": SearchOptions(min_coverage=0.0),
-    "plain BM25": PLAIN,
+    "plain BM25": PLAIN_BM25,
 }
 
 

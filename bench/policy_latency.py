@@ -36,24 +36,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dialogs.services.policy_search import PolicySearch, SearchOptions  # noqa: E402
+from dialogs.services.policy_search import PLAIN_BM25, PolicySearch  # noqa: E402
 from dialogs.services.policy_sections import parse_policy  # noqa: E402
 
 SAMPLE = ROOT / "bot" / "sample" / "policy.md"
 QUESTIONS = ROOT / "bench" / "policy_questions.toml"
 COPIES = 20
 
-PLAIN = SearchOptions(
-    stemming=False,
-    stop_words=False,
-    paraphrases=False,
-    context=False,
-    section_weight=0.0,
-    coordination=0.0,
-    min_coverage=0.0,
-    generic_words=False,
-    generic_weight=1.0,
-)
 
 AUDIENCES = (
     "", "for teaching staff", "for support staff", "for governors", "for volunteers",
@@ -197,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     words = len(big_text.split())
     clauses = sum(len(s.clauses) for s in big.sections)
 
-    default_big, plain_big = PolicySearch(big), PolicySearch(big, PLAIN)
+    default_big, plain_big = PolicySearch(big), PolicySearch(big, PLAIN_BM25)
     default_sample = PolicySearch(sample)
     for q in qs:  # warm caches (stems, numpy) before measuring
         default_big.answer(q), plain_big.answer(q), default_sample.answer(q)

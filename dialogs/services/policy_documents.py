@@ -35,7 +35,6 @@ to do instead, and it never carries a library's error text.
 from __future__ import annotations
 
 import io
-import math
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from typing import Final, Literal
 from pypdf import PasswordType, PdfReader
 
 from dialogs.errors import UploadRejected
+from dialogs.services.upload_checks import file_subject, megabytes
 
 __all__ = ["MAX_POLICY_BYTES", "PolicyDocument", "PolicyFormat", "read_policy_document"]
 
@@ -72,7 +72,6 @@ MAX_POLICY_BYTES: Final = 20 * _MEBIBYTE
 # About a thousand pages of prose: more than any policy, yet parsed in a few seconds.
 _MAX_POLICY_CHARS: Final = 2_000_000
 _MAX_PDF_PAGES: Final = 300
-_MAX_SHOWN_NAME: Final = 80
 
 FORMATS_IN_WORDS: Final = "a Word (.docx) file, a PDF, or a Markdown or plain text file"
 _MARKDOWN_SUFFIXES: Final = frozenset({".md", ".markdown"})
@@ -85,7 +84,7 @@ def read_policy_document(data: bytes, filename: str) -> PolicyDocument:
     ``filename`` is used to word refusals and, for text files only, to tell Markdown from plain
     text. Raises ``UploadRejected`` for every problem; no library's exception escapes.
     """
-    subject = _subject(filename)
+    subject = file_subject(filename)
     if not data:
         raise UploadRejected(
             f"{subject} is empty, so there is no policy in it to import. Please check that you "
@@ -93,8 +92,8 @@ def read_policy_document(data: bytes, filename: str) -> PolicyDocument:
         )
     if len(data) > MAX_POLICY_BYTES:
         raise UploadRejected(
-            f"{subject} is {_megabytes(len(data), round_up=True)} MB, which is more than the "
-            f"{_megabytes(MAX_POLICY_BYTES)} MB a policy document can be. If it has large "
+            f"{subject} is {megabytes(len(data), round_up=True)} MB, which is more than the "
+            f"{megabytes(MAX_POLICY_BYTES)} MB a policy document can be. If it has large "
             "pictures in it, please save a copy without them (or as a PDF) and import that."
         )
 
@@ -136,33 +135,6 @@ def _require_policy_length(text: str, subject: str) -> None:
 
 
 # --- Naming things in messages -----------------------------------------------------------------
-
-
-def _subject(filename: str) -> str:
-    """Name the file as the person will recognise it, without anything that could spoof the chat.
-
-    Control and formatting characters go because they can break a chat layout or, like
-    right-to-left overrides, make a name read as something it is not.
-    """
-    name = PureWindowsPath(filename).name
-    cleaned = "".join(
-        " " if char.isspace() else char
-        for char in name
-        if not unicodedata.category(char).startswith("C") or char.isspace()
-    )
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        return "The file"
-    if len(cleaned) > _MAX_SHOWN_NAME:
-        cleaned = cleaned[: _MAX_SHOWN_NAME - 1].rstrip() + "\u2026"
-    return f"The file \u201c{cleaned}\u201d"
-
-
-def _megabytes(size: int, *, round_up: bool = False) -> str:
-    """Say sizes the way people do ("20", "2.5"); over-limit sizes round up so 20.01 isn't "20"."""
-    tenths = size * 10 / _MEBIBYTE
-    text = f"{(math.ceil(tenths) if round_up else math.floor(tenths)) / 10:.1f}"
-    return text.rstrip("0").rstrip(".")
 
 
 def _scanned_message(subject: str) -> str:

@@ -106,6 +106,21 @@ class SearchOptions:
     min_margin: float = 0.0  # the top score's lead over the best other citation, as a share
 
 
+# Every idea switched off: bm25s over clauses and lower-cased words, any match an answer. The
+# baseline the benchmarks measure each idea against.
+PLAIN_BM25 = SearchOptions(
+    stemming=False,
+    stop_words=False,
+    paraphrases=False,
+    context=False,
+    section_weight=0.0,
+    coordination=0.0,
+    min_coverage=0.0,
+    generic_words=False,
+    generic_weight=1.0,
+)
+
+
 @dataclass(frozen=True)
 class Passage:
     citation: str  # clause_citation(section, clause)

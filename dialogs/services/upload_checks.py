@@ -116,7 +116,7 @@ def check_upload(data: bytes, *, original_name: str, limits: UploadLimits) -> Ch
     The name is used only to word refusals. Raises ``UploadRejected`` for every problem with the
     file; no exception from a decoding library ever escapes.
     """
-    subject = _subject(original_name)
+    subject = file_subject(original_name)
     size = len(data)
     if size == 0:
         raise UploadRejected(
@@ -124,7 +124,7 @@ def check_upload(data: bytes, *, original_name: str, limits: UploadLimits) -> Ch
             "Could you try attaching it again?"
         )
     if size > limits.max_bytes:
-        actual, limit = _megabytes(size, round_up=True), _megabytes(limits.max_bytes)
+        actual, limit = megabytes(size, round_up=True), megabytes(limits.max_bytes)
         raise UploadRejected(
             f"{subject} is {actual} MB, which is more than the {limit} MB I can keep for"
             " one piece of evidence. Could you send a smaller screenshot, or crop it to the part"
@@ -334,7 +334,7 @@ def _check_pdf(data: bytes, subject: str) -> int:
     return pages
 
 
-def _subject(original_name: str) -> str:
+def file_subject(original_name: str) -> str:
     """Name the file in a message the way the person will recognise it, but safely.
 
     Control and formatting characters are removed because they can break the chat layout or,
@@ -354,7 +354,7 @@ def _subject(original_name: str) -> str:
     return f"The file “{cleaned}”"
 
 
-def _megabytes(size: int, *, round_up: bool = False) -> str:
+def megabytes(size: int, *, round_up: bool = False) -> str:
     """Write a size the way people say it: "10", "2.5", never "10.00" or "10485760 bytes".
 
     A file over the limit has its size rounded up, so it never reads as "10 MB, more than 10 MB".
