@@ -300,14 +300,13 @@ class PolicyService:
 
     async def ask(self, school: School, person: Person, *, channel: str, question: str) -> Asked:
         """Answer from the policy in force, and keep the question whatever the answer was."""
-        text = " ".join(question.split())
-        if not text:
-            raise InvalidRequest("Please type your question about the policy.")
-        if len(text) > MAX_QUESTION_CHARS:
-            raise InvalidRequest(
-                f"That question is very long ({len(text)} characters). Please ask it in "
-                f"fewer than {MAX_QUESTION_CHARS} characters: one question at a time works best."
-            )
+        text = _within(
+            " ".join(question.split()),
+            MAX_QUESTION_CHARS,
+            empty="Please type your question about the policy.",
+            too_long="That question is very long ({n} characters). Please ask it in fewer than "
+            "{limit} characters: one question at a time works best.",
+        )
         answer, version = await self.consult(school, text)
         best = answer.passages[0] if answer.passages else None
         row = PolicyQuestion(
@@ -406,14 +405,13 @@ class PolicyService:
     ) -> PolicyQuestion:
         """Send the owner's answer to the person who asked, and keep it with the question."""
         row = await self.for_answering(school, owner, question_id)
-        reply = text.strip()
-        if not reply:
-            raise InvalidRequest("Please type the answer you'd like to send.")
-        if len(reply) > MAX_REPLY_CHARS:
-            raise InvalidRequest(
-                f"That answer is {len(reply)} characters; please keep it under "
-                f"{MAX_REPLY_CHARS} (you can point to a document for the detail)."
-            )
+        reply = _within(
+            text.strip(),
+            MAX_REPLY_CHARS,
+            empty="Please type the answer you'd like to send.",
+            too_long="That answer is {n} characters; please keep it under {limit} (you can "
+            "point to a document for the detail).",
+        )
         first = row.answer is None
         row.answer, row.answered_by, row.answered_at = reply, owner.id, self._now
         self._audit.record(
@@ -472,6 +470,15 @@ class PolicyService:
             .where(PolicyQuestion.school_id == school_id)
         )
         return int(result.scalar_one())
+
+
+def _within(text: str, limit: int, *, empty: str, too_long: str) -> str:
+    """Text a person typed, refused kindly when it is empty or longer than `limit`."""
+    if not text:
+        raise InvalidRequest(empty)
+    if len(text) > limit:
+        raise InvalidRequest(too_long.format(n=len(text), limit=limit))
+    return text
 
 
 def gap_reason(row: PolicyQuestion) -> str:

@@ -14,7 +14,7 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from dialogs.messages import Message, MessageKind
-from dialogs.services.policies import PolicyAction, action_value
+from dialogs.services.policies import Imported, PolicyAction, action_value
 from dialogs.services.policy_documents import read_policy_document
 from storage.models import AuditEntry, PolicyQuestion, PolicyVersion
 from tests.conftest import Clock
@@ -228,19 +228,21 @@ async def test_a_new_version_answers_from_its_effective_date_and_the_old_one_is_
         "2.1 Staff must decline all friend requests from pupils and former pupils under 21.\n"
     )
     data = text.encode()
-    document = read_policy_document(data, "policy-v2.md")
-    async with runtime.db.session() as session:
-        services = runtime.services(session, clock())
-        imported = await services.policies.import_document(
-            school,
-            document,
-            data=data,
-            source_name="policy-v2.md",
-            imported_by="dana",
-            effective_from=date(2026, 12, 1),
-        )
-        assert imported.version.version == 2
-        assert not imported.unchanged
+
+    async def import_as(name: str) -> Imported:
+        async with runtime.db.session() as session:
+            return await runtime.services(session, clock()).policies.import_document(
+                school,
+                read_policy_document(data, name),
+                data=data,
+                source_name=name,
+                imported_by="dana",
+                effective_from=date(2026, 12, 1),
+            )
+
+    imported = await import_as("policy-v2.md")
+    assert imported.version.version == 2
+    assert not imported.unchanged
     before = answers(await sam.say(FRIEND_REQUEST))[0]
     assert "current pupils" in before.text
     assert "version 1" in text_of([before])
@@ -248,18 +250,10 @@ async def test_a_new_version_answers_from_its_effective_date_and_the_old_one_is_
     after = answers(await sam.say(FRIEND_REQUEST))[0]
     assert "under 21" in after.text
     assert "version 2" in text_of([after])
+    again = await import_as("renamed.md")
+    assert again.unchanged
+    assert again.version.version == 2
     async with runtime.db.session() as session:
-        services = runtime.services(session, clock())
-        again = await services.policies.import_document(
-            school,
-            document,
-            data=data,
-            source_name="renamed.md",
-            imported_by="dana",
-            effective_from=date(2026, 12, 1),
-        )
-        assert again.unchanged
-        assert again.version.version == 2
         rows = (await session.execute(select(PolicyVersion))).scalars().all()
     assert [r.version for r in rows] == [1, 2]
     first = [q for q in await questions(runtime)]
