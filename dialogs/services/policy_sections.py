@@ -610,13 +610,41 @@ def _next_content(lines: list[_Line], i: int) -> tuple[int | None, bool]:
     return (j if j < len(lines) else None), j != i + 1
 
 
+_RESTATED_RE = re.compile(r"(?P<head>.+?)\s+[\u2013\u2014-]\s+(?P<rest>\S.*[;:])")
+
+
+def _restated_heading(lines: list[_Line], i: int, text: str, seen: dict[str, int]) -> int | None:
+    """The style of an earlier heading this line repeats to open a new part of it.
+
+    "Social Media Use - Member schools are responsible for following these guidelines;"
+    after the head's own list under "Social Media Use" starts the rules for someone else: a
+    new section, not more items for whoever the previous sub-heading named. Only a line that
+    restates a heading already seen, stands after a blank line and introduces a list counts.
+    """
+    match = _RESTATED_RE.fullmatch(text)
+    if match is None or (i > 0 and lines[i - 1].kind != "blank"):
+        return None
+    j, _ = _next_content(lines, i)
+    if j is None or lines[j].kind not in ("bullet", "letter", "num"):
+        return None
+    return seen.get(match.group("head").strip().casefold())
+
+
 def _decide_headings(lines: list[_Line], layout: _Layout) -> None:
     markdown = layout.markdown
     item_run: set[int] = set()
     listed = _short_line_blocks(lines, markdown)
+    seen: dict[str, int] = {}  # heading titles so far (case-folded) and their text style
     for i, line in enumerate(lines):
         text = _clean(line.text, markdown)
-        if line.kind == "md":
+        restated = (
+            _restated_heading(lines, i, text, seen)
+            if line.kind == "text" and not markdown
+            else None
+        )
+        if restated is not None:
+            line.head = _Head(_heading_title(text.rstrip(";")), None, "text", restated)
+        elif line.kind == "md":
             line.head = _Head(_heading_title(text), None, "md", line.level)
             numbered = _NUM_RE.fullmatch(line.head.title)
             if numbered and numbered.group("text"):
@@ -637,6 +665,8 @@ def _decide_headings(lines: list[_Line], layout: _Layout) -> None:
             line.head = _Head(_heading_title(text), None, "text", style)
         if line.head is not None and text.endswith(":") and _is_lead_in(text.rstrip(":")):
             line.head.lead = text
+        if line.head is not None and line.head.source == "text":
+            seen.setdefault(line.head.title.casefold(), line.head.level)
 
 
 def _short_line_blocks(lines: list[_Line], markdown: bool) -> set[int]:

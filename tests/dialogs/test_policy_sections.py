@@ -287,6 +287,41 @@ def test_sub_headings_ending_in_a_colon_sit_under_the_heading_before_them() -> N
     )
 
 
+def test_a_heading_restated_with_a_dash_starts_the_rules_for_someone_else() -> None:
+    policy = parse_policy(
+        "Online Conduct\n"
+        "The Head and Deputies\n"
+        "\u00b7 should not post anonymously.\n"
+        "\u00b7 must not post content that damages the Trust.\n\n"
+        "Online Conduct \u2013 Partner schools are responsible for following these guidelines;\n"
+        "\u00b7 Partner schools must not post content that damages the Trust.\n\n"
+        "Tone\n\nBe kind and brief.\n"
+    )
+
+    assert [s.citation for s in policy.sections] == [
+        "Online Conduct \u203a The Head and Deputies",
+        "Online Conduct \u2013 Partner schools are responsible for following these guidelines",
+        "Tone",
+    ]
+    assert texts(policy.sections[1]) == [
+        "Partner schools must not post content that damages the Trust."
+    ]
+
+
+def test_a_dash_sentence_that_restates_no_heading_stays_a_lead_in() -> None:
+    policy = parse_policy(
+        "Online Conduct\n\n"
+        "Staff \u2013 including volunteers \u2013 must follow these rules;\n"
+        "\u00b7 be kind.\n"
+    )
+
+    [section] = policy.sections
+    assert section.citation == "Online Conduct"
+    assert section.clauses[-1].lead_in == (
+        "Staff \u2013 including volunteers \u2013 must follow these rules;"
+    )
+
+
 # --- Lettered lists ----------------------------------------------------------------------------
 
 LETTERED = """\
