@@ -105,6 +105,9 @@ class Evidence(SQLModel, table=True):
     id: str = Field(primary_key=True, max_length=32)
     school_id: str = Field(max_length=64)
     case_id: str | None = Field(default=None, foreign_key="case.id", index=True, max_length=32)
+    post_request_id: str | None = Field(
+        default=None, foreign_key="post_request.id", index=True, max_length=32
+    )
     draft_key: str | None = Field(default=None, max_length=64, index=True)
     uploaded_by: str = Field(max_length=64)
     original_name: str = Field(sa_column=Column(Text, nullable=False))
@@ -276,3 +279,84 @@ class PolicyQuestion(SQLModel, table=True):
     answer: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     answered_by: str | None = Field(default=None, max_length=64)
     answered_at: datetime | None = _when(nullable=True)
+
+
+class ConsentImport(SQLModel, table=True):
+    """One import of a school's consent register, kept as a record of where consent came from."""
+
+    __tablename__ = "consent_import"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    source_name: str = Field(sa_column=Column(Text, nullable=False))
+    sha256: str = Field(max_length=64)
+    imported_at: datetime = _when()
+    imported_by: str = Field(max_length=64)
+    pupils: int
+    platforms: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class PupilConsent(SQLModel, table=True):
+    """A pupil's consent to appear in the school's publications, per platform.
+
+    Only the newest import's rows are kept: older consent is out of date, and this is personal
+    data about children, so it is not kept longer than it is useful.
+    """
+
+    __tablename__ = "pupil_consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    import_id: int = Field(foreign_key="consent_import.id", index=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    match_key: str = Field(max_length=255, index=True)  # the name folded for matching
+    year_group: str | None = Field(default=None, max_length=64)
+    consent: dict[str, bool] = Field(sa_column=Column(JSON, nullable=False))
+    never_publish: bool = False
+
+
+class PostRequest(SQLModel, table=True):
+    """A request to publish a post on official accounts, and where its approval has got to.
+
+    `revision` counts resubmissions after "request changes"; decisions are per revision, so an
+    approval of an earlier version never counts for an edited one.
+    """
+
+    __tablename__ = "post_request"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64, index=True)
+    reference: str = Field(max_length=32)
+    author_id: str = Field(max_length=64, index=True)
+    origin_channel: str = Field(max_length=32)
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+    status: str = Field(max_length=32, index=True)
+    revision: int = 1
+    accounts: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    pupils_pictured: bool = False
+    pupils: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    planned_at: datetime = Field(sa_type=UTCDateTime)
+    checks: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    warnings: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    approvals_required: int = 1
+    published_at: datetime | None = _when(nullable=True)
+    published_link: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    published_by: str | None = Field(default=None, max_length=64)
+    reminded_at: datetime | None = _when(nullable=True)
+
+
+class PostDecision(SQLModel, table=True):
+    """Who approved, rejected, asked for changes, resubmitted or published a post, and when."""
+
+    __tablename__ = "post_decision"
+
+    id: int | None = Field(default=None, primary_key=True)
+    request_id: str = Field(foreign_key="post_request.id", index=True, max_length=32)
+    revision: int
+    at: datetime = _when()
+    actor_id: str = Field(max_length=64)
+    action: str = Field(max_length=32)
+    reason: str = Field(default="", sa_column=Column(Text, nullable=False))

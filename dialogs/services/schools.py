@@ -20,6 +20,8 @@ from pydantic import (
     model_validator,
 )
 
+from dialogs.services.platforms import Platform, platform_named
+
 Identifier = Annotated[
     str, StringConstraints(pattern=r"^[a-z0-9][a-z0-9_.-]{0,63}$", strip_whitespace=True)
 ]
@@ -70,6 +72,32 @@ class Channels(_Strict):
     moderators: ChannelRef = ChannelRef()
 
 
+class OfficialAccount(_Strict):
+    """An official school account posts can go to (until the accounts register replaces this)."""
+
+    id: Identifier
+    name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+    platform: Platform
+    handle: str | None = None  # "@oakfieldprimary", or the page's address
+
+    @field_validator("platform", mode="before")
+    @classmethod
+    def _platform(cls, value: object) -> object:
+        if isinstance(value, str):
+            found = platform_named(value)
+            if found is None:
+                names = ", ".join(p.value for p in Platform)
+                raise ValueError(f"unknown platform {value!r} (use one of {names})")
+            return found
+        return value
+
+
+class ApprovalRules(_Strict):
+    """How many people must approve a post before it goes live; never its author."""
+
+    required: Annotated[int, Field(ge=1, le=2)] = 1
+
+
 class School(_Strict):
     id: Identifier
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -78,6 +106,8 @@ class School(_Strict):
     case_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")] = "CB"
     people: tuple[Person, ...] = Field(min_length=1)
     channels: Channels = Channels()
+    accounts: tuple[OfficialAccount, ...] = ()
+    approvals: ApprovalRules = ApprovalRules()
 
     @field_validator("timezone")
     @classmethod
@@ -95,6 +125,10 @@ class School(_Strict):
             if person.id in seen:
                 raise ValueError(f"person id {person.id!r} is listed twice")
             seen.add(person.id)
+        accounts = [a.id for a in self.accounts]
+        for account_id in accounts:
+            if accounts.count(account_id) > 1:
+                raise ValueError(f"account id {account_id!r} is listed twice")
         if not any(Role.SAFEGUARDING_LEAD in p.roles for p in self.people):
             raise ValueError(
                 "no one has the role safeguarding_lead, so reports of abuse would reach nobody"
@@ -111,6 +145,9 @@ class School(_Strict):
     def with_role(self, *roles: Role) -> list[Person]:
         wanted = frozenset(roles)
         return [p for p in self.people if p.roles & wanted]
+
+    def account(self, account_id: str) -> OfficialAccount | None:
+        return next((a for a in self.accounts if a.id == account_id), None)
 
     def display_name(self, person_id: str | None) -> str:
         if person_id is None:
