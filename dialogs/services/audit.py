@@ -32,6 +32,12 @@ class AuditAction(StrEnum):
     ACCESS_REFUSED = "access.refused"
     POLICY_IMPORT = "policy.import"
     POLICY_ANSWER = "policy.answer"
+    CONSENT_IMPORT = "consent.import"
+    POST_SUBMIT = "post.submit"
+    POST_DECIDE = "post.decide"
+    POST_PUBLISH = "post.publish"
+    POST_EXPIRE = "post.expire"
+    POST_VIEW = "post.view"
 
 
 class AuditLog:
