@@ -14,6 +14,7 @@ from dialogs.services.cases import CaseService
 from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
 from dialogs.services.policies import PolicySearches, PolicyService
+from dialogs.services.post_requests import PostRequestService
 from dialogs.services.schools import Directory, Person, School
 from dialogs.services.upload_checks import UploadLimits
 from storage.blobstore import BlobStore
@@ -59,6 +60,12 @@ class Services:
             notifier=self.notifier,
             evidence=self.evidence,
             now=self.now,
+        )
+
+    @cached_property
+    def posts(self) -> PostRequestService:
+        return PostRequestService(
+            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
         )
 
     @cached_property
