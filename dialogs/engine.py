@@ -28,6 +28,7 @@ from dialogs.prompts import (
     Rejected,
     Waiting,
 )
+from dialogs.services.platforms import LABELS
 
 if TYPE_CHECKING:
     from dialogs.services.container import Services
@@ -69,10 +70,18 @@ class DialogContext:
             tz=self.school.tz,
             attachments=self.services.attachments_for(self.person, self.school, self.state),
             scratch=self.state.scratch,
+            options={
+                "accounts": [
+                    Choice(a.id, f"{a.name} ({LABELS[a.platform]})") for a in self.school.accounts
+                ]
+            },
         )
 
 
 AnswerHook = Callable[[DialogContext, Any], Awaitable[Sequence[Message]]]
+# Checks an accepted answer against what only services know (a consent register, the clock):
+# a returned sentence is shown as a hint and the question is asked again.
+AnswerCheck = Callable[[DialogContext, Any], Awaitable[str | None]]
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,7 @@ class Step:
     when: Callable[[Answers], bool] | None = None
     before: str | None = None
     after: AnswerHook | None = None
+    check: AnswerCheck | None = None
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -157,6 +167,14 @@ class Engine:
         messages = [*dialog.intro(ctx), *self._ask(dialog, ctx, first, fresh=True)]
         return Turn(state, messages)
 
+    def start_at_summary(self, name: str, ctx: DialogContext, answers: dict[str, Any]) -> Turn:
+        """Begin a dialog with every answer already given (an earlier request sent back for
+        changes): straight to the summary, where any answer can be changed."""
+        state = ctx.state
+        state.answers.update(answers)
+        state.phase, state.step = "confirming", None
+        return Turn(state, [self._summary(self.dialogs[name], ctx)])
+
     def resume(self, ctx: DialogContext) -> list[Message]:
         dialog = self.dialogs[ctx.state.dialog]
         welcome = Message(
@@ -206,6 +224,11 @@ class Engine:
             if isinstance(outcome, Waiting):
                 return Turn(state, list(outcome.messages))
             value, notes = outcome.value, outcome.messages
+            if step.check is not None:
+                problem = await step.check(ctx, value)
+                if problem:
+                    hint = Message(kind=MessageKind.HINT, text=problem)
+                    return Turn(state, [hint, *self._ask(dialog, ctx, step, fresh=False)])
         state.answers[step.key] = value
         messages = list(notes)
         if step.after is not None:

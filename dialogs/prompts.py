@@ -12,7 +12,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -57,6 +57,8 @@ class PromptContext:
     tz: ZoneInfo
     attachments: AttachmentSink
     scratch: dict[str, Json] = field(default_factory=dict)
+    # What a prompt may offer that depends on the school (its official accounts, say).
+    options: dict[str, Sequence[Choice]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -290,6 +292,37 @@ class MultiChoicePrompt(ChoicePrompt):
         return ", ".join(super(MultiChoicePrompt, self).show(v, ctx) for v in value)
 
 
+class SchoolOptionsPrompt(Prompt):
+    """Pick one or more of options that belong to the school (its official accounts), which
+    the dialog cannot know until it knows whose school it is."""
+
+    expects = InputKind.MULTI_CHOICE
+
+    def __init__(self, question: str, key: str, *, missing: str, help: str | None = None) -> None:
+        super().__init__(question, help=help)
+        self.key = key
+        self.missing = missing  # said when the school has none configured
+
+    @property
+    def how_to_answer(self) -> str:
+        return "Pick all that apply from the list (for example: 1, 2)."
+
+    def _choices(self, ctx: PromptContext) -> MultiChoicePrompt:
+        return MultiChoicePrompt(self.question, ctx.options.get(self.key, ()))
+
+    def ask(self, ctx: PromptContext, current: Json | None, *, title: str | None) -> Message:
+        return self._choices(ctx).ask(ctx, current, title=title)
+
+    async def parse(self, given: UserInput, ctx: PromptContext) -> Outcome:
+        choices = self._choices(ctx)
+        if not choices.choices:
+            return Rejected(self.missing)
+        return await choices.parse(given, ctx)
+
+    def show(self, value: Json, ctx: PromptContext) -> str:
+        return self._choices(ctx).show(value, ctx)
+
+
 _YES = {"yes", "y", "yeah", "yep", "yup", "true", "correct", "i am", "they are", "1"}
 _NO = {"no", "n", "nope", "nah", "false", "not", "no they are not", "i am not", "2"}
 
@@ -326,20 +359,28 @@ class DateTimePrompt(Prompt):
         help: str | None = None,
         allow_future: bool = False,
         oldest: timedelta = timedelta(days=365 * 10),
+        planning: bool = False,
     ) -> None:
         super().__init__(question, help=help)
-        self.allow_future = allow_future
+        self.allow_future = allow_future or planning
         self.oldest = oldest
+        self.planning = planning  # a time still to come: "Friday 3pm" is the coming Friday
 
     @property
     def how_to_answer(self) -> str:
+        if self.planning:
+            return (
+                "Tell me the date and time in any of these ways: “tomorrow 9am”, “Friday 3pm”, "
+                "“27/11 15:30” or “2026-11-27 15:30”."
+            )
         return (
             "Tell me the date and time in any of these ways: “yesterday 4pm”, “21/11 09:30”, "
             "“last Monday 3pm” or “2026-11-20 16:00”. An estimate is fine."
         )
 
     async def parse(self, given: UserInput, ctx: PromptContext) -> Outcome:
-        moment = parse_when(clean_text(given.answer), now=ctx.now, tz=ctx.tz)
+        lean: Literal["past", "future"] = "future" if self.planning else "past"
+        moment = parse_when(clean_text(given.answer), now=ctx.now, tz=ctx.tz, lean=lean)
         if moment is None:
             return Rejected("I couldn't work out a date and time from that. " + self.how_to_answer)
         if not self.allow_future and moment > ctx.now + timedelta(minutes=5):
@@ -347,6 +388,12 @@ class DateTimePrompt(Prompt):
             return Rejected(
                 f"That reads to me as {shown}, which hasn't happened yet. When did it happen? "
                 + self.how_to_answer
+            )
+        if self.planning and moment < ctx.now:
+            shown = describe_when(moment, tz=ctx.tz, now=ctx.now)
+            return Rejected(
+                f"That reads to me as {shown}, which has already passed. When should it go "
+                "out? " + self.how_to_answer
             )
         if moment < ctx.now - self.oldest:
             return Rejected(

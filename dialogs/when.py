@@ -26,7 +26,7 @@ import logging
 import re
 import unicodedata
 from datetime import UTC, datetime, time, timedelta
-from typing import Final
+from typing import Final, Literal
 from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
@@ -138,8 +138,12 @@ _PARSERS: Final = ["relative-time", "custom-formats", "absolute-time"]
 _TIMED_PERIODS: Final = frozenset({"time", "part_of_day"})
 
 
-def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
-    """Read what a person typed on the school's wall clock, leaning to the past.
+def parse_when(
+    text: str, *, now: datetime, tz: ZoneInfo, lean: Literal["past", "future"] = "past"
+) -> datetime | None:
+    """Read what a person typed on the school's wall clock, leaning to the past (when something
+    happened) or, with lean="future", to the future (when something should happen: "Friday
+    3pm" is the coming Friday).
 
     None means "ask again": the text is empty, too long, not about time, ambiguous, or something
     the parser could not make sense of. This never raises for any text, because the text is
@@ -151,7 +155,7 @@ def parse_when(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     if cleaned is None:
         return None
     try:
-        return _parse(cleaned, now=now, tz=tz)
+        return _parse(cleaned, now=now, tz=tz, lean=lean)
     except (OverflowError, ValueError):
         # Dates at the very edge of the calendar (year 1, year 9999) cannot be shifted by an
         # offset; no incident happened there.
@@ -200,7 +204,9 @@ def _clean(text: str) -> str | None:
     return cleaned
 
 
-def _parse(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+def _parse(
+    text: str, *, now: datetime, tz: ZoneInfo, lean: Literal["past", "future"]
+) -> datetime | None:
     if _NOW.fullmatch(text):
         return now.astimezone(tz)
     elapsed = _elapsed(text)
@@ -214,7 +220,7 @@ def _parse(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
     rewritten = _rewrite(text)
     if rewritten is None:
         return None
-    return _from_dateparser(rewritten, now=now, tz=tz)
+    return _from_dateparser(rewritten, now=now, tz=tz, lean=lean)
 
 
 def _elapsed(text: str) -> timedelta | None:
@@ -264,9 +270,11 @@ def _rewrite(text: str) -> str | None:
     return text or None
 
 
-def _from_dateparser(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | None:
+def _from_dateparser(
+    text: str, *, now: datetime, tz: ZoneInfo, lean: Literal["past", "future"]
+) -> datetime | None:
     base = now.astimezone(tz).replace(tzinfo=None)
-    data = _dateparser_data(text, base=base, tz=tz, prefer="past")
+    data = _dateparser_data(text, base=base, tz=tz, prefer=lean)
     if data is None:
         return None
     found, period = data
@@ -278,9 +286,10 @@ def _from_dateparser(text: str, *, now: datetime, tz: ZoneInfo) -> datetime | No
     # times; take the wall time back and apply this module's rules instead.
     wall = found.replace(tzinfo=None)
     timed = period in _TIMED_PERIODS
-    if timed and _is_same_day_last_year(wall, base):
-        # "21/11 14:00" typed at 11:30 on 21/11 means today, not a year ago: preferring the past
-        # is about the date, not the minute. An explicit year survives the re-read unchanged.
+    if timed and _is_same_day_another_year(wall, base):
+        # "21/11 14:00" typed at 11:30 on 21/11 means today, not a year ago (or, leaning to the
+        # future, "21/11 09:00" not a year ahead): the lean is about the date, not the minute.
+        # An explicit year survives the re-read unchanged.
         current = _dateparser_data(text, base=base, tz=tz, prefer="current_period")
         if current is not None and current[0].date() == base.date():
             wall = current[0].replace(tzinfo=None)
@@ -317,10 +326,15 @@ def _dateparser_data(
     return data.date_obj, data.period
 
 
-def _is_same_day_last_year(wall: datetime, base: datetime) -> bool:
+def _is_same_day_another_year(wall: datetime, base: datetime) -> bool:
+    """Today's date a year before or after: what leaning to the past or future does to a time
+    later or earlier today."""
     try:
-        return wall.date() == base.date().replace(year=base.year - 1)
-    except ValueError:  # 29 February has no twin a year earlier
+        return wall.date() in (
+            base.date().replace(year=base.year - 1),
+            base.date().replace(year=base.year + 1),
+        )
+    except ValueError:  # 29 February has no twin a year away
         return False
 
 

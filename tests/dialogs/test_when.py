@@ -297,3 +297,20 @@ def test_never_raises_and_returns_real_times_in_the_schools_zone(
     normalised = result.astimezone(UTC).astimezone(tz)
     assert wall(normalised) == wall(result)
     assert describe_when(result, tz=tz, now=now)
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("Friday 3pm", london(2026, 11, 27, 15, 0)),  # the coming Friday, not yesterday's
+        ("monday 10am", london(2026, 11, 23, 10, 0)),
+        ("27/11 15:30", london(2026, 11, 27, 15, 30)),  # this year, not last
+        ("21/11 09:00", london(2026, 11, 21, 9, 0)),  # today (already past), not next year
+        ("tomorrow 9am", london(2026, 11, 22, 9, 0)),
+    ],
+)
+def test_a_planned_time_leans_to_the_future(typed: str, expected: datetime) -> None:
+    assert parse_when(typed, now=NOW, tz=LONDON, lean="future") == expected
+    past = parse_when(typed, now=NOW, tz=LONDON)
+    assert past is not None
+    assert past <= expected
