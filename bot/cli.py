@@ -11,6 +11,7 @@ from cryptography.fernet import Fernet
 
 from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
+from bot.consent_cli import consent
 from bot.policy_cli import ask, policy
 from bot.runtime import Runtime
 
@@ -216,4 +217,5 @@ def jobs_drafts() -> None:
 
 main.add_command(cases)
 main.add_command(policy)
+main.add_command(consent)
 main.add_command(ask)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.services.audit import AuditLog
 from dialogs.services.cases import CaseService
+from dialogs.services.consent_register import ConsentRegister
 from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
 from dialogs.services.policies import PolicySearches, PolicyService
@@ -61,6 +62,10 @@ class Services:
             evidence=self.evidence,
             now=self.now,
         )
+
+    @cached_property
+    def consent(self) -> ConsentRegister:
+        return ConsentRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def posts(self) -> PostRequestService:
