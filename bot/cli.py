@@ -9,6 +9,7 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
+from bot.approvals_cli import approvals
 from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
 from bot.consent_cli import consent
@@ -215,7 +216,20 @@ def jobs_drafts() -> None:
     run(work)
 
 
+@jobs.command("posts")
+def jobs_posts() -> None:
+    """Remind about approved posts not yet published, and let lapsed approvals expire."""
+    from bot.jobs.posts import run_post_sweep
+
+    async def work(runtime: Runtime) -> None:
+        result = await run_post_sweep(runtime)
+        click.echo(f"reminded {result.reminded}, expired {result.expired}")
+
+    run(work)
+
+
 main.add_command(cases)
 main.add_command(policy)
 main.add_command(consent)
+main.add_command(approvals)
 main.add_command(ask)

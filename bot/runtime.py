@@ -20,6 +20,8 @@ from dialogs.conversations import ConversationRunner
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
 from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
+from dialogs.post_actions import PostLink, PostReason
+from dialogs.post_approval import RequestPost
 from dialogs.report_abuse import ReportAbuse
 from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
@@ -99,6 +101,15 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         settings=settings,
         db=Database(settings.database_url),
         blobs=LocalBlobStore(settings.evidence_dir, key=settings.evidence_key),
-        engine=Engine([ReportAbuse(), AskPolicy(), AnswerPolicyQuestion()]),
+        engine=Engine(
+            [
+                ReportAbuse(),
+                AskPolicy(),
+                AnswerPolicyQuestion(),
+                RequestPost(),
+                PostReason(),
+                PostLink(),
+            ]
+        ),
         clock=clock,
     )

@@ -18,7 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.engine import DialogContext, DialogState, Engine
 from dialogs.errors import PolicybotError
-from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, intent, menu, my_reports
+from dialogs.home import (
+    APPROVALS,
+    ASK_POLICY,
+    MY_REPORTS,
+    REQUEST_POST,
+    START_REPORT,
+    intent,
+    menu,
+    my_reports,
+)
 from dialogs.messages import Message, MessageKind, UserInput
 from dialogs.policy_question import (
     ANSWER_QUESTION,
@@ -28,6 +37,7 @@ from dialogs.policy_question import (
     looks_like_question,
     typed_reply,
 )
+from dialogs.post_actions import POST_LINK, POST_REASON, approve, reopen_for_changes, waiting_for
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
 from dialogs.services.policies import (
@@ -36,6 +46,7 @@ from dialogs.services.policies import (
     parse_question_ref,
     question_ref,
 )
+from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
 from storage import conversations as repo
 from storage import events
@@ -44,7 +55,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 
-_MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY})
+_MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS})
 
 ServicesFactory = Callable[[AsyncSession, datetime], Services]
 
@@ -141,8 +152,13 @@ class ConversationRunner:
                 if current and current.dialog == ASK_POLICY and given.value in _MENU:
                     current = None  # a menu button pressed instead of typing a question
                 action = parse_action(given.value) if given.value else None
+                post_button = PostButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
+                elif post_button is not None:
+                    state, messages = await self._post_button(
+                        who, session, now, current, post_button
+                    )
                 elif current is None:
                     state, messages = await self._idle(who, session, now, given)
                 else:
@@ -262,6 +278,45 @@ class ConversationRunner:
             return current, [busy, *resumed]
         return await self._start_answer(who, session, now, question_id)
 
+    async def _post_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        button: PostButtonValue,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """A button on a post request pressed in the person's own chat. Approving needs nothing
+        more and is done at once, even mid-dialog; the others ask for something first."""
+        services = self.services(session, now)
+        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
+        if button.verb is PostVerb.APPROVE:
+            done = await approve(services, who.school, who.person, button.reference)
+            return current, [done, *resumed]
+        if current is not None:
+            title = self.engine.dialogs[current.dialog].title.lower()
+            busy = Message(
+                kind=MessageKind.HINT,
+                text=f"You're in the middle of a {title}. Finish or cancel it first; then type "
+                "approvals to see the post again.",
+            )
+            return current, [busy, *resumed]
+        if button.verb is PostVerb.RESUBMIT:
+            state, answers = await reopen_for_changes(
+                services, who.school, who.person, button.reference
+            )
+            turn = self.engine.start_at_summary(
+                REQUEST_POST, self._context(who, session, now, state), answers
+            )
+            return turn.state, turn.messages
+        request = await services.posts.get(button.reference, school=who.school, actor=who.person)
+        dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
+        state = DialogState(
+            dialog=dialog, flags={"reference": request.reference, "verb": button.verb.value}
+        )
+        turn = await self.engine.start(dialog, self._context(who, session, now, state))
+        return turn.state, turn.messages
+
     async def _start_answer(
         self, who: Who, session: AsyncSession, now: datetime, question_id: int
     ) -> tuple[DialogState | None, list[Message]]:
@@ -308,10 +363,14 @@ class ConversationRunner:
             handled = await self._about_the_policy(who, session, now, typed, wanted)
             if handled is not None:
                 return handled
-        if wanted == ASK_POLICY:
-            ctx = self._context(who, session, now, DialogState(dialog=ASK_POLICY))
-            turn = await self.engine.start(ASK_POLICY, ctx)
+        if wanted in (ASK_POLICY, REQUEST_POST):
+            assert wanted is not None
+            ctx = self._context(who, session, now, DialogState(dialog=wanted))
+            turn = await self.engine.start(wanted, ctx)
             return turn.state, turn.messages
+        if wanted == APPROVALS:
+            services = self.services(session, now)
+            return None, await waiting_for(services, who.school, who.person)
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
             turn = await self.engine.start("report_abuse", ctx)

@@ -7,16 +7,23 @@ from collections.abc import Sequence
 
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.cases import STATUS_FOR_REPORTER, Status
-from dialogs.services.schools import Person, School
+from dialogs.services.schools import Person, Role, School
 from storage.models import Case
 
 START_REPORT = "report_abuse"
 MY_REPORTS = "my_reports"
 ASK_POLICY = "ask_policy"
+REQUEST_POST = "request_post"
+APPROVALS = "approvals"
 
 _REPORT_WORDS = re.compile(
     r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
 )
+# Only whole phrases: "can I post photos?" is a question about the policy, not a request.
+_POST_WORDS = frozenset(
+    {"post", "new post", "request a post", "request post", "request approval", "post approval"}
+)
+_APPROVAL_WORDS = frozenset({"approvals", "my posts", "posts", "waiting for approval"})
 _ASK_WORDS = frozenset({"ask", "ask a question", "question", "policy", "the policy"})
 _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 
@@ -24,8 +31,12 @@ _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()
-    if key in {START_REPORT, MY_REPORTS, ASK_POLICY}:
+    if key in {START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS}:
         return key
+    if key in _POST_WORDS:
+        return REQUEST_POST
+    if key in _APPROVAL_WORDS:
+        return APPROVALS
     if key in _ASK_WORDS:
         return ASK_POLICY
     if _STATUS_WORDS.search(key):
@@ -50,7 +61,13 @@ def menu(person: Person, school: School, *, greeting: bool = True) -> Message:
                 value=START_REPORT, label="Report cyberbullying or online abuse", style="primary"
             ),
             Button(value=ASK_POLICY, label="Ask about the social media policy"),
+            Button(value=REQUEST_POST, label="Ask for approval of a post"),
             Button(value=MY_REPORTS, label="See my reports"),
+            *(
+                (Button(value=APPROVALS, label="Posts waiting for approval"),)
+                if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
+                else ()
+            ),
         ),
         expects=InputKind.CHOICE,
     )

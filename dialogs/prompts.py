@@ -417,13 +417,21 @@ class AttachmentPrompt(Prompt):
         {"done", "finished", "that s all", "thats all", "that is all", "ok done", "all done"}
     )
 
-    def __init__(self, question: str, *, help: str | None = None, max_files: int = 20) -> None:
+    def __init__(
+        self,
+        question: str,
+        *,
+        help: str | None = None,
+        max_files: int = 20,
+        what: str = "screenshots",
+    ) -> None:
         super().__init__(question, help=help)
         self.max_files = max_files
+        self.what = what
 
     @property
     def how_to_answer(self) -> str:
-        return "Send your screenshots (one or more), then type done."
+        return f"Send your {self.what} (one or more), then type done."
 
     def buttons(self) -> tuple[Button, ...]:
         return (Button(value="done", label="Done", style="primary"),)
@@ -482,8 +490,8 @@ class AttachmentPrompt(Prompt):
         if key in self._DONE:
             if not kept:
                 return Rejected(
-                    "I haven't received any files yet. Send the screenshots first, or type skip "
-                    "if you have none."
+                    f"I haven't received any files yet. Send the {self.what} first, or type "
+                    "skip if you have none."
                 )
             ctx.scratch.pop("files", None)
             return Accepted(kept, tuple(notes))
@@ -491,7 +499,7 @@ class AttachmentPrompt(Prompt):
             return Rejected(
                 "I was expecting files here. "
                 + self.how_to_answer
-                + " (Type skip if you have no screenshots.)"
+                + f" (Type skip if you have no {self.what}.)"
             )
         count = len(kept)
         summary = f"{count} file{'s' if count != 1 else ''} so far. Send more, or type done."

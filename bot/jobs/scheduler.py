@@ -7,6 +7,7 @@ import logging
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.drafts import run_draft_sweep
+from bot.jobs.posts import run_post_sweep
 from bot.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,15 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         args=[runtime],
         minutes=runtime.settings.drafts.sweep_every_minutes,
         id="draft-sweep",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        run_post_sweep,
+        "interval",
+        args=[runtime],
+        minutes=runtime.settings.drafts.sweep_every_minutes,
+        id="post-sweep",
         coalesce=True,
         max_instances=1,
     )

@@ -164,6 +164,7 @@ class EvidenceService:
                 col(Evidence.id).in_(list(file_ids)),
                 Evidence.draft_key == draft_key,
                 col(Evidence.case_id).is_(None),
+                col(Evidence.post_request_id).is_(None),
             )
         )
         for record in result.scalars().all():

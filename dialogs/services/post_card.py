@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dialogs.messages import Button, Fact, ImageRef, Message, MessageKind
+from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
 from dialogs.services.platforms import LABELS
 from dialogs.services.schools import School
 from storage.models import Evidence, PostRequest
@@ -158,4 +158,5 @@ def post_card(
             if m.media_type.startswith("image/")
         ),
         buttons=buttons,
+        expects=InputKind.CHOICE if buttons else InputKind.NONE,
     )

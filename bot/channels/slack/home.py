@@ -8,11 +8,11 @@ from sqlmodel import select
 
 from bot.channels.slack.render import to_blocks
 from bot.runtime import Runtime
-from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, my_reports
+from dialogs.home import APPROVALS, ASK_POLICY, MY_REPORTS, REQUEST_POST, START_REPORT, my_reports
 from dialogs.messages import Button, Fact, Message, MessageKind
 from dialogs.services.case_vocabulary import Status
 from dialogs.services.permissions import is_handler
-from dialogs.services.schools import Person, School
+from dialogs.services.schools import Person, Role, School
 from storage.models import Conversation
 
 
@@ -32,8 +32,9 @@ async def home_view(
             kind=MessageKind.MENU,
             title=f"policybot for {school.name}",
             text="Report cyberbullying or online abuse privately to the designated safeguarding "
-            "lead, see where your reports have got to, and ask about the school's social media "
-            "policy in your own words. You can also message me directly.",
+            "lead, see where your reports have got to, ask about the school's social media "
+            "policy in your own words, and ask for approval of a post on the school's official "
+            "accounts. You can also message me directly.",
             buttons=(
                 Button(
                     value=START_REPORT,
@@ -41,7 +42,13 @@ async def home_view(
                     style="primary",
                 ),
                 Button(value=ASK_POLICY, label="Ask about the social media policy"),
+                Button(value=REQUEST_POST, label="Ask for approval of a post"),
                 Button(value=MY_REPORTS, label="See my reports"),
+                *(
+                    (Button(value=APPROVALS, label="Posts waiting for approval"),)
+                    if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
+                    else ()
+                ),
             ),
         )
     ]

@@ -32,7 +32,7 @@ from bot.channels.teams.manifest import (
     manifest_dir,
 )
 from bot.runtime import Runtime
-from dialogs.home import ASK_POLICY, MY_REPORTS, START_REPORT, intent
+from dialogs.home import ASK_POLICY, MY_REPORTS, REQUEST_POST, START_REPORT, intent
 from dialogs.messages import MessageKind
 from tests.support import Person, last_prompt
 
@@ -259,7 +259,12 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
 
     helped = await sam.say("help")
     assert helped[-1].kind is MessageKind.MENU
-    assert [b.value for b in helped[-1].buttons] == [START_REPORT, ASK_POLICY, MY_REPORTS]
+    assert [b.value for b in helped[-1].buttons] == [
+        START_REPORT,
+        ASK_POLICY,
+        REQUEST_POST,
+        MY_REPORTS,
+    ]
 
     asking = await sam.say("ask")
     assert "What would you like to know" in last_prompt(asking).text

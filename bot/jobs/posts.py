@@ -1,0 +1,25 @@
+"""The post sweep: remind about approved posts not yet published, and let old approvals lapse."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.runtime import Runtime
+from dialogs.services.post_requests import SweepResult
+
+log = logging.getLogger(__name__)
+
+
+async def run_post_sweep(runtime: Runtime) -> SweepResult:
+    """One transaction per school, so a problem at one school never holds up another's."""
+    reminded = expired = 0
+    for school in runtime.settings.directory.schools:
+        try:
+            async with runtime.db.session() as session:
+                result = await runtime.services(session, runtime.clock()).posts.sweep(school)
+        except Exception:
+            log.exception("post sweep failed for school %s", school.id)
+            continue
+        reminded += result.reminded
+        expired += result.expired
+    return SweepResult(reminded, expired)

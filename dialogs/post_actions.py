@@ -1,0 +1,147 @@
+"""What the buttons on a post request do when pressed in a person's own chat (or typed in the
+terminal): approve at once; ask for the reason or the link first; reopen a request sent back
+for changes. The channel cards in Slack and Teams call the same services.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC
+from typing import Any
+
+from dialogs.engine import Dialog, DialogContext, DialogState, Step
+from dialogs.errors import InvalidRequest, NotPermitted
+from dialogs.messages import Message, MessageKind
+from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
+from dialogs.prompts import TextPrompt
+from dialogs.services.container import Services
+from dialogs.services.post_card import STATUS_LABELS, PostStatus, PostVerb, post_card
+from dialogs.services.post_requests import MAX_REASON_CHARS, OVERSEER_ROLES
+from dialogs.services.schools import Person, School
+
+POST_REASON = "post_reason"
+POST_LINK = "post_link"
+
+
+class PostReason(Dialog):
+    """The reason for rejecting a post or asking for changes: the author is told it."""
+
+    name = POST_REASON
+    title = "Decision on a post"
+    confirm = False
+    noun = "decision"
+    start_word = "approvals"
+    help_text = "Type the reason; the author is told it, so say what would make the post right."
+    steps = (
+        Step(
+            "reason",
+            "Reason",
+            TextPrompt(
+                "What is the reason? The author is told it, so say what would make it right.",
+                min_length=3,
+                max_length=MAX_REASON_CHARS,
+            ),
+        ),
+    )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        decided = await ctx.services.posts.decide(
+            ctx.state.flags["reference"],
+            school=ctx.school,
+            actor=ctx.person,
+            verb=PostVerb(ctx.state.flags["verb"]),
+            reason=answers["reason"],
+        )
+        return [Message(kind=MessageKind.INFO, text=decided.message)]
+
+
+class PostLink(Dialog):
+    """The link to a post that has gone live, to mark it as published."""
+
+    name = POST_LINK
+    title = "Marking a post as published"
+    confirm = False
+    noun = "update"
+    start_word = "approvals"
+    help_text = "Paste the link to the post as it appears on the account (starting https://)."
+    steps = (
+        Step(
+            "link",
+            "Link",
+            TextPrompt(
+                "What is the link to the published post? (starting https://)",
+                min_length=8,
+                max_length=2000,
+            ),
+        ),
+    )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        decided = await ctx.services.posts.publish(
+            ctx.state.flags["reference"], school=ctx.school, actor=ctx.person, link=answers["link"]
+        )
+        return [Message(kind=MessageKind.INFO, text=decided.message)]
+
+
+async def approve(services: Services, school: School, person: Person, reference: str) -> Message:
+    decided = await services.posts.decide(
+        reference, school=school, actor=person, verb=PostVerb.APPROVE
+    )
+    return Message(kind=MessageKind.INFO, text=decided.message)
+
+
+async def reopen_for_changes(
+    services: Services, school: School, person: Person, reference: str
+) -> tuple[DialogState, dict[str, Any]]:
+    """The state and answers to edit a request sent back for changes, from its summary."""
+    request = await services.posts.get(reference, school=school, actor=person)
+    if request.author_id != person.id:
+        raise NotPermitted("Only the person who asked for this post can change it.")
+    if PostStatus(request.status) is not PostStatus.CHANGES_REQUESTED:
+        raise InvalidRequest(
+            f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}, so "
+            "there is nothing to change."
+        )
+    labels = {c.label: c.value for c in CONFIRMATIONS}
+    answers: dict[str, Any] = {
+        "accounts": list(request.accounts),
+        "text": request.text,
+        "media": None,  # the photos already sent stay with the request; new ones are added
+        "pupils_pictured": request.pupils_pictured,
+        "pupils": ", ".join(request.pupils) if request.pupils else None,
+        "planned_at": request.planned_at.astimezone(UTC).isoformat(),
+        "confirmed": [labels[c] for c in request.checks.get("confirmed", []) if c in labels],
+    }
+    state = DialogState(dialog=REQUEST_POST, flags={"resubmit": request.reference})
+    return state, answers
+
+
+async def waiting_for(services: Services, school: School, person: Person) -> list[Message]:
+    """What an approver types "approvals" to see: the requests waiting, each as its card."""
+    if not person.has_any(OVERSEER_ROLES):
+        mine = await services.posts.list_for(school=school, actor=person)
+        if not mine:
+            return [Message(kind=MessageKind.STATUS, text="You haven't asked for any posts.")]
+        return [
+            Message(
+                kind=MessageKind.STATUS,
+                title="Your post requests",
+                text="\n".join(
+                    f"{r.reference}: {STATUS_LABELS[PostStatus(r.status)]}" for r in mine
+                ),
+            )
+        ]
+    waiting = [
+        r
+        for r in await services.posts.list_for(school=school, actor=person)
+        if PostStatus(r.status) in (PostStatus.SUBMITTED, PostStatus.APPROVED)
+    ]
+    if not waiting:
+        return [Message(kind=MessageKind.STATUS, text="No post requests are waiting.")]
+    cards = []
+    for request in waiting:
+        approvals = len(await services.posts.approvers_of(request))
+        cards.append(
+            post_card(request, school, await services.posts.media(request), approvals=approvals)
+        )
+    return cards

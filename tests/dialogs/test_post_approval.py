@@ -1,0 +1,199 @@
+"""Asking for approval of a post, through the real runner, as an author and approvers would.
+
+The demo school has three official accounts (website, Facebook, Instagram) and needs one
+approval; a consent register is imported for each test that pictures pupils.
+"""
+
+from __future__ import annotations
+
+from sqlmodel import col, select
+
+from bot.runtime import Runtime
+from dialogs.messages import Message, MessageKind
+from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb
+from storage.models import Evidence, PostRequest
+from tests.conftest import Clock
+from tests.support import Person as Chat
+from tests.support import file, last_prompt, png, text_of
+
+REGISTER = (
+    "Forename,Surname,Year,Website,Facebook,Instagram,Never publish\n"
+    "Amelia,Hart,4,Yes,Yes,No,No\n"
+    "Noah,Williams,4,Yes,Yes,Yes,No\n"
+    "Isla,Brown,3,Yes,Yes,Yes,Yes\n"
+)
+TEXT = "Year 4 had a wonderful trip to the science museum today!"
+
+
+async def import_register(runtime: Runtime, clock: Clock) -> None:
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    async with runtime.db.session() as session:
+        await runtime.services(session, clock()).consent.import_csv(
+            school, REGISTER.encode(), source_name="consent.csv", imported_by="morgan"
+        )
+
+
+async def requests(runtime: Runtime) -> list[PostRequest]:
+    async with runtime.db.session() as session:
+        result = await session.execute(select(PostRequest).order_by(col(PostRequest.created_at)))
+        return list(result.scalars().all())
+
+
+def button(messages: list[Message], verb: PostVerb) -> str:
+    for message in reversed(messages):
+        for b in message.buttons:
+            decoded = PostButtonValue.decode(b.value)
+            if decoded is not None and decoded.verb is verb:
+                return b.value
+    raise AssertionError(f"no {verb} button in {text_of(messages)}")
+
+
+async def up_to_pupils(sam: Chat, accounts: str = "2, 3") -> list[Message]:
+    await sam.say("post")
+    await sam.say(accounts)
+    await sam.say(TEXT)
+    await sam.say("", file("class trip.png", png("trip")))
+    await sam.say("done")
+    return await sam.say("yes")
+
+
+async def test_a_text_post_goes_to_the_approvers_and_comes_back_approved(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    first = await sam.say("post")
+    assert "Which official account" in last_prompt(first).text
+    assert [b.label for b in last_prompt(first).buttons][:3] == [
+        "Oakfield Primary website (School website)",
+        "Oakfield Primary on Facebook (Facebook)",
+        "Oakfield Primary on Instagram (Instagram)",
+    ]
+    await sam.say("1")
+    await sam.say(TEXT)
+    await sam.say("skip")  # no photos
+    await sam.say("no")  # no pupils
+    planned = await sam.say("next Friday 3pm")
+    assert "confirm each of these" in last_prompt(planned).text
+    missing = await sam.say("1")
+    assert missing[0].kind is MessageKind.HINT
+    assert "Nothing in it identifies a child" in missing[0].text
+    summary = await sam.say("1, 2")
+    assert last_prompt(summary).kind is MessageKind.SUMMARY
+    done = await sam.say("submit")
+    assert done[-1].kind is MessageKind.DONE
+    assert done[-1].title == "Sent for approval: PR-2026-0001"
+
+    priya = Chat(runtime, person_id="priya")
+    waiting = await priya.say("approvals")
+    assert TEXT in text_of(waiting)
+    said = await priya.press(button(waiting, PostVerb.APPROVE))
+    assert "You approved PR-2026-0001" in text_of(said)
+    [told] = await sam.inbox()
+    assert "is approved" in told.text
+    [request] = await requests(runtime)
+    assert (request.status, request.accounts, request.pupils) == ("approved", ["website"], [])
+
+
+async def test_a_pupil_without_consent_for_a_platform_blocks_the_request_there(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await import_register(runtime, clock)
+    sam = Chat(runtime)
+    await up_to_pupils(sam)
+    blocked = await sam.say("Amelia Hart, Noah Williams")
+    assert blocked[0].kind is MessageKind.HINT
+    assert "Amelia Hart" in blocked[0].text
+    assert "Instagram" in blocked[0].text
+    assert "Noah" not in blocked[0].text
+    never = await sam.say("Isla Brown")
+    assert never[0].kind is MessageKind.HINT
+    unknown = await sam.say("Oliver Twist")
+    assert unknown[0].kind is MessageKind.HINT
+    assert "Oliver Twist" in unknown[0].text
+    # Noah has consent everywhere: on to the time.
+    moved_on = await sam.say("Noah Williams")
+    assert "When should it go out" in last_prompt(moved_on).text
+
+
+async def test_names_in_the_text_are_warned_about_before_submission(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await import_register(runtime, clock)
+    sam = Chat(runtime)
+    await sam.say("post")
+    await sam.say("1")
+    warned = await sam.say("Congratulations to Amelia Hart on her reading award!")
+    [note] = [m for m in warned if m.kind is MessageKind.REMINDER]
+    assert "Amelia Hart" in note.text
+    await sam.say("skip")
+    await sam.say("no")
+    await sam.say("next Friday 3pm")
+    await sam.say("1, 2")
+    await sam.say("submit")
+    [request] = await requests(runtime)
+    assert any("Amelia Hart" in w for w in request.warnings)
+
+
+async def test_request_changes_then_the_author_edits_and_resubmits(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await import_register(runtime, clock)
+    sam = Chat(runtime)
+    await up_to_pupils(sam, accounts="1, 2")
+    await sam.say("Amelia Hart")
+    await sam.say("next Friday 3pm")
+    await sam.say("1, 2, 3, 4, 5")
+    await sam.say("submit")
+    [request] = await requests(runtime)
+    async with runtime.db.session() as session:
+        media = (
+            (await session.execute(select(Evidence).where(Evidence.post_request_id == request.id)))
+            .scalars()
+            .all()
+        )
+    assert [m.original_name for m in media] == ["class trip.png"]
+
+    dana = Chat(runtime, person_id="dana")
+    waiting = await dana.say("approvals")
+    asked = await dana.press(button(waiting, PostVerb.REQUEST_CHANGES))
+    assert "What is the reason" in last_prompt(asked).text
+    await dana.say("Please say it was Year 4B.")
+    [told] = await sam.inbox()
+    assert "Please say it was Year 4B." in told.text
+
+    reopened = await sam.press(button([told], PostVerb.RESUBMIT))
+    summary = last_prompt(reopened)
+    assert summary.kind is MessageKind.SUMMARY
+    assert TEXT in text_of([summary])
+    await sam.say("edit")
+    await sam.say("2")  # the text
+    await sam.say("Year 4B had a wonderful trip to the science museum today!")
+    sent = await sam.say("submit")
+    assert sent[-1].kind is MessageKind.DONE
+    [request] = await requests(runtime)
+    assert (request.revision, request.status) == (2, PostStatus.SUBMITTED.value)
+    assert request.text.startswith("Year 4B")
+    assert request.pupils == ["Amelia Hart"]
+
+
+async def test_the_author_cannot_approve_their_own_post_from_the_card(
+    runtime: Runtime, clock: Clock
+) -> None:
+    priya = Chat(runtime, person_id="priya")
+    await priya.say("post")
+    await priya.say("1")
+    await priya.say(TEXT)
+    await priya.say("skip")
+    await priya.say("no")
+    await priya.say("next Friday 3pm")
+    await priya.say("1, 2")
+    await priya.say("submit")
+    waiting = await priya.say("approvals")
+    refused = await priya.press(button(waiting, PostVerb.APPROVE))
+    assert refused[0].kind is MessageKind.HINT
+    assert "another approver must" in refused[0].text
+    [request] = await requests(runtime)
+    assert request.status == PostStatus.SUBMITTED.value
+    sam_refused = await Chat(runtime).press(button(waiting, PostVerb.APPROVE))
+    assert "Only approvers" in sam_refused[0].text
