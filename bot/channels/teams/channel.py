@@ -34,6 +34,7 @@ from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.permissions import CaseAction, is_handler
+from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
 from storage import addresses
 from storage.conversations import ConversationKey
@@ -458,6 +459,13 @@ class TeamsChannel:
             await self.on_case_button(context, case_button)
             return None
         conversation = activity.conversation
+        if (
+            PostButtonValue.decode(value) is not None
+            and conversation is not None
+            and conversation.conversation_type != "personal"
+        ):
+            await self.on_post_button(context, value)
+            return None
         if conversation is None or conversation.conversation_type != "personal":
             # A report's questions are only ever answered in a private chat.
             await self.send(context, [_PRIVATE_ONLY])
@@ -494,6 +502,49 @@ class TeamsChannel:
         if school is None:
             return None
         return self.person_of(activity, school)
+
+    async def on_post_button(self, context: TurnContext, value: str) -> None:
+        """A button on a post card in the approvals channel: acted on as the person who pressed
+        it, with every reply (and any question, such as the reason) in their private chat."""
+        activity = context.activity
+        channel_id = _channel_id(activity)
+        directory = self.runtime.settings.directory
+        school = directory.by_teams_channel(channel_id, "approvals") if channel_id else None
+        actor = self.person_of(activity, school) if school else None
+        if actor is None:
+            refused = Message(
+                kind=MessageKind.HINT,
+                text="Only the school's approvers can act on post requests here. Nothing has "
+                "been changed.",
+            )
+            await self.tell_privately(context, None, refused)
+            return
+        school, person = actor
+        reference = await self.transport.personal_chat(person)
+        if reference is None or reference.user is None or reference.conversation is None:
+            await self.send(
+                context,
+                [
+                    Message(
+                        kind=MessageKind.INFO,
+                        text="Please open a private chat with me first (say hello), then press "
+                        "the button again: I'll follow up there, not in this channel.",
+                    )
+                ],
+            )
+            return
+        who = Who(
+            person=person,
+            school=school,
+            key=ConversationKey(PLATFORM, str(reference.user.id), str(reference.conversation.id)),
+        )
+        delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
+        replies = await self.runtime.runner.handle(
+            who, UserInput(value=value), delivery_id=delivery
+        )
+        for reply in replies:
+            await self.transport.send_to_person(person, reply)
+        self.on_outbox()
 
     async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
         actor = self._actor(context.activity)
@@ -766,6 +817,12 @@ class TeamsTransport:
         if person.teams_user_id is None:
             return False
         return await self.send_to_address(person.teams_user_id, message)
+
+    async def personal_chat(self, person: Person) -> ConversationReference | None:
+        """The person's 1:1 chat with the bot, if they have ever talked to it or installed it."""
+        if person.teams_user_id is None:
+            return None
+        return await self._reference("person", person.teams_user_id)
 
     async def send_card_to_person(self, person: Person, card: dict[str, Any]) -> bool:
         if person.teams_user_id is None:

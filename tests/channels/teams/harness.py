@@ -32,6 +32,7 @@ from tests.fakes.botframework import (
 )
 
 SAFEGUARDING = "19:safeguarding@thread.tacv2"
+APPROVALS = "19:approvals@thread.tacv2"
 TEAM = "19:staffroom-team@thread.tacv2"
 
 
@@ -56,6 +57,7 @@ def _user(name: str, aad: str, short: str) -> TeamsUser:
 SAM = _user("Sam Patel", "00000000-0000-4000-8000-00000000005a", "sam")
 JO = _user("Jo Williams", "00000000-0000-4000-8000-0000000000a0", "jo")
 DANA = _user("Dana Okafor", "00000000-0000-4000-8000-0000000000da", "dana")
+PRIYA = _user("Priya Shah", "00000000-0000-4000-8000-0000000000b1", "priya")
 LEE = _user("Lee Brown", "00000000-0000-4000-8000-0000000000ee", "lee")
 STRANGER = _user("Alex Unknown", "8c2a4e6f-1b3d-4f5a-9e7c-0d2b4a6c8e1f", "stranger")
 
@@ -156,12 +158,18 @@ class TeamsHarness:
         return await self.invoke(user, cards.MULTI_DONE, data)
 
     async def press_in_channel(
-        self, user: TeamsUser, card: Mapping[str, Any], title: str, *, card_id: str
+        self,
+        user: TeamsUser,
+        card: Mapping[str, Any],
+        title: str,
+        *,
+        card_id: str,
+        channel: str = SAFEGUARDING,
     ) -> Any:
-        """Press a button on a card posted in the safeguarding channel (its id is `card_id`)."""
+        """Press a button on a card posted in a channel (its id is `card_id`)."""
         action = action_titled(card, title)
         conversation = {
-            "id": f"{SAFEGUARDING};messageid={card_id}",
+            "id": f"{channel};messageid={card_id}",
             "conversationType": "channel",
             "isGroup": True,
         }
@@ -170,7 +178,7 @@ class TeamsHarness:
             str(action["verb"]),
             action["data"],
             conversation=conversation,
-            channelData=channel_data(),
+            channelData=channel_data(channel),
             replyToId=card_id,
         )
 

@@ -1,0 +1,84 @@
+"""Post approval in Slack: asked for in the bot's DM, decided from the card in the approvals
+channel, with every follow-up in the approver's own DM."""
+
+from __future__ import annotations
+
+from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
+from tests.fakes.slack_api import Call
+
+SAM, PRIYA = "U0SAM", "U0PRIYA"
+APPROVALS = "C0APPROVALS"
+TEXT = "Our choir sang beautifully at the town carol concert!"
+
+
+def button_value(post: Call, label: str) -> str:
+    for element in buttons_of(post):
+        if element["text"]["text"] == label:
+            return str(element["value"])
+    raise AssertionError(f"no {label!r} button in {text_of_calls([post])}")
+
+
+async def requested(slack: SlackHarness, author: str = SAM) -> Call:
+    for answer in ["post", "1", TEXT, "skip", "no", "next Friday 3pm", "1, 2", "submit"]:
+        await slack.reply_to(author, slack.say(author, answer))
+    assert "Sent for approval: PR-2026-0001" in text_of_calls(slack.posts_to(dm(author)))
+    result = await slack.deliver()
+    assert result.failed == 0
+    [card] = slack.posts_to(APPROVALS)
+    return card
+
+
+async def test_the_card_shows_the_post_and_approving_it_answers_in_the_approvers_dm(
+    slack: SlackHarness,
+) -> None:
+    card = await requested(slack)
+    assert TEXT in text_of_calls([card])
+    replies = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve")
+    )
+    assert "You approved PR-2026-0001" in text_of_calls(replies)
+    await slack.deliver()
+    assert "is approved" in text_of_calls(slack.posts_to(dm(SAM)))
+    updates = [c for c in slack.fake.calls_to("chat.update") if c.body.get("channel") == APPROVALS]
+    assert updates
+    assert "Mark as published" in text_of_calls(updates[-1:])
+    assert len(slack.posts_to(APPROVALS)) == 1  # replaced in place, nothing new posted
+
+
+async def test_request_changes_asks_the_reason_then_the_author_resubmits(
+    slack: SlackHarness,
+) -> None:
+    card = await requested(slack)
+    asked = await slack.reply_to(
+        PRIYA,
+        slack.click(
+            PRIYA, button_value(card, "Request changes"), channel=APPROVALS, label="Request changes"
+        ),
+    )
+    assert "What is the reason" in text_of_calls(asked)
+    await slack.reply_to(PRIYA, slack.say(PRIYA, "Please name the concert venue."))
+    await slack.deliver()
+    told = slack.posts_to(dm(SAM))[-1]
+    assert "Please name the concert venue." in text_of_calls([told])
+    reopened = await slack.reply_to(
+        SAM, slack.click(SAM, button_value(told, "Edit and resubmit"), label="Edit and resubmit")
+    )
+    assert "Check your request to publish a post" in text_of_calls(reopened)
+    await slack.reply_to(SAM, slack.say(SAM, "edit"))
+    await slack.reply_to(SAM, slack.say(SAM, "2"))
+    await slack.reply_to(SAM, slack.say(SAM, TEXT + " Thank you, St Mary's Church!"))
+    sent = await slack.reply_to(SAM, slack.say(SAM, "submit"))
+    assert "Sent for approval: PR-2026-0001" in text_of_calls(sent)
+    await slack.deliver()
+    updates = [c for c in slack.fake.calls_to("chat.update") if c.body.get("channel") == APPROVALS]
+    assert "version 2" in text_of_calls(updates[-1:])
+
+
+async def test_the_author_cannot_approve_their_own_post_from_the_channel(
+    slack: SlackHarness,
+) -> None:
+    card = await requested(slack, author=PRIYA)
+    replies = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve")
+    )
+    assert "another approver must" in text_of_calls(replies)

@@ -1,0 +1,102 @@
+"""Post approval in Microsoft Teams: asked for in a personal chat, decided in the approvals
+channel, with every follow-up in the approver's own chat and never in the channel.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.channels.teams.harness import (
+    APPROVALS,
+    PRIYA,
+    SAM,
+    TeamsHarness,
+    TeamsUser,
+    actions,
+    card_of,
+    text_of,
+)
+
+TEXT = "Our choir sang beautifully at the town carol concert!"
+
+
+async def say(teams: TeamsHarness, user: TeamsUser, text: str) -> list[dict[str, Any]]:
+    return await teams.replies(user, teams.say(user, text))
+
+
+async def requested(teams: TeamsHarness, author: TeamsUser = SAM) -> tuple[str, dict[str, Any]]:
+    """Priya and the author have talked to the bot, the bot is in the team, the author has asked
+    for a text-only post on the website; returns the approvals card's id and activity."""
+    for person in {PRIYA, author}:
+        await say(teams, person, "hello")
+    assert await teams.install_in_team() == 201
+    for answer in ["post", "1", TEXT, "skip", "no", "next Friday 3pm", "1, 2"]:
+        await say(teams, author, answer)
+    sent = await say(teams, author, "submit")
+    assert "Sent for approval: PR-2026-0001" in text_of(sent)
+    result = await teams.deliver()
+    assert result.failed == 0
+    [(card_id, card)] = teams.posts(APPROVALS)
+    return card_id, card
+
+
+async def test_the_card_in_the_approvals_channel_shows_the_post_and_the_buttons(
+    teams: TeamsHarness,
+) -> None:
+    _, card = await requested(teams)
+    shown = text_of([card])
+    assert TEXT in shown
+    assert "Sam Patel" in shown
+    assert [a["title"] for a in actions(card_of(card))] == ["Approve", "Request changes", "Reject"]
+
+
+async def test_approving_in_the_channel_answers_privately_and_tells_the_author(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    before = len(teams.sent_to(PRIYA.chat))
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+    )
+    assert "You approved PR-2026-0001" in text_of(teams.sent_to(PRIYA.chat)[before:])
+    assert len(teams.posts(APPROVALS)) == 1  # nothing new posted in the channel
+    await teams.deliver()
+    assert "is approved" in text_of(teams.sent_to(SAM.chat))
+    updated = [c for c in teams.fake.calls if c.method == "PUT" and APPROVALS in c.path]
+    assert updated  # the card was replaced in place
+    assert "Mark as published" in str(updated[-1].body)
+
+
+async def test_the_author_cannot_approve_their_own_post_from_the_channel(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams, author=PRIYA)
+    before = len(teams.sent_to(PRIYA.chat))
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+    )
+    assert "another approver must" in text_of(teams.sent_to(PRIYA.chat)[before:])
+
+
+async def test_a_rejection_asks_for_the_reason_in_the_approvers_own_chat(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    before = len(teams.sent_to(PRIYA.chat))
+    await teams.press_in_channel(PRIYA, card_of(card), "Reject", card_id=card_id, channel=APPROVALS)
+    assert "What is the reason" in text_of(teams.sent_to(PRIYA.chat)[before:])
+    said = await say(teams, PRIYA, "It is not school news.")
+    assert "You rejected PR-2026-0001" in text_of(said)
+    await teams.deliver()
+    assert "It is not school news." in text_of(teams.sent_to(SAM.chat))
+
+
+async def test_someone_who_is_not_an_approver_is_refused_and_nothing_changes(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    before = len(teams.sent_to(SAM.chat))
+    await teams.press_in_channel(SAM, card_of(card), "Approve", card_id=card_id, channel=APPROVALS)
+    assert "Only approvers" in text_of(teams.sent_to(SAM.chat)[before:])
+    await teams.deliver()
+    assert "is approved" not in text_of(teams.sent_to(SAM.chat))
