@@ -220,7 +220,9 @@ def test_the_shortcut_and_the_command_are_the_ones_the_listeners_use() -> None:
     assert shortcut["name"] == "Report this message"
     (command,) = features["slash_commands"]
     assert command["command"] == ids.SLASH_COMMAND
-    assert command["usage_hint"] == "report | ask [your question] | my reports | help"
+    assert command["usage_hint"] == (
+        "report | ask [your question] | post | approvals | my reports | help"
+    )
     assert command["should_escape"] is False
 
 

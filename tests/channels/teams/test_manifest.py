@@ -190,8 +190,9 @@ def test_the_app_is_named_and_described_as_it_is() -> None:
         "doesn't say",
     ):
         assert promise in full
-    # Nothing that is not built yet: post approval, deadlines, the register.
-    for not_yet in ("approv", "deadline", "register"):
+    assert "approval of a post" in full
+    # Nothing that is not built yet: comment deadlines, the accounts register.
+    for not_yet in ("deadline", "register of accounts"):
         assert not_yet not in (short + " " + full).lower()
     assert manifest["accentColor"] == "#1F4E5F"
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
@@ -238,6 +239,7 @@ def test_the_command_lists_are_the_ones_the_bot_offers() -> None:
         "personal": [
             ("report", "Report cyberbullying or online abuse"),
             ("ask", "Ask about the social media policy, e.g. ask can I post photos?"),
+            ("post", "Ask for approval of a post on an official school account"),
             ("my reports", "See your reports and their status"),
             ("help", "Show what policybot can do"),
         ],
@@ -254,7 +256,7 @@ def test_the_command_titles_are_words_the_bot_understands() -> None:
 
 async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None:
     titles = [title for title, _ in commands_by_scope()["personal"]]
-    assert titles == ["report", "ask", "my reports", "help"]
+    assert titles == ["report", "ask", "post", "my reports", "help"]
     sam = Person(runtime, channel="teams")
 
     helped = await sam.say("help")
