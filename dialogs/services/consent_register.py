@@ -58,6 +58,7 @@ from dialogs.errors import InvalidRequest
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.platforms import LABELS, Platform, platforms_in
 from dialogs.services.schools import Role, School
+from dialogs.services.text_files import DamagedText, NotText, decode_text
 from dialogs.services.upload_checks import file_subject, megabytes
 from storage.models import ConsentImport, PupilConsent
 
@@ -500,33 +501,15 @@ def _decode(data: bytes, subject: str) -> str:
         )
     if data.startswith(b"%PDF-"):
         raise InvalidRequest(f"{subject} is a PDF, not a CSV file. " + _SAVE_AS_CSV)
-    for bom, codec in (
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(codec)
-            except UnicodeDecodeError as exc:
-                raise InvalidRequest(
-                    f"{subject} starts like Unicode text but is damaged further in, so I can't "
-                    "read it. " + _SAVE_AS_CSV
-                ) from exc
-            break
-    else:
-        if b"\x00" in data:
-            raise InvalidRequest(f"{subject} isn't a CSV file I can read. " + _SAVE_AS_CSV)
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Excel on Windows saves "CSV (Comma delimited)" in Windows-1252.
-            text = data.decode("cp1252", errors="replace")
-    controls = sum(
-        1 for char in text if unicodedata.category(char) == "Cc" and char not in "\t\r\n"
-    )
-    if "\x00" in text or controls * 100 > len(text):
-        raise InvalidRequest(f"{subject} isn't a CSV file I can read. " + _SAVE_AS_CSV)
+    try:
+        text = decode_text(data, allowed_controls="\t\r\n")
+    except DamagedText as exc:
+        raise InvalidRequest(
+            f"{subject} starts like Unicode text but is damaged further in, so I can't "
+            "read it. " + _SAVE_AS_CSV
+        ) from exc
+    except NotText as exc:
+        raise InvalidRequest(f"{subject} isn't a CSV file I can read. " + _SAVE_AS_CSV) from exc
     return text
 
 

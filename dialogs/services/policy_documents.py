@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import io
 import re
-import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PureWindowsPath
@@ -45,6 +44,7 @@ from typing import Final, Literal
 from pypdf import PasswordType, PdfReader
 
 from dialogs.errors import UploadRejected
+from dialogs.services.text_files import DamagedText, NotText, decode_text
 from dialogs.services.upload_checks import file_subject, megabytes
 
 __all__ = ["MAX_POLICY_BYTES", "PolicyDocument", "PolicyFormat", "read_policy_document"]
@@ -167,36 +167,16 @@ _TEXT_CONTROLS: Final = frozenset("\t\n\r\f\v")
 def _read_text(data: bytes, subject: str) -> str:
     """Decode a text file, refusing the formats that only pretend to be text."""
     _refuse_known_binaries(data, subject)
-    for bom, codec in (
-        (b"\xff\xfe\x00\x00", "utf-32-le"),
-        (b"\x00\x00\xfe\xff", "utf-32-be"),
-        (b"\xef\xbb\xbf", "utf-8"),
-        (b"\xff\xfe", "utf-16-le"),
-        (b"\xfe\xff", "utf-16-be"),
-    ):
-        if data.startswith(bom):
-            try:
-                text = data[len(bom) :].decode(codec)
-            except UnicodeDecodeError as exc:
-                raise UploadRejected(
-                    f"{subject} starts like Unicode text but is damaged further in, so I can't "
-                    "read it. Please save it again as UTF-8 text and import that copy."
-                ) from exc
-            break
-    else:
-        if b"\x00" in data:
-            raise UploadRejected(_not_a_document_message(subject))
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError:
-            # Older Windows editors, Word's "Plain Text" included, save in Windows-1252.
-            text = data.decode("cp1252", errors="replace")
-    _require_policy_length(text, subject)  # before looking at every character
-    controls = sum(
-        1 for char in text if unicodedata.category(char) == "Cc" and char not in _TEXT_CONTROLS
-    )
-    if "\x00" in text or controls * 100 > len(text):
-        raise UploadRejected(_not_a_document_message(subject))
+    try:
+        text = decode_text(data, allowed_controls="".join(_TEXT_CONTROLS))
+    except DamagedText as exc:
+        raise UploadRejected(
+            f"{subject} starts like Unicode text but is damaged further in, so I can't "
+            "read it. Please save it again as UTF-8 text and import that copy."
+        ) from exc
+    except NotText as exc:
+        raise UploadRejected(_not_a_document_message(subject)) from exc
+    _require_policy_length(text, subject)
     _refuse_markup(text, subject)
     return text
 

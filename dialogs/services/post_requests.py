@@ -118,14 +118,7 @@ class PostRequestService:
         await self._session.flush()
         await self._attach(new.draft_key, request)
         self._record(request, author, "submit")
-        self._audit.record(
-            school_id=school.id,
-            actor_id=author.id,
-            action=AuditAction.POST_SUBMIT,
-            target_type="post_request",
-            target_id=request.id,
-            detail=request.reference,
-        )
+        self._audit_as(request, author, AuditAction.POST_SUBMIT, request.reference)
         await self._announce(request, school)
         return request
 
@@ -162,13 +155,11 @@ class PostRequestService:
         request.reminded_at = None
         await self._attach(changes.draft_key, request)
         self._record(request, author, "resubmit")
-        self._audit.record(
-            school_id=school.id,
-            actor_id=author.id,
-            action=AuditAction.POST_SUBMIT,
-            target_type="post_request",
-            target_id=request.id,
-            detail=f"{request.reference} version {request.revision}",
+        self._audit_as(
+            request,
+            author,
+            AuditAction.POST_SUBMIT,
+            f"{request.reference} version {request.revision}",
         )
         await self._announce(request, school)
         return request
@@ -277,14 +268,7 @@ class PostRequestService:
         request.published_at, request.published_link = self._now, link
         request.published_by, request.updated_at = actor.id, self._now
         self._record(request, actor, PostVerb.PUBLISH.value, link)
-        self._audit.record(
-            school_id=school.id,
-            actor_id=actor.id,
-            action=AuditAction.POST_PUBLISH,
-            target_type="post_request",
-            target_id=request.id,
-            detail=request.reference,
-        )
+        self._audit_as(request, actor, AuditAction.POST_PUBLISH, request.reference)
         if actor.id != request.author_id:
             self._tell_author(request, school, f"Your post {request.reference} is live: {link}")
         await self._announce(request, school)
@@ -308,14 +292,7 @@ class PostRequestService:
                 request.status = PostStatus.EXPIRED.value
                 request.updated_at = self._now
                 self._record(request, None, "expire")
-                self._audit.record(
-                    school_id=school.id,
-                    actor_id="policybot",
-                    action=AuditAction.POST_EXPIRE,
-                    target_type="post_request",
-                    target_id=request.id,
-                    detail=request.reference,
-                )
+                self._audit_as(request, None, AuditAction.POST_EXPIRE, request.reference)
                 self._tell_author(
                     request,
                     school,
@@ -436,15 +413,21 @@ class PostRequestService:
             )
         )
 
-    def _audit_decision(self, request: PostRequest, actor: Person, action: str) -> None:
+    def _audit_as(
+        self, request: PostRequest, actor: Person | None, action: AuditAction, detail: str
+    ) -> None:
+        """Audit entries name the request, never repeat its words."""
         self._audit.record(
             school_id=request.school_id,
-            actor_id=actor.id,
-            action=AuditAction.POST_DECIDE,
+            actor_id=actor.id if actor else "policybot",
+            action=action,
             target_type="post_request",
             target_id=request.id,
-            detail=f"{request.reference} {action}",
+            detail=detail,
         )
+
+    def _audit_decision(self, request: PostRequest, actor: Person, action: str) -> None:
+        self._audit_as(request, actor, AuditAction.POST_DECIDE, f"{request.reference} {action}")
 
     def _tell_author(
         self, request: PostRequest, school: School, text: str, *, publish_button: bool = False
