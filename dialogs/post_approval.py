@@ -170,8 +170,7 @@ class RequestPost(Dialog):
             "media",
             "Photos",
             AttachmentPrompt(
-                "Send any photos for the post (one or more), then type done. Type skip if it "
-                "has none.",
+                "Send any photos for the post (one or more), then type done.",
                 what="photos",
             ),
             optional=True,
