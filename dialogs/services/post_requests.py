@@ -313,6 +313,7 @@ class PostRequestService:
                     "the approval lapses a day after the planned time.",
                     publish_button=True,
                 )
+                self._remind_publishers(request, school)
                 reminded += 1
         return SweepResult(reminded, expired)
 
@@ -462,6 +463,35 @@ class PostRequestService:
                 expects=InputKind.CHOICE if buttons else InputKind.NONE,
             ),
         )
+
+    def _remind_publishers(self, request: PostRequest, school: School) -> None:
+        """Moderators run the accounts and usually publish: they hear about it too."""
+        when = request.planned_at.astimezone(school.tz)
+        for moderator in school.with_role(Role.MODERATOR):
+            if moderator.id == request.author_id:
+                continue
+            self._notifier.notify(
+                school_id=school.id,
+                person_id=moderator.id,
+                kind="post_reminder",
+                message=Message(
+                    kind=MessageKind.NOTIFICATION,
+                    title=f"Not published yet: {request.reference}",
+                    text=f"{request.reference} by {school.display_name(request.author_id)} was "
+                    f"approved for {when:%d/%m/%Y %H:%M} but isn't marked as published. If it "
+                    "has gone out, mark it as published with its link; the approval lapses a day "
+                    "after the planned time.",
+                    facts=(Fact(label="Accounts", value=accounts_text(request, school)),),
+                    buttons=(
+                        Button(
+                            value=PostButtonValue(PostVerb.PUBLISH, request.reference).encode(),
+                            label="Mark as published",
+                            style="primary",
+                        ),
+                    ),
+                    expects=InputKind.CHOICE,
+                ),
+            )
 
     async def _announce(
         self, request: PostRequest, school: School, *, approvals: int | None = None

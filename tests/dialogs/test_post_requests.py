@@ -282,6 +282,9 @@ async def test_an_unpublished_approval_is_reminded_about_then_lapses(
     reminder = (await messages_for(runtime, "sam"))[-1]
     assert "isn't marked as published yet" in reminder.text
     assert [b.label for b in reminder.buttons] == ["Mark as published"]
+    [moderator] = await messages_for(runtime, "jo")  # Jo runs the accounts
+    assert moderator.title == f"Not published yet: {reference}"
+    assert [b.label for b in moderator.buttons] == ["Mark as published"]
     swept = await act(runtime, clock, lambda s: s.posts.sweep(school))
     assert (swept.reminded, swept.expired) == (0, 0)  # once
 
