@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.engine import Answers, Dialog, DialogContext, Step
+from dialogs.errors import InvalidRequest
 from dialogs.messages import Fact, Message, MessageKind
 from dialogs.prompts import (
     AttachmentPrompt,
@@ -213,8 +214,12 @@ class RequestPost(Dialog):
         text = answers["text"]
         pupils = split_names(answers.get("pupils") or "") if answers["pupils_pictured"] else []
         problem = await _consent_problem(ctx, pupils, accounts)
-        if problem:  # the register changed while the request was being written
-            return [Message(kind=MessageKind.HINT, text=problem + " Nothing was sent.")]
+        if problem:
+            # The register changed while the request was being written. Raising rolls the turn
+            # back, so the request stays at its summary, ready to change and send again.
+            raise InvalidRequest(
+                problem + " Nothing was sent: change the pupils or the accounts, then send it."
+            )
         labels = {c.value: c.label for c in CONFIRMATIONS}
         post = NewPost(
             accounts=accounts,

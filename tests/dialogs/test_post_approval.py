@@ -197,3 +197,28 @@ async def test_the_author_cannot_approve_their_own_post_from_the_card(
     assert request.status == PostStatus.SUBMITTED.value
     sam_refused = await Chat(runtime).press(button(waiting, PostVerb.APPROVE))
     assert "Only approvers" in sam_refused[0].text
+
+
+async def test_consent_withdrawn_before_sending_keeps_the_request_at_its_summary(
+    runtime: Runtime, clock: Clock
+) -> None:
+    await import_register(runtime, clock)
+    sam = Chat(runtime)
+    await up_to_pupils(sam, accounts="2")
+    await sam.say("Amelia Hart")
+    await sam.say("next Friday 3pm")
+    await sam.say("1, 2, 3, 4, 5")
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    withdrawn = REGISTER.replace("Amelia,Hart,4,Yes,Yes,No,No", "Amelia,Hart,4,Yes,No,No,No")
+    async with runtime.db.session() as session:
+        await runtime.services(session, clock()).consent.import_csv(
+            school, withdrawn.encode(), source_name="consent.csv", imported_by="morgan"
+        )
+    refused = await sam.say("submit")
+    assert refused[0].kind is MessageKind.HINT
+    assert "Amelia Hart" in refused[0].text
+    assert "Facebook" in refused[0].text
+    assert await requests(runtime) == []
+    resumed = await sam.open()
+    assert "Check your request to publish a post" in text_of(resumed)
