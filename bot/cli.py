@@ -60,7 +60,7 @@ def chat(person_id: str | None, school_id: str | None) -> None:
                 stdin=sys.stdin,
                 stdout=sys.stdout,
                 echo=not interactive,
-                max_file_bytes=int(settings.evidence.max_upload_mb * 1024 * 1024),
+                max_file_bytes=settings.evidence.largest_upload_bytes,
             )
             return await terminal.run()
         finally:

@@ -30,7 +30,13 @@ class EvidenceSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     max_upload_mb: Annotated[float, Field(gt=0, le=100)] = 10
+    max_video_mb: Annotated[float, Field(gt=0, le=200)] = 50  # videos for posts, or evidence
     max_image_pixels: Annotated[int, Field(ge=1_000_000, le=500_000_000)] = 40_000_000
+
+    @property
+    def largest_upload_bytes(self) -> int:
+        """What a channel may download before the file's kind is known."""
+        return int(max(self.max_upload_mb, self.max_video_mb) * 1024 * 1024)
 
 
 class DraftSettings(BaseModel):

@@ -72,6 +72,7 @@ class Runtime:
             blobs=self.blobs,
             limits=UploadLimits(
                 max_bytes=int(self.settings.evidence.max_upload_mb * 1024 * 1024),
+                max_video_bytes=int(self.settings.evidence.max_video_mb * 1024 * 1024),
                 max_pixels=self.settings.evidence.max_image_pixels,
             ),
             now=now,

@@ -39,7 +39,7 @@ CONFIRMATIONS = (
     Choice("positive", "It is positive and relevant: an achievement, an event or a reminder"),
     Choice("identity", "Nothing in it identifies a child, unless extra consent covers it"),
     Choice("readable", "No child's name can be read in any photo (certificates, work, badges)"),
-    Choice("device", "The photos were taken on a school device, or one approved in advance"),
+    Choice("device", "Photos and videos were taken on a school device, or one approved"),
     Choice("deleted", "Copies on personal devices will be deleted once it is uploaded"),
 )
 # Only these apply to a post without photos.
@@ -169,10 +169,10 @@ class RequestPost(Dialog):
         ),
         Step(
             "media",
-            "Photos",
+            "Photos and videos",
             AttachmentPrompt(
-                "Send any photos for the post (one or more), then type done.",
-                what="photos",
+                "Send any photos or videos for the post (one or more), then type done.",
+                what="photos or videos",
             ),
             optional=True,
         ),

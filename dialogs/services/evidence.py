@@ -53,14 +53,14 @@ class EvidenceService:
         """Check a file and keep it for a draft; raises UploadRejected with a kind reason."""
         name = clean_text(file.name)[:200] or "unnamed file"
         size = max(len(file.data), file.size or 0)
-        if size > self._limits.max_bytes:
+        if size > self._limits.largest:
             raise UploadRejected(
                 f"“{name[:80]}” is too big to keep ({size / 1_048_576:.1f} MB; the "
-                f"limit is {self._limits.max_bytes / 1_048_576:g} MB). Could you send a "
-                "smaller screenshot?"
+                f"limit is {self._limits.largest / 1_048_576:g} MB). Could you send a "
+                "smaller file?"
             )
         checked = await asyncio.to_thread(
-            check_upload, file.data, original_name=name, limits=self._limits
+            check_upload, file.data, original_name=name, limits=self._limits, declared_size=size
         )
         return await self._keep(
             file.data,

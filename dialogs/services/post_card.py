@@ -143,6 +143,10 @@ def post_card(
                 style="primary",
             ),
         )
+    videos = [m.original_name for m in media if m.media_type.startswith("video/")]
+    facts = post_facts(request, school)
+    if videos:
+        facts = (*facts[:-1], Fact(label="Videos", value=", ".join(videos)), facts[-1])
     progress = ""
     if status is PostStatus.SUBMITTED and request.approvals_required > 1:
         progress = f" ({approvals} of {request.approvals_required} approvals)"
@@ -151,7 +155,7 @@ def post_card(
         kind=MessageKind.NOTIFICATION,
         title=f"Post for approval: {request.reference}{revised}{progress}",
         text=request.text,
-        facts=post_facts(request, school),
+        facts=facts,
         images=tuple(
             ImageRef(evidence_id=m.id, name=m.original_name, media_type=m.media_type)
             for m in media

@@ -37,6 +37,12 @@ class UploadLimits:
 
     max_bytes: int
     max_pixels: int
+    max_video_bytes: int | None = None  # videos are larger; None: the same limit as pictures
+
+    @property
+    def largest(self) -> int:
+        """The most any file may be, before its kind is known (what a channel may download)."""
+        return max(self.max_bytes, self.max_video_bytes or 0)
 
 
 @dataclass(frozen=True)
@@ -76,6 +82,9 @@ _GIF: Final = _Kind("image/gif", ".gif", "GIF picture", ("GIF",), frozenset({"GI
 _WEBP: Final = _Kind("image/webp", ".webp", "WebP picture", ("WEBP",), frozenset({"WEBP"}))
 _HEIC: Final = _Kind("image/heic", ".heic", "HEIC photo", ("HEIF",), frozenset({"HEIF"}))
 _PDF: Final = _Kind("application/pdf", ".pdf", "PDF document", (), frozenset())
+_MP4: Final = _Kind("video/mp4", ".mp4", "MP4 video", (), frozenset())
+_MOV: Final = _Kind("video/quicktime", ".mov", "QuickTime video", (), frozenset())
+_VIDEOS: Final = frozenset({_MP4, _MOV})
 
 # What a file's name claims, used only to explain a refusal better, never to accept anything.
 _CLAIMED_BY_SUFFIX: Final[dict[str, _Kind]] = {
@@ -90,6 +99,9 @@ _CLAIMED_BY_SUFFIX: Final[dict[str, _Kind]] = {
     ".heif": _HEIC,
     ".hif": _HEIC,
     ".pdf": _PDF,
+    ".mp4": _MP4,
+    ".m4v": _MP4,
+    ".mov": _MOV,
 }
 
 # The ISO BMFF major brands that mean an HEVC-coded HEIF picture or sequence. Only the major brand
@@ -99,8 +111,17 @@ _HEIC_BRANDS: Final = frozenset(
     {b"heic", b"heix", b"hevc", b"heim", b"heis", b"hevm", b"hevs", b"mif1", b"msf1"}
 )
 
+# Brands of the ISO base media files phones and cameras record video in.
+_MP4_BRANDS: Final = frozenset(
+    {
+        b"isom", b"iso2", b"iso4", b"iso5", b"iso6", b"mp41", b"mp42", b"avc1", b"M4V ",
+        b"M4VP", b"MSNV", b"dash", b"3gp4", b"3gp5", b"3gp6", b"3g2a", b"mmp4",
+    }
+)  # fmt: skip
+_MOV_BRANDS: Final = frozenset({b"qt  "})
 _ACCEPTED_IN_WORDS: Final = (
-    "a picture (PNG, JPEG, GIF, WebP, or HEIC, the kind iPhones take) or a PDF document"
+    "a picture (PNG, JPEG, GIF, WebP, or HEIC, the kind iPhones take), a video (MP4 or MOV) "
+    "or a PDF document"
 )
 _MAX_SHOWN_NAME: Final = 80
 _MEBIBYTE: Final = 1024 * 1024
@@ -110,7 +131,9 @@ _warnings_lock = threading.Lock()
 _heif_registered = False
 
 
-def check_upload(data: bytes, *, original_name: str, limits: UploadLimits) -> CheckedUpload:
+def check_upload(
+    data: bytes, *, original_name: str, limits: UploadLimits, declared_size: int | None = None
+) -> CheckedUpload:
     """Accept a file only if it is one of the kinds we keep and it decodes completely and cheaply.
 
     The name is used only to word refusals. Raises ``UploadRejected`` for every problem with the
@@ -123,24 +146,30 @@ def check_upload(data: bytes, *, original_name: str, limits: UploadLimits) -> Ch
             f"{subject} is empty, so there is nothing in it I can keep as evidence. "
             "Could you try attaching it again?"
         )
-    if size > limits.max_bytes:
-        actual, limit = megabytes(size, round_up=True), megabytes(limits.max_bytes)
+    kind = _sniff(data)
+    # A platform may report the size of a file it did not send whole: the larger size counts.
+    size = max(size, declared_size or 0)
+    limit_bytes = limits.max_bytes
+    if kind in _VIDEOS and limits.max_video_bytes is not None:
+        limit_bytes = limits.max_video_bytes
+    if size > (limit_bytes if kind is not None else limits.largest):
+        actual, limit = megabytes(size, round_up=True), megabytes(limit_bytes)
+        smaller = "a shorter clip" if kind in _VIDEOS else "a smaller screenshot, or crop it"
         raise UploadRejected(
             f"{subject} is {actual} MB, which is more than the {limit} MB I can keep for"
-            " one piece of evidence. Could you send a smaller screenshot, or crop it to the part"
-            " that matters?"
+            f" one file. Could you send {smaller}?"
         )
-    sha256 = hashlib.sha256(data).hexdigest()
-
-    kind = _sniff(data)
     if kind is None:
         raise UploadRejected(_not_accepted_message(subject, original_name))
+    sha256 = hashlib.sha256(data).hexdigest()
 
     width: int | None = None
     height: int | None = None
     pages: int | None = None
     if kind is _PDF:
         pages = _check_pdf(data, subject)
+    elif kind in _VIDEOS:
+        _check_video(data, kind, subject)
     else:
         width, height = _check_image(data, kind, subject, limits)
     return CheckedUpload(
@@ -166,6 +195,10 @@ def _sniff(data: bytes) -> _Kind | None:
         return _WEBP
     if data[4:8] == b"ftyp" and data[8:12] in _HEIC_BRANDS:
         return _HEIC
+    if data[4:8] == b"ftyp" and data[8:12] in _MP4_BRANDS:
+        return _MP4
+    if data[4:8] == b"ftyp" and data[8:12] in _MOV_BRANDS:
+        return _MOV
     if data.startswith(b"%PDF-"):
         return _PDF
     return None
@@ -309,6 +342,32 @@ def _ensure_heif_opener() -> None:
             _heif_registered = True
 
 
+def _check_video(data: bytes, kind: _Kind, subject: str) -> None:
+    """Walk the file's top-level boxes: each must fit inside the file, and a playable video has
+    its index ("moov") and its media ("mdat", or fragments). No decoder is needed for that, and
+    no video is ever decoded here: the file is kept as it came, for people to watch."""
+    seen: set[bytes] = set()
+    offset, end = 0, len(data)
+    while offset < end:
+        if end - offset < 8:
+            raise UploadRejected(_damaged_message(subject, kind))
+        size, box = struct.unpack(">I4s", data[offset : offset + 8])
+        header = 8
+        if size == 1:  # a 64-bit size follows the type
+            if end - offset < 16:
+                raise UploadRejected(_damaged_message(subject, kind))
+            (size,) = struct.unpack(">Q", data[offset + 8 : offset + 16])
+            header = 16
+        elif size == 0:  # the box runs to the end of the file
+            size = end - offset
+        if size < header or offset + size > end:
+            raise UploadRejected(_damaged_message(subject, kind))
+        seen.add(box)
+        offset += size
+    if b"moov" not in seen or not seen & {b"mdat", b"moof"}:
+        raise UploadRejected(_damaged_message(subject, kind))
+
+
 def _check_pdf(data: bytes, subject: str) -> int:
     """Make sure the PDF can be read later, page by page, by anyone reviewing the evidence.
 
@@ -384,6 +443,8 @@ def _damaged_message(subject: str, kind: _Kind) -> str:
     again = (
         "Could you save or print it again and send the new copy?"
         if kind is _PDF
+        else "Could you export or record it again?"
+        if kind in _VIDEOS
         else "Could you take the screenshot again?"
     )
     return f"{subject} seems to be damaged or incomplete, so I can't keep it as evidence. {again}"

@@ -6,11 +6,13 @@ approval; a consent register is imported for each test that pictures pupils.
 
 from __future__ import annotations
 
+import struct
+
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from dialogs.messages import Message, MessageKind
-from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb
+from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb, post_card
 from storage.models import Evidence, PostRequest
 from tests.conftest import Clock
 from tests.support import Person as Chat
@@ -222,3 +224,35 @@ async def test_consent_withdrawn_before_sending_keeps_the_request_at_its_summary
     assert await requests(runtime) == []
     resumed = await sam.open()
     assert "Check your request to publish a post" in text_of(resumed)
+
+
+def mp4() -> bytes:
+    """A tiny but well-formed MP4: file type, index and media boxes."""
+
+    def box(kind: bytes, payload: bytes = b"") -> bytes:
+        return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+    ftyp = box(b"ftyp", b"isom\x00\x00\x02\x00isommp41")
+    return ftyp + box(b"moov", box(b"mvhd", b"\x00" * 100)) + box(b"mdat", b"\x00" * 64)
+
+
+async def test_a_video_goes_with_the_request_and_is_named_on_the_card(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    await sam.say("post")
+    await sam.say("2")
+    await sam.say(TEXT)
+    kept = await sam.say("", file("choir.mp4", mp4()))
+    assert "1 file so far" in text_of(kept)
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5", "submit"]:
+        await sam.say(answer)
+    [request] = await requests(runtime)
+    async with runtime.db.session() as session:
+        services = runtime.services(session, clock())
+        media = await services.posts.media(request)
+        school = runtime.settings.directory.school("oakfield")
+        assert school is not None
+        card = post_card(request, school, media)
+    assert [(m.original_name, m.media_type) for m in media] == [("choir.mp4", "video/mp4")]
+    assert ("Videos", "choir.mp4") in [(f.label, f.value) for f in card.facts]

@@ -166,7 +166,12 @@ async def test_oversized_files_are_refused_with_the_limit(runtime: Runtime) -> N
     huge = IncomingFile(name="huge.png", data=png()[:100], size=int((limit + 5) * 1024 * 1024))
     replies = await sam.say("", huge)
     assert replies[0].kind is MessageKind.HINT
-    assert f"limit is {limit:g} MB" in replies[0].text
+    assert f"more than the {limit:g} MB I can keep" in replies[0].text
+    # Past even the video limit, it is refused before anything is checked.
+    video_limit = runtime.settings.evidence.max_video_mb
+    vast = IncomingFile(name="vast.mp4", data=b"", size=int((video_limit + 1) * 1024 * 1024))
+    replies = await sam.say("", vast)
+    assert f"limit is {video_limit:g} MB" in replies[0].text
 
 
 async def test_back_goes_to_the_previous_question_and_keeps_the_answer(runtime: Runtime) -> None:

@@ -477,3 +477,61 @@ def test_mutated_pngs_are_accepted_or_explained(data: bytes) -> None:
 @given(st.sampled_from(MUTATED_SOURCES).flatmap(_mutations))
 def test_other_mutated_files_are_accepted_or_explained(data: bytes) -> None:
     _accepts_or_explains(data, SMALL_LIMITS)
+
+
+# -- videos (for posts, or a screen recording as evidence) -------------------------------------
+
+
+def _box(kind: bytes, payload: bytes = b"") -> bytes:
+    return struct.pack(">I4s", 8 + len(payload), kind) + payload
+
+
+def _video(brand: bytes = b"isom", *, media: bytes = b"\x00" * 64) -> bytes:
+    ftyp = _box(b"ftyp", brand + b"\x00\x00\x02\x00" + brand + b"mp41")
+    return ftyp + _box(b"moov", _box(b"mvhd", b"\x00" * 100)) + _box(b"mdat", media)
+
+
+VIDEO_LIMITS = UploadLimits(max_bytes=1024, max_pixels=40_000_000, max_video_bytes=4096)
+
+
+@pytest.mark.parametrize(
+    ("brand", "media_type", "extension"),
+    [
+        (b"isom", "video/mp4", ".mp4"),
+        (b"mp42", "video/mp4", ".mp4"),
+        (b"qt  ", "video/quicktime", ".mov"),
+    ],
+)
+def test_accepts_a_well_formed_video_by_its_content(
+    brand: bytes, media_type: str, extension: str
+) -> None:
+    data = _video(brand)
+    checked = check_upload(data, original_name="assembly clip", limits=LIMITS)
+    assert (checked.media_type, checked.extension) == (media_type, extension)
+    assert checked.sha256 == hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        _video()[:-10],  # cut off inside the media
+        _box(b"ftyp", b"isom\x00\x00\x02\x00") + _box(b"mdat", b"\x00" * 10),  # no index
+        _box(b"ftyp", b"isom\x00\x00\x02\x00") + _box(b"moov"),  # no media
+        _box(b"ftyp", b"isom\x00\x00\x02\x00") + struct.pack(">I4s", 4, b"moov"),  # box too small
+    ],
+)
+def test_refuses_a_damaged_video(data: bytes) -> None:
+    with pytest.raises(UploadRejected, match="damaged or incomplete"):
+        check_upload(data, original_name="clip.mp4", limits=LIMITS)
+
+
+def test_videos_have_their_own_size_limit_and_pictures_keep_theirs() -> None:
+    video = _video(media=b"\x00" * 2000)
+    assert check_upload(video, original_name="clip.mp4", limits=VIDEO_LIMITS).size == len(video)
+    with pytest.raises(UploadRejected, match="a shorter clip"):
+        check_upload(_video(media=b"\x00" * 5000), original_name="clip.mp4", limits=VIDEO_LIMITS)
+    with pytest.raises(UploadRejected, match="smaller screenshot"):
+        check_upload(b"%PDF-" + b"\x00" * 2000, original_name="a.pdf", limits=VIDEO_LIMITS)
+    with pytest.raises(UploadRejected, match="a shorter clip"):
+        # A size the platform declared counts even when only part of the file arrived.
+        check_upload(video[:200], original_name="clip.mp4", limits=VIDEO_LIMITS, declared_size=9000)

@@ -84,8 +84,7 @@ class SlackChannel:
         self.settings = settings
         self.client = web_client(settings)
         self.transport = SlackTransport(self.client)
-        max_bytes = int(runtime.settings.evidence.max_upload_mb * 1024 * 1024)
-        self.files = FileFetcher(settings, max_bytes=max_bytes)
+        self.files = FileFetcher(settings, max_bytes=runtime.settings.evidence.largest_upload_bytes)
         self.on_outbox = on_outbox
         self.app = AsyncApp(
             client=self.client,

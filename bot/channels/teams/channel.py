@@ -340,9 +340,10 @@ class TeamsChannel:
             raise UploadRejected(
                 f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
             )
-        max_bytes = int(self.runtime.settings.evidence.max_upload_mb * 1024 * 1024)
+        max_bytes = self.runtime.settings.evidence.largest_upload_bytes
         if self._http is None:
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=10))
+            # Long enough for a video at a school's upload speed; a stuck download still ends.
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         try:
             async with self._http.get(url, headers=headers, allow_redirects=True) as response:
                 if response.status != 200:
