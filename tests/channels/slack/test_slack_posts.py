@@ -3,10 +3,21 @@ channel, with every follow-up in the approver's own DM."""
 
 from __future__ import annotations
 
-from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
-from tests.fakes.slack_api import Call
+import dataclasses
 
-SAM, PRIYA = "U0SAM", "U0PRIYA"
+from bot.config import Settings
+from dialogs.services.schools import ApprovalRules, Directory
+from tests.channels.slack.harness import (
+    SlackHarness,
+    buttons_of,
+    dm,
+    slack_harness,
+    text_of_calls,
+)
+from tests.conftest import Clock
+from tests.fakes.slack_api import Call, FakeSlack
+
+SAM, PRIYA, DANA = "U0SAM", "U0PRIYA", "U0DANA"
 APPROVALS = "C0APPROVALS"
 TEXT = "Our choir sang beautifully at the town carol concert!"
 
@@ -82,3 +93,52 @@ async def test_the_author_cannot_approve_their_own_post_from_the_channel(
         PRIYA, slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve")
     )
     assert "another approver must" in text_of_calls(replies)
+
+
+REGISTER = "Forename,Surname,Year,Website,Facebook,Instagram\nAmelia,Hart,4,Yes,No,No\n"
+
+
+async def test_a_pupil_without_consent_blocks_the_request_in_the_dm(slack: SlackHarness) -> None:
+    school = slack.settings.directory.school("oakfield")
+    assert school is not None
+    async with slack.runtime.db.session() as session:
+        services = slack.runtime.services(session, slack.runtime.clock())
+        await services.consent.import_csv(
+            school, REGISTER.encode(), source_name="consent.csv", imported_by="morgan"
+        )
+    for answer in ["post", "2", TEXT, "skip", "yes"]:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    blocked = await slack.reply_to(SAM, slack.say(SAM, "Amelia Hart"))
+    shown = text_of_calls(blocked)
+    assert "Amelia Hart" in shown
+    assert "Facebook" in shown
+    assert "Who?" in shown  # asked again: nothing is lost, nothing is sent
+    assert slack.posts_to(APPROVALS) == []
+
+
+async def test_a_two_approver_school_needs_both_from_the_channel(
+    settings: Settings, clock: Clock, fake_slack: FakeSlack
+) -> None:
+    school = settings.directory.school("oakfield")
+    assert school is not None
+    strict = school.model_copy(update={"approvals": ApprovalRules(required=2)})
+    two = dataclasses.replace(settings, directory=Directory(schools=(strict,)))
+    async with slack_harness(two, clock, fake_slack) as slack:
+        card = await requested(slack)
+        first = await slack.reply_to(
+            PRIYA,
+            slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve"),
+        )
+        assert "needs 1 more approval" in text_of_calls(first)
+        again = await slack.reply_to(
+            PRIYA,
+            slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve"),
+        )
+        assert "already approved" in text_of_calls(again)
+        second = await slack.reply_to(
+            DANA,
+            slack.click(DANA, button_value(card, "Approve"), channel=APPROVALS, label="Approve"),
+        )
+        assert "The author has been told" in text_of_calls(second)
+        await slack.deliver()
+        assert "is approved" in text_of_calls(slack.posts_to(dm(SAM)))

@@ -4,18 +4,25 @@ channel, with every follow-up in the approver's own chat and never in the channe
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
+from bot.config import Settings
+from dialogs.services.schools import ApprovalRules, Directory
 from tests.channels.teams.harness import (
     APPROVALS,
+    DANA,
     PRIYA,
     SAM,
     TeamsHarness,
     TeamsUser,
     actions,
     card_of,
+    teams_harness,
     text_of,
 )
+from tests.conftest import Clock
+from tests.fakes.botframework import FakeBotFramework
 
 TEXT = "Our choir sang beautifully at the town carol concert!"
 
@@ -100,3 +107,50 @@ async def test_someone_who_is_not_an_approver_is_refused_and_nothing_changes(
     assert "Only approvers" in text_of(teams.sent_to(SAM.chat)[before:])
     await teams.deliver()
     assert "is approved" not in text_of(teams.sent_to(SAM.chat))
+
+
+REGISTER = "Forename,Surname,Year,Website,Facebook,Instagram\nAmelia,Hart,4,Yes,No,No\n"
+
+
+async def test_a_pupil_without_consent_blocks_the_request_in_the_personal_chat(
+    teams: TeamsHarness,
+) -> None:
+    school = teams.settings.directory.school("oakfield")
+    assert school is not None
+    async with teams.runtime.db.session() as session:
+        services = teams.runtime.services(session, teams.runtime.clock())
+        await services.consent.import_csv(
+            school, REGISTER.encode(), source_name="consent.csv", imported_by="morgan"
+        )
+    for answer in ["post", "2", TEXT, "skip", "yes"]:
+        await say(teams, SAM, answer)
+    blocked = text_of(await say(teams, SAM, "Amelia Hart"))
+    assert "Amelia Hart" in blocked
+    assert "Facebook" in blocked
+    assert "Who?" in blocked  # asked again: nothing lost, nothing sent
+    await teams.deliver()
+    assert teams.posts(APPROVALS) == []
+
+
+async def test_a_two_approver_school_needs_both_from_the_channel(
+    settings: Settings, clock: Clock, fake_teams: FakeBotFramework
+) -> None:
+    school = settings.directory.school("oakfield")
+    assert school is not None
+    strict = school.model_copy(update={"approvals": ApprovalRules(required=2)})
+    two = dataclasses.replace(settings, directory=Directory(schools=(strict,)))
+    async with teams_harness(two, clock, fake_teams) as teams:
+        await say(teams, DANA, "hello")
+        card_id, card = await requested(teams)
+        before = len(teams.sent_to(PRIYA.chat))
+        await teams.press_in_channel(
+            PRIYA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+        )
+        assert "needs 1 more approval" in text_of(teams.sent_to(PRIYA.chat)[before:])
+        before = len(teams.sent_to(DANA.chat))
+        await teams.press_in_channel(
+            DANA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+        )
+        assert "The author has been told" in text_of(teams.sent_to(DANA.chat)[before:])
+        await teams.deliver()
+        assert "is approved" in text_of(teams.sent_to(SAM.chat))
