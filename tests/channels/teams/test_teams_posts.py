@@ -154,3 +154,26 @@ async def test_a_two_approver_school_needs_both_from_the_channel(
         assert "The author has been told" in text_of(teams.sent_to(DANA.chat)[before:])
         await teams.deliver()
         assert "is approved" in text_of(teams.sent_to(SAM.chat))
+
+
+async def test_request_changes_then_the_author_edits_and_resubmits_the_same_request(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "Request changes", card_id=card_id, channel=APPROVALS
+    )
+    await say(teams, PRIYA, "Please name the concert venue.")
+    await teams.deliver()
+    assert "Please name the concert venue." in text_of(teams.sent_to(SAM.chat))
+    reopened = await teams.replies(SAM, teams.press(SAM, "Edit and resubmit"))
+    assert "Check your request to publish a post" in text_of(reopened)
+    await say(teams, SAM, "edit")
+    await say(teams, SAM, "2")
+    await say(teams, SAM, TEXT + " Thank you, St Mary's Church!")
+    sent = await say(teams, SAM, "submit")
+    assert "Sent for approval: PR-2026-0001" in text_of(sent)
+    await teams.deliver()
+    updated = [c for c in teams.fake.calls if c.method == "PUT" and APPROVALS in c.path]
+    assert "version 2" in str(updated[-1].body)
+    assert len(teams.posts(APPROVALS)) == 1  # the same card, replaced
