@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
-from bot.runtime import Runtime
+from bot.cli_support import echo_json, in_session, settings_or_exit, whom
 from dialogs.services.audit import AuditAction
 from dialogs.services.container import Services
 from dialogs.services.post_card import STATUS_LABELS, PostStatus, accounts_text
@@ -17,14 +14,6 @@ from dialogs.services.schools import Person, School
 from storage.models import Evidence, PostDecision, PostRequest
 
 T = TypeVar("T")
-
-
-def _in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
-    async def go(runtime: Runtime) -> T:
-        async with runtime.db.session() as session:
-            return await fetch(runtime.services(session, runtime.clock()))
-
-    return run(go)
 
 
 def _who(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
@@ -94,9 +83,9 @@ def list_requests(
         wanted = PostStatus(status) if status else None
         return list(await services.posts.list_for(school=school, actor=person, status=wanted))
 
-    rows = _in_session(fetch)
+    rows = in_session(fetch)
     if as_json:
-        click.echo(json.dumps([_summary(r, school) for r in rows], indent=2))
+        echo_json([_summary(r, school) for r in rows])
         return
     if not rows:
         click.echo("No post requests.")
@@ -131,10 +120,10 @@ def show(reference: str, school_id: str | None, person_id: str | None, as_json: 
         )
         return request, await services.posts.decisions(request), await services.posts.media(request)
 
-    request, decisions, media = _in_session(fetch)
+    request, decisions, media = in_session(fetch)
     data = _full(request, school, decisions, media)
     if as_json:
-        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        echo_json(data)
         return
     click.echo(f"{request.reference}: {STATUS_LABELS[PostStatus(request.status)]}")
     click.echo(f"  Accounts: {accounts_text(request, school)}")

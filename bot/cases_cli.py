@@ -6,7 +6,6 @@ the command line has no back door.
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Coroutine
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
+from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.cases import (
     EVENT_LABELS,
@@ -50,10 +49,6 @@ def _act(person_id: str, school_id: str | None, work: Work) -> None:
             await work(runtime.services(session, runtime.clock()), school, person)
 
     run(go, settings)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _full_json(
@@ -100,7 +95,7 @@ def _full_json(
 
 def _report(case: Case, school: School, as_json: bool, sentence: str) -> None:
     if as_json:
-        _echo_json({**case_summary_json(case, school), "assigned_to": case.assigned_to})
+        echo_json({**case_summary_json(case, school), "assigned_to": case.assigned_to})
     else:
         click.echo(sentence)
 
@@ -134,7 +129,7 @@ def list_cases(person_id: str, school_id: str | None, status: str | None, as_jso
                         police_consideration=case.police_consideration,
                         assigned_to=case.assigned_to,
                     )
-            _echo_json(rows)
+            echo_json(rows)
             return
         if not found:
             click.echo("No reports.")
@@ -164,7 +159,7 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
         if not is_handler(person):
             summary = case_summary_json(case, school)
             if as_json:
-                _echo_json(summary)
+                echo_json(summary)
             else:
                 click.echo(f"{case.reference}: {summary['status_for_reporter']}")
             return
@@ -182,7 +177,7 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
             for f in files
         ]
         if as_json:
-            _echo_json(_full_json(record, school, evidence))
+            echo_json(_full_json(record, school, evidence))
             return
         click.echo(f"{case.reference}  ({case.status}, urgency {case.urgency})")
         if case.police_consideration:
@@ -314,7 +309,7 @@ def export(person_id: str, school_id: str | None, reference: str, out: Path, as_
                 f"The folder {out.parent} does not exist; create it or choose another."
             ) from exc
         if as_json:
-            _echo_json(
+            echo_json(
                 {
                     "path": str(written.path),
                     "sha256": written.sha256,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -13,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime, prepare_database
 from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
+from dialogs.services.container import Services
 from dialogs.services.schools import Person, School
 
 T = TypeVar("T")
@@ -63,6 +65,21 @@ def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | 
     except PolicybotError as exc:
         click.echo(exc.message, err=True)
         raise SystemExit(1) from exc
+
+
+def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
+    """Do one command's work in one transaction on a prepared runtime; the caller prints after
+    the commit, so nothing is reported as done that did not land."""
+
+    async def go(runtime: Runtime) -> T:
+        async with runtime.db.session() as session:
+            return await fetch(runtime.services(session, runtime.clock()))
+
+    return run(go)
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def whom(settings: Settings, person_id: str | None, school_id: str | None) -> tuple[School, Person]:

@@ -8,7 +8,6 @@ are printed only when asked for (`show --pupils`) or when they were typed (`chec
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -16,8 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
-from bot.runtime import Runtime
+from bot.cli_support import echo_json, in_session, settings_or_exit, whom
 from dialogs.services.consent_register import (
     COMMAND_LINE,
     CONSENT_ADMIN_ROLES,
@@ -33,18 +31,7 @@ T = TypeVar("T")
 
 
 def _in_session(fetch: Callable[[ConsentRegister], Coroutine[Any, Any, T]]) -> T:
-    """Do one command's work in one transaction; its output is printed after the commit, so
-    nothing is reported as imported that did not land."""
-
-    async def go(runtime: Runtime) -> T:
-        async with runtime.db.session() as session:
-            return await fetch(runtime.services(session, runtime.clock()).consent)
-
-    return run(go)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    return in_session(lambda services: fetch(services.consent))
 
 
 def _read(path: Path) -> bytes:
@@ -158,7 +145,7 @@ def import_register(file: Path, school_id: str, person_id: str | None, as_json: 
 
     record, previous, counts = _in_session(store)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 **_import_json(record),
                 "never_publish": counts["never_publish"],
@@ -195,7 +182,7 @@ def show(school_id: str, with_pupils: bool, as_json: bool) -> None:
     record, rows = _in_session(fetch)
     if record is None:
         if as_json:
-            _echo_json({"school": school.id, "import": None})
+            echo_json({"school": school.id, "import": None})
             return
         click.echo(
             f"No consent register has been imported for {school.name} yet: use `policybot "
@@ -221,7 +208,7 @@ def show(school_id: str, with_pupils: bool, as_json: bool) -> None:
         }
         if with_pupils:
             result["pupils"] = listed
-        _echo_json(result)
+        echo_json(result)
         return
     by = (
         "the command line"
@@ -285,7 +272,7 @@ def check(
 
     result = _in_session(consult)
     if as_json:
-        _echo_json(
+        echo_json(
             {
                 "blocked": result.blocked,
                 "platforms": [p.value for p in platforms],

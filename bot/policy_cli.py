@@ -6,16 +6,13 @@ its document the way staff would, before anyone relies on an answer.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Coroutine
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
-from bot.runtime import Runtime
+from bot.cli_support import echo_json, in_session, settings_or_exit, whom
 from dialogs.errors import InvalidRequest, PolicybotError
 from dialogs.services.container import Services
 from dialogs.services.policies import (
@@ -35,21 +32,6 @@ from storage.models import PolicyQuestion, PolicyVersion
 T = TypeVar("T")
 
 NOT_IN_POLICY = "The policy doesn't say."
-
-
-def _in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
-    """Do one command's work in one transaction; its output is printed after the commit, so
-    nothing is reported as done that did not land."""
-
-    async def go(runtime: Runtime) -> T:
-        async with runtime.db.session() as session:
-            return await fetch(runtime.services(session, runtime.clock()))
-
-    return run(go)
-
-
-def _echo_json(data: Any) -> None:
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False))
 
 
 def _read(path: Path) -> bytes:
@@ -134,11 +116,11 @@ def import_policy(
         )
         return imported, await services.policies.in_force(school)
 
-    imported, in_force = _in_session(store)
+    imported, in_force = in_session(store)
     row = imported.version
     if as_json:
         result = _version_json(row, in_force is not None and in_force.id == row.id)
-        _echo_json({**result, "unchanged": imported.unchanged, "dropped": row.dropped})
+        echo_json({**result, "unchanged": imported.unchanged, "dropped": row.dropped})
         return
     if imported.unchanged:
         click.echo(
@@ -180,10 +162,10 @@ def versions(school_id: str, as_json: bool) -> None:
         in_force = await services.policies.in_force(school)
         return in_force, list(await services.policies.versions(school.id))
 
-    in_force, rows = _in_session(fetch)
+    in_force, rows = in_session(fetch)
     listed = [_version_json(r, in_force is not None and r.id == in_force.id) for r in rows]
     if as_json:
-        _echo_json(listed)
+        echo_json(listed)
         return
     if not listed:
         click.echo(f"No policy has been imported for {school.name} yet.")
@@ -208,7 +190,7 @@ def gaps(school_id: str, as_json: bool) -> None:
         rows = await services.policies.gaps(school, None)
         return list(rows), await services.policies.count_questions(school.id)
 
-    rows, asked = _in_session(fetch)
+    rows, asked = in_session(fetch)
     listed = [
         {
             "id": question_ref(r.id or 0),
@@ -225,7 +207,7 @@ def gaps(school_id: str, as_json: bool) -> None:
         for r in rows
     ]
     if as_json:
-        _echo_json(listed)
+        echo_json(listed)
         return
     click.echo(f"{len(listed)} of {asked} questions asked at {school.name} need a look.")
     for item, row in zip(listed, rows, strict=True):
@@ -256,7 +238,7 @@ def answer(question: str, text: str, person_id: str, school_id: str | None) -> N
     async def send(services: Services) -> PolicyQuestion:
         return await services.policies.reply(school, person, number, text)
 
-    row = _in_session(send)
+    row = in_session(send)
     click.echo(
         f"Sent your answer to {school.display_name(row.person_id)} ({question_ref(number)})."
     )
@@ -314,7 +296,7 @@ def ask(
             click.echo(exc.message, err=True)
             raise SystemExit(1) from exc
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
-        _echo_json(_answer_json(result)) if as_json else _print_answer(result)
+        echo_json(_answer_json(result)) if as_json else _print_answer(result)
         return
     assert school_id is not None
     school, _ = _school(school_id, None)
@@ -327,5 +309,5 @@ def ask(
             )
         return result
 
-    result = _in_session(consult)
-    _echo_json(_answer_json(result)) if as_json else _print_answer(result)
+    result = in_session(consult)
+    echo_json(_answer_json(result)) if as_json else _print_answer(result)
