@@ -269,13 +269,8 @@ class ConversationRunner:
             messages = await follow_up(services, who.school, who.person, action, question_id)
             return current, [*messages, *resumed]
         if current is not None:
-            title = self.engine.dialogs[current.dialog].title.lower()
-            busy = Message(
-                kind=MessageKind.HINT,
-                text=f"You're in the middle of a {title}. Finish or cancel it first; then "
-                f"type answer {question_ref(question_id)} to answer this question.",
-            )
-            return current, [busy, *resumed]
+            later = f"type answer {question_ref(question_id)} to answer this question"
+            return current, [self._busy(current, later), *resumed]
         return await self._start_answer(who, session, now, question_id)
 
     async def _post_button(
@@ -294,13 +289,7 @@ class ConversationRunner:
             done = await approve(services, who.school, who.person, button.reference)
             return current, [done, *resumed]
         if current is not None:
-            title = self.engine.dialogs[current.dialog].title.lower()
-            busy = Message(
-                kind=MessageKind.HINT,
-                text=f"You're in the middle of a {title}. Finish or cancel it first; then type "
-                "approvals to see the post again.",
-            )
-            return current, [busy, *resumed]
+            return current, [self._busy(current, "type approvals to see the post again"), *resumed]
         if button.verb is PostVerb.RESUBMIT:
             state, answers = await reopen_for_changes(
                 services, who.school, who.person, button.reference
@@ -316,6 +305,15 @@ class ConversationRunner:
         )
         turn = await self.engine.start(dialog, self._context(who, session, now, state))
         return turn.state, turn.messages
+
+    def _busy(self, current: DialogState, later: str) -> Message:
+        """A button that would start something new, pressed while a dialog is under way: the
+        dialog is kept, and the person is told how to come back to the button's business."""
+        title = self.engine.dialogs[current.dialog].title.lower()
+        return Message(
+            kind=MessageKind.HINT,
+            text=f"You're in the middle of a {title}. Finish or cancel it first; then {later}.",
+        )
 
     async def _start_answer(
         self, who: Who, session: AsyncSession, now: datetime, question_id: int

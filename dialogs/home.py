@@ -46,6 +46,21 @@ def intent(text: str) -> str | None:
     return None
 
 
+def menu_buttons(person: Person) -> tuple[Button, ...]:
+    """What a person can start: the same in the chat menu and on Slack's App Home."""
+    return (
+        Button(value=START_REPORT, label="Report cyberbullying or online abuse", style="primary"),
+        Button(value=ASK_POLICY, label="Ask about the social media policy"),
+        Button(value=REQUEST_POST, label="Ask for approval of a post"),
+        Button(value=MY_REPORTS, label="See my reports"),
+        *(
+            (Button(value=APPROVALS, label="Posts waiting for approval"),)
+            if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
+            else ()
+        ),
+    )
+
+
 def menu(person: Person, school: School, *, greeting: bool = True) -> Message:
     first = person.name.split()[0]
     text = (
@@ -56,19 +71,7 @@ def menu(person: Person, school: School, *, greeting: bool = True) -> Message:
     return Message(
         kind=MessageKind.MENU,
         text=text,
-        buttons=(
-            Button(
-                value=START_REPORT, label="Report cyberbullying or online abuse", style="primary"
-            ),
-            Button(value=ASK_POLICY, label="Ask about the social media policy"),
-            Button(value=REQUEST_POST, label="Ask for approval of a post"),
-            Button(value=MY_REPORTS, label="See my reports"),
-            *(
-                (Button(value=APPROVALS, label="Posts waiting for approval"),)
-                if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
-                else ()
-            ),
-        ),
+        buttons=menu_buttons(person),
         expects=InputKind.CHOICE,
     )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Literal
 
 from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
 from dialogs.services.platforms import LABELS
@@ -71,6 +72,15 @@ class PostButtonValue:
             return None
 
 
+def post_button(
+    verb: PostVerb,
+    reference: str,
+    label: str,
+    style: Literal["default", "primary", "danger"] = "default",
+) -> Button:
+    return Button(value=PostButtonValue(verb, reference).encode(), label=label, style=style)
+
+
 def post_subject(request: PostRequest) -> str:
     return f"post:{request.id}"
 
@@ -120,28 +130,13 @@ def post_card(
     buttons: tuple[Button, ...] = ()
     if status is PostStatus.SUBMITTED:
         buttons = (
-            Button(
-                value=PostButtonValue(PostVerb.APPROVE, request.reference).encode(),
-                label="Approve",
-                style="primary",
-            ),
-            Button(
-                value=PostButtonValue(PostVerb.REQUEST_CHANGES, request.reference).encode(),
-                label="Request changes",
-            ),
-            Button(
-                value=PostButtonValue(PostVerb.REJECT, request.reference).encode(),
-                label="Reject",
-                style="danger",
-            ),
+            post_button(PostVerb.APPROVE, request.reference, "Approve", "primary"),
+            post_button(PostVerb.REQUEST_CHANGES, request.reference, "Request changes"),
+            post_button(PostVerb.REJECT, request.reference, "Reject", "danger"),
         )
     elif status is PostStatus.APPROVED:
         buttons = (
-            Button(
-                value=PostButtonValue(PostVerb.PUBLISH, request.reference).encode(),
-                label="Mark as published",
-                style="primary",
-            ),
+            post_button(PostVerb.PUBLISH, request.reference, "Mark as published", "primary"),
         )
     videos = [m.original_name for m in media if m.media_type.startswith("video/")]
     facts = post_facts(request, school)

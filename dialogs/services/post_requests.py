@@ -24,10 +24,10 @@ from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
 from dialogs.services.post_card import (
     STATUS_LABELS,
-    PostButtonValue,
     PostStatus,
     PostVerb,
     accounts_text,
+    post_button,
     post_card,
     post_subject,
 )
@@ -436,19 +436,11 @@ class PostRequestService:
         buttons: tuple[Button, ...] = ()
         if PostStatus(request.status) is PostStatus.CHANGES_REQUESTED:
             buttons = (
-                Button(
-                    value=PostButtonValue(PostVerb.RESUBMIT, request.reference).encode(),
-                    label="Edit and resubmit",
-                    style="primary",
-                ),
+                post_button(PostVerb.RESUBMIT, request.reference, "Edit and resubmit", "primary"),
             )
         elif publish_button:
             buttons = (
-                Button(
-                    value=PostButtonValue(PostVerb.PUBLISH, request.reference).encode(),
-                    label="Mark as published",
-                    style="primary",
-                ),
+                post_button(PostVerb.PUBLISH, request.reference, "Mark as published", "primary"),
             )
         self._notifier.notify(
             school_id=school.id,
@@ -483,10 +475,8 @@ class PostRequestService:
                     "after the planned time.",
                     facts=(Fact(label="Accounts", value=accounts_text(request, school)),),
                     buttons=(
-                        Button(
-                            value=PostButtonValue(PostVerb.PUBLISH, request.reference).encode(),
-                            label="Mark as published",
-                            style="primary",
+                        post_button(
+                            PostVerb.PUBLISH, request.reference, "Mark as published", "primary"
                         ),
                     ),
                     expects=InputKind.CHOICE,

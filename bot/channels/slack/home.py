@@ -8,11 +8,11 @@ from sqlmodel import select
 
 from bot.channels.slack.render import to_blocks
 from bot.runtime import Runtime
-from dialogs.home import APPROVALS, ASK_POLICY, MY_REPORTS, REQUEST_POST, START_REPORT, my_reports
-from dialogs.messages import Button, Fact, Message, MessageKind
+from dialogs.home import menu_buttons, my_reports
+from dialogs.messages import Fact, Message, MessageKind
 from dialogs.services.case_vocabulary import Status
 from dialogs.services.permissions import is_handler
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.schools import Person, School
 from storage.models import Conversation
 
 
@@ -35,21 +35,7 @@ async def home_view(
             "lead, see where your reports have got to, ask about the school's social media "
             "policy in your own words, and ask for approval of a post on the school's official "
             "accounts. You can also message me directly.",
-            buttons=(
-                Button(
-                    value=START_REPORT,
-                    label="Report cyberbullying or online abuse",
-                    style="primary",
-                ),
-                Button(value=ASK_POLICY, label="Ask about the social media policy"),
-                Button(value=REQUEST_POST, label="Ask for approval of a post"),
-                Button(value=MY_REPORTS, label="See my reports"),
-                *(
-                    (Button(value=APPROVALS, label="Posts waiting for approval"),)
-                    if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
-                    else ()
-                ),
-            ),
+            buttons=menu_buttons(person),
         )
     ]
     now = runtime.clock()
