@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import load_only
 from sqlmodel import col, func, or_, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
@@ -131,16 +132,18 @@ class PolicySearches:
         self._capacity = capacity
         self._built: OrderedDict[int, PolicySearch] = OrderedDict()
 
-    def for_version(self, row: PolicyVersion) -> PolicySearch:
-        assert row.id is not None
-        found = self._built.get(row.id)
-        if found is None:
-            found = PolicySearch(policy_from_row(row))
-            self._built[row.id] = found
-            while len(self._built) > self._capacity:
-                self._built.popitem(last=False)
-        self._built.move_to_end(row.id)
+    def cached(self, version_id: int) -> PolicySearch | None:
+        found = self._built.get(version_id)
+        if found is not None:
+            self._built.move_to_end(version_id)
         return found
+
+    def build(self, row: PolicyVersion) -> PolicySearch:
+        assert row.id is not None
+        built = self._built[row.id] = PolicySearch(policy_from_row(row))
+        while len(self._built) > self._capacity:
+            self._built.popitem(last=False)
+        return built
 
 
 @dataclass(frozen=True)
@@ -287,14 +290,34 @@ class PolicyService:
         """The newest version already in effect today at the school; a version imported
         ahead of its effective date waits for it, and the one before stays in force."""
         today = self._now.astimezone(school.tz).date()
-        rows = await self.versions(school.id)
-        if not rows and school.policy_file is not None:
+        found = await self._newest(school.id, today)
+        if found is None and school.policy_file is not None:
             await self._import_configured(school)
-            rows = await self.versions(school.id)
-        current = [r for r in rows if r.effective_from is None or r.effective_from <= today]
-        if current:
-            return current[-1]
-        return rows[-1] if rows else None
+            found = await self._newest(school.id, today)
+        return found
+
+    async def _newest(self, school_id: str, today: date) -> PolicyVersion | None:
+        """Asked on every question, so only the version's details are read here; its text
+        and sections are read only when its search is not built yet (see consult)."""
+        details = ("id", "school_id", "version", "title", "imported_at", "effective_from")
+        light = load_only(*(getattr(PolicyVersion, name) for name in details))
+        newest_first = (
+            select(PolicyVersion)
+            .options(light)
+            .where(PolicyVersion.school_id == school_id)
+            .order_by(col(PolicyVersion.version).desc())
+            .limit(1)
+        )
+        in_effect = newest_first.where(
+            or_(
+                col(PolicyVersion.effective_from).is_(None),
+                col(PolicyVersion.effective_from) <= today,
+            )
+        )
+        found = (await self._session.execute(in_effect)).scalars().first()
+        if found is None:  # every version waits for its date: the newest answers meanwhile
+            found = (await self._session.execute(newest_first)).scalars().first()
+        return found
 
     # -- questions ---------------------------------------------------------------------------
 
@@ -332,7 +355,12 @@ class PolicyService:
         version = await self.in_force(school)
         if version is None:
             return PolicyAnswer(question=question, confident=False, passages=()), None
-        return self._searches.for_version(version).answer(question, k=k), version
+        assert version.id is not None
+        search = self._searches.cached(version.id)
+        if search is None:
+            await self._session.refresh(version, ["sections", "dropped"])
+            search = self._searches.build(version)
+        return search.answer(question, k=k), version
 
     async def latest_asked(
         self, school: School, person: Person, *, within: timedelta
