@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from functools import partial
 from pathlib import Path
 
 import click
@@ -35,6 +36,7 @@ def main(verbose: bool) -> None:
 @click.option("--school", "school_id", help="Which school (needed when there are several).")
 def chat(person_id: str | None, school_id: str | None) -> None:
     """Talk to the bot in this terminal (answers can also be piped in)."""
+    from bot.channels.shared_files import read_files
     from bot.channels.terminal.chat import TerminalChat
     from bot.jobs.scheduler import start_scheduler
     from dialogs.conversations import Who
@@ -61,6 +63,7 @@ def chat(person_id: str | None, school_id: str | None) -> None:
                 stdout=sys.stdout,
                 echo=not interactive,
                 max_file_bytes=settings.evidence.largest_upload_bytes,
+                read_files=partial(read_files, runtime),
             )
             return await terminal.run()
         finally:

@@ -37,7 +37,14 @@ from dialogs.policy_question import (
     looks_like_question,
     typed_reply,
 )
-from dialogs.post_actions import POST_LINK, POST_REASON, approve, reopen_for_changes, waiting_for
+from dialogs.post_actions import (
+    POST_LINK,
+    POST_REASON,
+    approve,
+    reopen_for_changes,
+    show_media,
+    waiting_for,
+)
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
 from dialogs.services.policies import (
@@ -281,13 +288,17 @@ class ConversationRunner:
         current: DialogState | None,
         button: PostButtonValue,
     ) -> tuple[DialogState | None, list[Message]]:
-        """A button on a post request pressed in the person's own chat. Approving needs nothing
-        more and is done at once, even mid-dialog; the others ask for something first."""
+        """A button on a post request pressed in the person's own chat. Approving and seeing the
+        photos need nothing more and are done at once, even mid-dialog; the others ask for
+        something first."""
         services = self.services(session, now)
         resumed = self.engine.current(self._context(who, session, now, current)) if current else []
         if button.verb is PostVerb.APPROVE:
             done = await approve(services, who.school, who.person, button.reference)
             return current, [done, *resumed]
+        if button.verb is PostVerb.SHOW_MEDIA:
+            shown = await show_media(services, who.school, who.person, button.reference)
+            return current, [shown, *resumed]
         if current is not None:
             return current, [self._busy(current, "type approvals to see the post again"), *resumed]
         if button.verb is PostVerb.RESUBMIT:

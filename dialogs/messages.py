@@ -70,6 +70,9 @@ class Message(_Frozen):
     facts: tuple[Fact, ...] = ()
     buttons: tuple[Button, ...] = ()
     images: tuple[ImageRef, ...] = ()
+    # Files handed over with the message itself, not just named: each channel fetches the
+    # bytes through the evidence store and sends them in its own way (an upload, a file offer).
+    files: tuple[ImageRef, ...] = ()
     expects: InputKind = InputKind.NONE
 
 

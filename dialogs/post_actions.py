@@ -11,11 +11,17 @@ from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, DialogState, Step
 from dialogs.errors import InvalidRequest, NotPermitted
-from dialogs.messages import Message, MessageKind
+from dialogs.messages import ImageRef, Message, MessageKind
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
 from dialogs.prompts import TextPrompt
 from dialogs.services.container import Services
-from dialogs.services.post_card import STATUS_LABELS, PostStatus, PostVerb, post_card
+from dialogs.services.post_card import (
+    STATUS_LABELS,
+    PostStatus,
+    PostVerb,
+    post_card,
+    see_label,
+)
 from dialogs.services.post_requests import MAX_REASON_CHARS, OVERSEER_ROLES
 from dialogs.services.schools import Person, School
 
@@ -88,6 +94,23 @@ async def approve(services: Services, school: School, person: Person, reference:
         reference, school=school, actor=person, verb=PostVerb.APPROVE
     )
     return Message(kind=MessageKind.INFO, text=decided.message)
+
+
+async def show_media(services: Services, school: School, person: Person, reference: str) -> Message:
+    """The request's photos and videos, handed to the person who asked, in their own chat."""
+    request, media = await services.posts.media_to_view(reference, school=school, actor=person)
+    if not media:
+        return Message(kind=MessageKind.INFO, text=f"{request.reference} has no photos or videos.")
+    return Message(
+        kind=MessageKind.INFO,
+        text=f"Here {'is' if len(media) == 1 else 'are'} the "
+        f"{see_label(media).removeprefix('See ').removeprefix('the ')} for {request.reference}"
+        f"{f' (version {request.revision})' if request.revision > 1 else ''}, as the author "
+        "sent them. Please don't save or share them anywhere else.",
+        files=tuple(
+            ImageRef(evidence_id=m.id, name=m.original_name, media_type=m.media_type) for m in media
+        ),
+    )
 
 
 async def reopen_for_changes(

@@ -38,6 +38,7 @@ class AuditAction(StrEnum):
     POST_PUBLISH = "post.publish"
     POST_EXPIRE = "post.expire"
     POST_VIEW = "post.view"
+    POST_MEDIA_VIEW = "post.media_view"
 
 
 class AuditLog:

@@ -46,6 +46,7 @@ class PostVerb(StrEnum):
     REJECT = "reject"
     PUBLISH = "publish"
     RESUBMIT = "resubmit"
+    SHOW_MEDIA = "media"  # sends the photos and videos to the presser's own chat
 
 
 # Verbs that need words from the person before they can be done: a reason, or the link.
@@ -118,6 +119,19 @@ def post_facts(request: PostRequest, school: School) -> tuple[Fact, ...]:
     return tuple(facts)
 
 
+def see_label(media: Sequence[Evidence]) -> str:
+    """ "See the photo", "See 2 photos and the video": what the media button will send."""
+    photos = sum(1 for m in media if m.media_type.startswith("image/"))
+    videos = len(media) - photos
+    parts = []
+    for count, noun in ((photos, "photo"), (videos, "video")):
+        if count == 1:
+            parts.append(f"the {noun}")
+        elif count > 1:
+            parts.append(f"{count} {noun}s")
+    return "See " + " and ".join(parts)
+
+
 def post_card(
     request: PostRequest,
     school: School,
@@ -138,6 +152,10 @@ def post_card(
         buttons = (
             post_button(PostVerb.PUBLISH, request.reference, "Mark as published", "primary"),
         )
+    if buttons and media:
+        # The card names the files; seeing them (a readable name on a certificate, a child
+        # without consent in the background) needs the pictures themselves.
+        buttons = (*buttons, post_button(PostVerb.SHOW_MEDIA, request.reference, see_label(media)))
     videos = [m.original_name for m in media if m.media_type.startswith("video/")]
     facts = post_facts(request, school)
     if videos:

@@ -366,6 +366,25 @@ class PostRequestService:
         )
         return list(result.scalars().all())
 
+    async def media_to_view(
+        self, reference: str, *, school: School, actor: Person
+    ) -> tuple[PostRequest, list[Evidence]]:
+        """The photos and videos of a request, for its author or an overseer to look at.
+
+        Pictures of pupils are the most sensitive part of a request, so each viewing is
+        audited with who asked; the files themselves go only to that person's own chat.
+        """
+        request = await self.get(reference, school=school, actor=actor)
+        media = await self.media(request)
+        if media:
+            self._audit_as(
+                request,
+                actor,
+                AuditAction.POST_MEDIA_VIEW,
+                f"{request.reference} {len(media)} file{'s' if len(media) != 1 else ''}",
+            )
+        return request, media
+
     # -- internals -----------------------------------------------------------------------------
 
     async def _load(self, reference: str, school: School) -> PostRequest:

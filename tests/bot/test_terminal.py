@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import io
+from collections.abc import Sequence
+from functools import partial
 from pathlib import Path
 from typing import cast
 
 import pytest
 from sqlmodel import select
 
+from bot.channels.shared_files import FileContent, read_files
 from bot.channels.terminal.chat import TerminalChat, render
 from bot.config import load_settings
 from bot.runtime import Runtime
@@ -309,6 +312,7 @@ def terminal(runtime: Runtime, person_id: str, typed: str) -> tuple[TerminalChat
         stdout=stdout,
         echo=True,
         max_file_bytes=10 * 1024 * 1024,
+        read_files=partial(read_files, runtime),
     )
     return chat, stdout
 
@@ -416,3 +420,72 @@ async def test_a_waiting_question_for_the_owner_is_answered_by_its_number(
     assert "Answer sent (Q-1)" in shown
     [reply] = await sam.inbox()
     assert "Smart casual." in [f.value for f in reply.facts]
+
+
+async def test_an_approver_is_given_the_photo_in_a_folder_only_they_can_read(
+    runtime: Runtime, tmp_path: Path
+) -> None:
+    shot = write_png(tmp_path / "class trip.png", "the trip")
+    typed = ["post", "1", "Year 4 loved the science museum!", f'"{shot}"', "done", "no"]
+    typed += ["next Friday 3pm", "1, 2, 3, 4, 5", "submit"]
+    sam, said = terminal(runtime, "sam", "".join(f"{line}\n" for line in typed))
+    assert await sam.run() == 0
+    assert "Sent for approval: PR-2026-0001" in said.getvalue()
+
+    priya, stdout = terminal(runtime, "priya", "approvals\n4\n")
+    assert await priya.run() == 0
+    transcript = stdout.getvalue()
+    assert "  4. See the photo\n" in transcript
+    assert "Here is the photo for PR-2026-0001" in transcript
+    saved, data, mode, folder_mode = saved_file(transcript)
+    assert saved.name == "1 class trip.png"
+    assert data == png_bytes(shot)
+    assert (mode, folder_mode) == (0o600, 0o700)
+
+
+def saved_file(transcript: str) -> tuple[Path, bytes, int, int]:
+    """The first file the terminal said it saved: its path, bytes, and the file's and its
+    folder's permissions."""
+    saved = Path(transcript.split("Saved for you to open:\n", 1)[1].splitlines()[0].strip())
+    return (
+        saved,
+        saved.read_bytes(),
+        saved.stat().st_mode & 0o777,
+        saved.parent.stat().st_mode & 0o777,
+    )
+
+
+def png_bytes(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+async def test_a_file_name_cannot_climb_out_of_the_folder_or_move_the_cursor(
+    tmp_path: Path,
+) -> None:
+    async def read(refs: Sequence[ImageRef]) -> list[FileContent]:
+        return [FileContent(ref, b"picture") for ref in refs] + [
+            FileContent(ImageRef(evidence_id="gone", name="lost.png", media_type="image/png"), None)
+        ]
+
+    stdout = io.StringIO()
+    chat = TerminalChat(
+        cast(ConversationRunner, None),
+        who("priya"),
+        stdin=io.StringIO(""),
+        stdout=stdout,
+        echo=True,
+        max_file_bytes=1000,
+        read_files=read,
+    )
+    hostile = ImageRef(
+        evidence_id="e1", name=f"../../{ESC}[2Jevil\u202e.png", media_type="image/png"
+    )
+    await chat.present([Message(kind=MessageKind.INFO, text="Here it is.", files=(hostile,))])
+    shown = stdout.getvalue()
+    assert ESC not in shown
+    assert "\u202e" not in shown
+    saved, data, _, _ = saved_file(shown)
+    assert saved.parent.name.startswith("policybot-files-")
+    assert saved.name == "1 _2Jevil_.png"
+    assert data == b"picture"
+    assert "I couldn't send “lost.png”" in shown

@@ -10,10 +10,11 @@ import struct
 
 from sqlmodel import col, select
 
+from bot.channels.shared_files import read_files
 from bot.runtime import Runtime
 from dialogs.messages import Message, MessageKind
 from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb, post_card
-from storage.models import Evidence, PostRequest
+from storage.models import AuditEntry, Evidence, PostRequest
 from tests.conftest import Clock
 from tests.support import Person as Chat
 from tests.support import file, last_prompt, png, text_of
@@ -89,6 +90,8 @@ async def test_a_text_post_goes_to_the_approvers_and_comes_back_approved(
     priya = Chat(runtime, person_id="priya")
     waiting = await priya.say("approvals")
     assert TEXT in text_of(waiting)
+    verbs = [PostButtonValue.decode(b.value) for b in waiting[-1].buttons]
+    assert PostVerb.SHOW_MEDIA not in [v.verb for v in verbs if v]  # nothing to see
     said = await priya.press(button(waiting, PostVerb.APPROVE))
     assert "You approved PR-2026-0001" in text_of(said)
     [told] = await sam.inbox()
@@ -256,3 +259,85 @@ async def test_a_video_goes_with_the_request_and_is_named_on_the_card(
         card = post_card(request, school, media)
     assert [(m.original_name, m.media_type) for m in media] == [("choir.mp4", "video/mp4")]
     assert ("Videos", "choir.mp4") in [(f.label, f.value) for f in card.facts]
+
+
+async def media_views(runtime: Runtime) -> list[AuditEntry]:
+    async with runtime.db.session() as session:
+        result = await session.execute(
+            select(AuditEntry).where(AuditEntry.action == "post.media_view")
+        )
+        return list(result.scalars().all())
+
+
+async def test_approvers_are_given_the_photos_and_videos_and_each_look_is_audited(
+    runtime: Runtime, clock: Clock
+) -> None:
+    photo, video = png("trip"), mp4()
+    sam = Chat(runtime)
+    await sam.say("post")
+    await sam.say("2")
+    await sam.say(TEXT)
+    await sam.say("", file("class trip.png", photo), file("choir.mp4", video))
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5", "submit"]:
+        await sam.say(answer)
+
+    priya = Chat(runtime, person_id="priya")
+    waiting = await priya.say("approvals")
+    see = button(waiting, PostVerb.SHOW_MEDIA)
+    assert [b.label for b in waiting[-1].buttons if b.value == see] == [
+        "See the photo and the video"
+    ]
+    [given] = await priya.press(see)
+    assert "Here are the photo and the video for PR-2026-0001" in given.text
+    assert [(f.name, f.media_type) for f in given.files] == [
+        ("class trip.png", "image/png"),
+        ("choir.mp4", "video/mp4"),
+    ]
+    assert [f.data for f in await read_files(runtime, given.files)] == [photo, video]
+    [viewed] = await media_views(runtime)
+    assert (viewed.actor_id, viewed.detail) == ("priya", "PR-2026-0001 2 files")
+    assert "science museum" not in viewed.detail  # the audit never repeats the post
+
+    # Looking needs nothing more, so it is done even in the middle of something else.
+    await priya.say("post")
+    mid = await priya.press(see)
+    assert mid[0].files == given.files
+    assert "Which official account" in last_prompt(mid).text
+    assert len(await media_views(runtime)) == 2
+
+
+async def test_someone_who_may_not_see_a_request_is_given_none_of_its_photos(
+    runtime: Runtime, clock: Clock
+) -> None:
+    priya = Chat(runtime, person_id="priya")
+    await priya.say("post")
+    await priya.say("1")
+    await priya.say(TEXT)
+    await priya.say("", file("class trip.png", png("trip")))
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5", "submit"]:
+        await priya.say(answer)
+    sam = Chat(runtime)  # staff, not the author, not an approver
+    forged = PostButtonValue(PostVerb.SHOW_MEDIA, "PR-2026-0001").encode()
+    replies = await sam.press(forged)
+    assert "can't find a post request PR-2026-0001" in text_of(replies)
+    assert all(not m.files for m in replies)
+    assert await media_views(runtime) == []
+
+
+async def test_a_damaged_copy_is_not_passed_on_as_the_photo(runtime: Runtime, clock: Clock) -> None:
+    sam = Chat(runtime)
+    for answer in ["post", "1", TEXT]:
+        await sam.say(answer)
+    await sam.say("", file("class trip.png", png("trip")))
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5", "submit"]:
+        await sam.say(answer)
+    async with runtime.db.session() as session:
+        [record] = (await session.execute(select(Evidence))).scalars().all()
+    [stored] = runtime.blobs.root.rglob(record.stored_name)
+    stored.chmod(0o600)
+    stored.write_bytes(b"not the photo that was sent")
+    priya = Chat(runtime, person_id="priya")
+    waiting = await priya.say("approvals")
+    [given] = await priya.press(button(waiting, PostVerb.SHOW_MEDIA))
+    [content] = await read_files(runtime, given.files)
+    assert content.data is None

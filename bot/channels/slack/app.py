@@ -14,6 +14,7 @@ import logging
 import re
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.errors import SlackApiError
 
+from bot.channels.shared_files import read_files
 from bot.channels.slack import ids
 from bot.channels.slack.home import home_view
 from bot.channels.slack.modals import note_modal, status_modal
@@ -37,6 +39,7 @@ from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.notifier import OutboxNotifier
 from dialogs.services.permissions import CaseAction, is_handler
+from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
 from storage.conversations import ConversationKey
 
@@ -76,6 +79,13 @@ def _unknown_person(user_id: str) -> Message:
     )
 
 
+def _only_shows(value: str) -> bool:
+    """A button that only shows something (the photos of a post) answers no question, so the
+    message it sits on keeps its buttons."""
+    button = PostButtonValue.decode(value)
+    return button is not None and button.verb is PostVerb.SHOW_MEDIA
+
+
 class SlackChannel:
     def __init__(
         self, runtime: Runtime, settings: SlackSettings, *, on_outbox: Callable[[], None]
@@ -83,7 +93,7 @@ class SlackChannel:
         self.runtime = runtime
         self.settings = settings
         self.client = web_client(settings)
-        self.transport = SlackTransport(self.client)
+        self.transport = SlackTransport(self.client, partial(read_files, runtime))
         self.files = FileFetcher(settings, max_bytes=runtime.settings.evidence.largest_upload_bytes)
         self.on_outbox = on_outbox
         self.app = AsyncApp(
@@ -213,7 +223,8 @@ class SlackChannel:
             )
             return
         label = html.unescape(str((action.get("text") or {}).get("text") or value))
-        await self._mark_answered(body, label)
+        if not _only_shows(value):
+            await self._mark_answered(body, label)
         await self._turn(who, UserInput(value=value), f"{user}:{action.get('action_ts')}")
 
     async def _on_checkbox(self, ack: AsyncAck) -> None:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.shared_files import FileContent, unreadable_notice
 from bot.channels.slack.render import fallback_text, to_blocks
-from dialogs.messages import Message
+from dialogs.messages import ImageRef, Message
 from dialogs.services.schools import Person, School
 
 
@@ -17,8 +18,13 @@ class SlackTransport:
 
     name = "slack"
 
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        read_files: Callable[[Sequence[ImageRef]], Awaitable[list[FileContent]]],
+    ) -> None:
         self.client = client
+        self.read_files = read_files
         self._dm_channels: dict[str, str] = {}
 
     def reaches(self, person: Person) -> bool:
@@ -42,14 +48,31 @@ class SlackTransport:
         return True
 
     async def post(self, channel: str, messages: Sequence[Message]) -> list[str]:
-        """Post each message in order; returns their timestamps."""
+        """Post each message in order, with any files it hands over; returns their timestamps."""
         stamps = []
         for message in messages:
             response = await self.client.chat_postMessage(
                 channel=channel, text=fallback_text(message), blocks=to_blocks(message)
             )
             stamps.append(str(response["ts"]))
+            if message.files:
+                await self._upload(channel, message.files)
         return stamps
+
+    async def _upload(self, channel: str, refs: Sequence[ImageRef]) -> None:
+        files = await self.read_files(refs)
+        uploads = [
+            {"content": f.data, "filename": f.ref.name, "title": f.ref.name}
+            for f in files
+            if f.data is not None
+        ]
+        if uploads:
+            await self.client.files_upload_v2(channel=channel, file_uploads=uploads)
+        notice = unreadable_notice(files)
+        if notice is not None:
+            await self.client.chat_postMessage(
+                channel=channel, text=fallback_text(notice), blocks=to_blocks(notice)
+            )
 
     async def post_to_channel(
         self, channel_ref: str, message: Message, *, replace: str | None

@@ -24,6 +24,7 @@ from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnCo
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards
 from bot.channels.teams.delivery import Pacer, with_retries
 from bot.config import TeamsSettings
@@ -273,18 +274,46 @@ class TeamsChannel:
         activity.summary = cards.summary_text(message)
         return activity
 
+    async def activities_for(self, message: Message) -> list[Activity]:
+        """The message's card, then an offer of each file it hands over.
+
+        Teams lets a bot give files only through a consent card in a personal chat, and the
+        file lands in the person's own OneDrive; messages with files go only to personal chats.
+        """
+        activities = [self.activity_for(message)]
+        if not message.files:
+            return activities
+        from bot.channels.teams.files import consent_card
+
+        files = await read_files(self.runtime, message.files)
+        for file in files:
+            if file.data is not None:
+                activities.append(
+                    consent_card(
+                        file.ref.name,
+                        file.data,
+                        f"{file.ref.name}, from {cards.summary_text(message)}",
+                        store=self.runtime.settings.data_dir,
+                        kind="media",
+                    )
+                )
+        notice = unreadable_notice(files)
+        if notice is not None:
+            activities.append(self.activity_for(notice))
+        return activities
+
     async def send(self, context: TurnContext, messages: Sequence[Message]) -> list[str]:
         ids: list[str] = []
         conversation = context.activity.conversation.id if context.activity.conversation else ""
         for message in messages:
-            await self.pacer.wait(conversation)
-            activity = self.activity_for(message)
+            for activity in await self.activities_for(message):
+                await self.pacer.wait(conversation)
 
-            async def send_one(activity: Activity = activity) -> Any:
-                return await context.send_activity(activity)
+                async def send_one(activity: Activity = activity) -> Any:
+                    return await context.send_activity(activity)
 
-            response = await with_retries(send_one)
-            ids.append(getattr(response, "id", "") or "")
+                response = await with_retries(send_one)
+                ids.append(getattr(response, "id", "") or "")
         return ids
 
     # -- people --------------------------------------------------------------------------
@@ -811,7 +840,8 @@ class TeamsTransport:
         reference = await self._reference("person", key)
         if reference is None:
             return False
-        await self._proactive(reference, self.channel.activity_for(message))
+        for activity in await self.channel.activities_for(message):
+            await self._proactive(reference, activity)
         return True
 
     async def send_to_person(self, person: Person, message: Message) -> bool:
@@ -836,7 +866,7 @@ class TeamsTransport:
 
     async def offer_file(self, person: Person, pack: Path, message: Message) -> bool:
         """Send an exported pack to the lead's private chat, as a file they must accept."""
-        from bot.channels.teams.files import consent_card
+        from bot.channels.teams.files import pack_card
 
         if person.teams_user_id is None:
             return False
@@ -844,7 +874,7 @@ class TeamsTransport:
         if reference is None:
             return False
         await self._proactive(
-            reference, consent_card(pack, message, store=self.channel.runtime.settings.data_dir)
+            reference, pack_card(pack, message, store=self.channel.runtime.settings.data_dir)
         )
         return True
 

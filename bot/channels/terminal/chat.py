@@ -10,15 +10,18 @@ import asyncio
 import re
 import shlex
 import shutil
+import tempfile
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
+from bot.channels.shared_files import FileContent, unreadable_notice
 from dialogs.conversations import ConversationRunner, Who
-from dialogs.messages import IncomingFile, InputKind, Message, MessageKind, UserInput
+from dialogs.messages import ImageRef, IncomingFile, InputKind, Message, MessageKind, UserInput
 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_NOT_IN_FILE_NAMES = re.compile(r"[^\w .()-]+")
 _LEAVE = {"/quit", "/exit", "/q"}
 _STYLE = {
     MessageKind.URGENT: "!!! ",
@@ -65,8 +68,11 @@ class TerminalChat:
         stdout: TextIO,
         echo: bool,
         max_file_bytes: int,
+        read_files: Callable[[Sequence[ImageRef]], Awaitable[list[FileContent]]] | None = None,
     ) -> None:
         self.runner = runner
+        self.read_files = read_files
+        self._files_dir: Path | None = None
         self.who = who
         self.stdin = stdin
         self.stdout = stdout
@@ -83,11 +89,38 @@ class TerminalChat:
                 self.last = message
         self.stdout.flush()
 
+    async def present(self, messages: Sequence[Message]) -> None:
+        """Show the messages, and save any files they hand over where this person can open
+        them: a folder of their own that only they can read."""
+        for message in messages:
+            self.show([message])
+            if message.files and self.read_files is not None:
+                files = await self.read_files(message.files)
+                saved = [self._save(f.ref.name, f.data) for f in files if f.data is not None]
+                if saved:
+                    self.stdout.write("Saved for you to open:\n")
+                    self.stdout.write("".join(f"  {safe(str(path))}\n" for path in saved) + "\n")
+                notice = unreadable_notice(files)
+                if notice is not None:
+                    self.show([notice])
+        self.stdout.flush()
+
+    def _save(self, name: str, data: bytes) -> Path:
+        if self._files_dir is None:
+            self._files_dir = Path(tempfile.mkdtemp(prefix="policybot-files-"))
+        clean = _NOT_IN_FILE_NAMES.sub("_", Path(name).name).strip(" .") or "file"
+        number = sum(1 for _ in self._files_dir.iterdir()) + 1
+        path = self._files_dir / f"{number} {clean[:100]}"
+        with path.open("xb") as handle:
+            handle.write(data)
+        path.chmod(0o600)
+        return path
+
     async def show_waiting(self) -> list[Message]:
         waiting = await self.runner.deliver_waiting(self.who)
         if waiting:
             self.stdout.write("While you were away:\n")
-            self.show(waiting)
+            await self.present(waiting)
         return waiting
 
     async def run(self) -> int:
@@ -115,7 +148,7 @@ class TerminalChat:
             if isinstance(given, str):
                 self.stdout.write(f"(!) {safe(given)}\n\n")
                 continue
-            self.show(await self.runner.handle(self.who, given))
+            await self.present(await self.runner.handle(self.who, given))
             await self.show_waiting()
 
     def to_input(self, line: str) -> UserInput | str:

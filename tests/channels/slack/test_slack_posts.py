@@ -16,6 +16,7 @@ from tests.channels.slack.harness import (
 )
 from tests.conftest import Clock
 from tests.fakes.slack_api import Call, FakeSlack
+from tests.support import png
 
 SAM, PRIYA, DANA = "U0SAM", "U0PRIYA", "U0DANA"
 APPROVALS = "C0APPROVALS"
@@ -142,3 +143,66 @@ async def test_a_two_approver_school_needs_both_from_the_channel(
         assert "The author has been told" in text_of_calls(second)
         await slack.deliver()
         assert "is approved" in text_of_calls(slack.posts_to(dm(SAM)))
+
+
+async def requested_with_photo(slack: SlackHarness, photo: bytes) -> Call:
+    for answer in ["post", "1", TEXT]:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    shared = slack.fake.add_file("FTRIP", name="class trip.png", data=photo, mimetype="image/png")
+    await slack.reply_to(SAM, slack.say(SAM, "", files=[shared]))
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5", "submit"]:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    assert "Sent for approval: PR-2026-0001" in text_of_calls(slack.posts_to(dm(SAM)))
+    await slack.deliver()
+    [card] = slack.posts_to(APPROVALS)
+    return card
+
+
+async def test_the_photo_is_sent_to_the_approvers_own_dm_not_into_the_channel(
+    slack: SlackHarness,
+) -> None:
+    photo = png("the trip")
+    card = await requested_with_photo(slack, photo)
+    assert "class trip.png" in text_of_calls([card])
+    see = button_value(card, "See the photo")
+    replies = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, see, channel=APPROVALS, label="See the photo")
+    )
+    assert "Here is the photo for PR-2026-0001" in text_of_calls(replies)
+    [completed] = slack.fake.calls_to("files.completeUploadExternal")
+    assert completed.body["channel_id"] == dm(PRIYA)
+    assert list(slack.fake.uploads.values()) == [photo]
+    [asked] = slack.fake.calls_to("files.getUploadURLExternal")
+    assert asked.body["filename"] == "class trip.png"
+    # The card in the channel is untouched: its buttons are still there to decide with.
+    assert [c for c in slack.fake.calls_to("chat.update") if c.body["channel"] == APPROVALS] == []
+
+
+async def test_seeing_the_photo_from_the_dm_keeps_the_cards_buttons(slack: SlackHarness) -> None:
+    await requested_with_photo(slack, png("the trip"))
+    [listed] = await slack.reply_to(PRIYA, slack.say(PRIYA, "approvals"))
+    see = button_value(listed, "See the photo")
+    message = {"ts": "1700000000.000100", "blocks": listed.body["blocks"], "text": "card"}
+    await slack.reply_to(
+        PRIYA,
+        slack.click(PRIYA, see, channel=dm(PRIYA), label="See the photo", message=message),
+    )
+    assert len(slack.fake.uploads) == 1
+    assert slack.fake.calls_to("chat.update") == []
+    approved = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(listed, "Approve"), channel=dm(PRIYA))
+    )
+    assert "You approved PR-2026-0001" in text_of_calls(approved)
+
+
+async def test_a_photo_whose_stored_copy_is_damaged_is_not_sent(slack: SlackHarness) -> None:
+    card = await requested_with_photo(slack, png("the trip"))
+    for stored in slack.settings.evidence_dir.rglob("*"):
+        if stored.is_file():
+            stored.chmod(0o600)
+            stored.write_bytes(b"something else")
+    replies = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(card, "See the photo"), channel=APPROVALS)
+    )
+    assert "I couldn't send “class trip.png”" in text_of_calls(replies)
+    assert slack.fake.uploads == {}

@@ -5,7 +5,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.config import Settings
-from tests.channels.teams.harness import TeamsHarness, teams_harness
+from tests.channels.teams.harness import TeamsHarness, UploadTarget, teams_harness
 from tests.conftest import Clock
 from tests.fakes.botframework import FakeBotFramework
 
@@ -22,3 +22,13 @@ async def teams(
 ) -> AsyncIterator[TeamsHarness]:
     async with teams_harness(settings, clock, fake_teams) as harness:
         yield harness
+
+
+@pytest.fixture
+async def upload_target() -> AsyncIterator[UploadTarget]:
+    target = UploadTarget()
+    await target.server.start_server()
+    try:
+        yield target
+    finally:
+        await target.server.close()

@@ -31,6 +31,24 @@ from tests.fakes.botframework import (
     auth_configuration,
 )
 
+
+class UploadTarget:
+    """Where Teams would let the bot upload a file (a OneDrive upload session)."""
+
+    def __init__(self) -> None:
+        self.uploads: list[tuple[str, bytes, dict[str, str]]] = []
+        app = web.Application(client_max_size=50 * 1024 * 1024)
+        app.router.add_put("/upload/{name}", self._put)
+        self.server = TestServer(app)
+
+    async def _put(self, request: web.Request) -> web.Response:
+        self.uploads.append((request.path, await request.read(), dict(request.headers)))
+        return web.json_response({"id": "onedrive-item"}, status=201)
+
+    def url(self, name: str) -> str:
+        return str(self.server.make_url(f"/upload/{name}"))
+
+
 SAFEGUARDING = "19:safeguarding@thread.tacv2"
 APPROVALS = "19:approvals@thread.tacv2"
 TEAM = "19:staffroom-team@thread.tacv2"
@@ -134,6 +152,28 @@ class TeamsHarness:
         assert status == 200, (status, answer)
         self.invoke_answers.append(answer)
         return answer
+
+    async def answer_file_offer(
+        self, user: TeamsUser, action: str, context: Any, upload: Mapping[str, Any]
+    ) -> int:
+        """Accept or decline a file consent card, as Teams sends it; returns the HTTP status."""
+        value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
+        if upload:
+            value["uploadInfo"] = dict(upload)
+        body = self.fake.activity(
+            **{
+                "type": "invoke",
+                "name": "fileConsent/invoke",
+                "from": user.account,
+                "conversation": {"id": user.chat},
+                "text": None,
+                "textFormat": None,
+                "attachments": None,
+                "value": value,
+            }
+        )
+        status, _ = await self.post(body)
+        return status
 
     def latest_card_with(self, user: TeamsUser, title: str) -> dict[str, Any]:
         """The newest card in the person's 1:1 chat that has a button with this title."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from bot.channels.teams.files import CONSENT
 from bot.config import Settings
 from dialogs.services.schools import ApprovalRules, Directory
 from tests.channels.teams.harness import (
@@ -16,6 +17,7 @@ from tests.channels.teams.harness import (
     SAM,
     TeamsHarness,
     TeamsUser,
+    UploadTarget,
     actions,
     card_of,
     teams_harness,
@@ -23,7 +25,9 @@ from tests.channels.teams.harness import (
 )
 from tests.conftest import Clock
 from tests.fakes.botframework import FakeBotFramework
+from tests.support import png
 
+FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 TEXT = "Our choir sang beautifully at the town carol concert!"
 
 
@@ -177,3 +181,81 @@ async def test_request_changes_then_the_author_edits_and_resubmits_the_same_requ
     updated = [c for c in teams.fake.calls if c.method == "PUT" and APPROVALS in c.path]
     assert "version 2" in str(updated[-1].body)
     assert len(teams.posts(APPROVALS)) == 1  # the same card, replaced
+
+
+async def requested_with_photo(
+    teams: TeamsHarness, photo: bytes, author: TeamsUser = SAM
+) -> tuple[str, dict[str, Any]]:
+    for person in (PRIYA, SAM):
+        await say(teams, person, "hello")
+    assert await teams.install_in_team() == 201
+    for answer in ["post", "1", TEXT]:
+        await say(teams, author, answer)
+    url = teams.fake.add_file("class trip.png", photo, "image/png")
+    shared = {
+        "contentType": FILE_DOWNLOAD_INFO,
+        "name": "class trip.png",
+        "contentUrl": "https://oakfield.sharepoint.com/personal/sam/class trip.png",
+        "content": {"downloadUrl": url, "uniqueId": "u1", "fileType": "png"},
+    }
+    kept = await teams.replies(author, teams.say(author, "", attachments=[shared]))
+    assert "class trip.png" in text_of(kept)
+    for answer in ["done", "no", "next Friday 3pm", "1, 2, 3, 4, 5"]:
+        await say(teams, author, answer)
+    assert "Sent for approval: PR-2026-0001" in text_of(await say(teams, author, "submit"))
+    await teams.deliver()
+    [(card_id, card)] = teams.posts(APPROVALS)
+    return card_id, card
+
+
+async def test_the_photo_is_offered_in_the_approvers_own_chat_and_lands_in_their_onedrive(
+    teams: TeamsHarness, upload_target: UploadTarget
+) -> None:
+    photo = png("the trip")
+    card_id, card = await requested_with_photo(teams, photo)
+    assert [a["title"] for a in actions(card_of(card))][-1] == "See the photo"
+    before = len(teams.sent_to(PRIYA.chat))
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "See the photo", card_id=card_id, channel=APPROVALS
+    )
+    note, offer_activity = teams.sent_to(PRIYA.chat)[before:]
+    assert "Here is the photo for PR-2026-0001" in text_of([note])
+    [offer] = offer_activity["attachments"]
+    assert (offer["contentType"], offer["name"]) == (CONSENT, "class trip.png")
+    assert offer["content"]["sizeInBytes"] == len(photo)
+    assert len(teams.posts(APPROVALS)) == 1  # nothing posted in the channel
+
+    upload = {
+        "uploadUrl": upload_target.url("class trip.png"),
+        "name": "class trip.png",
+        "contentUrl": "https://oakfield-my.sharepoint.com/personal/priya/class trip.png",
+        "uniqueId": "2e2f3a4b-0000-4000-8000-000000000002",
+        "fileType": "png",
+    }
+    context = offer["content"]["acceptContext"]
+    assert await teams.answer_file_offer(PRIYA, "accept", context, upload) == 200
+    [(_, data, _)] = upload_target.uploads
+    assert data == photo
+    assert list((teams.settings.data_dir / "files-awaiting-consent").iterdir()) == []
+
+    # Accepting the same offer again finds nothing to upload and says how to get it.
+    assert await teams.answer_file_offer(PRIYA, "accept", context, upload) == 200
+    assert "That offer has expired" in text_of(teams.sent_to(PRIYA.chat)[-1:])
+    assert len(upload_target.uploads) == 1
+
+
+async def test_someone_who_is_not_an_approver_is_offered_no_photo(teams: TeamsHarness) -> None:
+    card_id, card = await requested_with_photo(teams, png("the trip"), author=PRIYA)
+    before = len(teams.sent_to(SAM.chat))
+    await teams.press_in_channel(
+        SAM, card_of(card), "See the photo", card_id=card_id, channel=APPROVALS
+    )
+    offers = [
+        a
+        for activity in teams.sent_to(SAM.chat)
+        for a in activity.get("attachments") or []
+        if a["contentType"] == CONSENT
+    ]
+    assert offers == []
+    assert "can't find a post request PR-2026-0001" in text_of(teams.sent_to(SAM.chat)[before:])
+    assert list((teams.settings.data_dir / "files-awaiting-consent").glob("*")) == []

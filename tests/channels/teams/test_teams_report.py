@@ -11,7 +11,7 @@ import hashlib
 import io
 import json
 import zipfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -40,6 +40,7 @@ from tests.channels.teams.harness import (
     STRANGER,
     TeamsHarness,
     TeamsUser,
+    UploadTarget,
     action_titled,
     actions,
     card_of,
@@ -359,7 +360,7 @@ async def test_someone_who_is_not_a_lead_is_refused_privately(teams: TeamsHarnes
     assert len(await rows(teams, CaseEvent)) == events_before
     result = await teams.deliver()
     assert result.delivered == 0
-    assert list(teams.settings.data_dir.glob("packs-awaiting-consent/*")) == []
+    assert list(teams.settings.data_dir.glob("files-awaiting-consent/*")) == []
 
 
 # -- 5. forms ----------------------------------------------------------------------------------
@@ -427,33 +428,6 @@ async def test_the_lead_adds_a_note_and_changes_the_status_through_forms(
 # -- 6. exporting ------------------------------------------------------------------------------
 
 
-class UploadTarget:
-    """Where Teams would let the bot upload a file (a OneDrive upload session)."""
-
-    def __init__(self) -> None:
-        self.uploads: list[tuple[str, bytes, dict[str, str]]] = []
-        app = web.Application(client_max_size=50 * 1024 * 1024)
-        app.router.add_put("/upload/{name}", self._put)
-        self.server = TestServer(app)
-
-    async def _put(self, request: web.Request) -> web.Response:
-        self.uploads.append((request.path, await request.read(), dict(request.headers)))
-        return web.json_response({"id": "onedrive-item"}, status=201)
-
-    def url(self, name: str) -> str:
-        return str(self.server.make_url(f"/upload/{name}"))
-
-
-@pytest.fixture
-async def upload_target() -> AsyncIterator[UploadTarget]:
-    target = UploadTarget()
-    await target.server.start_server()
-    try:
-        yield target
-    finally:
-        await target.server.close()
-
-
 async def export(teams: TeamsHarness, card_id: str, card: dict[str, Any]) -> dict[str, Any]:
     """Dana asks for the pack; returns the consent card's attachment from her chat."""
     before = len(teams.sent_to(DANA.chat))
@@ -465,27 +439,11 @@ async def export(teams: TeamsHarness, card_id: str, card: dict[str, Any]) -> dic
 
 
 async def consent(teams: TeamsHarness, action: str, context: Any, upload: dict[str, Any]) -> int:
-    value: dict[str, Any] = {"type": "fileUpload", "action": action, "context": context}
-    if upload:
-        value["uploadInfo"] = upload
-    body = teams.fake.activity(
-        **{
-            "type": "invoke",
-            "name": "fileConsent/invoke",
-            "from": DANA.account,
-            "conversation": {"id": DANA.chat},
-            "text": None,
-            "textFormat": None,
-            "attachments": None,
-            "value": value,
-        }
-    )
-    status, _ = await teams.post(body)
-    return status
+    return await teams.answer_file_offer(DANA, action, context, upload)
 
 
 def waiting(settings: Settings) -> list[Path]:
-    return sorted((settings.data_dir / "packs-awaiting-consent").glob("*"))
+    return sorted((settings.data_dir / "files-awaiting-consent").glob("*"))
 
 
 async def test_the_lead_exports_the_evidence_pack_through_file_consent(
@@ -501,7 +459,7 @@ async def test_the_lead_exports_the_evidence_pack_through_file_consent(
 
     offer = await export(teams, card_id, card)
     assert offer["name"] == f"{REFERENCE}-evidence-pack.zip"
-    assert [p.suffix for p in waiting(teams.settings)] == [".zip"]
+    assert len(waiting(teams.settings)) == 1
     name = offer["name"]
     upload = {
         "uploadUrl": upload_target.url(name),
