@@ -64,9 +64,7 @@ MAX_LABEL: Final = 200
 MAX_FILE_NAME: Final = 200
 MAX_CHOSEN: Final = 500
 
-ATTACHMENTS_HINT: Final = (
-    "Drag your screenshots into this chat (or use the + button), then press Done."
-)
+ATTACHMENTS_HINT: Final = "Drag the files into this chat (or use the + button), then press Done."
 SHORTENED: Final = "_This message is too long to show in full in Slack, so the end is left out._"
 
 _PREFIX: Final = {
@@ -98,7 +96,7 @@ def fallback_text(message: Message) -> str:
 def answered_blocks(message: Message, chosen: str) -> list[Block]:
     """Replaces a prompt once answered, so its old buttons cannot be pressed a second time.
 
-    The "drag your screenshots" line goes too: it tells the person to press a Done button that is
+    The "drag the files" line goes too: it tells the person to press a Done button that is
     no longer there.
     """
     blocks = _build(message, interactive=False, reserve=1)

@@ -73,7 +73,7 @@ MAX_FORM_TEXT: Final = 3000
 MAX_REFERENCE: Final = 40
 ACTIONS_PER_ROW: Final = 3
 
-ATTACHMENTS_HINT: Final = "Paste or attach your screenshots in this chat, then press Done."
+ATTACHMENTS_HINT: Final = "Paste or attach the files in this chat, then press Done."
 SHORTENED: Final = (
     "This message is too long to show in full in Teams, so parts of it are shortened (…)."
 )
@@ -134,7 +134,7 @@ def summary_text(message: Message) -> str:
 def answered_card(card: Mapping[str, Any], chosen: str) -> Card:
     """Replaces a question once answered, so its buttons cannot be pressed a second time.
 
-    Everything that can act or take input goes, and so does the "attach your screenshots" line: it
+    Everything that can act or take input goes, and so does the "attach the files" line: it
     tells the person to press a Done button that is no longer there.
     """
     answered: Card = _without_controls(dict(card))

@@ -541,7 +541,7 @@ def test_a_screenshots_question_says_how_to_send_them() -> None:
     assert [b["type"] for b in blocks] == ["section", "context", "actions"]
     assert blocks[1]["elements"][0]["text"] == ATTACHMENTS_HINT
     assert ATTACHMENTS_HINT == (
-        "Drag your screenshots into this chat (or use the + button), then press Done."
+        "Drag the files into this chat (or use the + button), then press Done."
     )
     assert blocks[2]["elements"][0]["value"] == "done"
     assert ATTACHMENTS_HINT not in texts(answered_blocks(message, "Done"))

@@ -537,7 +537,7 @@ def test_a_screenshots_question_says_how_to_send_them(render: Callable[[Message]
 
     card = render(message)
 
-    assert ATTACHMENTS_HINT == "Paste or attach your screenshots in this chat, then press Done."
+    assert ATTACHMENTS_HINT == "Paste or attach the files in this chat, then press Done."
     assert run_texts(card) == ["Please send your screenshots.", ATTACHMENTS_HINT]
     assert [e["data"]["value"] for e in executes(card)] == ["done", "skip"]
     assert ATTACHMENTS_HINT not in shown(answered_card(card, "Done"))
