@@ -70,6 +70,8 @@ class DialogContext:
             tz=self.school.tz,
             attachments=self.services.attachments_for(self.person, self.school, self.state),
             scratch=self.state.scratch,
+            answers=self.state.answers,
+            flags=self.state.flags,
             options={
                 "accounts": [
                     Choice(a.id, f"{a.name} ({LABELS[a.platform]})") for a in self.school.accounts

@@ -135,7 +135,13 @@ async def reopen_for_changes(
         "planned_at": request.planned_at.astimezone(UTC).isoformat(),
         "confirmed": [labels[c] for c in request.checks.get("confirmed", []) if c in labels],
     }
-    state = DialogState(dialog=REQUEST_POST, flags={"resubmit": request.reference})
+    state = DialogState(
+        dialog=REQUEST_POST,
+        flags={
+            "resubmit": request.reference,
+            "kept_media": len(await services.posts.media(request)),
+        },
+    )
     return state, answers
 
 

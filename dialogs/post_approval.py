@@ -11,18 +11,22 @@ the text only warn, because the author and the approver decide.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from dialogs.engine import Answers, Dialog, DialogContext, Step
+from dialogs.engine import Dialog, DialogContext, Step
 from dialogs.errors import InvalidRequest
-from dialogs.messages import Fact, Message, MessageKind
+from dialogs.messages import Fact, InputKind, Message, MessageKind, UserInput
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
     DateTimePrompt,
+    Json,
     MultiChoicePrompt,
+    Outcome,
+    Prompt,
+    PromptContext,
     SchoolOptionsPrompt,
     TextPrompt,
     YesNoPrompt,
@@ -46,8 +50,44 @@ CONFIRMATIONS = (
 _TEXT_ONLY = frozenset({"positive", "identity"})
 
 
-def _has_media(answers: Answers) -> bool:
-    return bool(answers.get("media"))
+def _has_media(answers: Mapping[str, Any], flags: Mapping[str, Any]) -> bool:
+    """New photos in this draft, or (editing a request sent back) photos it already has."""
+    return bool(answers.get("media")) or bool(flags.get("kept_media"))
+
+
+def _checks_for(answers: Mapping[str, Any], flags: Mapping[str, Any]) -> tuple[Choice, ...]:
+    if _has_media(answers, flags):
+        return CONFIRMATIONS
+    return tuple(c for c in CONFIRMATIONS if c.value in _TEXT_ONLY)
+
+
+def _missing_checks(answers: Mapping[str, Any], flags: Mapping[str, Any]) -> list[str]:
+    given = set(answers.get("confirmed") or [])
+    return [c.label for c in _checks_for(answers, flags) if c.value not in given]
+
+
+class ChecksPrompt(Prompt):
+    """The author's confirmations. The photo checks are offered only for a post with photos:
+    asking someone to confirm things about pictures they did not send teaches them to tick
+    boxes without reading."""
+
+    expects = InputKind.MULTI_CHOICE
+
+    @property
+    def how_to_answer(self) -> str:
+        return "Pick all that apply from the list (for example: 1, 2)."
+
+    def _choices(self, ctx: PromptContext) -> MultiChoicePrompt:
+        return MultiChoicePrompt(self.question, _checks_for(ctx.answers, ctx.flags))
+
+    def ask(self, ctx: PromptContext, current: Json | None, *, title: str | None) -> Message:
+        return self._choices(ctx).ask(ctx, current, title=title)
+
+    async def parse(self, given: UserInput, ctx: PromptContext) -> Outcome:
+        return await self._choices(ctx).parse(given, ctx)
+
+    def show(self, value: Json, ctx: PromptContext) -> str:
+        return MultiChoicePrompt(self.question, CONFIRMATIONS).show(value, ctx)
 
 
 def _platforms(ctx: DialogContext, accounts: Sequence[str]) -> list[Platform]:
@@ -95,10 +135,7 @@ async def _check_pupils(ctx: DialogContext, value: Any) -> str | None:
 
 
 async def _check_confirmations(ctx: DialogContext, value: Any) -> str | None:
-    needed = {c.value for c in CONFIRMATIONS}
-    if not _has_media(ctx.state.answers):
-        needed = set(_TEXT_ONLY)
-    missing = [c.label for c in CONFIRMATIONS if c.value in needed and c.value not in value]
+    missing = _missing_checks({**ctx.state.answers, "confirmed": value}, ctx.state.flags)
     if not missing:
         return None
     return (
@@ -201,10 +238,7 @@ class RequestPost(Dialog):
         Step(
             "confirmed",
             "Checks",
-            MultiChoicePrompt(
-                "Last, please confirm each of these that is true. Pick all that apply.",
-                CONFIRMATIONS,
-            ),
+            ChecksPrompt("Last, please confirm each of these that is true. Pick all that apply."),
             check=_check_confirmations,
         ),
     )
@@ -219,6 +253,12 @@ class RequestPost(Dialog):
             # back, so the request stays at its summary, ready to change and send again.
             raise InvalidRequest(
                 problem + " Nothing was sent: change the pupils or the accounts, then send it."
+            )
+        if _missing_checks(answers, ctx.state.flags):
+            # Photos were added from the summary after the checks were answered without them.
+            raise InvalidRequest(
+                "The post has photos or videos now, so please confirm the photo checks too: "
+                "press “Change an answer” and choose Checks. Nothing was sent."
             )
         labels = {c.value: c.label for c in CONFIRMATIONS}
         post = NewPost(

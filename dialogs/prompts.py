@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, Literal, Protocol
@@ -59,6 +59,9 @@ class PromptContext:
     scratch: dict[str, Json] = field(default_factory=dict)
     # What a prompt may offer that depends on the school (its official accounts, say).
     options: dict[str, Sequence[Choice]] = field(default_factory=dict)
+    # What the dialog knows so far, for questions whose options depend on earlier answers.
+    answers: Mapping[str, Json] = field(default_factory=dict)
+    flags: Mapping[str, Json] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

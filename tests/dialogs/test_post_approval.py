@@ -343,3 +343,40 @@ async def test_a_damaged_copy_is_not_passed_on_as_the_photo(runtime: Runtime, cl
     [given] = await priya.press(button(waiting, PostVerb.SHOW_MEDIA))
     [content] = await read_files(runtime, given.files)
     assert content.data is None
+
+
+async def test_a_text_post_is_asked_only_the_checks_that_apply_to_words(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    for answer in ["post", "1", TEXT, "skip", "no"]:
+        await sam.say(answer)
+    asked = last_prompt(await sam.say("next Friday 3pm"))
+    assert [b.label for b in asked.buttons if b.value != "done"] == [
+        "It is positive and relevant: an achievement, an event or a reminder",
+        "Nothing in it identifies a child, unless extra consent covers it",
+    ]
+    refused = await sam.say("1, 2, 3")
+    assert "I didn't recognise “3”" in text_of(refused)
+
+
+async def test_photos_added_from_the_summary_need_the_photo_checks_before_sending(
+    runtime: Runtime, clock: Clock
+) -> None:
+    sam = Chat(runtime)
+    for answer in ["post", "1", TEXT, "skip", "no", "next Friday 3pm", "1, 2"]:
+        await sam.say(answer)
+    await sam.say("edit")
+    await sam.say("3")  # Photos and videos
+    await sam.say("", file("class trip.png", png("trip")))
+    await sam.say("done")
+    refused = await sam.say("submit")
+    assert "please confirm the photo checks too" in text_of(refused)
+    assert await requests(runtime) == []
+    assert "Check your request to publish a post" in text_of(await sam.open())  # kept
+    await sam.say("edit")
+    checks = last_prompt(await sam.say("6"))  # Checks
+    assert len([b for b in checks.buttons if b.value != "done"]) == 5
+    await sam.say("1, 2, 3, 4, 5")
+    done = await sam.say("submit")
+    assert done[-1].title == "Sent for approval: PR-2026-0001"
