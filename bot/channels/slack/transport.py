@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.shared_files import FileContent, unreadable_notice
 from bot.channels.slack.render import fallback_text, to_blocks
 from dialogs.messages import ImageRef, Message
 from dialogs.services.schools import Person, School
+
+log = logging.getLogger(__name__)
 
 
 class SlackTransport:
@@ -79,10 +83,17 @@ class SlackTransport:
     ) -> str:
         if replace is not None:
             channel, _, ts = replace.partition(":")
-            await self.client.chat_update(
-                channel=channel, ts=ts, text=fallback_text(message), blocks=to_blocks(message)
-            )
-            return replace
+            try:
+                await self.client.chat_update(
+                    channel=channel, ts=ts, text=fallback_text(message), blocks=to_blocks(message)
+                )
+                return replace
+            except SlackApiError as exc:
+                if exc.response.get("error") != "message_not_found":
+                    raise
+                # Someone deleted the earlier card: post it afresh, or every later change to
+                # the case or request would fail the same way and nobody would see it.
+                log.info("the earlier card in %s is gone; posting a new one", channel_ref)
         (ts,) = await self.post(channel_ref, [message])
         return f"{channel_ref}:{ts}"
 

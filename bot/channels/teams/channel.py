@@ -26,7 +26,7 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards
-from bot.channels.teams.delivery import Pacer, with_retries
+from bot.channels.teams.delivery import Pacer, status_of, with_retries
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
 from dialogs.case_actions import perform
@@ -884,12 +884,20 @@ class TeamsTransport:
         reference = await self._reference("channel", channel_ref)
         if reference is None:
             return None  # the bot has not been added to that team yet
-        activity = self.channel.activity_for(message)
         if replace:
             _, _, activity_id = replace.rpartition("|")
-            await self._proactive(reference, activity, update=activity_id)
-            return replace
-        sent = await self._proactive(reference, activity)
+            try:
+                await self._proactive(
+                    reference, self.channel.activity_for(message), update=activity_id
+                )
+                return replace
+            except Exception as exc:
+                if status_of(exc) != 404:
+                    raise
+                # Someone deleted the earlier card: post it afresh, or every later change to
+                # the case or request would fail the same way and nobody would see it.
+                log.info("the earlier card in %s is gone; posting a new one", channel_ref)
+        sent = await self._proactive(reference, self.channel.activity_for(message))
         return f"{channel_ref}|{sent}"
 
 

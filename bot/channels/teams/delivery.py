@@ -19,7 +19,8 @@ T = TypeVar("T")
 RETRYABLE = frozenset({412, 429, 502, 504})
 
 
-def _status(exc: BaseException) -> int | None:
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status of a failed Bot Connector call, when there was one."""
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None) or getattr(response, "status", None)
     return status if isinstance(status, int) else None
@@ -44,7 +45,7 @@ async def with_retries(
         try:
             return await send()
         except Exception as exc:
-            status = _status(exc)
+            status = status_of(exc)
             if status not in RETRYABLE or attempt == attempts - 1:
                 raise
             delay = _retry_after(exc) or base_delay * 2**attempt * (1 + random.random() / 4)  # noqa: S311

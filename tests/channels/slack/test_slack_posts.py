@@ -206,3 +206,18 @@ async def test_a_photo_whose_stored_copy_is_damaged_is_not_sent(slack: SlackHarn
     )
     assert "I couldn't send “class trip.png”" in text_of_calls(replies)
     assert slack.fake.uploads == {}
+
+
+async def test_a_deleted_card_is_posted_again_rather_than_updated_for_ever(
+    slack: SlackHarness,
+) -> None:
+    card = await requested(slack)
+    slack.fake.fail_next("chat.update", error="message_not_found")
+    await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve")
+    )
+    result = await slack.deliver()
+    assert result.failed == 0
+    first, again = slack.posts_to(APPROVALS)
+    assert "Mark as published" in text_of_calls([again])
+    assert "Mark as published" not in text_of_calls([first])

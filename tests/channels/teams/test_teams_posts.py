@@ -259,3 +259,19 @@ async def test_someone_who_is_not_an_approver_is_offered_no_photo(teams: TeamsHa
     assert offers == []
     assert "can't find a post request PR-2026-0001" in text_of(teams.sent_to(SAM.chat)[before:])
     assert list((teams.settings.data_dir / "files-awaiting-consent").glob("*")) == []
+
+
+async def test_a_deleted_card_is_posted_again_rather_than_updated_for_ever(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    teams.fake.fail_next(card_id, status=404)
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+    )
+    result = await teams.deliver()
+    assert result.failed == 0
+    (_, first), (_, again) = teams.posts(APPROVALS)
+    assert [a["title"] for a in actions(card_of(again))] == ["Mark as published"]
+    assert "Approved: ready to publish" in text_of([again])
+    assert "Waiting for approval" in text_of([first])
