@@ -23,8 +23,8 @@ from dialogs.services.policies import (
     parse_question_ref,
     question_ref,
 )
+from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import MAX_POLICY_BYTES, read_policy_document
-from dialogs.services.policy_search import PolicyAnswer, PolicySearch
 from dialogs.services.policy_sections import parse_policy
 from dialogs.services.schools import Person, School
 from storage.models import PolicyQuestion, PolicyVersion
@@ -295,6 +295,8 @@ def ask(
         except PolicybotError as exc:
             click.echo(exc.message, err=True)
             raise SystemExit(1) from exc
+        from dialogs.services.policy_search import PolicySearch
+
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
         echo_json(_answer_json(result)) if as_json else _print_answer(result)
         return

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,11 +26,14 @@ from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
+from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import PolicyDocument, read_policy_document
-from dialogs.services.policy_search import PolicyAnswer, PolicySearch
 from dialogs.services.policy_sections import Clause, ParsedPolicy, Section, parse_policy
 from dialogs.services.schools import Person, Role, School
 from storage.models import PolicyQuestion, PolicyVersion
+
+if TYPE_CHECKING:
+    from dialogs.services.policy_search import PolicySearch
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +143,10 @@ class PolicySearches:
 
     def build(self, row: PolicyVersion) -> PolicySearch:
         assert row.id is not None
+        # Imported here, not at the top: the search engine and numpy take a quarter of a
+        # second to load, which every command would otherwise pay before doing anything.
+        from dialogs.services.policy_search import PolicySearch
+
         built = self._built[row.id] = PolicySearch(policy_from_row(row))
         while len(self._built) > self._capacity:
             self._built.popitem(last=False)

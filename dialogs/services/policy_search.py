@@ -62,6 +62,7 @@ import bm25s  # type: ignore[import-untyped]
 import numpy as np
 import Stemmer  # type: ignore[import-not-found]
 
+from dialogs.services.policy_answer import Passage, PolicyAnswer
 from dialogs.services.policy_sections import ParsedPolicy, Section, clause_citation
 from dialogs.services.policy_vocabulary import (
     GENERIC_WORDS,
@@ -71,6 +72,8 @@ from dialogs.services.policy_vocabulary import (
     UNSTEMMED,
     WORD_FORMS,
 )
+
+__all__ = ["PLAIN_BM25", "Passage", "PolicyAnswer", "PolicySearch", "SearchOptions"]
 
 # bm25s sets its own logger to DEBUG when imported; building an index per policy is not news.
 logging.getLogger("bm25s").setLevel(logging.WARNING)
@@ -119,29 +122,6 @@ PLAIN_BM25 = SearchOptions(
     generic_words=False,
     generic_weight=1.0,
 )
-
-
-@dataclass(frozen=True)
-class Passage:
-    citation: str  # clause_citation(section, clause)
-    section: str  # the section's citation
-    text: str  # the quote: the clause with its lead-in, at most QUOTE_SENTENCES sentences
-    score: float  # higher is better
-
-
-@dataclass(frozen=True)
-class PolicyAnswer:
-    question: str
-    confident: bool
-    passages: tuple[Passage, ...]  # best first, returned even when not confident
-
-    @property
-    def answer(self) -> str:
-        return self.passages[0].text if self.confident and self.passages else ""
-
-    @property
-    def citation(self) -> str:
-        return self.passages[0].citation if self.confident and self.passages else ""
 
 
 # --- Words -------------------------------------------------------------------------------------

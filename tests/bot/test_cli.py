@@ -384,3 +384,12 @@ def test_db_commands_explain_an_unreachable_database(tmp_path: Path) -> None:
         assert ran.code == 2
         assert "DATABASE_URL" in ran.err
         assert "hunter2" not in ran.err
+
+
+def test_starting_a_command_does_not_load_the_policy_search_engine() -> None:
+    """bm25s and numpy are loaded when the first question needs them, not by every command."""
+    code = "import sys, bot.cli; print(sorted({'bm25s', 'numpy'} & set(sys.modules)))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
+    assert loaded.strip() == "[]"
