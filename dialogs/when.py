@@ -270,6 +270,9 @@ def _rewrite(text: str) -> str | None:
     return text or None
 
 
+_CLOCK_TIME = re.compile(r"(?i)\b\d{1,2}(?::\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b|\bnoon\b")
+
+
 def _from_dateparser(
     text: str, *, now: datetime, tz: ZoneInfo, lean: Literal["past", "future"]
 ) -> datetime | None:
@@ -285,7 +288,9 @@ def _from_dateparser(
     # Otherwise dateparser localised a wall time with pytz, which picks the later of two repeated
     # times; take the wall time back and apply this module's rules instead.
     wall = found.replace(tzinfo=None)
-    timed = period in _TIMED_PERIODS
+    # dateparser reports a typed time as a whole day when it equals the base time to the
+    # minute ("today 10am" typed at 10:00), so a clock time in the text counts as well.
+    timed = period in _TIMED_PERIODS or _CLOCK_TIME.search(text) is not None
     if timed and _is_same_day_another_year(wall, base):
         # "21/11 14:00" typed at 11:30 on 21/11 means today, not a year ago (or, leaning to the
         # future, "21/11 09:00" not a year ahead): the lean is about the date, not the minute.

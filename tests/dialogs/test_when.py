@@ -314,3 +314,9 @@ def test_a_planned_time_leans_to_the_future(typed: str, expected: datetime) -> N
     past = parse_when(typed, now=NOW, tz=LONDON)
     assert past is not None
     assert past <= expected
+
+
+@pytest.mark.parametrize("text", ["today 11:30am", "today 11:30", "11:30am today", "11.30"])
+def test_a_time_typed_at_that_very_minute_keeps_its_time(text: str) -> None:
+    """dateparser calls it a whole day when the typed time equals the clock exactly."""
+    assert parse_when(text, now=NOW, tz=LONDON) == NOW
