@@ -16,6 +16,7 @@ from bot.cli_support import run, settings_or_exit, unreachable_database_exits, w
 from bot.consent_cli import consent
 from bot.policy_cli import ask, policy
 from bot.runtime import Runtime
+from bot.sla_cli import sla
 
 
 @click.group()
@@ -235,4 +236,5 @@ main.add_command(cases)
 main.add_command(policy)
 main.add_command(consent)
 main.add_command(approvals)
+main.add_command(sla)
 main.add_command(ask)
