@@ -13,6 +13,7 @@ from bot.channels.teams.channel import TeamsChannel
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.runtime import Runtime
+from bot.webhooks.routes import CommentWebhooks
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     app[TEAMS] = teams
     worker.transports.append(teams.transport)
     app.router.add_post("/api/messages", teams.handle_http)
+    CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:
         if SLACK in app and slack_settings is not None and slack_settings.socket_mode:

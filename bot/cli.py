@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet
 from bot.approvals_cli import approvals
 from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
+from bot.comments_cli import calendar, comments
 from bot.consent_cli import consent
 from bot.policy_cli import ask, policy
 from bot.runtime import Runtime
@@ -232,9 +233,30 @@ def jobs_posts() -> None:
     run(work)
 
 
+@jobs.command("comments")
+def jobs_comments() -> None:
+    """Nudge moderators about comments near or past their deadline, and send due digests."""
+    from bot.jobs.comments import run_comment_sweep, run_weekly_digests
+
+    async def work(runtime: Runtime) -> None:
+        result = await run_comment_sweep(runtime)
+        if result.skipped:
+            click.echo("another process is sweeping comments; nothing done")
+            return
+        digests = await run_weekly_digests(runtime)
+        click.echo(
+            f"nudged {result.nudged}, overdue {result.overdue}, escalated {result.escalated}, "
+            f"digests {digests}"
+        )
+
+    run(work)
+
+
 main.add_command(cases)
 main.add_command(policy)
 main.add_command(consent)
 main.add_command(approvals)
+main.add_command(comments)
+main.add_command(calendar)
 main.add_command(sla)
 main.add_command(ask)

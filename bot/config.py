@@ -10,9 +10,10 @@ from __future__ import annotations
 import base64
 import binascii
 import os
+import re
 import tomllib
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any
@@ -64,9 +65,9 @@ class FileSettings(BaseModel):
 class SlackSettings:
     """Slack credentials, from the environment only."""
 
-    bot_token: str
-    signing_secret: str
-    app_token: str | None
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(repr=False)
     api_url: str | None
 
     @property
@@ -81,7 +82,7 @@ class TeamsSettings:
     development mode: requests are not authenticated, so only loopback callers are accepted."""
 
     app_id: str | None
-    app_password: str | None
+    app_password: str | None = field(repr=False)
     tenant_id: str | None
     app_type: str
     openid_metadata_url: str | None = None
@@ -97,12 +98,46 @@ class TeamsSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Secrets for comments arriving by webhook, from the environment only.
+
+    Automation tools sign with a secret per school (POLICYBOT_COMMENTS_SECRET_<SCHOOL ID>, the
+    id in capitals with anything but letters and digits as "_"); Facebook signs with the Meta
+    app's secret (FACEBOOK_APP_SECRET) and checks the webhook with FACEBOOK_VERIFY_TOKEN.
+    """
+
+    comment_secrets: dict[str, str] = field(default_factory=dict, repr=False)
+    facebook_app_secret: str | None = field(default=None, repr=False)
+    facebook_verify_token: str | None = field(default=None, repr=False)
+
+
+def comments_secret_name(school_id: str) -> str:
+    return "POLICYBOT_COMMENTS_SECRET_" + re.sub(r"[^A-Z0-9]", "_", school_id.upper())
+
+
+def _webhooks(env: Mapping[str, str], school_ids: Sequence[str]) -> WebhookSettings:
+    secrets: dict[str, str] = {}
+    for school_id in school_ids:
+        name = comments_secret_name(school_id)
+        value = _secret(env, name)
+        if value is not None:
+            if len(value) < 16:
+                raise ConfigError(f"{name} is too short to be safe; use at least 16 characters.")
+            secrets[school_id] = value
+    app_secret = _secret(env, "FACEBOOK_APP_SECRET")
+    verify_token = _secret(env, "FACEBOOK_VERIFY_TOKEN")
+    if (app_secret is None) != (verify_token is None):
+        raise ConfigError("Facebook needs both FACEBOOK_APP_SECRET and FACEBOOK_VERIFY_TOKEN.")
+    return WebhookSettings(secrets, app_secret, verify_token)
+
+
+@dataclass(frozen=True)
 class Settings:
     config_path: Path
     data_dir: Path
     database_url: str
     evidence_dir: Path
-    evidence_key: bytes | None
+    evidence_key: bytes | None = field(repr=False)
     evidence: EvidenceSettings
     drafts: DraftSettings
     directory: Directory
@@ -110,6 +145,7 @@ class Settings:
     teams: TeamsSettings = TeamsSettings(None, None, None, "MultiTenant")
     port: int = 3978
     public_url: str | None = None
+    webhooks: WebhookSettings = WebhookSettings()
 
     @property
     def uses_embedded_database(self) -> bool:
@@ -278,4 +314,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         teams=_teams(env),
         port=_port(env),
         public_url=(env.get("POLICYBOT_PUBLIC_URL") or "").rstrip("/") or None,
+        webhooks=_webhooks(env, [school.id for school in directory.schools]),
     )

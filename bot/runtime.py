@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
 from dialogs.case_actions import Outcome, perform
+from dialogs.comment_dialogs import CommentReason, LogComment
 from dialogs.conversations import ConversationRunner
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
@@ -110,6 +111,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
                 RequestPost(),
                 PostReason(),
                 PostLink(),
+                LogComment(),
+                CommentReason(),
             ]
         ),
         clock=clock,

@@ -16,11 +16,14 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.comment_dialogs import COMMENT_REASON, open_comments
 from dialogs.engine import DialogContext, DialogState, Engine
 from dialogs.errors import PolicybotError
 from dialogs.home import (
     APPROVALS,
     ASK_POLICY,
+    COMMENTS,
+    LOG_COMMENT,
     MY_REPORTS,
     REQUEST_POST,
     START_REPORT,
@@ -45,8 +48,10 @@ from dialogs.post_actions import (
     show_media,
     waiting_for,
 )
+from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
+from dialogs.services.platforms import LABELS
 from dialogs.services.policies import (
     PolicyAction,
     parse_action,
@@ -160,11 +165,16 @@ class ConversationRunner:
                     current = None  # a menu button pressed instead of typing a question
                 action = parse_action(given.value) if given.value else None
                 post_button = PostButtonValue.decode(given.value) if given.value else None
+                comment = CommentButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
                 elif post_button is not None:
                     state, messages = await self._post_button(
                         who, session, now, current, post_button
+                    )
+                elif comment is not None:
+                    state, messages = await self._comment_button(
+                        who, session, now, current, comment
                     )
                 elif current is None:
                     state, messages = await self._idle(who, session, now, given)
@@ -214,50 +224,65 @@ class ConversationRunner:
             row = await repo.load_or_create(
                 session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
             )
-            state = (
-                DialogState.model_validate(row.state) if row.state else DialogState(dialog=dialog)
-            )
-            ctx = self._context(who, session, now, state)
-            stored = await ctx.services.evidence.keep_capture(
-                json.dumps(captured, ensure_ascii=False, indent=2, sort_keys=True).encode(),
-                name=f"{captured.get('platform', 'chat')} message.json",
-                media_type="application/json",
-                extension=".json",
-                school_id=who.school.id,
-                person_id=who.person.id,
-                draft_key=state.draft_id,
-            )
-            kept = Message(
-                kind=MessageKind.INFO,
-                text="I've saved the message you flagged as evidence: its words, who posted it, "
-                "where and when, and a link to it.",
-            )
-            if row.state is not None:
-                state.scratch.setdefault("files", [])
-                if state.step == "evidence" or "evidence" not in state.answers:
-                    state.scratch["files"].append(stored.as_json())
-                else:
-                    state.answers["evidence"] = [
-                        *(state.answers["evidence"] or []),
-                        stored.as_json(),
-                    ]
-                messages = [kept, *self.engine.resume(ctx)]
-            else:
-                prefill: dict[str, Any] = {
-                    "platform": captured.get("platform", "Slack"),
-                    "evidence": [stored.as_json()],
-                }
-                if captured.get("permalink"):
-                    prefill["link"] = captured["permalink"]
-                if captured.get("ts"):
-                    moment = datetime.fromtimestamp(float(captured["ts"]), UTC)
-                    prefill["occurred_at"] = moment.isoformat()
-                turn = await self.engine.start(dialog, ctx, prefill=prefill)
-                state, messages = turn.state or state, [kept, *turn.messages]
+            current = DialogState.model_validate(row.state) if row.state else None
+            state, messages = await self._report_with(who, session, now, current, dialog, captured)
             await repo.save_state(
                 session, row, dialog=state.dialog, state=state.model_dump(mode="json"), now=now
             )
             return messages
+
+    async def _report_with(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        dialog: str,
+        captured: dict[str, Any],
+    ) -> tuple[DialogState, list[Message]]:
+        """Keep something flagged (a chat message, a comment on an official account) as
+        evidence, in the report under way or in a new one started with it."""
+        state = current or DialogState(dialog=dialog)
+        ctx = self._context(who, session, now, state)
+        stored = await ctx.services.evidence.keep_capture(
+            json.dumps(captured, ensure_ascii=False, indent=2, sort_keys=True).encode(),
+            name=f"{captured.get('platform', 'chat')} message.json",
+            media_type="application/json",
+            extension=".json",
+            school_id=who.school.id,
+            person_id=who.person.id,
+            draft_key=state.draft_id,
+        )
+        kept = Message(
+            kind=MessageKind.INFO,
+            text="I've saved the message you flagged as evidence: its words, who posted it, "
+            "where and when, and a link to it.",
+        )
+        if current is not None:
+            state.scratch.setdefault("files", [])
+            if state.step == "evidence" or "evidence" not in state.answers:
+                state.scratch["files"].append(stored.as_json())
+            else:
+                state.answers["evidence"] = [
+                    *(state.answers["evidence"] or []),
+                    stored.as_json(),
+                ]
+            messages = [kept, *self.engine.resume(ctx)]
+        else:
+            prefill: dict[str, Any] = {
+                "platform": captured.get("platform", "Slack"),
+                "evidence": [stored.as_json()],
+            }
+            if captured.get("permalink"):
+                prefill["link"] = captured["permalink"]
+            if captured.get("ts"):
+                moment = datetime.fromtimestamp(float(captured["ts"]), UTC)
+                prefill["occurred_at"] = moment.isoformat()
+            elif captured.get("posted_at"):
+                prefill["occurred_at"] = str(captured["posted_at"])
+            turn = await self.engine.start(dialog, ctx, prefill=prefill)
+            state, messages = turn.state or state, [kept, *turn.messages]
+        return state, messages
 
     async def _policy_button(
         self,
@@ -317,6 +342,52 @@ class ConversationRunner:
         turn = await self.engine.start(dialog, self._context(who, session, now, state))
         return turn.state, turn.messages
 
+    async def _comment_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        button: CommentButtonValue,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """A button on a comment: answered ones are marked at once, even mid-dialog; hiding
+        asks for the public reason first; reporting one as abuse starts a report with the
+        comment kept as its evidence."""
+        services = self.services(session, now)
+        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
+        if button.verb in (CommentVerb.ACKNOWLEDGE, CommentVerb.REPLIED, CommentVerb.NOT_NEEDED):
+            handled = await services.comments.act(
+                button.reference, school=who.school, actor=who.person, verb=button.verb
+            )
+            return current, [Message(kind=MessageKind.INFO, text=handled.message), *resumed]
+        if current is not None:
+            later = "type comments to see the comment again"
+            return current, [self._busy(current, later), *resumed]
+        if button.verb is CommentVerb.HIDE:
+            comment = await services.comments.get(
+                button.reference, school=who.school, actor=who.person
+            )
+            state = DialogState(dialog=COMMENT_REASON, flags={"reference": comment.reference})
+            turn = await self.engine.start(COMMENT_REASON, self._context(who, session, now, state))
+            return turn.state, turn.messages
+        handled = await services.comments.act(
+            button.reference, school=who.school, actor=who.person, verb=CommentVerb.ESCALATE
+        )
+        comment = handled.comment
+        account = who.school.account(comment.account_id)
+        captured: dict[str, Any] = {
+            "platform": LABELS[account.platform] if account else "Social media",
+            "account": account.name if account else comment.account_id,
+            "comment": comment.reference,
+            "author": comment.author,
+            "text": comment.text,
+            "posted_at": comment.received_at.isoformat(),
+        }
+        if comment.link:
+            captured["permalink"] = comment.link
+        state, messages = await self._report_with(who, session, now, None, "report_abuse", captured)
+        return state, [Message(kind=MessageKind.INFO, text=handled.message), *messages]
+
     def _busy(self, current: DialogState, later: str) -> Message:
         """A button that would start something new, pressed while a dialog is under way: the
         dialog is kept, and the person is told how to come back to the button's business."""
@@ -372,7 +443,7 @@ class ConversationRunner:
             handled = await self._about_the_policy(who, session, now, typed, wanted)
             if handled is not None:
                 return handled
-        if wanted in (ASK_POLICY, REQUEST_POST):
+        if wanted in (ASK_POLICY, REQUEST_POST, LOG_COMMENT):
             assert wanted is not None
             ctx = self._context(who, session, now, DialogState(dialog=wanted))
             turn = await self.engine.start(wanted, ctx)
@@ -380,6 +451,9 @@ class ConversationRunner:
         if wanted == APPROVALS:
             services = self.services(session, now)
             return None, await waiting_for(services, who.school, who.person)
+        if wanted == COMMENTS:
+            services = self.services(session, now)
+            return None, await open_comments(services, who.school, who.person)
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
             turn = await self.engine.start("report_abuse", ctx)

@@ -15,6 +15,8 @@ MY_REPORTS = "my_reports"
 ASK_POLICY = "ask_policy"
 REQUEST_POST = "request_post"
 APPROVALS = "approvals"
+LOG_COMMENT = "log_comment"
+COMMENTS = "comments"
 
 _REPORT_WORDS = re.compile(
     r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
@@ -24,6 +26,11 @@ _POST_WORDS = frozenset(
     {"post", "new post", "request a post", "request post", "request approval", "post approval"}
 )
 _APPROVAL_WORDS = frozenset({"approvals", "my posts", "posts", "waiting for approval"})
+_MENU_VALUES = frozenset(
+    {START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS, LOG_COMMENT, COMMENTS}
+)
+_LOG_COMMENT_WORDS = frozenset({"comment", "log a comment", "log comment", "new comment"})
+_COMMENTS_WORDS = frozenset({"comments", "open comments", "comments waiting"})
 _ASK_WORDS = frozenset({"ask", "ask a question", "question", "policy", "the policy"})
 _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 
@@ -31,8 +38,20 @@ _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()
-    if key in {START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS}:
+    if key in {
+        START_REPORT,
+        MY_REPORTS,
+        ASK_POLICY,
+        REQUEST_POST,
+        APPROVALS,
+        LOG_COMMENT,
+        COMMENTS,
+    }:
         return key
+    if key in _LOG_COMMENT_WORDS:
+        return LOG_COMMENT
+    if key in _COMMENTS_WORDS:
+        return COMMENTS
     if key in _POST_WORDS:
         return REQUEST_POST
     if key in _APPROVAL_WORDS:
@@ -56,6 +75,14 @@ def menu_buttons(person: Person) -> tuple[Button, ...]:
         *(
             (Button(value=APPROVALS, label="Posts waiting for approval"),)
             if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))
+            else ()
+        ),
+        *(
+            (
+                Button(value=LOG_COMMENT, label="Log a comment on an official account"),
+                Button(value=COMMENTS, label="Comments waiting for an answer"),
+            )
+            if Role.MODERATOR in person.roles
             else ()
         ),
     )

@@ -301,16 +301,31 @@ class SchoolOptionsPrompt(Prompt):
 
     expects = InputKind.MULTI_CHOICE
 
-    def __init__(self, question: str, key: str, *, missing: str, help: str | None = None) -> None:
+    def __init__(
+        self,
+        question: str,
+        key: str,
+        *,
+        missing: str,
+        help: str | None = None,
+        one: bool = False,
+    ) -> None:
         super().__init__(question, help=help)
         self.key = key
         self.missing = missing  # said when the school has none configured
+        self.one = one  # pick exactly one
+        if one:
+            self.expects = InputKind.CHOICE
 
     @property
     def how_to_answer(self) -> str:
+        if self.one:
+            return "Pick one from the list (type its number)."
         return "Pick all that apply from the list (for example: 1, 2)."
 
-    def _choices(self, ctx: PromptContext) -> MultiChoicePrompt:
+    def _choices(self, ctx: PromptContext) -> ChoicePrompt:
+        if self.one:
+            return ChoicePrompt(self.question, ctx.options.get(self.key, ()))
         return MultiChoicePrompt(self.question, ctx.options.get(self.key, ()))
 
     def ask(self, ctx: PromptContext, current: Json | None, *, title: str | None) -> Message:

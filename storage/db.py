@@ -82,3 +82,22 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def lock_for_writing(session: AsyncSession) -> None:
+    """Make the rest of this unit of work one transaction that holds SQLite's write lock.
+
+    Python's SQLite driver begins a transaction only at the first INSERT, UPDATE or DELETE, so
+    rows read before that are read outside any transaction (a second process can read the same
+    rows and act on them too), and a savepoint opened first is committed by its own release.
+    Work that reads rows and then claims them, such as a sweep, calls this first; it waits for
+    other writers (busy_timeout) rather than racing them. PostgreSQL needs nothing here: its
+    sessions are transactions from the first statement and rows are claimed with FOR UPDATE.
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return
+    connection = await session.connection()
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    if driver is not None and not driver.in_transaction:
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")

@@ -360,3 +360,70 @@ class PostDecision(SQLModel, table=True):
     actor_id: str = Field(max_length=64)
     action: str = Field(max_length=32)
     reason: str = Field(default="", sa_column=Column(Text, nullable=False))
+
+
+class Comment(SQLModel, table=True):
+    """A comment on an official account, and how it is being answered within the deadline.
+
+    `next_nudge_at` is when the sweep must next look at it (a nudge, the deadline, the
+    escalation) and is cleared once it is answered or there is nothing left to send, so the
+    sweep reads only comments that are due and its cost does not grow with those stored.
+    `nudge_stage` counts the nudge points already passed; it is advanced in the same
+    transaction that queues the nudge, so a restart never sends one twice or loses one.
+    """
+
+    __tablename__ = "comment"
+    __table_args__ = (
+        UniqueConstraint("school_id", "reference"),
+        UniqueConstraint("school_id", "source", "external_id"),
+    )
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64)
+    reference: str = Field(max_length=32)
+    account_id: str = Field(max_length=64)
+    source: str = Field(max_length=16)
+    external_id: str = Field(max_length=200)
+    author: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    link: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    received_at: datetime = Field(sa_type=UTCDateTime)
+    logged_at: datetime = _when()
+    logged_by: str | None = Field(default=None, max_length=64)
+    deadline_minutes: int | None = None  # None: this account has no deadline
+    clock_start: datetime = Field(sa_type=UTCDateTime)
+    due_at: datetime | None = _when(nullable=True)
+    status: str = Field(max_length=16, index=True)
+    handled_at: datetime | None = _when(nullable=True)
+    handled_by: str | None = Field(default=None, max_length=64)
+    first_response_at: datetime | None = _when(nullable=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    nudge_stage: int = 0
+    next_nudge_at: datetime | None = _when(nullable=True, index=True)
+    breached: bool = False
+
+
+class SchoolClosure(SQLModel, table=True):
+    """Days a school is closed, imported from its term dates (config closures add to these)."""
+
+    __tablename__ = "school_closure"
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    first: date
+    last: date
+    name: str = Field(default="", max_length=120)
+    source: str = Field(default="", max_length=200)
+    imported_at: datetime = _when()
+    imported_by: str = Field(max_length=64)
+
+
+class DigestSent(SQLModel, table=True):
+    """A periodic summary already sent, so a restart or a second process never sends it again."""
+
+    __tablename__ = "digest_sent"
+
+    school_id: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=32)
+    period: str = Field(primary_key=True, max_length=32)
+    sent_at: datetime = _when()

@@ -6,6 +6,7 @@ import logging
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs.comments import run_comment_sweep, run_weekly_digests
 from bot.jobs.drafts import run_draft_sweep
 from bot.jobs.posts import run_post_sweep
 from bot.runtime import Runtime
@@ -35,6 +36,24 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         args=[runtime],
         minutes=runtime.settings.drafts.sweep_every_minutes,
         id="post-sweep",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        run_comment_sweep,
+        "interval",
+        args=[runtime],
+        minutes=1,
+        id="comment-sweep",
+        coalesce=True,
+        max_instances=1,
+    )
+    scheduler.add_job(
+        run_weekly_digests,
+        "interval",
+        args=[runtime],
+        minutes=15,
+        id="comment-digests",
         coalesce=True,
         max_instances=1,
     )

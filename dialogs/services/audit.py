@@ -39,6 +39,10 @@ class AuditAction(StrEnum):
     POST_EXPIRE = "post.expire"
     POST_VIEW = "post.view"
     POST_MEDIA_VIEW = "post.media_view"
+    COMMENT_RECEIVE = "comment.receive"
+    COMMENT_ACT = "comment.act"
+    COMMENT_NUDGE = "comment.nudge"
+    CALENDAR_IMPORT = "calendar.import"
 
 
 class AuditLog:

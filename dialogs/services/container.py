@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.services.audit import AuditLog
 from dialogs.services.cases import CaseService
+from dialogs.services.comments import CommentService
 from dialogs.services.consent_register import ConsentRegister
 from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
@@ -71,6 +72,16 @@ class Services:
     def posts(self) -> PostRequestService:
         return PostRequestService(
             session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
+        )
+
+    @cached_property
+    def comments(self) -> CommentService:
+        return CommentService(
+            session=self.session,
+            schools=self.directory.schools,
+            notifier=self.notifier,
+            audit=self.audit,
+            now=self.now,
         )
 
     @cached_property

@@ -6,9 +6,10 @@ because this model says they hold a role that may see it.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -79,6 +80,11 @@ class OfficialAccount(_Strict):
     name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
     platform: Platform
     handle: str | None = None  # "@oakfieldprimary", or the page's address
+    # Whether comments here must be answered within the school's deadline (some schools do
+    # not answer on some platforms at all).
+    comment_deadlines: bool = True
+    # The Facebook Page's id, so comments from Facebook's webhook find their account.
+    facebook_page_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,30}$")] | None = None
 
     @field_validator("platform", mode="before")
     @classmethod
@@ -90,6 +96,47 @@ class OfficialAccount(_Strict):
                 raise ValueError(f"unknown platform {value!r} (use one of {names})")
             return found
         return value
+
+
+class ClosureDates(_Strict):
+    """Days the school is closed (holidays, INSET days), inclusive, for school-day deadlines."""
+
+    first: date = Field(alias="from")
+    last: date = Field(alias="to")
+    name: Annotated[str, StringConstraints(max_length=120, strip_whitespace=True)] = ""
+
+    @model_validator(mode="after")
+    def _in_order(self) -> ClosureDates:
+        if self.last < self.first:
+            raise ValueError(f"closure {self.name or self.first} ends before it starts")
+        return self
+
+
+class CommentRules(_Strict):
+    """How fast comments on the school's official accounts must be answered, and who is told.
+
+    The deadline counts working days (Monday to Friday without bank holidays) or school days
+    (also without the school's closures). Moderators are nudged when each fraction in
+    `nudge_at` of the time has passed and again at the deadline; `escalate_after_hours` after
+    it, the senior leaders are told.
+    """
+
+    deadline_hours: Annotated[float, Field(gt=0, le=24 * 30)] = 24
+    calendar: Literal["working_days", "school_days"] = "working_days"
+    bank_holidays: Literal["england-and-wales", "scotland", "northern-ireland", "none"] = (
+        "england-and-wales"
+    )
+    nudge_at: tuple[Annotated[float, Field(gt=0, lt=1)], ...] = (0.75,)
+    escalate_after_hours: Annotated[float, Field(ge=0, le=24 * 30)] = 2
+    closures: tuple[ClosureDates, ...] = ()
+    # Who hears when a deadline is missed, and gets the weekly digest; by default everyone
+    # with the senior_leader role.
+    escalate_to: tuple[Identifier, ...] = ()
+
+    @field_validator("nudge_at")
+    @classmethod
+    def _sorted(cls, value: tuple[float, ...]) -> tuple[float, ...]:
+        return tuple(sorted(set(value)))
 
 
 class ApprovalRules(_Strict):
@@ -108,6 +155,7 @@ class School(_Strict):
     channels: Channels = Channels()
     accounts: tuple[OfficialAccount, ...] = ()
     approvals: ApprovalRules = ApprovalRules()
+    comments: CommentRules = CommentRules()
 
     @field_validator("timezone")
     @classmethod
@@ -129,6 +177,12 @@ class School(_Strict):
         for account_id in accounts:
             if accounts.count(account_id) > 1:
                 raise ValueError(f"account id {account_id!r} is listed twice")
+        pages = [a.facebook_page_id for a in self.accounts if a.facebook_page_id]
+        if len(pages) != len(set(pages)):
+            raise ValueError("two accounts have the same facebook_page_id")
+        for person_id in self.comments.escalate_to:
+            if person_id not in seen:
+                raise ValueError(f"comments.escalate_to names {person_id!r}, who is not listed")
         if not any(Role.SAFEGUARDING_LEAD in p.roles for p in self.people):
             raise ValueError(
                 "no one has the role safeguarding_lead, so reports of abuse would reach nobody"

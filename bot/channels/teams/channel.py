@@ -34,6 +34,7 @@ from dialogs.conversations import Who
 from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
+from dialogs.services.comment_card import CommentButtonValue
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
@@ -90,6 +91,14 @@ _PRIVATE_ONLY = Message(
     kind=MessageKind.INFO,
     text="Please talk to me in a private chat: reports are confidential.",
 )
+
+
+_CHANNEL_REFUSALS = {
+    "approvals": "Only the school's approvers can act on post requests here. Nothing has been "
+    "changed.",
+    "moderators": "Only the school's moderators can answer comments here. Nothing has been "
+    "changed.",
+}
 
 
 def _refusal() -> Message:
@@ -489,12 +498,12 @@ class TeamsChannel:
             await self.on_case_button(context, case_button)
             return None
         conversation = activity.conversation
-        if (
-            PostButtonValue.decode(value) is not None
-            and conversation is not None
-            and conversation.conversation_type != "personal"
-        ):
-            await self.on_post_button(context, value)
+        in_channel = conversation is not None and conversation.conversation_type != "personal"
+        if in_channel and PostButtonValue.decode(value) is not None:
+            await self.on_channel_button(context, value, "approvals")
+            return None
+        if in_channel and CommentButtonValue.decode(value) is not None:
+            await self.on_channel_button(context, value, "moderators")
             return None
         if conversation is None or conversation.conversation_type != "personal":
             # A report's questions are only ever answered in a private chat.
@@ -533,20 +542,17 @@ class TeamsChannel:
             return None
         return self.person_of(activity, school)
 
-    async def on_post_button(self, context: TurnContext, value: str) -> None:
-        """A button on a post card in the approvals channel: acted on as the person who pressed
-        it, with every reply (and any question, such as the reason) in their private chat."""
+    async def on_channel_button(self, context: TurnContext, value: str, purpose: str) -> None:
+        """A button on a card in the approvals or moderators channel: acted on as the person
+        who pressed it, with every reply (and any question, such as a reason) in their private
+        chat. Whether they may act is checked by the services, as for a typed command."""
         activity = context.activity
         channel_id = _channel_id(activity)
         directory = self.runtime.settings.directory
-        school = directory.by_teams_channel(channel_id, "approvals") if channel_id else None
+        school = directory.by_teams_channel(channel_id, purpose) if channel_id else None
         actor = self.person_of(activity, school) if school else None
         if actor is None:
-            refused = Message(
-                kind=MessageKind.HINT,
-                text="Only the school's approvers can act on post requests here. Nothing has "
-                "been changed.",
-            )
+            refused = Message(kind=MessageKind.HINT, text=_CHANNEL_REFUSALS[purpose])
             await self.tell_privately(context, None, refused)
             return
         school, person = actor

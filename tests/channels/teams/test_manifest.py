@@ -241,6 +241,8 @@ def test_the_command_lists_are_the_ones_the_bot_offers() -> None:
             ("ask", "Ask about the social media policy, e.g. ask can I post photos?"),
             ("post", "Ask for approval of a post on an official school account"),
             ("my reports", "See your reports and their status"),
+            ("comment", "Moderators: log a comment on an official account"),
+            ("comments", "Moderators: see comments waiting for an answer"),
             ("help", "Show what policybot can do"),
         ],
         "team": [("help", "Show what policybot can do")],
@@ -256,7 +258,7 @@ def test_the_command_titles_are_words_the_bot_understands() -> None:
 
 async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None:
     titles = [title for title, _ in commands_by_scope()["personal"]]
-    assert titles == ["report", "ask", "post", "my reports", "help"]
+    assert titles == ["report", "ask", "post", "my reports", "comment", "comments", "help"]
     sam = Person(runtime, channel="teams")
 
     helped = await sam.say("help")
@@ -279,6 +281,14 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
 
     started = await sam.say("report")
     assert last_prompt(started).text == "Who is being targeted?"
+
+    jo = Person(runtime, person_id="jo", channel="teams")  # a moderator
+    logging = await jo.say("comment")
+    assert last_prompt(logging).text == "Which official account is the comment on?"
+    await jo.say("cancel")
+    await jo.say("yes")
+    waiting = await jo.say("comments")
+    assert waiting[0].text == "No comments are waiting for an answer."
 
 
 # -- building the manifest for one deployment ------------------------------------------------------

@@ -1,0 +1,63 @@
+"""Comments in Slack: logged in the bot's DM, shown in the moderators' channel with their deadline,
+and answered from the card there, with the follow-up in the moderator's own DM."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
+from tests.conftest import Clock
+from tests.fakes.slack_api import Call
+
+JO, SAM = "U0JO", "U0SAM"
+MODERATORS = "C0MODERATORS"
+TEXT = "Is the school open on Friday? The website says two different things."
+
+
+def button_value(post: Call, label: str) -> str:
+    for element in buttons_of(post):
+        if element["text"]["text"] == label:
+            return str(element["value"])
+    raise AssertionError(f"no {label!r} button in {text_of_calls([post])}")
+
+
+async def logged(slack: SlackHarness) -> Call:
+    clock = slack.runtime.clock
+    assert isinstance(clock, Clock)
+    clock.now = datetime(2026, 11, 23, 10, 20, tzinfo=UTC)
+    for answer in ["comment", "2", "A Parent", TEXT, "skip", "today 10am", "submit"]:
+        await slack.reply_to(JO, slack.say(JO, answer))
+    assert "Comment logged: CM-2026-0001" in text_of_calls(slack.posts_to(dm(JO)))
+    assert (await slack.deliver()).failed == 0
+    [card] = slack.posts_to(MODERATORS)
+    return card
+
+
+async def test_the_comment_card_shows_the_deadline_and_answering_it_updates_the_card(
+    slack: SlackHarness,
+) -> None:
+    card = await logged(slack)
+    shown = text_of_calls([card])
+    assert TEXT in shown
+    assert "Tue 24/11/2026 10:00" in shown
+    replies = await slack.reply_to(
+        JO, slack.click(JO, button_value(card, "Replied"), channel=MODERATORS, label="Replied")
+    )
+    assert "CM-2026-0001 is marked as replied" in text_of_calls(replies)
+    await slack.deliver()
+    updates = [c for c in slack.fake.calls_to("chat.update") if c.body["channel"] == MODERATORS]
+    assert "Replied by Jo Williams" in text_of_calls(updates[-1:])
+    assert buttons_of(updates[-1]) == []
+    assert len(slack.posts_to(MODERATORS)) == 1
+
+
+async def test_staff_who_are_not_moderators_are_refused_from_the_card(
+    slack: SlackHarness,
+) -> None:
+    card = await logged(slack)
+    replies = await slack.reply_to(
+        SAM, slack.click(SAM, button_value(card, "No answer needed"), channel=MODERATORS)
+    )
+    assert "Only the school's moderators can see and answer comments" in text_of_calls(replies)
+    await slack.deliver()
+    assert [c for c in slack.fake.calls_to("chat.update") if c.body["channel"] == MODERATORS] == []

@@ -1,0 +1,83 @@
+"""Comments in Microsoft Teams: logged in a personal chat, shown in the moderators' channel with
+their deadline, answered from the card there with the follow-up in the moderator's own chat."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.channels.teams.harness import (
+    JO,
+    SAM,
+    TeamsHarness,
+    TeamsUser,
+    actions,
+    card_of,
+    text_of,
+)
+from tests.conftest import Clock
+
+MODERATORS = "19:moderators@thread.tacv2"
+TEXT = "Is the school open on Friday? The website says two different things."
+
+
+async def say(teams: TeamsHarness, user: TeamsUser, text: str) -> list[dict[str, Any]]:
+    return await teams.replies(user, teams.say(user, text))
+
+
+async def logged(teams: TeamsHarness) -> tuple[str, dict[str, Any]]:
+    clock = teams.runtime.clock
+    assert isinstance(clock, Clock)
+    clock.now = datetime(2026, 11, 23, 10, 20, tzinfo=UTC)
+    for person in (JO, SAM):
+        await say(teams, person, "hello")
+    assert await teams.install_in_team() == 201
+    for answer in ["comment", "2", "A Parent", TEXT, "skip", "today 10am"]:
+        await say(teams, JO, answer)
+    assert "Comment logged: CM-2026-0001" in text_of(await say(teams, JO, "submit"))
+    assert (await teams.deliver()).failed == 0
+    [(card_id, card)] = teams.posts(MODERATORS)
+    return card_id, card
+
+
+async def test_the_card_in_the_moderators_channel_shows_the_deadline_and_the_buttons(
+    teams: TeamsHarness,
+) -> None:
+    _, card = await logged(teams)
+    shown = text_of([card])
+    assert TEXT in shown
+    assert "Tue 24/11/2026 10:00" in shown
+    assert [a["title"] for a in actions(card_of(card))] == [
+        "Acknowledged",
+        "Replied",
+        "Hide or remove",
+        "Report as abuse",
+        "No answer needed",
+    ]
+
+
+async def test_acknowledging_in_the_channel_answers_privately_and_updates_the_card(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await logged(teams)
+    before = len(teams.sent_to(JO.chat))
+    await teams.press_in_channel(
+        JO, card_of(card), "Acknowledged", card_id=card_id, channel=MODERATORS
+    )
+    assert "CM-2026-0001 is marked as acknowledged" in text_of(teams.sent_to(JO.chat)[before:])
+    assert len(teams.posts(MODERATORS)) == 1  # nothing new in the channel
+    await teams.deliver()
+    updated = [c for c in teams.fake.calls if c.method == "PUT" and MODERATORS in c.path]
+    assert "Acknowledged by Jo Williams" in str(updated[-1].body)
+
+
+async def test_staff_who_are_not_moderators_are_refused_privately(teams: TeamsHarness) -> None:
+    card_id, card = await logged(teams)
+    before = len(teams.sent_to(SAM.chat))
+    await teams.press_in_channel(
+        SAM, card_of(card), "No answer needed", card_id=card_id, channel=MODERATORS
+    )
+    told = text_of(teams.sent_to(SAM.chat)[before:])
+    assert "Only the school's moderators can see and answer comments" in told
+    await teams.deliver()
+    assert [c for c in teams.fake.calls if c.method == "PUT" and MODERATORS in c.path] == []
