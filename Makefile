@@ -53,3 +53,4 @@ clean:
 bench: $(VENV)/.run-installed
 	$(BIN)/python bench/policy_accuracy.py
 	$(BIN)/python bench/policy_latency.py
+	$(BIN)/python bench/comment_sweep.py
