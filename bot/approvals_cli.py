@@ -6,19 +6,14 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import echo_json, in_session, settings_or_exit, whom
+from bot.cli_support import echo_json, in_session, school_and_actor
 from dialogs.services.audit import AuditAction
 from dialogs.services.container import Services
 from dialogs.services.post_card import STATUS_LABELS, PostStatus, accounts_text
-from dialogs.services.schools import Person, School
+from dialogs.services.schools import School
 from storage.models import Evidence, PostDecision, PostRequest
 
 T = TypeVar("T")
-
-
-def _who(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
-    school, person = whom(settings_or_exit(), person_id, school_id)
-    return school, person if person_id else None
 
 
 def _summary(request: PostRequest, school: School) -> dict[str, Any]:
@@ -77,7 +72,7 @@ def list_requests(
     school_id: str | None, person_id: str | None, status: str | None, as_json: bool
 ) -> None:
     """List post requests, oldest first."""
-    school, person = _who(school_id, person_id)
+    school, person = school_and_actor(school_id, person_id)
 
     async def fetch(services: Services) -> list[PostRequest]:
         wanted = PostStatus(status) if status else None
@@ -104,7 +99,7 @@ def list_requests(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def show(reference: str, school_id: str | None, person_id: str | None, as_json: bool) -> None:
     """Show one request with its text, checks, warnings and every decision on it."""
-    school, person = _who(school_id, person_id)
+    school, person = school_and_actor(school_id, person_id)
 
     async def fetch(
         services: Services,

@@ -103,3 +103,10 @@ def whom(settings: Settings, person_id: str | None, school_id: str | None) -> tu
     if person is None:
         raise click.UsageError(f"There is no person {person_id!r} at {school.name}.")
     return school, person
+
+
+def school_and_actor(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
+    """The school a command is about, and who runs it: None without --as, which is whoever
+    administers the server (everything visible, acting as the command line)."""
+    school, person = whom(settings_or_exit(), person_id, school_id)
+    return school, person if person_id else None

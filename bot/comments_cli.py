@@ -12,12 +12,12 @@ import click
 from sqlalchemy import delete
 from sqlmodel import col, select
 
-from bot.cli_support import echo_json, in_session, settings_or_exit, whom
+from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
 from dialogs.errors import PolicybotError
 from dialogs.services.audit import AuditAction
 from dialogs.services.comment_card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
 from dialogs.services.container import Services
-from dialogs.services.schools import Person, School
+from dialogs.services.schools import School
 from dialogs.services.term_dates import parse_term_dates
 from storage.models import Comment, SchoolClosure
 
@@ -28,11 +28,6 @@ _HOW = {
     "hidden": CommentVerb.HIDE,
     "not-needed": CommentVerb.NOT_NEEDED,
 }
-
-
-def _who(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
-    school, person = whom(settings_or_exit(), person_id, school_id)
-    return school, person if person_id else None
 
 
 def _iso(moment: datetime | None) -> str | None:
@@ -66,7 +61,7 @@ def list_comments(
     school_id: str | None, person_id: str | None, open_only: bool, as_json: bool
 ) -> None:
     """List comments, oldest first."""
-    school, person = _who(school_id, person_id)
+    school, person = school_and_actor(school_id, person_id)
 
     async def fetch(services: Services) -> list[Comment]:
         return list(
@@ -94,7 +89,7 @@ def list_comments(
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def show(reference: str, school_id: str | None, person_id: str | None, as_json: bool) -> None:
     """Show one comment with what was said and how it was answered."""
-    school, person = _who(school_id, person_id)
+    school, person = school_and_actor(school_id, person_id)
 
     async def fetch(services: Services) -> Comment:
         return await services.comments.get(reference, school=school, actor=person)
@@ -154,7 +149,7 @@ def calendar() -> None:
 @click.option("--as", "person_id", help="Who is importing (for the audit log).")
 def import_calendar(file: Path, school_id: str | None, terms: bool, person_id: str | None) -> None:
     """Import closures from an iCalendar (.ics) file of term dates, replacing earlier imports."""
-    school, person = _who(school_id, person_id)
+    school, person = school_and_actor(school_id, person_id)
     if file.stat().st_size > MAX_ICS_BYTES:
         raise click.UsageError(f"{file.name} is larger than 1 MB; is it a term dates file?")
     try:
@@ -204,7 +199,7 @@ def import_calendar(file: Path, school_id: str | None, terms: bool, person_id: s
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def show_calendar(school_id: str | None, as_json: bool) -> None:
     """List the school's closures: from its configuration and from imported term dates."""
-    school, _ = _who(school_id, None)
+    school, _ = school_and_actor(school_id, None)
 
     async def fetch(services: Services) -> list[SchoolClosure]:
         result = await services.session.execute(

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from dialogs.messages import Button, Fact, Message, MessageKind
+from dialogs.services.button_values import VerbButton
 from dialogs.services.case_vocabulary import (
     AFFECTED,
     EVENT_LABELS,
@@ -30,26 +31,12 @@ class CaseVerb(StrEnum):
 
 # Verbs that need more from the handler (text, a status) before they can be performed.
 NEEDS_FORM = frozenset({CaseVerb.NOTE, CaseVerb.STATUS})
-_PREFIX = "case"
 
 
 @dataclass(frozen=True)
-class CaseButtonValue:
-    verb: CaseVerb
-    reference: str
-
-    def encode(self) -> str:
-        return f"{_PREFIX}:{self.verb.value}:{self.reference}"
-
-    @classmethod
-    def decode(cls, value: str) -> CaseButtonValue | None:
-        parts = value.split(":")
-        if len(parts) != 3 or parts[0] != _PREFIX:
-            return None
-        try:
-            return cls(CaseVerb(parts[1]), parts[2][:40])
-        except ValueError:
-            return None
+class CaseButtonValue(VerbButton[CaseVerb]):
+    PREFIX = "case"
+    VERBS = CaseVerb
 
 
 def case_subject(case: Case) -> str:

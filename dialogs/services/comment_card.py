@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Literal
 
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.button_values import VerbButton
 from dialogs.services.platforms import LABELS
 from dialogs.services.schools import School
 from storage.models import Comment
@@ -56,26 +57,12 @@ RESULTS: dict[CommentVerb, CommentStatus] = {
 }
 # Verbs that are a public answer, so they stop the clock and count as the first response.
 RESPONSES = frozenset({CommentVerb.ACKNOWLEDGE, CommentVerb.REPLIED, CommentVerb.HIDE})
-_PREFIX = "comment"
 
 
 @dataclass(frozen=True)
-class CommentButtonValue:
-    verb: CommentVerb
-    reference: str
-
-    def encode(self) -> str:
-        return f"{_PREFIX}:{self.verb.value}:{self.reference}"
-
-    @classmethod
-    def decode(cls, value: str) -> CommentButtonValue | None:
-        parts = value.split(":")
-        if len(parts) != 3 or parts[0] != _PREFIX:
-            return None
-        try:
-            return cls(CommentVerb(parts[1]), parts[2][:40])
-        except ValueError:
-            return None
+class CommentButtonValue(VerbButton[CommentVerb]):
+    PREFIX = "comment"
+    VERBS = CommentVerb
 
 
 def comment_button(

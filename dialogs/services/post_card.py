@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Literal
 
 from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
+from dialogs.services.button_values import VerbButton
 from dialogs.services.platforms import LABELS
 from dialogs.services.schools import School
 from storage.models import Evidence, PostRequest
@@ -51,26 +52,12 @@ class PostVerb(StrEnum):
 
 # Verbs that need words from the person before they can be done: a reason, or the link.
 NEEDS_TEXT = frozenset({PostVerb.REQUEST_CHANGES, PostVerb.REJECT, PostVerb.PUBLISH})
-_PREFIX = "post"
 
 
 @dataclass(frozen=True)
-class PostButtonValue:
-    verb: PostVerb
-    reference: str
-
-    def encode(self) -> str:
-        return f"{_PREFIX}:{self.verb.value}:{self.reference}"
-
-    @classmethod
-    def decode(cls, value: str) -> PostButtonValue | None:
-        parts = value.split(":")
-        if len(parts) != 3 or parts[0] != _PREFIX:
-            return None
-        try:
-            return cls(PostVerb(parts[1]), parts[2][:40])
-        except ValueError:
-            return None
+class PostButtonValue(VerbButton[PostVerb]):
+    PREFIX = "post"
+    VERBS = PostVerb
 
 
 def post_button(
