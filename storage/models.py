@@ -398,6 +398,7 @@ class Comment(SQLModel, table=True):
     handled_by: str | None = Field(default=None, max_length=64)
     first_response_at: datetime | None = _when(nullable=True)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    reported_by: str | None = Field(default=None, max_length=64)  # reported as abuse by
     nudge_stage: int = 0
     next_nudge_at: datetime | None = _when(nullable=True, index=True)
     breached: bool = False

@@ -24,7 +24,6 @@ class CommentStatus(StrEnum):
     ACKNOWLEDGED = "acknowledged"  # answered "we've seen this", a fuller reply may follow
     REPLIED = "replied"
     HIDDEN = "hidden"  # hidden or removed, with the reason given publicly
-    ESCALATED = "escalated"  # reported as abuse through the safeguarding route
     NOT_NEEDED = "not_needed"  # nothing to answer (a thank-you, a like, spam)
 
 
@@ -33,7 +32,6 @@ STATUS_LABELS: dict[CommentStatus, str] = {
     CommentStatus.ACKNOWLEDGED: "Acknowledged",
     CommentStatus.REPLIED: "Replied",
     CommentStatus.HIDDEN: "Hidden or removed",
-    CommentStatus.ESCALATED: "Reported as abuse",
     CommentStatus.NOT_NEEDED: "No answer needed",
 }
 # A moderator can still reply, hide or escalate after acknowledging; the rest are final.
@@ -48,11 +46,12 @@ class CommentVerb(StrEnum):
     NOT_NEEDED = "none"
 
 
+# Reporting a comment as abuse is not an answer: the comment still needs one in public (hidden
+# with the reason given, or a reply), so it stays open, and the moderators are still nudged.
 RESULTS: dict[CommentVerb, CommentStatus] = {
     CommentVerb.ACKNOWLEDGE: CommentStatus.ACKNOWLEDGED,
     CommentVerb.REPLIED: CommentStatus.REPLIED,
     CommentVerb.HIDE: CommentStatus.HIDDEN,
-    CommentVerb.ESCALATE: CommentStatus.ESCALATED,
     CommentVerb.NOT_NEEDED: CommentStatus.NOT_NEEDED,
 }
 # Verbs that are a public answer, so they stop the clock and count as the first response.
@@ -87,8 +86,9 @@ def comment_buttons(comment: Comment) -> tuple[Button, ...]:
     buttons += [
         comment_button(CommentVerb.REPLIED, ref, "Replied"),
         comment_button(CommentVerb.HIDE, ref, "Hide or remove"),
-        comment_button(CommentVerb.ESCALATE, ref, "Report as abuse", "danger"),
     ]
+    if comment.reported_by is None:
+        buttons.append(comment_button(CommentVerb.ESCALATE, ref, "Report as abuse", "danger"))
     if status is CommentStatus.OPEN:
         buttons.append(comment_button(CommentVerb.NOT_NEEDED, ref, "No answer needed"))
     return tuple(buttons)
@@ -131,6 +131,9 @@ def comment_card(comment: Comment, school: School, *, now: datetime) -> Message:
         label += f" by {school.display_name(comment.handled_by)}"
     if comment.reason:
         facts.append(Fact(label="Reason given", value=comment.reason))
+    if comment.reported_by:
+        reporter = school.display_name(comment.reported_by)
+        facts.append(Fact(label="Reported as abuse", value=f"by {reporter}"))
     facts.append(Fact(label="Status", value=label))
     buttons = comment_buttons(comment)
     return Message(

@@ -251,6 +251,14 @@ class CommentService:
             CommentVerb.NOT_NEEDED,
         ):
             raise InvalidRequest(f"{comment.reference} has already been acknowledged.")
+        if verb is CommentVerb.ESCALATE:
+            if comment.reported_by is not None:
+                who = school.display_name(comment.reported_by)
+                raise InvalidRequest(f"{comment.reference} has already been reported by {who}.")
+            comment.reported_by = actor.id
+            self._show(comment, school)
+            self._audit_as(comment, actor, AuditAction.COMMENT_ACT, verb.value)
+            return Handled(comment, _told(comment, verb))
         if verb is CommentVerb.HIDE:
             reason = " ".join((reason or "").split())
             if len(reason) < 3:
@@ -576,7 +584,8 @@ def _told(comment: Comment, verb: CommentVerb) -> str:
         CommentVerb.ACKNOWLEDGE: "marked as acknowledged. Mark it as replied when you have",
         CommentVerb.REPLIED: "marked as replied",
         CommentVerb.HIDE: "marked as hidden or removed, with the reason to give publicly",
-        CommentVerb.ESCALATE: "being reported as abuse",
+        CommentVerb.ESCALATE: "being reported as abuse. It still needs an answer in public: "
+        "hide or remove it with the reason, or reply",
         CommentVerb.NOT_NEEDED: "marked as needing no answer",
     }[verb]
     return f"{comment.reference} is {done}.{late}"

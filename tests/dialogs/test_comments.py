@@ -275,7 +275,12 @@ async def test_reporting_a_comment_as_abuse_starts_a_report_with_it_as_evidence(
     kept = json.loads(content.content)
     assert (kept["comment"], kept["text"], kept["author"]) == ("CM-2026-0001", TEXT, "A Parent")
     [comment] = await rows(runtime, Comment)
-    assert comment.status == "escalated"
+    assert (comment.status, comment.reported_by) == ("open", "jo")  # still needs an answer
+    card = (await moderator_posts(runtime))[-1]
+    assert {f.label: f.value for f in card.facts}["Reported as abuse"] == "by Jo Williams"
+    assert "Report as abuse" not in [b.label for b in card.buttons]
+    clock.now = datetime(2026, 11, 24, 4, 0, tzinfo=UTC)
+    assert (await run_comment_sweep(runtime)).nudged == 1  # the public answer is still due
 
 
 async def test_two_schedulers_sharing_the_database_send_each_nudge_once(

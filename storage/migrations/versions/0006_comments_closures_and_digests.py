@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("handled_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("first_response_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("reason", sa.Text(), nullable=True),
+        sa.Column("reported_by", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True),
         sa.Column("nudge_stage", sa.Integer(), nullable=False),
         sa.Column("next_nudge_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("breached", sa.Boolean(), nullable=False),
