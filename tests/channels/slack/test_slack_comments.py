@@ -61,3 +61,22 @@ async def test_staff_who_are_not_moderators_are_refused_from_the_card(
     assert "Only the school's moderators can see and answer comments" in text_of_calls(replies)
     await slack.deliver()
     assert [c for c in slack.fake.calls_to("chat.update") if c.body["channel"] == MODERATORS] == []
+
+
+async def test_hiding_from_the_card_asks_the_public_reason_in_the_moderators_dm(
+    slack: SlackHarness,
+) -> None:
+    card = await logged(slack)
+    asked = await slack.reply_to(
+        JO, slack.click(JO, button_value(card, "Hide or remove"), channel=MODERATORS)
+    )
+    assert "What reason will you give publicly" in text_of_calls(asked)
+    said = await slack.reply_to(
+        JO, slack.say(JO, "We removed a comment that named a member of staff.")
+    )
+    assert "CM-2026-0001 is marked as hidden or removed" in text_of_calls(said)
+    await slack.deliver()
+    updates = [c for c in slack.fake.calls_to("chat.update") if c.body["channel"] == MODERATORS]
+    shown = text_of_calls(updates[-1:])
+    assert "We removed a comment that named a member of staff." in shown
+    assert "Hidden or removed by Jo Williams" in shown

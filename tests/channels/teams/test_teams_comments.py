@@ -81,3 +81,20 @@ async def test_staff_who_are_not_moderators_are_refused_privately(teams: TeamsHa
     assert "Only the school's moderators can see and answer comments" in told
     await teams.deliver()
     assert [c for c in teams.fake.calls if c.method == "PUT" and MODERATORS in c.path] == []
+
+
+async def test_reporting_as_abuse_from_the_channel_starts_a_report_in_the_personal_chat(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await logged(teams)
+    before = len(teams.sent_to(JO.chat))
+    await teams.press_in_channel(
+        JO, card_of(card), "Report as abuse", card_id=card_id, channel=MODERATORS
+    )
+    told = text_of(teams.sent_to(JO.chat)[before:])
+    assert "CM-2026-0001 is being reported as abuse" in told
+    assert "I've saved the message you flagged as evidence" in told
+    assert "Who is being targeted?" in told  # the report's first question
+    await teams.deliver()
+    updated = [c for c in teams.fake.calls if c.method == "PUT" and MODERATORS in c.path]
+    assert "Reported as abuse" in str(updated[-1].body)
