@@ -352,3 +352,20 @@ async def test_the_leads_get_a_weekly_digest_once_on_monday_morning(
     assert "1 missed" in facts["All accounts"]
     assert "median first response 3 hours" in facts["Oakfield Primary website (School website)"]
     assert "none answered yet" in facts["Oakfield Primary on Facebook (Facebook)"]
+
+
+async def test_a_clock_that_jumps_back_and_forward_never_repeats_or_loses_a_nudge(
+    runtime: Runtime, clock: Clock
+) -> None:
+    clock.now = MONDAY_10AM + timedelta(minutes=5)
+    await logged(runtime, clock)
+    clock.now = datetime(2026, 11, 24, 4, 30, tzinfo=UTC)
+    assert (await run_comment_sweep(runtime)).nudged == 1
+    clock.now = datetime(2026, 11, 24, 3, 0, tzinfo=UTC)  # the server's clock is set back
+    assert await run_comment_sweep(runtime) == CommentSweep()
+    clock.now = datetime(2026, 11, 24, 4, 45, tzinfo=UTC)
+    assert await run_comment_sweep(runtime) == CommentSweep()  # the 75% nudge was sent
+    clock.now = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+    assert (await run_comment_sweep(runtime)).overdue == 1
+    titles = [m.title for m in await moderator_posts(runtime) if m.title and ": " in m.title]
+    assert titles == ["Comment CM-2026-0001: due soon", "Comment CM-2026-0001: overdue"]
