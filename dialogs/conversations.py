@@ -27,9 +27,11 @@ from dialogs.home import (
     MY_REPORTS,
     REQUEST_POST,
     START_REPORT,
+    about_posting,
     intent,
     menu,
     my_reports,
+    post_offer,
 )
 from dialogs.messages import Message, MessageKind, UserInput
 from dialogs.policy_question import (
@@ -48,6 +50,7 @@ from dialogs.post_actions import (
     show_media,
     waiting_for,
 )
+from dialogs.report_abuse import platform_mentioned
 from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
@@ -425,9 +428,12 @@ class ConversationRunner:
             question = looks_like_question(typed)
         services = self.services(session, now)
         if question:
-            return None, await answer_question(
+            answered = await answer_question(
                 services, who.school, who.person, channel=who.key.channel, question=question
             )
+            if about_posting(question):
+                answered.append(post_offer())
+            return None, answered
         if wanted is None:
             reply = await typed_reply(services, who.school, who.person, typed)
             if reply is not None:
@@ -456,7 +462,9 @@ class ConversationRunner:
             return None, await open_comments(services, who.school, who.person)
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
-            turn = await self.engine.start("report_abuse", ctx)
+            platform = platform_mentioned(typed)
+            prefill = {"platform": platform} if platform else None
+            turn = await self.engine.start("report_abuse", ctx, prefill=prefill)
             return turn.state, turn.messages
         if wanted == MY_REPORTS:
             services = self.services(session, now)

@@ -35,6 +35,28 @@ _ASK_WORDS = frozenset({"ask", "ask a question", "question", "policy", "the poli
 _STATUS_WORDS = re.compile(r"\b(my reports?|status|my cases?)\b")
 
 
+# A question about putting something on the school's own accounts: the policy's answer, and
+# an offer to ask for approval of the post.
+_POSTING = re.compile(
+    r"\b(post|posting|share|sharing|upload|uploading|put|publish)\b.*"
+    r"\b(photos?|pictures?|pics?|videos?|images?|post|class|pupils?|children|kids|event|trip)\b"
+)
+
+
+def about_posting(question: str) -> bool:
+    return _POSTING.search(question.casefold()) is not None
+
+
+def post_offer() -> Message:
+    return Message(
+        kind=MessageKind.INFO,
+        text="If it is for one of the school's official accounts, I can send your post to "
+        "the approvers, with the consent and name checks the policy asks for.",
+        buttons=(Button(value=REQUEST_POST, label="Ask for approval of a post"),),
+        expects=InputKind.CHOICE,
+    )
+
+
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()

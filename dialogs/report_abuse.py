@@ -8,6 +8,7 @@ they matter.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -45,6 +46,23 @@ PLATFORMS = (
     Choice("YouTube", "YouTube", ("you tube",)),
     Choice("Email or text message", "Email or text message", ("email", "text", "sms", "e mail")),
 )
+
+
+def platform_mentioned(text: str) -> str | None:
+    """The platform a sentence names ("someone is bullying me on TikTok"), so the report can
+    start with it filled in; None when it names none, or more than one."""
+
+    def words(phrase: str) -> str:
+        return f" {' '.join(re.findall(r'[a-z0-9]+', phrase.casefold()))} "
+
+    said = words(text)
+    found = {
+        choice.value
+        for choice in PLATFORMS
+        if choice.value != "Email or text message"
+        and any(words(name) in said for name in (choice.value, *choice.synonyms))
+    }
+    return found.pop() if len(found) == 1 else None
 
 
 def _choices(vocabulary: dict[str, str]) -> list[Choice]:

@@ -1,0 +1,49 @@
+"""What a person types out of the blue is understood: a report that names its platform starts
+with it filled in, and a question about posting is answered from the policy with an offer to
+ask for approval."""
+
+from __future__ import annotations
+
+from bot.runtime import Runtime
+from dialogs.home import REQUEST_POST
+from dialogs.messages import MessageKind
+from tests.support import Person as Chat
+from tests.support import last_prompt, text_of
+
+
+async def test_someone_bullying_me_on_tiktok_starts_the_report_with_tiktok_filled_in(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    started = await sam.say("someone is bullying me on TikTok")
+    assert last_prompt(started).text == "Who is being targeted?"
+    await sam.say("1")  # me
+    after_danger = await sam.say("no")
+    assert "Where did it happen" not in text_of(after_danger)
+    assert "link" in last_prompt(after_danger).text.casefold()
+
+
+async def test_a_report_naming_two_platforms_asks_where_it_happened(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    await sam.say("a parent is harassing me on facebook and instagram")
+    await sam.say("1")
+    asked = await sam.say("no")
+    assert "Where did it happen" in last_prompt(asked).text
+
+
+async def test_can_i_post_a_photo_of_my_class_answers_and_offers_post_approval(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    replies = await sam.say("can I post a photo of my class?")
+    assert replies[0].kind is MessageKind.ANSWER
+    offer = replies[-1]
+    assert [b.value for b in offer.buttons] == [REQUEST_POST]
+    started = await sam.press(REQUEST_POST)
+    assert "Which official account" in last_prompt(started).text
+
+
+async def test_a_question_that_is_not_about_posting_gets_no_offer(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    replies = await sam.say("can I be friends with parents on Facebook?")
+    assert all(REQUEST_POST not in [b.value for b in m.buttons] for m in replies)
