@@ -22,11 +22,14 @@ from dialogs.errors import PolicybotError
 from dialogs.home import (
     APPROVALS,
     ASK_POLICY,
+    COLLEAGUE_MISUSE,
     COMMENTS,
     LOG_COMMENT,
+    MEDIA_ENQUIRY,
     MY_REPORTS,
     REQUEST_POST,
     START_REPORT,
+    WEBSITE_BLOCK,
     about_posting,
     intent,
     menu,
@@ -449,7 +452,7 @@ class ConversationRunner:
             handled = await self._about_the_policy(who, session, now, typed, wanted)
             if handled is not None:
                 return handled
-        if wanted in (ASK_POLICY, REQUEST_POST, LOG_COMMENT):
+        if wanted in (ASK_POLICY, REQUEST_POST, LOG_COMMENT, MEDIA_ENQUIRY, WEBSITE_BLOCK):
             assert wanted is not None
             ctx = self._context(who, session, now, DialogState(dialog=wanted))
             turn = await self.engine.start(wanted, ctx)
@@ -460,6 +463,13 @@ class ConversationRunner:
         if wanted == COMMENTS:
             services = self.services(session, now)
             return None, await open_comments(services, who.school, who.person)
+        if wanted == COLLEAGUE_MISUSE:
+            # The same confidential route as a report of abuse, with the colleague as the one
+            # responsible; only the safeguarding lead and deputy see it.
+            state = DialogState(dialog="report_abuse", flags={"about": "colleague"})
+            ctx = self._context(who, session, now, state)
+            turn = await self.engine.start("report_abuse", ctx, prefill={"responsible": "staff"})
+            return turn.state, turn.messages
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
             platform = platform_mentioned(typed)

@@ -17,6 +17,9 @@ REQUEST_POST = "request_post"
 APPROVALS = "approvals"
 LOG_COMMENT = "log_comment"
 COMMENTS = "comments"
+MEDIA_ENQUIRY = "media_enquiry"
+WEBSITE_BLOCK = "website_block"
+COLLEAGUE_MISUSE = "colleague_misuse"
 
 _REPORT_WORDS = re.compile(
     r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
@@ -27,7 +30,29 @@ _POST_WORDS = frozenset(
 )
 _APPROVAL_WORDS = frozenset({"approvals", "my posts", "posts", "waiting for approval"})
 _MENU_VALUES = frozenset(
-    {START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS, LOG_COMMENT, COMMENTS}
+    {
+        START_REPORT,
+        MY_REPORTS,
+        ASK_POLICY,
+        REQUEST_POST,
+        APPROVALS,
+        LOG_COMMENT,
+        COMMENTS,
+        MEDIA_ENQUIRY,
+        WEBSITE_BLOCK,
+        COLLEAGUE_MISUSE,
+    }
+)
+_ASKING = re.compile(
+    r"\?\s*$|^(can|could|may|might|should|shall|am|are|is|do|does|what|how|when|who|why)\b"
+)
+_JOURNALIST_WORDS = re.compile(r"\b(journalists?|reporters?|newspapers?|the press|media enquiry)\b")
+_WEBSITE_WORDS = re.compile(
+    r"\bblock\w*\b.*\b(site|website|web page|page)\b|\binappropriate (website|site|web page)\b"
+)
+_MISUSE_WORDS = re.compile(
+    r"\bcolleagues?'?s?\b.*\b(misus\w*|inappropriate\w*|posted|posting|posts)\b"
+    r"|\breport(ing)? (a )?colleague\b"
 )
 _LOG_COMMENT_WORDS = frozenset({"comment", "log a comment", "log comment", "new comment"})
 _COMMENTS_WORDS = frozenset({"comments", "open comments", "comments waiting"})
@@ -72,6 +97,15 @@ def intent(text: str) -> str | None:
         return key
     if key in _LOG_COMMENT_WORDS:
         return LOG_COMMENT
+    if not _ASKING.search(key):
+        # "A journalist rang me" starts the conversation; "can I talk to the press?" is a
+        # question for the policy.
+        if _JOURNALIST_WORDS.search(key):
+            return MEDIA_ENQUIRY
+        if _WEBSITE_WORDS.search(key):
+            return WEBSITE_BLOCK
+        if _MISUSE_WORDS.search(key):
+            return COLLEAGUE_MISUSE
     if key in _COMMENTS_WORDS:
         return COMMENTS
     if key in _POST_WORDS:
@@ -94,6 +128,9 @@ def menu_buttons(person: Person) -> tuple[Button, ...]:
         Button(value=ASK_POLICY, label="Ask about the social media policy"),
         Button(value=REQUEST_POST, label="Ask for approval of a post"),
         Button(value=MY_REPORTS, label="See my reports"),
+        Button(value=COLLEAGUE_MISUSE, label="Report a colleague's misuse, confidentially"),
+        Button(value=MEDIA_ENQUIRY, label="A journalist contacted me"),
+        Button(value=WEBSITE_BLOCK, label="Report a website to block"),
         *(
             (Button(value=APPROVALS, label="Posts waiting for approval"),)
             if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))

@@ -219,6 +219,17 @@ class ReportAbuse(Dialog):
     )
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
+        if ctx.state.flags.get("about") == "colleague":
+            return (
+                Message(
+                    kind=MessageKind.INFO,
+                    title="Report a colleague's misuse",
+                    text="Thank you for raising this. It goes privately to the designated "
+                    "safeguarding lead (or their deputy), with the same protections as a report "
+                    "of abuse: your colleague is not told who reported it. I'll ask a few short "
+                    "questions; type back, help or cancel at any time.",
+                ),
+            )
         return (
             Message(
                 kind=MessageKind.INFO,

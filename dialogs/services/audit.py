@@ -43,6 +43,8 @@ class AuditAction(StrEnum):
     COMMENT_ACT = "comment.act"
     COMMENT_NUDGE = "comment.nudge"
     CALENDAR_IMPORT = "calendar.import"
+    MEDIA_ENQUIRY = "media.enquiry"
+    WEBSITE_BLOCK = "website.block"
 
 
 class AuditLog:

@@ -32,7 +32,16 @@ from bot.channels.teams.manifest import (
     manifest_dir,
 )
 from bot.runtime import Runtime
-from dialogs.home import ASK_POLICY, MY_REPORTS, REQUEST_POST, START_REPORT, intent
+from dialogs.home import (
+    ASK_POLICY,
+    COLLEAGUE_MISUSE,
+    MEDIA_ENQUIRY,
+    MY_REPORTS,
+    REQUEST_POST,
+    START_REPORT,
+    WEBSITE_BLOCK,
+    intent,
+)
 from dialogs.messages import MessageKind
 from tests.support import Person, last_prompt
 
@@ -268,6 +277,9 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
         ASK_POLICY,
         REQUEST_POST,
         MY_REPORTS,
+        COLLEAGUE_MISUSE,
+        MEDIA_ENQUIRY,
+        WEBSITE_BLOCK,
     ]
 
     asking = await sam.say("ask")

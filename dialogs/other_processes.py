@@ -1,0 +1,248 @@
+"""The policy's other everyday processes, as short conversations: a journalist has been in touch,
+and a website seen on school equipment that should be blocked.
+
+Both end with the right person told at once (the Headteacher; IT), an audit entry that names
+the kind of report but not what was said, and the member of staff told what happens next.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from dialogs.engine import Dialog, DialogContext, Step
+from dialogs.messages import Fact, Message, MessageKind
+from dialogs.prompts import (
+    Choice,
+    ChoicePrompt,
+    DateTimePrompt,
+    TextPrompt,
+    YesNoPrompt,
+    normalise_link,
+)
+from dialogs.services.audit import AuditAction
+from dialogs.services.schools import Person, Role, School
+
+MEDIA_ENQUIRY = "media_enquiry"
+WEBSITE_BLOCK = "website_block"
+
+_CONTACT = (
+    Choice("phone", "By phone"),
+    Choice("email", "By email"),
+    Choice("social", "On social media"),
+    Choice("in_person", "In person"),
+)
+
+
+def _recipients(school: School, *roles: Role) -> list[Person]:
+    return school.with_role(*roles)
+
+
+def _names(people: Sequence[Person]) -> str:
+    return ", ".join(p.name for p in people)
+
+
+def _when(ctx: DialogContext, value: str) -> str:
+    return f"{datetime.fromisoformat(value).astimezone(ctx.school.tz):%a %d/%m/%Y %H:%M}"
+
+
+def defang(address: str) -> str:
+    """A web address written so chat apps do not turn it into a link: nobody should open an
+    inappropriate site by clicking a message about blocking it."""
+    return address.replace("://", "[:]//").replace(".", "[.]")
+
+
+def _web_address(text: str) -> str | None:
+    address = normalise_link(text.strip())
+    parts = urlsplit(address)
+    if parts.scheme in {"http", "https"} and parts.netloc and not re.search(r"\s", address):
+        return None
+    return "Please type the web address as it appeared, for example: example.com/page"
+
+
+class MediaEnquiry(Dialog):
+    """A journalist asked a member of staff about the school: what to do now, and the
+    Headteacher is told, because only they (or the media policy's contact) answer the press."""
+
+    name = MEDIA_ENQUIRY
+    title = "Contact from a journalist"
+    noun = "note"
+    start_word = "journalist"
+    help_text = (
+        "Don't answer the journalist's questions or comment, even off the record. I'll ask who "
+        "they were and what they asked, and tell the Headteacher, who will reply if anyone does."
+    )
+    steps = (
+        Step(
+            "who",
+            "Who",
+            TextPrompt(
+                "Who contacted you? Their name and who they write for, if you know.",
+                max_length=300,
+            ),
+        ),
+        Step("how", "How", ChoicePrompt("How did they contact you?", _CONTACT)),
+        Step(
+            "about",
+            "About",
+            TextPrompt("What did they ask about?", max_length=3000),
+        ),
+        Step("when", "When", DateTimePrompt("When did they contact you?")),
+        Step(
+            "said_anything",
+            "Anything said",
+            YesNoPrompt("Did you tell them anything about the school, a pupil or a colleague?"),
+        ),
+    )
+
+    def intro(self, ctx: DialogContext) -> Sequence[Message]:
+        return (
+            Message(
+                kind=MessageKind.REMINDER,
+                title="A journalist contacted you",
+                text="Please don't answer their questions or comment, even off the record. If "
+                "they are still waiting, say: “I'm not able to comment. Please contact the "
+                "Headteacher through the school office.” Then tell me about it and I'll let the "
+                "Headteacher know straight away.",
+            ),
+        )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        heads = _recipients(ctx.school, Role.HEADTEACHER) or _recipients(
+            ctx.school, Role.SENIOR_LEADER
+        )
+        facts = (
+            Fact(label="Staff member", value=ctx.person.name),
+            Fact(label="Journalist", value=answers["who"]),
+            Fact(label="How", value=dict((c.value, c.label) for c in _CONTACT)[answers["how"]]),
+            Fact(label="When", value=_when(ctx, answers["when"])),
+            Fact(label="About", value=answers["about"]),
+            Fact(label="Told them anything", value="Yes" if answers["said_anything"] else "No"),
+        )
+        for head in heads:
+            ctx.services.notifier.notify(
+                school_id=ctx.school.id,
+                person_id=head.id,
+                kind="media_enquiry",
+                message=Message(
+                    kind=MessageKind.NOTIFICATION,
+                    title="A journalist has contacted a member of staff",
+                    text=f"{ctx.person.name} was contacted by a journalist and has not answered. "
+                    "Under the media policy, any reply comes from you or the person you name.",
+                    facts=facts,
+                ),
+            )
+        ctx.services.audit.record(
+            school_id=ctx.school.id,
+            actor_id=ctx.person.id,
+            action=AuditAction.MEDIA_ENQUIRY,
+            target_type="person",
+            target_id=ctx.person.id,
+            detail=f"told {len(heads)}",
+        )
+        extra = (
+            " As you did tell them something, the Headteacher may ask you what was said."
+            if answers["said_anything"]
+            else ""
+        )
+        return [
+            Message(
+                kind=MessageKind.DONE,
+                title="The Headteacher has been told",
+                text=f"I've passed this to {_names(heads) or 'the senior leaders'}. Please don't "
+                f"reply to the journalist; if they contact you again, refer them to the school "
+                f"office.{extra}",
+            )
+        ]
+
+
+class WebsiteBlock(Dialog):
+    """Inappropriate content seen on school equipment: IT is asked to block the site."""
+
+    name = WEBSITE_BLOCK
+    title = "Website to block"
+    noun = "report"
+    start_word = "website"
+    help_text = (
+        "Tell me the web address and when you saw it; IT will block it on school equipment. "
+        "Please don't go back to the site to check it."
+    )
+    steps = (
+        Step(
+            "address",
+            "Address",
+            TextPrompt(
+                "What is the web address? (Type it as you saw it; please don't open it again.)",
+                max_length=2000,
+                check=_web_address,
+                normalise=normalise_link,
+            ),
+        ),
+        Step("seen_at", "Seen", DateTimePrompt("When did you see it?")),
+        Step(
+            "where",
+            "Equipment",
+            TextPrompt(
+                "Which computer or device was it, and where? (for example: the library laptop "
+                "trolley, Year 5 classroom)",
+                max_length=300,
+            ),
+            optional=True,
+        ),
+        Step(
+            "what",
+            "What it showed",
+            TextPrompt(
+                "In a few words, what was on it? (no need to describe it in detail)",
+                max_length=1000,
+            ),
+            optional=True,
+        ),
+    )
+
+    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+        it_staff = _recipients(ctx.school, Role.IT_ADMIN)
+        facts = [
+            Fact(label="Address", value=defang(answers["address"])),
+            Fact(label="Seen", value=_when(ctx, answers["seen_at"])),
+            Fact(label="Reported by", value=ctx.person.name),
+        ]
+        if answers.get("where"):
+            facts.append(Fact(label="Equipment", value=answers["where"]))
+        if answers.get("what"):
+            facts.append(Fact(label="What it showed", value=answers["what"]))
+        for person in it_staff:
+            ctx.services.notifier.notify(
+                school_id=ctx.school.id,
+                person_id=person.id,
+                kind="website_block",
+                message=Message(
+                    kind=MessageKind.NOTIFICATION,
+                    title="Please block a website on school equipment",
+                    text="A member of staff saw inappropriate content on school equipment. The "
+                    "address is written so it is not a link; please check and block it in the "
+                    "filtering system.",
+                    facts=tuple(facts),
+                ),
+            )
+        ctx.services.audit.record(
+            school_id=ctx.school.id,
+            actor_id=ctx.person.id,
+            action=AuditAction.WEBSITE_BLOCK,
+            target_type="person",
+            target_id=ctx.person.id,
+            detail=f"told {len(it_staff)}",
+        )
+        told = _names(it_staff) or "the school's IT administrator"
+        return [
+            Message(
+                kind=MessageKind.DONE,
+                title="IT has been asked to block it",
+                text=f"I've passed the address to {told}. Please don't visit the site again. If "
+                "what you saw involved a pupil or made you worried about anyone's safety, "
+                "report it to the safeguarding lead too.",
+            )
+        ]

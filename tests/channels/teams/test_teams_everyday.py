@@ -1,0 +1,28 @@
+"""The everyday processes in Teams: asked for in a personal chat, the right person told."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.channels.teams.harness import DANA, SAM, TeamsHarness, TeamsUser, text_of
+
+
+async def say(teams: TeamsHarness, user: TeamsUser, text: str) -> list[dict[str, Any]]:
+    return await teams.replies(user, teams.say(user, text))
+
+
+async def test_a_journalist_contact_gets_advice_and_reaches_the_headteachers_chat(
+    teams: TeamsHarness,
+) -> None:
+    await say(teams, DANA, "hello")
+    started = await say(teams, SAM, "a journalist emailed me")
+    assert "I'm not able to comment" in text_of(started)
+    for answer in ["Alex Reed, Oakfield Gazette", "2", "Our Ofsted report", "today 9am", "no"]:
+        await say(teams, SAM, answer)
+    done = await say(teams, SAM, "submit")
+    assert "The Headteacher has been told" in text_of(done)
+    before = len(teams.sent_to(DANA.chat))
+    assert (await teams.deliver()).failed == 0
+    told = text_of(teams.sent_to(DANA.chat)[before:])
+    assert "A journalist has contacted a member of staff" in told
+    assert "Our Ofsted report" in told
