@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 from cryptography.fernet import Fernet
 
+from bot.accounts_cli import accounts
 from bot.approvals_cli import approvals
 from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
@@ -257,6 +258,7 @@ main.add_command(policy)
 main.add_command(consent)
 main.add_command(approvals)
 main.add_command(comments)
+main.add_command(accounts)
 main.add_command(calendar)
 main.add_command(sla)
 main.add_command(ask)

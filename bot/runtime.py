@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
+from dialogs.account_request import AccountReason, AccountRequestDialog
 from dialogs.case_actions import Outcome, perform
 from dialogs.comment_dialogs import CommentReason, LogComment
 from dialogs.conversations import ConversationRunner
@@ -116,6 +117,8 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
                 CommentReason(),
                 MediaEnquiry(),
                 WebsiteBlock(),
+                AccountRequestDialog(),
+                AccountReason(),
             ]
         ),
         clock=clock,

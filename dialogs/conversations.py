@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.account_request import ACCOUNT_REASON
 from dialogs.comment_dialogs import COMMENT_REASON, open_comments
 from dialogs.engine import DialogContext, DialogState, Engine
 from dialogs.errors import PolicybotError
@@ -27,6 +28,7 @@ from dialogs.home import (
     LOG_COMMENT,
     MEDIA_ENQUIRY,
     MY_REPORTS,
+    REQUEST_ACCOUNT,
     REQUEST_POST,
     START_REPORT,
     WEBSITE_BLOCK,
@@ -54,6 +56,7 @@ from dialogs.post_actions import (
     waiting_for,
 )
 from dialogs.report_abuse import platform_mentioned
+from dialogs.services.account_requests import AccountButtonValue, AccountVerb
 from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
@@ -172,6 +175,7 @@ class ConversationRunner:
                 action = parse_action(given.value) if given.value else None
                 post_button = PostButtonValue.decode(given.value) if given.value else None
                 comment = CommentButtonValue.decode(given.value) if given.value else None
+                account = AccountButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
                 elif post_button is not None:
@@ -181,6 +185,10 @@ class ConversationRunner:
                 elif comment is not None:
                     state, messages = await self._comment_button(
                         who, session, now, current, comment
+                    )
+                elif account is not None:
+                    state, messages = await self._account_button(
+                        who, session, now, current, account
                     )
                 elif current is None:
                     state, messages = await self._idle(who, session, now, given)
@@ -394,6 +402,30 @@ class ConversationRunner:
         state, messages = await self._report_with(who, session, now, None, "report_abuse", captured)
         return state, [Message(kind=MessageKind.INFO, text=handled.message), *messages]
 
+    async def _account_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        button: AccountButtonValue,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """Approving a new account is done at once; rejecting asks for the reason first."""
+        services = self.services(session, now)
+        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
+        if button.verb is AccountVerb.APPROVE:
+            decided = await services.accounts.decide(
+                button.reference, school=who.school, actor=who.person, verb=AccountVerb.APPROVE
+            )
+            return current, [Message(kind=MessageKind.INFO, text=decided.message), *resumed]
+        if current is not None:
+            later = "press Reject on the request again"
+            return current, [self._busy(current, later), *resumed]
+        request = await services.accounts.get(button.reference, school=who.school, actor=who.person)
+        state = DialogState(dialog=ACCOUNT_REASON, flags={"reference": request.reference})
+        turn = await self.engine.start(ACCOUNT_REASON, self._context(who, session, now, state))
+        return turn.state, turn.messages
+
     def _busy(self, current: DialogState, later: str) -> Message:
         """A button that would start something new, pressed while a dialog is under way: the
         dialog is kept, and the person is told how to come back to the button's business."""
@@ -452,7 +484,14 @@ class ConversationRunner:
             handled = await self._about_the_policy(who, session, now, typed, wanted)
             if handled is not None:
                 return handled
-        if wanted in (ASK_POLICY, REQUEST_POST, LOG_COMMENT, MEDIA_ENQUIRY, WEBSITE_BLOCK):
+        if wanted in (
+            ASK_POLICY,
+            REQUEST_POST,
+            LOG_COMMENT,
+            MEDIA_ENQUIRY,
+            WEBSITE_BLOCK,
+            REQUEST_ACCOUNT,
+        ):
             assert wanted is not None
             ctx = self._context(who, session, now, DialogState(dialog=wanted))
             turn = await self.engine.start(wanted, ctx)

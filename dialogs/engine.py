@@ -75,7 +75,8 @@ class DialogContext:
             options={
                 "accounts": [
                     Choice(a.id, f"{a.name} ({LABELS[a.platform]})") for a in self.school.accounts
-                ]
+                ],
+                "people": [Choice(p.id, p.name) for p in self.school.people],
             },
         )
 

@@ -20,6 +20,7 @@ COMMENTS = "comments"
 MEDIA_ENQUIRY = "media_enquiry"
 WEBSITE_BLOCK = "website_block"
 COLLEAGUE_MISUSE = "colleague_misuse"
+REQUEST_ACCOUNT = "request_account"
 
 _REPORT_WORDS = re.compile(
     r"\b(report|bull(y|ied|ying)|abuse|abusive|harass\w*|troll\w*|threat\w*)\b"
@@ -41,7 +42,11 @@ _MENU_VALUES = frozenset(
         MEDIA_ENQUIRY,
         WEBSITE_BLOCK,
         COLLEAGUE_MISUSE,
+        REQUEST_ACCOUNT,
     }
+)
+_ACCOUNT_WORDS = frozenset(
+    {"new account", "new official account", "request an account", "open an account"}
 )
 _ASKING = re.compile(
     r"\?\s*$|^(can|could|may|might|should|shall|am|are|is|do|does|what|how|when|who|why)\b"
@@ -85,18 +90,12 @@ def post_offer() -> Message:
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()
-    if key in {
-        START_REPORT,
-        MY_REPORTS,
-        ASK_POLICY,
-        REQUEST_POST,
-        APPROVALS,
-        LOG_COMMENT,
-        COMMENTS,
-    }:
+    if key in _MENU_VALUES:
         return key
     if key in _LOG_COMMENT_WORDS:
         return LOG_COMMENT
+    if key in _ACCOUNT_WORDS:
+        return REQUEST_ACCOUNT
     if not _ASKING.search(key):
         # "A journalist rang me" starts the conversation; "can I talk to the press?" is a
         # question for the policy.
@@ -131,6 +130,7 @@ def menu_buttons(person: Person) -> tuple[Button, ...]:
         Button(value=COLLEAGUE_MISUSE, label="Report a colleague's misuse, confidentially"),
         Button(value=MEDIA_ENQUIRY, label="A journalist contacted me"),
         Button(value=WEBSITE_BLOCK, label="Report a website to block"),
+        Button(value=REQUEST_ACCOUNT, label="Ask for a new official account"),
         *(
             (Button(value=APPROVALS, label="Posts waiting for approval"),)
             if person.has_any(frozenset({Role.APPROVER, Role.MODERATOR}))

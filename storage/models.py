@@ -428,3 +428,47 @@ class DigestSent(SQLModel, table=True):
     kind: str = Field(primary_key=True, max_length=32)
     period: str = Field(primary_key=True, max_length=32)
     sent_at: datetime = _when()
+
+
+class AccountRequest(SQLModel, table=True):
+    """A business case for a new official account, and the senior leaders' decision on it."""
+
+    __tablename__ = "account_request"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64, index=True)
+    reference: str = Field(max_length=32)
+    requester_id: str = Field(max_length=64)
+    created_at: datetime = _when()
+    status: str = Field(max_length=16, index=True)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    platform: str = Field(max_length=32)
+    aim: str = Field(sa_column=Column(Text, nullable=False))
+    audience: str = Field(sa_column=Column(Text, nullable=False))
+    promotion: str = Field(sa_column=Column(Text, nullable=False))
+    runners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    visibility: str = Field(max_length=16)
+    decided_by: str | None = Field(default=None, max_length=64)
+    decided_at: datetime | None = _when(nullable=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class RegisteredAccount(SQLModel, table=True):
+    """An official account in the school's register, recorded once it has been set up."""
+
+    __tablename__ = "registered_account"
+    __table_args__ = (UniqueConstraint("school_id", "account_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    account_id: str = Field(max_length=64)
+    name: str = Field(sa_column=Column(Text, nullable=False))
+    platform: str = Field(max_length=32)
+    handle: str = Field(max_length=200)
+    link: str = Field(sa_column=Column(Text, nullable=False))
+    owners: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    visibility: str = Field(max_length=16)
+    request_id: str | None = Field(default=None, max_length=32)
+    recorded_at: datetime = _when()
+    recorded_by: str = Field(max_length=64)

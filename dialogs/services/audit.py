@@ -45,6 +45,9 @@ class AuditAction(StrEnum):
     CALENDAR_IMPORT = "calendar.import"
     MEDIA_ENQUIRY = "media.enquiry"
     WEBSITE_BLOCK = "website.block"
+    ACCOUNT_REQUEST = "account.request"
+    ACCOUNT_DECIDE = "account.decide"
+    ACCOUNT_RECORD = "account.record"
 
 
 class AuditLog:

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import ClassVar, Generic, Self, TypeVar, cast
+from typing import ClassVar, Generic, Literal, Self, TypeVar, cast
+
+from dialogs.messages import Button
 
 V = TypeVar("V", bound=StrEnum)
 MAX_REFERENCE_CHARS = 40
@@ -27,6 +29,11 @@ class VerbButton(Generic[V]):
 
     def encode(self) -> str:
         return f"{self.PREFIX}:{self.verb.value}:{self.reference}"
+
+    def button(
+        self, label: str, style: Literal["default", "primary", "danger"] = "default"
+    ) -> Button:
+        return Button(value=self.encode(), label=label, style=style)
 
     @classmethod
     def decode(cls, value: str) -> Self | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.services.account_requests import AccountRequestService
 from dialogs.services.audit import AuditLog
 from dialogs.services.cases import CaseService
 from dialogs.services.comments import CommentService
@@ -71,6 +72,12 @@ class Services:
     @cached_property
     def posts(self) -> PostRequestService:
         return PostRequestService(
+            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
+        )
+
+    @cached_property
+    def accounts(self) -> AccountRequestService:
+        return AccountRequestService(
             session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
         )
 

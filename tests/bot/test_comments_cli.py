@@ -5,18 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from bot.cli import main
 from bot.config import load_settings
 from bot.runtime import build_runtime
 from dialogs.services.incoming_comment import CommentSource, IncomingComment
-from tests.bot.test_cli import Ran, make_cli
+from tests.bot.conftest import Cli
 
 TERM_DATES = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -37,29 +32,6 @@ DTEND;VALUE=DATE:20261128
 END:VEVENT
 END:VCALENDAR
 """
-
-
-@dataclass(frozen=True)
-class Cli:
-    env: dict[str, str | None]
-
-    def run(self, *args: str) -> Ran:
-        result = CliRunner().invoke(main, list(args), env=self.env, prog_name="policybot")
-        if result.exception is not None and not isinstance(result.exception, SystemExit):
-            raise AssertionError(f"policybot {' '.join(args)} crashed") from result.exception
-        return Ran(args, result.exit_code, result.stdout, result.stderr)
-
-
-@pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Cli:
-    made = make_cli(tmp_path, database_url)
-    return Cli(
-        {
-            "POLICYBOT_DATA_DIR": made.env["POLICYBOT_DATA_DIR"],
-            "DATABASE_URL": made.env["DATABASE_URL"],
-            "POLICYBOT_CONFIG": None,
-        }
-    )
 
 
 def test_term_dates_are_imported_as_closures_and_replace_earlier_imports(

@@ -82,3 +82,14 @@ async def test_the_menu_lists_the_everyday_processes(runtime: Runtime) -> None:
 async def test_a_question_about_the_press_is_answered_from_the_policy(runtime: Runtime) -> None:
     replies = await Chat(runtime).say("can I talk to a journalist about my job?")
     assert replies[0].kind is MessageKind.ANSWER
+
+
+async def test_every_menu_button_starts_what_it_says(runtime: Runtime) -> None:
+    """Pressing each button of a moderator's menu starts its own conversation or list."""
+    jo = Chat(runtime, person_id="jo")
+    menu = (await jo.say("help"))[-1]
+    for button in menu.buttons:
+        replies = await jo.press(button.value)
+        assert replies[0].kind is not MessageKind.MENU, f"{button.label} showed the menu again"
+        await jo.say("cancel")
+        await jo.say("yes")

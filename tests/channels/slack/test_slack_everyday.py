@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.channels.slack.harness import SlackHarness, dm, text_of_calls
+from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
 
-SAM, MORGAN = "U0SAM", "U0MORGAN"
+SAM, MORGAN, DANA = "U0SAM", "U0MORGAN", "U0DANA"
 
 
 async def test_a_website_to_block_reaches_it_in_their_dm_as_plain_text(
@@ -20,3 +20,29 @@ async def test_a_website_to_block_reaches_it_in_their_dm_as_plain_text(
     assert "Please block a website on school equipment" in told
     assert "https[:]//badsite[.]example/page" in told
     assert "https://badsite.example" not in told
+
+
+async def test_a_new_account_request_is_approved_from_the_senior_leaders_dm(
+    slack: SlackHarness,
+) -> None:
+    answers = [
+        "new account",
+        "Instagram",
+        "Oakfield Year 6 Blog",
+        "Share Year 6's learning with families",
+        "Year 6 parents and carers",
+        "In the newsletter",
+        "1, 2",
+        "2",
+        "submit",
+    ]
+    for answer in answers:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    assert "Sent to the senior leaders: AR-2026-0001" in text_of_calls(slack.posts_to(dm(SAM)))
+    assert (await slack.deliver()).failed == 0
+    [card] = slack.posts_to(dm(DANA))
+    approve = next(e["value"] for e in buttons_of(card) if e["text"]["text"] == "Approve")
+    said = await slack.reply_to(DANA, slack.click(DANA, approve, channel=dm(DANA), label="Approve"))
+    assert "You approved AR-2026-0001" in text_of_calls(said)
+    await slack.deliver()
+    assert "approved your request AR-2026-0001" in text_of_calls(slack.posts_to(dm(SAM)))

@@ -26,3 +26,28 @@ async def test_a_journalist_contact_gets_advice_and_reaches_the_headteachers_cha
     told = text_of(teams.sent_to(DANA.chat)[before:])
     assert "A journalist has contacted a member of staff" in told
     assert "Our Ofsted report" in told
+
+
+async def test_a_new_account_request_is_rejected_with_a_reason_from_the_leaders_chat(
+    teams: TeamsHarness,
+) -> None:
+    await say(teams, DANA, "hello")
+    for answer in [
+        "new account",
+        "Instagram",
+        "Oakfield Year 6 Blog",
+        "Share Year 6's learning with families",
+        "Year 6 parents and carers",
+        "In the newsletter",
+        "1, 2",
+        "2",
+    ]:
+        await say(teams, SAM, answer)
+    assert "Sent to the senior leaders: AR-2026-0001" in text_of(await say(teams, SAM, "submit"))
+    assert (await teams.deliver()).failed == 0
+    asked = await teams.press(DANA, "Reject")
+    assert asked is not None
+    assert "Why not?" in text_of(teams.sent_to(DANA.chat)[-1:])
+    await say(teams, DANA, "The school's own Instagram can share this.")
+    await teams.deliver()
+    assert "The school's own Instagram can share this." in text_of(teams.sent_to(SAM.chat))

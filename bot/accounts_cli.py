@@ -1,0 +1,117 @@
+"""`policybot accounts list|show|requests|record`: the register of official accounts."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import click
+
+from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
+from dialogs.services.account_requests import STATUS_LABELS, AccountStatus
+from dialogs.services.container import Services
+from storage.models import AccountRequest, RegisteredAccount
+
+_ACCOUNT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
+
+
+@click.group()
+def accounts() -> None:
+    """The school's official accounts, and requests for new ones."""
+
+
+@accounts.command("list")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def list_accounts(school_id: str | None, as_json: bool) -> None:
+    """The register: accounts from the configuration and those recorded after approval."""
+    school, _ = school_and_actor(school_id, None)
+
+    async def fetch(services: Services) -> list[dict[str, Any]]:
+        return await services.accounts.register(school)
+
+    rows = in_session(fetch)
+    if as_json:
+        echo_json(rows)
+        return
+    for row in rows:
+        owners = ", ".join(school.display_name(o) for o in row["owners"]) or "-"
+        click.echo(f"{row['id']:<16} {row['name']}  ({row['platform']}, {row['source']})  {owners}")
+
+
+@accounts.command("show")
+@click.argument("account_id")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def show(account_id: str, school_id: str | None, as_json: bool) -> None:
+    """One account in the register."""
+    school, _ = school_and_actor(school_id, None)
+
+    async def fetch(services: Services) -> list[dict[str, Any]]:
+        return await services.accounts.register(school)
+
+    found = [row for row in in_session(fetch) if row["id"] == account_id]
+    if not found:
+        raise click.UsageError(f"{school.name} has no official account {account_id!r}.")
+    if as_json:
+        echo_json(found[0])
+        return
+    for key, value in found[0].items():
+        click.echo(f"{key}: {value}")
+
+
+@accounts.command("requests")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def list_requests(school_id: str | None, as_json: bool) -> None:
+    """Requests for new accounts and where each has got to."""
+    school, _ = school_and_actor(school_id, None)
+
+    async def fetch(services: Services) -> list[AccountRequest]:
+        return list(await services.accounts.requests(school))
+
+    rows = in_session(fetch)
+    data = [
+        {
+            "reference": r.reference,
+            "name": r.name,
+            "platform": r.platform,
+            "status": r.status,
+            "requested_by": r.requester_id,
+            "runners": list(r.runners),
+            "decided_by": r.decided_by,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
+    if as_json:
+        echo_json(data)
+        return
+    if not rows:
+        click.echo("No requests for new accounts.")
+    for r in rows:
+        click.echo(f"{r.reference}  {STATUS_LABELS[AccountStatus(r.status)]:<32} {r.name}")
+
+
+@accounts.command("record")
+@click.argument("reference")
+@click.option("--as", "person_id", required=True, help="The IT administrator recording it.")
+@click.option("--id", "account_id", required=True, help="A short id, e.g. year6-blog.")
+@click.option("--handle", required=True, help="The account's handle or name on the platform.")
+@click.option("--link", required=True, help="The account's address (https://…).")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+def record(
+    reference: str, person_id: str, account_id: str, handle: str, link: str, school_id: str | None
+) -> None:
+    """Add an approved account to the register once it has been set up."""
+    if _ACCOUNT_ID.fullmatch(account_id) is None:
+        raise click.BadParameter("use lower-case letters, digits, - and _", param_hint="--id")
+    school, person = whom(settings_or_exit(), person_id, school_id)
+
+    async def store(services: Services) -> RegisteredAccount:
+        return await services.accounts.record(
+            reference, school=school, actor=person, account_id=account_id, handle=handle, link=link
+        )
+
+    registered = in_session(store)
+    click.echo(f"{registered.name} ({registered.account_id}) is in the register.")
