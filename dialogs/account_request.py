@@ -11,6 +11,7 @@ from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
 from dialogs.messages import Fact, Message, MessageKind
+from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import Choice, ChoicePrompt, SchoolOptionsPrompt, TextPrompt
 from dialogs.services.account_requests import (
     MAX_REASON_CHARS,
@@ -106,33 +107,22 @@ class AccountRequestDialog(Dialog):
         ]
 
 
-class AccountReason(Dialog):
+class AccountReason(OneAnswerDialog):
     """The reason for rejecting a new account: the person who asked is told it."""
 
     name = ACCOUNT_REASON
     title = "Decision on a new account"
-    confirm = False
-    noun = "decision"
     start_word = "new account"
     help_text = "Type the reason; the person who asked is told it."
-    steps = (
-        Step(
-            "reason",
-            "Reason",
-            TextPrompt(
-                "Why not? The person who asked is told your reason.",
-                min_length=3,
-                max_length=MAX_REASON_CHARS,
-            ),
-        ),
-    )
+    question = "Why not? The person who asked is told your reason."
+    max_length = MAX_REASON_CHARS
 
-    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+    async def act(self, ctx: DialogContext, answer: str) -> str:
         decided = await ctx.services.accounts.decide(
             ctx.state.flags["reference"],
             school=ctx.school,
             actor=ctx.person,
             verb=AccountVerb.REJECT,
-            reason=answers["reason"],
+            reason=answer,
         )
-        return [Message(kind=MessageKind.INFO, text=decided.message)]
+        return decided.message

@@ -13,6 +13,7 @@ from typing import Any
 from dialogs.engine import Dialog, DialogContext, Step
 from dialogs.errors import NotPermitted
 from dialogs.messages import Message, MessageKind
+from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import DateTimePrompt, SchoolOptionsPrompt, TextPrompt
 from dialogs.services.comment_card import CommentVerb, comment_card
 from dialogs.services.comments import MAX_REASON_CHARS, MODERATOR_ROLES
@@ -128,38 +129,30 @@ class LogComment(Dialog):
         ]
 
 
-class CommentReason(Dialog):
+class CommentReason(OneAnswerDialog):
     """The reason to give publicly when a comment is hidden or removed."""
 
     name = COMMENT_REASON
     title = "Hiding a comment"
-    confirm = False
     noun = "update"
     start_word = "comments"
     help_text = "Type the reason you will give publicly for hiding or removing the comment."
-    steps = (
-        Step(
-            "reason",
-            "Reason",
-            TextPrompt(
-                "What reason will you give publicly for hiding or removing it? For example: "
-                "“We've removed a comment that named a member of staff. Please contact the "
-                "school office directly.”",
-                min_length=3,
-                max_length=MAX_REASON_CHARS,
-            ),
-        ),
+    question = (
+        "What reason will you give publicly for hiding or removing it? For example: “We've "
+        "removed a comment that named a member of staff. Please contact the school office "
+        "directly.”"
     )
+    max_length = MAX_REASON_CHARS
 
-    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+    async def act(self, ctx: DialogContext, answer: str) -> str:
         handled = await ctx.services.comments.act(
             ctx.state.flags["reference"],
             school=ctx.school,
             actor=ctx.person,
             verb=CommentVerb.HIDE,
-            reason=answers["reason"],
+            reason=answer,
         )
-        return [Message(kind=MessageKind.INFO, text=handled.message)]
+        return handled.message
 
 
 async def open_comments(services: Services, school: School, person: Person) -> list[Message]:

@@ -5,15 +5,14 @@ for changes. The channel cards in Slack and Teams call the same services.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import UTC
 from typing import Any
 
-from dialogs.engine import Dialog, DialogContext, DialogState, Step
+from dialogs.engine import DialogContext, DialogState
 from dialogs.errors import InvalidRequest, NotPermitted
 from dialogs.messages import ImageRef, Message, MessageKind
+from dialogs.one_answer import OneAnswerDialog
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
-from dialogs.prompts import TextPrompt
 from dialogs.services.container import Services
 from dialogs.services.post_card import (
     STATUS_LABELS,
@@ -29,64 +28,45 @@ POST_REASON = "post_reason"
 POST_LINK = "post_link"
 
 
-class PostReason(Dialog):
+class PostReason(OneAnswerDialog):
     """The reason for rejecting a post or asking for changes: the author is told it."""
 
     name = POST_REASON
     title = "Decision on a post"
-    confirm = False
-    noun = "decision"
     start_word = "approvals"
     help_text = "Type the reason; the author is told it, so say what would make the post right."
-    steps = (
-        Step(
-            "reason",
-            "Reason",
-            TextPrompt(
-                "What is the reason? The author is told it, so say what would make it right.",
-                min_length=3,
-                max_length=MAX_REASON_CHARS,
-            ),
-        ),
-    )
+    question = "What is the reason? The author is told it, so say what would make it right."
+    max_length = MAX_REASON_CHARS
 
-    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+    async def act(self, ctx: DialogContext, answer: str) -> str:
         decided = await ctx.services.posts.decide(
             ctx.state.flags["reference"],
             school=ctx.school,
             actor=ctx.person,
             verb=PostVerb(ctx.state.flags["verb"]),
-            reason=answers["reason"],
+            reason=answer,
         )
-        return [Message(kind=MessageKind.INFO, text=decided.message)]
+        return decided.message
 
 
-class PostLink(Dialog):
+class PostLink(OneAnswerDialog):
     """The link to a post that has gone live, to mark it as published."""
 
     name = POST_LINK
     title = "Marking a post as published"
-    confirm = False
     noun = "update"
     start_word = "approvals"
     help_text = "Paste the link to the post as it appears on the account (starting https://)."
-    steps = (
-        Step(
-            "link",
-            "Link",
-            TextPrompt(
-                "What is the link to the published post? (starting https://)",
-                min_length=8,
-                max_length=2000,
-            ),
-        ),
-    )
+    key = "link"
+    label = "Link"
+    question = "What is the link to the published post? (starting https://)"
+    min_length = 8
 
-    async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
+    async def act(self, ctx: DialogContext, answer: str) -> str:
         decided = await ctx.services.posts.publish(
-            ctx.state.flags["reference"], school=ctx.school, actor=ctx.person, link=answers["link"]
+            ctx.state.flags["reference"], school=ctx.school, actor=ctx.person, link=answer
         )
-        return [Message(kind=MessageKind.INFO, text=decided.message)]
+        return decided.message
 
 
 async def approve(services: Services, school: School, person: Person, reference: str) -> Message:
