@@ -37,6 +37,7 @@ from dialogs.home import (
     COLLEAGUE_MISUSE,
     MEDIA_ENQUIRY,
     MY_REPORTS,
+    REQUEST_ACCOUNT,
     REQUEST_POST,
     START_REPORT,
     WEBSITE_BLOCK,
@@ -280,6 +281,7 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
         COLLEAGUE_MISUSE,
         MEDIA_ENQUIRY,
         WEBSITE_BLOCK,
+        REQUEST_ACCOUNT,
     ]
 
     asking = await sam.say("ask")
