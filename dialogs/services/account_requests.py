@@ -26,7 +26,7 @@ from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
 from dialogs.services.platforms import LABELS, Platform
-from dialogs.services.references import next_reference
+from dialogs.services.references import school_reference
 from dialogs.services.schools import Person, Role, School
 from storage.models import AccountRequest, RegisteredAccount
 
@@ -104,12 +104,7 @@ class AccountRequestService:
         request = AccountRequest(
             id=uuid.uuid4().hex,
             school_id=school.id,
-            reference=await next_reference(
-                self._session,
-                school_id=school.id,
-                prefix=REFERENCE_PREFIX,
-                year=self._now.astimezone(school.tz).year,
-            ),
+            reference=await school_reference(self._session, school, REFERENCE_PREFIX, self._now),
             requester_id=requester.id,
             created_at=self._now,
             status=AccountStatus.SUBMITTED.value,

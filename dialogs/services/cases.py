@@ -38,7 +38,7 @@ from dialogs.services.case_vocabulary import (
 from dialogs.services.evidence import EvidenceService
 from dialogs.services.notifier import Notifier
 from dialogs.services.permissions import CaseAction, is_handler, require
-from dialogs.services.references import next_reference
+from dialogs.services.references import school_reference
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, School
 from storage.models import Case, CaseEvent
 
@@ -95,10 +95,7 @@ class CaseService:
     # -- creating ------------------------------------------------------------------------
 
     async def submit(self, report: NewReport, *, school: School, reporter: Person) -> Case:
-        year = self._now.astimezone(school.tz).year
-        reference = await next_reference(
-            self._session, school_id=school.id, prefix=school.case_prefix, year=year
-        )
+        reference = await school_reference(self._session, school, school.case_prefix, self._now)
         case = Case(
             id=uuid.uuid4().hex,
             school_id=school.id,

@@ -46,7 +46,7 @@ from dialogs.services.incoming_comment import (
     IncomingComment,
 )
 from dialogs.services.notifier import Notifier
-from dialogs.services.references import next_reference
+from dialogs.services.references import school_reference
 from dialogs.services.schools import OfficialAccount, Person, Role, School
 from dialogs.services.working_time import Closure, WorkingCalendar
 from storage.db import lock_for_writing
@@ -198,12 +198,7 @@ class CommentService:
         comment = Comment(
             id=uuid.uuid4().hex,
             school_id=school.id,
-            reference=await next_reference(
-                self._session,
-                school_id=school.id,
-                prefix=REFERENCE_PREFIX,
-                year=received.astimezone(school.tz).year,
-            ),
+            reference=await school_reference(self._session, school, REFERENCE_PREFIX, received),
             account_id=account.id,
             source=incoming.source.value,
             external_id=incoming.external_id,

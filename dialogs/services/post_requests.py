@@ -31,7 +31,7 @@ from dialogs.services.post_card import (
     post_card,
     post_subject,
 )
-from dialogs.services.references import next_reference
+from dialogs.services.references import school_reference
 from dialogs.services.schools import Person, Role, School
 from storage.models import Evidence, PostDecision, PostRequest
 
@@ -92,10 +92,7 @@ class PostRequestService:
 
     async def submit(self, new: NewPost, *, school: School, author: Person) -> PostRequest:
         self._check_accounts(new.accounts, school)
-        year = self._now.astimezone(school.tz).year
-        reference = await next_reference(
-            self._session, school_id=school.id, prefix=REFERENCE_PREFIX, year=year
-        )
+        reference = await school_reference(self._session, school, REFERENCE_PREFIX, self._now)
         request = PostRequest(
             id=uuid.uuid4().hex,
             school_id=school.id,

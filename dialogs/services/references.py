@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import TYPE_CHECKING
+
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col
 
 from storage.models import ReferenceCounter
+
+if TYPE_CHECKING:
+    from dialogs.services.schools import School
 
 
 async def next_reference(session: AsyncSession, *, school_id: str, prefix: str, year: int) -> str:
@@ -28,3 +34,12 @@ async def next_reference(session: AsyncSession, *, school_id: str, prefix: str, 
     )
     number = result.scalar_one()
     return f"{prefix}-{year}-{number:04d}"
+
+
+async def school_reference(
+    session: AsyncSession, school: School, prefix: str, when: datetime
+) -> str:
+    """The next reference for a record made at `when`, numbered within the school's own year
+    (a comment received late on 31 December in London belongs to that year, whatever UTC says)."""
+    year = when.astimezone(school.tz).year
+    return await next_reference(session, school_id=school.id, prefix=prefix, year=year)
