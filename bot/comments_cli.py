@@ -9,12 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy import delete
-from sqlmodel import col, select
 
 from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
 from dialogs.errors import PolicybotError
-from dialogs.services.audit import AuditAction
 from dialogs.services.comment_card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
 from dialogs.services.container import Services
 from dialogs.services.schools import School
@@ -159,31 +156,9 @@ def import_calendar(file: Path, school_id: str | None, terms: bool, person_id: s
     importer = person.id if person else "command-line"
 
     async def store(services: Services) -> int:
-        session = services.session
-        await session.execute(
-            delete(SchoolClosure).where(col(SchoolClosure.school_id) == school.id)
+        return await services.comments.replace_closures(
+            school, closures, source=file.name, actor_id=importer
         )
-        for closure in closures:
-            session.add(
-                SchoolClosure(
-                    school_id=school.id,
-                    first=closure.first,
-                    last=closure.last,
-                    name=closure.name,
-                    source=file.name[:200],
-                    imported_at=services.now,
-                    imported_by=importer,
-                )
-            )
-        services.audit.record(
-            school_id=school.id,
-            actor_id=importer,
-            action=AuditAction.CALENDAR_IMPORT,
-            target_type="school",
-            target_id=school.id,
-            detail=f"{len(closures)} closures",
-        )
-        return len(closures)
 
     count = in_session(store)
     click.echo(f"Imported {count} closure{'s' if count != 1 else ''} for {school.name}.")
@@ -202,12 +177,7 @@ def show_calendar(school_id: str | None, as_json: bool) -> None:
     school, _ = school_and_actor(school_id, None)
 
     async def fetch(services: Services) -> list[SchoolClosure]:
-        result = await services.session.execute(
-            select(SchoolClosure)
-            .where(SchoolClosure.school_id == school.id)
-            .order_by(col(SchoolClosure.first))
-        )
-        return list(result.scalars().all())
+        return await services.comments.imported_closures(school)
 
     imported = in_session(fetch)
     rows = [

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import text
+from sqlalchemy import delete, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -114,14 +114,50 @@ class CommentService:
             closures: list[Closure] = []
             if school.comments.calendar == "school_days":
                 closures = [Closure(c.first, c.last, c.name) for c in school.comments.closures]
-                rows = await self._session.execute(
-                    select(SchoolClosure).where(SchoolClosure.school_id == school.id)
-                )
-                closures += [Closure(r.first, r.last, r.name) for r in rows.scalars()]
+                imported = await self.imported_closures(school)
+                closures += [Closure(r.first, r.last, r.name) for r in imported]
             self._calendars[school.id] = WorkingCalendar(
                 tz=school.tz, bank_holidays=school.comments.bank_holidays, closures=closures
             )
         return self._calendars[school.id]
+
+    async def imported_closures(self, school: School) -> list[SchoolClosure]:
+        result = await self._session.execute(
+            select(SchoolClosure)
+            .where(SchoolClosure.school_id == school.id)
+            .order_by(col(SchoolClosure.first))
+        )
+        return list(result.scalars().all())
+
+    async def replace_closures(
+        self, school: School, closures: Sequence[Closure], *, source: str, actor_id: str
+    ) -> int:
+        """Imported term dates replace the earlier import (the TOML file's closures stay)."""
+        await self._session.execute(
+            delete(SchoolClosure).where(col(SchoolClosure.school_id) == school.id)
+        )
+        for closure in closures:
+            self._session.add(
+                SchoolClosure(
+                    school_id=school.id,
+                    first=closure.first,
+                    last=closure.last,
+                    name=closure.name,
+                    source=source[:200],
+                    imported_at=self._now,
+                    imported_by=actor_id,
+                )
+            )
+        self._calendars.pop(school.id, None)
+        self._audit.record(
+            school_id=school.id,
+            actor_id=actor_id,
+            action=AuditAction.CALENDAR_IMPORT,
+            target_type="school",
+            target_id=school.id,
+            detail=f"{len(closures)} closures",
+        )
+        return len(closures)
 
     async def nudge_points(self, comment: Comment, school: School) -> list[NudgePoint]:
         if comment.due_at is None or comment.deadline_minutes is None:
