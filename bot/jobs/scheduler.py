@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
@@ -21,41 +22,22 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
     process that was asleep catches up with one run rather than a burst.
     """
     scheduler = AsyncIOScheduler(timezone="UTC")
-    scheduler.add_job(
-        run_draft_sweep,
-        "interval",
-        args=[runtime],
-        minutes=runtime.settings.drafts.sweep_every_minutes,
-        id="draft-sweep",
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        run_post_sweep,
-        "interval",
-        args=[runtime],
-        minutes=runtime.settings.drafts.sweep_every_minutes,
-        id="post-sweep",
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        run_comment_sweep,
-        "interval",
-        args=[runtime],
-        minutes=1,
-        id="comment-sweep",
-        coalesce=True,
-        max_instances=1,
-    )
-    scheduler.add_job(
-        run_weekly_digests,
-        "interval",
-        args=[runtime],
-        minutes=15,
-        id="comment-digests",
-        coalesce=True,
-        max_instances=1,
-    )
+    sweep_minutes = runtime.settings.drafts.sweep_every_minutes
+    jobs: list[tuple[str, Callable[[Runtime], Awaitable[object]], float]] = [
+        ("draft-sweep", run_draft_sweep, sweep_minutes),
+        ("post-sweep", run_post_sweep, sweep_minutes),
+        ("comment-sweep", run_comment_sweep, 1),
+        ("comment-digests", run_weekly_digests, 15),
+    ]
+    for job_id, job, minutes in jobs:
+        scheduler.add_job(
+            job,
+            "interval",
+            args=[runtime],
+            minutes=minutes,
+            id=job_id,
+            coalesce=True,
+            max_instances=1,
+        )
     scheduler.start()
     return scheduler

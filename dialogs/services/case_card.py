@@ -81,10 +81,8 @@ def case_card(case: Case, school: School) -> Message:
 
 
 def _button(verb: CaseVerb, case: Case, label: str, style: str = "default") -> Button:
-    return Button(
-        value=CaseButtonValue(verb, case.reference).encode(),
-        label=label,
-        style="primary" if style == "primary" else "default",
+    return CaseButtonValue(verb, case.reference).button(
+        label, "primary" if style == "primary" else "default"
     )
 
 

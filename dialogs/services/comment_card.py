@@ -70,7 +70,7 @@ def comment_button(
     label: str,
     style: Literal["default", "primary", "danger"] = "default",
 ) -> Button:
-    return Button(value=CommentButtonValue(verb, reference).encode(), label=label, style=style)
+    return CommentButtonValue(verb, reference).button(label, style)
 
 
 def comment_buttons(comment: Comment) -> tuple[Button, ...]:

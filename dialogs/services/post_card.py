@@ -66,7 +66,7 @@ def post_button(
     label: str,
     style: Literal["default", "primary", "danger"] = "default",
 ) -> Button:
-    return Button(value=PostButtonValue(verb, reference).encode(), label=label, style=style)
+    return PostButtonValue(verb, reference).button(label, style)
 
 
 def post_subject(request: PostRequest) -> str:
