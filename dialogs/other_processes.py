@@ -24,7 +24,7 @@ from dialogs.prompts import (
     normalise_link,
 )
 from dialogs.services.audit import AuditAction
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.schools import Person, Role
 
 MEDIA_ENQUIRY = "media_enquiry"
 WEBSITE_BLOCK = "website_block"
@@ -37,8 +37,22 @@ _CONTACT = (
 )
 
 
-def _recipients(school: School, *roles: Role) -> list[Person]:
-    return school.with_role(*roles)
+def _tell(
+    ctx: DialogContext, people: Sequence[Person], action: AuditAction, message: Message
+) -> None:
+    """Tell each person, and audit that it was done: the kind and how many, not the words."""
+    for person in people:
+        ctx.services.notifier.notify(
+            school_id=ctx.school.id, person_id=person.id, kind=action.value, message=message
+        )
+    ctx.services.audit.record(
+        school_id=ctx.school.id,
+        actor_id=ctx.person.id,
+        action=action,
+        target_type="person",
+        target_id=ctx.person.id,
+        detail=f"told {len(people)}",
+    )
 
 
 def _names(people: Sequence[Person]) -> str:
@@ -111,9 +125,7 @@ class MediaEnquiry(Dialog):
         )
 
     async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
-        heads = _recipients(ctx.school, Role.HEADTEACHER) or _recipients(
-            ctx.school, Role.SENIOR_LEADER
-        )
+        heads = ctx.school.with_role(Role.HEADTEACHER) or ctx.school.with_role(Role.SENIOR_LEADER)
         facts = (
             Fact(label="Staff member", value=ctx.person.name),
             Fact(label="Journalist", value=answers["who"]),
@@ -122,26 +134,17 @@ class MediaEnquiry(Dialog):
             Fact(label="About", value=answers["about"]),
             Fact(label="Told them anything", value="Yes" if answers["said_anything"] else "No"),
         )
-        for head in heads:
-            ctx.services.notifier.notify(
-                school_id=ctx.school.id,
-                person_id=head.id,
-                kind="media_enquiry",
-                message=Message(
-                    kind=MessageKind.NOTIFICATION,
-                    title="A journalist has contacted a member of staff",
-                    text=f"{ctx.person.name} was contacted by a journalist and has not answered. "
-                    "Under the media policy, any reply comes from you or the person you name.",
-                    facts=facts,
-                ),
-            )
-        ctx.services.audit.record(
-            school_id=ctx.school.id,
-            actor_id=ctx.person.id,
-            action=AuditAction.MEDIA_ENQUIRY,
-            target_type="person",
-            target_id=ctx.person.id,
-            detail=f"told {len(heads)}",
+        _tell(
+            ctx,
+            heads,
+            AuditAction.MEDIA_ENQUIRY,
+            Message(
+                kind=MessageKind.NOTIFICATION,
+                title="A journalist has contacted a member of staff",
+                text=f"{ctx.person.name} was contacted by a journalist and has not answered. "
+                "Under the media policy, any reply comes from you or the person you name.",
+                facts=facts,
+            ),
         )
         extra = (
             " As you did tell them something, the Headteacher may ask you what was said."
@@ -204,7 +207,7 @@ class WebsiteBlock(Dialog):
     )
 
     async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
-        it_staff = _recipients(ctx.school, Role.IT_ADMIN)
+        it_staff = ctx.school.with_role(Role.IT_ADMIN)
         facts = [
             Fact(label="Address", value=defang(answers["address"])),
             Fact(label="Seen", value=_when(ctx, answers["seen_at"])),
@@ -214,27 +217,18 @@ class WebsiteBlock(Dialog):
             facts.append(Fact(label="Equipment", value=answers["where"]))
         if answers.get("what"):
             facts.append(Fact(label="What it showed", value=answers["what"]))
-        for person in it_staff:
-            ctx.services.notifier.notify(
-                school_id=ctx.school.id,
-                person_id=person.id,
-                kind="website_block",
-                message=Message(
-                    kind=MessageKind.NOTIFICATION,
-                    title="Please block a website on school equipment",
-                    text="A member of staff saw inappropriate content on school equipment. The "
-                    "address is written so it is not a link; please check and block it in the "
-                    "filtering system.",
-                    facts=tuple(facts),
-                ),
-            )
-        ctx.services.audit.record(
-            school_id=ctx.school.id,
-            actor_id=ctx.person.id,
-            action=AuditAction.WEBSITE_BLOCK,
-            target_type="person",
-            target_id=ctx.person.id,
-            detail=f"told {len(it_staff)}",
+        _tell(
+            ctx,
+            it_staff,
+            AuditAction.WEBSITE_BLOCK,
+            Message(
+                kind=MessageKind.NOTIFICATION,
+                title="Please block a website on school equipment",
+                text="A member of staff saw inappropriate content on school equipment. The "
+                "address is written so it is not a link; please check and block it in the "
+                "filtering system.",
+                facts=tuple(facts),
+            ),
         )
         told = _names(it_staff) or "the school's IT administrator"
         return [
