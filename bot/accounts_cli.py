@@ -10,6 +10,7 @@ import click
 from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
 from dialogs.services.account_requests import STATUS_LABELS, AccountStatus
 from dialogs.services.container import Services
+from dialogs.services.schools import School
 from storage.models import AccountRequest, RegisteredAccount
 
 _ACCOUNT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -20,23 +21,36 @@ def accounts() -> None:
     """The school's official accounts, and requests for new ones."""
 
 
+def _register(school: School) -> list[dict[str, Any]]:
+    """The register with each account's current yearly check: who was asked, who answered,
+    and what has been flagged to the senior leaders this round."""
+
+    async def fetch(services: Services) -> list[dict[str, Any]]:
+        rows = await services.register.entries(school)
+        checks = await services.account_checks.status(school)
+        return [{**row, "check": checks.get(row["id"])} for row in rows]
+
+    return in_session(fetch)
+
+
 @accounts.command("list")
 @click.option("--school", "school_id", help="Which school, if there are several.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def list_accounts(school_id: str | None, as_json: bool) -> None:
     """The register: accounts from the configuration and those recorded after approval."""
     school, _ = school_and_actor(school_id, None)
-
-    async def fetch(services: Services) -> list[dict[str, Any]]:
-        return await services.accounts.register(school)
-
-    rows = in_session(fetch)
+    rows = _register(school)
     if as_json:
         echo_json(rows)
         return
     for row in rows:
-        owners = ", ".join(school.display_name(o) for o in row["owners"]) or "-"
-        click.echo(f"{row['id']:<16} {row['name']}  ({row['platform']}, {row['source']})  {owners}")
+        owners = ", ".join(school.display_name(o) for o in row["owners"]) or "nobody"
+        flagged = (row["check"] or {}).get("flagged") or []
+        concerns = f"  needs attention: {', '.join(flagged)}" if flagged else ""
+        click.echo(
+            f"{row['id']:<16} {row['name']}  ({row['platform']}, {row['source']})  "
+            f"run by {owners}{concerns}"
+        )
 
 
 @accounts.command("show")
@@ -46,11 +60,7 @@ def list_accounts(school_id: str | None, as_json: bool) -> None:
 def show(account_id: str, school_id: str | None, as_json: bool) -> None:
     """One account in the register."""
     school, _ = school_and_actor(school_id, None)
-
-    async def fetch(services: Services) -> list[dict[str, Any]]:
-        return await services.accounts.register(school)
-
-    found = [row for row in in_session(fetch) if row["id"] == account_id]
+    found = [row for row in _register(school) if row["id"] == account_id]
     if not found:
         raise click.UsageError(f"{school.name} has no official account {account_id!r}.")
     if as_json:
@@ -99,9 +109,32 @@ def list_requests(school_id: str | None, as_json: bool) -> None:
 @click.option("--id", "account_id", required=True, help="A short id, e.g. year6-blog.")
 @click.option("--handle", required=True, help="The account's handle or name on the platform.")
 @click.option("--link", required=True, help="The account's address (https://…).")
+@click.option(
+    "--credentials-stored",
+    is_flag=True,
+    help="Confirm its password is kept in the school's password store.",
+)
+@click.option(
+    "--comment-deadlines/--no-comment-deadlines",
+    default=True,
+    help="Whether comments there are answered within a deadline (default: yes).",
+)
+@click.option(
+    "--deadline-hours",
+    type=click.FloatRange(min=0, min_open=True, max=720),
+    help="This account's own comment deadline, if not the school's.",
+)
 @click.option("--school", "school_id", help="Which school, if there are several.")
 def record(
-    reference: str, person_id: str, account_id: str, handle: str, link: str, school_id: str | None
+    reference: str,
+    person_id: str,
+    account_id: str,
+    handle: str,
+    link: str,
+    credentials_stored: bool,
+    comment_deadlines: bool,
+    deadline_hours: float | None,
+    school_id: str | None,
 ) -> None:
     """Add an approved account to the register once it has been set up."""
     if _ACCOUNT_ID.fullmatch(account_id) is None:
@@ -110,8 +143,60 @@ def record(
 
     async def store(services: Services) -> RegisteredAccount:
         return await services.accounts.record(
-            reference, school=school, actor=person, account_id=account_id, handle=handle, link=link
+            reference,
+            school=school,
+            actor=person,
+            account_id=account_id,
+            handle=handle,
+            link=link,
+            credentials_stored=credentials_stored,
+            comment_deadlines=comment_deadlines,
+            comment_deadline_hours=deadline_hours,
         )
 
     registered = in_session(store)
     click.echo(f"{registered.name} ({registered.account_id}) is in the register.")
+
+
+@accounts.command("update")
+@click.argument("account_id")
+@click.option("--as", "person_id", required=True, help="The IT administrator or senior leader.")
+@click.option("--add-owner", "add_owners", multiple=True, help="A person id; may be repeated.")
+@click.option("--remove-owner", "remove_owners", multiple=True, help="A person id.")
+@click.option(
+    "--comment-deadlines/--no-comment-deadlines",
+    default=None,
+    help="Whether comments there are answered within a deadline.",
+)
+@click.option(
+    "--deadline-hours",
+    type=click.FloatRange(min=0, min_open=True, max=720),
+    help="This account's own comment deadline.",
+)
+@click.option("--school", "school_id", help="Which school, if there are several.")
+def update(
+    account_id: str,
+    person_id: str,
+    add_owners: tuple[str, ...],
+    remove_owners: tuple[str, ...],
+    comment_deadlines: bool | None,
+    deadline_hours: float | None,
+    school_id: str | None,
+) -> None:
+    """Change who runs a recorded account (someone left), or its comment rules."""
+    school, person = whom(settings_or_exit(), person_id, school_id)
+
+    async def store(services: Services) -> RegisteredAccount:
+        return await services.register.update(
+            school,
+            account_id,
+            actor=person,
+            add_owners=add_owners,
+            remove_owners=remove_owners,
+            comment_deadlines=comment_deadlines,
+            comment_deadline_hours=deadline_hours,
+        )
+
+    row = in_session(store)
+    owners = ", ".join(school.display_name(o) for o in row.owners) or "nobody"
+    click.echo(f"{row.name} ({row.account_id}) is updated. Run by: {owners}.")

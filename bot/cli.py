@@ -253,6 +253,20 @@ def jobs_comments() -> None:
     run(work)
 
 
+@jobs.command("accounts")
+def jobs_accounts() -> None:
+    """Ask owners to confirm their official accounts once a year, and flag concerns."""
+    from bot.jobs.accounts import run_account_checks
+
+    async def work(runtime: Runtime) -> None:
+        result = await run_account_checks(runtime)
+        if result.skipped:
+            click.echo("another process is checking accounts; some schools were skipped")
+        click.echo(f"asked {result.asked} owners, flagged {result.flagged} concerns")
+
+    run(work)
+
+
 main.add_command(cases)
 main.add_command(policy)
 main.add_command(consent)

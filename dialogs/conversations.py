@@ -10,7 +10,7 @@ import json
 import logging
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -56,6 +56,7 @@ from dialogs.post_actions import (
     waiting_for,
 )
 from dialogs.report_abuse import platform_mentioned
+from dialogs.services.account_checks import OwnerButtonValue
 from dialogs.services.account_requests import AccountButtonValue, AccountVerb
 from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
@@ -131,6 +132,7 @@ class ConversationRunner:
             )
             if row.state is None:
                 return [menu(who.person, who.school)]
+            who = await self._with_register(who, session, now)
             ctx = self._context(who, session, now, DialogState.model_validate(row.state))
             return self.engine.resume(ctx)
 
@@ -145,6 +147,12 @@ class ConversationRunner:
                     now=self.clock(),
                 )
             )
+
+    async def _with_register(self, who: Who, session: AsyncSession, now: datetime) -> Who:
+        """The person's school as this turn sees it: with the accounts recorded in its
+        register as well as those in its configuration."""
+        school = await self.services(session, now).register.school(who.school)
+        return replace(who, school=school)
 
     def _context(
         self, who: Who, session: AsyncSession, now: datetime, state: DialogState
@@ -169,6 +177,7 @@ class ConversationRunner:
                 row = await repo.load_or_create(
                     session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
                 )
+                who = await self._with_register(who, session, now)
                 current = DialogState.model_validate(row.state) if row.state else None
                 if current and current.dialog == ASK_POLICY and given.value in _MENU:
                     current = None  # a menu button pressed instead of typing a question
@@ -176,6 +185,7 @@ class ConversationRunner:
                 post_button = PostButtonValue.decode(given.value) if given.value else None
                 comment = CommentButtonValue.decode(given.value) if given.value else None
                 account = AccountButtonValue.decode(given.value) if given.value else None
+                owner = OwnerButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
                 elif post_button is not None:
@@ -190,6 +200,14 @@ class ConversationRunner:
                     state, messages = await self._account_button(
                         who, session, now, current, account
                     )
+                elif owner is not None:
+                    answered = await self.services(session, now).account_checks.answer(
+                        owner.reference, school=who.school, actor=who.person, verb=owner.verb
+                    )
+                    state = current
+                    messages = [Message(kind=MessageKind.INFO, text=answered.message)]
+                    if current is not None:
+                        messages += self.engine.current(self._context(who, session, now, current))
                 elif current is None:
                     state, messages = await self._idle(who, session, now, given)
                 else:
@@ -238,6 +256,7 @@ class ConversationRunner:
             row = await repo.load_or_create(
                 session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
             )
+            who = await self._with_register(who, session, now)
             current = DialogState.model_validate(row.state) if row.state else None
             state, messages = await self._report_with(who, session, now, current, dialog, captured)
             await repo.save_state(

@@ -101,3 +101,17 @@ async def lock_for_writing(session: AsyncSession) -> None:
     driver = raw.driver_connection
     if driver is not None and not driver.in_transaction:
         await connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+async def only_one_at_a_time(session: AsyncSession, key: int) -> bool:
+    """True if this unit of work is the only one doing the job named by `key` until it ends.
+
+    On PostgreSQL a transaction-level advisory lock, which another process's attempt fails at
+    once (it skips this round rather than waiting); on SQLite the write lock, which other
+    writers wait for.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        await lock_for_writing(session)
+        return True
+    result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+    return bool(result.scalar())

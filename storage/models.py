@@ -472,3 +472,41 @@ class RegisteredAccount(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=32)
     recorded_at: datetime = _when()
     recorded_by: str = Field(max_length=64)
+    # Whether comments there are answered within the school's deadline at all, and, if this
+    # account has its own, how many working hours that deadline is.
+    comment_deadlines: bool = True
+    comment_deadline_hours: float | None = None
+
+
+class AccountCheck(SQLModel, table=True):
+    """One round of the yearly check on an official account: its owners are asked whether
+    they still run it and hold its credentials safely; what was flagged to the senior leaders
+    is kept so each concern is raised once a round."""
+
+    __tablename__ = "account_check"
+    __table_args__ = (UniqueConstraint("school_id", "account_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    account_id: str = Field(max_length=64)
+    started_at: datetime = _when()
+    asked: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    flagged: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    closed_at: datetime | None = _when(nullable=True)
+
+
+class OwnerAnswer(SQLModel, table=True):
+    """An owner's answer in a round of the yearly check; the latest answer a person gave about
+    an account decides whether they still count as one of its owners."""
+
+    __tablename__ = "owner_answer"
+    __table_args__ = (UniqueConstraint("check_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    check_id: int = Field(foreign_key="account_check.id", index=True)
+    school_id: str = Field(max_length=64, index=True)
+    account_id: str = Field(max_length=64)
+    person_id: str = Field(max_length=64)
+    answered_at: datetime = _when()
+    still_runs: bool
+    credentials_safe: bool

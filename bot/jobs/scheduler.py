@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.jobs.accounts import run_account_checks
 from bot.jobs.comments import run_comment_sweep, run_weekly_digests
 from bot.jobs.drafts import run_draft_sweep
 from bot.jobs.posts import run_post_sweep
@@ -28,6 +29,7 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         ("post-sweep", run_post_sweep, sweep_minutes),
         ("comment-sweep", run_comment_sweep, 1),
         ("comment-digests", run_weekly_digests, 15),
+        ("account-checks", run_account_checks, 60),
     ]
     for job_id, job, minutes in jobs:
         scheduler.add_job(

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +21,7 @@ from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Fact, InputKind, Message, MessageKind
+from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
@@ -87,11 +87,13 @@ class AccountRequestService:
         session: AsyncSession,
         audit: AuditLog,
         notifier: Notifier,
+        register: AccountRegister,
         now: datetime,
     ) -> None:
         self._session = session
         self._audit = audit
         self._notifier = notifier
+        self._register = register
         self._now = now
 
     async def submit(self, new: NewAccount, *, school: School, requester: Person) -> AccountRequest:
@@ -177,8 +179,9 @@ class AccountRequestService:
                         title=f"New official account to set up: {request.reference}",
                         text=f"{actor.name} approved “{request.name}” on "
                         f"{LABELS[Platform(request.platform)]}. When it exists, record it: "
-                        f"policybot accounts record {request.reference} --handle … --link … "
-                        "--as you. Keep its password with the school's other credentials.",
+                        f"policybot accounts record {request.reference} --id … --handle … "
+                        "--link … --credentials-stored --as you, once its password is kept "
+                        "with the school's other credentials.",
                         facts=_facts(request, school),
                     ),
                 )
@@ -205,10 +208,22 @@ class AccountRequestService:
         account_id: str,
         handle: str,
         link: str,
+        credentials_stored: bool,
+        comment_deadlines: bool = True,
+        comment_deadline_hours: float | None = None,
     ) -> RegisteredAccount:
-        """The account exists now: it joins the register with its owners and visibility."""
+        """The account exists now: it joins the register with its owners and visibility.
+
+        Whoever records it confirms that its password is kept where the school keeps its other
+        credentials, so an account never depends on one person's memory or device.
+        """
         if not actor.has_any(RECORDER_ROLES):
             raise NotPermitted("Only the school's IT administrators record official accounts.")
+        if not credentials_stored:
+            raise InvalidRequest(
+                "Please keep the account's password in the school's password store first, "
+                "then confirm it (--credentials-stored)."
+            )
         request = await self.get(reference, school=school, actor=None)
         if AccountStatus(request.status) is not AccountStatus.APPROVED:
             raise InvalidRequest(
@@ -217,7 +232,9 @@ class AccountRequestService:
             )
         if not link.startswith("https://") or any(c.isspace() for c in link):
             raise InvalidRequest("The account's link must start with https://.")
-        if school.account(account_id) is not None:
+        if comment_deadline_hours is not None and not 0 < comment_deadline_hours <= 24 * 30:
+            raise InvalidRequest("A comment deadline is more than 0 and at most 720 hours.")
+        if (await self._register.school(school)).account(account_id) is not None:
             raise InvalidRequest(f"{school.name} already has an account {account_id!r}.")
         registered = RegisteredAccount(
             school_id=school.id,
@@ -231,6 +248,8 @@ class AccountRequestService:
             request_id=request.id,
             recorded_at=self._now,
             recorded_by=actor.id,
+            comment_deadlines=comment_deadlines,
+            comment_deadline_hours=comment_deadline_hours,
         )
         try:
             async with self._session.begin_nested():
@@ -238,7 +257,10 @@ class AccountRequestService:
         except IntegrityError:
             raise InvalidRequest(f"The register already has an account {account_id!r}.") from None
         request.status = AccountStatus.RECORDED.value
-        self._audit_as(request, actor, AuditAction.ACCOUNT_RECORD, account_id)
+        self._register.forget(school)
+        self._audit_as(
+            request, actor, AuditAction.ACCOUNT_RECORD, f"{account_id} credentials stored"
+        )
         self._notifier.notify(
             school_id=school.id,
             person_id=request.requester_id,
@@ -276,43 +298,6 @@ class AccountRequestService:
             .order_by(col(AccountRequest.created_at))
         )
         return result.scalars().all()
-
-    async def register(self, school: School) -> list[dict[str, Any]]:
-        """The school's official accounts: those in its configuration and those recorded."""
-        rows: list[dict[str, Any]] = [
-            {
-                "id": a.id,
-                "name": a.name,
-                "platform": a.platform.value,
-                "handle": a.handle,
-                "link": None,
-                "owners": [],
-                "visibility": None,
-                "comment_deadlines": a.comment_deadlines,
-                "source": "configuration",
-            }
-            for a in school.accounts
-        ]
-        result = await self._session.execute(
-            select(RegisteredAccount)
-            .where(RegisteredAccount.school_id == school.id)
-            .order_by(col(RegisteredAccount.recorded_at))
-        )
-        rows += [
-            {
-                "id": r.account_id,
-                "name": r.name,
-                "platform": r.platform,
-                "handle": r.handle,
-                "link": r.link,
-                "owners": list(r.owners),
-                "visibility": r.visibility,
-                "comment_deadlines": True,
-                "source": "register",
-            }
-            for r in result.scalars().all()
-        ]
-        return rows
 
     def _audit_as(
         self, request: AccountRequest, actor: Person, action: AuditAction, detail: str

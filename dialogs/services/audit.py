@@ -48,6 +48,10 @@ class AuditAction(StrEnum):
     ACCOUNT_REQUEST = "account.request"
     ACCOUNT_DECIDE = "account.decide"
     ACCOUNT_RECORD = "account.record"
+    ACCOUNT_UPDATE = "account.update"
+    ACCOUNT_CHECK = "account.check"
+    ACCOUNT_ANSWER = "account.answer"
+    ACCOUNT_FLAG = "account.flag"
 
 
 class AuditLog:

@@ -17,13 +17,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import delete, text
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Fact, InputKind, Message, MessageKind
+from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.comment_card import (
     RESPONSES,
@@ -49,7 +50,7 @@ from dialogs.services.notifier import Notifier
 from dialogs.services.references import school_reference
 from dialogs.services.schools import OfficialAccount, Person, Role, School
 from dialogs.services.working_time import Closure, WorkingCalendar
-from storage.db import lock_for_writing
+from storage.db import lock_for_writing, only_one_at_a_time
 from storage.models import Comment, DigestSent, SchoolClosure
 
 log = logging.getLogger(__name__)
@@ -96,12 +97,14 @@ class CommentService:
         schools: Sequence[School],
         notifier: Notifier,
         audit: AuditLog,
+        register: AccountRegister,
         now: datetime,
     ) -> None:
         self._session = session
         self._schools = {s.id: s for s in schools}
         self._notifier = notifier
         self._audit = audit
+        self._register = register
         self._now = now
         self._calendars: dict[str, WorkingCalendar] = {}
 
@@ -195,6 +198,7 @@ class CommentService:
         """Store a comment once, however many times it is delivered, and show it to the
         moderators with its deadline."""
         _check_lengths(incoming)
+        school = await self._register.school(school)
         account = self.account_for(school, incoming)
         existing = await self._existing(school, incoming)
         if existing is not None:
@@ -249,7 +253,9 @@ class CommentService:
         )
         if account.comment_deadlines:
             calendar = await self.calendar_for(school)
-            within = timedelta(hours=school.comments.deadline_hours)
+            within = timedelta(
+                hours=account.comment_deadline_hours or school.comments.deadline_hours
+            )
             comment.deadline_minutes = round(within.total_seconds() / 60)
             comment.clock_start = calendar.clock_start(received)
             comment.due_at = calendar.due(received, within)
@@ -270,6 +276,7 @@ class CommentService:
         verb: CommentVerb,
         reason: str | None = None,
     ) -> Handled:
+        school = await self._register.school(school)
         comment = await self.get(reference, school=school, actor=actor)
         status = CommentStatus(comment.status)
         if status not in STILL_OPEN:
@@ -340,7 +347,7 @@ class CommentService:
     async def sweep(self, *, limit: int = 500) -> CommentSweep:
         """Send every nudge that is due, once. Only comments due now are read (an index on
         `next_nudge_at`), and each is claimed so that two processes never both send it."""
-        if not await self._sweep_lock():
+        if not await only_one_at_a_time(self._session, SWEEP_LOCK_KEY):
             return CommentSweep(skipped=True)
         result = await self._session.execute(
             select(Comment)
@@ -352,10 +359,11 @@ class CommentService:
         counts = {"nudge": 0, "due": 0, "escalate": 0}
         rows = result.scalars().all()
         for comment in rows:
-            school = self._schools.get(comment.school_id)
-            if school is None:
+            configured = self._schools.get(comment.school_id)
+            if configured is None:
                 comment.next_nudge_at = None  # the school was removed from the configuration
                 continue
+            school = await self._register.school(configured)
             try:
                 async with self._session.begin_nested():
                     kind = await self._nudge(comment, school)
@@ -369,15 +377,6 @@ class CommentService:
         return CommentSweep(
             counts["nudge"], counts["due"], counts["escalate"], full=len(rows) == limit
         )
-
-    async def _sweep_lock(self) -> bool:
-        if self._session.get_bind().dialect.name != "postgresql":
-            await lock_for_writing(self._session)  # one sweep at a time on SQLite
-            return True
-        result = await self._session.execute(
-            text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": SWEEP_LOCK_KEY}
-        )
-        return bool(result.scalar())
 
     async def _nudge(self, comment: Comment, school: School) -> str | None:
         if CommentStatus(comment.status) not in STILL_OPEN or comment.first_response_at:
@@ -486,6 +485,7 @@ class CommentService:
                 )
         except IntegrityError:
             return False  # another process has just sent it
+        school = await self._register.school(school)
         start = datetime.combine(start_day, time(0), school.tz).astimezone(UTC)
         end = datetime.combine(monday, time(0), school.tz).astimezone(UTC)
         message = await self._digest(school, start, end, start_day)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dialogs.services.account_checks import AccountChecks
+from dialogs.services.account_register import AccountRegister
 from dialogs.services.account_requests import AccountRequestService
 from dialogs.services.audit import AuditLog
 from dialogs.services.cases import CaseService
@@ -70,15 +72,37 @@ class Services:
         return ConsentRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
+    def register(self) -> AccountRegister:
+        return AccountRegister(session=self.session, audit=self.audit, now=self.now)
+
+    @cached_property
+    def account_checks(self) -> AccountChecks:
+        return AccountChecks(
+            session=self.session,
+            audit=self.audit,
+            notifier=self.notifier,
+            register=self.register,
+            now=self.now,
+        )
+
+    @cached_property
     def posts(self) -> PostRequestService:
         return PostRequestService(
-            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
+            session=self.session,
+            audit=self.audit,
+            notifier=self.notifier,
+            register=self.register,
+            now=self.now,
         )
 
     @cached_property
     def accounts(self) -> AccountRequestService:
         return AccountRequestService(
-            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
+            session=self.session,
+            audit=self.audit,
+            notifier=self.notifier,
+            register=self.register,
+            now=self.now,
         )
 
     @cached_property
@@ -88,6 +112,7 @@ class Services:
             schools=self.directory.schools,
             notifier=self.notifier,
             audit=self.audit,
+            register=self.register,
             now=self.now,
         )
 

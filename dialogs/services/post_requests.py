@@ -20,6 +20,7 @@ from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
 from dialogs.services.post_card import (
@@ -81,16 +82,19 @@ class PostRequestService:
         session: AsyncSession,
         audit: AuditLog,
         notifier: Notifier,
+        register: AccountRegister,
         now: datetime,
     ) -> None:
         self._session = session
         self._audit = audit
         self._notifier = notifier
+        self._register = register
         self._now = now
 
     # -- asking ------------------------------------------------------------------------------
 
     async def submit(self, new: NewPost, *, school: School, author: Person) -> PostRequest:
+        school = await self._register.school(school)
         self._check_accounts(new.accounts, school)
         reference = await school_reference(self._session, school, REFERENCE_PREFIX, self._now)
         request = PostRequest(
@@ -129,6 +133,7 @@ class PostRequestService:
     ) -> PostRequest:
         """The author's edited version after "request changes": the same request, a new
         revision, and the approvals start again."""
+        school = await self._register.school(school)
         request = await self._load(reference, school)
         if request.author_id != author.id:
             raise NotPermitted("Only the person who asked for this post can change it.")
@@ -172,6 +177,7 @@ class PostRequestService:
         verb: PostVerb,
         reason: str = "",
     ) -> Decided:
+        school = await self._register.school(school)
         request = await self._load(reference, school)
         if not actor.has_any(APPROVER_ROLES):
             raise NotPermitted(
@@ -248,6 +254,7 @@ class PostRequestService:
         return Decided(request, f"You approved {request.reference}. The author has been told.")
 
     async def publish(self, reference: str, *, school: School, actor: Person, link: str) -> Decided:
+        school = await self._register.school(school)
         request = await self._load(reference, school)
         if not (actor.has_any(PUBLISHER_ROLES) or actor.id == request.author_id):
             raise NotPermitted(
@@ -276,6 +283,7 @@ class PostRequestService:
     async def sweep(self, school: School) -> SweepResult:
         """Remind about approved posts whose planned time has passed, once; let approvals lapse
         EXPIRE_AFTER later, telling the author and the approvers' channel."""
+        school = await self._register.school(school)
         result = await self._session.execute(
             select(PostRequest).where(
                 PostRequest.school_id == school.id,

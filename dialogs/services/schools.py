@@ -74,15 +74,21 @@ class Channels(_Strict):
 
 
 class OfficialAccount(_Strict):
-    """An official school account posts can go to (until the accounts register replaces this)."""
+    """An official school account posts can go to: listed in the configuration, or recorded in
+    the register after a request for it was approved (see account_register)."""
 
     id: Identifier
-    name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+    name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     platform: Platform
     handle: str | None = None  # "@oakfieldprimary", or the page's address
+    link: str | None = None
+    # The staff who run it (at least two, so it is never left with nobody who can answer).
+    owners: tuple[Identifier, ...] = ()
+    visibility: Literal["open", "private"] | None = None
     # Whether comments here must be answered within the school's deadline (some schools do
-    # not answer on some platforms at all).
+    # not answer on some platforms at all), and this account's own deadline if it has one.
     comment_deadlines: bool = True
+    comment_deadline_hours: Annotated[float, Field(gt=0, le=24 * 30)] | None = None
     # The Facebook Page's id, so comments from Facebook's webhook find their account.
     facebook_page_id: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,30}$")] | None = None
 
@@ -139,6 +145,22 @@ class CommentRules(_Strict):
         return tuple(sorted(set(value)))
 
 
+class AccountChecks(_Strict):
+    """The yearly check on every official account, and what is flagged to the senior leaders.
+
+    Every `confirm_every_days` the owners are asked whether they still run the account and
+    keep its password safe; an account is flagged if they have not all answered within
+    `answer_within_days`, if it is left with fewer than two owners, or if nothing has been
+    approved for it for `quiet_after_days`.
+    """
+
+    confirm_every_days: Annotated[int, Field(ge=7, le=3650)] = 365
+    answer_within_days: Annotated[int, Field(ge=1, le=365)] = 30
+    quiet_after_days: Annotated[int, Field(ge=7, le=3650)] = 180
+    # Who hears about accounts that need attention; by default the senior leaders.
+    flag_to: tuple[Identifier, ...] = ()
+
+
 class ApprovalRules(_Strict):
     """How many people must approve a post before it goes live; never its author."""
 
@@ -156,6 +178,7 @@ class School(_Strict):
     accounts: tuple[OfficialAccount, ...] = ()
     approvals: ApprovalRules = ApprovalRules()
     comments: CommentRules = CommentRules()
+    account_checks: AccountChecks = AccountChecks()
 
     @field_validator("timezone")
     @classmethod
@@ -183,6 +206,15 @@ class School(_Strict):
         for person_id in self.comments.escalate_to:
             if person_id not in seen:
                 raise ValueError(f"comments.escalate_to names {person_id!r}, who is not listed")
+        for person_id in self.account_checks.flag_to:
+            if person_id not in seen:
+                raise ValueError(f"account_checks.flag_to names {person_id!r}, who is not listed")
+        for account in self.accounts:
+            for person_id in account.owners:
+                if person_id not in seen:
+                    raise ValueError(
+                        f"account {account.id!r} names owner {person_id!r}, who is not listed"
+                    )
         if not any(Role.SAFEGUARDING_LEAD in p.roles for p in self.people):
             raise ValueError(
                 "no one has the role safeguarding_lead, so reports of abuse would reach nobody"

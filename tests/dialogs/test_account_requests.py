@@ -121,6 +121,7 @@ async def test_once_recorded_by_it_the_account_is_in_the_register(runtime: Runti
                 account_id="year6-blog",
                 handle="@oakfieldy6",
                 link="https://instagram.com/oakfieldy6",
+                credentials_stored=True,
             )
     async with runtime.db.session() as session:
         services = runtime.services(session, runtime.clock())
@@ -134,6 +135,7 @@ async def test_once_recorded_by_it_the_account_is_in_the_register(runtime: Runti
                 account_id="instagram",  # already the school's account
                 handle="@x",
                 link="https://instagram.com/x",
+                credentials_stored=True,
             )
     async with runtime.db.session() as session:
         services = runtime.services(session, runtime.clock())
@@ -146,8 +148,9 @@ async def test_once_recorded_by_it_the_account_is_in_the_register(runtime: Runti
             account_id="year6-blog",
             handle="@oakfieldy6",
             link="https://instagram.com/oakfieldy6",
+            credentials_stored=True,
         )
-        register = await services.accounts.register(school)
+        register = await services.register.entries(school)
     [added] = [r for r in register if r["source"] == "register"]
     assert (added["id"], added["owners"], added["visibility"]) == (
         "year6-blog",

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.jobs.accounts import run_account_checks
 from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
 
-SAM, MORGAN, DANA = "U0SAM", "U0MORGAN", "U0DANA"
+SAM, MORGAN, DANA, JO = "U0SAM", "U0MORGAN", "U0DANA", "U0JO"
 
 
 async def test_a_website_to_block_reaches_it_in_their_dm_as_plain_text(
@@ -46,3 +47,18 @@ async def test_a_new_account_request_is_approved_from_the_senior_leaders_dm(
     assert "You approved AR-2026-0001" in text_of_calls(said)
     await slack.deliver()
     assert "approved your request AR-2026-0001" in text_of_calls(slack.posts_to(dm(SAM)))
+
+
+async def test_an_owner_confirms_an_account_from_their_dm(slack: SlackHarness) -> None:
+    await run_account_checks(slack.runtime)
+    assert (await slack.deliver()).failed == 0
+    cards = [
+        c for c in slack.posts_to(dm(JO)) if "Do you still run Oakfield Primary website" in str(c)
+    ]
+    confirm = next(
+        e["value"]
+        for e in buttons_of(cards[0])
+        if e["text"]["text"] == "Yes, and its password is safe"
+    )
+    said = await slack.reply_to(JO, slack.click(JO, confirm, channel=dm(JO), label="Yes"))
+    assert "Oakfield Primary website is confirmed for this year" in text_of_calls(said)

@@ -77,6 +77,7 @@ JO = _user("Jo Williams", "00000000-0000-4000-8000-0000000000a0", "jo")
 DANA = _user("Dana Okafor", "00000000-0000-4000-8000-0000000000da", "dana")
 PRIYA = _user("Priya Shah", "00000000-0000-4000-8000-0000000000b1", "priya")
 LEE = _user("Lee Brown", "00000000-0000-4000-8000-0000000000ee", "lee")
+MORGAN = _user("Morgan Ellis", "00000000-0000-4000-8000-0000000000c0", "morgan")
 STRANGER = _user("Alex Unknown", "8c2a4e6f-1b3d-4f5a-9e7c-0d2b4a6c8e1f", "stranger")
 
 

@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.channels.teams.harness import DANA, SAM, TeamsHarness, TeamsUser, text_of
+from bot.jobs.accounts import run_account_checks
+from tests.channels.teams.harness import (
+    DANA,
+    JO,
+    LEE,
+    SAM,
+    TeamsHarness,
+    TeamsUser,
+    text_of,
+)
 
 
 async def say(teams: TeamsHarness, user: TeamsUser, text: str) -> list[dict[str, Any]]:
@@ -51,3 +60,18 @@ async def test_a_new_account_request_is_rejected_with_a_reason_from_the_leaders_
     await say(teams, DANA, "The school's own Instagram can share this.")
     await teams.deliver()
     assert "The school's own Instagram can share this." in text_of(teams.sent_to(SAM.chat))
+
+
+async def test_an_owner_who_no_longer_runs_an_account_says_so_and_the_leaders_hear(
+    teams: TeamsHarness,
+) -> None:
+    for user in (JO, LEE):
+        await say(teams, user, "hello")
+    await run_account_checks(teams.runtime)
+    assert (await teams.deliver()).failed == 0
+    assert "Do you still run" in text_of(teams.sent_to(JO.chat))
+    await teams.press(JO, "I don't run it any more")
+    said = text_of(teams.sent_to(JO.chat)[-1:])
+    assert "you're no longer listed as running" in said
+    await teams.deliver()
+    assert "Official account needs attention" in text_of(teams.sent_to(LEE.chat))
