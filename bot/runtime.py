@@ -21,7 +21,7 @@ from dialogs.comment_dialogs import CommentReason, LogComment
 from dialogs.conversations import ConversationRunner
 from dialogs.engine import Engine
 from dialogs.errors import ConfigError
-from dialogs.other_processes import MediaEnquiry, WebsiteBlock
+from dialogs.other_processes import MediaEnquiry, WebsiteBlock, WebsiteReason
 from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
 from dialogs.post_actions import PostLink, PostReason
 from dialogs.post_approval import RequestPost
@@ -117,6 +117,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
                 CommentReason(),
                 MediaEnquiry(),
                 WebsiteBlock(),
+                WebsiteReason(),
                 AccountRequestDialog(),
                 AccountReason(),
             ]

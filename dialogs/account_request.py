@@ -113,6 +113,7 @@ class AccountReason(OneAnswerDialog):
     name = ACCOUNT_REASON
     title = "Decision on a new account"
     start_word = "new account"
+    restart_hint = "press Reject on the request again"
     help_text = "Type the reason; the person who asked is told it."
     question = "Why not? The person who asked is told your reason."
     max_length = MAX_REASON_CHARS

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -39,6 +39,7 @@ from dialogs.home import (
     post_offer,
 )
 from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
     ANSWER_QUESTION,
     answer_question,
@@ -70,6 +71,7 @@ from dialogs.services.policies import (
 )
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
+from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
 from storage import conversations as repo
 from storage import events
 from storage.conversations import ConcurrentTurn, ConversationKey
@@ -186,6 +188,7 @@ class ConversationRunner:
                 comment = CommentButtonValue.decode(given.value) if given.value else None
                 account = AccountButtonValue.decode(given.value) if given.value else None
                 owner = OwnerButtonValue.decode(given.value) if given.value else None
+                website = WebsiteButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
                 elif post_button is not None:
@@ -199,6 +202,10 @@ class ConversationRunner:
                 elif account is not None:
                     state, messages = await self._account_button(
                         who, session, now, current, account
+                    )
+                elif website is not None:
+                    state, messages = await self._website_button(
+                        who, session, now, current, website
                     )
                 elif owner is not None:
                     answered = await self.services(session, now).account_checks.answer(
@@ -431,18 +438,82 @@ class ConversationRunner:
     ) -> tuple[DialogState | None, list[Message]]:
         """Approving a new account is done at once; rejecting asks for the reason first."""
         services = self.services(session, now)
-        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
-        if button.verb is AccountVerb.APPROVE:
+
+        async def approve() -> str:
             decided = await services.accounts.decide(
                 button.reference, school=who.school, actor=who.person, verb=AccountVerb.APPROVE
             )
-            return current, [Message(kind=MessageKind.INFO, text=decided.message), *resumed]
+            return decided.message
+
+        async def reference() -> str:
+            got = await services.accounts.get(button.reference, school=who.school, actor=who.person)
+            return got.reference
+
+        return await self._at_once_or_reason(
+            who,
+            session,
+            now,
+            current,
+            act=approve if button.verb is AccountVerb.APPROVE else None,
+            reason_dialog=ACCOUNT_REASON,
+            reference=reference,
+            later="press Reject on the request again",
+        )
+
+    async def _website_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        button: WebsiteButtonValue,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """IT's answer to a website report: blocked is recorded at once; not blocking asks
+        for the reason the member of staff is told."""
+        services = self.services(session, now)
+
+        async def blocked() -> str:
+            return await services.websites.answer(
+                button.reference, school=who.school, actor=who.person, verb=button.verb
+            )
+
+        async def reference() -> str:
+            got = await services.websites.get(button.reference, school=who.school, actor=who.person)
+            return got.reference
+
+        return await self._at_once_or_reason(
+            who,
+            session,
+            now,
+            current,
+            act=blocked if button.verb is not WebsiteVerb.NOT_BLOCKING else None,
+            reason_dialog=WEBSITE_REASON,
+            reference=reference,
+            later="press Not blocking it on the report again",
+        )
+
+    async def _at_once_or_reason(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        *,
+        act: Callable[[], Awaitable[str]] | None,
+        reason_dialog: str,
+        reference: Callable[[], Awaitable[str]],
+        later: str,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """A decision button in a person's own chat: one that needs nothing more is done at
+        once, even mid-dialog; one that needs a reason asks for it, unless a dialog is under
+        way (which is kept, and the person told how to come back to this)."""
+        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
+        if act is not None:
+            return current, [Message(kind=MessageKind.INFO, text=await act()), *resumed]
         if current is not None:
-            later = "press Reject on the request again"
             return current, [self._busy(current, later), *resumed]
-        request = await services.accounts.get(button.reference, school=who.school, actor=who.person)
-        state = DialogState(dialog=ACCOUNT_REASON, flags={"reference": request.reference})
-        turn = await self.engine.start(ACCOUNT_REASON, self._context(who, session, now, state))
+        state = DialogState(dialog=reason_dialog, flags={"reference": await reference()})
+        turn = await self.engine.start(reason_dialog, self._context(who, session, now, state))
         return turn.state, turn.messages
 
     def _busy(self, current: DialogState, later: str) -> Message:

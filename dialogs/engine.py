@@ -112,6 +112,9 @@ class Dialog(ABC):
     confirm: bool = True
     noun: str = "report"  # what cancelling throws away: "cancel this report?"
     start_word: str = "report"  # what to type to begin again after cancelling
+    # How to come back after cancelling, where typing a word would not (a reason asked for by
+    # a button is given again by pressing that button).
+    restart_hint: str = ""
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
         return ()
@@ -374,8 +377,8 @@ class Engine:
             files = " and the files you gave me are deleted" if self._takes_files(dialog) else ""
             done = Message(
                 kind=MessageKind.INFO,
-                text=f"Cancelled. Nothing was sent{files}. If you change your mind, type "
-                f"{dialog.start_word} to start again.",
+                text=f"Cancelled. Nothing was sent{files}. If you change your mind, "
+                f"{dialog.restart_hint or f'type {dialog.start_word} to start again'}.",
             )
             return Turn(None, [done])
         fresh = DialogState(dialog=dialog.name)

@@ -52,6 +52,7 @@ _ASKING = re.compile(
     r"\?\s*$|^(can|could|may|might|should|shall|am|are|is|do|does|what|how|when|who|why)\b"
 )
 _JOURNALIST_WORDS = re.compile(r"\b(journalists?|reporters?|newspapers?|the press|media enquiry)\b")
+_WEBSITE_START = frozenset({"website", "block a website", "block a site", "website to block"})
 _WEBSITE_WORDS = re.compile(
     r"\bblock\w*\b.*\b(site|website|web page|page)\b|\binappropriate (website|site|web page)\b"
 )
@@ -96,6 +97,8 @@ def intent(text: str) -> str | None:
         return LOG_COMMENT
     if key in _ACCOUNT_WORDS:
         return REQUEST_ACCOUNT
+    if key in _WEBSITE_START:
+        return WEBSITE_BLOCK
     if not _ASKING.search(key):
         # "A journalist rang me" starts the conversation; "can I talk to the press?" is a
         # question for the policy.

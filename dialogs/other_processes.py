@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from dialogs.engine import Dialog, DialogContext, Step
 from dialogs.messages import Fact, Message, MessageKind
+from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import (
     Choice,
     ChoicePrompt,
@@ -25,9 +26,15 @@ from dialogs.prompts import (
 )
 from dialogs.services.audit import AuditAction
 from dialogs.services.schools import Person, Role
+from dialogs.services.website_reports import (
+    MAX_REASON_CHARS,
+    NewWebsiteReport,
+    WebsiteVerb,
+)
 
 MEDIA_ENQUIRY = "media_enquiry"
 WEBSITE_BLOCK = "website_block"
+WEBSITE_REASON = "website_reason"
 
 _CONTACT = (
     Choice("phone", "By phone"),
@@ -61,12 +68,6 @@ def _names(people: Sequence[Person]) -> str:
 
 def _when(ctx: DialogContext, value: str) -> str:
     return f"{datetime.fromisoformat(value).astimezone(ctx.school.tz):%a %d/%m/%Y %H:%M}"
-
-
-def defang(address: str) -> str:
-    """A web address written so chat apps do not turn it into a link: nobody should open an
-    inappropriate site by clicking a message about blocking it."""
-    return address.replace("://", "[:]//").replace(".", "[.]")
 
 
 def _web_address(text: str) -> str | None:
@@ -207,36 +208,44 @@ class WebsiteBlock(Dialog):
     )
 
     async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
-        it_staff = ctx.school.with_role(Role.IT_ADMIN)
-        facts = [
-            Fact(label="Address", value=defang(answers["address"])),
-            Fact(label="Seen", value=_when(ctx, answers["seen_at"])),
-            Fact(label="Reported by", value=ctx.person.name),
-        ]
-        if answers.get("where"):
-            facts.append(Fact(label="Equipment", value=answers["where"]))
-        if answers.get("what"):
-            facts.append(Fact(label="What it showed", value=answers["what"]))
-        _tell(
-            ctx,
-            it_staff,
-            AuditAction.WEBSITE_BLOCK,
-            Message(
-                kind=MessageKind.NOTIFICATION,
-                title="Please block a website on school equipment",
-                text="A member of staff saw inappropriate content on school equipment. The "
-                "address is written so it is not a link; please check and block it in the "
-                "filtering system.",
-                facts=tuple(facts),
+        report, told = await ctx.services.websites.submit(
+            NewWebsiteReport(
+                address=answers["address"],
+                seen_at=datetime.fromisoformat(answers["seen_at"]),
+                equipment=answers.get("where"),
+                what=answers.get("what"),
             ),
+            school=ctx.school,
+            reporter=ctx.person,
         )
-        told = _names(it_staff) or "the school's IT administrator"
         return [
             Message(
                 kind=MessageKind.DONE,
-                title="IT has been asked to block it",
-                text=f"I've passed the address to {told}. Please don't visit the site again. If "
-                "what you saw involved a pupil or made you worried about anyone's safety, "
-                "report it to the safeguarding lead too.",
+                title=f"IT has been asked to block it: {report.reference}",
+                text=f"I've passed the address to {_names(told)}, and I'll tell you when it is "
+                "blocked. Please don't visit the site again. If what you saw involved a pupil "
+                "or made you worried about anyone's safety, report it to the safeguarding lead "
+                "too.",
             )
         ]
+
+
+class WebsiteReason(OneAnswerDialog):
+    """Why IT is not blocking a reported website: the member of staff is told it."""
+
+    name = WEBSITE_REASON
+    title = "Answer to a website report"
+    start_word = "website"
+    restart_hint = "press Not blocking it on the report again"
+    help_text = "Type the reason; the member of staff who reported it is told it."
+    question = "Why not block it? The member of staff who reported it is told your reason."
+    max_length = MAX_REASON_CHARS
+
+    async def act(self, ctx: DialogContext, answer: str) -> str:
+        return await ctx.services.websites.answer(
+            ctx.state.flags["reference"],
+            school=ctx.school,
+            actor=ctx.person,
+            verb=WebsiteVerb.NOT_BLOCKING,
+            reason=answer,
+        )

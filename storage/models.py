@@ -510,3 +510,28 @@ class OwnerAnswer(SQLModel, table=True):
     answered_at: datetime = _when()
     still_runs: bool
     credentials_safe: bool
+
+
+class WebsiteReport(SQLModel, table=True):
+    """Inappropriate content seen on school equipment, and IT's answer: blocked, or not and why.
+
+    Kept so the request survives until someone in IT answers it, and the member of staff who
+    reported it is told the outcome.
+    """
+
+    __tablename__ = "website_report"
+    __table_args__ = (UniqueConstraint("school_id", "reference"),)
+
+    id: str = Field(primary_key=True, max_length=32)
+    school_id: str = Field(max_length=64, index=True)
+    reference: str = Field(max_length=32)
+    reporter_id: str = Field(max_length=64)
+    created_at: datetime = _when()
+    address: str = Field(sa_column=Column(Text, nullable=False))
+    seen_at: datetime = Field(sa_type=UTCDateTime)
+    equipment: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    what: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    status: str = Field(max_length=16, index=True)
+    handled_by: str | None = Field(default=None, max_length=64)
+    handled_at: datetime | None = _when(nullable=True)
+    reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))

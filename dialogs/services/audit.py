@@ -52,6 +52,7 @@ class AuditAction(StrEnum):
     ACCOUNT_CHECK = "account.check"
     ACCOUNT_ANSWER = "account.answer"
     ACCOUNT_FLAG = "account.flag"
+    WEBSITE_BLOCKED = "website.blocked"
 
 
 class AuditLog:

@@ -22,6 +22,7 @@ from dialogs.services.policies import PolicySearches, PolicyService
 from dialogs.services.post_requests import PostRequestService
 from dialogs.services.schools import Directory, Person, School
 from dialogs.services.upload_checks import UploadLimits
+from dialogs.services.website_reports import WebsiteReportService
 from storage.blobstore import BlobStore
 
 if TYPE_CHECKING:
@@ -114,6 +115,12 @@ class Services:
             audit=self.audit,
             register=self.register,
             now=self.now,
+        )
+
+    @cached_property
+    def websites(self) -> WebsiteReportService:
+        return WebsiteReportService(
+            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
         )
 
     @cached_property

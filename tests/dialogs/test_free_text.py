@@ -4,9 +4,20 @@ ask for approval."""
 
 from __future__ import annotations
 
+import pytest
+from sqlmodel import select
+
 from bot.runtime import Runtime
+from dialogs.account_request import AccountRequestDialog
+from dialogs.comment_dialogs import LogComment
+from dialogs.engine import Dialog
 from dialogs.home import REQUEST_POST
 from dialogs.messages import MessageKind
+from dialogs.other_processes import MediaEnquiry, WebsiteBlock
+from dialogs.policy_question import AskPolicy
+from dialogs.post_approval import RequestPost
+from dialogs.report_abuse import ReportAbuse
+from storage.models import Conversation
 from tests.support import Person as Chat
 from tests.support import last_prompt, text_of
 
@@ -47,3 +58,37 @@ async def test_a_question_that_is_not_about_posting_gets_no_offer(runtime: Runti
     sam = Chat(runtime)
     replies = await sam.say("can I be friends with parents on Facebook?")
     assert all(REQUEST_POST not in [b.value for b in m.buttons] for m in replies)
+
+
+@pytest.mark.parametrize(
+    ("person_id", "dialog"),
+    [
+        ("sam", ReportAbuse),
+        ("sam", RequestPost),
+        ("jo", LogComment),
+        ("sam", MediaEnquiry),
+        ("sam", WebsiteBlock),
+        ("sam", AccountRequestDialog),
+        ("sam", AskPolicy),
+    ],
+)
+async def test_the_word_given_after_cancelling_starts_that_conversation_again(
+    runtime: Runtime, person_id: str, dialog: type[Dialog]
+) -> None:
+    person = Chat(runtime, person_id=person_id)
+    await person.say(dialog.start_word)
+    async with runtime.db.session() as session:
+        [row] = (await session.execute(select(Conversation))).scalars().all()
+    assert row.dialog == dialog.name
+
+
+async def test_cancelling_a_reason_says_to_press_the_button_again(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip", "submit"]:
+        await sam.say(answer)
+    morgan = Chat(runtime, person_id="morgan")
+    [card] = await morgan.inbox()
+    await morgan.press(card.buttons[-1].value)  # Not blocking it
+    await morgan.say("cancel")
+    cancelled = await morgan.say("yes")
+    assert "press Not blocking it on the report again" in text_of(cancelled)

@@ -9,8 +9,9 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from dialogs.home import COLLEAGUE_MISUSE, MEDIA_ENQUIRY, WEBSITE_BLOCK
-from dialogs.messages import MessageKind
-from storage.models import AuditEntry
+from dialogs.messages import Message, MessageKind
+from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
+from storage.models import AuditEntry, WebsiteReport
 from tests.support import Person as Chat
 from tests.support import last_prompt, text_of
 
@@ -56,13 +57,62 @@ async def test_a_website_to_block_goes_to_it_without_being_a_link(runtime: Runti
     for answer in ["badsite.example/page?x=1", "today 9am", "Library laptop 4", "skip"]:
         await sam.say(answer)
     done = await sam.say("submit")
-    assert done[-1].title == "IT has been asked to block it"
+    assert done[-1].title == "IT has been asked to block it: WB-2026-0001"
     assert "Morgan" in done[-1].text
     [told] = await Chat(runtime, person_id="morgan").inbox()
     facts = {f.label: f.value for f in told.facts}
     assert facts["Address"] == "https[:]//badsite[.]example/page?x=1"
     assert facts["Equipment"] == "Library laptop 4"
     assert await rows(runtime, AuditEntry, col(AuditEntry.action) == "website.block")
+
+
+async def website_reported(runtime: Runtime) -> Message:
+    sam = Chat(runtime)
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip", "submit"]:
+        await sam.say(answer)
+    [card] = await Chat(runtime, person_id="morgan").inbox()
+    return card
+
+
+def website_button(card: Message, verb: WebsiteVerb) -> str:
+    for b in card.buttons:
+        decoded = WebsiteButtonValue.decode(b.value)
+        if decoded is not None and decoded.verb is verb:
+            return b.value
+    raise AssertionError(f"no {verb} button on {card.title}")
+
+
+async def test_it_says_the_website_is_blocked_and_the_reporter_is_told(runtime: Runtime) -> None:
+    card = await website_reported(runtime)
+    assert card.title == "Please block a website on school equipment: WB-2026-0001"
+    assert [b.label for b in card.buttons] == ["Blocked", "Was already blocked", "Not blocking it"]
+    refused = await Chat(runtime).press(website_button(card, WebsiteVerb.BLOCKED))
+    assert "Only the school's IT administrators answer website reports." in text_of(refused)
+    morgan = Chat(runtime, person_id="morgan")
+    said = await morgan.press(website_button(card, WebsiteVerb.BLOCKED))
+    assert "WB-2026-0001 is marked as blocked" in text_of(said)
+    [told] = await Chat(runtime).inbox()
+    assert "is blocked on school equipment" in told.text
+    again = await morgan.press(website_button(card, WebsiteVerb.ALREADY_BLOCKED))
+    assert "WB-2026-0001 has already been blocked by Morgan Ellis" in text_of(again)
+    [report] = await rows(runtime, WebsiteReport)
+    assert (report.status, report.handled_by) == ("blocked", "morgan")
+    entries = await rows(runtime, AuditEntry, col(AuditEntry.target_type) == "website_report")
+    assert sorted(e.action for e in entries) == ["website.block", "website.blocked"]
+    assert all("badsite" not in e.detail for e in entries)
+
+
+async def test_it_not_blocking_a_website_gives_the_reporter_the_reason(runtime: Runtime) -> None:
+    card = await website_reported(runtime)
+    morgan = Chat(runtime, person_id="morgan")
+    asked = await morgan.press(website_button(card, WebsiteVerb.NOT_BLOCKING))
+    assert "Why not block it?" in last_prompt(asked).text
+    said = await morgan.say("It is the museum's own site; the page has been taken down.")
+    assert "WB-2026-0001 is closed" in text_of(said)
+    [told] = await Chat(runtime).inbox()
+    assert "has not blocked it: It is the museum's own site" in told.text
+    [report] = await rows(runtime, WebsiteReport)
+    assert report.status == "not_blocked"
 
 
 async def test_a_colleagues_misuse_goes_the_confidential_report_route(runtime: Runtime) -> None:

@@ -21,6 +21,14 @@ async def test_a_website_to_block_reaches_it_in_their_dm_as_plain_text(
     assert "Please block a website on school equipment" in told
     assert "https[:]//badsite[.]example/page" in told
     assert "https://badsite.example" not in told
+    [card] = slack.posts_to(dm(MORGAN))
+    blocked = next(e["value"] for e in buttons_of(card) if e["text"]["text"] == "Blocked")
+    said = await slack.reply_to(
+        MORGAN, slack.click(MORGAN, blocked, channel=dm(MORGAN), label="Blocked")
+    )
+    assert "WB-2026-0001 is marked as blocked" in text_of_calls(said)
+    await slack.deliver()
+    assert "is blocked on school equipment" in text_of_calls(slack.posts_to(dm(SAM)))
 
 
 async def test_a_new_account_request_is_approved_from_the_senior_leaders_dm(

@@ -9,6 +9,7 @@ from tests.channels.teams.harness import (
     DANA,
     JO,
     LEE,
+    MORGAN,
     SAM,
     TeamsHarness,
     TeamsUser,
@@ -60,6 +61,24 @@ async def test_a_new_account_request_is_rejected_with_a_reason_from_the_leaders_
     await say(teams, DANA, "The school's own Instagram can share this.")
     await teams.deliver()
     assert "The school's own Instagram can share this." in text_of(teams.sent_to(SAM.chat))
+
+
+async def test_it_answers_a_website_report_with_a_reason_the_reporter_is_told(
+    teams: TeamsHarness,
+) -> None:
+    await say(teams, MORGAN, "hello")
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip"]:
+        await say(teams, SAM, answer)
+    assert "IT has been asked to block it: WB-2026-0001" in text_of(await say(teams, SAM, "submit"))
+    assert (await teams.deliver()).failed == 0
+    told = text_of(teams.sent_to(MORGAN.chat))
+    assert "badsite[.]example" in told
+    assert "https://badsite.example" not in told
+    await teams.press(MORGAN, "Not blocking it")
+    assert "Why not block it?" in text_of(teams.sent_to(MORGAN.chat)[-1:])
+    await say(teams, MORGAN, "It is a museum site; the page has gone.")
+    await teams.deliver()
+    assert "has not blocked it: It is a museum site" in text_of(teams.sent_to(SAM.chat))
 
 
 async def test_an_owner_who_no_longer_runs_an_account_says_so_and_the_leaders_hear(
