@@ -221,7 +221,8 @@ def test_the_shortcut_and_the_command_are_the_ones_the_listeners_use() -> None:
     (command,) = features["slash_commands"]
     assert command["command"] == ids.SLASH_COMMAND
     assert command["usage_hint"] == (
-        "report | ask [your question] | post | approvals | comment | comments | my reports | help"
+        "report | ask [your question] | post | approvals | comment | comments | my reports"
+        " | new account | journalist | website | help"
     )
     assert command["should_escape"] is False
 

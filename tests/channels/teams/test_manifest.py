@@ -253,6 +253,9 @@ def test_the_command_lists_are_the_ones_the_bot_offers() -> None:
             ("my reports", "See your reports and their status"),
             ("comment", "Moderators: log a comment on an official account"),
             ("comments", "Moderators: see comments waiting for an answer"),
+            ("new account", "Ask for a new official school account"),
+            ("journalist", "A journalist contacted me: what to do now"),
+            ("website", "Report a website to block on school equipment"),
             ("help", "Show what policybot can do"),
         ],
         "team": [("help", "Show what policybot can do")],
@@ -268,7 +271,18 @@ def test_the_command_titles_are_words_the_bot_understands() -> None:
 
 async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None:
     titles = [title for title, _ in commands_by_scope()["personal"]]
-    assert titles == ["report", "ask", "post", "my reports", "comment", "comments", "help"]
+    assert titles == [
+        "report",
+        "ask",
+        "post",
+        "my reports",
+        "comment",
+        "comments",
+        "new account",
+        "journalist",
+        "website",
+        "help",
+    ]
     sam = Person(runtime, channel="teams")
 
     helped = await sam.say("help")
@@ -295,6 +309,8 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
 
     started = await sam.say("report")
     assert last_prompt(started).text == "Who is being targeted?"
+    await sam.say("cancel")
+    await sam.say("yes")
 
     jo = Person(runtime, person_id="jo", channel="teams")  # a moderator
     logging = await jo.say("comment")
@@ -303,6 +319,19 @@ async def test_each_personal_command_does_what_it_says(runtime: Runtime) -> None
     await jo.say("yes")
     waiting = await jo.say("comments")
     assert waiting[0].text == "No comments are waiting for an answer."
+
+    for title, first_question in [
+        ("new account", "Which platform is it on?"),
+        ("journalist", "Who contacted you? Their name and who they write for, if you know."),
+        (
+            "website",
+            "What is the web address? (Type it as you saw it; please don't open it again.)",
+        ),
+    ]:
+        started = await sam.say(title)
+        assert last_prompt(started).text == first_question
+        await sam.say("cancel")
+        await sam.say("yes")
 
 
 # -- building the manifest for one deployment ------------------------------------------------------
