@@ -457,7 +457,6 @@ class ConversationRunner:
             act=approve if button.verb is AccountVerb.APPROVE else None,
             reason_dialog=ACCOUNT_REASON,
             reference=reference,
-            later="press Reject on the request again",
         )
 
     async def _website_button(
@@ -489,7 +488,6 @@ class ConversationRunner:
             act=blocked if button.verb is not WebsiteVerb.NOT_BLOCKING else None,
             reason_dialog=WEBSITE_REASON,
             reference=reference,
-            later="press Not blocking it on the report again",
         )
 
     async def _at_once_or_reason(
@@ -502,7 +500,6 @@ class ConversationRunner:
         act: Callable[[], Awaitable[str]] | None,
         reason_dialog: str,
         reference: Callable[[], Awaitable[str]],
-        later: str,
     ) -> tuple[DialogState | None, list[Message]]:
         """A decision button in a person's own chat: one that needs nothing more is done at
         once, even mid-dialog; one that needs a reason asks for it, unless a dialog is under
@@ -511,6 +508,7 @@ class ConversationRunner:
         if act is not None:
             return current, [Message(kind=MessageKind.INFO, text=await act()), *resumed]
         if current is not None:
+            later = self.engine.dialogs[reason_dialog].restart_hint
             return current, [self._busy(current, later), *resumed]
         state = DialogState(dialog=reason_dialog, flags={"reference": await reference()})
         turn = await self.engine.start(reason_dialog, self._context(who, session, now, state))

@@ -23,7 +23,7 @@ from sqlmodel import col, select
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.account_register import AccountRegister, Ownership
-from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.audit import SYSTEM_ACTOR, AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
 from dialogs.services.platforms import LABELS
@@ -169,7 +169,7 @@ class AccountChecks:
         if ask:
             self._audit.record(
                 school_id=school.id,
-                actor_id="policybot",
+                actor_id=SYSTEM_ACTOR,
                 action=AuditAction.ACCOUNT_CHECK,
                 target_type="account",
                 target_id=account.id,
@@ -232,7 +232,7 @@ class AccountChecks:
             )
         self._audit.record(
             school_id=school.id,
-            actor_id=said_by.id if said_by else "policybot",
+            actor_id=said_by.id if said_by else SYSTEM_ACTOR,
             action=AuditAction.ACCOUNT_FLAG,
             target_type="account",
             target_id=account.id,

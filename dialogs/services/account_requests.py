@@ -119,7 +119,13 @@ class AccountRequestService:
             visibility=new.visibility,
         )
         self._session.add(request)
-        self._audit_as(request, requester, AuditAction.ACCOUNT_REQUEST, "submit")
+        self._audit.about(
+            request,
+            "account_request",
+            actor_id=requester.id,
+            action=AuditAction.ACCOUNT_REQUEST,
+            detail="submit",
+        )
         for leader in self.deciders(school):
             if leader.id != requester.id:
                 self._notifier.notify(
@@ -162,7 +168,13 @@ class AccountRequestService:
         ).value
         request.decided_by, request.decided_at = actor.id, self._now
         request.reason = reason[:MAX_REASON_CHARS] or None
-        self._audit_as(request, actor, AuditAction.ACCOUNT_DECIDE, verb.value)
+        self._audit.about(
+            request,
+            "account_request",
+            actor_id=actor.id,
+            action=AuditAction.ACCOUNT_DECIDE,
+            detail=verb.value,
+        )
         if verb is AccountVerb.APPROVE:
             told = (
                 f"{actor.name} approved your request {request.reference} for "
@@ -258,8 +270,12 @@ class AccountRequestService:
             raise InvalidRequest(f"The register already has an account {account_id!r}.") from None
         request.status = AccountStatus.RECORDED.value
         self._register.forget(school)
-        self._audit_as(
-            request, actor, AuditAction.ACCOUNT_RECORD, f"{account_id} credentials stored"
+        self._audit.about(
+            request,
+            "account_request",
+            actor_id=actor.id,
+            action=AuditAction.ACCOUNT_RECORD,
+            detail=f"{account_id} credentials stored",
         )
         self._notifier.notify(
             school_id=school.id,
@@ -298,18 +314,6 @@ class AccountRequestService:
             .order_by(col(AccountRequest.created_at))
         )
         return result.scalars().all()
-
-    def _audit_as(
-        self, request: AccountRequest, actor: Person, action: AuditAction, detail: str
-    ) -> None:
-        self._audit.record(
-            school_id=request.school_id,
-            actor_id=actor.id,
-            action=action,
-            target_type="account_request",
-            target_id=request.id,
-            detail=f"{request.reference} {detail}",
-        )
 
 
 def _facts(request: AccountRequest, school: School) -> tuple[Fact, ...]:

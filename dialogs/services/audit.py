@@ -9,11 +9,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from storage.models import AuditEntry
+
+SYSTEM_ACTOR = "policybot"  # what scheduled work is recorded as doing
+
+
+class Referenced(Protocol):
+    """A record people know by its reference (CB-2026-0001), kept per school."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def school_id(self) -> str: ...
+    @property
+    def reference(self) -> str: ...
 
 
 class AuditAction(StrEnum):
@@ -81,6 +95,26 @@ class AuditLog:
                 target_id=target_id,
                 detail=detail[:255],
             )
+        )
+
+    def about(
+        self,
+        target: Referenced,
+        target_type: str,
+        *,
+        actor_id: str | None,
+        action: AuditAction,
+        detail: str = "",
+    ) -> None:
+        """An entry about one record, named by its reference and a few words of what was done
+        (never what anyone wrote); no actor means the bot's own scheduled work."""
+        self.record(
+            school_id=target.school_id,
+            actor_id=actor_id or SYSTEM_ACTOR,
+            action=action,
+            target_type=target_type,
+            target_id=target.id,
+            detail=f"{target.reference} {detail}".rstrip(),
         )
 
     async def for_target(self, target_type: str, target_id: str) -> Sequence[AuditEntry]:

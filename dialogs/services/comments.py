@@ -214,7 +214,13 @@ class CommentService:
                 raise
             return Received(existing, created=False)
         self._show(comment, school)
-        self._audit_as(comment, logged_by, AuditAction.COMMENT_RECEIVE, incoming.source.value)
+        self._audit.about(
+            comment,
+            "comment",
+            actor_id=logged_by.id if logged_by else None,
+            action=AuditAction.COMMENT_RECEIVE,
+            detail=incoming.source.value,
+        )
         return Received(comment, created=True)
 
     async def _existing(self, school: School, incoming: IncomingComment) -> Comment | None:
@@ -295,7 +301,13 @@ class CommentService:
                 raise InvalidRequest(f"{comment.reference} has already been reported by {who}.")
             comment.reported_by = actor.id
             self._show(comment, school)
-            self._audit_as(comment, actor, AuditAction.COMMENT_ACT, verb.value)
+            self._audit.about(
+                comment,
+                "comment",
+                actor_id=actor.id if actor else None,
+                action=AuditAction.COMMENT_ACT,
+                detail=verb.value,
+            )
             return Handled(comment, _told(comment, verb))
         if verb is CommentVerb.HIDE:
             reason = " ".join((reason or "").split())
@@ -310,7 +322,13 @@ class CommentService:
         if CommentStatus(comment.status) not in STILL_OPEN or comment.first_response_at:
             comment.next_nudge_at = None
         self._show(comment, school)
-        self._audit_as(comment, actor, AuditAction.COMMENT_ACT, verb.value)
+        self._audit.about(
+            comment,
+            "comment",
+            actor_id=actor.id if actor else None,
+            action=AuditAction.COMMENT_ACT,
+            detail=verb.value,
+        )
         return Handled(comment, _told(comment, verb))
 
     # -- reading -----------------------------------------------------------------------------
@@ -451,7 +469,9 @@ class CommentService:
         )
         if point.kind == "due":
             self._show(comment, school)  # the card now says "overdue"
-        self._audit_as(comment, None, AuditAction.COMMENT_NUDGE, point.kind)
+        self._audit.about(
+            comment, "comment", actor_id=None, action=AuditAction.COMMENT_NUDGE, detail=point.kind
+        )
 
     def _leads(self, school: School) -> list[Person]:
         named = [school.person(p) for p in school.comments.escalate_to]
@@ -537,19 +557,6 @@ class CommentService:
             subject=comment_subject(comment),
             kind="comment_card",
             message=comment_card(comment, school, now=self._now),
-        )
-
-    def _audit_as(
-        self, comment: Comment, actor: Person | None, action: AuditAction, detail: str
-    ) -> None:
-        """Audit entries name the comment, never repeat its words."""
-        self._audit.record(
-            school_id=comment.school_id,
-            actor_id=actor.id if actor else "policybot",
-            action=action,
-            target_type="comment",
-            target_id=comment.id,
-            detail=f"{comment.reference} {detail}",
         )
 
 

@@ -119,7 +119,9 @@ class PostRequestService:
         await self._session.flush()
         await self._attach(new.draft_key, request)
         self._record(request, author, "submit")
-        self._audit_as(request, author, AuditAction.POST_SUBMIT, request.reference)
+        self._audit.about(
+            request, "post_request", actor_id=author.id, action=AuditAction.POST_SUBMIT
+        )
         await self._announce(request, school)
         return request
 
@@ -157,11 +159,12 @@ class PostRequestService:
         request.reminded_at = None
         await self._attach(changes.draft_key, request)
         self._record(request, author, "resubmit")
-        self._audit_as(
+        self._audit.about(
             request,
-            author,
-            AuditAction.POST_SUBMIT,
-            f"{request.reference} version {request.revision}",
+            "post_request",
+            actor_id=author.id,
+            action=AuditAction.POST_SUBMIT,
+            detail=f"version {request.revision}",
         )
         await self._announce(request, school)
         return request
@@ -272,7 +275,9 @@ class PostRequestService:
         request.published_at, request.published_link = self._now, link
         request.published_by, request.updated_at = actor.id, self._now
         self._record(request, actor, PostVerb.PUBLISH.value, link)
-        self._audit_as(request, actor, AuditAction.POST_PUBLISH, request.reference)
+        self._audit.about(
+            request, "post_request", actor_id=actor.id, action=AuditAction.POST_PUBLISH
+        )
         if actor.id != request.author_id:
             self._tell_author(request, school, f"Your post {request.reference} is live: {link}")
         await self._announce(request, school)
@@ -297,7 +302,9 @@ class PostRequestService:
                 request.status = PostStatus.EXPIRED.value
                 request.updated_at = self._now
                 self._record(request, None, "expire")
-                self._audit_as(request, None, AuditAction.POST_EXPIRE, request.reference)
+                self._audit.about(
+                    request, "post_request", actor_id=None, action=AuditAction.POST_EXPIRE
+                )
                 self._tell_author(
                     request,
                     school,
@@ -382,11 +389,12 @@ class PostRequestService:
         request = await self.get(reference, school=school, actor=actor)
         media = await self.media(request)
         if media:
-            self._audit_as(
+            self._audit.about(
                 request,
-                actor,
-                AuditAction.POST_MEDIA_VIEW,
-                f"{request.reference} {len(media)} file{'s' if len(media) != 1 else ''}",
+                "post_request",
+                actor_id=actor.id,
+                action=AuditAction.POST_MEDIA_VIEW,
+                detail=f"{len(media)} file{'s' if len(media) != 1 else ''}",
             )
         return request, media
 
@@ -438,21 +446,14 @@ class PostRequestService:
             )
         )
 
-    def _audit_as(
-        self, request: PostRequest, actor: Person | None, action: AuditAction, detail: str
-    ) -> None:
-        """Audit entries name the request, never repeat its words."""
-        self._audit.record(
-            school_id=request.school_id,
-            actor_id=actor.id if actor else "policybot",
-            action=action,
-            target_type="post_request",
-            target_id=request.id,
-            detail=detail,
-        )
-
     def _audit_decision(self, request: PostRequest, actor: Person, action: str) -> None:
-        self._audit_as(request, actor, AuditAction.POST_DECIDE, f"{request.reference} {action}")
+        self._audit.about(
+            request,
+            "post_request",
+            actor_id=actor.id,
+            action=AuditAction.POST_DECIDE,
+            detail=action,
+        )
 
     def _tell_author(
         self, request: PostRequest, school: School, text: str, *, publish_button: bool = False

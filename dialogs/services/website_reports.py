@@ -103,7 +103,13 @@ class WebsiteReportService:
                 kind="website_block",
                 message=website_card(report, school),
             )
-        self._audit_as(report, reporter, AuditAction.WEBSITE_BLOCK, f"told {len(told)}")
+        self._audit.about(
+            report,
+            "website_report",
+            actor_id=reporter.id,
+            action=AuditAction.WEBSITE_BLOCK,
+            detail=f"told {len(told)}",
+        )
         return report, told
 
     async def answer(
@@ -146,7 +152,13 @@ class WebsiteReportService:
             kind="website_answered",
             message=Message(kind=MessageKind.NOTIFICATION, title=report.reference, text=told),
         )
-        self._audit_as(report, actor, AuditAction.WEBSITE_BLOCKED, verb.value)
+        self._audit.about(
+            report,
+            "website_report",
+            actor_id=actor.id,
+            action=AuditAction.WEBSITE_BLOCKED,
+            detail=verb.value,
+        )
         if verb is WebsiteVerb.NOT_BLOCKING:
             return f"Thank you: {report.reference} is closed, and your reason has been passed on."
         return f"Thank you: {report.reference} is marked as blocked, and the reporter is told."
@@ -166,18 +178,6 @@ class WebsiteReportService:
         if actor not in blockers(school):
             raise NotPermitted("Only the school's IT administrators answer website reports.")
         return report
-
-    def _audit_as(
-        self, report: WebsiteReport, actor: Person, action: AuditAction, detail: str
-    ) -> None:
-        self._audit.record(
-            school_id=report.school_id,
-            actor_id=actor.id,
-            action=action,
-            target_type="website_report",
-            target_id=report.id,
-            detail=f"{report.reference} {detail}",
-        )
 
 
 def website_card(report: WebsiteReport, school: School) -> Message:

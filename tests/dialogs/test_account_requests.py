@@ -159,3 +159,18 @@ async def test_once_recorded_by_it_the_account_is_in_the_register(runtime: Runti
     )
     [request] = await rows(runtime, AccountRequest)
     assert request.status == "recorded"
+
+
+async def test_reject_pressed_mid_conversation_keeps_it_and_says_how_to_come_back(
+    runtime: Runtime,
+) -> None:
+    await requested(runtime)
+    dana = Chat(runtime, person_id="dana")
+    [card] = await dana.inbox()
+    await dana.say("report")
+    busy = await dana.press(button([card], AccountVerb.REJECT))
+    assert "You're in the middle of a" in text_of(busy)
+    assert "then press Reject on the request again" in text_of(busy)
+    assert last_prompt(busy).text == "Who is being targeted?"
+    [request] = await rows(runtime, AccountRequest)
+    assert request.status == "submitted"
