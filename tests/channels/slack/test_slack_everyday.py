@@ -70,3 +70,22 @@ async def test_an_owner_confirms_an_account_from_their_dm(slack: SlackHarness) -
     )
     said = await slack.reply_to(JO, slack.click(JO, confirm, channel=dm(JO), label="Yes"))
     assert "Oakfield Primary website is confirmed for this year" in text_of_calls(said)
+
+
+async def test_a_journalist_contact_reaches_the_headteachers_dm(slack: SlackHarness) -> None:
+    started = await slack.reply_to(SAM, slack.say(SAM, "a journalist rang me"))
+    assert "I'm not able to comment" in text_of_calls(started)
+    for answer in ["Alex Reed, Oakfield Gazette", "1", "The sports day photos", "today 9am", "no"]:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    done = await slack.reply_to(SAM, slack.say(SAM, "submit"))
+    assert "The Headteacher has been told" in text_of_calls(done)
+    assert (await slack.deliver()).failed == 0
+    told = text_of_calls(slack.posts_to(dm(DANA)))
+    assert "A journalist has contacted a member of staff" in told
+    assert "The sports day photos" in told
+
+
+async def test_a_colleagues_misuse_starts_the_confidential_report(slack: SlackHarness) -> None:
+    started = await slack.reply_to(SAM, slack.say(SAM, "I need to report a colleague"))
+    assert "Report a colleague's misuse" in text_of_calls(started)
+    assert "Who is being targeted?" in text_of_calls(started)

@@ -94,3 +94,9 @@ async def test_an_owner_who_no_longer_runs_an_account_says_so_and_the_leaders_he
     assert "you're no longer listed as running" in said
     await teams.deliver()
     assert "Official account needs attention" in text_of(teams.sent_to(LEE.chat))
+
+
+async def test_a_colleagues_misuse_starts_the_confidential_report(teams: TeamsHarness) -> None:
+    started = await say(teams, SAM, "I need to report a colleague")
+    assert "Report a colleague's misuse" in text_of(started)
+    assert "Who is being targeted?" in text_of(started)
