@@ -20,6 +20,7 @@ from sqlmodel import select
 from bot.channels.shared_files import FileContent, read_files
 from bot.channels.terminal.chat import TerminalChat, render
 from bot.config import load_settings
+from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime
 from dialogs.conversations import ConversationRunner, Who
 from dialogs.messages import (
@@ -489,3 +490,18 @@ async def test_a_file_name_cannot_climb_out_of_the_folder_or_move_the_cursor(
     assert saved.name == "1 _2Jevil_.png"
     assert data == b"picture"
     assert "I couldn't send “lost.png”" in shown
+
+
+async def test_several_waiting_cards_are_numbered_on_so_each_can_be_answered(
+    runtime: Runtime,
+) -> None:
+    await run_account_checks(runtime)
+    chat, stdout = terminal(runtime, "jo", "4\n/q\n")
+    assert await chat.run() == 0
+    shown = stdout.getvalue()
+    website = shown.index("── Do you still run Oakfield Primary website? ──")
+    facebook = shown.index("── Do you still run Oakfield Primary on Facebook? ──")
+    assert "  1. Yes, and its password is safe\n" in shown[website:facebook]
+    assert "  4. Yes, and its password is safe\n" in shown[facebook:]
+    assert "  7. Yes, and its password is safe\n" in shown[facebook:]
+    assert "Oakfield Primary on Facebook is confirmed for this year." in shown

@@ -18,7 +18,15 @@ from typing import TextIO
 
 from bot.channels.shared_files import FileContent, unreadable_notice
 from dialogs.conversations import ConversationRunner, Who
-from dialogs.messages import ImageRef, IncomingFile, InputKind, Message, MessageKind, UserInput
+from dialogs.messages import (
+    Button,
+    ImageRef,
+    IncomingFile,
+    InputKind,
+    Message,
+    MessageKind,
+    UserInput,
+)
 
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 _NOT_IN_FILE_NAMES = re.compile(r"[^\w .()-]+")
@@ -41,8 +49,9 @@ def _wrap(text: str, width: int | None) -> str:
     return "\n".join(textwrap.fill(line, width) if line else "" for line in text.split("\n"))
 
 
-def render(message: Message, *, width: int | None = None) -> str:
-    """Plain text for a terminal; `width` wraps long paragraphs at word boundaries."""
+def render(message: Message, *, width: int | None = None, first: int = 1) -> str:
+    """Plain text for a terminal; `width` wraps long paragraphs at word boundaries, and the
+    buttons are numbered from `first`."""
     lines: list[str] = []
     if message.title:
         lines.append(f"── {safe(message.title)} ──")
@@ -52,7 +61,7 @@ def render(message: Message, *, width: int | None = None) -> str:
     if message.buttons:
         if message.expects is InputKind.MULTI_CHOICE:
             lines.append("  (type the numbers of all that apply, for example: 1, 3)")
-        lines.extend(f"  {n}. {safe(b.label)}" for n, b in enumerate(message.buttons, 1))
+        lines.extend(f"  {n}. {safe(b.label)}" for n, b in enumerate(message.buttons, first))
     if message.expects is InputKind.ATTACHMENTS:
         lines.append("  (type the path of each file; paths with spaces in quotes)")
     return "\n".join(lines)
@@ -79,21 +88,31 @@ class TerminalChat:
         self.echo = echo
         self.max_file_bytes = max_file_bytes
         self.last: Message | None = None
+        # The buttons a typed number presses: the last message's, or, for messages that were
+        # waiting, every card's, numbered on from one card to the next.
+        self.choices: tuple[Button, ...] = ()
         # Wrap for people reading a terminal; keep piped transcripts one line per paragraph.
         self.width = min(shutil.get_terminal_size().columns, 100) - 2 if not echo else None
 
-    def show(self, messages: Sequence[Message]) -> None:
+    def show(self, messages: Sequence[Message], *, numbered_on: bool = False) -> None:
         for message in messages:
-            self.stdout.write(render(message, width=self.width) + "\n\n")
+            on = numbered_on and message.expects is InputKind.CHOICE and bool(self.choices)
+            first = len(self.choices) + 1 if on else 1
+            self.stdout.write(render(message, width=self.width, first=first) + "\n\n")
             if message.expects is not InputKind.NONE:
                 self.last = message
+                self.choices = (*self.choices, *message.buttons) if on else message.buttons
         self.stdout.flush()
 
-    async def present(self, messages: Sequence[Message]) -> None:
+    async def present(self, messages: Sequence[Message], *, together: bool = False) -> None:
         """Show the messages, and save any files they hand over where this person can open
-        them: a folder of their own that only they can read."""
+        them: a folder of their own that only they can read. Messages shown `together` (those
+        that were waiting) number their buttons on from one to the next, so each can be
+        pressed, not only the last."""
+        if together:
+            self.choices = ()
         for message in messages:
-            self.show([message])
+            self.show([message], numbered_on=together)
             if message.files and self.read_files is not None:
                 files = await self.read_files(message.files)
                 saved = [self._save(f.ref.name, f.data) for f in files if f.data is not None]
@@ -120,7 +139,7 @@ class TerminalChat:
         waiting = await self.runner.deliver_waiting(self.who)
         if waiting:
             self.stdout.write("While you were away:\n")
-            await self.present(waiting)
+            await self.present(waiting, together=True)
         return waiting
 
     async def run(self) -> int:
@@ -154,7 +173,7 @@ class TerminalChat:
     def to_input(self, line: str) -> UserInput | str:
         """Turn a typed line into input: a button's number presses it; in the screenshots
         step, paths become files."""
-        buttons = self.last.buttons if self.last else ()
+        buttons = self.choices
         number = line.strip()
         if re.fullmatch("[0-9]{1,3}", number) and 1 <= int(number) <= len(buttons):
             return UserInput(value=buttons[int(number) - 1].value)
