@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from storage.types import UTCDateTime, utcnow
+from storage.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
 
 
 def _when(*, nullable: bool = False, index: bool = False) -> Any:
@@ -39,7 +39,10 @@ class Conversation(SQLModel, table=True):
     school_id: str = Field(max_length=64)
     person_id: str = Field(max_length=64, index=True)
     dialog: str | None = Field(default=None, max_length=64)
-    state: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON, nullable=True))
+    # A draft in progress holds what the person has written so far: encrypted at rest.
+    state: dict[str, Any] | None = Field(
+        default=None, sa_column=Column(EncryptedJSON, nullable=True)
+    )
     version: int = 0
     created_at: datetime = _when()
     updated_at: datetime = _when(index=True)
@@ -60,23 +63,37 @@ class Case(SQLModel, table=True):
     created_at: datetime = _when()
     updated_at: datetime = _when()
     status: str = Field(max_length=32, index=True)
-    outcome: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    outcome: str | None = Field(default=None, sa_column=Column(EncryptedText, nullable=True))
     urgency: str = Field(max_length=16)
     police_consideration: bool = False
     immediate_danger: bool = False
     assigned_to: str | None = Field(default=None, max_length=64)
     affected: str = Field(max_length=32)
-    affected_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    affected_name: str | None = Field(default=None, sa_column=Column(EncryptedText, nullable=True))
     platform: str = Field(sa_column=Column(Text, nullable=False))
-    link: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    link: str | None = Field(default=None, sa_column=Column(EncryptedText, nullable=True))
     occurred_at: datetime = Field(sa_type=UTCDateTime)
-    description: str = Field(sa_column=Column(Text, nullable=False))
+    description: str = Field(sa_column=Column(EncryptedText, nullable=False))
     responsible: str = Field(max_length=32)
-    responsible_name: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    responsible_name: str | None = Field(
+        default=None, sa_column=Column(EncryptedText, nullable=True)
+    )
     nature: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     hate_characteristics: list[str] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
+    # Who may know who reported it: "named" (the safeguarding team), "lead_only" (the lead
+    # handling it), or "anonymous" (nobody; the bot relays questions and answers).
+    reporter_visibility: str = Field(default="named", max_length=16)
+    # People who must not see or handle it: a conflict of interest (the report names them, or
+    # the school's configuration says so).
+    excluded: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    closed_at: datetime | None = _when(nullable=True)
+    # Kept past its retention period while a hold is on (a claim, an investigation).
+    legal_hold: bool = False
+    hold_reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+    # Set when retention removed what identified people, keeping the bare record.
+    anonymised_at: datetime | None = _when(nullable=True)
 
 
 class CaseEvent(SQLModel, table=True):
@@ -89,7 +106,7 @@ class CaseEvent(SQLModel, table=True):
     at: datetime = _when()
     actor_id: str = Field(max_length=64)
     kind: str = Field(max_length=32)
-    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(EncryptedText, nullable=False))
     from_status: str | None = Field(default=None, max_length=32)
     to_status: str | None = Field(default=None, max_length=32)
 
@@ -110,7 +127,7 @@ class Evidence(SQLModel, table=True):
     )
     draft_key: str | None = Field(default=None, max_length=64, index=True)
     uploaded_by: str = Field(max_length=64)
-    original_name: str = Field(sa_column=Column(Text, nullable=False))
+    original_name: str = Field(sa_column=Column(EncryptedText, nullable=False))
     stored_name: str = Field(max_length=128)
     media_type: str = Field(max_length=64)
     extension: str = Field(max_length=8)
@@ -170,7 +187,7 @@ class Notification(SQLModel, table=True):
     channel_purpose: str | None = Field(default=None, max_length=32)
     subject: str | None = Field(default=None, max_length=64)
     kind: str = Field(max_length=32)
-    message: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    message: dict[str, Any] = Field(sa_column=Column(EncryptedJSON, nullable=False))
     created_at: datetime = _when()
     delivered_at: datetime | None = _when(nullable=True, index=True)
     delivered_via: str | None = Field(default=None, max_length=32)
@@ -535,3 +552,45 @@ class WebsiteReport(SQLModel, table=True):
     handled_by: str | None = Field(default=None, max_length=64)
     handled_at: datetime | None = _when(nullable=True)
     reason: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
+
+
+class AuditSeal(SQLModel, table=True):
+    """The audit log's hash chain, one row per sealed entry.
+
+    Each seal's hash covers its entry's content and the hash of the seal before it, so a
+    changed, removed or inserted entry breaks the chain from that point on. Entries are sealed
+    in the order they are found committed (a scheduled job), so concurrent transactions never
+    have to wait for one another to write the log.
+    """
+
+    __tablename__ = "audit_seal"
+
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    entry_id: int = Field(foreign_key="audit_entry.id", unique=True)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+    sealed_at: datetime = _when()
+
+
+class AuditAnchor(SQLModel, table=True):
+    """Where the chain starts again after entries past their retention period were removed:
+    the last removed seal's position and hash, so the rest can still be verified."""
+
+    __tablename__ = "audit_anchor"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    removed_through_seq: int
+    last_hash: str = Field(max_length=64)
+    removed: int
+    actor_id: str = Field(max_length=64)
+
+
+class AuditPruning(SQLModel, table=True):
+    """Present only inside the transaction that removes audit entries past retention: the
+    append-only triggers on the audit tables let rows go only while a row is here, and no
+    other transaction ever sees one."""
+
+    __tablename__ = "audit_pruning"
+
+    id: int | None = Field(default=None, primary_key=True)
