@@ -215,7 +215,7 @@ def _parse(
     iso = _from_iso(text, tz)
     if iso is not None:
         return iso
-    if not _could_be_time(text):
+    if not _could_be_time(text) or _has_impossible_time(text):
         return None
     rewritten = _rewrite(text)
     if rewritten is None:
@@ -253,6 +253,28 @@ def _could_be_time(text: str) -> bool:
     if any("0" <= char <= "9" for char in text):
         return True
     return any(word in _TIME_WORDS for word in _WORD.findall(text.lower()))
+
+
+# A time of day as typed ("25pm", "13:75"): dateparser reads an impossible one as the current
+# time of day, so the numbers are checked before it sees them.
+_TYPED_TIME: Final = re.compile(
+    r"(?<![\d:.])(?P<hour>\d+)(?::(?P<minute>\d+))?\s*(?P<half>[ap]\.?m)\b"
+    r"|(?<![\d:.])(?P<hour24>\d+):(?P<minute24>\d+)(?!\d)",
+    re.IGNORECASE,
+)
+
+
+def _has_impossible_time(text: str) -> bool:
+    """Whether the text has a time of day no clock shows: an hour past 12 with am/pm, past 23
+    without, or a minute past 59."""
+    for match in _TYPED_TIME.finditer(text):
+        if match["half"] is not None:
+            hour, minute, last_hour = match["hour"], match["minute"], 12
+        else:
+            hour, minute, last_hour = match["hour24"], match["minute24"], 23
+        if int(hour) > last_hour or (minute is not None and int(minute) > 59):
+            return True
+    return False
 
 
 def _rewrite(text: str) -> str | None:

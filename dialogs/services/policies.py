@@ -24,6 +24,7 @@ from sqlmodel import col, func, or_, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.prompts import clean_text
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
 from dialogs.services.policy_answer import PolicyAnswer
@@ -81,13 +82,17 @@ def parse_action(value: str) -> tuple[PolicyAction, int] | None:
         return None
 
 
+MAX_QUESTION_ID = 2**31 - 1
+"""The largest id a question can have (PostgreSQL's INTEGER)."""
+
+
 def question_ref(question_id: int) -> str:
     return f"Q-{question_id}"
 
 
 def parse_question_ref(text: str) -> int | None:
     cleaned = text.strip().upper().removeprefix("Q-").removeprefix("Q")
-    return int(cleaned) if cleaned.isdigit() else None
+    return int(cleaned) if cleaned.isdecimal() else None
 
 
 # -- storing a parse ----------------------------------------------------------------------------
@@ -331,7 +336,7 @@ class PolicyService:
     async def ask(self, school: School, person: Person, *, channel: str, question: str) -> Asked:
         """Answer from the policy in force, and keep the question whatever the answer was."""
         text = _within(
-            " ".join(question.split()),
+            " ".join(clean_text(question).split()),
             MAX_QUESTION_CHARS,
             empty="Please type your question about the policy.",
             too_long="That question is very long ({n} characters). Please ask it in fewer than "
@@ -430,7 +435,10 @@ class PolicyService:
                 f"Only the policy owner ({owner_names(school)}) can answer questions about the "
                 "policy. Nothing has been changed."
             )
-        row = await self._session.get(PolicyQuestion, question_id)
+        # A number no row can have (the databases' ids stop at 2**31 - 1) is not found, rather
+        # than an overflow in the database.
+        in_range = 1 <= question_id <= MAX_QUESTION_ID
+        row = await self._session.get(PolicyQuestion, question_id) if in_range else None
         if row is None or row.school_id != school.id:
             raise NotFound(f"I can't find question {question_ref(question_id)}.")
         return row
