@@ -15,6 +15,7 @@ import click
 
 from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
+from dialogs.services.case_card import actor_name, reporter_name
 from dialogs.services.cases import (
     EVENT_LABELS,
     STATUS_FOR_REPORTER,
@@ -25,7 +26,7 @@ from dialogs.services.cases import (
     event_text,
 )
 from dialogs.services.container import Services
-from dialogs.services.permissions import is_handler
+from dialogs.services.permissions import CaseAction, is_handler, may
 from dialogs.services.schools import Person, School
 from storage.models import Case
 
@@ -52,16 +53,22 @@ def _act(person_id: str, school_id: str | None, work: Work) -> None:
 
 
 def _full_json(
-    record: CaseRecord, school: School, evidence: list[dict[str, Any]]
+    record: CaseRecord, school: School, evidence: list[dict[str, Any]], viewer: Person
 ) -> dict[str, Any]:
     case = record.case
+    sees_reporter = may(viewer, CaseAction.SEE_REPORTER, case, school)
     return {
         **case_summary_json(case, school),
         "school": school.id,
         "urgency": case.urgency,
         "police_consideration": case.police_consideration,
         "immediate_danger": case.immediate_danger,
-        "reporter": {"id": case.reporter_id, "name": school.display_name(case.reporter_id)},
+        "reporter": {
+            "id": case.reporter_id if sees_reporter else None,
+            "name": reporter_name(case, school, viewer),
+        },
+        "reporter_visibility": case.reporter_visibility,
+        "legal_hold": case.legal_hold,
         "assigned_to": (
             {"id": case.assigned_to, "name": school.display_name(case.assigned_to)}
             if case.assigned_to
@@ -82,7 +89,9 @@ def _full_json(
         "chronology": [
             {
                 "at": e.at.isoformat(),
-                "actor": e.actor_id,
+                "actor": e.actor_id
+                if sees_reporter or e.actor_id != case.reporter_id
+                else "reporter",
                 "kind": e.kind,
                 "text": e.text,
                 "from_status": e.from_status,
@@ -156,7 +165,7 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
     async def work(services: Services, school: School, person: Person) -> None:
         record: CaseRecord = await services.cases.get(reference, school=school, actor=person)
         case = record.case
-        if not is_handler(person):
+        if not may(person, CaseAction.VIEW, case, school):
             summary = case_summary_json(case, school)
             if as_json:
                 echo_json(summary)
@@ -172,19 +181,24 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
                 "size": f.size,
                 "sha256": f.sha256,
                 "received_at": f.received_at.isoformat(),
-                "uploaded_by": f.uploaded_by,
+                "uploaded_by": f.uploaded_by
+                if may(person, CaseAction.SEE_REPORTER, case, school)
+                or f.uploaded_by != case.reporter_id
+                else "reporter",
             }
             for f in files
         ]
         if as_json:
-            echo_json(_full_json(record, school, evidence))
+            echo_json(_full_json(record, school, evidence, person))
             return
         click.echo(f"{case.reference}  ({case.status}, urgency {case.urgency})")
         if case.police_consideration:
             click.echo("  Consider contacting the police (nature of the content).")
         click.echo(
-            f"  Reported by: {school.display_name(case.reporter_id)} on {_local(school, case)}"
+            f"  Reported by: {reporter_name(case, school, person)} on {_local(school, case)}"
         )
+        if case.legal_hold:
+            click.echo(f"  On legal hold: {case.hold_reason}")
         click.echo(f"  Assigned to: {school.display_name(case.assigned_to)}")
         for label, value in answers_for_display(case, school):
             click.echo(f"  {label}: {value}")
@@ -198,7 +212,7 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
         for event in record.events:
             at = event.at.astimezone(school.tz).strftime("%d/%m/%Y %H:%M")
             label = EVENT_LABELS.get(event.kind, event.kind)
-            who = school.display_name(event.actor_id)
+            who = actor_name(case, event.actor_id, school, person)
             click.echo(f"    {at}  {who}: {label}. {event_text(event)}")
 
     _act(person_id, school_id, work)
@@ -326,5 +340,44 @@ def export(person_id: str, school_id: str | None, reference: str, out: Path, as_
                 "  WARNING: at least one evidence file does NOT match the hash recorded when it "
                 "was received. See chronology.html."
             )
+
+    _act(person_id, school_id, work)
+
+
+@cases.command("ask")
+@_as_options
+@click.argument("reference")
+@click.argument("question")
+def ask(person_id: str, school_id: str | None, reference: str, question: str) -> None:
+    """Ask the reporter a question; they answer in their chat, and stay anonymous if they
+    reported anonymously."""
+
+    async def work(services: Services, school: School, person: Person) -> None:
+        case = await services.cases.ask_reporter(
+            reference, school=school, actor=person, question=question
+        )
+        click.echo(f"Your question was sent to the reporter of {case.reference}.")
+
+    _act(person_id, school_id, work)
+
+
+@cases.command("hold")
+@_as_options
+@click.argument("reference")
+@click.option("--reason", help="Why it must be kept (a claim, an investigation).")
+@click.option("--lift", is_flag=True, help="Lift the hold instead.")
+def hold(
+    person_id: str, school_id: str | None, reference: str, reason: str | None, lift: bool
+) -> None:
+    """Keep a report past its retention period (legal hold), or lift the hold."""
+    if lift == bool(reason):
+        raise click.UsageError("Give either --reason (to hold it) or --lift.")
+
+    async def work(services: Services, school: School, person: Person) -> None:
+        case = await services.cases.hold(
+            reference, school=school, actor=person, reason=None if lift else reason
+        )
+        state = f"on legal hold: {case.hold_reason}" if case.legal_hold else "no longer on hold"
+        click.echo(f"{case.reference} is {state}.")
 
     _act(person_id, school_id, work)

@@ -12,12 +12,16 @@ from cryptography.fernet import Fernet
 
 from bot.accounts_cli import accounts
 from bot.approvals_cli import approvals
+from bot.audit_cli import audit
 from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
 from bot.comments_cli import calendar, comments
 from bot.consent_cli import consent
+from bot.keys_cli import keys
 from bot.policy_cli import ask, policy
+from bot.retention_cli import retention
 from bot.runtime import Runtime
+from bot.sar_cli import sar
 from bot.sla_cli import sla
 
 
@@ -193,12 +197,14 @@ def config_check() -> None:
     for school in settings.directory.schools:
         click.echo(f"  {school.id}: {school.name} ({school.timezone}), {len(school.people)} people")
     database = "embedded SQLite" if settings.uses_embedded_database else "PostgreSQL"
-    click.echo(f"  database: {database}; evidence encrypted: {settings.evidence_key is not None}")
+    encrypted = settings.evidence_key is not None
+    click.echo(f"  database: {database}; evidence and report text encrypted: {encrypted}")
 
 
 @main.command()
 def keygen() -> None:
-    """Print a new key for POLICYBOT_EVIDENCE_KEY (keep it secret and backed up)."""
+    """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text
+    (keep it secret and backed up, apart from the database)."""
     click.echo(Fernet.generate_key().decode())
 
 
@@ -276,3 +282,7 @@ main.add_command(accounts)
 main.add_command(calendar)
 main.add_command(sla)
 main.add_command(ask)
+main.add_command(retention)
+main.add_command(sar)
+main.add_command(audit)
+main.add_command(keys)

@@ -16,6 +16,7 @@ from bot.runtime import Runtime, build_runtime, prepare_database
 from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
 from dialogs.services.container import Services
 from dialogs.services.schools import Person, School
+from storage.crypto import KeyMissing
 
 T = TypeVar("T")
 
@@ -65,6 +66,14 @@ def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | 
     except PolicybotError as exc:
         click.echo(exc.message, err=True)
         raise SystemExit(1) from exc
+    except KeyMissing as exc:
+        click.echo(
+            "Some records are encrypted with a key that is not configured. Set "
+            "POLICYBOT_EVIDENCE_KEY to the current key, and any older ones in "
+            "POLICYBOT_PREVIOUS_KEYS.",
+            err=True,
+        )
+        raise SystemExit(2) from exc
 
 
 def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:

@@ -146,10 +146,24 @@ class Settings:
     port: int = 3978
     public_url: str | None = None
     webhooks: WebhookSettings = WebhookSettings()
+    # Keys replaced by evidence_key: they only decrypt, until `policybot keys rotate` has
+    # rewritten everything they encrypted and they can be removed.
+    previous_keys: tuple[bytes, ...] = field(default=(), repr=False)
+
+    def __post_init__(self) -> None:
+        if self.previous_keys and self.evidence_key is None:
+            raise ConfigError(_PREVIOUS_WITHOUT_CURRENT)
 
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def keys(self) -> tuple[bytes, ...]:
+        """Every configured key, the current one first: the first encrypts, all decrypt."""
+        if self.evidence_key is None:
+            return ()
+        return (self.evidence_key, *self.previous_keys)
 
 
 def _field_path(loc: tuple[int | str, ...]) -> str:
@@ -192,22 +206,44 @@ def _resolve_policy_files(schools: tuple[School, ...], base: Path) -> tuple[Scho
     return tuple(resolved)
 
 
-def _evidence_key(raw: str | None) -> bytes | None:
-    if raw is None or raw == "":
-        return None
+_PREVIOUS_WITHOUT_CURRENT = (
+    "POLICYBOT_PREVIOUS_KEYS is set but POLICYBOT_EVIDENCE_KEY is not: previous keys only "
+    "read what they encrypted, so set the current key as POLICYBOT_EVIDENCE_KEY too."
+)
+
+
+def _fernet_key(raw: str, name: str) -> bytes:
+    """The key as Fernet takes it; the message names where it came from, never the value."""
     if raw.strip().lower() in _PLACEHOLDERS:
-        raise ConfigError(
-            "POLICYBOT_EVIDENCE_KEY is a placeholder; generate one with `policybot keygen`."
-        )
+        raise ConfigError(f"{name} is a placeholder; generate one with `policybot keygen`.")
     try:
         decoded = base64.urlsafe_b64decode(raw.encode())
     except (binascii.Error, ValueError) as exc:
-        raise ConfigError(
-            "POLICYBOT_EVIDENCE_KEY is not a key made by `policybot keygen`."
-        ) from exc
+        raise ConfigError(f"{name} is not a key made by `policybot keygen`.") from exc
     if len(decoded) != 32:
-        raise ConfigError("POLICYBOT_EVIDENCE_KEY is not a key made by `policybot keygen`.")
+        raise ConfigError(f"{name} is not a key made by `policybot keygen`.")
     return raw.encode()
+
+
+def _evidence_key(raw: str | None) -> bytes | None:
+    if raw is None or raw == "":
+        return None
+    return _fernet_key(raw, "POLICYBOT_EVIDENCE_KEY")
+
+
+def _previous_keys(raw: str | None, current: bytes | None) -> tuple[bytes, ...]:
+    parts = [part.strip() for part in (raw or "").split(",")]
+    found = [part for part in parts if part]
+    if not found:
+        return ()
+    if current is None:
+        raise ConfigError(_PREVIOUS_WITHOUT_CURRENT)
+    keys: list[bytes] = []
+    for position, part in enumerate(found, 1):
+        key = _fernet_key(part, f"POLICYBOT_PREVIOUS_KEYS (key {position} of {len(found)})")
+        if key != current and key not in keys:  # a repeated key would only be tried twice
+            keys.append(key)
+    return tuple(keys)
 
 
 def _secret(env: Mapping[str, str], name: str, prefix: str | None = None) -> str | None:
@@ -301,12 +337,14 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'policybot.sqlite3'}"
     if not database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
+    evidence_key = _evidence_key(env.get("POLICYBOT_EVIDENCE_KEY"))
     return Settings(
         config_path=config_path,
         data_dir=data_dir,
         database_url=database_url,
         evidence_dir=data_dir / "evidence",
-        evidence_key=_evidence_key(env.get("POLICYBOT_EVIDENCE_KEY")),
+        evidence_key=evidence_key,
+        previous_keys=_previous_keys(env.get("POLICYBOT_PREVIOUS_KEYS"), evidence_key),
         evidence=parsed.evidence,
         drafts=parsed.drafts,
         directory=directory,

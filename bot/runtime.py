@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,10 +26,11 @@ from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
 from dialogs.post_actions import PostLink, PostReason
 from dialogs.post_approval import RequestPost
 from dialogs.report_abuse import ReportAbuse
+from dialogs.reporter_answer import ReporterAnswer
 from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.upload_checks import UploadLimits
-from storage import migrate
+from storage import events, migrate
 from storage.blobstore import LocalBlobStore
 from storage.db import Database
 
@@ -88,11 +89,27 @@ class Runtime:
             db=self.db, engine=self.engine, services=self.services, clock=self.clock
         )
 
-    async def case_action(self, **action: Any) -> Outcome:
+    @overload
+    async def case_action(self, *, delivery_id: str, **action: Any) -> Outcome | None: ...
+    @overload
+    async def case_action(self, **action: Any) -> Outcome: ...
+    async def case_action(
+        self, *, delivery_id: str | None = None, source: str = "case_action", **action: Any
+    ) -> Outcome | None:
         """Perform a handler's case action (see dialogs.case_actions.perform) in its own
-        transaction, as every channel's buttons and forms do."""
+        transaction, as every channel's buttons and forms do.
+
+        With a `delivery_id` (claimed under `source`), a delivery already acted on is None and
+        changes nothing; the claim is in the same transaction, so a refused action can be sent
+        again.
+        """
         async with self.db.session() as session:
-            return await perform(self.services(session, self.clock()), **action)
+            now = self.clock()
+            if delivery_id is not None and not await events.claim(
+                session, source=source, event_id=delivery_id, now=now
+            ):
+                return None
+            return await perform(self.services(session, now), **action)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -103,11 +120,12 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     os.chmod(settings.evidence_dir, 0o700)
     return Runtime(
         settings=settings,
-        db=Database(settings.database_url),
-        blobs=LocalBlobStore(settings.evidence_dir, key=settings.evidence_key),
+        db=Database(settings.database_url, keys=settings.keys),
+        blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
         engine=Engine(
             [
                 ReportAbuse(),
+                ReporterAnswer(),
                 AskPolicy(),
                 AnswerPolicyQuestion(),
                 RequestPost(),

@@ -61,9 +61,15 @@ async def perform(
             reference, school=school, actor=actor, status=wanted, reason=text or "", outcome=outcome
         )
         return _done(f"{case.reference} is now {case.status}. The reporter has been told.")
+    if verb is CaseVerb.ASK:
+        case = await cases.ask_reporter(reference, school=school, actor=actor, question=text or "")
+        return _done(
+            f"Your question was sent to the reporter of {case.reference}. Their answer will "
+            "come to you here and go in the record."
+        )
     if verb is CaseVerb.VIEW:
         record = await cases.get(reference, school=school, actor=actor)
-        return Outcome(details(record.case, record.events, school))
+        return Outcome(details(record.case, record.events, school, actor))
     if verb is CaseVerb.EXPORT:
         if export_dir is None:
             raise InvalidRequest("Exporting is not available here.")

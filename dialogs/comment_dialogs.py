@@ -16,7 +16,7 @@ from dialogs.messages import Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import DateTimePrompt, SchoolOptionsPrompt, TextPrompt
 from dialogs.services.comment_card import CommentVerb, comment_card
-from dialogs.services.comments import MAX_REASON_CHARS, MODERATOR_ROLES
+from dialogs.services.comments import MAX_REASON_CHARS
 from dialogs.services.container import Services
 from dialogs.services.incoming_comment import (
     MAX_AUTHOR_CHARS,
@@ -25,6 +25,7 @@ from dialogs.services.incoming_comment import (
     CommentSource,
     IncomingComment,
 )
+from dialogs.services.permissions import CommentAction, may
 from dialogs.services.schools import Person, School
 
 LOG_COMMENT = "log_comment"
@@ -38,7 +39,7 @@ def _https_link(text: str) -> str | None:
 
 
 def _only_moderators(person: Person) -> None:
-    if not person.has_any(MODERATOR_ROLES):
+    if not may(person, CommentAction.VIEW):
         raise NotPermitted(
             "Only the school's moderators log comments. If you have seen a comment that needs "
             "an answer, please tell one of them."

@@ -57,8 +57,10 @@ from dialogs.post_actions import (
     waiting_for,
 )
 from dialogs.report_abuse import platform_mentioned
+from dialogs.reporter_answer import REPORTER_ANSWER
 from dialogs.services.account_checks import OwnerButtonValue
 from dialogs.services.account_requests import AccountButtonValue, AccountVerb
+from dialogs.services.case_card import ReporterButtonValue
 from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.notifier import take_undelivered
@@ -189,6 +191,7 @@ class ConversationRunner:
                 account = AccountButtonValue.decode(given.value) if given.value else None
                 owner = OwnerButtonValue.decode(given.value) if given.value else None
                 website = WebsiteButtonValue.decode(given.value) if given.value else None
+                reply = ReporterButtonValue.decode(given.value) if given.value else None
                 if action is not None:
                     state, messages = await self._policy_button(who, session, now, current, *action)
                 elif post_button is not None:
@@ -203,6 +206,8 @@ class ConversationRunner:
                     state, messages = await self._account_button(
                         who, session, now, current, account
                     )
+                elif reply is not None:
+                    state, messages = await self._reporter_button(who, session, now, current, reply)
                 elif website is not None:
                     state, messages = await self._website_button(
                         who, session, now, current, website
@@ -459,6 +464,25 @@ class ConversationRunner:
             reference=reference,
         )
 
+    async def _reporter_button(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        current: DialogState | None,
+        button: ReporterButtonValue,
+    ) -> tuple[DialogState | None, list[Message]]:
+        """The reporter pressed Answer on a question from the lead: ask for the answer."""
+        services = self.services(session, now)
+
+        async def reference() -> str:
+            record = await services.cases.get(button.reference, school=who.school, actor=who.person)
+            return record.case.reference
+
+        return await self._at_once_or_reason(
+            who, session, now, current, act=None, reason_dialog=REPORTER_ANSWER, reference=reference
+        )
+
     async def _website_button(
         self,
         who: Who,
@@ -600,7 +624,9 @@ class ConversationRunner:
         if wanted == START_REPORT:
             ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
             platform = platform_mentioned(typed)
-            prefill = {"platform": platform} if platform else None
+            prefill: dict[str, Any] = {"platform": platform} if platform else {}
+            if re.search(r"(?i)\banonymous(ly)?\b", typed):
+                prefill["reporter_visibility"] = "anonymous"
             turn = await self.engine.start("report_abuse", ctx, prefill=prefill)
             return turn.state, turn.messages
         if wanted == MY_REPORTS:

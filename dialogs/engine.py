@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
@@ -115,6 +115,9 @@ class Dialog(ABC):
     # How to come back after cancelling, where typing a word would not (a reason asked for by
     # a button is given again by pressing that button).
     restart_hint: str = ""
+    # Answers a step starts with: not asked, but shown in the summary, where the person can
+    # change them (a choice most people leave as it is).
+    defaults: ClassVar[dict[str, Any]] = {}
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
         return ()
@@ -164,6 +167,7 @@ class Engine:
         are then not asked but still shown in the summary, where they can be changed."""
         dialog = self.dialogs[name]
         state = ctx.state
+        prefill = {**dialog.defaults, **(prefill or {})}
         if prefill:
             state.answers.update(prefill)
             state.prefilled = sorted(prefill)

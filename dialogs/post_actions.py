@@ -14,6 +14,7 @@ from dialogs.messages import ImageRef, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
 from dialogs.services.container import Services
+from dialogs.services.permissions import PostAction, may
 from dialogs.services.post_card import (
     STATUS_LABELS,
     PostStatus,
@@ -21,7 +22,7 @@ from dialogs.services.post_card import (
     post_card,
     see_label,
 )
-from dialogs.services.post_requests import MAX_REASON_CHARS, OVERSEER_ROLES
+from dialogs.services.post_requests import MAX_REASON_CHARS
 from dialogs.services.schools import Person, School
 
 POST_REASON = "post_reason"
@@ -127,7 +128,7 @@ async def reopen_for_changes(
 
 async def waiting_for(services: Services, school: School, person: Person) -> list[Message]:
     """What an approver types "approvals" to see: the requests waiting, each as its card."""
-    if not person.has_any(OVERSEER_ROLES):
+    if not may(person, PostAction.LIST_ALL):
         mine = await services.posts.list_for(school=school, actor=person)
         if not mine:
             return [Message(kind=MessageKind.STATUS, text="You haven't asked for any posts.")]

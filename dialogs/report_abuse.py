@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from dialogs.engine import Answers, Dialog, DialogContext, Step
 from dialogs.messages import Fact, Message, MessageKind
@@ -26,6 +26,7 @@ from dialogs.prompts import (
     check_link,
     normalise_link,
 )
+from dialogs.services.case_vocabulary import VISIBILITY
 from dialogs.services.cases import (
     AFFECTED,
     HATE,
@@ -216,7 +217,19 @@ class ReportAbuse(Dialog):
                 "What is the hate about? Pick all that apply.", _choices(HATE)
             ),
         ),
+        Step(
+            key="reporter_visibility",
+            label="Who may know it was you",
+            prompt=ChoicePrompt(
+                "Who may know that you made this report? Whatever you choose, the lead can ask "
+                "you questions through me and you will hear how it goes.",
+                _choices(VISIBILITY),
+            ),
+        ),
     )
+    # Most people are content for the safeguarding team to know; the summary shows it, and it
+    # can be changed there (or by starting with "report anonymously").
+    defaults: ClassVar[dict[str, Any]] = {"reporter_visibility": "named"}
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
         if ctx.state.flags.get("about") == "colleague":
@@ -237,7 +250,8 @@ class ReportAbuse(Dialog):
                 text=f"I'm sorry this is happening, {ctx.person.name.split()[0]}. I'll ask a few "
                 "short questions and pass your report privately to the designated safeguarding "
                 "lead. It takes about five minutes; I save your answers as you go, so you can stop "
-                "and come back. Type back, help or cancel at any time.",
+                "and come back. Type back, help or cancel at any time. If you'd rather only the "
+                "lead knew it was you, or nobody, you can choose that before you send it.",
             ),
         )
 
@@ -256,6 +270,7 @@ class ReportAbuse(Dialog):
             immediate_danger=bool(answers["immediate_danger"]),
             draft_key=ctx.state.draft_id,
             origin_channel=ctx.channel,
+            reporter_visibility=answers.get("reporter_visibility") or "named",
         )
         case = await ctx.services.cases.submit(report, school=ctx.school, reporter=ctx.person)
         next_steps = (

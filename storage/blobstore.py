@@ -1,9 +1,11 @@
 """Evidence files on disk, under generated names, outside anything a web server serves.
 
 The original bytes are what matter in court, so they are written once and never changed:
-a file is written to a temporary name, flushed to disk and then renamed into place. With a key
+a file is written to a temporary name, flushed to disk and then renamed into place. With keys
 configured, files are encrypted at rest (Fernet: AES with an authentication tag, so tampering
-with a stored file is detected when it is read back).
+with a stored file is detected when it is read back). The first key encrypts and every key
+decrypts, so a key can be replaced: `rotate` copies a file under the current key to a new name,
+and the old file is deleted only once the database points at the copy.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from cryptography.fernet import Fernet, InvalidToken
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
 
 class BlobCorrupted(Exception):
@@ -32,14 +35,26 @@ class BlobStore(Protocol):
     async def delete(self, name: str) -> None: ...
 
 
+class RotatingBlobStore(BlobStore, Protocol):
+    """A store whose files can be moved from an older key (or from plain) to the current key."""
+
+    async def key_of(self, name: str, *, encrypted: bool) -> int | None: ...
+
+    async def rotate(self, name: str, *, encrypted: bool) -> str | None: ...
+
+
 class LocalBlobStore:
-    def __init__(self, root: Path, *, key: bytes | None = None) -> None:
+    def __init__(self, root: Path, *, keys: Sequence[bytes] = (), key: bytes | None = None) -> None:
+        if key is not None and keys:
+            raise TypeError("give either key= (one key) or keys= (current first), not both")
+        all_keys = tuple(keys) if keys else ((key,) if key else ())
         self.root = root
-        self._fernet = Fernet(key) if key else None
+        self._fernets = [Fernet(k) for k in all_keys]
+        self._multi = MultiFernet(self._fernets) if self._fernets else None
 
     @property
     def encrypts(self) -> bool:
-        return self._fernet is not None
+        return self._multi is not None
 
     def _path(self, name: str) -> Path:
         if not name.isalnum() or len(name) != 32:
@@ -50,7 +65,7 @@ class LocalBlobStore:
         name = secrets.token_hex(16)
         path = self._path(name)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        payload = self._fernet.encrypt(data) if self._fernet else data
+        payload = self._multi.encrypt(data) if self._multi else data
         temporary = path.with_suffix(".part")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(descriptor, "wb") as handle:
@@ -60,16 +75,46 @@ class LocalBlobStore:
         os.replace(temporary, path)
         return name
 
-    def _read(self, name: str, encrypted: bool) -> bytes:
-        payload = self._path(name).read_bytes()
+    def _decrypt(self, name: str, payload: bytes, encrypted: bool) -> bytes:
         if not encrypted:
             return payload
-        if self._fernet is None:
+        if self._multi is None:
             raise BlobCorrupted(f"{name} is encrypted and no evidence key is configured")
         try:
-            return self._fernet.decrypt(payload)
+            return self._multi.decrypt(payload)
         except InvalidToken as exc:
             raise BlobCorrupted(name) from exc
+
+    def _read(self, name: str, encrypted: bool) -> bytes:
+        return self._decrypt(name, self._path(name).read_bytes(), encrypted)
+
+    def _key_of(self, name: str, encrypted: bool) -> int | None:
+        path = self._path(name)
+        if not encrypted:
+            path.stat()  # only whether it is there
+            return None
+        payload = path.read_bytes()
+        for index, fernet in enumerate(self._fernets):
+            try:
+                # Checks the authentication tag only: enough to know the key, without decrypting.
+                fernet.extract_timestamp(payload)
+            except InvalidToken:
+                continue
+            return index
+        raise BlobCorrupted(f"{name} is not readable with any configured key")
+
+    def _rotate(self, name: str, encrypted: bool) -> str | None:
+        if self._multi is None:
+            raise BlobCorrupted("no evidence key is configured, so nothing can be encrypted")
+        payload = self._path(name).read_bytes()
+        if encrypted:
+            try:
+                self._fernets[0].extract_timestamp(payload)
+            except InvalidToken:
+                pass
+            else:
+                return None  # already under the current key: nothing to write
+        return self._write(self._decrypt(name, payload, encrypted))
 
     def _delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
@@ -79,6 +124,18 @@ class LocalBlobStore:
 
     async def get(self, name: str, *, encrypted: bool) -> bytes:
         return await asyncio.to_thread(self._read, name, encrypted)
+
+    async def key_of(self, name: str, *, encrypted: bool) -> int | None:
+        """Which configured key a file is under (0 is the current one; None: stored plain), so
+        an administrator can tell when an older key is no longer needed. Raises BlobCorrupted
+        when no configured key reads it, FileNotFoundError when it is gone."""
+        return await asyncio.to_thread(self._key_of, name, encrypted)
+
+    async def rotate(self, name: str, *, encrypted: bool) -> str | None:
+        """Write the file again under the current key and return the copy's name, or None when
+        it already is under the current key. The original is left in place: files are never
+        changed, and the caller deletes it once the database points at the copy."""
+        return await asyncio.to_thread(self._rotate, name, encrypted)
 
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(self._delete, name)

@@ -2,11 +2,14 @@
 
 People give plain URLs (`postgresql://…`, `sqlite:///path`); the drivers are chosen here so the
 same URL works for the running bot (async) and for migrations (sync).
+
+With keys, what people wrote is encrypted at rest (storage.types): the keyring is attached to
+this engine's dialect, so two databases in one process (a test, a migration) never share keys.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -18,6 +21,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+
+from storage.crypto import Keyring
+from storage.types import KEYRING_ATTRIBUTE
 
 
 def _normalise(url: str | URL, *, is_async: bool) -> URL:
@@ -51,7 +57,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 class Database:
     """Owns the engine; hands out one session per unit of work (a turn, a command, a job item)."""
 
-    def __init__(self, url: str | URL, *, echo: bool = False) -> None:
+    def __init__(self, url: str | URL, *, echo: bool = False, keys: Sequence[bytes] = ()) -> None:
         self.url = async_url(url)
         # hide_parameters keeps what people wrote out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
@@ -60,6 +66,10 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+        if keys:
+            # The first key encrypts, all of them decrypt: the previous keys are kept only so
+            # that text written before a rotation can still be read until it is rewritten.
+            setattr(self.engine.sync_engine.dialect, KEYRING_ATTRIBUTE, Keyring(keys))
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
 
     @property

@@ -9,12 +9,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
+from dialogs.services.permissions import RecordsAction, require
 from storage.models import AuditEntry
+
+if TYPE_CHECKING:
+    from dialogs.services.schools import Person
 
 SYSTEM_ACTOR = "policybot"  # what scheduled work is recorded as doing
 
@@ -40,6 +44,12 @@ class AuditAction(StrEnum):
     CASE_STATUS = "case.status"
     CASE_EXPORT = "case.export"
     CASE_ALERT = "case.alert"
+    CASE_QUESTION = "case.question"
+    CASE_ANSWER = "case.answer"
+    CASE_HOLD = "case.hold"
+    RETENTION_APPLY = "retention.apply"
+    SAR_EXPORT = "sar.export"
+    SAR_ERASE = "sar.erase"
     EVIDENCE_RECEIVE = "evidence.receive"
     EVIDENCE_DISCARD = "evidence.discard"
     DRAFT_EXPIRE = "draft.expire"
@@ -67,6 +77,11 @@ class AuditAction(StrEnum):
     ACCOUNT_ANSWER = "account.answer"
     ACCOUNT_FLAG = "account.flag"
     WEBSITE_BLOCKED = "website.blocked"
+    AUDIT_PRUNE = "audit.prune"
+    AUDIT_VERIFY = "audit.verify"
+    AUDIT_VIEW = "audit.view"
+    AUDIT_EXPORT = "audit.export"
+    KEYS_ROTATE = "keys.rotate"
 
 
 class AuditLog:
@@ -116,6 +131,38 @@ class AuditLog:
             target_id=target.id,
             detail=f"{target.reference} {detail}".rstrip(),
         )
+
+    async def read(
+        self,
+        *,
+        school_id: str,
+        actor: Person,
+        target_type: str | None = None,
+        target_id: str | None = None,
+        limit: int | None = 200,
+        export: bool = False,
+    ) -> list[AuditEntry]:
+        """The school's entries, newest first, for the DPO or Headteacher (exporting all of
+        them: the DPO); reading the log is itself recorded."""
+        require(actor, RecordsAction.EXPORT_AUDIT if export else RecordsAction.VIEW_AUDIT)
+        query = select(AuditEntry).where(AuditEntry.school_id == school_id)
+        if target_type:
+            query = query.where(AuditEntry.target_type == target_type)
+        if target_id:
+            query = query.where(AuditEntry.target_id == target_id)
+        query = query.order_by(col(AuditEntry.id).desc())
+        if limit is not None:
+            query = query.limit(limit)
+        entries = list((await self._session.execute(query)).scalars().all())
+        self.record(
+            school_id=school_id,
+            actor_id=actor.id,
+            action=AuditAction.AUDIT_EXPORT if export else AuditAction.AUDIT_VIEW,
+            target_type="audit_log",
+            target_id=f"{target_type or '*'}:{target_id or '*'}"[:64],
+            detail=f"{len(entries)} entries",
+        )
+        return entries
 
     async def for_target(self, target_type: str, target_id: str) -> Sequence[AuditEntry]:
         result = await self._session.execute(

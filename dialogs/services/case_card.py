@@ -16,8 +16,11 @@ from dialogs.services.case_vocabulary import (
     answers_for_display,
     event_text,
 )
-from dialogs.services.schools import School
+from dialogs.services.permissions import CaseAction, may
+from dialogs.services.schools import Person, School
 from storage.models import Case, CaseEvent
+
+REPORTER = "The reporter"
 
 
 class CaseVerb(StrEnum):
@@ -27,16 +30,49 @@ class CaseVerb(StrEnum):
     STATUS = "status"
     VIEW = "view"
     EXPORT = "export"
+    ASK = "ask"  # a question relayed to the reporter, who may be anonymous
 
 
 # Verbs that need more from the handler (text, a status) before they can be performed.
-NEEDS_FORM = frozenset({CaseVerb.NOTE, CaseVerb.STATUS})
+NEEDS_FORM = frozenset({CaseVerb.NOTE, CaseVerb.STATUS, CaseVerb.ASK})
+
+
+def reporter_name(case: Case, school: School, viewer: Person | None) -> str:
+    """Who reported it, as `viewer` may know it; None is a channel, which anyone in it reads."""
+    if viewer is not None and may(viewer, CaseAction.SEE_REPORTER, case, school):
+        return school.display_name(case.reporter_id)
+    if case.reporter_visibility == "anonymous":
+        return "Anonymous"
+    if case.reporter_visibility == "lead_only":
+        return "Kept confidential (only the lead knows)"
+    return school.display_name(case.reporter_id) if viewer is None else REPORTER
+
+
+def actor_name(case: Case, actor_id: str, school: School, viewer: Person | None) -> str:
+    """A chronology entry's author: the reporter's own entries show them as `viewer` may
+    know them."""
+    if actor_id == case.reporter_id:
+        shown = reporter_name(case, school, viewer)
+        return shown if shown == school.display_name(actor_id) else REPORTER
+    return school.display_name(actor_id)
 
 
 @dataclass(frozen=True)
 class CaseButtonValue(VerbButton[CaseVerb]):
     PREFIX = "case"
     VERBS = CaseVerb
+
+
+class ReporterVerb(StrEnum):
+    ANSWER = "answer"
+
+
+@dataclass(frozen=True)
+class ReporterButtonValue(VerbButton[ReporterVerb]):
+    """On a question relayed to the reporter, in their own chat."""
+
+    PREFIX = "reply"
+    VERBS = ReporterVerb
 
 
 def case_subject(case: Case) -> str:
@@ -54,7 +90,7 @@ def case_card(case: Case, school: School) -> Message:
         Fact(label="Status", value=Status(case.status).value.title()),
         Fact(label="Urgency", value=case.urgency.title()),
         Fact(label="Consider police", value="Yes" if case.police_consideration else "No"),
-        Fact(label="Reported by", value=school.display_name(case.reporter_id)),
+        Fact(label="Reported by", value=reporter_name(case, school, None)),
         Fact(label="Who is affected", value=AFFECTED.get(case.affected, case.affected)),
         Fact(label="Where", value=case.platform),
         Fact(label="When it happened", value=when),
@@ -68,6 +104,7 @@ def case_card(case: Case, school: School) -> Message:
         _button(CaseVerb.VIEW, case, "View details"),
         _button(CaseVerb.NOTE, case, "Add note"),
         _button(CaseVerb.STATUS, case, "Change status"),
+        _button(CaseVerb.ASK, case, "Ask the reporter"),
         _button(CaseVerb.EXPORT, case, "Export evidence pack"),
     ]
     return Message(
@@ -90,9 +127,10 @@ def next_statuses(case: Case) -> list[Status]:
     return sorted(NEXT_STATUSES[Status(case.status)], key=list(Status).index)
 
 
-def details(case: Case, events: list[CaseEvent], school: School) -> Message:
+def details(case: Case, events: list[CaseEvent], school: School, viewer: Person) -> Message:
     """Everything about a case, for a handler who asked to see it (the view is audited)."""
-    facts = [Fact(label=label, value=value) for label, value in answers_for_display(case, school)]
+    facts = [Fact(label="Reported by", value=reporter_name(case, school, viewer))]
+    facts += [Fact(label=label, value=value) for label, value in answers_for_display(case, school)]
     facts.append(
         Fact(label="Status", value=f"{case.status} ({STATUS_FOR_REPORTER[Status(case.status)]})")
     )
@@ -101,7 +139,7 @@ def details(case: Case, events: list[CaseEvent], school: School) -> Message:
     for event in events[-10:]:
         at = event.at.astimezone(school.tz).strftime("%d/%m %H:%M")
         what = EVENT_LABELS.get(event.kind, event.kind)
-        label = f"{at} {school.display_name(event.actor_id)}: {what}"
+        label = f"{at} {actor_name(case, event.actor_id, school, viewer)}: {what}"
         facts.append(Fact(label=label, value=event_text(event) or "-"))
     return Message(
         kind=MessageKind.INFO,

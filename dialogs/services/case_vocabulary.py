@@ -86,6 +86,16 @@ EVENT_LABELS = {
     "assigned": "Assigned",
     "note": "Note",
     "exported": "Evidence pack exported",
+    "question": "Question to the reporter",
+    "answer": "The reporter's answer",
+    "hold": "Hold",
+}
+
+# Who may know who made a report, as the reporter chooses it.
+VISIBILITY = {
+    "named": "The safeguarding lead and deputy",
+    "lead_only": "Only the designated safeguarding lead",
+    "anonymous": "Nobody: it is anonymous",
 }
 
 

@@ -16,10 +16,18 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest, NotFound
-from dialogs.messages import Fact, Message, MessageKind
+from dialogs.messages import Fact, InputKind, Message, MessageKind
+from dialogs.prompts import clean_text
 from dialogs.services import evidence_pack as pack
 from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.case_card import case_card, case_subject
+from dialogs.services.case_card import (
+    ReporterButtonValue,
+    ReporterVerb,
+    actor_name,
+    case_card,
+    case_subject,
+    reporter_name,
+)
 from dialogs.services.case_vocabulary import (
     AFFECTED,
     EVENT_LABELS,
@@ -35,12 +43,15 @@ from dialogs.services.case_vocabulary import (
     case_summary_json,
     event_text,
 )
+from dialogs.services.conflicts import conflicted
 from dialogs.services.evidence import EvidenceService
 from dialogs.services.notifier import Notifier
-from dialogs.services.permissions import CaseAction, is_handler, require
+from dialogs.services.permissions import CaseAction, case_handlers, may, require
 from dialogs.services.references import school_reference
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, School
 from storage.models import Case, CaseEvent
+
+_ANONYMOUS = "anonymous"
 
 
 def needs_police_consideration(nature: Sequence[str], immediate_danger: bool) -> bool:
@@ -68,6 +79,7 @@ class NewReport:
     immediate_danger: bool
     draft_key: str
     origin_channel: str
+    reporter_visibility: str = "named"
 
 
 @dataclass(frozen=True)
@@ -118,7 +130,9 @@ class CaseService:
             responsible_name=report.responsible_name,
             nature=list(report.nature),
             hate_characteristics=list(report.hate_characteristics),
+            reporter_visibility=report.reporter_visibility,
         )
+        case.excluded = conflicted(school, case)
         self._session.add(case)
         await self._session.flush()
         files = await self._evidence.attach_draft_to_case(
@@ -127,26 +141,30 @@ class CaseService:
         self._event(
             case, reporter, "submitted", f"Report submitted with {len(files)} evidence file(s)."
         )
-        self._record(
-            case,
-            reporter,
-            AuditAction.CASE_CREATE,
-            f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}",
+        self._audit.record(
+            school_id=case.school_id,
+            # An anonymous reporter stays anonymous to whoever reads the audit log too.
+            actor_id=_ANONYMOUS if case.reporter_visibility == "anonymous" else reporter.id,
+            action=AuditAction.CASE_CREATE,
+            target_type="case",
+            target_id=case.id,
+            detail=f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}"
+            + (", conflict of interest" if case.excluded else ""),
         )
-        for handler in school.with_role(*CASE_HANDLER_ROLES):
+        for handler in case_handlers(school, case):
             self._notifier.notify(
                 school_id=school.id,
                 person_id=handler.id,
                 kind="case.new",
-                message=self._new_case_alert(case, reporter),
+                message=self._new_case_alert(case, school, handler),
             )
         self._announce(case, school)
         return case
 
-    def _new_case_alert(self, case: Case, reporter: Person) -> Message:
+    def _new_case_alert(self, case: Case, school: School, handler: Person) -> Message:
         facts = [
             Fact(label="Reference", value=case.reference),
-            Fact(label="Reported by", value=reporter.name),
+            Fact(label="Reported by", value=reporter_name(case, school, handler)),
             Fact(label="Urgency", value=case.urgency.title()),
             Fact(label="Consider police", value="Yes" if case.police_consideration else "No"),
         ]
@@ -154,7 +172,13 @@ class CaseService:
             kind=MessageKind.NOTIFICATION,
             title=f"New report of online abuse: {case.reference}",
             text="A member of staff has reported online abuse. Please acknowledge it and make an "
-            "initial assessment.",
+            "initial assessment."
+            + (
+                " It names someone in the safeguarding team, who cannot see it; it has come to "
+                "you instead."
+                if case.excluded
+                else ""
+            ),
             facts=tuple(facts),
         )
 
@@ -194,14 +218,16 @@ class CaseService:
         )
         case = result.scalar_one_or_none()
         if case is None:
-            raise NotFound(f"I can't find a report {wanted[:40]} that you can see.")
+            # Cleaned, so terminal escapes and direction marks typed in are never echoed.
+            shown = " ".join(clean_text(wanted).split())[:40]
+            raise NotFound(f"I can't find a report {shown} that you can see.")
         return case
 
     async def get(self, reference: str, *, school: School, actor: Person) -> CaseRecord:
         """A case as the actor may see it; handlers' views are audited, reporters see status."""
         case = await self._find(reference, school)
-        require(actor, CaseAction.VIEW_STATUS, case)
-        if not is_handler(actor):
+        require(actor, CaseAction.VIEW_STATUS, case, school)
+        if not may(actor, CaseAction.VIEW, case, school):
             return CaseRecord(case=case, events=[])
         self._record(case, actor, AuditAction.CASE_VIEW)
         return CaseRecord(case=case, events=await self.events(case))
@@ -212,7 +238,7 @@ class CaseService:
         """The case, if `actor` may do `action` to it (e.g. to prepare a form); not audited,
         because nothing of the case is shown."""
         case = await self._find(reference, school)
-        require(actor, action, case)
+        require(actor, action, case, school)
         return case
 
     async def events(self, case: Case) -> list[CaseEvent]:
@@ -231,7 +257,8 @@ class CaseService:
     ) -> list[Case]:
         """Handlers see every case of the school; anyone else sees only their own reports."""
         query = select(Case).where(Case.school_id == school.id)
-        if is_handler(actor) and not mine_only:
+        handling = may(actor, CaseAction.LIST_ALL) and not mine_only
+        if handling:
             self._audit.record(
                 school_id=school.id,
                 actor_id=actor.id,
@@ -245,7 +272,11 @@ class CaseService:
         if status is not None:
             query = query.where(Case.status == status.value)
         result = await self._session.execute(query.order_by(col(Case.created_at).desc()))
-        return list(result.scalars().all())
+        cases = list(result.scalars().all())
+        if handling:
+            # A handler never sees a report they have a conflict of interest in.
+            cases = [c for c in cases if may(actor, CaseAction.VIEW, c, school)]
+        return cases
 
     # -- handling ------------------------------------------------------------------------
 
@@ -283,7 +314,18 @@ class CaseService:
         )
 
     def _announce(self, case: Case, school: School) -> None:
-        """Post, or update in place, the case's card in the safeguarding channel."""
+        """Post, or update in place, the case's card in the safeguarding channel; a report with
+        a conflict of interest never goes there (the person it names may be in the channel),
+        so its handlers get the card in their own chats instead."""
+        if case.excluded:
+            for handler in case_handlers(school, case):
+                self._notifier.notify(
+                    school_id=school.id,
+                    person_id=handler.id,
+                    kind="case.card",
+                    message=case_card(case, school),
+                )
+            return
         self._notifier.notify_channel(
             school_id=school.id,
             purpose="safeguarding",
@@ -308,7 +350,7 @@ class CaseService:
 
     async def acknowledge(self, reference: str, *, school: School, actor: Person) -> Case:
         case = await self._find(reference, school)
-        require(actor, CaseAction.ACKNOWLEDGE, case)
+        require(actor, CaseAction.ACKNOWLEDGE, case, school)
         if case.status != Status.NEW:
             raise InvalidRequest(
                 f"{case.reference} was already acknowledged (it is {case.status})."
@@ -321,9 +363,9 @@ class CaseService:
         self, reference: str, *, school: School, actor: Person, to_person: str | None = None
     ) -> Case:
         case = await self._find(reference, school)
-        require(actor, CaseAction.ASSIGN, case)
+        require(actor, CaseAction.ASSIGN, case, school)
         assignee = school.person(to_person) if to_person else actor
-        if assignee is None or not is_handler(assignee):
+        if assignee is None or assignee not in case_handlers(school, case):
             raise InvalidRequest(
                 "A report can only be assigned to the safeguarding lead or a deputy; "
                 f"{(to_person or '')[:40]} is not one at {school.name}."
@@ -350,7 +392,7 @@ class CaseService:
 
     async def add_note(self, reference: str, *, school: School, actor: Person, text: str) -> Case:
         case = await self._find(reference, school)
-        require(actor, CaseAction.NOTE, case)
+        require(actor, CaseAction.NOTE, case, school)
         text = text.strip()
         if not text:
             raise InvalidRequest("A note needs some text.")
@@ -371,7 +413,7 @@ class CaseService:
         outcome: str | None = None,
     ) -> Case:
         case = await self._find(reference, school)
-        require(actor, CaseAction.CHANGE_STATUS, case)
+        require(actor, CaseAction.CHANGE_STATUS, case, school)
         current = Status(case.status)
         if status not in NEXT_STATUSES[current]:
             allowed = ", ".join(sorted(s.value for s in NEXT_STATUSES[current]))
@@ -384,8 +426,9 @@ class CaseService:
             if not (outcome and outcome.strip()):
                 raise InvalidRequest("Closing a report needs its outcome.")
             case.outcome = outcome.strip()
+            case.closed_at = self._now
         elif current is Status.CLOSED:
-            case.outcome = None
+            case.outcome, case.closed_at = None, None
         text = reason.strip() + (f"\nOutcome: {case.outcome}" if status is Status.CLOSED else "")
         self._move(case, school, actor, status, text)
         self._record(case, actor, AuditAction.CASE_STATUS, f"{current.value} -> {status.value}")
@@ -398,6 +441,98 @@ class CaseService:
         self._tell_reporter(case, school)
         self._announce(case, school)
 
+    # -- questions to the reporter, who may be anonymous ----------------------------------
+
+    async def ask_reporter(
+        self, reference: str, *, school: School, actor: Person, question: str
+    ) -> Case:
+        """Relay a handler's question: the reporter is asked in their own chat, and never
+        learns more about the handling than the question says; an anonymous reporter stays
+        anonymous, since only the bot knows whom it asked."""
+        case = await self._find(reference, school)
+        require(actor, CaseAction.ASK_REPORTER, case, school)
+        question = " ".join(question.split())
+        if len(question) < 3:
+            raise InvalidRequest("Please type the question for the reporter.")
+        if len(question) > 2000:
+            raise InvalidRequest("A question can be at most 2,000 characters.")
+        self._event(case, actor, "question", question)
+        self._record(case, actor, AuditAction.CASE_QUESTION)
+        self._notifier.notify(
+            school_id=school.id,
+            person_id=case.reporter_id,
+            kind="case.question",
+            message=Message(
+                kind=MessageKind.NOTIFICATION,
+                title=f"A question about your report {case.reference}",
+                text=f"The safeguarding lead handling your report asks: “{question}”",
+                buttons=(
+                    ReporterButtonValue(ReporterVerb.ANSWER, case.reference).button(
+                        "Answer", "primary"
+                    ),
+                ),
+                expects=InputKind.CHOICE,
+            ),
+        )
+        return case
+
+    async def answer_from_reporter(
+        self, reference: str, *, school: School, actor: Person, answer: str
+    ) -> Case:
+        case = await self._find(reference, school)
+        if case.reporter_id != actor.id:
+            raise NotFound(f"I can't find a report {case.reference} that you can see.")
+        answer = answer.strip()
+        if len(answer) < 1:
+            raise InvalidRequest("Please type your answer.")
+        if len(answer) > 8000:
+            raise InvalidRequest("An answer can be at most 8,000 characters.")
+        events = await self.events(case)
+        asked = [e for e in events if e.kind == "question"]
+        if not asked:
+            raise InvalidRequest(f"Nobody has asked you a question about {case.reference}.")
+        self._event(case, actor, "answer", answer)
+        self._audit.record(
+            school_id=case.school_id,
+            actor_id=_ANONYMOUS if case.reporter_visibility == "anonymous" else actor.id,
+            action=AuditAction.CASE_ANSWER,
+            target_type="case",
+            target_id=case.id,
+        )
+        handlers = case_handlers(school, case)
+        asker = next((p for p in handlers if p.id == asked[-1].actor_id), None)
+        for handler in [asker] if asker else handlers:
+            self._notifier.notify(
+                school_id=school.id,
+                person_id=handler.id,
+                kind="case.answer",
+                message=Message(
+                    kind=MessageKind.NOTIFICATION,
+                    title=f"The reporter answered: {case.reference}",
+                    text=answer,
+                    facts=(
+                        Fact(label="Your question", value=asked[-1].text),
+                        Fact(label="From", value=reporter_name(case, school, handler)),
+                    ),
+                ),
+            )
+        return case
+
+    async def hold(
+        self, reference: str, *, school: School, actor: Person, reason: str | None
+    ) -> Case:
+        """Put a report on legal hold (kept past its retention period), or lift it (None)."""
+        case = await self._find(reference, school)
+        require(actor, CaseAction.HOLD, case, school)
+        if reason is not None and len(reason.strip()) < 3:
+            raise InvalidRequest("Please give the reason for the hold; it goes in the record.")
+        case.legal_hold = reason is not None
+        case.hold_reason = reason.strip() if reason else None
+        text = f"Legal hold: {case.hold_reason}" if reason else "Legal hold lifted."
+        self._event(case, actor, "hold", text)
+        self._record(case, actor, AuditAction.CASE_HOLD, "on" if reason else "off")
+        return case
+
     # -- exporting -----------------------------------------------------------------------
 
     async def export(
@@ -405,7 +540,7 @@ class CaseService:
     ) -> pack.WrittenPack:
         """Write the evidence pack; the export itself goes into the chronology and the audit."""
         case = await self._find(reference, school)
-        require(actor, CaseAction.EXPORT, case)
+        require(actor, CaseAction.EXPORT, case, school)
         self._event(case, actor, "exported", f"Evidence pack exported to {out.name}.")
         events = await self.events(case)
         files = [await self._evidence.read(r) for r in await self._evidence.for_case(case.id)]
@@ -418,14 +553,14 @@ class CaseService:
                 outcome=case.outcome,
                 urgency=case.urgency,
                 police_consideration=case.police_consideration,
-                reporter=school.display_name(case.reporter_id),
+                reporter=reporter_name(case, school, actor),
                 assigned_to=school.display_name(case.assigned_to) if case.assigned_to else None,
                 created_at=case.created_at,
                 answers=answers_for_display(case, school),
                 events=[
                     pack.PackEvent(
                         at=e.at,
-                        actor=school.display_name(e.actor_id),
+                        actor=actor_name(case, e.actor_id, school, actor),
                         kind=EVENT_LABELS.get(e.kind, e.kind),
                         text=event_text(e),
                     )
@@ -440,7 +575,7 @@ class CaseService:
                         size=f.record.size,
                         sha256=f.record.sha256,
                         received_at=f.record.received_at,
-                        received_from=school.display_name(f.record.uploaded_by),
+                        received_from=actor_name(case, f.record.uploaded_by, school, actor),
                         content=f.content,
                     )
                     for f in files

@@ -22,8 +22,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Fact, InputKind, Message, MessageKind
+from dialogs.prompts import clean_text
 from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.comment_card import (
@@ -47,6 +48,7 @@ from dialogs.services.incoming_comment import (
     IncomingComment,
 )
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import CommentAction, require
 from dialogs.services.references import school_reference
 from dialogs.services.schools import OfficialAccount, Person, Role, School
 from dialogs.services.working_time import Closure, WorkingCalendar
@@ -56,7 +58,6 @@ from storage.models import Comment, DigestSent, SchoolClosure
 log = logging.getLogger(__name__)
 
 REFERENCE_PREFIX = "CM"
-MODERATOR_ROLES = frozenset({Role.MODERATOR, Role.SENIOR_LEADER, Role.HEADTEACHER})
 MAX_REASON_CHARS = 1000
 # One sweep at a time across every process sharing a PostgreSQL database.
 SWEEP_LOCK_KEY = 0x706F6C_636D  # "pol" "cm"
@@ -336,8 +337,8 @@ class CommentService:
     async def get(self, reference: str, *, school: School, actor: Person | None) -> Comment:
         """A comment for a moderator or senior leader; None is the command line, run by
         whoever administers the server. Anyone else is told it cannot be found."""
-        if actor is not None and not actor.has_any(MODERATOR_ROLES):
-            raise NotPermitted("Only the school's moderators can see and answer comments.")
+        if actor is not None:
+            require(actor, CommentAction.VIEW)
         result = await self._session.execute(
             select(Comment).where(
                 Comment.school_id == school.id,
@@ -346,14 +347,16 @@ class CommentService:
         )
         comment = result.scalars().first()
         if comment is None:
-            raise NotFound(f"I can't find a comment {reference.strip().upper()[:32]}.")
+            # Cleaned, so terminal escapes and direction marks typed in are never echoed.
+            shown = " ".join(clean_text(reference).upper().split())[:32]
+            raise NotFound(f"I can't find a comment {shown}.")
         return comment
 
     async def list_for(
         self, *, school: School, actor: Person | None, open_only: bool = False
     ) -> Sequence[Comment]:
-        if actor is not None and not actor.has_any(MODERATOR_ROLES):
-            raise NotPermitted("Only the school's moderators can see and answer comments.")
+        if actor is not None:
+            require(actor, CommentAction.VIEW)
         query = select(Comment).where(Comment.school_id == school.id)
         if open_only:
             query = query.where(col(Comment.status).in_([s.value for s in STILL_OPEN]))

@@ -20,7 +20,9 @@ from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
 from dialogs.services.policies import PolicySearches, PolicyService
 from dialogs.services.post_requests import PostRequestService
+from dialogs.services.retention import RetentionService
 from dialogs.services.schools import Directory, Person, School
+from dialogs.services.subject_access import SubjectAccessService
 from dialogs.services.upload_checks import UploadLimits
 from dialogs.services.website_reports import WebsiteReportService
 from storage.blobstore import BlobStore
@@ -116,6 +118,16 @@ class Services:
             register=self.register,
             now=self.now,
         )
+
+    @cached_property
+    def subject_access(self) -> SubjectAccessService:
+        return SubjectAccessService(
+            session=self.session, audit=self.audit, evidence=self.evidence, now=self.now
+        )
+
+    @cached_property
+    def retention(self) -> RetentionService:
+        return RetentionService(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def websites(self) -> WebsiteReportService:

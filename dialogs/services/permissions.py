@@ -1,30 +1,84 @@
-"""Who may do what to a case, decided in one place.
+"""Who may do what, decided in one place: reports of abuse and their evidence, post requests,
+comments on the official accounts, the audit log and subject access.
 
-Every case operation asks here first. A person who may not even know a case exists is told it
-cannot be found, exactly as if it did not exist, so references cannot be probed.
+Every service asks here before it shows or changes anything, so the rules can be read (and
+tested as a matrix of role and action) in one file. A person who may not even know a record
+exists is told it cannot be found, exactly as if it did not exist, so references cannot be
+probed.
+
+Reports are the most sensitive: they are handled by the school's designated lead and deputy,
+except anyone with a conflict of interest in the report (it names them, or they are configured
+as conflicted with someone it names), who cannot see it at all; when that leaves nobody, the
+trust's lead handles it. Who reported it may be known to the handlers, to the lead only, or to
+nobody (an anonymous report), and the services show "the reporter" instead of a name
+accordingly.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import assert_never
 
 from dialogs.errors import NotFound, NotPermitted
-from dialogs.services.schools import CASE_HANDLER_ROLES, Person
-from storage.models import Case
+from dialogs.services.schools import CASE_HANDLER_ROLES, Person, Role, School
+from storage.models import Case, PostRequest
 
 
 class CaseAction(StrEnum):
-    VIEW_STATUS = "view_status"
-    VIEW = "view"
-    LIST_ALL = "list_all"
-    ACKNOWLEDGE = "acknowledge"
-    ASSIGN = "assign"
-    NOTE = "note"
-    CHANGE_STATUS = "change_status"
-    EXPORT = "export"
+    VIEW_STATUS = "case.view_status"
+    VIEW = "case.view"
+    LIST_ALL = "case.list_all"
+    ACKNOWLEDGE = "case.acknowledge"
+    ASSIGN = "case.assign"
+    NOTE = "case.note"
+    CHANGE_STATUS = "case.change_status"
+    EXPORT = "case.export"
+    VIEW_EVIDENCE = "case.view_evidence"
+    ASK_REPORTER = "case.ask_reporter"
+    SEE_REPORTER = "case.see_reporter"
+    HOLD = "case.hold"
 
 
-_VERB = {
+class PostAction(StrEnum):
+    VIEW = "post.view"
+    VIEW_MEDIA = "post.view_media"
+    LIST_ALL = "post.list_all"
+    DECIDE = "post.decide"
+    PUBLISH = "post.publish"
+    CHANGE = "post.change"
+
+
+class CommentAction(StrEnum):
+    VIEW = "comment.view"
+    ACT = "comment.act"
+    LOG = "comment.log"
+
+
+class RecordsAction(StrEnum):
+    VIEW_AUDIT = "records.view_audit"
+    EXPORT_AUDIT = "records.export_audit"
+    SUBJECT_ACCESS = "records.subject_access"
+    ERASE = "records.erase"
+
+
+Action = CaseAction | PostAction | CommentAction | RecordsAction
+
+APPROVER_ROLES = frozenset({Role.APPROVER})
+PUBLISHER_ROLES = frozenset({Role.APPROVER, Role.MODERATOR})
+# Who may look at any post request (to approve, publish or oversee); authors see their own.
+OVERSEER_ROLES = frozenset(
+    {Role.APPROVER, Role.MODERATOR, Role.HEADTEACHER, Role.SENIOR_LEADER, Role.IT_ADMIN}
+)
+MODERATOR_ROLES = frozenset({Role.MODERATOR, Role.SENIOR_LEADER, Role.HEADTEACHER})
+TRUST_ROLES = frozenset({Role.TRUST_SAFEGUARDING_LEAD})
+RECORDS_ROLES = {
+    RecordsAction.VIEW_AUDIT: frozenset({Role.DATA_PROTECTION_OFFICER, Role.HEADTEACHER}),
+    RecordsAction.EXPORT_AUDIT: frozenset({Role.DATA_PROTECTION_OFFICER}),
+    RecordsAction.SUBJECT_ACCESS: frozenset({Role.DATA_PROTECTION_OFFICER, Role.HEADTEACHER}),
+    RecordsAction.ERASE: frozenset({Role.DATA_PROTECTION_OFFICER}),
+}
+
+_CASE_VERB = {
     CaseAction.VIEW: "see the details of reports",
     CaseAction.LIST_ALL: "see every report",
     CaseAction.ACKNOWLEDGE: "acknowledge reports",
@@ -32,28 +86,128 @@ _VERB = {
     CaseAction.NOTE: "add notes to reports",
     CaseAction.CHANGE_STATUS: "change the status of reports",
     CaseAction.EXPORT: "export evidence packs",
+    CaseAction.VIEW_EVIDENCE: "see the evidence in reports",
+    CaseAction.ASK_REPORTER: "ask the reporter a question",
+    CaseAction.SEE_REPORTER: "see who made a report",
+    CaseAction.HOLD: "put a report on hold",
+}
+_RECORDS_VERB = {
+    RecordsAction.VIEW_AUDIT: "Only the data protection officer and the Headteacher can see the "
+    "audit log.",
+    RecordsAction.EXPORT_AUDIT: "Only the data protection officer can export the audit log.",
+    RecordsAction.SUBJECT_ACCESS: "Only the data protection officer and the Headteacher can "
+    "answer a subject access request.",
+    RecordsAction.ERASE: "Only the data protection officer can erase someone's records.",
 }
 
 
 def is_handler(person: Person) -> bool:
-    return person.has_any(CASE_HANDLER_ROLES)
+    """Whether a person handles reports at all (the handlers' menus and commands); whether
+    they may handle a particular report is `may(..., case, school)`."""
+    return person.has_any(CASE_HANDLER_ROLES | TRUST_ROLES)
 
 
-def may(person: Person, action: CaseAction, case: Case | None = None) -> bool:
-    if is_handler(person):
-        return True
+def case_handlers(school: School, case: Case) -> list[Person]:
+    """Who handles this report: the school's lead and deputy without a conflict in it, or, when
+    every one of them has one, the trust's lead."""
+    own = [p for p in school.with_role(*CASE_HANDLER_ROLES) if p.id not in case.excluded]
+    return own or [p for p in school.with_role(*TRUST_ROLES) if p.id not in case.excluded]
+
+
+def may(
+    person: Person,
+    action: Action,
+    target: Case | PostRequest | None = None,
+    school: School | None = None,
+) -> bool:
+    if isinstance(action, CaseAction):
+        case = target if isinstance(target, Case) else None
+        return _may_case(person, action, case, school)
+    if isinstance(action, PostAction):
+        request = target if isinstance(target, PostRequest) else None
+        return _may_post(person, action, request)
+    if isinstance(action, CommentAction):
+        return person.has_any(MODERATOR_ROLES)
+    if isinstance(action, RecordsAction):
+        return person.has_any(RECORDS_ROLES[action])
+    assert_never(action)
+
+
+def _may_case(person: Person, action: CaseAction, case: Case | None, school: School | None) -> bool:
+    if case is None:
+        return action is CaseAction.LIST_ALL and is_handler(person)
+    if school is None:
+        raise ValueError("a case's permissions depend on its school's people")
+    handling = any(p.id == person.id for p in case_handlers(school, case))
     if action is CaseAction.VIEW_STATUS:
-        return case is not None and case.reporter_id == person.id
-    return False
+        return handling or case.reporter_id == person.id
+    if action is CaseAction.SEE_REPORTER:
+        if case.reporter_visibility == "anonymous":
+            return False
+        if case.reporter_visibility == "lead_only":
+            # The lead (or the trust's lead standing in), not the deputy.
+            return handling and person.has_any(frozenset({Role.SAFEGUARDING_LEAD}) | TRUST_ROLES)
+        return handling
+    return handling
 
 
-def require(person: Person, action: CaseAction, case: Case | None = None) -> None:
-    """Raise unless `person` may do `action`; say as little as possible about the case."""
-    if may(person, action, case):
+def _may_post(person: Person, action: PostAction, request: PostRequest | None) -> bool:
+    author = request is not None and request.author_id == person.id
+    if action in (PostAction.VIEW, PostAction.VIEW_MEDIA):
+        return author or person.has_any(OVERSEER_ROLES)
+    if action is PostAction.LIST_ALL:
+        return person.has_any(OVERSEER_ROLES)
+    if action is PostAction.DECIDE:
+        return person.has_any(APPROVER_ROLES) and not author
+    if action is PostAction.PUBLISH:
+        return author or person.has_any(PUBLISHER_ROLES)
+    if action is PostAction.CHANGE:
+        return author
+    assert_never(action)
+
+
+def require(
+    person: Person,
+    action: Action,
+    target: Case | PostRequest | None = None,
+    school: School | None = None,
+) -> None:
+    """Raise unless `person` may do `action`; say as little as possible about the record."""
+    if may(person, action, target, school):
         return
-    if case is not None and not may(person, CaseAction.VIEW_STATUS, case):
-        raise NotFound(f"I can't find a report {case.reference} that you can see.")
-    raise NotPermitted(
-        f"Only the designated safeguarding lead or their deputy can {_VERB[action]}. "
-        "Nothing has been changed."
-    )
+    if isinstance(action, CaseAction):
+        if isinstance(target, Case) and not may(person, CaseAction.VIEW_STATUS, target, school):
+            raise NotFound(f"I can't find a report {target.reference} that you can see.")
+        raise NotPermitted(
+            f"Only the designated safeguarding lead or their deputy can {_CASE_VERB[action]}. "
+            "Nothing has been changed."
+        )
+    if isinstance(action, PostAction):
+        _refuse_post(person, action, target if isinstance(target, PostRequest) else None)
+    if isinstance(action, CommentAction):
+        raise NotPermitted("Only the school's moderators can see and answer comments.")
+    if isinstance(action, RecordsAction):
+        raise NotPermitted(_RECORDS_VERB[action])
+    raise NotPermitted("You can't do that. Nothing has been changed.")
+
+
+def _refuse_post(person: Person, action: PostAction, request: PostRequest | None) -> None:
+    if action in (PostAction.VIEW, PostAction.VIEW_MEDIA) and request is not None:
+        raise NotFound(f"I can't find a post request {request.reference} that you can see.")
+    if action is PostAction.DECIDE:
+        if not person.has_any(APPROVER_ROLES):
+            raise NotPermitted(
+                "Only approvers can approve, reject or ask for changes to a post. Nothing has "
+                "been changed."
+            )
+        raise NotPermitted(
+            "You asked for this post, so you can't decide on it yourself: another approver "
+            "must. Nothing has been changed."
+        )
+    if action is PostAction.PUBLISH:
+        raise NotPermitted(
+            "Only the author, a moderator or an approver can mark a post as published."
+        )
+    if action is PostAction.CHANGE:
+        raise NotPermitted("Only the person who asked for this post can change it.")
+    raise NotPermitted("Only approvers and moderators can see every post request.")

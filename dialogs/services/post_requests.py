@@ -18,11 +18,12 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import PostAction, may, require
 from dialogs.services.post_card import (
     STATUS_LABELS,
     PostStatus,
@@ -37,12 +38,6 @@ from dialogs.services.schools import Person, Role, School
 from storage.models import Evidence, PostDecision, PostRequest
 
 REFERENCE_PREFIX = "PR"
-APPROVER_ROLES = frozenset({Role.APPROVER})
-PUBLISHER_ROLES = frozenset({Role.APPROVER, Role.MODERATOR})
-# Who may look at any request (to approve, publish or oversee); authors always see their own.
-OVERSEER_ROLES = frozenset(
-    {Role.APPROVER, Role.MODERATOR, Role.HEADTEACHER, Role.SENIOR_LEADER, Role.IT_ADMIN}
-)
 # An approved post not published by its planned time is reminded about at once, and its
 # approval lapses this long after: what was right to post on Friday may not be on Monday.
 EXPIRE_AFTER = timedelta(hours=24)
@@ -137,8 +132,7 @@ class PostRequestService:
         revision, and the approvals start again."""
         school = await self._register.school(school)
         request = await self._load(reference, school)
-        if request.author_id != author.id:
-            raise NotPermitted("Only the person who asked for this post can change it.")
+        require(author, PostAction.CHANGE, request)
         if PostStatus(request.status) is not PostStatus.CHANGES_REQUESTED:
             raise InvalidRequest(
                 f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}, "
@@ -182,16 +176,7 @@ class PostRequestService:
     ) -> Decided:
         school = await self._register.school(school)
         request = await self._load(reference, school)
-        if not actor.has_any(APPROVER_ROLES):
-            raise NotPermitted(
-                "Only approvers can approve, reject or ask for changes to a post. Nothing has "
-                "been changed."
-            )
-        if request.author_id == actor.id:
-            raise NotPermitted(
-                "You asked for this post, so you can't decide on it yourself: another approver "
-                "must. Nothing has been changed."
-            )
+        require(actor, PostAction.DECIDE, request)
         if PostStatus(request.status) is not PostStatus.SUBMITTED:
             raise InvalidRequest(
                 f"{request.reference} is already "
@@ -259,10 +244,7 @@ class PostRequestService:
     async def publish(self, reference: str, *, school: School, actor: Person, link: str) -> Decided:
         school = await self._register.school(school)
         request = await self._load(reference, school)
-        if not (actor.has_any(PUBLISHER_ROLES) or actor.id == request.author_id):
-            raise NotPermitted(
-                "Only the author, a moderator or an approver can mark a post as published."
-            )
+        require(actor, PostAction.PUBLISH, request)
         if PostStatus(request.status) is not PostStatus.APPROVED:
             raise InvalidRequest(
                 f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}: "
@@ -337,8 +319,7 @@ class PostRequestService:
         request = await self._load(reference, school)
         if actor is None:
             return request
-        if request.author_id != actor.id and not actor.has_any(OVERSEER_ROLES):
-            raise NotFound(f"I can't find a post request {reference.upper()} that you can see.")
+        require(actor, PostAction.VIEW, request)
         return request
 
     async def list_for(
@@ -347,7 +328,7 @@ class PostRequestService:
         """Requests a person may see (their own, or all for overseers); None is the command
         line, run by whoever administers the server."""
         query = select(PostRequest).where(PostRequest.school_id == school.id)
-        if actor is not None and not actor.has_any(OVERSEER_ROLES):
+        if actor is not None and not may(actor, PostAction.LIST_ALL):
             query = query.where(PostRequest.author_id == actor.id)
         if status is not None:
             query = query.where(PostRequest.status == status.value)
@@ -386,7 +367,8 @@ class PostRequestService:
         Pictures of pupils are the most sensitive part of a request, so each viewing is
         audited with who asked; the files themselves go only to that person's own chat.
         """
-        request = await self.get(reference, school=school, actor=actor)
+        request = await self._load(reference, school)
+        require(actor, PostAction.VIEW_MEDIA, request)
         media = await self.media(request)
         if media:
             self._audit.about(

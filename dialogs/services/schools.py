@@ -38,6 +38,11 @@ class Role(StrEnum):
     APPROVER = "approver"
     POLICY_OWNER = "policy_owner"
     IT_ADMIN = "it_admin"
+    # Sees the audit log and answers subject access requests.
+    DATA_PROTECTION_OFFICER = "data_protection_officer"
+    # The trust's lead: handles a school's report when every lead of the school has a
+    # conflict of interest in it (the report names them).
+    TRUST_SAFEGUARDING_LEAD = "trust_safeguarding_lead"
 
 
 # Who handles reports of abuse: the designated lead and their deputy.
@@ -55,6 +60,12 @@ class Person(_Strict):
     roles: frozenset[Role] = frozenset({Role.STAFF})
     slack_user_id: str | None = None
     teams_user_id: str | None = None
+    # People (ids or names) whose reports this person must never see or handle: a relative,
+    # a partner, a close friend on the staff. A report naming them goes to someone else.
+    conflicts: tuple[
+        Annotated[str, StringConstraints(min_length=2, max_length=120, strip_whitespace=True)],
+        ...,
+    ] = ()
 
     def has_any(self, roles: frozenset[Role]) -> bool:
         return bool(self.roles & roles)
@@ -161,6 +172,22 @@ class AccountChecks(_Strict):
     flag_to: tuple[Identifier, ...] = ()
 
 
+class Retention(_Strict):
+    """How long records are kept, in days, before they are removed or anonymised.
+
+    Reports count from when they were closed (an open report is never removed) and are
+    anonymised rather than deleted, so the school keeps a count of what happened without the
+    people; a report on legal hold is kept whatever its age. The audit log is one chain for the
+    whole deployment, so it is kept for the longest `audit_days` of any school.
+    """
+
+    case_days: Annotated[int, Field(ge=30, le=36500)] = 6 * 365
+    evidence_days: Annotated[int, Field(ge=30, le=36500)] = 6 * 365
+    comment_days: Annotated[int, Field(ge=30, le=36500)] = 365
+    approval_days: Annotated[int, Field(ge=30, le=36500)] = 2 * 365
+    audit_days: Annotated[int, Field(ge=365, le=36500)] = 7 * 365
+
+
 class ApprovalRules(_Strict):
     """How many people must approve a post before it goes live; never its author."""
 
@@ -179,6 +206,7 @@ class School(_Strict):
     approvals: ApprovalRules = ApprovalRules()
     comments: CommentRules = CommentRules()
     account_checks: AccountChecks = AccountChecks()
+    retention: Retention = Retention()
 
     @field_validator("timezone")
     @classmethod

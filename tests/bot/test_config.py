@@ -85,7 +85,7 @@ def test_the_bundled_sample_is_valid_and_is_the_default(
     assert settings.config_path == SAMPLE_CONFIG.resolve()
     [school] = settings.directory.schools
     assert school.id == "oakfield"
-    assert [p.id for p in school.people] == ["sam", "jo", "priya", "dana", "lee", "morgan"]
+    assert [p.id for p in school.people] == ["sam", "jo", "priya", "dana", "lee", "morgan", "ash"]
     assert [p.id for p in school.with_role(Role.SAFEGUARDING_LEAD)] == ["dana"]
     assert school.policy_file is not None
     assert school.policy_file.is_file()

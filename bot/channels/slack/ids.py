@@ -30,6 +30,7 @@ SLASH_COMMAND: Final = "/policy"
 # Modals (view callback ids).
 NOTE_MODAL: Final = "pb.modal.note"
 STATUS_MODAL: Final = "pb.modal.status"
+ASK_MODAL: Final = "pb.modal.ask"
 
 # Where Slack sends events, interactions and slash commands over HTTP (one Bolt endpoint).
 EVENTS_PATH: Final = "/slack/events"

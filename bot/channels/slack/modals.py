@@ -56,6 +56,25 @@ def note_modal(reference: str, metadata: str) -> dict[str, Any]:
     }
 
 
+def ask_modal(reference: str, metadata: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.ASK_MODAL,
+        "private_metadata": metadata,
+        "title": _plain("Ask the reporter"),
+        "submit": _plain("Send the question"),
+        "close": _plain("Cancel"),
+        "blocks": [
+            _text_input(
+                "text",
+                f"Question about {reference}",
+                hint="I pass it to the reporter in their own chat and bring the answer back to "
+                "you. If they reported anonymously, they stay anonymous.",
+            )
+        ],
+    }
+
+
 def status_modal(case: Case, metadata: str) -> dict[str, Any]:
     options = [
         {"text": _plain(status.value.title()), "value": status.value}

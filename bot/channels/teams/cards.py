@@ -95,7 +95,7 @@ _SKIP: Final = "skip"
 _HINT_ID: Final = "pb.hint.attachments"
 _CHOSEN_ID: Final = "pb.chosen"
 _CONTROL_KEYS: Final = frozenset({"actions", "selectAction", "inlineAction", "refresh"})
-_CASE_VERBS: Final = frozenset({CaseVerb.NOTE.value, CaseVerb.STATUS.value})
+_CASE_VERBS: Final = frozenset({CaseVerb.NOTE.value, CaseVerb.STATUS.value, CaseVerb.ASK.value})
 
 
 # -- the public surface ------------------------------------------------------------------------
@@ -150,7 +150,8 @@ def answered_card(card: Mapping[str, Any], chosen: str) -> Card:
 def case_form_card(
     *, verb: str, reference: str, statuses: list[tuple[str, str]] | None = None
 ) -> Card:
-    """The form a handler fills in for a case action that needs words: a note, or a new status.
+    """The form a handler fills in for a case action that needs words: a note, a question for
+    the reporter, or a new status.
 
     The reference travels in the action's data and comes back with the answer, so the handler must
     check again that the person submitting may act on that case.
@@ -177,6 +178,23 @@ def case_form_card(
             _text_input("text", "Note", required="Write the note before adding it."),
         ]
         submit = _execute(CASE_FORM, data, "Add note", style="positive")
+    elif verb == CaseVerb.ASK:
+        if statuses:
+            raise ValueError("a question form has no statuses")
+        body = [
+            _heading(f"Ask the reporter of {shown}"),
+            _block(
+                [
+                    _run(
+                        "I pass your question to the reporter in their own chat and bring their "
+                        "answer back to you. If they reported anonymously, they stay anonymous.",
+                        isSubtle=True,
+                    )
+                ]
+            ),
+            _text_input("text", "Question", required="Write the question before sending it."),
+        ]
+        submit = _execute(CASE_FORM, data, "Send the question", style="positive")
     else:
         if not statuses:
             raise ValueError("a status form needs at least one status to change to")

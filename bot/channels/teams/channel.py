@@ -38,14 +38,18 @@ from dialogs.services.comment_card import CommentButtonValue
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
-from storage import addresses
+from storage import addresses, events
 from storage.conversations import ConversationKey
 
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
-_FORM_ACTION = {CaseVerb.NOTE: CaseAction.NOTE, CaseVerb.STATUS: CaseAction.CHANGE_STATUS}
+_FORM_ACTION = {
+    CaseVerb.NOTE: CaseAction.NOTE,
+    CaseVerb.STATUS: CaseAction.CHANGE_STATUS,
+    CaseVerb.ASK: CaseAction.ASK_REPORTER,
+}
 
 
 # botbuilder's public-cloud values. Once any endpoint is overridden (a sovereign cloud, a test
@@ -177,7 +181,7 @@ class TeamsChannel:
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # nested too deep
             return web.json_response({"error": "the body is not valid JSON"}, status=400)
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.json_response({"error": "the body is not an activity"}, status=400)
@@ -655,11 +659,18 @@ class TeamsChannel:
         if school is None or person is None or not is_handler(person):
             await self.send(context, [_refusal()])
             return
+        delivery = context.activity.id
         try:
             async with self.runtime.db.session() as session:
-                services = self.runtime.services(session, self.runtime.clock())
+                now = self.runtime.clock()
+                # Claimed in the action's own transaction: a replay of this invoke changes
+                # nothing, and a form refused (rolled back) can still be sent again.
+                if delivery and not await events.claim(
+                    session, source=PLATFORM, event_id=f"case-form:{delivery}", now=now
+                ):
+                    return
                 outcome = await perform(
-                    services,
+                    self.runtime.services(session, now),
                     school=school,
                     actor=person,
                     verb=verb,

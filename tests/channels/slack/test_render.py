@@ -787,7 +787,7 @@ async def test_every_message_of_a_whole_report_renders(runtime: Runtime) -> None
         render(message)
     assert lead
     (summary,) = summaries
-    assert len(summary.facts) == 12
+    assert len(summary.facts) == 13  # with who may know it was the reporter
     blocks = render(summary)
     shown = "\n".join(texts(blocks))
     assert f"Jo {ESCAPED}" in shown

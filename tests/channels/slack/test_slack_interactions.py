@@ -610,3 +610,32 @@ async def test_the_evidence_pack_comes_with_its_sha256(slack: SlackHarness) -> N
         if c.body.get("channel") in (dm(DANA), SAFEGUARDING) or c.body.get("channel_id") == dm(DANA)
     ]
     assert any(digest in shown for shown in shown_to_dana)
+
+
+# -- a question to the reporter, and their answer ------------------------------------------------
+
+
+async def test_the_lead_asks_the_reporter_a_question_and_the_answer_comes_back(
+    slack: SlackHarness,
+) -> None:
+    card = await open_case(slack)
+    await press(slack, DANA, card, "Ask the reporter")
+    (opened,) = await slack.fake.wait_for("views.open")
+    view = opened.body["view"]
+    assert view["callback_id"] == ids.ASK_MODAL
+    status, body = await slack.submit_view(
+        DANA, view, {"text": typed("Do you still have the original post?")}
+    )
+    assert (status, body) == (200, "")
+    await slack.deliver()
+    question = [c for c in slack.posts_to(dm(SAM)) if "Do you still have" in texts(c)]
+    assert question, text_of_calls(slack.posts_to(dm(SAM)))
+    answer = next(b["value"] for b in buttons_of(question[-1]) if b["text"]["text"] == "Answer")
+    await slack.reply_to(SAM, slack.click(SAM, answer, channel=dm(SAM), label="Answer"))
+    thanked = await slack.reply_to(SAM, slack.say(SAM, "Yes, and a screenshot of it."))
+    assert "has been passed on" in text_of_calls(thanked)
+    await slack.deliver()
+    told = text_of_calls(slack.posts_to(dm(DANA)))
+    assert "The reporter answered: CB-2026-0001" in told
+    assert "Yes, and a screenshot of it." in told
+    assert [e.kind for e in await events_of(slack, "answer")] == ["answer"]

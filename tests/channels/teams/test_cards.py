@@ -865,7 +865,7 @@ def test_the_case_card_renders_with_its_case_actions(
     presses = [CaseButtonValue.decode(e["data"]["value"]) for e in executes(card)]
     verbs = [p.verb for p in presses if p is not None]
     expected = [CaseVerb.ASSIGN_TO_ME, CaseVerb.VIEW, CaseVerb.NOTE, CaseVerb.STATUS]
-    expected.append(CaseVerb.EXPORT)
+    expected += [CaseVerb.ASK, CaseVerb.EXPORT]
     if status == "new":
         expected.insert(0, CaseVerb.ACKNOWLEDGE)
     assert verbs == expected
@@ -899,7 +899,9 @@ def test_a_case_press_that_needs_words_opens_its_form(render: Callable[[Message]
 
 
 def test_the_confidential_details_render_as_plain_text(render: Callable[[Message], Card]) -> None:
-    card = render(details(case(), [], school()))
+    lead = school().person("dana")
+    assert lead is not None
+    card = render(details(case(), [], school(), lead))
 
     texts = shown(card)
     for piece in HOSTILE:
@@ -944,7 +946,7 @@ async def test_every_message_of_a_whole_report_renders(
     assert run_texts(urgent_card)[0] == "⚠️ Call 999 now"
 
     summary = by_kind[MessageKind.SUMMARY][-1]
-    assert len(summary.facts) == 12
+    assert len(summary.facts) == 13  # with who may know it was the reporter
     summary_card = cards[sam.seen.index(summary)]
     texts = run_texts(summary_card)
     assert "Jo [click](https://evil.example) <at>everyone</at>" in texts
@@ -963,7 +965,7 @@ async def test_every_message_of_a_whole_report_renders(
     assert ATTACHMENTS_HINT in run_texts(cards[sam.seen.index(attachments)])
 
     edit_menu = next(m for m in sam.seen if m.text == "Which answer would you like to change?")
-    assert len(executes(cards[sam.seen.index(edit_menu)])) == 12
+    assert len(executes(cards[sam.seen.index(edit_menu)])) == 13
 
     done = sam.seen[-1]
     assert done.kind is MessageKind.DONE

@@ -341,7 +341,7 @@ async def test_someone_who_is_not_a_lead_is_refused_privately(teams: TeamsHarnes
     events_before = len(await rows(teams, CaseEvent))
     channel_calls = teams.calls_about(SAFEGUARDING)
     titles = [a["title"] for a in actions(card_of(card))]
-    assert len(titles) == 6
+    assert len(titles) == 7
     for title in titles:
         before = len(teams.sent_to(JO.chat))
         await teams.press_in_channel(JO, card_of(card), title, card_id=card_id)
@@ -688,3 +688,22 @@ async def test_markdown_and_mentions_in_a_description_stay_plain_text(
     await submit(teams)
     [case] = await rows(teams, Case)
     assert case.description == HOSTILE
+
+
+async def test_the_lead_asks_the_reporter_through_a_form_and_the_answer_comes_back(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await reported_and_posted(teams)
+    before = len(teams.sent_to(DANA.chat))
+    await teams.press_in_channel(DANA, card_of(card), "Ask the reporter", card_id=card_id)
+    form = teams.sent_to(DANA.chat)[before:]
+    assert f"Ask the reporter of {REFERENCE}" in text_of(form)
+    told = await submit_form(teams, verb="ask", text="Do you still have the original post?")
+    assert f"Your question was sent to the reporter of {REFERENCE}" in text_of(told)
+    await teams.deliver()
+    assert "Do you still have the original post?" in text_of(teams.sent_to(SAM.chat))
+    await teams.press(SAM, "Answer")
+    thanked = await teams.replies(SAM, teams.say(SAM, "Yes, and a screenshot of it."))
+    assert "has been passed on" in text_of(thanked)
+    await teams.deliver()
+    assert "Yes, and a screenshot of it." in text_of(teams.sent_to(DANA.chat))

@@ -1,0 +1,169 @@
+"""`policybot audit verify|seal`: show that the audit log is as it was written, for
+administrators, auditors and monitoring scripts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from bot.cli_support import echo_json, run, settings_or_exit, whom
+from bot.runtime import Runtime
+from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.audit_chain import ALL_SCHOOLS, SEAL_BATCH, AuditChain, Verification
+
+COMMAND_LINE = "command-line"
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"
+
+
+@click.group()
+def audit() -> None:
+    """The audit log's tamper-evident chain."""
+
+
+@audit.command("verify")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def verify(as_json: bool) -> None:
+    """Check that no audit entry was changed, removed or inserted after it was sealed
+    (exit code 1 if one was)."""
+
+    async def work(runtime: Runtime) -> Verification:
+        async with runtime.db.session() as session:
+            now = runtime.clock()
+            chain = AuditChain(session, now)
+            # Sealing first means the check covers everything written until now. All in one
+            # transaction: the chain's lock is held from the first seal to the last check.
+            while await chain.seal() == SEAL_BATCH:
+                pass
+            result = await chain.verify()
+            # That the log was checked, and what was found, is itself worth keeping.
+            AuditLog(session, now).record(
+                school_id=ALL_SCHOOLS,
+                actor_id=COMMAND_LINE,
+                action=AuditAction.AUDIT_VERIFY,
+                target_type="audit_log",
+                target_id=str(result.first_broken_entry_id or ""),
+                detail=(
+                    f"intact, {result.checked} checked"
+                    if result.ok
+                    else f"broken at entry #{result.first_broken_entry_id}, "
+                    f"{result.checked} checked before it"
+                ),
+            )
+        return result
+
+    result = run(work)
+    if as_json:
+        echo_json(asdict(result))
+    elif result.ok:
+        click.echo(f"The audit log is intact: {_entries(result.checked)} checked.")
+    else:
+        click.echo(f"The audit log is NOT intact. {result.problem}")
+        if result.checked == 1:
+            click.echo("The entry before it is intact.")
+        elif result.checked:
+            click.echo(f"The {result.checked} entries before it are intact.")
+    if not as_json and result.unsealed:
+        click.echo(
+            f"{_entries(result.unsealed).capitalize()} not sealed yet, so not checked: the "
+            "running server seals them every minute (or run `policybot audit seal`)."
+        )
+    if not result.ok:
+        raise SystemExit(1)
+
+
+@audit.command("seal")
+def seal() -> None:
+    """Seal the entries written since the last seal (the running server does this every
+    minute; this is for installations without one, or to check)."""
+
+    async def work(runtime: Runtime) -> int:
+        total = 0
+        while True:
+            # One transaction a batch, so a long backlog never holds the lock for long.
+            async with runtime.db.session() as session:
+                sealed = await AuditChain(session, runtime.clock()).seal()
+            total += sealed
+            if sealed < SEAL_BATCH:
+                return total
+
+    sealed = run(work)
+    click.echo(f"Sealed {_entries(sealed)}.")
+
+
+@audit.command("show")
+@click.option("--as", "person_id", required=True, help="The DPO or Headteacher reading it.")
+@click.option("--target", help="Only entries about one record, e.g. case:<id> or person:sam.")
+@click.option("--limit", default=50, show_default=True, help="How many of the newest entries.")
+@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
+@click.option("--school", "school_id", help="Which school, if there are several.")
+def show(
+    person_id: str, target: str | None, limit: int, as_json: bool, school_id: str | None
+) -> None:
+    """The newest audit entries: who did what to which record, and when (never what anyone
+    wrote). Reading the log is itself recorded."""
+    _read(person_id, school_id, target, limit, as_json, None)
+
+
+@audit.command("export")
+@click.option("--as", "person_id", required=True, help="The data protection officer.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
+@click.option("--school", "school_id", help="Which school, if there are several.")
+def export(person_id: str, out: Path, school_id: str | None) -> None:
+    """Every entry of the school's audit log, as JSON lines, for an auditor."""
+    if out.exists():
+        raise click.UsageError(f"{out} already exists; choose a new file name.")
+    _read(person_id, school_id, None, None, False, out)
+
+
+def _read(
+    person_id: str,
+    school_id: str | None,
+    target: str | None,
+    limit: int | None,
+    as_json: bool,
+    out: Path | None,
+) -> None:
+    settings = settings_or_exit()
+    school, person = whom(settings, person_id, school_id)
+    target_type, _, target_id = (target or "").partition(":")
+
+    async def work(runtime: Runtime) -> list[dict[str, str | int | None]]:
+        async with runtime.db.session() as session:
+            entries = await AuditLog(session, runtime.clock()).read(
+                school_id=school.id,
+                actor=person,
+                target_type=target_type or None,
+                target_id=target_id or None,
+                limit=limit,
+                export=out is not None,
+            )
+            return [
+                {
+                    "id": e.id,
+                    "at": e.at.isoformat(),
+                    "actor": e.actor_id,
+                    "action": e.action,
+                    "target": f"{e.target_type}:{e.target_id}",
+                    "detail": e.detail,
+                }
+                for e in entries
+            ]
+
+    rows = run(work, settings)
+    if out is not None:
+        out.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+        out.chmod(0o600)
+        click.echo(f"Wrote {_entries(len(rows))} to {out}.")
+    elif as_json:
+        echo_json(rows)
+    else:
+        for r in rows:
+            click.echo(
+                f"{r['at']}  {r['actor']:<14} {r['action']:<18} {r['target']}  {r['detail']}"
+            )
