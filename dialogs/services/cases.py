@@ -141,14 +141,11 @@ class CaseService:
         self._event(
             case, reporter, "submitted", f"Report submitted with {len(files)} evidence file(s)."
         )
-        self._audit.record(
-            school_id=case.school_id,
-            # An anonymous reporter stays anonymous to whoever reads the audit log too.
-            actor_id=_ANONYMOUS if case.reporter_visibility == "anonymous" else reporter.id,
-            action=AuditAction.CASE_CREATE,
-            target_type="case",
-            target_id=case.id,
-            detail=f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}"
+        self._record(
+            case,
+            reporter,
+            AuditAction.CASE_CREATE,
+            f"{reference}, {len(files)} evidence file(s), urgency {case.urgency}"
             + (", conflict of interest" if case.excluded else ""),
         )
         for handler in case_handlers(school, case):
@@ -304,9 +301,11 @@ class CaseService:
         case.updated_at = self._now
 
     def _record(self, case: Case, actor: Person, action: AuditAction, detail: str = "") -> None:
+        """An anonymous reporter's own actions stay anonymous to whoever reads the audit log."""
+        anonymous = case.reporter_visibility == "anonymous" and actor.id == case.reporter_id
         self._audit.record(
             school_id=case.school_id,
-            actor_id=actor.id,
+            actor_id=_ANONYMOUS if anonymous else actor.id,
             action=action,
             target_type="case",
             target_id=case.id,
@@ -492,13 +491,7 @@ class CaseService:
         if not asked:
             raise InvalidRequest(f"Nobody has asked you a question about {case.reference}.")
         self._event(case, actor, "answer", answer)
-        self._audit.record(
-            school_id=case.school_id,
-            actor_id=_ANONYMOUS if case.reporter_visibility == "anonymous" else actor.id,
-            action=AuditAction.CASE_ANSWER,
-            target_type="case",
-            target_id=case.id,
-        )
+        self._record(case, actor, AuditAction.CASE_ANSWER)
         handlers = case_handlers(school, case)
         asker = next((p for p in handlers if p.id == asked[-1].actor_id), None)
         for handler in [asker] if asker else handlers:
