@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -44,28 +45,57 @@ def sync_url(url: str | URL) -> URL:
     return _normalise(url, is_async=False)
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-    # WAL lets the chat and a scheduled sweep read while the other writes; foreign keys are off
-    # by default in SQLite and we rely on them; busy_timeout waits for a writer instead of failing.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
+def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # WAL lets the chat and a scheduled sweep read while the other writes; foreign keys are
+        # off by default in SQLite and we rely on them; busy_timeout waits for a writer instead
+        # of failing at once.
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.close()
+
+    return on_connect
+
+
+# A server that does not answer should be noticed in seconds, not after the operating system's
+# TCP timeouts (minutes): a new connection gives up after CONNECT_TIMEOUT, and an open one that
+# goes silent is found dead by keepalives within about a minute. The turn is then rolled back and
+# the person's message waits in the inbound journal (storage.journal) until the server is back.
+_POSTGRES_CONNECT_ARGS = {
+    "connect_timeout": 10,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 class Database:
     """Owns the engine; hands out one session per unit of work (a turn, a command, a job item)."""
 
-    def __init__(self, url: str | URL, *, echo: bool = False, keys: Sequence[bytes] = ()) -> None:
+    def __init__(
+        self,
+        url: str | URL,
+        *,
+        echo: bool = False,
+        keys: Sequence[bytes] = (),
+        busy_timeout_ms: int = 10_000,
+    ) -> None:
         self.url = async_url(url)
         # hide_parameters keeps what people wrote out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.url.get_backend_name() == "postgresql":
-            kwargs.update(pool_pre_ping=True, pool_size=10, max_overflow=10)
+            connect_args = {
+                k: v for k, v in _POSTGRES_CONNECT_ARGS.items() if k not in self.url.query
+            }
+            kwargs.update(
+                pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
+            )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
         if keys:
             # The first key encrypts, all of them decrypt: the previous keys are kept only so
             # that text written before a rotation can still be read until it is rewritten.
@@ -125,3 +155,22 @@ async def only_one_at_a_time(session: AsyncSession, key: int) -> bool:
         return True
     result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
     return bool(result.scalar())
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether a failure means the database (or the disk under it) could not be reached, so the
+    same work will succeed later unchanged, rather than that the work itself is at fault."""
+    seen: set[int] = set()
+    current: BaseException | None = error
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(
+            current, sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.TimeoutError
+        ):
+            return True
+        if isinstance(current, sa_exc.DBAPIError) and current.connection_invalidated:
+            return True
+        if isinstance(current, OSError | TimeoutError):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

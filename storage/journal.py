@@ -1,0 +1,257 @@
+"""The inbound journal: what a person sent, kept on local disk until the turn that used it is saved.
+
+Slack and Teams hand a message over once. If the database is away when it arrives (a restart, a
+failover, a cut network) or the process is killed half-way through the turn, the transaction is
+rolled back and, without this, the person's words would be gone. So each input is written here
+first, durably (written, flushed to disk and renamed into place), and removed only after its turn
+has committed. Whatever is still here is taken again, in the order it arrived; the delivery id
+it carries makes a turn that did commit (the process died just before the removal) a no-op.
+
+Entries are files rather than rows because the database is exactly what may be missing. They
+hold what people wrote, so they are encrypted with the evidence key when one is configured, and
+readable only by the service's own user. An entry whose turn fails for any other reason than the
+database is moved aside to `failed/`, never deleted, for IT to retry once the fault is fixed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cryptography.fernet import InvalidToken
+
+from storage.conversations import ConversationKey
+from storage.crypto import KeyMissing, Keyring
+
+_SUFFIX = ".entry"
+_STALE_TEMPORARY_SECONDS = 3600
+_PLAIN, _SEALED = b"pbj-plain1\n", b"pbj-fernet1\n"
+
+
+def conversation_tag(key: ConversationKey) -> str:
+    """A short, stable file-name prefix for one conversation: entries of a conversation are
+    found by name alone, and the name reveals nothing about who it is."""
+    raw = "\x1f".join((key.channel, key.user_key, key.conversation_key)).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One input waiting for its turn. `payload` is the channel-neutral input as the dialogs
+    layer wrote it (dialogs.inbox); storage only keeps it."""
+
+    key: ConversationKey
+    delivery_id: str
+    received_at: datetime
+    payload: dict[str, Any]
+    attempts: int = 0
+    problem: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": [self.key.channel, self.key.user_key, self.key.conversation_key],
+            "delivery_id": self.delivery_id,
+            "received_at": self.received_at.isoformat(),
+            "payload": self.payload,
+            "attempts": self.attempts,
+            "problem": self.problem,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Entry:
+        channel, user_key, conversation_key = data["key"]
+        return cls(
+            key=ConversationKey(channel, user_key, conversation_key),
+            delivery_id=data["delivery_id"],
+            received_at=datetime.fromisoformat(data["received_at"]),
+            payload=data["payload"],
+            attempts=int(data.get("attempts") or 0),
+            problem=data.get("problem"),
+        )
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """How much is waiting, for `policybot journal status` and the readiness check; never
+    what it says."""
+
+    pending: int
+    failed: int
+    oldest: datetime | None
+
+
+class Journal:
+    def __init__(self, root: Path, *, keys: Sequence[bytes] = ()) -> None:
+        self.root = root
+        self.pending_dir = root / "pending"
+        self.failed_dir = root / "failed"
+        self._keyring = Keyring(keys) if keys else None
+        for directory in (root, self.pending_dir, self.failed_dir):
+            directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._clear_stale_temporaries()
+
+    def _clear_stale_temporaries(self) -> None:
+        """Half-written files from a process killed mid-write: never entries, so safe to remove
+        once old enough that no live process can still be writing them."""
+        cutoff = time.time() - _STALE_TEMPORARY_SECONDS
+        for directory in (self.pending_dir, self.failed_dir):
+            for temporary in directory.glob(".*.tmp"):
+                with contextlib.suppress(FileNotFoundError):
+                    if temporary.stat().st_mtime < cutoff:
+                        temporary.unlink()
+
+    # -- writing -------------------------------------------------------------------------
+
+    def write(self, entry: Entry) -> Path:
+        """Keep an entry durably; it is on disk (not just in a cache) when this returns."""
+        name = f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{uuid.uuid4().hex}{_SUFFIX}"
+        path = self.pending_dir / name
+        self._write_file(path, entry)
+        return path
+
+    def _write_file(self, path: Path, entry: Entry) -> None:
+        payload = json.dumps(entry.to_json(), ensure_ascii=False).encode()
+        data = (
+            _SEALED + self._keyring.encrypt_bytes(payload)
+            if self._keyring is not None
+            else _PLAIN + payload
+        )
+        # Unique, so a temporary file left by a process killed mid-write never blocks a later
+        # write of the same entry (stale ones are cleared when a journal is opened).
+        temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+        _sync_directory(path.parent)
+
+    # -- reading -------------------------------------------------------------------------
+
+    def read(self, path: Path) -> Entry:
+        data = path.read_bytes()
+        if data.startswith(_SEALED):
+            if self._keyring is None:
+                raise KeyMissing("a journal entry is encrypted and no key is configured")
+            try:
+                payload = self._keyring.decrypt_bytes(data[len(_SEALED) :])
+            except InvalidToken as exc:  # another key, or damaged: either way, not readable
+                raise KeyMissing("a journal entry cannot be read with the configured keys") from exc
+        elif data.startswith(_PLAIN):
+            payload = data[len(_PLAIN) :]
+        else:
+            raise ValueError(f"{path.name} is not a journal entry")
+        return Entry.from_json(json.loads(payload))
+
+    def pending(self, key: ConversationKey | None = None) -> list[Path]:
+        """Waiting entries, oldest first (one conversation's, given its key)."""
+        pattern = f"{conversation_tag(key)}-*{_SUFFIX}" if key else f"*{_SUFFIX}"
+        return sorted(self.pending_dir.glob(pattern), key=_arrival)
+
+    def failed(self) -> list[Path]:
+        return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)
+
+    def waiting(self) -> Waiting:
+        pending, failed = self.pending(), self.failed()
+        oldest = min((_arrival(p) for p in pending), default=None)
+        return Waiting(
+            pending=len(pending),
+            failed=len(failed),
+            oldest=datetime.fromtimestamp(oldest[0] / 1e9, UTC) if oldest is not None else None,
+        )
+
+    # -- finishing -----------------------------------------------------------------------
+
+    def done(self, path: Path) -> None:
+        """The turn is saved; the entry goes. Not synced: if the removal is lost in a crash,
+        the entry is taken again and its delivery id makes that a no-op."""
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+    def rewrite(self, path: Path, entry: Entry) -> None:
+        """Replace an entry in place (atomically), keeping its place in the order."""
+        self._write_file(path, entry)
+
+    def note_attempt(self, path: Path, entry: Entry, problem: str) -> Entry:
+        """Count a failed attempt in the entry itself, so IT can see how long it has waited."""
+        updated = replace(entry, attempts=entry.attempts + 1, problem=problem[:200])
+        self._write_file(path, updated)
+        return updated
+
+    def set_aside(self, path: Path, entry: Entry, problem: str) -> Path:
+        """Move an entry that cannot be taken (a fault other than the database) out of the
+        way of the person's later messages, keeping it for `policybot journal retry`."""
+        updated = replace(entry, attempts=entry.attempts + 1, problem=problem[:200])
+        target = self.failed_dir / path.name
+        self._write_file(target, updated)
+        self.done(path)
+        return target
+
+    def set_aside_unreadable(self, path: Path) -> Path:
+        """An entry that cannot even be read (damaged on disk) is moved aside as it is."""
+        target = self.failed_dir / path.name
+        os.replace(path, target)
+        _sync_directory(self.failed_dir)
+        return target
+
+    def retry_failed(self) -> int:
+        """Put every set-aside entry back in line, in its original place by arrival."""
+        moved = 0
+        for path in self.failed():
+            os.replace(path, self.pending_dir / path.name)
+            moved += 1
+        if moved:
+            _sync_directory(self.pending_dir)
+        return moved
+
+    @contextlib.contextmanager
+    def claimed(self, path: Path) -> Iterator[bool]:
+        """Whether this process may take the entry now: False while another process on this
+        machine is taking it (an advisory lock the system releases if that process dies)."""
+        try:
+            descriptor = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            yield False
+            return
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield path.exists()
+        finally:
+            os.close(descriptor)
+
+
+def _arrival(path: Path) -> tuple[int, str]:
+    parts = path.name.split("-")
+    try:
+        return int(parts[1]), path.name
+    except (IndexError, ValueError):
+        return 0, path.name
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make a rename in `directory` survive a power cut, not only a crash."""
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
