@@ -13,6 +13,7 @@ from dialogs.services.audit_chain import AuditChain
 from dialogs.services.notifier import OutboxNotifier
 from dialogs.services.retention import Swept
 from dialogs.services.schools import Role
+from storage import events
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,15 @@ async def run_retention(runtime: Runtime, *, dry_run: bool = False) -> dict[str,
         done[school.id] = swept
     if not dry_run:
         await prune_audit_log(runtime)
+        await forget_old_deliveries(runtime)
     return done
+
+
+async def forget_old_deliveries(runtime: Runtime) -> int:
+    """The per-turn records that make a repeated delivery a no-op, once no repeat can come."""
+    now = runtime.clock()
+    async with runtime.db.session() as session:
+        return await events.forget_before(session, now - timedelta(days=events.KEEP_PROCESSED_DAYS))
 
 
 async def prune_audit_log(runtime: Runtime) -> int:

@@ -20,7 +20,7 @@ from dialogs.services.cases import Status
 from dialogs.services.comment_card import CommentStatus
 from dialogs.services.retention import REMOVED
 from dialogs.services.schools import Person, Retention, School
-from storage.models import AuditEntry, Case, CaseEvent, Comment, Evidence
+from storage.models import AuditEntry, Case, CaseEvent, Comment, Evidence, ProcessedEvent
 from tests.conftest import Clock
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, file, png
 from tests.support import Person as Chat
@@ -190,3 +190,20 @@ async def test_the_audit_log_is_pruned_past_its_period_and_still_verifies(
     async with runtime.db.session() as session:
         verified = await AuditChain(session, clock()).verify()
     assert verified.ok, verified.problem
+
+
+async def test_records_of_handled_deliveries_go_after_thirty_days(
+    runtime: Runtime, clock: Clock
+) -> None:
+    """Every turn records its delivery so a repeat is a no-op; those records are kept only as
+    long as a repeat could come, or the table would grow with every message ever sent."""
+    sam = Chat(runtime)
+    await sam.say("report")
+    clock.advance(days=20)
+    await sam.say("me")
+    assert len(await rows(runtime, ProcessedEvent)) == 2
+
+    clock.advance(days=11)  # the first is now 31 days old, the second 11
+    await run_retention(runtime)
+    [left] = await rows(runtime, ProcessedEvent)
+    assert left.received_at == clock.now - timedelta(days=11)
