@@ -17,6 +17,7 @@ from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
 from bot.comments_cli import calendar, comments
 from bot.consent_cli import consent
+from bot.journal_cli import journal
 from bot.keys_cli import keys
 from bot.policy_cli import ask, policy
 from bot.retention_cli import retention
@@ -46,7 +47,7 @@ def chat(person_id: str | None, school_id: str | None) -> None:
     from bot.channels.shared_files import read_files
     from bot.channels.terminal.chat import TerminalChat
     from bot.jobs.scheduler import start_scheduler
-    from dialogs.conversations import Who
+    from dialogs.inbox import Who
     from storage.conversations import ConversationKey
 
     settings = settings_or_exit()
@@ -286,3 +287,4 @@ main.add_command(retention)
 main.add_command(sar)
 main.add_command(audit)
 main.add_command(keys)
+main.add_command(journal)

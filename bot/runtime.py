@@ -33,6 +33,7 @@ from dialogs.services.upload_checks import UploadLimits
 from storage import events, migrate
 from storage.blobstore import LocalBlobStore
 from storage.db import Database
+from storage.journal import Journal
 
 
 def utc_now() -> datetime:
@@ -86,8 +87,18 @@ class Runtime:
     @cached_property
     def runner(self) -> ConversationRunner:
         return ConversationRunner(
-            db=self.db, engine=self.engine, services=self.services, clock=self.clock
+            db=self.db,
+            engine=self.engine,
+            services=self.services,
+            clock=self.clock,
+            journal=self.journal,
+            directory=self.settings.directory,
         )
+
+    @cached_property
+    def journal(self) -> Journal:
+        """Inputs kept on local disk until their turn is saved (storage.journal)."""
+        return Journal(self.settings.data_dir / "journal", keys=self.settings.keys)
 
     @overload
     async def case_action(self, *, delivery_id: str, **action: Any) -> Outcome | None: ...

@@ -6,11 +6,12 @@ crash at any point either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,6 +39,7 @@ from dialogs.home import (
     my_reports,
     post_offer,
 )
+from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
 from dialogs.messages import Message, MessageKind, UserInput
 from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
@@ -63,7 +65,7 @@ from dialogs.services.account_requests import AccountButtonValue, AccountVerb
 from dialogs.services.case_card import ReporterButtonValue
 from dialogs.services.comment_card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
-from dialogs.services.notifier import take_undelivered
+from dialogs.services.notifier import OutboxNotifier, take_undelivered
 from dialogs.services.platforms import LABELS
 from dialogs.services.policies import (
     PolicyAction,
@@ -72,25 +74,19 @@ from dialogs.services.policies import (
     question_ref,
 )
 from dialogs.services.post_card import PostButtonValue, PostVerb
-from dialogs.services.schools import Person, School
+from dialogs.services.schools import Directory
 from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
 from storage import conversations as repo
 from storage import events
-from storage.conversations import ConcurrentTurn, ConversationKey
+from storage.conversations import ConcurrentTurn
 from storage.db import Database
+from storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
 _MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS})
 
 ServicesFactory = Callable[[AsyncSession, datetime], Services]
-
-
-@dataclass
-class Who:
-    person: Person
-    school: School
-    key: ConversationKey
 
 
 class ConversationRunner:
@@ -101,23 +97,85 @@ class ConversationRunner:
         engine: Engine,
         services: ServicesFactory,
         clock: Callable[[], datetime],
+        journal: Journal | None = None,
+        directory: Directory | None = None,
     ) -> None:
         self.db = db
         self.engine = engine
         self.services = services
         self.clock = clock
+        self.inbox = Inbox(journal, take=self._take, clock=clock, directory=directory)
 
     async def handle(
-        self, who: Who, given: UserInput, *, delivery_id: str | None = None, attempts: int = 3
+        self,
+        who: Who,
+        given: UserInput,
+        *,
+        delivery_id: str | None = None,
+        attempts: int = 3,
+        arrival: Arrival | None = None,
     ) -> list[Message]:
         """Take one turn; retried if another turn of the same conversation saved first.
 
         `delivery_id` identifies a platform delivery (e.g. a Slack event id): a repeat of a
-        delivery already acted on returns no messages and changes nothing.
+        delivery already acted on returns no messages and changes nothing. The input is kept
+        in the inbound journal until the turn is saved (dialogs.inbox).
         """
+        received = Input(school_id=who.school.id, person_id=who.person.id, given=given)
+        return await self.inbox.accept(who, received, delivery_id, attempts, arrival=arrival)
+
+    async def start_with_capture(
+        self, who: Who, dialog: str, captured: dict[str, Any], *, delivery_id: str
+    ) -> list[Message]:
+        """Start a report about something flagged on the platform itself, keeping it as evidence.
+
+        If a report is already under way, the flagged item is added to it instead, so nothing
+        the person flagged is dropped.
+        """
+        received = Input(
+            school_id=who.school.id,
+            person_id=who.person.id,
+            given=UserInput(),
+            capture_dialog=dialog,
+            captured=captured,
+        )
+        return await self.inbox.accept(who, received, delivery_id, 3)
+
+    @contextlib.asynccontextmanager
+    async def arriving(
+        self, who: Who, *, text: str, file_names: Sequence[str], delivery_id: str | None
+    ) -> AsyncIterator[Arrival]:
+        """A message with files, journaled before they are downloaded (see Inbox.arriving);
+        give the Arrival to `handle` with the files, or to `forget` if none came."""
+        async with self.inbox.arriving(
+            who, text=text, file_names=file_names, delivery_id=delivery_id
+        ) as arrival:
+            yield arrival
+
+    def forget(self, arrival: Arrival) -> None:
+        self.inbox.forget(arrival)
+
+    async def replay_journal(self) -> Replayed:
+        """Take what waits in the inbound journal; the replies go to the outbox."""
+        return await self.inbox.replay()
+
+    async def _take(
+        self, who: Who, received: Input, delivery_id: str, attempts: int, *, queue: bool
+    ) -> list[Message]:
+        """One input's turn (see dialogs.inbox.Take)."""
+        if received.unfetched:
+            return await self._without_files(who, received, delivery_id, attempts, queue=queue)
         for attempt in range(attempts):
             try:
-                return await self._turn(who, given, delivery_id)
+                if received.capture_dialog is not None:
+                    return await self._capture(
+                        who,
+                        received.capture_dialog,
+                        received.captured or {},
+                        delivery_id=delivery_id,
+                        queue=queue,
+                    )
+                return await self._turn(who, received.given, delivery_id, queue=queue)
             except ConcurrentTurn:
                 log.info("conversation busy, retrying turn (attempt %d)", attempt + 1)
         return [
@@ -127,8 +185,31 @@ class ConversationRunner:
             )
         ]
 
+    async def _without_files(
+        self, who: Who, received: Input, delivery_id: str, attempts: int, *, queue: bool
+    ) -> list[Message]:
+        """A message taken after the process stopped while its files were still downloading:
+        its text is taken, and the person is told which files to send again."""
+        missed = files_missed(received.unfetched)
+        if received.given.text.strip():
+            kept = replace(received, unfetched=())
+            messages = await self._take(who, kept, delivery_id, attempts, queue=False)
+            replies = [missed, *messages]
+        else:
+            replies = [missed, *await self._opening_or_menu(who)]
+        if not queue:
+            return replies
+        try:
+            async with self.db.session() as session:
+                return self._replies(who, session, self.clock(), replies, queue=True)
+        except Exception as exc:
+            raise TurnFailed.of(exc, who) from exc
+
     async def opening(self, who: Who) -> list[Message]:
         """What to show when a person opens the chat: a resumed dialog or the menu."""
+        return await self._opening_or_menu(who)
+
+    async def _opening_or_menu(self, who: Who) -> list[Message]:
         now = self.clock()
         async with self.db.session() as session:
             row = await repo.load_or_create(
@@ -152,6 +233,15 @@ class ConversationRunner:
                 )
             )
 
+    async def queue_replies(self, who: Who, messages: Sequence[Message]) -> None:
+        """Replies the platform refused after its own retries: the turn is saved, so they go
+        to the outbox and are sent later rather than dropped."""
+        try:
+            async with self.db.session() as session:
+                self._replies(who, session, self.clock(), list(messages), queue=True)
+        except Exception as exc:  # the platform and the database are both away
+            log.error("replies could not be sent or queued: %s", type(exc).__name__)
+
     async def _with_register(self, who: Who, session: AsyncSession, now: datetime) -> Who:
         """The person's school as this turn sees it: with the accounts recorded in its
         register as well as those in its configuration."""
@@ -170,7 +260,9 @@ class ConversationRunner:
             state=state,
         )
 
-    async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> list[Message]:
+    async def _turn(
+        self, who: Who, given: UserInput, delivery_id: str | None, *, queue: bool
+    ) -> list[Message]:
         now = self.clock()
         try:
             async with self.db.session() as session:
@@ -234,47 +326,84 @@ class ConversationRunner:
                     state=state.model_dump(mode="json") if state else None,
                     now=now,
                 )
-                return messages
+                return self._replies(who, session, now, messages, queue=queue)
         except PolicybotError as exc:
-            return [Message(kind=MessageKind.HINT, text=exc.message)]
+            return await self._refused(who, now, exc, queue=queue)
         except ConcurrentTurn:
             raise
-        except Exception:
+        except Exception as exc:
             # The transaction was rolled back, so the conversation is exactly as it was before
-            # this message; say so, rather than leave the person wondering what was kept.
-            log.exception("turn failed for %s conversation %s", who.key.channel, who.key.user_key)
-            return [
-                Message(
-                    kind=MessageKind.HINT,
-                    text="Sorry, something went wrong on my side and I couldn't save that. "
-                    "Everything you gave me before is safe. Please send it again in a minute.",
-                )
-            ]
+            # this message; the caller keeps the message itself (the journal).
+            raise TurnFailed.of(exc, who) from exc
 
-    async def start_with_capture(
-        self, who: Who, dialog: str, captured: dict[str, Any], *, delivery_id: str
+    async def _capture(
+        self,
+        who: Who,
+        dialog: str,
+        captured: dict[str, Any],
+        *,
+        delivery_id: str,
+        queue: bool,
     ) -> list[Message]:
-        """Start a report about something flagged on the platform itself, keeping it as evidence.
-
-        If a report is already under way, the flagged item is added to it instead, so nothing
-        the person flagged is dropped.
-        """
         now = self.clock()
-        async with self.db.session() as session:
-            if not await events.claim(
-                session, source=who.key.channel, event_id=delivery_id, now=now
-            ):
-                return []
-            row = await repo.load_or_create(
-                session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
-            )
-            who = await self._with_register(who, session, now)
-            current = DialogState.model_validate(row.state) if row.state else None
-            state, messages = await self._report_with(who, session, now, current, dialog, captured)
-            await repo.save_state(
-                session, row, dialog=state.dialog, state=state.model_dump(mode="json"), now=now
-            )
+        try:
+            async with self.db.session() as session:
+                if not await events.claim(
+                    session, source=who.key.channel, event_id=delivery_id, now=now
+                ):
+                    return []
+                row = await repo.load_or_create(
+                    session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
+                )
+                who = await self._with_register(who, session, now)
+                current = DialogState.model_validate(row.state) if row.state else None
+                state, messages = await self._report_with(
+                    who, session, now, current, dialog, captured
+                )
+                await repo.save_state(
+                    session, row, dialog=state.dialog, state=state.model_dump(mode="json"), now=now
+                )
+                return self._replies(who, session, now, messages, queue=queue)
+        except PolicybotError as exc:
+            return await self._refused(who, now, exc, queue=queue)
+        except ConcurrentTurn:
+            raise
+        except Exception as exc:
+            raise TurnFailed.of(exc, who) from exc
+
+    async def _refused(
+        self, who: Who, now: datetime, error: PolicybotError, *, queue: bool
+    ) -> list[Message]:
+        """A kind "no" to the input; for an input taken from the journal it is queued, since
+        nobody is waiting on the request that brought it."""
+        hint = [Message(kind=MessageKind.HINT, text=error.message)]
+        if not queue:
+            return hint
+        try:
+            async with self.db.session() as session:
+                return self._replies(who, session, now, hint, queue=True)
+        except Exception as exc:
+            raise TurnFailed.of(exc, who) from exc
+
+    def _replies(
+        self,
+        who: Who,
+        session: AsyncSession,
+        now: datetime,
+        messages: list[Message],
+        *,
+        queue: bool,
+    ) -> list[Message]:
+        """The turn's replies, or, for an input taken from the journal (nobody is waiting on
+        the request that brought it), the same replies queued in the turn's own transaction."""
+        if not queue:
             return messages
+        outbox = OutboxNotifier(session, now)
+        for message in messages:
+            outbox.notify(
+                school_id=who.school.id, person_id=who.person.id, kind="reply", message=message
+            )
+        return []
 
     async def _report_with(
         self,

@@ -9,7 +9,7 @@ from pathlib import Path
 from PIL import Image, ImageDraw
 
 from bot.runtime import Runtime
-from dialogs.conversations import Who
+from dialogs.inbox import Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from storage.conversations import ConversationKey
 

@@ -1,4 +1,9 @@
-"""The outbox delivery loop: sends soon after something is queued, and retries on a timer."""
+"""The outbox delivery loop: sends soon after something is queued, and retries on a timer.
+
+Each round first takes inputs still waiting in the inbound journal (after a restart, or while
+the database was away), so at start-up and every few seconds after an outage ends, what people
+sent is taken in order and their replies sent.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +33,15 @@ class DeliveryWorker:
         self._wake.set()
 
     async def run_once(self) -> DeliveryResult:
+        """Take what waits in the inbound journal (its replies join the outbox), then deliver."""
+        replayed = await self.runtime.runner.replay_journal()
+        if replayed.taken or replayed.set_aside:
+            log.info(
+                "inbound journal: %d taken, %d waiting, %d set aside for IT",
+                replayed.taken,
+                replayed.waiting,
+                replayed.set_aside,
+            )
         return await deliver_pending(
             db=self.runtime.db,
             directory=self.runtime.settings.directory,

@@ -22,7 +22,8 @@ from bot.channels.terminal.chat import TerminalChat, render
 from bot.config import load_settings
 from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime
-from dialogs.conversations import ConversationRunner, Who
+from dialogs.conversations import ConversationRunner
+from dialogs.inbox import Who
 from dialogs.messages import (
     Button,
     Fact,

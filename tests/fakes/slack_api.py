@@ -140,6 +140,7 @@ class FakeSlack:
         self.socket_received: list[dict[str, Any]] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._download_failures: dict[str, deque[int]] = {}
+        self._held_downloads: dict[str, asyncio.Event] = {}
         self._files: dict[str, _StoredFile] = {}
         self._pending_uploads: dict[str, str] = {}
         self._users: dict[str, dict[str, Any]] = {}
@@ -197,6 +198,8 @@ class FakeSlack:
         runner, self._runner = self._runner, None
         if runner is None:
             return
+        for held in self._held_downloads.values():
+            held.set()  # a held download must not keep the server from stopping
         for ws in list(self._sockets):
             await ws.close(code=WSCloseCode.GOING_AWAY, message=b"fake slack stopping")
         await runner.cleanup()
@@ -300,6 +303,11 @@ class FakeSlack:
         if times < 1:
             raise ValueError("times must be at least 1")
         self._download_failures.setdefault(file_id, deque()).extend([status] * times)
+
+    def hold_download(self, file_id: str) -> asyncio.Event:
+        """Make downloads of this file wait until the returned event is set, as a slow network
+        would, so a test can stop the bot in the middle of one."""
+        return self._held_downloads.setdefault(file_id, asyncio.Event())
 
     def add_user(self, user_id: str, **fields: Any) -> dict[str, Any]:
         """Override what users.info says about a user; a `profile` dict is merged, not replaced."""
@@ -477,6 +485,9 @@ class FakeSlack:
                 text="<!DOCTYPE html><html><body>Sign in to Slack</body></html>",
                 content_type="text/html",
             )
+        held = self._held_downloads.get(file_id)
+        if held is not None:
+            await held.wait()
         queued = self._download_failures.get(file_id)
         if queued:
             return web.Response(status=queued.popleft(), text="download failed")

@@ -68,6 +68,15 @@ def changed(before: Counts, after: Counts) -> Counts:
     return {name: after[name] - before[name] for name in before if after[name] != before[name]}
 
 
+def data_changed(before: Counts, after: Counts) -> Counts:
+    """What changed apart from the record that the input was handled: every turn records its
+    delivery (so that taking it again after a crash is a no-op), refused or not, and that
+    record is not anything the person sent."""
+    return {
+        name: moved for name, moved in changed(before, after).items() if name != "processed_event"
+    }
+
+
 def blobs(runtime: Runtime) -> set[str]:
     """The evidence files on disk (relative paths)."""
     root = runtime.settings.evidence_dir

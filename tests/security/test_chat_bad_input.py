@@ -27,6 +27,7 @@ from storage.models import Case, Conversation, PolicyQuestion
 from tests.security.support import (
     changed,
     counts,
+    data_changed,
     rows,
     slack_shown,
     slack_text_objects,
@@ -84,7 +85,7 @@ async def refused_for_length(person: Person, answer: str, *, limit: int, key: st
     assert answer[:50] not in text_of(replies)  # not echoed back
     assert last_prompt(replies).text == question
     assert key not in await saved_answers(person.runtime)
-    assert changed(before, await counts(person.runtime)) == {}
+    assert data_changed(before, await counts(person.runtime)) == {}
     return replies
 
 

@@ -33,6 +33,7 @@ from tests.security.support import (
     blobs,
     changed,
     counts,
+    data_changed,
     files_under,
     rows,
     slack_shown,
@@ -63,7 +64,7 @@ async def refused(sam: Person, name: str, data: bytes, *, size: int | None = Non
     assert time.monotonic() - started < 5, f"{name!r} took too long to refuse"
     assert replies[0].kind is MessageKind.HINT, text_of(replies)
     assert "0 files so far" in text_of(replies)  # still waiting for screenshots
-    assert changed(before, await counts(runtime)) == {}, name
+    assert data_changed(before, await counts(runtime)) == {}, name
     assert blobs(runtime) == on_disk
     return replies[0].text
 

@@ -36,15 +36,15 @@ from bot.channels.slack.transport import SlackTransport
 from bot.channels.slack.web import FileFetcher, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
-from dialogs.conversations import Who
 from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
+from dialogs.inbox import Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
-from dialogs.services.notifier import OutboxNotifier
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
 from storage.conversations import ConversationKey
+from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -136,6 +136,12 @@ def _slack_body(raw: bytes, content_type: str) -> dict[str, Any] | web.Response:
     if not isinstance(body, dict):
         return _http_error(400, "the body is not a JSON object")
     return body
+
+
+def _action_ts(body: dict[str, Any]) -> str:
+    actions = body.get("actions")
+    first = actions[0] if isinstance(actions, list) and actions else {}
+    return str(first.get("action_ts") or "") if isinstance(first, dict) else ""
 
 
 def _only_shows(value: str) -> bool:
@@ -239,17 +245,9 @@ class SlackChannel:
                 await self.transport.post(who.key.conversation_key, [message])
             except (SlackApiError, OSError, TimeoutError) as exc:
                 log.warning("reply not sent (%s); queued for retry", type(exc).__name__)
-                await self._queue(who, messages[index:])
+                await self.runtime.runner.queue_replies(who, messages[index:])
+                self.on_outbox()
                 return
-
-    async def _queue(self, who: Who, messages: Sequence[Message]) -> None:
-        async with self.runtime.db.session() as session:
-            outbox = OutboxNotifier(session, self.runtime.clock())
-            for message in messages:
-                outbox.notify(
-                    school_id=who.school.id, person_id=who.person.id, kind="reply", message=message
-                )
-        self.on_outbox()
 
     async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> None:
         replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
@@ -270,20 +268,39 @@ class SlackChannel:
         if who is None:
             await self.transport.post(channel, [_unknown_person(user)])
             return
-        problems: list[Message] = []
-        files: list[IncomingFile] = []
-        for shared in event.get("files") or []:
-            try:
-                files.append(await self.files.fetch(shared))
-            except UploadRejected as exc:
-                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
         text = from_slack_text(str(event.get("text") or ""))
-        if problems:
-            await self._reply(who, problems)
-        if text.strip() or files:
-            await self._turn(who, UserInput(text=text, files=tuple(files)), body.get("event_id"))
-        elif problems:
-            await self._reply(who, await self.runtime.runner.opening(who))
+        shared_files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+        if not shared_files:
+            if text.strip():
+                await self._turn(who, UserInput(text=text), body.get("event_id"))
+            return
+        runner = self.runtime.runner
+        # Downloads take time: the message is journaled first, so a restart meanwhile loses
+        # neither its text nor the fact that files were on their way.
+        async with runner.arriving(
+            who,
+            text=text,
+            file_names=[str(f.get("name") or "a file") for f in shared_files],
+            delivery_id=body.get("event_id"),
+        ) as arrival:
+            problems: list[Message] = []
+            files: list[IncomingFile] = []
+            for shared in shared_files:
+                try:
+                    files.append(await self.files.fetch(shared))
+                except UploadRejected as exc:
+                    problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+            if problems:
+                await self._reply(who, problems)
+            if text.strip() or files:
+                replies = await runner.handle(
+                    who, UserInput(text=text, files=tuple(files)), arrival=arrival
+                )
+            else:
+                runner.forget(arrival)
+                replies = await runner.opening(who)
+        await self._reply(who, replies)
+        self.on_outbox()
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
@@ -468,7 +485,12 @@ class SlackChannel:
                 view = status_modal(case, metadata)
             await self.client.views_open(trigger_id=body["trigger_id"], view=view)
             return
-        await self._perform(channel, user, school, person, button.verb, button.reference)
+        # One press is acted on once: the same interaction sent again (a replay) changes
+        # nothing and, for an export, makes no second pack.
+        delivery = f"button:{user}:{body.get('trigger_id') or ''}:{_action_ts(body)}"
+        await self._perform(
+            channel, user, school, person, button.verb, button.reference, delivery=delivery
+        )
 
     async def _perform(
         self,
@@ -478,23 +500,27 @@ class SlackChannel:
         person: Person,
         verb: CaseVerb,
         reference: str,
-        **form: str | None,
+        *,
+        delivery: str,
     ) -> None:
         with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
             try:
                 outcome = await self.runtime.case_action(
+                    delivery_id=delivery,
+                    source="slack",
                     school=school,
                     actor=person,
                     verb=verb,
                     reference=reference,
                     export_dir=Path(folder),
-                    **form,
                 )
             except PolicybotError as exc:
                 await self.transport.ephemeral(
                     channel, user, Message(kind=MessageKind.HINT, text=exc.message)
                 )
                 return
+            if outcome is None:
+                return  # a replay of a press already acted on
             if outcome.pack is not None:
                 dm = await self.transport.dm_channel(user)
                 await self.client.files_upload_v2(
@@ -570,6 +596,19 @@ class SlackChannel:
             return
         except PolicybotError as exc:
             await ack(response_action="errors", errors={"text": exc.message})
+            return
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The form stays open with what they wrote, so nothing is lost by saying so.
+            await ack(
+                response_action="errors",
+                errors={
+                    "status" if verb is CaseVerb.STATUS else "text": "I can't reach my records "
+                    "just now, so this isn't saved yet. What you wrote is still here: please "
+                    "press the button again in a minute."
+                },
+            )
             return
         await ack()
         if outcome is None:

@@ -13,6 +13,7 @@ import ipaddress
 import json
 import logging
 import tempfile
+import uuid
 from collections.abc import Coroutine, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,17 +30,17 @@ from bot.channels.teams import cards
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
-from dialogs.case_actions import perform
-from dialogs.conversations import Who
 from dialogs.errors import PolicybotError, UploadRejected
+from dialogs.inbox import Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
-from storage import addresses, events
+from storage import addresses
 from storage.conversations import ConversationKey
+from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -329,6 +330,18 @@ class TeamsChannel:
                 ids.append(getattr(response, "id", "") or "")
         return ids
 
+    async def reply(self, context: TurnContext, who: Who, messages: Sequence[Message]) -> None:
+        """Send a turn's replies in order. The turn is already saved, so if Teams still refuses
+        after its retries, what is left goes to the outbox and is sent later, never dropped."""
+        for index, message in enumerate(messages):
+            try:
+                await self.send(context, [message])
+            except Exception as exc:  # the connector's failures have no common type
+                log.warning("reply not sent (%s); queued for retry", type(exc).__name__)
+                await self.runtime.runner.queue_replies(who, messages[index:])
+                self.on_outbox()
+                return
+
     # -- people --------------------------------------------------------------------------
 
     def person_of(
@@ -464,26 +477,43 @@ class TeamsChannel:
                 await self.transport.send_to_address(str(who.person.teams_user_id), sorry)
 
     async def _take_message(self, context: TurnContext, activity: Activity, who: Who) -> None:
-        problems: list[Message] = []
-        files: list[IncomingFile] = []
-        for attachment in activity.attachments or []:
-            try:
-                fetched = await self.fetch(context, attachment, activity.service_url)
-            except UploadRejected as exc:
-                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
-                continue
-            if fetched is not None:
-                files.append(fetched)
         text = _plain_text(activity)
-        if problems:
-            await self.send(context, problems)
-        if text or files:
-            replies = await self.runtime.runner.handle(
-                who, UserInput(text=text, files=tuple(files)), delivery_id=activity.id
-            )
-            await self.send(context, replies)
-        elif problems:
-            await self.send(context, await self.runtime.runner.opening(who))
+        attachments = [a for a in activity.attachments or [] if _is_file(a)]
+        runner = self.runtime.runner
+        if not attachments:
+            if text:
+                replies = await runner.handle(who, UserInput(text=text), delivery_id=activity.id)
+                await self.reply(context, who, replies)
+            self.on_outbox()
+            return
+        # Downloads take time: the message is journaled first, so a restart meanwhile loses
+        # neither its text nor the fact that files were on their way.
+        async with runner.arriving(
+            who,
+            text=text,
+            file_names=[str(getattr(a, "name", None) or "a file") for a in attachments],
+            delivery_id=activity.id,
+        ) as arrival:
+            problems: list[Message] = []
+            files: list[IncomingFile] = []
+            for attachment in attachments:
+                try:
+                    fetched = await self.fetch(context, attachment, activity.service_url)
+                except UploadRejected as exc:
+                    problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+                    continue
+                if fetched is not None:
+                    files.append(fetched)
+            if problems:
+                await self.send(context, problems)
+            if text or files:
+                replies = await runner.handle(
+                    who, UserInput(text=text, files=tuple(files)), arrival=arrival
+                )
+            else:
+                runner.forget(arrival)
+                replies = await runner.opening(who) if problems else []
+        await self.reply(context, who, replies)
         self.on_outbox()
 
     async def on_action(
@@ -521,7 +551,7 @@ class TeamsChannel:
         replies = await self.runtime.runner.handle(
             who, UserInput(value=value), delivery_id=delivery
         )
-        await self.send(context, replies)
+        await self.reply(context, who, replies)
         self.on_outbox()
         chosen = str(data.get("label") or value)
         labels = data.get("labels")
@@ -626,22 +656,27 @@ class TeamsChannel:
                     ],
                 )
             return
+        activity = context.activity
+        # One press is acted on once: the same activity sent again (a replay) changes nothing
+        # and, for an export, offers no second pack.
+        delivery = f"button:{_delivery_of(activity)}:{activity.reply_to_id or ''}:{button.encode()}"
         with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
             try:
-                async with self.runtime.db.session() as session:
-                    services = self.runtime.services(session, self.runtime.clock())
-                    outcome = await perform(
-                        services,
-                        school=school,
-                        actor=person,
-                        verb=button.verb,
-                        reference=button.reference,
-                        export_dir=Path(folder),
-                    )
+                outcome = await self.runtime.case_action(
+                    delivery_id=delivery,
+                    source=PLATFORM,
+                    school=school,
+                    actor=person,
+                    verb=button.verb,
+                    reference=button.reference,
+                    export_dir=Path(folder),
+                )
             except PolicybotError as exc:
                 await self.tell_privately(
                     context, person, Message(kind=MessageKind.HINT, text=exc.message)
                 )
+                return
+            if outcome is None:
                 return
             if outcome.pack is not None:
                 await self.transport.offer_file(person, outcome.pack, outcome.message)
@@ -659,29 +694,30 @@ class TeamsChannel:
         if school is None or person is None or not is_handler(person):
             await self.send(context, [_refusal()])
             return
-        delivery = context.activity.id
         try:
-            async with self.runtime.db.session() as session:
-                now = self.runtime.clock()
-                # Claimed in the action's own transaction: a replay of this invoke changes
-                # nothing, and a form refused (rolled back) can still be sent again.
-                if delivery and not await events.claim(
-                    session, source=PLATFORM, event_id=f"case-form:{delivery}", now=now
-                ):
-                    return
-                outcome = await perform(
-                    self.runtime.services(session, now),
-                    school=school,
-                    actor=person,
-                    verb=verb,
-                    reference=str(data.get("reference") or ""),
-                    text=_str(data.get("text")),
-                    status=_str(data.get("status")),
-                    outcome=_str(data.get("outcome")),
-                )
+            # Claimed in the action's own transaction: a replay of this invoke changes nothing,
+            # and a form refused (rolled back) can still be sent again.
+            outcome = await self.runtime.case_action(
+                delivery_id=f"case-form:{_delivery_of(context.activity)}",
+                source=PLATFORM,
+                school=school,
+                actor=person,
+                verb=verb,
+                reference=str(data.get("reference") or ""),
+                text=_str(data.get("text")),
+                status=_str(data.get("status")),
+                outcome=_str(data.get("outcome")),
+            )
         except PolicybotError as exc:
             await self.send(context, [Message(kind=MessageKind.HINT, text=exc.message)])
             return
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            await self.send(context, [_NOT_SAVED_YET])  # the form keeps what they wrote
+            return
+        if outcome is None:
+            return  # a replay of a form already acted on
         await self.send(context, [outcome.message])
         self.on_outbox()
 
@@ -719,7 +755,14 @@ class _PolicyBot(ActivityHandler):  # type: ignore[misc]
             ActivityTypes.conversation_update,
             ActivityTypes.installation_update,
         ):
-            await self.channel.remember(turn_context.activity)
+            try:
+                await self.channel.remember(turn_context.activity)
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                # The address is kept from an earlier visit; the message itself must not wait
+                # on it, and goes on to the journal.
+                log.warning("Teams address not saved: the database is unavailable")
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
@@ -916,6 +959,19 @@ class TeamsTransport:
                 log.info("the earlier card in %s is gone; posting a new one", channel_ref)
         sent = await self._proactive(reference, self.channel.activity_for(message))
         return f"{channel_ref}|{sent}"
+
+
+_NOT_SAVED_YET = Message(
+    kind=MessageKind.HINT,
+    text="I can't reach my records just now, so this isn't saved yet. What you wrote is still "
+    "in the form: please press the button again in a minute.",
+)
+
+
+def _delivery_of(activity: Activity) -> str:
+    """The activity's id, which Teams sends again with a retried delivery; without one
+    (never from Teams itself), every delivery counts as new."""
+    return str(activity.id or uuid.uuid4().hex)
 
 
 def _str(value: Any) -> str | None:

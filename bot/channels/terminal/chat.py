@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.channels.shared_files import FileContent, unreadable_notice
-from dialogs.conversations import ConversationRunner, Who
+from dialogs.conversations import ConversationRunner
+from dialogs.inbox import Who
 from dialogs.messages import (
     Button,
     ImageRef,

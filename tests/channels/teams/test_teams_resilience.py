@@ -1,0 +1,252 @@
+"""Teams refuses, retries and repeats; people must not notice.
+
+When the Bot Connector is down for longer than the bot's own retries, the person's answer is
+already saved and the reply waits in the outbox until Teams takes it. When Teams sends the same
+invoke again (it does, after a slow answer), a lead's press or form is acted on once: one evidence
+pack offered, one note in the record; while a deliberate second press, a new activity, is acted
+on as usual.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.app import TEAMS
+from bot.channels.teams import cards
+from bot.channels.teams.delivery import with_retries
+from dialogs.services.case_vocabulary import Status
+from storage.models import AuditEntry, Case, CaseEvent, Notification
+from tests.channels.teams.harness import (
+    DANA,
+    SAFEGUARDING,
+    SAM,
+    TeamsHarness,
+    action_titled,
+    card_of,
+    channel_data,
+    text_of,
+)
+from tests.channels.teams.test_teams_report import (
+    REFERENCE,
+    reported_and_posted,
+    rows,
+)
+
+DANGER = "Is anyone in immediate danger right now?"
+WHERE = "Where did it happen?"
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> int:
+    """The bot's retries wait for real (0.5 s, doubling); the waiting is not what is tested
+    here, how many attempts it makes is; that number is returned, so the failures outlast it."""
+    assert with_retries.__kwdefaults__ is not None
+    monkeypatch.setitem(with_retries.__kwdefaults__, "base_delay", 0.0)
+    attempts = with_retries.__kwdefaults__["attempts"]
+    assert isinstance(attempts, int)
+    return attempts
+
+
+async def queued_replies(teams: TeamsHarness) -> list[Notification]:
+    return [n for n in await rows(teams, Notification) if n.kind == "reply"]
+
+
+# -- the connector is down for longer than the retries ---------------------------------------
+
+
+async def test_a_reply_teams_refuses_after_every_retry_is_queued_and_sent_later(
+    teams: TeamsHarness, no_backoff: int
+) -> None:
+    await teams.replies(SAM, teams.say(SAM, "report"))
+    before = len(teams.sent_to(SAM.chat))
+    teams.fake.fail_next("/activities", status=502, times=no_backoff)
+
+    await teams.say(SAM, "me")
+    await teams.app[TEAMS].settled()
+    refused = [c for c in teams.fake.calls if c.status == 502]
+    assert len(refused) == no_backoff  # every retry was made, and every one was refused
+    assert teams.sent_to(SAM.chat)[before:] == []  # Sam has seen nothing yet, not even an apology
+    [queued] = await queued_replies(teams)
+    assert (queued.person_id, queued.delivered_at) == ("sam", None)
+    assert teams.runtime.journal.pending() == []  # the turn was saved; nothing left to replay
+
+    result = await teams.deliver()  # Teams is back
+    assert result.delivered == 1
+    assert result.failed == 0
+    sent = teams.sent_to(SAM.chat)[before:]
+    assert DANGER in text_of(sent)
+    assert "went wrong" not in text_of(sent)
+    assert [n.delivered_at is not None for n in await queued_replies(teams)] == [True]
+
+    # Sam's answer ("me") was kept when it arrived: the report carries on from the next question.
+    where = await teams.replies(SAM, teams.press(SAM, "No"))
+    assert WHERE in text_of(where)
+    # And the delivered reply is not sent a second time.
+    await teams.deliver()
+    assert text_of(teams.sent_to(SAM.chat)[before:]).count(DANGER) == 1
+
+
+# -- the same invoke delivered again ---------------------------------------------------------
+
+
+def case_press(
+    teams: TeamsHarness, card: dict[str, Any], title: str, card_id: str
+) -> dict[str, Any]:
+    """One press on the case card in the channel, as Teams sends it: posting this same body
+    again is a redelivery (same activity id); building another is a new press."""
+    action = action_titled(card_of(card), title)
+    return teams.fake.invoke_action(
+        str(action["verb"]),
+        action["data"],
+        **{
+            "from": DANA.account,
+            "conversation": {
+                "id": f"{SAFEGUARDING};messageid={card_id}",
+                "conversationType": "channel",
+                "isGroup": True,
+            },
+        },
+        channelData=channel_data(SAFEGUARDING),
+        replyToId=card_id,
+    )
+
+
+async def deliver_invoke(teams: TeamsHarness, body: dict[str, Any]) -> None:
+    status, answer = await teams.post(body)
+    assert status == 200
+    assert answer["value"] == "Done"  # Teams is answered either way, so it stops retrying
+
+
+def waiting_packs(teams: TeamsHarness) -> list[Path]:
+    return sorted((teams.settings.data_dir / "files-awaiting-consent").glob("*"))
+
+
+async def audited(teams: TeamsHarness, action: str) -> list[AuditEntry]:
+    return [a for a in await rows(teams, AuditEntry) if a.action == action]
+
+
+def offers(activities: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """File consent cards: each is an evidence pack offered to the lead."""
+    return [
+        a
+        for activity in activities
+        for a in activity.get("attachments") or []
+        if a.get("contentType") == "application/vnd.microsoft.teams.card.file.consent"
+    ]
+
+
+async def test_an_export_sent_twice_offers_one_pack_and_a_new_press_offers_another(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await reported_and_posted(teams)
+    before = len(teams.sent_to(DANA.chat))
+    press = case_press(teams, card, "Export evidence pack", card_id)
+
+    await deliver_invoke(teams, press)
+    await deliver_invoke(teams, press)
+    assert len(offers(teams.sent_to(DANA.chat)[before:])) == 1
+    assert len(teams.sent_to(DANA.chat)[before:]) == 1
+    assert len(waiting_packs(teams)) == 1
+    assert [(a.actor_id, a.target_type) for a in await audited(teams, "case.export")] == [
+        ("dana", "case")
+    ]
+    assert len([e for e in await rows(teams, CaseEvent) if e.kind == "exported"]) == 1
+
+    await deliver_invoke(teams, case_press(teams, card, "Export evidence pack", card_id))
+    assert len(offers(teams.sent_to(DANA.chat)[before:])) == 2
+    assert len(await audited(teams, "case.export")) == 2
+
+
+async def test_an_export_sent_twice_at_once_offers_one_pack(teams: TeamsHarness) -> None:
+    card_id, card = await reported_and_posted(teams)
+    before = len(teams.sent_to(DANA.chat))
+    press = case_press(teams, card, "Export evidence pack", card_id)
+
+    await asyncio.gather(deliver_invoke(teams, press), deliver_invoke(teams, press))
+    told = teams.sent_to(DANA.chat)[before:]
+    assert len(offers(told)) == 1
+    assert len(told) == 1, text_of(told)
+    assert len(await audited(teams, "case.export")) == 1
+
+
+async def test_an_acknowledge_sent_twice_is_acknowledged_once(teams: TeamsHarness) -> None:
+    card_id, card = await reported_and_posted(teams)
+    before = len(teams.sent_to(DANA.chat))
+    press = case_press(teams, card, "Acknowledge", card_id)
+
+    await deliver_invoke(teams, press)
+    await deliver_invoke(teams, press)
+    told = teams.sent_to(DANA.chat)[before:]
+    assert len(told) == 1
+    assert f"You acknowledged {REFERENCE}" in text_of(told)
+    assert "already acknowledged" not in text_of(told)
+    status_events = [e for e in await rows(teams, CaseEvent) if e.kind == "status"]
+    assert [e.to_status for e in status_events] == [Status.ACKNOWLEDGED]
+    sam_before = len(teams.sent_to(SAM.chat))
+    await teams.deliver()
+    updates = [
+        a
+        for a in teams.sent_to(SAM.chat)[sam_before:]
+        if f"Update on your report {REFERENCE}" in text_of([a])
+    ]
+    assert len(updates) == 1  # the reporter is told once
+
+    # Pressed again by Dana: a new activity, acted on, and she is told it was already done.
+    before = len(teams.sent_to(DANA.chat))
+    await deliver_invoke(teams, case_press(teams, card, "Acknowledge", card_id))
+    assert f"{REFERENCE} was already acknowledged" in text_of(teams.sent_to(DANA.chat)[before:])
+
+
+# -- a form sent again --------------------------------------------------------------------------
+
+
+def note_form(teams: TeamsHarness, text: str) -> dict[str, Any]:
+    """Dana's Add note form, submitted from her private chat."""
+    data = {"pb": "case_form", "verb": "note", "reference": REFERENCE, "text": text}
+    return teams.fake.invoke_action(
+        cards.CASE_FORM, data, **{"from": DANA.account, "conversation": {"id": DANA.chat}}
+    )
+
+
+async def notes(teams: TeamsHarness) -> list[tuple[str, str]]:
+    return [(e.actor_id, e.text) for e in await rows(teams, CaseEvent) if e.kind == "note"]
+
+
+async def test_a_note_form_sent_twice_adds_the_note_once(teams: TeamsHarness) -> None:
+    await reported_and_posted(teams)
+    before = len(teams.sent_to(DANA.chat))
+    form = note_form(teams, "Called Sam; the post is being reported.")
+
+    await deliver_invoke(teams, form)
+    await deliver_invoke(teams, form)
+    told = teams.sent_to(DANA.chat)[before:]
+    assert text_of(told).count(f"Your note was added to {REFERENCE}") == 1
+    assert await notes(teams) == [("dana", "Called Sam; the post is being reported.")]
+    assert len(await audited(teams, "case.note")) == 1
+
+    # The same words submitted again by Dana are a new form, and a second note.
+    await deliver_invoke(teams, note_form(teams, "Called Sam; the post is being reported."))
+    assert len(await notes(teams)) == 2
+
+
+async def test_a_refused_form_sent_again_is_refused_again_not_ignored(
+    teams: TeamsHarness,
+) -> None:
+    """A refused form changes nothing, so its delivery is not used up: Teams sending it again
+    gets the same explanation rather than silence."""
+    await reported_and_posted(teams)
+    data = {"pb": "case_form", "verb": "status", "reference": REFERENCE, "status": "closed"}
+    form = teams.fake.invoke_action(
+        cards.CASE_FORM, data, **{"from": DANA.account, "conversation": {"id": DANA.chat}}
+    )
+    before = len(teams.sent_to(DANA.chat))
+    await deliver_invoke(teams, form)
+    await deliver_invoke(teams, form)
+    told = text_of(teams.sent_to(DANA.chat)[before:])
+    assert told.count("Please give the reason for this decision") == 2
+    [case] = await rows(teams, Case)
+    assert case.status == Status.NEW

@@ -1,0 +1,235 @@
+"""`policybot serve` killed (SIGKILL, no clean-up at all) in the middle of a person's turn.
+
+Slack has already been told the message arrived, so it will never send it again. The turn is held
+inside its database transaction (the test holds a lock the turn needs), the process is killed
+there, and a new process is started: the answer must be taken from the journal, once, and the
+person must get the reply they were waiting for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlmodel import select
+
+from storage.db import Database, sync_url
+from storage.models import Conversation, ProcessedEvent
+from tests.bot.test_serve import POLICYBOT, free_port, wait_healthy
+from tests.fakes.slack_api import FakeSlack, signed_headers
+from tests.support import png
+
+SECRET = "killed-mid-turn-secret"
+
+
+def message_event(text_: str, event_id: str, *, files: list[dict[str, Any]] | None = None) -> str:
+    event: dict[str, Any] = {
+        "type": "message",
+        "channel": "DU0SAM",
+        "channel_type": "im",
+        "user": "U0SAM",
+        "text": text_,
+        "ts": f"{time.time():.6f}",
+    }
+    if files:
+        event.update(subtype="file_share", files=files)
+    return json.dumps(
+        {
+            "type": "event_callback",
+            "team_id": "T0001",
+            "event_id": event_id,
+            "event_time": int(time.time()),
+            "event": event,
+        }
+    )
+
+
+def serve_env(fake: FakeSlack, data_dir: Path, database_url: str, port: int) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "POLICYBOT_DATA_DIR": str(data_dir),
+        "DATABASE_URL": database_url,
+        "SLACK_BOT_TOKEN": fake.bot_token,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": fake.base_url,
+        "PORT": str(port),
+    }
+    env.pop("SLACK_APP_TOKEN", None)
+    return env
+
+
+@asynccontextmanager
+async def serving(env: dict[str, str], port: int) -> AsyncIterator[asyncio.subprocess.Process]:
+    process = await asyncio.create_subprocess_exec(
+        str(POLICYBOT),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        async with aiohttp.ClientSession() as session:
+            await wait_healthy(session, f"http://127.0.0.1:{port}")
+        yield process
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGINT)
+            await asyncio.wait_for(process.communicate(), timeout=15)
+
+
+@contextmanager
+def turn_held_in_the_database(database_url: str) -> Iterator[None]:
+    """Hold a lock the next turn needs, so it waits inside its transaction until released."""
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        holder = sqlite3.connect(str(url.database), isolation_level=None)
+        holder.execute("BEGIN EXCLUSIVE")  # the turn's first write waits for this
+        try:
+            yield
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        return
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            # The turn has claimed its delivery and now reads the conversation: it waits here.
+            connection.execute(text("LOCK TABLE conversation IN ACCESS EXCLUSIVE MODE"))
+            try:
+                yield
+            finally:
+                transaction.rollback()
+    finally:
+        engine.dispose()
+
+
+async def post(port: int, body: str) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"http://127.0.0.1:{port}/slack/events",
+            data=body,
+            headers=signed_headers(body, SECRET),
+        ) as response,
+    ):
+        return response.status
+
+
+async def wait_for_file(directory: Path, timeout: float = 10.0) -> list[Path]:  # noqa: ASYNC109
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = sorted(directory.glob("*.entry"))  # noqa: ASYNC240 - a test polling a folder
+        if found:
+            return found
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nothing was journaled in {directory}")
+
+
+async def posted_text(fake: FakeSlack) -> str:
+    return "\n".join(json.dumps(call.body) for call in fake.calls_to("chat.postMessage"))
+
+
+async def stored(database_url: str) -> tuple[dict[str, Any], int]:
+    """Sam's answers as saved, and how many times the killed delivery was acted on."""
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            [row] = (await session.execute(select(Conversation))).scalars()
+            claims = (
+                await session.execute(
+                    select(ProcessedEvent).where(ProcessedEvent.event_id == "EvKILLED")
+                )
+            ).all()
+        answers: dict[str, Any] = (row.state or {}).get("answers", {})
+        return answers, len(claims)
+    finally:
+        await db.dispose()
+
+
+async def test_an_answer_whose_turn_was_killed_is_taken_by_the_next_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    data_dir = tmp_path / "data"
+    async with FakeSlack() as fake:
+        port = free_port()
+        env = serve_env(fake, data_dir, database_url, port)
+
+        async with serving(env, port) as first:
+            assert await post(port, message_event("report", "EvREPORT")) == 200
+            await fake.wait_for("chat.postMessage", count=2, timeout=15)
+            assert "Who is being targeted?" in await posted_text(fake)
+
+            with turn_held_in_the_database(database_url):
+                assert await post(port, message_event("me", "EvKILLED")) == 200  # Slack is done
+                await wait_for_file(data_dir / "journal" / "pending")
+                await asyncio.sleep(0.5)  # well inside the held transaction by now
+                first.kill()
+                await first.wait()
+            assert first.returncode == -signal.SIGKILL
+
+        answers, claims = await stored(database_url)
+        assert "affected" not in answers
+        assert claims == 0
+        posts_before = len(fake.calls_to("chat.postMessage"))
+
+        async with serving(env, port):
+            posts = await fake.wait_for("chat.postMessage", count=posts_before + 1, timeout=20)
+            told = "\n".join(json.dumps(p.body) for p in posts[posts_before:])
+            assert "Is anyone in immediate danger" in told
+
+        answers, claims = await stored(database_url)
+        assert answers["affected"] == "me"
+        assert claims == 1
+        assert list((data_dir / "journal" / "pending").glob("*.entry")) == []
+
+
+async def test_a_message_killed_while_its_file_downloads_keeps_its_text_and_says_so(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Killed while a screenshot is still coming from Slack: the words are taken by the next
+    process, and Sam is told which file to send again, rather than the message vanishing."""
+    data_dir = tmp_path / "data"
+    async with FakeSlack() as fake:
+        port = free_port()
+        env = serve_env(fake, data_dir, database_url, port)
+        shared = fake.add_file("FSLOW", name="shot.png", data=png(), mimetype="image/png")
+        fake.hold_download("FSLOW")
+
+        async with serving(env, port) as first:
+            assert await post(port, message_event("report", "EvREPORT")) == 200
+            await fake.wait_for("chat.postMessage", count=2, timeout=15)
+            body = message_event("me", "EvKILLED", files=[shared])
+            assert await post(port, body) == 200
+            await wait_for_file(data_dir / "journal" / "pending")
+            for _ in range(500):  # until the download has started (and is held)
+                if fake.downloads:
+                    break
+                await asyncio.sleep(0.02)
+            assert fake.downloads
+            first.kill()
+            await first.wait()
+        posts_before = len(fake.calls_to("chat.postMessage"))
+
+        async with serving(env, port):
+            posts = await fake.wait_for("chat.postMessage", count=posts_before + 2, timeout=20)
+            told = "\n".join(json.dumps(p.body, ensure_ascii=False) for p in posts[posts_before:])
+            assert "interrupted while fetching “shot.png”" in told
+            assert "Is anyone in immediate danger" in told
+
+        answers, claims = await stored(database_url)
+        assert answers["affected"] == "me"
+        assert claims == 1
