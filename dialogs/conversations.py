@@ -87,6 +87,11 @@ log = logging.getLogger(__name__)
 _MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS})
 
 ServicesFactory = Callable[[AsyncSession, datetime], Services]
+# One turn's work inside its transaction: from where the person was to where they are now.
+Step = Callable[
+    [Who, AsyncSession, datetime, DialogState | None],
+    Awaitable[tuple[DialogState | None, list[Message]]],
+]
 
 
 class ConversationRunner:
@@ -261,12 +266,74 @@ class ConversationRunner:
         )
 
     async def _turn(
-        self, who: Who, given: UserInput, delivery_id: str | None, *, queue: bool
+        self, who: Who, given: UserInput, delivery_id: str, *, queue: bool
     ) -> list[Message]:
+        async def step(
+            who: Who, session: AsyncSession, now: datetime, current: DialogState | None
+        ) -> tuple[DialogState | None, list[Message]]:
+            if current and current.dialog == ASK_POLICY and given.value in _MENU:
+                current = None  # a menu button pressed instead of typing a question
+            action = parse_action(given.value) if given.value else None
+            post_button = PostButtonValue.decode(given.value) if given.value else None
+            comment = CommentButtonValue.decode(given.value) if given.value else None
+            account = AccountButtonValue.decode(given.value) if given.value else None
+            owner = OwnerButtonValue.decode(given.value) if given.value else None
+            website = WebsiteButtonValue.decode(given.value) if given.value else None
+            reply = ReporterButtonValue.decode(given.value) if given.value else None
+            if action is not None:
+                state, messages = await self._policy_button(who, session, now, current, *action)
+            elif post_button is not None:
+                state, messages = await self._post_button(who, session, now, current, post_button)
+            elif comment is not None:
+                state, messages = await self._comment_button(who, session, now, current, comment)
+            elif account is not None:
+                state, messages = await self._account_button(who, session, now, current, account)
+            elif reply is not None:
+                state, messages = await self._reporter_button(who, session, now, current, reply)
+            elif website is not None:
+                state, messages = await self._website_button(who, session, now, current, website)
+            elif owner is not None:
+                answered = await self.services(session, now).account_checks.answer(
+                    owner.reference, school=who.school, actor=who.person, verb=owner.verb
+                )
+                state = current
+                messages = [Message(kind=MessageKind.INFO, text=answered.message)]
+                if current is not None:
+                    messages += self.engine.current(self._context(who, session, now, current))
+            elif current is None:
+                state, messages = await self._idle(who, session, now, given)
+            else:
+                turn = await self.engine.advance(given, self._context(who, session, now, current))
+                state, messages = turn.state, turn.messages
+            return state, messages
+
+        return await self._in_turn(who, delivery_id, step, queue=queue)
+
+    async def _capture(
+        self,
+        who: Who,
+        dialog: str,
+        captured: dict[str, Any],
+        *,
+        delivery_id: str,
+        queue: bool,
+    ) -> list[Message]:
+        async def step(
+            who: Who, session: AsyncSession, now: datetime, current: DialogState | None
+        ) -> tuple[DialogState | None, list[Message]]:
+            return await self._report_with(who, session, now, current, dialog, captured)
+
+        return await self._in_turn(who, delivery_id, step, queue=queue)
+
+    async def _in_turn(
+        self, who: Who, delivery_id: str, step: Step, *, queue: bool
+    ) -> list[Message]:
+        """Load where the person was, take one step, save, in one transaction with the claim
+        of the delivery: a repeat of a delivery already taken changes nothing."""
         now = self.clock()
         try:
             async with self.db.session() as session:
-                if delivery_id is not None and not await events.claim(
+                if not await events.claim(
                     session, source=who.key.channel, event_id=delivery_id, now=now
                 ):
                     return []
@@ -275,50 +342,7 @@ class ConversationRunner:
                 )
                 who = await self._with_register(who, session, now)
                 current = DialogState.model_validate(row.state) if row.state else None
-                if current and current.dialog == ASK_POLICY and given.value in _MENU:
-                    current = None  # a menu button pressed instead of typing a question
-                action = parse_action(given.value) if given.value else None
-                post_button = PostButtonValue.decode(given.value) if given.value else None
-                comment = CommentButtonValue.decode(given.value) if given.value else None
-                account = AccountButtonValue.decode(given.value) if given.value else None
-                owner = OwnerButtonValue.decode(given.value) if given.value else None
-                website = WebsiteButtonValue.decode(given.value) if given.value else None
-                reply = ReporterButtonValue.decode(given.value) if given.value else None
-                if action is not None:
-                    state, messages = await self._policy_button(who, session, now, current, *action)
-                elif post_button is not None:
-                    state, messages = await self._post_button(
-                        who, session, now, current, post_button
-                    )
-                elif comment is not None:
-                    state, messages = await self._comment_button(
-                        who, session, now, current, comment
-                    )
-                elif account is not None:
-                    state, messages = await self._account_button(
-                        who, session, now, current, account
-                    )
-                elif reply is not None:
-                    state, messages = await self._reporter_button(who, session, now, current, reply)
-                elif website is not None:
-                    state, messages = await self._website_button(
-                        who, session, now, current, website
-                    )
-                elif owner is not None:
-                    answered = await self.services(session, now).account_checks.answer(
-                        owner.reference, school=who.school, actor=who.person, verb=owner.verb
-                    )
-                    state = current
-                    messages = [Message(kind=MessageKind.INFO, text=answered.message)]
-                    if current is not None:
-                        messages += self.engine.current(self._context(who, session, now, current))
-                elif current is None:
-                    state, messages = await self._idle(who, session, now, given)
-                else:
-                    turn = await self.engine.advance(
-                        given, self._context(who, session, now, current)
-                    )
-                    state, messages = turn.state, turn.messages
+                state, messages = await step(who, session, now, current)
                 await repo.save_state(
                     session,
                     row,
@@ -334,41 +358,6 @@ class ConversationRunner:
         except Exception as exc:
             # The transaction was rolled back, so the conversation is exactly as it was before
             # this message; the caller keeps the message itself (the journal).
-            raise TurnFailed.of(exc, who) from exc
-
-    async def _capture(
-        self,
-        who: Who,
-        dialog: str,
-        captured: dict[str, Any],
-        *,
-        delivery_id: str,
-        queue: bool,
-    ) -> list[Message]:
-        now = self.clock()
-        try:
-            async with self.db.session() as session:
-                if not await events.claim(
-                    session, source=who.key.channel, event_id=delivery_id, now=now
-                ):
-                    return []
-                row = await repo.load_or_create(
-                    session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
-                )
-                who = await self._with_register(who, session, now)
-                current = DialogState.model_validate(row.state) if row.state else None
-                state, messages = await self._report_with(
-                    who, session, now, current, dialog, captured
-                )
-                await repo.save_state(
-                    session, row, dialog=state.dialog, state=state.model_dump(mode="json"), now=now
-                )
-                return self._replies(who, session, now, messages, queue=queue)
-        except PolicybotError as exc:
-            return await self._refused(who, now, exc, queue=queue)
-        except ConcurrentTurn:
-            raise
-        except Exception as exc:
             raise TurnFailed.of(exc, who) from exc
 
     async def _refused(
