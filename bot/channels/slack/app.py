@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -207,6 +208,15 @@ class SlackChannel:
             return _http_error(400, "the body is not a request Slack sends")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
+    async def start(self) -> None:
+        """One connection pool for every Web API call. Without it the Slack SDK opens a new
+        session (a new TCP and TLS connection to Slack) for each reply, which costs more than
+        the turn that produced it."""
+        if self.client.session is None or self.client.session.closed:
+            self.client.session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.client.timeout)
+            )
+
     async def start_socket_mode(self) -> None:
         assert self.settings.app_token is not None
         self._socket = AsyncSocketModeHandler(
@@ -219,6 +229,9 @@ class SlackChannel:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
         await self.files.close()
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     # -- who is who ----------------------------------------------------------------------
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import select
 
+from bot.app import SLACK
 from storage.models import AuditEntry, CaseEvent
 from tests.channels.slack.harness import SAFEGUARDING, SlackHarness, button_press, dm
 from tests.channels.slack.test_slack_interactions import (
@@ -145,3 +146,16 @@ async def test_an_acknowledge_delivered_twice_is_acknowledged_once(slack: SlackH
     assert await slack.interact(press_on_card(card, "Acknowledge")) == 200
     await slack.fake.wait_for("chat.postEphemeral", count=2)
     assert f"{REFERENCE} was already acknowledged" in ephemerals_to(slack, DANA)[1]
+
+
+async def test_replies_share_one_connection_pool(slack: SlackHarness) -> None:
+    """The Slack SDK opens a new HTTP session (a new TCP and TLS connection) for every call
+    unless given one; the server gives it one at start-up, used for every reply."""
+    assert slack.runtime_app is not None
+    client = slack.runtime_app[SLACK].client
+    pool = client.session
+    assert pool is not None
+    assert not pool.closed
+    await slack.reply_to(SAM, slack.say(SAM, "report"))
+    await slack.reply_to(SAM, slack.say(SAM, "me"))
+    assert client.session is pool
