@@ -22,11 +22,12 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards
+from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
@@ -156,7 +157,8 @@ class TeamsChannel:
         self.runtime = runtime
         self.settings = settings
         self.on_outbox = on_outbox or (lambda: None)
-        self.adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(_Config(settings)))
+        self.adapter = CloudAdapter(ReusingAuthentication(_Config(settings)))
+        self._remembered: dict[tuple[str, str], str] = {}
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _PolicyBot(self)
         self.transport = TeamsTransport(self)
@@ -235,48 +237,57 @@ class TeamsChannel:
     # -- addresses -----------------------------------------------------------------------
 
     async def remember(self, activity: Activity) -> None:
-        reference = TurnContext.get_conversation_reference(activity)
-        serialised = reference.serialize()
+        """Keep where to reach each person and served channel, for messages sent later.
+
+        Only what changed is written: the same person in the same chat sends the same address
+        every time, and writing it on every message was a transaction per message.
+        """
+        writes = [
+            (kind, key, reference)
+            for kind, key, reference in self._addresses_in(activity)
+            if self._remembered.get((kind, key)) != _fingerprint(reference)
+        ]
+        if not writes:
+            return
+        now = self.runtime.clock()
+        async with self.runtime.db.session() as session:
+            for kind, key, reference in writes:
+                await addresses.remember(
+                    session, platform=PLATFORM, kind=kind, key=key, reference=reference, now=now
+                )
+        if len(self._remembered) > 50_000:
+            self._remembered.clear()
+        for kind, key, reference in writes:
+            self._remembered[(kind, key)] = _fingerprint(reference)
+
+    def _addresses_in(self, activity: Activity) -> list[tuple[str, str, dict[str, Any]]]:
+        serialised = TurnContext.get_conversation_reference(activity).serialize()
         conversation = activity.conversation
         sender = activity.from_property
-        now = self.runtime.clock()
+        found: list[tuple[str, str, dict[str, Any]]] = []
+        # Only people and channels policybot serves are remembered (data minimisation).
+        known = self.person_of(activity) is not None
+        if known and conversation is not None and conversation.conversation_type == "personal":
+            for key in {sender.aad_object_id, sender.id} - {None} if sender else set():
+                found.append(("person", str(key), serialised))
+        channel_id = _channel_id(activity)
         directory = self.runtime.settings.directory
-        async with self.runtime.db.session() as session:
-            # Only people and channels policybot serves are remembered (data minimisation).
-            known = self.person_of(activity) is not None
-            if known and conversation is not None and conversation.conversation_type == "personal":
-                for key in {sender.aad_object_id, sender.id} - {None} if sender else set():
-                    await addresses.remember(
-                        session,
-                        platform=PLATFORM,
-                        kind="person",
-                        key=str(key),
-                        reference=serialised,
-                        now=now,
-                    )
-            channel_id = _channel_id(activity)
-            served = channel_id is not None and any(
-                directory.by_teams_channel(channel_id, purpose)
-                for purpose in ("safeguarding", "approvals", "moderators")
-            )
-            if channel_id and served:
-                # The channel itself, not the thread this activity came from
-                # ("19:…;messageid=…"): otherwise every later post would be a reply in the
-                # thread of whatever card was last pressed.
-                channel_reference = dict(serialised)
-                channel_reference["conversation"] = {
-                    **(serialised.get("conversation") or {}),
-                    "id": channel_id,
-                }
-                channel_reference.pop("activityId", None)
-                await addresses.remember(
-                    session,
-                    platform=PLATFORM,
-                    kind="channel",
-                    key=channel_id,
-                    reference=channel_reference,
-                    now=now,
-                )
+        served = channel_id is not None and any(
+            directory.by_teams_channel(channel_id, purpose)
+            for purpose in ("safeguarding", "approvals", "moderators")
+        )
+        if channel_id and served:
+            # The channel itself, not the thread this activity came from ("19:…;messageid=…"):
+            # otherwise every later post would be a reply in the thread of whatever card was
+            # last pressed.
+            channel_reference = dict(serialised)
+            channel_reference["conversation"] = {
+                **(serialised.get("conversation") or {}),
+                "id": channel_id,
+            }
+            channel_reference.pop("activityId", None)
+            found.append(("channel", channel_id, channel_reference))
+        return found
 
     # -- sending -------------------------------------------------------------------------
 
@@ -966,6 +977,11 @@ _NOT_SAVED_YET = Message(
     text="I can't reach my records just now, so this isn't saved yet. What you wrote is still "
     "in the form: please press the button again in a minute.",
 )
+
+
+def _fingerprint(reference: dict[str, Any]) -> str:
+    """An address as far as reaching it goes: which message it came with does not matter."""
+    return json.dumps({k: v for k, v in reference.items() if k != "activityId"}, sort_keys=True)
 
 
 def _delivery_of(activity: Activity) -> str:

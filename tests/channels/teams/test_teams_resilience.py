@@ -19,7 +19,7 @@ from bot.app import TEAMS
 from bot.channels.teams import cards
 from bot.channels.teams.delivery import with_retries
 from dialogs.services.case_vocabulary import Status
-from storage.models import AuditEntry, Case, CaseEvent, Notification
+from storage.models import AuditEntry, Case, CaseEvent, Notification, PlatformAddress
 from tests.channels.teams.harness import (
     DANA,
     SAFEGUARDING,
@@ -35,6 +35,7 @@ from tests.channels.teams.test_teams_report import (
     reported_and_posted,
     rows,
 )
+from tests.conftest import Clock
 
 DANGER = "Is anyone in immediate danger right now?"
 WHERE = "Where did it happen?"
@@ -250,3 +251,44 @@ async def test_a_refused_form_sent_again_is_refused_again_not_ignored(
     assert told.count("Please give the reason for this decision") == 2
     [case] = await rows(teams, Case)
     assert case.status == Status.NEW
+
+
+async def test_an_unchanged_address_is_not_written_again_for_every_message(
+    teams: TeamsHarness, clock: Clock
+) -> None:
+    """Sam's address is kept when Sam first writes; later messages from the same chat do not
+    rewrite it (a transaction per message), but a changed one (a new service URL) is kept."""
+    await teams.say(SAM, "hello")
+    [first] = [a for a in await rows(teams, PlatformAddress) if a.kind == "person"][:1]
+    stored_at = first.updated_at
+
+    clock.advance(minutes=5)
+    await teams.say(SAM, "report")
+    [again] = [a for a in await rows(teams, PlatformAddress) if a.key == first.key]
+    assert again.updated_at == stored_at
+
+    moved = teams.message(SAM, "me", serviceUrl=teams.fake.url + "/moved/")
+    status, _ = await teams.post(moved)
+    assert status == 201
+    [changed] = [a for a in await rows(teams, PlatformAddress) if a.key == first.key]
+    assert changed.updated_at > stored_at
+    assert changed.reference["serviceUrl"].endswith("/moved/")
+
+
+async def test_one_connector_client_serves_every_activity_from_a_service(
+    teams: TeamsHarness,
+) -> None:
+    """botbuilder would build a connector client (and a token client) for every activity, at a
+    cost of milliseconds each; policybot builds one per service URL and reuses it."""
+    authentication = teams.app[TEAMS].adapter.bot_framework_authentication
+    await teams.say(SAM, "report")
+    await teams.say(SAM, "me")
+    await teams.say(DANA, "hello")
+    assert len(authentication._connectors) == 1
+    assert len(authentication._token_clients) == 1
+    assert "Is anyone in immediate danger" in text_of(teams.sent_to(SAM.chat))
+
+    other = teams.message(SAM, "no", serviceUrl=teams.fake.url + "/elsewhere/")
+    status, _ = await teams.post(other)
+    assert status == 201
+    assert len(authentication._connectors) == 2
