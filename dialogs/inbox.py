@@ -27,7 +27,7 @@ from dialogs.services.schools import Directory, Person, School
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable
-from storage.journal import Entry, Journal, conversation_tag
+from storage.journal import Entry, Journal, belongs_to_another_live_process, conversation_tag
 
 log = logging.getLogger(__name__)
 
@@ -283,8 +283,11 @@ class Inbox:
         held: set[str] = set()
         for path in self.journal.pending():
             tag = path.name.split("-", 1)[0]
-            if tag in held:
+            if tag in held or belongs_to_another_live_process(path):
+                # Another server on this machine is taking it now (its live turn): racing it
+                # would tell the person their message was kept for later when it was not.
                 waiting += 1
+                held.add(tag)
                 continue
             async with self._conversation(tag):
                 taken, _, _ = await self._take_journaled(path, queue=True)

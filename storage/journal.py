@@ -114,7 +114,10 @@ class Journal:
 
     def write(self, entry: Entry) -> Path:
         """Keep an entry durably; it is on disk (not just in a cache) when this returns."""
-        name = f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{uuid.uuid4().hex}{_SUFFIX}"
+        name = (
+            f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{os.getpid()}-"
+            f"{uuid.uuid4().hex}{_SUFFIX}"
+        )
         path = self.pending_dir / name
         self._write_file(path, entry)
         return path
@@ -238,6 +241,27 @@ class Journal:
             yield path.exists()
         finally:
             os.close(descriptor)
+
+
+def belongs_to_another_live_process(path: Path, *, orphaned_after: float = 600.0) -> bool:
+    """Whether another process on this machine wrote this entry and is still running, so it is
+    that process's to finish (it may be in the middle of the turn). An entry whose process has
+    gone (killed, restarted) is anyone's to take, as is one older than `orphaned_after`
+    seconds, in case its process id has been reused."""
+    parts = path.name.split("-")
+    try:
+        owner, written = int(parts[2]), int(parts[1])
+    except (IndexError, ValueError):
+        return False  # written before entries named their process
+    if owner == os.getpid() or time.time_ns() - written > orphaned_after * 1e9:
+        return False
+    try:
+        os.kill(owner, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive, as another user
+    return True
 
 
 def _arrival(path: Path) -> tuple[int, str]:

@@ -7,6 +7,9 @@ someone who has since left the staff list.
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from cryptography.fernet import Fernet
 from sqlmodel import select
 
@@ -88,3 +91,31 @@ async def test_an_entry_for_someone_no_longer_on_the_staff_list_is_set_aside(
     assert replayed.set_aside == 1
     [aside] = runtime.journal.failed()
     assert runtime.journal.read(aside).problem == "the person is no longer on the staff list"
+
+
+async def test_another_live_servers_entry_is_left_to_it_and_taken_once_it_has_gone(
+    runtime: Runtime,
+) -> None:
+    """Two servers on one machine share the journal. One's replay must not take the other's
+    entry while that server is in the middle of its turn; once that server has died, it must."""
+    sam = Person(runtime)
+    await sam.say("report")
+    written = runtime.journal.write(entry_for(sam, "me", "EvOTHERSERVER"))
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])  # noqa: ASYNC220
+    try:
+        tag, arrived, _mine, rest = written.name.split("-", 3)
+        theirs = written.with_name(f"{tag}-{arrived}-{other.pid}-{rest}")
+        written.rename(theirs)
+
+        replayed = await runtime.runner.replay_journal()
+        assert (replayed.taken, replayed.waiting) == (0, 1)
+        assert runtime.journal.pending() == [theirs]
+    finally:
+        other.kill()
+        other.wait()
+
+    replayed = await runtime.runner.replay_journal()
+    assert replayed.taken == 1
+    step, queued = await state_and_replies(runtime)
+    assert step == "immediate_danger"
+    assert queued
