@@ -54,3 +54,8 @@ bench: $(VENV)/.run-installed
 	$(BIN)/python bench/policy_accuracy.py
 	$(BIN)/python bench/policy_latency.py
 	$(BIN)/python bench/comment_sweep.py
+
+## bench-turns: dialog turns under load against bare Bolt and botbuilder; see bench/README.md
+.PHONY: bench-turns
+bench-turns: $(VENV)/.run-installed
+	$(BIN)/python bench/turns.py $(ARGS)

@@ -1,0 +1,68 @@
+"""The bare Teams framework, for bench/turns.py to measure policybot against: botbuilder's
+CloudAdapter on aiohttp with a bot that does nothing, in the same local development mode (no
+app id, so no token checks) that the benchmark runs policybot in.
+
+It sits here because every botbuilder import lives under bot/channels/teams/: when the SDK is
+replaced, the baseline is replaced with it. Run: python -m bot.channels.teams.bare_bot --port PORT
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+
+from aiohttp import web
+from botbuilder.core import ActivityHandler
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from bot.channels.teams.clients import ReusingAuthentication
+
+
+class _NoApp:
+    APP_ID = ""
+    APP_PASSWORD = ""
+    APP_TYPE = "MultiTenant"
+    APP_TENANTID = None
+
+
+class _Silent(ActivityHandler):  # type: ignore[misc]
+    """Receives every activity and answers none."""
+
+
+def build(*, reuse_clients: bool = False) -> web.Application:
+    """With `reuse_clients`, botbuilder's per-activity clients are built once, as policybot
+    builds them (bot/channels/teams/clients.py), to show what that alone is worth."""
+    authentication = (
+        ReusingAuthentication(_NoApp())
+        if reuse_clients
+        else ConfigurationBotFrameworkAuthentication(_NoApp())
+    )
+    adapter = CloudAdapter(authentication)
+    bot = _Silent()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        response = await adapter.process(request, bot)
+        return response if response is not None else web.Response(status=201)
+
+    app = web.Application()
+    app.router.add_post("/api/messages", messages)
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--reuse-clients", action="store_true")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING)
+    web.run_app(
+        build(reuse_clients=args.reuse_clients),
+        host="127.0.0.1",
+        port=args.port,
+        print=None,
+        access_log=None,
+    )
+
+
+if __name__ == "__main__":
+    main()
