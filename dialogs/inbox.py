@@ -265,11 +265,8 @@ class Inbox:
             try:
                 messages = await self._take(who, received, entry.delivery_id, attempts, queue=False)
             except TurnFailed as failed:
-                if failed.unavailable:
-                    await asyncio.to_thread(self.journal.note_attempt, path, entry, failed.problem)
-                    return [*replies, kept_for_later()]
-                await asyncio.to_thread(self.journal.set_aside, path, entry, failed.problem)
-                return [*replies, kept_for_it()]
+                taken = await self._keep(path, entry, failed)
+                return [*replies, kept_for_later() if taken is Taken.WAITING else kept_for_it()]
             self.journal.done(path)
             return [*replies, *messages]
 
@@ -324,13 +321,20 @@ class Inbox:
             try:
                 messages = await self._take(who, received, entry.delivery_id, 3, queue=queue)
             except TurnFailed as failed:
-                if failed.unavailable:
-                    await asyncio.to_thread(self.journal.note_attempt, path, entry, failed.problem)
-                    return Taken.WAITING, [], entry.payload
-                await asyncio.to_thread(self.journal.set_aside, path, entry, failed.problem)
-                return Taken.SET_ASIDE, [] if queue else [kept_for_it()], entry.payload
+                taken = await self._keep(path, entry, failed)
+                told = [] if queue or taken is Taken.WAITING else [kept_for_it()]
+                return taken, told, entry.payload
             self.journal.done(path)
             return Taken.DONE, messages, entry.payload
+
+    async def _keep(self, path: Path, entry: Entry, failed: TurnFailed) -> Taken:
+        """A turn rolled back by a fault: the input waits for the database, or is set aside."""
+        assert self.journal is not None
+        if failed.unavailable:
+            await asyncio.to_thread(self.journal.note_attempt, path, entry, failed.problem)
+            return Taken.WAITING
+        await asyncio.to_thread(self.journal.set_aside, path, entry, failed.problem)
+        return Taken.SET_ASIDE
 
     def _who_of(self, key: ConversationKey, received: Input) -> Who | None:
         school = self._directory.school(received.school_id) if self._directory else None
