@@ -389,8 +389,11 @@ class ConversationRunner:
             return messages
         outbox = OutboxNotifier(session, now)
         for message in messages:
-            outbox.notify(
-                school_id=who.school.id, person_id=who.person.id, kind="reply", message=message
+            outbox.reply(
+                school_id=who.school.id,
+                person_id=who.person.id,
+                platform=who.key.channel,
+                message=message,
             )
         return []
 

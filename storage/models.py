@@ -187,6 +187,9 @@ class Notification(SQLModel, table=True):
     channel_purpose: str | None = Field(default=None, max_length=32)
     subject: str | None = Field(default=None, max_length=64)
     kind: str = Field(max_length=32)
+    # A turn's reply is for the conversation it came from, on that platform only: its buttons
+    # answer that conversation's question. None: any platform that reaches the person.
+    platform: str | None = Field(default=None, max_length=16)
     message: dict[str, Any] = Field(sa_column=Column(EncryptedJSON, nullable=False))
     created_at: datetime = _when()
     delivered_at: datetime | None = _when(nullable=True, index=True)

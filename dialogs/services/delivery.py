@@ -165,6 +165,8 @@ async def _send_to_person(
     if person is None:
         return None
     for transport in transports:
+        if row.platform is not None and transport.name != row.platform:
+            continue  # a reply belongs to its own conversation (see Notification.platform)
         if transport.reaches(person) and await transport.send_to_person(person, message):
             return transport.name
     return None

@@ -46,6 +46,20 @@ class OutboxNotifier:
             )
         )
 
+    def reply(self, *, school_id: str, person_id: str, platform: str, message: Message) -> None:
+        """A turn's reply that could not be sent at once: for the person's conversation on
+        that platform, never another (its buttons answer that conversation's question)."""
+        self._session.add(
+            Notification(
+                school_id=school_id,
+                person_id=person_id,
+                kind="reply",
+                platform=platform,
+                message=message.model_dump(mode="json"),
+                created_at=self._now,
+            )
+        )
+
     def notify_channel(
         self, *, school_id: str, purpose: str, subject: str, kind: str, message: Message
     ) -> None:
@@ -74,6 +88,7 @@ async def take_undelivered(
             Notification.school_id == school_id,
             Notification.person_id == person_id,
             col(Notification.delivered_at).is_(None),
+            col(Notification.platform).is_(None) | (col(Notification.platform) == via),
         )
         .order_by(col(Notification.id))
         .with_for_update(skip_locked=True)
