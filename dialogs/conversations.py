@@ -13,14 +13,14 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dialogs.account_request import ACCOUNT_REASON
 from dialogs.comment_dialogs import COMMENT_REASON, open_comments
 from dialogs.engine import DialogContext, DialogState, Engine
-from dialogs.errors import PolicybotError
+from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.home import (
     APPROVALS,
     ASK_POLICY,
@@ -40,7 +40,7 @@ from dialogs.home import (
     post_offer,
 )
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
-from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
     ANSWER_QUESTION,
@@ -86,6 +86,7 @@ log = logging.getLogger(__name__)
 
 _MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS})
 
+_File = TypeVar("_File")  # a platform's description of a file to fetch
 ServicesFactory = Callable[[AsyncSession, datetime], Services]
 # One turn's work inside its transaction: from where the person was to where they are now.
 Step = Callable[
@@ -145,6 +146,67 @@ class ConversationRunner:
             captured=captured,
         )
         return await self.inbox.accept(who, received, delivery_id, 3)
+
+    async def admit(
+        self,
+        who: Who,
+        given: UserInput,
+        *,
+        file_names: Sequence[str] = (),
+        delivery_id: str | None,
+        then: Callable[[Arrival], Awaitable[None]],
+    ) -> None:
+        """Journal a message (with the names of any files still to be fetched) and return at
+        once, so the platform can be answered; `then` finishes it in the background, in this
+        person's order, usually with `take` (see Inbox.admit)."""
+        received = Input(
+            school_id=who.school.id,
+            person_id=who.person.id,
+            given=given,
+            unfetched=tuple(file_names),
+        )
+        await self.inbox.admit(who, received, delivery_id, then)
+
+    async def take(
+        self,
+        arrival: Arrival,
+        given: UserInput,
+        *,
+        files: Sequence[_File] = (),
+        fetch: Callable[[_File], Awaitable[IncomingFile | None]],
+        send: Callable[[Sequence[Message]], Awaitable[None]],
+    ) -> None:
+        """The turn of an admitted message: its files fetched from the platform (any it refuses
+        are explained, and the rest go on), then the turn, then its replies.
+
+        `fetch` returns None for a part that is not a file after all and raises UploadRejected
+        for one that cannot be taken; `send` delivers replies on the person's platform.
+        """
+        problems: list[Message] = []
+        fetched: list[IncomingFile] = []
+        for file in files:
+            try:
+                got = await fetch(file)
+            except UploadRejected as exc:
+                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+                continue
+            if got is not None:
+                fetched.append(got)
+        if problems:
+            await send(problems)
+        if given.text.strip() or given.value or fetched:
+            whole = UserInput(text=given.text, value=given.value, files=tuple(fetched))
+            replies = await self.handle(arrival.who, whole, arrival=arrival)
+        else:
+            # Every file was refused and nothing was typed: nothing to take, and the person
+            # has been told why; show them where they are.
+            self.forget(arrival)
+            replies = await self.opening(arrival.who) if problems else []
+        await send(replies)
+
+    async def settled(self) -> None:
+        """Wait for admitted messages still being taken."""
+        await self.inbox.settled()
 
     @contextlib.asynccontextmanager
     async def arriving(

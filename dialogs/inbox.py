@@ -16,8 +16,8 @@ import contextlib
 import enum
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -138,12 +138,14 @@ class Replayed:
 
 @dataclass(frozen=True)
 class Arrival:
-    """An input journaled as it arrived, before its files were downloaded (see
-    Inbox.arriving); `path` is None when there is no journal."""
+    """An input journaled as it arrived, before its turn (see Inbox.admit and Inbox.arriving):
+    `entry` is what was written, and `path` None when there is no journal or it could not be
+    written."""
 
     path: Path | None
     delivery_id: str
     who: Who
+    entry: Entry | None = None
 
 
 class Take(Protocol):
@@ -163,12 +165,18 @@ class Inbox:
         take: Take,
         clock: Callable[[], datetime],
         directory: Directory | None,
+        turns_at_once: int = 16,
     ) -> None:
         self.journal = journal
         self._take = take
         self._clock = clock
         self._directory = directory
         self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # Turns in progress at once. Beyond this they wait their turn: each running turn is
+        # more work for one event loop, and acknowledging new requests (Slack wants it within
+        # 3 s, Teams within 15 s) would wait behind all of them.
+        self._turns = asyncio.Semaphore(turns_at_once)
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def accept(
         self,
@@ -183,26 +191,94 @@ class Inbox:
         order), then take it. While the database is away it stays journaled and the person is
         told it is kept."""
         delivery = (arrival.delivery_id if arrival else delivery_id) or _new_delivery()
-        if self.journal is None:
+        if self.journal is None or (arrival is not None and arrival.path is None):
             try:
-                return await self._take(who, received, delivery, attempts, queue=False)
+                async with self._turns:
+                    return await self._take(who, received, delivery, attempts, queue=False)
             except TurnFailed:
                 return [not_saved()]
+        entry = Entry(
+            key=who.key,
+            delivery_id=delivery,
+            received_at=arrival.entry.received_at if arrival and arrival.entry else self._clock(),
+            payload=received.to_payload(),
+        )
+        if arrival is not None and arrival.path is not None:
+            # Its conversation is already held (by `admit` or `arriving`). An entry written
+            # before its files were fetched is completed in place, keeping its place in the
+            # order things arrived.
+            if arrival.entry is None or arrival.entry.payload != entry.payload:
+                await asyncio.to_thread(self.journal.rewrite, arrival.path, entry)
+            return await self._accept_held(who, received, entry, arrival.path, attempts)
+        async with self._conversation(conversation_tag(who.key)):
+            # Written (and flushed to disk) off the event loop, so other people's turns go on.
+            path = await asyncio.to_thread(self.journal.write, entry)
+            return await self._accept_held(who, received, entry, path, attempts)
+
+    async def admit(
+        self,
+        who: Who,
+        received: Input,
+        delivery_id: str | None,
+        then: Callable[[Arrival], Awaitable[None]],
+    ) -> None:
+        """Journal an input and return once it is on disk, so the platform can be answered
+        at once; `then` takes it in the background, after this person's earlier inputs and
+        holding their conversation meanwhile (give the Arrival to `accept`). If `then` fails
+        or the process stops, the entry is still journaled and the next replay takes it."""
+        delivery = delivery_id or _new_delivery()
+        tag = conversation_tag(who.key)
+        if self.journal is None:
+            self._spawn(self._held(tag, None, then, Arrival(None, delivery, who)))
+            return
         entry = Entry(
             key=who.key,
             delivery_id=delivery,
             received_at=self._clock(),
             payload=received.to_payload(),
         )
-        if arrival is not None and arrival.path is not None:
-            # Its conversation is already held by `arriving`; the entry written then is
-            # completed in place, keeping its place in the order things arrived.
-            await asyncio.to_thread(self.journal.rewrite, arrival.path, entry)
-            return await self._accept_held(who, received, entry, arrival.path, attempts)
-        async with self._conversation(conversation_tag(who.key)):
-            # Written (and flushed to disk) off the event loop, so other people's turns go on.
-            path = await asyncio.to_thread(self.journal.write, entry)
-            return await self._accept_held(who, received, entry, path, attempts)
+        path = self.journal.place(entry)
+        written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        # Queued for the conversation before the write starts, so one person's inputs are
+        # taken in the order of their places in the journal, however the writes finish.
+        self._spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
+        try:
+            await asyncio.to_thread(self.journal.write, entry, path)
+        except OSError as exc:
+            # The disk refused (full, read-only): the turn is still taken, only not kept
+            # against a crash in the meantime.
+            log.error("could not journal an input (%s); taking it unjournaled", type(exc).__name__)
+            written.set_result(False)
+        except BaseException:
+            written.set_result(False)
+            raise
+        else:
+            written.set_result(True)
+
+    async def _held(
+        self,
+        tag: str,
+        written: asyncio.Future[bool] | None,
+        then: Callable[[Arrival], Awaitable[None]],
+        arrival: Arrival,
+    ) -> None:
+        async with self._conversation(tag):
+            if written is not None and not await written:
+                arrival = replace(arrival, path=None)
+            try:
+                await then(arrival)
+            except Exception as exc:  # the entry stays journaled; the next replay takes it
+                log.error("an input's turn failed; it stays in the journal", exc_info=exc)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def settled(self) -> None:
+        """Wait for admitted inputs still being taken (tests, and shutting down cleanly)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
 
     @contextlib.asynccontextmanager
     async def arriving(
@@ -230,7 +306,7 @@ class Inbox:
         )
         async with self._conversation(conversation_tag(who.key)):
             path = await asyncio.to_thread(self.journal.write, entry)
-            yield Arrival(path=path, delivery_id=delivery, who=who)
+            yield Arrival(path=path, delivery_id=delivery, who=who, entry=entry)
 
     def forget(self, arrival: Arrival) -> None:
         """Nothing arrived to take after all (every file was refused, and there was no text);
@@ -263,7 +339,10 @@ class Inbox:
             if not mine:  # another process on this machine is taking it
                 return [*replies, kept_for_later()]
             try:
-                messages = await self._take(who, received, entry.delivery_id, attempts, queue=False)
+                async with self._turns:
+                    messages = await self._take(
+                        who, received, entry.delivery_id, attempts, queue=False
+                    )
             except TurnFailed as failed:
                 taken = await self._keep(path, entry, failed)
                 return [*replies, kept_for_later() if taken is Taken.WAITING else kept_for_it()]
@@ -287,6 +366,8 @@ class Inbox:
                 held.add(tag)
                 continue
             async with self._conversation(tag):
+                if not path.exists():
+                    continue  # admitted in this process, and taken while this replay waited
                 taken, _, _ = await self._take_journaled(path, queue=True)
             done += taken is Taken.DONE
             failed += taken is Taken.SET_ASIDE
@@ -319,7 +400,8 @@ class Inbox:
                 self.journal.set_aside(path, entry, "the person is no longer on the staff list")
                 return Taken.SET_ASIDE, [], entry.payload
             try:
-                messages = await self._take(who, received, entry.delivery_id, 3, queue=queue)
+                async with self._turns:
+                    messages = await self._take(who, received, entry.delivery_id, 3, queue=queue)
             except TurnFailed as failed:
                 taken = await self._keep(path, entry, failed)
                 told = [] if queue or taken is Taken.WAITING else [kept_for_it()]

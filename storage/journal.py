@@ -112,15 +112,21 @@ class Journal:
 
     # -- writing -------------------------------------------------------------------------
 
-    def write(self, entry: Entry) -> Path:
-        """Keep an entry durably; it is on disk (not just in a cache) when this returns."""
+    def write(self, entry: Entry, path: Path | None = None) -> Path:
+        """Keep an entry durably; it is on disk (not just in a cache) when this returns. `path`
+        is a place taken earlier with `place`, so the entry's place in the order is the moment
+        it arrived, not the moment the disk finished writing it."""
+        path = path or self.place(entry)
+        self._write_file(path, entry)
+        return path
+
+    def place(self, entry: Entry) -> Path:
+        """Where an entry arriving now goes: its name orders it among its conversation's."""
         name = (
             f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{os.getpid()}-"
             f"{uuid.uuid4().hex}{_SUFFIX}"
         )
-        path = self.pending_dir / name
-        self._write_file(path, entry)
-        return path
+        return self.pending_dir / name
 
     def _write_file(self, path: Path, entry: Entry) -> None:
         payload = json.dumps(entry.to_json(), ensure_ascii=False).encode()

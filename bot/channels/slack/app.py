@@ -37,9 +37,9 @@ from bot.channels.slack.transport import SlackTransport
 from bot.channels.slack.web import FileFetcher, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
-from dialogs.inbox import Who
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.errors import InvalidRequest, PolicybotError
+from dialogs.inbox import Arrival, Who
+from dialogs.messages import Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue, PostVerb
@@ -283,37 +283,28 @@ class SlackChannel:
             return
         text = from_slack_text(str(event.get("text") or ""))
         shared_files = [f for f in event.get("files") or [] if isinstance(f, dict)]
-        if not shared_files:
-            if text.strip():
-                await self._turn(who, UserInput(text=text), body.get("event_id"))
+        if not shared_files and not text.strip():
             return
-        runner = self.runtime.runner
-        # Downloads take time: the message is journaled first, so a restart meanwhile loses
-        # neither its text nor the fact that files were on their way.
-        async with runner.arriving(
+
+        async def then(arrival: Arrival) -> None:
+            await self.runtime.runner.take(
+                arrival,
+                UserInput(text=text),
+                files=shared_files,
+                fetch=self.files.fetch,
+                send=partial(self._reply, who),
+            )
+            self.on_outbox()
+
+        # Journaled before anything else, files included by name: a restart while they
+        # download loses neither the text nor the fact that files were on their way.
+        await self.runtime.runner.admit(
             who,
-            text=text,
+            UserInput(text=text),
             file_names=[str(f.get("name") or "a file") for f in shared_files],
             delivery_id=body.get("event_id"),
-        ) as arrival:
-            problems: list[Message] = []
-            files: list[IncomingFile] = []
-            for shared in shared_files:
-                try:
-                    files.append(await self.files.fetch(shared))
-                except UploadRejected as exc:
-                    problems.append(Message(kind=MessageKind.HINT, text=exc.message))
-            if problems:
-                await self._reply(who, problems)
-            if text.strip() or files:
-                replies = await runner.handle(
-                    who, UserInput(text=text, files=tuple(files)), arrival=arrival
-                )
-            else:
-                runner.forget(arrival)
-                replies = await runner.opening(who)
-        await self._reply(who, replies)
-        self.on_outbox()
+            then=then,
+        )
 
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

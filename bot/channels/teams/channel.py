@@ -8,13 +8,12 @@ it, which is what lets the bot tell a reporter about their case days later, afte
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import json
 import logging
 import tempfile
 import uuid
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,7 +31,7 @@ from bot.channels.teams.delivery import Pacer, status_of, with_retries
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
 from dialogs.errors import PolicybotError, UploadRejected
-from dialogs.inbox import Who
+from dialogs.inbox import Arrival, Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
@@ -125,6 +124,17 @@ def _unknown_person() -> Message:
     )
 
 
+def _answered_first(activity: Activity) -> bool:
+    """Messages and button presses in a personal chat are journaled and answered before their
+    turn is taken (TeamsChannel._admit), and their address is saved with the turn."""
+    conversation = activity.conversation
+    return (
+        activity.type in (ActivityTypes.message, ActivityTypes.invoke)
+        and conversation is not None
+        and conversation.conversation_type == "personal"
+    )
+
+
 def _plain_text(activity: Activity) -> str:
     """What the person typed, without the mention of the bot Teams puts in a channel message.
 
@@ -164,7 +174,6 @@ class TeamsChannel:
         self.transport = TeamsTransport(self)
         self.pacer = Pacer()
         self._http: aiohttp.ClientSession | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
         if settings.development_mode:
             log.warning(
                 "Teams: MICROSOFT_APP_ID is not set, so /api/messages runs in LOCAL DEVELOPMENT "
@@ -209,8 +218,7 @@ class TeamsChannel:
 
     async def settled(self) -> None:
         """Wait for messages still being handled after their request was answered."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await self.runtime.runner.settled()
 
     async def close(self) -> None:
         await self.settled()
@@ -259,6 +267,16 @@ class TeamsChannel:
             self._remembered.clear()
         for kind, key, reference in writes:
             self._remembered[(kind, key)] = _fingerprint(reference)
+
+    async def remember_if_possible(self, activity: Activity) -> None:
+        try:
+            await self.remember(activity)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            # The address is kept from an earlier visit; the message itself must not wait on
+            # it, and goes on to the journal.
+            log.warning("Teams address not saved: the database is unavailable")
 
     def _addresses_in(self, activity: Activity) -> list[tuple[str, str, dict[str, Any]]]:
         serialised = TurnContext.get_conversation_reference(activity).serialize()
@@ -456,76 +474,52 @@ class TeamsChannel:
         if who is None:
             await self.send(context, [_unknown_person()])
             return
-        if any(_is_file(a) for a in activity.attachments or []):
-            # Downloads can be slow; Teams wants an answer within 15 seconds. The message is
-            # acknowledged now and the files are handled straight after, replying in the chat.
-            reference = TurnContext.get_conversation_reference(activity)
-            self._spawn(self._later(reference, activity, who))
-            return
-        await self._take_message(context, activity, who)
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _later(self, reference: ConversationReference, activity: Activity, who: Who) -> None:
-        async def callback(context: TurnContext) -> None:
-            await self._take_message(context, activity, who)
-
-        try:
-            await self.adapter.continue_conversation(
-                reference, callback, self.settings.app_id or ""
-            )
-        except Exception as exc:  # tell the person rather than drop their message silently
-            log.error("handling files from Teams failed: %s", type(exc).__name__, exc_info=exc)
-            sorry = Message(
-                kind=MessageKind.HINT,
-                text="Sorry, I couldn't take those files just now. Everything else you gave me "
-                "is safe. Please send them again in a minute.",
-            )
-            with contextlib.suppress(Exception):
-                await self.transport.send_to_address(str(who.person.teams_user_id), sorry)
-
-    async def _take_message(self, context: TurnContext, activity: Activity, who: Who) -> None:
         text = _plain_text(activity)
         attachments = [a for a in activity.attachments or [] if _is_file(a)]
-        runner = self.runtime.runner
-        if not attachments:
-            if text:
-                replies = await runner.handle(who, UserInput(text=text), delivery_id=activity.id)
-                await self.reply(context, who, replies)
-            self.on_outbox()
-            return
-        # Downloads take time: the message is journaled first, so a restart meanwhile loses
-        # neither its text nor the fact that files were on their way.
-        async with runner.arriving(
-            who,
-            text=text,
-            file_names=[str(getattr(a, "name", None) or "a file") for a in attachments],
-            delivery_id=activity.id,
-        ) as arrival:
-            problems: list[Message] = []
-            files: list[IncomingFile] = []
-            for attachment in attachments:
-                try:
-                    fetched = await self.fetch(context, attachment, activity.service_url)
-                except UploadRejected as exc:
-                    problems.append(Message(kind=MessageKind.HINT, text=exc.message))
-                    continue
-                if fetched is not None:
-                    files.append(fetched)
-            if problems:
-                await self.send(context, problems)
-            if text or files:
-                replies = await runner.handle(
-                    who, UserInput(text=text, files=tuple(files)), arrival=arrival
+        if text or attachments:
+            await self._admit(activity, who, UserInput(text=text), activity.id, attachments)
+
+    async def _admit(
+        self,
+        activity: Activity,
+        who: Who,
+        given: UserInput,
+        delivery_id: str | None,
+        attachments: Sequence[Any] = (),
+    ) -> None:
+        """Journal the message and return, so Teams has its answer at once (it allows 15
+        seconds, and a burst of turns or a slow download could take longer); the turn is taken
+        straight after, with the replies sent to the chat as new messages."""
+        reference = TurnContext.get_conversation_reference(activity)
+        service_url = activity.service_url
+
+        async def then(arrival: Arrival) -> None:
+            # Saved here rather than before Teams was answered (see _answered_first): only a
+            # new or changed address is written, but a burst of new people would otherwise
+            # make Teams wait on the database.
+            await self.remember_if_possible(activity)
+
+            async def turn(context: TurnContext) -> None:
+                async def fetch(attachment: Any) -> IncomingFile | None:
+                    return await self.fetch(context, attachment, service_url)
+
+                async def send(messages: Sequence[Message]) -> None:
+                    await self.reply(context, who, messages)
+
+                await self.runtime.runner.take(
+                    arrival, given, files=attachments, fetch=fetch, send=send
                 )
-            else:
-                runner.forget(arrival)
-                replies = await runner.opening(who) if problems else []
-        await self.reply(context, who, replies)
-        self.on_outbox()
+
+            await self.adapter.continue_conversation(reference, turn, self.settings.app_id or "")
+            self.on_outbox()
+
+        await self.runtime.runner.admit(
+            who,
+            given,
+            file_names=[str(getattr(a, "name", None) or "a file") for a in attachments],
+            delivery_id=delivery_id,
+            then=then,
+        )
 
     async def on_action(
         self, context: TurnContext, verb: str, data: dict[str, Any]
@@ -559,11 +553,7 @@ class TeamsChannel:
             await self.send(context, [_unknown_person()])
             return None
         delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
-        replies = await self.runtime.runner.handle(
-            who, UserInput(value=value), delivery_id=delivery
-        )
-        await self.reply(context, who, replies)
-        self.on_outbox()
+        await self._admit(activity, who, UserInput(value=value), delivery)
         chosen = str(data.get("label") or value)
         labels = data.get("labels")
         if verb == cards.MULTI_DONE and isinstance(labels, dict) and value:
@@ -765,15 +755,8 @@ class _PolicyBot(ActivityHandler):  # type: ignore[misc]
             ActivityTypes.invoke,
             ActivityTypes.conversation_update,
             ActivityTypes.installation_update,
-        ):
-            try:
-                await self.channel.remember(turn_context.activity)
-            except Exception as exc:
-                if not is_unavailable(exc):
-                    raise
-                # The address is kept from an earlier visit; the message itself must not wait
-                # on it, and goes on to the journal.
-                log.warning("Teams address not saved: the database is unavailable")
+        ) and not _answered_first(turn_context.activity):
+            await self.channel.remember_if_possible(turn_context.activity)
         await super().on_turn(turn_context)
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:

@@ -279,16 +279,19 @@ async def test_one_connector_client_serves_every_activity_from_a_service(
     teams: TeamsHarness,
 ) -> None:
     """botbuilder would build a connector client (and a token client) for every activity, at a
-    cost of milliseconds each; policybot builds one per service URL and reuses it."""
+    cost of milliseconds each; policybot builds them once per service URL and reuses them: one
+    for the request Teams sent, and one for the replies sent after it was answered."""
     authentication = teams.app[TEAMS].adapter.bot_framework_authentication
     await teams.say(SAM, "report")
+    built, tokens = len(authentication._connectors), len(authentication._token_clients)
+    assert (built, tokens) == (2, 2)
     await teams.say(SAM, "me")
     await teams.say(DANA, "hello")
-    assert len(authentication._connectors) == 1
-    assert len(authentication._token_clients) == 1
+    assert len(authentication._connectors) == built
+    assert len(authentication._token_clients) == tokens
     assert "Is anyone in immediate danger" in text_of(teams.sent_to(SAM.chat))
 
     other = teams.message(SAM, "no", serviceUrl=teams.fake.url + "/elsewhere/")
     status, _ = await teams.post(other)
     assert status == 201
-    assert len(authentication._connectors) == 2
+    assert len(authentication._connectors) == built + 2
