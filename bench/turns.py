@@ -484,11 +484,20 @@ async def wait_listening(port: int, process: subprocess.Popen[bytes], path: str)
 @contextlib.asynccontextmanager
 async def running(command: Sequence[str], env: dict[str, str], path: str) -> AsyncIterator[Started]:
     port = free_port()
+    # The server's log goes to a file, never a pipe: a pipe nobody reads during the run fills
+    # up (64 KiB) and then stalls the server on its next log line, which is a fault of the
+    # benchmark, not of the server. POLICYBOT_BENCH_LOGS keeps the logs in that folder.
+    kept = os.environ.get("POLICYBOT_BENCH_LOGS")
+    log_file = (
+        open(Path(kept) / f"server-{port}.log", "w+b")  # noqa: ASYNC230, SIM115
+        if kept
+        else tempfile.TemporaryFile()  # noqa: SIM115 - closed below
+    )
     process = subprocess.Popen(  # noqa: ASYNC220, S603 - our own commands, started once
         [*command, "--port", str(port)] if "serve" not in command else list(command),
         env={**env, "PORT": str(port)},
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=log_file,
     )
     try:
         await wait_listening(port, process, path)
@@ -500,9 +509,11 @@ async def running(command: Sequence[str], env: dict[str, str], path: str) -> Asy
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        if process.returncode not in (0, -signal.SIGINT) and process.stderr is not None:
-            tail = process.stderr.read().decode(errors="replace")[-1500:]
+        if process.returncode not in (0, -signal.SIGINT):
+            log_file.seek(0)
+            tail = log_file.read().decode(errors="replace")[-1500:]
             print(f"  (server on {port} exited {process.returncode}: {tail})", file=sys.stderr)
+        log_file.close()
 
 
 def policybot_env(config: Path, data_dir: Path, database_url: str, fake_url: str) -> dict[str, str]:
@@ -727,12 +738,15 @@ async def run(options: Options) -> list[Result]:
             databases: list[tuple[str, str, int]] = [
                 ("sqlite", f"sqlite:///{work / 'sqlite' / 'policybot.sqlite3'}", 1)
             ]
-            pg_name = f"policybot_bench_{os.getpid()}"
+            # One fresh database for each configuration: people start again from their first
+            # answer, so a database left mid-dialog by the previous configuration would have
+            # them answering questions they are not being asked.
+            pg_names: list[str] = []
             if options.postgres:
-                pg_url = postgres_database(options.postgres, pg_name)
-                databases.append(("postgresql", pg_url, 1))
-                if options.processes > 1:
-                    databases.append(("postgresql", pg_url, options.processes))
+                for count in sorted({1, options.processes}):
+                    pg_names.append(f"policybot_bench_{os.getpid()}_x{count}")
+                    url = postgres_database(options.postgres, pg_names[-1])
+                    databases.append(("postgresql", url, count))
             try:
                 for database, url, count in databases:
                     data_dir = work / f"{database}-{count}"
@@ -759,8 +773,8 @@ async def run(options: Options) -> list[Result]:
                             results += got
                             print_rows(got)
             finally:
-                if options.postgres:
-                    drop_postgres_database(options.postgres, pg_name)
+                for name in pg_names:
+                    drop_postgres_database(options.postgres, name)
     await fakes.cleanup()
     return results
 
