@@ -66,6 +66,7 @@ POLICYBOT = PYTHON.parent / "policybot"
 SECRET = "bench-signing-secret"  # noqa: S105
 TOKEN = "xoxb-bench-token"  # noqa: S105
 SLACK_LIMIT, TEAMS_LIMIT = 3.0, 15.0
+BURST_PROFILE_SECONDS = 4.0
 
 # One report's first questions, then cancel: each answer with the words of the reply it brings.
 SCRIPT: tuple[tuple[str, str], ...] = (
@@ -624,7 +625,10 @@ async def measure_policybot(
     results.append(
         summarise(target, f"paced {options.rate:g}/s", database, samples, took, notes=notes)
     )
-    samples, took = await driver.burst(target, people)
+    # The burst's first seconds are its acknowledgements: sampled on their own, to see what
+    # the event loop does while a thousand requests wait for an answer.
+    with profiling(options.profile, target, f"{database}-burst", BURST_PROFILE_SECONDS):
+        samples, took = await driver.burst(target, people)
     await driver.settle()
     limit = SLACK_LIMIT if target.platform == "slack" else TEAMS_LIMIT
     slowest = max((s.ack for s in samples), default=0.0)
@@ -663,8 +667,9 @@ async def measure_policybot(
 
 @contextlib.contextmanager
 def profiling(folder: Path | None, target: Target, database: str, seconds: float) -> Any:
-    """With --profile, py-spy samples the (first) server through the closed-loop run and
-    writes folded stacks (for flame graphs, or to read the heaviest frames)."""
+    """With --profile, py-spy samples the (first) server through the closed-loop run, and
+    through the start of the burst, and writes folded stacks (for flame graphs, or to read the
+    heaviest frames)."""
     if folder is None or not target.pids or shutil.which("py-spy") is None:
         yield
         return
@@ -774,6 +779,7 @@ async def run(options: Options) -> list[Result]:
                             print_rows(got)
             finally:
                 for name in pg_names:
+                    assert options.postgres  # the databases were made there
                     drop_postgres_database(options.postgres, name)
     await fakes.cleanup()
     return results
