@@ -6,11 +6,10 @@ crash at any point either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -207,17 +206,6 @@ class ConversationRunner:
     async def settled(self) -> None:
         """Wait for admitted messages still being taken."""
         await self.inbox.settled()
-
-    @contextlib.asynccontextmanager
-    async def arriving(
-        self, who: Who, *, text: str, file_names: Sequence[str], delivery_id: str | None
-    ) -> AsyncIterator[Arrival]:
-        """A message with files, journaled before they are downloaded (see Inbox.arriving);
-        give the Arrival to `handle` with the files, or to `forget` if none came."""
-        async with self.inbox.arriving(
-            who, text=text, file_names=file_names, delivery_id=delivery_id
-        ) as arrival:
-            yield arrival
 
     def forget(self, arrival: Arrival) -> None:
         self.inbox.forget(arrival)

@@ -138,7 +138,7 @@ class Replayed:
 
 @dataclass(frozen=True)
 class Arrival:
-    """An input journaled as it arrived, before its turn (see Inbox.admit and Inbox.arriving):
+    """An input journaled as it arrived, before its turn (see Inbox.admit):
     `entry` is what was written, and `path` None when there is no journal or it could not be
     written."""
 
@@ -204,9 +204,8 @@ class Inbox:
             payload=received.to_payload(),
         )
         if arrival is not None and arrival.path is not None:
-            # Its conversation is already held (by `admit` or `arriving`). An entry written
-            # before its files were fetched is completed in place, keeping its place in the
-            # order things arrived.
+            # Its conversation is already held by `admit`. An entry written before its files
+            # were fetched is completed in place, keeping its place in the order things came.
             if arrival.entry is None or arrival.entry.payload != entry.payload:
                 await asyncio.to_thread(self.journal.rewrite, arrival.path, entry)
             return await self._accept_held(who, received, entry, arrival.path, attempts)
@@ -279,34 +278,6 @@ class Inbox:
         """Wait for admitted inputs still being taken (tests, and shutting down cleanly)."""
         while self._tasks:
             await asyncio.wait(set(self._tasks))
-
-    @contextlib.asynccontextmanager
-    async def arriving(
-        self, who: Who, *, text: str, file_names: Sequence[str], delivery_id: str | None
-    ) -> AsyncIterator[Arrival]:
-        """Journal a message before its files are downloaded (which can take seconds), holding
-        its conversation meanwhile; pass the Arrival to `accept` with the downloaded files. If
-        the process stops first, the entry is taken later with its text, and the person is told
-        which files did not arrive."""
-        delivery = delivery_id or _new_delivery()
-        if self.journal is None:
-            yield Arrival(path=None, delivery_id=delivery, who=who)
-            return
-        received = Input(
-            school_id=who.school.id,
-            person_id=who.person.id,
-            given=UserInput(text=text),
-            unfetched=tuple(file_names),
-        )
-        entry = Entry(
-            key=who.key,
-            delivery_id=delivery,
-            received_at=self._clock(),
-            payload=received.to_payload(),
-        )
-        async with self._conversation(conversation_tag(who.key)):
-            path = await asyncio.to_thread(self.journal.write, entry)
-            yield Arrival(path=path, delivery_id=delivery, who=who, entry=entry)
 
     def forget(self, arrival: Arrival) -> None:
         """Nothing arrived to take after all (every file was refused, and there was no text);
