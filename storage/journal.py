@@ -170,8 +170,19 @@ class Journal:
 
     def pending(self, key: ConversationKey | None = None) -> list[Path]:
         """Waiting entries, oldest first (one conversation's, given its key)."""
-        pattern = f"{conversation_tag(key)}-*{_SUFFIX}" if key else f"*{_SUFFIX}"
-        return sorted(self.pending_dir.glob(pattern), key=_arrival)
+        # One pass over the folder with plain string tests: pathlib's glob builds a Path and
+        # runs a pattern for every entry, and under a burst a thousand entries wait here while
+        # every turn looks for its conversation's.
+        prefix = f"{conversation_tag(key)}-" if key else ""
+        with os.scandir(self.pending_dir) as entries:
+            names = [
+                e.name
+                for e in entries
+                if e.name.startswith(prefix)
+                and e.name.endswith(_SUFFIX)
+                and not e.name.startswith(".")
+            ]
+        return sorted((self.pending_dir / name for name in names), key=_arrival)
 
     def failed(self) -> list[Path]:
         return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)

@@ -6,6 +6,7 @@ because this model says they hold a role that may see it.
 
 from __future__ import annotations
 
+import functools
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -291,13 +292,32 @@ class Directory(_Strict):
 
     def by_slack_user(self, user_id: str) -> list[tuple[School, Person]]:
         """Every (school, person) a Slack account belongs to; trust staff may have several."""
-        return [(s, p) for s in self.schools for p in s.people if p.slack_user_id == user_id]
+        return list(self._by_account[0].get(user_id, ()))
 
     def by_teams_user(self, *ids: str | None) -> list[tuple[School, Person]]:
         """Every (school, person) a Teams account belongs to, matched by its Entra object id
         (aadObjectId) or its Teams user id ("29:…"), whichever the configuration gives."""
-        wanted = {i for i in ids if i}
-        return [(s, p) for s in self.schools for p in s.people if p.teams_user_id in wanted]
+        teams = self._by_account[1]
+        found: list[tuple[School, Person]] = []
+        for wanted in dict.fromkeys(i for i in ids if i):
+            found += [m for m in teams.get(wanted, ()) if m not in found]
+        return found
+
+    @functools.cached_property
+    def _by_account(
+        self,
+    ) -> tuple[dict[str, list[tuple[School, Person]]], dict[str, list[tuple[School, Person]]]]:
+        """Slack and Teams accounts to people, built once: every message looks its sender up,
+        and a trust's staff list runs to thousands."""
+        slack: dict[str, list[tuple[School, Person]]] = {}
+        teams: dict[str, list[tuple[School, Person]]] = {}
+        for school in self.schools:
+            for person in school.people:
+                if person.slack_user_id:
+                    slack.setdefault(person.slack_user_id, []).append((school, person))
+                if person.teams_user_id:
+                    teams.setdefault(person.teams_user_id, []).append((school, person))
+        return slack, teams
 
     def by_teams_channel(self, channel_id: str, purpose: str) -> School | None:
         for school in self.schools:
