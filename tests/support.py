@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +20,16 @@ def png(label: str = "screenshot", size: tuple[int, int] = (320, 200)) -> bytes:
     ImageDraw.Draw(image).text((10, 10), label, fill="white")
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def phone_screenshot(label: str, megabytes: float = 3.0) -> bytes:
+    """A real PNG the size of a phone's screenshot: noise does not compress, so the file is
+    about `megabytes` long, and it decodes like any other picture."""
+    side = int((megabytes * 1024 * 1024 / 3) ** 0.5)
+    noise = random.Random(label).randbytes(side * side * 3)
+    buffer = io.BytesIO()
+    Image.frombytes("RGB", (side, side), noise).save(buffer, format="PNG", compress_level=1)
     return buffer.getvalue()
 
 

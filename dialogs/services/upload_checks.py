@@ -141,6 +141,13 @@ def check_upload(
     """
     subject = file_subject(original_name)
     size = len(data)
+    if size == 0 and declared_size:
+        # Nothing was read because the platform's file was over what may be downloaded.
+        raise UploadRejected(
+            f"{subject} is {megabytes(declared_size, round_up=True)} MB, which is more than the "
+            f"{megabytes(limits.largest)} MB I can keep for one file. Could you send a smaller "
+            "file, or a screenshot of the part that matters?"
+        )
     if size == 0:
         raise UploadRejected(
             f"{subject} is empty, so there is nothing in it I can keep as evidence. "

@@ -111,6 +111,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from jwt.algorithms import RSAAlgorithm
 
+from tests.fakes.streaming import DEFAULT_PACE, Pace, stream_file
+
 __all__ = [
     "APP_ID",
     "APP_PASSWORD",
@@ -251,6 +253,8 @@ class _StoredFile:
     data: bytes
     content_type: str
     require_auth: bool
+    pace: Pace = DEFAULT_PACE
+    cut_after: int | None = None  # the connection drops after this many bytes
 
 
 # --------------------------------------------------------------------------------------------
@@ -1042,14 +1046,25 @@ class FakeBotFramework:
         self._failures.append(_Failure(path_contains, status, retry_after, times))
 
     def add_file(
-        self, name: str, data: bytes, content_type: str, *, require_auth: bool = False
+        self,
+        name: str,
+        data: bytes,
+        content_type: str,
+        *,
+        require_auth: bool = False,
+        pace: Pace = DEFAULT_PACE,
+        cut_after: int | None = None,
     ) -> str:
         """Host a file and return its URL, usable as a file's `downloadUrl` or an inline image's
         `contentUrl`. Teams' downloadUrl is pre-authenticated but contentUrl needs the bot's
         token, hence `require_auth`; `downloads` records what credentials each GET carried (and,
-        like every request here, it is in `calls` too). fail_next matches downloads as well."""
+        like every request here, it is in `calls` too). fail_next matches downloads as well.
+        The file streams in paced pieces (tests/fakes/streaming.py); `cut_after` drops the
+        connection part-way through."""
         attachment_id = f"0-weu-d{len(self._files) + 1}-{secrets.token_hex(16)}"
-        self._files[attachment_id] = _StoredFile(name, data, content_type, require_auth)
+        self._files[attachment_id] = _StoredFile(
+            name, data, content_type, require_auth, pace, cut_after
+        )
         return f"{self.service_url}v3/attachments/{quote(attachment_id, safe='')}/views/original"
 
     def add_member(self, user_id: str, **fields: Any) -> dict[str, Any]:
@@ -1078,7 +1093,7 @@ class FakeBotFramework:
             route = path.removeprefix(f"/{_REGION}/v3/").split("/")
             file = self._file_for(route) if request.method == "GET" else None
             if file is not None:
-                return self._download(call, route, file)
+                return await self._download(request, call, route, file)
             if self.require_auth and not self._authorized(authorization):
                 return _answer(
                     call, 401, {"message": "Authorization has been denied for this request."}
@@ -1152,7 +1167,9 @@ class FakeBotFramework:
             return self._files.get(route[1])
         return None
 
-    def _download(self, call: ConnectorCall, route: list[str], file: _StoredFile) -> web.Response:
+    async def _download(
+        self, request: web.Request, call: ConnectorCall, route: list[str], file: _StoredFile
+    ) -> web.StreamResponse:
         attachment_id, view_id = route[1], route[3]
         failure: _Failure | None
         if file.require_auth and not self._authorized(call.authorization):
@@ -1164,9 +1181,14 @@ class FakeBotFramework:
         if failure is not None:
             return _fail(call, failure)
         call.status = 200
-        response = web.Response(body=file.data, content_type=file.content_type)
-        response.headers["Content-Disposition"] = f'attachment; filename="{file.name}"'
-        return response
+        return await stream_file(
+            request,
+            file.data,
+            file.content_type,
+            pace=file.pace,
+            cut_after=file.cut_after,
+            headers={"Content-Disposition": f'attachment; filename="{file.name}"'},
+        )
 
     def _take_failure(self, path: str) -> _Failure | None:
         for failure in self._failures:

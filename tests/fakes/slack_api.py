@@ -28,6 +28,8 @@ from urllib.parse import quote
 
 from aiohttp import BodyPartReader, WSCloseCode, WSMsgType, web
 
+from tests.fakes.streaming import DEFAULT_PACE, Pace, stream_file
+
 __all__ = ["JSON_FIELDS", "Call", "FakeSlack", "signed_headers"]
 
 TEAM_ID = "T0001"
@@ -83,6 +85,8 @@ class _StoredFile:
     data: bytes
     mimetype: str
     user: str
+    pace: Pace = DEFAULT_PACE
+    cut_after: int | None = None  # the connection drops after this many bytes
 
 
 class _SlackError(Exception):
@@ -293,11 +297,21 @@ class FakeSlack:
         mimetype: str,
         user: str = "U0001",
         title: str | None = None,
+        pace: Pace = DEFAULT_PACE,
+        cut_after: int | None = None,
+        declare_size: bool = True,
     ) -> dict[str, Any]:
-        """Host a file as if someone had shared it; returns the object that events carry."""
-        stored = _StoredFile(file_id, name, title or name, data, mimetype, user)
+        """Host a file as if someone had shared it; returns the object that events carry.
+
+        Downloads stream in paced pieces (tests/fakes/streaming.py); `cut_after` drops the
+        connection part-way, and `declare_size=False` leaves `size` out of the file object, as
+        some of Slack's event payloads do."""
+        stored = _StoredFile(file_id, name, title or name, data, mimetype, user, pace, cut_after)
         self._files[file_id] = stored
-        return self._file_object(stored)
+        shared = self._file_object(stored)
+        if not declare_size:
+            del shared["size"]
+        return shared
 
     def fail_download(self, file_id: str, *, status: int = 500, times: int = 1) -> None:
         if times < 1:
@@ -472,7 +486,7 @@ class FakeSlack:
             return web.json_response({"ok": False, "error": exc.error})
         return web.json_response({"ok": True, **result})
 
-    async def _download(self, request: web.Request) -> web.Response:
+    async def _download(self, request: web.Request) -> web.StreamResponse:
         file_id = request.match_info["file_id"]
         authorization = request.headers.get("Authorization")
         self.downloads.append((file_id, authorization))
@@ -494,7 +508,9 @@ class FakeSlack:
         stored = self._files.get(file_id)
         if stored is None or stored.name != request.match_info["name"]:
             return web.Response(status=404, text="<html>Not found</html>", content_type="text/html")
-        return web.Response(body=stored.data, content_type=stored.mimetype)
+        return await stream_file(
+            request, stored.data, stored.mimetype, pace=stored.pace, cut_after=stored.cut_after
+        )
 
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]

@@ -12,6 +12,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.config import SlackSettings
 from dialogs.errors import UploadRejected
 from dialogs.messages import IncomingFile
@@ -67,26 +68,18 @@ class FileFetcher:
                 f"I couldn't fetch “{name[:80]}” from Slack. Please send it again."
             )
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            # Long enough for a video at a school's upload speed; a stuck download still ends.
+            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
         try:
             async with self._session.get(
                 url, headers={"Authorization": f"Bearer {self._token}"}, allow_redirects=False
             ) as response:
                 if response.status != 200:
-                    raise UploadRejected(
-                        f"I couldn't fetch “{name[:80]}” from Slack just now. Please send it "
-                        "again in a minute; everything else you gave me is saved."
-                    )
-                data = await response.content.read(self._max_bytes + 1)
+                    raise unavailable(name, "Slack")
+                downloaded = await read_whole(response, max_bytes=self._max_bytes)
+        except (ShortDownload, aiohttp.ClientPayloadError) as exc:
+            raise cut_short(name, "Slack") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UploadRejected(
-                f"I couldn't fetch “{name[:80]}” from Slack just now. Please send it again in a "
-                "minute; everything else you gave me is saved."
-            ) from exc
+            raise unavailable(name, "Slack") from exc
         mimetype = file.get("mimetype")
-        return IncomingFile(
-            name=name,
-            data=data,
-            declared_type=str(mimetype) if mimetype else None,
-            size=max(len(data), declared or 0),
-        )
+        return downloaded.as_incoming(name, str(mimetype) if mimetype else None)

@@ -24,6 +24,7 @@ from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnCo
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
+from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards
 from bot.channels.teams.clients import ReusingAuthentication
@@ -431,20 +432,13 @@ class TeamsChannel:
         try:
             async with self._http.get(url, headers=headers, allow_redirects=True) as response:
                 if response.status != 200:
-                    raise UploadRejected(
-                        f"I couldn't fetch “{name[:80]}” from Teams just now. Please send it "
-                        "again in a minute; everything else you gave me is saved."
-                    )
-                data = await response.content.read(max_bytes + 1)
-                declared = response.content_length
+                    raise unavailable(name, "Teams")
+                downloaded = await read_whole(response, max_bytes=max_bytes)
+        except (ShortDownload, aiohttp.ClientPayloadError) as exc:
+            raise cut_short(name, "Teams") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
-            raise UploadRejected(
-                f"I couldn't fetch “{name[:80]}” from Teams just now. Please send it again in a "
-                "minute; everything else you gave me is saved."
-            ) from exc
-        return IncomingFile(
-            name=name, data=data, declared_type=content_type, size=max(len(data), declared or 0)
-        )
+            raise unavailable(name, "Teams") from exc
+        return downloaded.as_incoming(name, content_type)
 
     async def _bot_token(self, context: TurnContext) -> str | None:
         """The token the turn's connector client already uses (none in development mode)."""
