@@ -35,6 +35,10 @@ from storage.blobstore import LocalBlobStore
 from storage.db import Database
 from storage.journal import Journal
 
+# The chat platforms, whose replies cross a network that can refuse them for a while: a turn's
+# replies there are kept in the outbox until delivered. The terminal shows its replies itself.
+KEPT_REPLIES = frozenset({"slack", "teams"})
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -93,6 +97,7 @@ class Runtime:
             clock=self.clock,
             journal=self.journal,
             directory=self.settings.directory,
+            kept_replies=KEPT_REPLIES,
         )
 
     @cached_property

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Collection, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -57,8 +57,10 @@ from dialogs.post_actions import (
     show_media,
     waiting_for,
 )
+from dialogs.prompts import StoredFile
 from dialogs.report_abuse import platform_mentioned
 from dialogs.reporter_answer import REPORTER_ANSWER
+from dialogs.services import replies
 from dialogs.services.account_checks import OwnerButtonValue
 from dialogs.services.account_requests import AccountButtonValue, AccountVerb
 from dialogs.services.case_card import ReporterButtonValue
@@ -73,6 +75,7 @@ from dialogs.services.policies import (
     question_ref,
 )
 from dialogs.services.post_card import PostButtonValue, PostVerb
+from dialogs.services.replies import Lanes
 from dialogs.services.schools import Directory
 from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
 from storage import conversations as repo
@@ -104,12 +107,17 @@ class ConversationRunner:
         clock: Callable[[], datetime],
         journal: Journal | None = None,
         directory: Directory | None = None,
+        kept_replies: Collection[str] = (),
     ) -> None:
+        """`kept_replies` names the platforms whose replies travel over a network that can
+        refuse them: those are kept in the outbox until delivered (dialogs.services.replies)."""
         self.db = db
         self.engine = engine
         self.services = services
         self.clock = clock
         self.inbox = Inbox(journal, take=self._take, clock=clock, directory=directory)
+        self.lanes = Lanes()
+        self._kept_replies = frozenset(kept_replies)
 
     async def handle(
         self,
@@ -130,17 +138,25 @@ class ConversationRunner:
         return await self.inbox.accept(who, received, delivery_id, attempts, arrival=arrival)
 
     async def start_with_capture(
-        self, who: Who, dialog: str, captured: dict[str, Any], *, delivery_id: str
+        self,
+        who: Who,
+        dialog: str,
+        captured: dict[str, Any],
+        *,
+        delivery_id: str,
+        files: Sequence[IncomingFile] = (),
     ) -> list[Message]:
         """Start a report about something flagged on the platform itself, keeping it as evidence.
 
         If a report is already under way, the flagged item is added to it instead, so nothing
-        the person flagged is dropped.
+        the person flagged is dropped. `files` are the flagged message's own files (a posted
+        screenshot or photo), kept as evidence beside its words, because its poster may delete
+        them at any moment.
         """
         received = Input(
             school_id=who.school.id,
             person_id=who.person.id,
-            given=UserInput(),
+            given=UserInput(files=tuple(files)),
             capture_dialog=dialog,
             captured=captured,
         )
@@ -227,6 +243,7 @@ class ConversationRunner:
                         who,
                         received.capture_dialog,
                         received.captured or {},
+                        received.given.files,
                         delivery_id=delivery_id,
                         queue=queue,
                     )
@@ -256,7 +273,7 @@ class ConversationRunner:
             return replies
         try:
             async with self.db.session() as session:
-                return self._replies(who, session, self.clock(), replies, queue=True)
+                return await self._replies(who, session, self.clock(), replies, queue=True)
         except Exception as exc:
             raise TurnFailed.of(exc, who) from exc
 
@@ -288,14 +305,53 @@ class ConversationRunner:
                 )
             )
 
-    async def queue_replies(self, who: Who, messages: Sequence[Message]) -> None:
-        """Replies the platform refused after its own retries: the turn is saved, so they go
-        to the outbox and are sent later rather than dropped."""
+    async def send_replies(self, who: Who, messages: Sequence[Message], post: replies.Post) -> bool:
+        """Send a turn's replies in order, after any of this conversation's earlier replies
+        still waiting; whatever the platform refuses after its own retries is left to the
+        delivery worker, never dropped. False when something was left (kick the worker)."""
+        lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
+        async with self.lanes.hold(lane):
+            kept = [m.ledger for m in messages if m.ledger is not None]
+            # The outbox says what is still to send, up to this turn's last reply: earlier
+            # turns' replies first, and nothing another sender has already delivered.
+            queue = await self._owed(lane, max(kept) if kept else None)
+            if queue is None:
+                queue = [m for m in messages if m.ledger is not None]
+            queue += [m for m in messages if m.ledger is None]
+            sent: list[int] = []
+            for index, message in enumerate(queue):
+                try:
+                    await post(message)
+                except Exception as exc:  # the platforms' failures have no common type
+                    log.warning("reply not sent (%s); left for the outbox", type(exc).__name__)
+                    await self._settle(lane, sent, queue[index:])
+                    return False
+                if message.ledger is not None:
+                    sent.append(message.ledger)
+            if sent:
+                await self._settle(lane, sent, [])
+            return True
+
+    async def _owed(self, lane: replies.Lane, up_to: int | None) -> list[Message] | None:
+        """The lane's undelivered replies up to `up_to` (all of them if None); None when the
+        outbox cannot be read (this turn's replies then go out as they are)."""
+        if lane.platform not in self._kept_replies:
+            return []
         try:
             async with self.db.session() as session:
-                self._replies(who, session, self.clock(), list(messages), queue=True)
+                return await replies.owed(session, lane, up_to)
+        except Exception as exc:
+            log.warning("could not look for earlier replies: %s", type(exc).__name__)
+            return None
+
+    async def _settle(
+        self, lane: replies.Lane, sent: Sequence[int], unsent: Sequence[Message]
+    ) -> None:
+        try:
+            async with self.db.session() as session:
+                await replies.settle(session, lane, sent=sent, unsent=unsent, now=self.clock())
         except Exception as exc:  # the platform and the database are both away
-            log.error("replies could not be sent or queued: %s", type(exc).__name__)
+            log.error("replies could not be settled in the outbox: %s", type(exc).__name__)
 
     async def _with_register(self, who: Who, session: AsyncSession, now: datetime) -> Who:
         """The person's school as this turn sees it: with the accounts recorded in its
@@ -364,6 +420,7 @@ class ConversationRunner:
         who: Who,
         dialog: str,
         captured: dict[str, Any],
+        files: Sequence[IncomingFile],
         *,
         delivery_id: str,
         queue: bool,
@@ -371,7 +428,7 @@ class ConversationRunner:
         async def step(
             who: Who, session: AsyncSession, now: datetime, current: DialogState | None
         ) -> tuple[DialogState | None, list[Message]]:
-            return await self._report_with(who, session, now, current, dialog, captured)
+            return await self._report_with(who, session, now, current, dialog, captured, files)
 
         return await self._in_turn(who, delivery_id, step, queue=queue)
 
@@ -400,7 +457,7 @@ class ConversationRunner:
                     state=state.model_dump(mode="json") if state else None,
                     now=now,
                 )
-                return self._replies(who, session, now, messages, queue=queue)
+                return await self._replies(who, session, now, messages, queue=queue)
         except PolicybotError as exc:
             return await self._refused(who, now, exc, queue=queue)
         except ConcurrentTurn:
@@ -420,11 +477,11 @@ class ConversationRunner:
             return hint
         try:
             async with self.db.session() as session:
-                return self._replies(who, session, now, hint, queue=True)
+                return await self._replies(who, session, now, hint, queue=True)
         except Exception as exc:
             raise TurnFailed.of(exc, who) from exc
 
-    def _replies(
+    async def _replies(
         self,
         who: Who,
         session: AsyncSession,
@@ -433,10 +490,17 @@ class ConversationRunner:
         *,
         queue: bool,
     ) -> list[Message]:
-        """The turn's replies, or, for an input taken from the journal (nobody is waiting on
-        the request that brought it), the same replies queued in the turn's own transaction."""
+        """The turn's replies, kept in the outbox in the turn's own transaction for the turn to
+        send (see send_replies); or, for an input taken from the journal (nobody is waiting on
+        the request that brought it), queued there for the delivery worker."""
         if not queue:
-            return messages
+            if who.key.channel not in self._kept_replies or not messages:
+                return messages
+            lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
+            return await replies.keep(session, lane, messages, now)
+        # Replies an inner turn already kept for itself to send are queued again here, in
+        # this order, with whatever this turn says around them.
+        await replies.forget(session, [m.ledger for m in messages if m.ledger is not None])
         outbox = OutboxNotifier(session, now)
         for message in messages:
             outbox.reply(
@@ -455,11 +519,14 @@ class ConversationRunner:
         current: DialogState | None,
         dialog: str,
         captured: dict[str, Any],
+        files: Sequence[IncomingFile] = (),
     ) -> tuple[DialogState, list[Message]]:
         """Keep something flagged (a chat message, a comment on an official account) as
-        evidence, in the report under way or in a new one started with it."""
+        evidence, with the files it carried, in the report under way or in a new one started
+        with it."""
         state = current or DialogState(dialog=dialog)
         ctx = self._context(who, session, now, state)
+        kept_files, notes = await self._keep_flagged_files(ctx, who, files)
         stored = await ctx.services.evidence.keep_capture(
             json.dumps(captured, ensure_ascii=False, indent=2, sort_keys=True).encode(),
             name=f"{captured.get('platform', 'chat')} message.json",
@@ -469,25 +536,28 @@ class ConversationRunner:
             person_id=who.person.id,
             draft_key=state.draft_id,
         )
+        with_files = ""
+        if kept_files:
+            names = ", ".join(f"“{f.name}”" for f in kept_files)
+            which = "file" if len(kept_files) == 1 else "files"
+            with_files = f" I've also kept the {which} it carried: {names}."
         kept = Message(
             kind=MessageKind.INFO,
             text="I've saved the message you flagged as evidence: its words, who posted it, "
-            "where and when, and a link to it.",
+            f"where and when, and a link to it.{with_files}",
         )
+        evidence = [stored.as_json(), *(f.as_json() for f in kept_files)]
         if current is not None:
             state.scratch.setdefault("files", [])
             if state.step == "evidence" or "evidence" not in state.answers:
-                state.scratch["files"].append(stored.as_json())
+                state.scratch["files"].extend(evidence)
             else:
-                state.answers["evidence"] = [
-                    *(state.answers["evidence"] or []),
-                    stored.as_json(),
-                ]
-            messages = [kept, *self.engine.resume(ctx)]
+                state.answers["evidence"] = [*(state.answers["evidence"] or []), *evidence]
+            messages = [kept, *notes, *self.engine.resume(ctx)]
         else:
             prefill: dict[str, Any] = {
                 "platform": captured.get("platform", "Slack"),
-                "evidence": [stored.as_json()],
+                "evidence": evidence,
             }
             if captured.get("permalink"):
                 prefill["link"] = captured["permalink"]
@@ -497,8 +567,29 @@ class ConversationRunner:
             elif captured.get("posted_at"):
                 prefill["occurred_at"] = str(captured["posted_at"])
             turn = await self.engine.start(dialog, ctx, prefill=prefill)
-            state, messages = turn.state or state, [kept, *turn.messages]
+            state, messages = turn.state or state, [kept, *notes, *turn.messages]
         return state, messages
+
+    @staticmethod
+    async def _keep_flagged_files(
+        ctx: DialogContext, who: Who, files: Sequence[IncomingFile]
+    ) -> tuple[list[StoredFile], list[Message]]:
+        """Check and keep a flagged message's files; each refusal is said, none stops the rest."""
+        kept: list[StoredFile] = []
+        notes: list[Message] = []
+        for file in files:
+            try:
+                kept.append(
+                    await ctx.services.evidence.receive(
+                        file,
+                        school_id=who.school.id,
+                        person_id=who.person.id,
+                        draft_key=ctx.state.draft_id,
+                    )
+                )
+            except UploadRejected as refused:
+                notes.append(Message(kind=MessageKind.HINT, text=refused.message))
+        return kept, notes
 
     async def _policy_button(
         self,

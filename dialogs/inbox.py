@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import enum
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.schools import Directory, Person, School
 from storage.conversations import ConversationKey
@@ -171,7 +172,7 @@ class Inbox:
         self._take = take
         self._clock = clock
         self._directory = directory
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        self._locks: KeyedLocks[str] = KeyedLocks()
         # Turns in progress at once. Beyond this they wait their turn: each running turn is
         # more work for one event loop, and acknowledging new requests (Slack wants it within
         # 3 s, Teams within 15 s) would wait behind all of them.
@@ -396,20 +397,9 @@ class Inbox:
             return None
         return Who(person=person, school=school, key=key)
 
-    @contextlib.asynccontextmanager
-    async def _conversation(self, tag: str) -> AsyncIterator[None]:
+    def _conversation(self, tag: str) -> AbstractAsyncContextManager[None]:
         """One conversation's inputs are taken one at a time in this process, in order."""
-        lock, users = self._locks.get(tag, (asyncio.Lock(), 0))
-        self._locks[tag] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[tag]
-            if users <= 1:
-                del self._locks[tag]
-            else:
-                self._locks[tag] = (lock, users - 1)
+        return self._locks.hold(tag)
 
 
 def _new_delivery() -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class MessageKind(StrEnum):
@@ -74,6 +74,9 @@ class Message(_Frozen):
     # bytes through the evidence store and sends them in its own way (an upload, a file offer).
     files: tuple[ImageRef, ...] = ()
     expects: InputKind = InputKind.NONE
+    # The outbox row that keeps this reply until the platform has it (dialogs/services/replies);
+    # never part of what is stored or shown.
+    ledger: int | None = Field(default=None, exclude=True)
 
 
 class IncomingFile(_Frozen):

@@ -32,6 +32,7 @@ from cryptography.fernet import InvalidToken
 
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing, Keyring
+from storage.processes import running
 
 _SUFFIX = ".entry"
 _STALE_TEMPORARY_SECONDS = 3600
@@ -272,13 +273,7 @@ def belongs_to_another_live_process(path: Path, *, orphaned_after: float = 600.0
         return False  # written before entries named their process
     if owner == os.getpid() or time.time_ns() - written > orphaned_after * 1e9:
         return False
-    try:
-        os.kill(owner, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, as another user
-    return True
+    return running(owner)
 
 
 def _arrival(path: Path) -> tuple[int, str]:

@@ -197,6 +197,9 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _when(nullable=True)
     last_error: str | None = Field(default=None, max_length=255)
+    # A turn's reply that its own turn is sending: the process doing so (host:pid), so that
+    # if it stops, another process on that host takes the reply over without waiting.
+    sender: str | None = Field(default=None, max_length=80)
 
 
 class ChannelPost(SQLModel, table=True):

@@ -13,10 +13,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
 
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.messages import Message
+from dialogs.services.replies import Lanes, lane_of, waits_behind
 from dialogs.services.schools import Directory, Person, School
 from storage.db import Database
 from storage.models import ChannelPost, Notification
@@ -64,12 +66,23 @@ async def deliver_pending(
     transports: Sequence[Transport],
     now: datetime,
     limit: int = 200,
+    lanes: Lanes | None = None,
 ) -> DeliveryResult:
+    """Deliver what is due. A turn's reply is sent holding its conversation's lane (`lanes`,
+    shared with the turns of this process) and only after that conversation's earlier replies,
+    so a person never sees the next question before the one before it."""
     if not transports:
         return DeliveryResult()
+    lanes = lanes or Lanes()
     async with db.session() as session:
         result = await session.execute(
-            select(Notification.id)
+            sa_select(
+                col(Notification.id),
+                col(Notification.kind),
+                col(Notification.school_id),
+                col(Notification.person_id),
+                col(Notification.platform),
+            )
             .where(
                 col(Notification.delivered_at).is_(None),
                 (col(Notification.next_attempt_at).is_(None))
@@ -78,10 +91,14 @@ async def deliver_pending(
             .order_by(col(Notification.id))
             .limit(limit)
         )
-        ids = [row[0] for row in result.all()]
+        due = [(row[0], lane_of(*row[1:])) for row in result.all() if row[0] is not None]
     delivered = failed = unreachable = 0
-    for notification_id in ids:
-        outcome = await _deliver_one(db, directory, transports, notification_id, now)
+    for notification_id, lane in due:
+        if lane is None:
+            outcome = await _deliver_one(db, directory, transports, notification_id, now)
+        else:
+            async with lanes.hold(lane):
+                outcome = await _deliver_one(db, directory, transports, notification_id, now)
         delivered += outcome == "delivered"
         failed += outcome == "failed"
         unreachable += outcome == "unreachable"
@@ -105,6 +122,8 @@ async def _deliver_one(
         ).scalar_one_or_none()
         if row is None or row.delivered_at is not None:
             return "skipped"  # another process has it, or it was delivered meanwhile
+        if await waits_behind(session, row):
+            return "skipped"  # its conversation's earlier reply goes first
         school = directory.school(row.school_id)
         if school is None:
             row.next_attempt_at, row.last_error = now + timedelta(days=1), "school not configured"

@@ -68,12 +68,13 @@ class Call:
     method: str
     body: dict[str, Any]
     headers: dict[str, str]
+    refused: bool = False  # answered with a failure (fail_next), so nobody saw it
 
 
 @dataclass(frozen=True)
 class _Failure:
     status: int
-    error: str
+    error: str | None  # None: a plain-text body, as Slack's edge sends for a 5xx
     retry_after: int | None
 
 
@@ -275,7 +276,8 @@ class FakeSlack:
         """Make the next `times` authenticated calls to `method` fail, to test error handling.
 
         `status` defaults to what the other arguments imply: 429 with `retry_after`, 200 with
-        `error` (Slack reports most failures as 200 with ok=false), and 500 otherwise.
+        `error` (Slack reports most failures as 200 with ok=false), and 500 otherwise. A 5xx
+        without `error` has a plain-text body, as Slack's edge sends during an outage.
         """
         if times < 1:
             raise ValueError("times must be at least 1")
@@ -283,7 +285,7 @@ class FakeSlack:
             status = 429 if retry_after is not None else 200 if error is not None else 500
         if status == 200 and error is None:
             raise ValueError("a failure with status 200 needs an error")
-        if error is None:
+        if error is None and status < 500:
             error = "ratelimited" if status == 429 else "internal_error"
         failure = _Failure(status=status, error=error, retry_after=retry_after)
         self._failures.setdefault(method, deque()).extend([failure] * times)
@@ -472,9 +474,17 @@ class FakeSlack:
         queued = self._failures.get(method)
         if queued:
             failure = queued.popleft()
+            self.calls[-1].refused = True
             headers = {}
             if failure.retry_after is not None:
                 headers["Retry-After"] = str(failure.retry_after)
+            if failure.error is None:
+                # Slack's edge answers an outage as plain text, not as the API's JSON.
+                return web.Response(
+                    text="upstream connect error or disconnect/reset before headers",
+                    status=failure.status,
+                    headers=headers,
+                )
             return web.json_response(
                 {"ok": False, "error": failure.error}, status=failure.status, headers=headers
             )

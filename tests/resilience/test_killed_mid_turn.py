@@ -143,6 +143,21 @@ async def posted_text(fake: FakeSlack) -> str:
     return "\n".join(json.dumps(call.body) for call in fake.calls_to("chat.postMessage"))
 
 
+async def told_after(fake: FakeSlack, before: int, awaited: str, timeout: float = 20) -> str:  # noqa: ASYNC109
+    """What Slack was asked to post after the first `before` posts, once `awaited` is among it.
+
+    Replies are delivered at least once: a turn's replies may come again if a kill fell between
+    Slack taking them and the outbox recording that it had, so the test waits for the words it
+    expects rather than for a count of posts."""
+    deadline = time.monotonic() + timeout
+    while True:
+        posts = fake.calls_to("chat.postMessage")[before:]
+        told = "\n".join(json.dumps(p.body, ensure_ascii=False) for p in posts)
+        if awaited in told or time.monotonic() > deadline:
+            return told
+        await asyncio.sleep(0.05)
+
+
 async def stored(database_url: str) -> tuple[dict[str, Any], int]:
     """Sam's answers as saved, and how many times the killed delivery was acted on."""
     db = Database(database_url)
@@ -187,8 +202,7 @@ async def test_an_answer_whose_turn_was_killed_is_taken_by_the_next_process(
         posts_before = len(fake.calls_to("chat.postMessage"))
 
         async with serving(env, port):
-            posts = await fake.wait_for("chat.postMessage", count=posts_before + 1, timeout=20)
-            told = "\n".join(json.dumps(p.body) for p in posts[posts_before:])
+            told = await told_after(fake, posts_before, "Is anyone in immediate danger")
             assert "Is anyone in immediate danger" in told
 
         answers, claims = await stored(database_url)
@@ -225,11 +239,39 @@ async def test_a_message_killed_while_its_file_downloads_keeps_its_text_and_says
         posts_before = len(fake.calls_to("chat.postMessage"))
 
         async with serving(env, port):
-            posts = await fake.wait_for("chat.postMessage", count=posts_before + 2, timeout=20)
-            told = "\n".join(json.dumps(p.body, ensure_ascii=False) for p in posts[posts_before:])
+            told = await told_after(fake, posts_before, "Is anyone in immediate danger")
             assert "interrupted while fetching “shot.png”" in told
             assert "Is anyone in immediate danger" in told
 
         answers, claims = await stored(database_url)
         assert answers["affected"] == "me"
         assert claims == 1
+
+
+async def test_a_reply_waiting_out_a_rate_limit_is_sent_by_the_next_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Killed while Slack's client waits out a Retry-After before sending the next question:
+    the answer was saved, and the reply was kept with it, so the next process sends it."""
+    data_dir = tmp_path / "data"
+    async with FakeSlack() as fake:
+        port = free_port()
+        env = serve_env(fake, data_dir, database_url, port)
+
+        async with serving(env, port) as first:
+            assert await post(port, message_event("report", "EvREPORT")) == 200
+            await fake.wait_for("chat.postMessage", count=2, timeout=15)
+            fake.fail_next("chat.postMessage", status=429, retry_after=60)
+            assert await post(port, message_event("me", "EvWAITING")) == 200
+            refused = await fake.wait_for("chat.postMessage", count=3, timeout=15)
+            assert refused[-1].refused  # the client now waits a minute before trying again
+            first.kill()
+            await first.wait()
+        posts_before = len(fake.calls_to("chat.postMessage"))
+
+        async with serving(env, port):
+            told = await told_after(fake, posts_before, "Is anyone in immediate danger", 40)
+            assert "Is anyone in immediate danger" in told
+
+        answers, _ = await stored(database_url)
+        assert answers["affected"] == "me"

@@ -25,7 +25,6 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.shared_files import read_files
@@ -34,12 +33,12 @@ from bot.channels.slack.home import home_view
 from bot.channels.slack.modals import ask_modal, note_modal, status_modal
 from bot.channels.slack.render import escape, fallback_text
 from bot.channels.slack.transport import SlackTransport
-from bot.channels.slack.web import FileFetcher, web_client
+from bot.channels.slack.web import API_FAILURES, FileFetcher, failure_of, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest, PolicybotError
+from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
-from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue, PostVerb
@@ -253,14 +252,12 @@ class SlackChannel:
 
     async def _reply(self, who: Who, messages: Sequence[Message]) -> None:
         """Send replies in order; whatever Slack refuses goes to the outbox to be retried."""
-        for index, message in enumerate(messages):
-            try:
-                await self.transport.post(who.key.conversation_key, [message])
-            except (SlackApiError, OSError, TimeoutError) as exc:
-                log.warning("reply not sent (%s); queued for retry", type(exc).__name__)
-                await self.runtime.runner.queue_replies(who, messages[index:])
-                self.on_outbox()
-                return
+
+        async def post(message: Message) -> None:
+            await self.transport.post(who.key.conversation_key, [message])
+
+        if not await self.runtime.runner.send_replies(who, messages, post):
+            self.on_outbox()
 
     async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> None:
         replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
@@ -375,8 +372,9 @@ class SlackChannel:
         try:
             fallback = str(message.get("text") or f"You chose: {chosen}")
             await self.transport.update(channel, str(message.get("ts")), blocks, fallback)
-        except SlackApiError as exc:
-            log.info("could not mark a question answered: %s", exc.response.get("error"))
+        except API_FAILURES as exc:
+            # Only the look of an old message: the press itself is taken all the same.
+            log.info("could not mark a question answered: %s", failure_of(exc))
 
     # -- the slash command, the home tab, the shortcut ---------------------------------
 
@@ -388,8 +386,8 @@ class SlackChannel:
         await ack(text="I've replied in our direct messages.")
         try:
             who = await self._who(user)
-        except SlackApiError as exc:
-            log.warning("could not open a DM for a slash command: %s", exc.response.get("error"))
+        except API_FAILURES as exc:
+            log.warning("could not open a DM for a slash command: %s", failure_of(exc))
             return
         assert who is not None
         text = from_slack_text(str(command.get("text") or "")).strip()
@@ -419,11 +417,34 @@ class SlackChannel:
             )
             return
         captured = await self._capture(shortcut)
+        files, problems = await self._flagged_files(shortcut)
+        if problems:
+            await self._reply(who, problems)
         replies = await self.runtime.runner.start_with_capture(
-            who, "report_abuse", captured, delivery_id=f"shortcut:{shortcut.get('action_ts')}"
+            who,
+            "report_abuse",
+            captured,
+            delivery_id=f"shortcut:{shortcut.get('action_ts')}",
+            files=files,
         )
         await self._reply(who, replies)
         self.on_outbox()
+
+    async def _flagged_files(
+        self, shortcut: dict[str, Any]
+    ) -> tuple[list[IncomingFile], list[Message]]:
+        """The flagged message's own files (a posted screenshot or photo), fetched now, because
+        the person who posted them may delete them; one that can't be fetched is explained."""
+        fetched: list[IncomingFile] = []
+        problems: list[Message] = []
+        for file in (shortcut.get("message") or {}).get("files") or []:
+            if not isinstance(file, dict):
+                continue
+            try:
+                fetched.append(await self.files.fetch(file))
+            except UploadRejected as exc:
+                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+        return fetched, problems
 
     async def _capture(self, shortcut: dict[str, Any]) -> dict[str, Any]:
         message = shortcut.get("message") or {}
@@ -434,8 +455,8 @@ class SlackChannel:
                 channel=str(channel), message_ts=str(message.get("ts"))
             )
             permalink = response.get("permalink")
-        except SlackApiError as exc:
-            log.info("no permalink for a reported message: %s", exc.response.get("error"))
+        except API_FAILURES as exc:
+            log.info("no permalink for a reported message: %s", failure_of(exc))
         return {
             "platform": "Slack",
             "text": from_slack_text(str(message.get("text") or "")),

@@ -11,6 +11,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.shared_files import FileContent, unreadable_notice
 from bot.channels.slack.render import fallback_text, to_blocks
+from bot.channels.slack.web import failure_of
 from dialogs.messages import ImageRef, Message
 from dialogs.services.schools import Person, School
 
@@ -89,7 +90,7 @@ class SlackTransport:
                 )
                 return replace
             except SlackApiError as exc:
-                if exc.response.get("error") != "message_not_found":
+                if failure_of(exc) != "message_not_found":
                     raise
                 # Someone deleted the earlier card: post it afresh, or every later change to
                 # the case or request would fail the same way and nobody would see it.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -33,6 +34,22 @@ def web_client(settings: SlackSettings) -> AsyncWebClient:
         AsyncConnectionErrorRetryHandler(max_retry_count=2),
     ]
     return client
+
+
+# What a Web API call can fail with once its retries are spent: Slack's refusal, or the network.
+API_FAILURES = (SlackApiError, aiohttp.ClientError, OSError, TimeoutError)
+
+
+def failure_of(exc: BaseException) -> str:
+    """Name a failed Web API call for a log line, whatever came back: Slack's own error code,
+    or the HTTP status of a body that was not JSON (Slack's edge answers an outage in plain
+    text, and reading it as JSON would raise inside the error handling)."""
+    if isinstance(exc, SlackApiError):
+        data = getattr(exc.response, "data", None)
+        if isinstance(data, dict) and data.get("error"):
+            return str(data["error"])
+        return f"HTTP {getattr(exc.response, 'status_code', '?')}"
+    return type(exc).__name__
 
 
 class FileFetcher:

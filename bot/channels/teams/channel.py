@@ -363,14 +363,12 @@ class TeamsChannel:
     async def reply(self, context: TurnContext, who: Who, messages: Sequence[Message]) -> None:
         """Send a turn's replies in order. The turn is already saved, so if Teams still refuses
         after its retries, what is left goes to the outbox and is sent later, never dropped."""
-        for index, message in enumerate(messages):
-            try:
-                await self.send(context, [message])
-            except Exception as exc:  # the connector's failures have no common type
-                log.warning("reply not sent (%s); queued for retry", type(exc).__name__)
-                await self.runtime.runner.queue_replies(who, messages[index:])
-                self.on_outbox()
-                return
+
+        async def post(message: Message) -> None:
+            await self.send(context, [message])
+
+        if not await self.runtime.runner.send_replies(who, messages, post):
+            self.on_outbox()
 
     # -- people --------------------------------------------------------------------------
 

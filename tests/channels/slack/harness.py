@@ -266,8 +266,11 @@ class SlackHarness:
     runtime_app: web.Application | None = None
 
     def posts_to(self, channel: str) -> list[Call]:
+        """What was posted to a channel and is there to see (not the tries Slack refused)."""
         return [
-            c for c in self.fake.calls_to("chat.postMessage") if c.body.get("channel") == channel
+            c
+            for c in self.fake.calls_to("chat.postMessage")
+            if c.body.get("channel") == channel and not c.refused
         ]
 
     async def wait_posts(self, channel: str, count: int, timeout: float = 5.0) -> list[Call]:  # noqa: ASYNC109

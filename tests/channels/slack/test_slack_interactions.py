@@ -29,7 +29,7 @@ from tests.channels.slack.harness import (
 )
 from tests.channels.slack.test_slack_report import file_a_report
 from tests.fakes.slack_api import Call
-from tests.support import png
+from tests.support import phone_screenshot, png
 
 SAM, DANA, JO, LEE = "U0SAM", "U0DANA", "U0JO", "U0LEE"
 NOBODY = "U0NOBODY"
@@ -438,6 +438,45 @@ async def test_the_message_shortcut_reports_the_message_with_it_kept_as_evidence
     assert captured["author"] == "U0TROLL"
     assert captured["channel"] == "C0STAFFROOM"
     assert captured["permalink"] == PERMALINK
+
+
+async def test_a_flagged_picture_is_fetched_and_kept_beside_the_message(
+    slack: SlackHarness,
+) -> None:
+    # A post that is only a picture: its text is empty, the abuse is in the image, and the
+    # person who posted it may delete it at any moment.
+    picture = phone_screenshot("abusive meme", megabytes=2.0)
+    shared = slack.fake.add_file(
+        "FMEME", name="meme.png", data=picture, mimetype="image/png", user="U0TROLL"
+    )
+    message = {**TROLL_MESSAGE, "text": "", "files": [shared], "upload": True}
+    seen = await flag(slack, message, "Who is being targeted?")
+    assert "I've also kept the file it carried: “meme.png”" in text_of_calls(seen)
+
+    await expect(slack, slack.click(SAM, "me", label="Me"), "immediate danger")
+    await finish_after_danger(slack)
+    case = await the_case(slack)
+    kept = await evidence_rows(slack)
+    assert {(e.case_id, e.media_type) for e in kept} == {
+        (case.id, "application/json"),
+        (case.id, "image/png"),
+    }
+    (image,) = [e for e in kept if e.media_type == "image/png"]
+    assert image.sha256 == hashlib.sha256(picture).hexdigest()
+
+
+async def test_a_flagged_picture_that_cannot_be_fetched_is_explained_and_the_words_kept(
+    slack: SlackHarness,
+) -> None:
+    shared = slack.fake.add_file("FGONE", name="gone.png", data=png(), mimetype="image/png")
+    slack.fake.fail_download("FGONE", status=404)
+    message = {**TROLL_MESSAGE, "files": [shared]}
+    seen = await flag(slack, message, "Who is being targeted?")
+    shown = text_of_calls(seen)
+    assert "couldn't fetch “gone.png” from Slack" in shown
+    assert "I've saved the message you flagged as evidence" in shown
+    (kept,) = await evidence_rows(slack)
+    assert kept.media_type == "application/json"
 
 
 async def test_a_shortcut_during_a_report_adds_to_it_instead_of_starting_another(

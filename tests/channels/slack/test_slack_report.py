@@ -219,7 +219,10 @@ async def test_when_slack_refuses_a_reply_the_answer_is_kept_and_the_reply_sent_
     # The first try and both automatic retries fail: Slack is down for now.
     slack.fake.fail_next("chat.postMessage", status=500, times=3)
     await slack.say(SAM, "me")
-    queued = await wait_until(slack, lambda rows: [r for r in rows if r.kind == "reply"])
+    # Kept in the outbox with the turn; handed to the delivery worker once Slack has refused.
+    queued = await wait_until(
+        slack, lambda rows: [r for r in rows if r.kind == "reply" and r.sender is None]
+    )
     assert len(queued) == 1
     result = await slack.deliver()
     assert result.delivered == 1
