@@ -39,7 +39,7 @@ from dialogs.home import (
     post_offer,
 )
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, moved_on
 from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
     ANSWER_QUESTION,
@@ -276,6 +276,23 @@ class ConversationRunner:
             ctx = self._context(who, session, now, DialogState.model_validate(row.state))
             return self.engine.resume(ctx)
 
+    async def asks_now(self, who: Who, question: str) -> bool:
+        """Whether `question` (a button's token) is the question this person is asked now.
+
+        Channels that must mark a pressed card before its turn is taken ask this; the turn
+        itself decides (Engine.advance), so at worst a card is marked a moment too early."""
+        async with self.db.session() as session:
+            row = await repo.load_or_create(
+                session,
+                who.key,
+                school_id=who.school.id,
+                person_id=who.person.id,
+                now=self.clock(),
+            )
+            if row.state is None:
+                return False
+            return bool(DialogState.model_validate(row.state).question == question)
+
     async def deliver_waiting(self, who: Who) -> list[Message]:
         async with self.db.session() as session:
             return list(
@@ -350,6 +367,9 @@ class ConversationRunner:
                 messages = [Message(kind=MessageKind.INFO, text=answered.message)]
                 if current is not None:
                     messages += self.engine.current(self._context(who, session, now, current))
+            elif current is None and given.question is not None:
+                # A button of a question whose dialog has ended (sent, cancelled, expired).
+                state, messages = None, [moved_on(False), menu(who.person, who.school)]
             elif current is None:
                 state, messages = await self._idle(who, session, now, given)
             else:
