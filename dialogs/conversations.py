@@ -194,7 +194,7 @@ class ConversationRunner:
         if problems:
             await send(problems)
         if given.text.strip() or given.value or fetched:
-            whole = UserInput(text=given.text, value=given.value, files=tuple(fetched))
+            whole = given.model_copy(update={"files": tuple(fetched)})
             replies = await self.handle(arrival.who, whole, arrival=arrival)
         else:
             # Every file was refused and nothing was typed: nothing to take, and the person

@@ -8,7 +8,8 @@ refused kindly, nothing changes, and the current question is shown again.
 from __future__ import annotations
 
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
+from dialogs.inbox import Input
+from dialogs.messages import Message, MessageKind, UserInput
 from tests.support import Person, last_prompt, text_of
 
 PUPILS = "Do any pupils appear in the photos, or are any named in the post?"
@@ -118,3 +119,12 @@ async def test_the_summary_and_the_cancel_question_know_their_asking_too(
     assert replies[0].kind is MessageKind.MOVED_ON
     assert last_prompt(replies).text == DANGER
     assert "Cancelled" not in text_of(replies)
+
+
+def test_the_question_a_press_answers_is_kept_in_the_inbound_journal() -> None:
+    pressed = Input(
+        school_id="oakfield",
+        person_id="sam",
+        given=UserInput(value="yes", question="0123abcd-3"),
+    )
+    assert Input.from_payload(pressed.to_payload()).given.question == "0123abcd-3"

@@ -553,7 +553,13 @@ class TeamsChannel:
             await self.send(context, [_unknown_person()])
             return None
         delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
-        await self._admit(activity, who, UserInput(value=value), delivery)
+        asked = cards.question_of(data)
+        # The turn decides (a press on a question that has moved on changes nothing); the card
+        # is replaced now, so it is marked by what is asked at this moment.
+        current = asked is None or await self.runtime.runner.asks_now(who, asked)
+        await self._admit(activity, who, UserInput(value=value, question=asked), delivery)
+        if not current:
+            return cards.moved_on_card(str(data.get("q") or ""))
         chosen = str(data.get("label") or value)
         labels = data.get("labels")
         if verb == cards.MULTI_DONE and isinstance(labels, dict) and value:
