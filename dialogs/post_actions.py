@@ -46,6 +46,7 @@ class PostReason(OneAnswerDialog):
             actor=ctx.person,
             verb=PostVerb(ctx.state.flags["verb"]),
             reason=answer,
+            version=ctx.state.flags.get("version"),
         )
         return decided.message
 
@@ -70,9 +71,11 @@ class PostLink(OneAnswerDialog):
         return decided.message
 
 
-async def approve(services: Services, school: School, person: Person, reference: str) -> Message:
+async def approve(
+    services: Services, school: School, person: Person, reference: str, version: int | None
+) -> Message:
     decided = await services.posts.decide(
-        reference, school=school, actor=person, verb=PostVerb.APPROVE
+        reference, school=school, actor=person, verb=PostVerb.APPROVE, version=version
     )
     return Message(kind=MessageKind.INFO, text=decided.message)
 

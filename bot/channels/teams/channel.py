@@ -553,12 +553,12 @@ class TeamsChannel:
             await self.send(context, [_unknown_person()])
             return None
         delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
-        asked = cards.question_of(data)
-        # The turn decides (a press on a question that has moved on changes nothing); the card
-        # is replaced now, so it is marked by what is asked at this moment.
-        current = asked is None or await self.runtime.runner.asks_now(who, asked)
-        await self._admit(activity, who, UserInput(value=value, question=asked), delivery)
-        if not current:
+        given = UserInput(value=value, question=cards.question_of(data))
+        # The turn decides (a press on something that has moved on changes nothing); the card
+        # is replaced now, so it is marked by what is current at this moment.
+        stale = await self.runtime.runner.moved_on(who, given)
+        await self._admit(activity, who, given, delivery)
+        if stale:
             return cards.moved_on_card(str(data.get("q") or ""))
         chosen = str(data.get("label") or value)
         labels = data.get("labels")
