@@ -548,3 +548,22 @@ async def test_a_number_typed_after_a_message_that_waited_answers_the_list_shown
     await dana.answer("1")
 
     assert "Who is being targeted?" in shown.getvalue()[before:]
+
+
+async def test_a_request_shown_once_can_be_reached_again_after_quitting(
+    runtime: Runtime,
+) -> None:
+    sam = Person(runtime)
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip", "submit"]:
+        await sam.say(answer)
+    morgan, shown = terminal(runtime, "morgan", "/q\n")
+    assert await morgan.run() == 0
+    assert "While you were away:\n── Please block a website" in shown.getvalue()
+
+    again, shown = terminal(runtime, "morgan", "approvals\n1\n/q\n")
+    assert await again.run() == 0
+
+    transcript = shown.getvalue()
+    assert "── Please block a website on school equipment: WB-2026-0001 ──" in transcript
+    assert "  1. Blocked\n" in transcript
+    assert "WB-2026-0001 is marked as blocked" in transcript
