@@ -27,6 +27,7 @@ from dialogs.home import (
     COMMENTS,
     LOG_COMMENT,
     MEDIA_ENQUIRY,
+    MENU_VALUES,
     MY_REPORTS,
     REQUEST_ACCOUNT,
     REQUEST_POST,
@@ -376,6 +377,14 @@ class ConversationRunner:
                 messages = [Message(kind=MessageKind.INFO, text=answered.message)]
                 if current is not None:
                     messages += self.engine.current(self._context(who, session, now, current))
+            elif current is not None and given.value in MENU_VALUES and given.question is None:
+                # A menu button (an old menu, the App Home) is not an answer to the question
+                # asked now, though its value might pass for one ("my_reports" as a platform).
+                state = current
+                messages = [
+                    self._busy(current, "press it again"),
+                    *self.engine.current(self._context(who, session, now, current)),
+                ]
             elif current is None and given.question is not None:
                 # A button of a question whose dialog has ended (sent, cancelled, expired).
                 state, messages = None, [moved_on(False), menu(who.person, who.school)]

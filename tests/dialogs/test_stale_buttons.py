@@ -128,3 +128,20 @@ def test_the_question_a_press_answers_is_kept_in_the_inbound_journal() -> None:
         given=UserInput(value="yes", question="0123abcd-3"),
     )
     assert Input.from_payload(pressed.to_payload()).given.question == "0123abcd-3"
+
+
+async def test_an_old_menu_button_does_not_answer_the_question_asked_now(
+    runtime: Runtime,
+) -> None:
+    sam = Person(runtime)
+    [menu] = await sam.open()
+    await sam.say("report")
+    await sam.say("me")
+    asked = last_prompt(await sam.say("no"))
+    assert asked.text.startswith("Where did it happen?")
+
+    replies = await sam.press_on(menu, "See my reports")
+
+    assert "Where did it happen?" in last_prompt(replies).text
+    assert "You're in the middle of a report of online abuse" in text_of(replies)
+    assert "Is there a link" not in text_of(replies)
