@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.account_request import ACCOUNT_REASON
 from dialogs.comment_dialogs import COMMENT_REASON, open_comments
 from dialogs.engine import DialogContext, DialogState, Engine
-from dialogs.errors import PolicybotError, UploadRejected
+from dialogs.errors import MovedOn, PolicybotError, UploadRejected
 from dialogs.home import (
     APPROVALS,
     ASK_POLICY,
@@ -27,6 +27,7 @@ from dialogs.home import (
     COMMENTS,
     LOG_COMMENT,
     MEDIA_ENQUIRY,
+    MENU_VALUES,
     MY_REPORTS,
     REQUEST_ACCOUNT,
     REQUEST_POST,
@@ -39,7 +40,7 @@ from dialogs.home import (
     post_offer,
 )
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, moved_on
 from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
     ANSWER_QUESTION,
@@ -210,7 +211,7 @@ class ConversationRunner:
         if problems:
             await send(problems)
         if given.text.strip() or given.value or fetched:
-            whole = UserInput(text=given.text, value=given.value, files=tuple(fetched))
+            whole = given.model_copy(update={"files": tuple(fetched)})
             replies = await self.handle(arrival.who, whole, arrival=arrival)
         else:
             # Every file was refused and nothing was typed: nothing to take, and the person
@@ -292,6 +293,32 @@ class ConversationRunner:
             who = await self._with_register(who, session, now)
             ctx = self._context(who, session, now, DialogState.model_validate(row.state))
             return self.engine.resume(ctx)
+
+    async def moved_on(self, who: Who, given: UserInput) -> bool:
+        """Whether a press is for something that has moved on: a question no longer asked
+        (Message.question), or a version of a post that has been changed since.
+
+        Channels that must mark a pressed card before its turn is taken ask this; the turn
+        itself decides (Engine.advance, the services), so at worst a card is marked a moment
+        too early."""
+        now = self.clock()
+        post = PostButtonValue.decode(given.value) if given.value else None
+        async with self.db.session() as session:
+            if given.question is not None:
+                row = await repo.load_or_create(
+                    session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
+                )
+                asked = DialogState.model_validate(row.state).question if row.state else None
+                return asked != given.question
+            if post is None or post.version is None:
+                return False
+            try:
+                request = await self.services(session, now).posts.get(
+                    post.reference, school=who.school, actor=who.person
+                )
+            except PolicybotError:
+                return False  # the turn says why
+            return bool(request.revision != post.version)
 
     async def deliver_waiting(self, who: Who) -> list[Message]:
         async with self.db.session() as session:
@@ -406,6 +433,17 @@ class ConversationRunner:
                 messages = [Message(kind=MessageKind.INFO, text=answered.message)]
                 if current is not None:
                     messages += self.engine.current(self._context(who, session, now, current))
+            elif current is not None and given.value in MENU_VALUES and given.question is None:
+                # A menu button (an old menu, the App Home) is not an answer to the question
+                # asked now, though its value might pass for one ("my_reports" as a platform).
+                state = current
+                messages = [
+                    self._busy(current, "press it again"),
+                    *self.engine.current(self._context(who, session, now, current)),
+                ]
+            elif current is None and given.question is not None:
+                # A button of a question whose dialog has ended (sent, cancelled, expired).
+                state, messages = None, [moved_on(False), menu(who.person, who.school)]
             elif current is None:
                 state, messages = await self._idle(who, session, now, given)
             else:
@@ -472,7 +510,8 @@ class ConversationRunner:
     ) -> list[Message]:
         """A kind "no" to the input; for an input taken from the journal it is queued, since
         nobody is waiting on the request that brought it."""
-        hint = [Message(kind=MessageKind.HINT, text=error.message)]
+        kind = MessageKind.MOVED_ON if isinstance(error, MovedOn) else MessageKind.HINT
+        hint = [Message(kind=kind, text=error.message)]
         if not queue:
             return hint
         try:
@@ -626,7 +665,7 @@ class ConversationRunner:
         services = self.services(session, now)
         resumed = self.engine.current(self._context(who, session, now, current)) if current else []
         if button.verb is PostVerb.APPROVE:
-            done = await approve(services, who.school, who.person, button.reference)
+            done = await approve(services, who.school, who.person, button.reference, button.version)
             return current, [done, *resumed]
         if button.verb is PostVerb.SHOW_MEDIA:
             shown = await show_media(services, who.school, who.person, button.reference)
@@ -641,11 +680,14 @@ class ConversationRunner:
                 REQUEST_POST, self._context(who, session, now, state), answers
             )
             return turn.state, turn.messages
-        request = await services.posts.get(button.reference, school=who.school, actor=who.person)
-        dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
-        state = DialogState(
-            dialog=dialog, flags={"reference": request.reference, "verb": button.verb.value}
+        request = await services.posts.for_decision(
+            button.reference, school=who.school, actor=who.person, version=button.version
         )
+        dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
+        flags: dict[str, Any] = {"reference": request.reference, "verb": button.verb.value}
+        if button.version is not None:
+            flags["version"] = button.version
+        state = DialogState(dialog=dialog, flags=flags)
         turn = await self.engine.start(dialog, self._context(who, session, now, state))
         return turn.state, turn.messages
 

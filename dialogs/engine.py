@@ -18,7 +18,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind, UserInput
+from dialogs.messages import (
+    Button,
+    Fact,
+    ImageRef,
+    InputKind,
+    Message,
+    MessageKind,
+    UserInput,
+    moved_on,
+)
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
@@ -51,6 +60,14 @@ class DialogState(BaseModel):
     prefilled: list[str] = Field(default_factory=list)
     scratch: dict[str, Any] = Field(default_factory=dict)
     flags: dict[str, Any] = Field(default_factory=dict)
+    # How many turns this dialog has taken: each turn asks its question anew, so a button
+    # shown before it (answered by typing, asked again, left behind) no longer answers.
+    asked: int = 0
+
+    @property
+    def question(self) -> str:
+        """The token of the question being asked now: this draft, this asking of it."""
+        return f"{self.draft_id[:16]}-{self.asked}"
 
 
 @dataclass
@@ -195,8 +212,14 @@ class Engine:
         return [welcome, *self._current(dialog, ctx)]
 
     async def advance(self, given: UserInput, ctx: DialogContext) -> Turn:
+        """One turn. A button carries the token of the question it was shown with: a press
+        for any question but the one asked now is refused and changes nothing. A press with
+        no token (a card shown before buttons carried one) is taken like typing its value."""
         state = ctx.state
         dialog = self.dialogs[state.dialog]
+        if given.question is not None and given.question != state.question:
+            return Turn(state, [moved_on(True), *self._current(dialog, ctx)])
+        state.asked += 1
         key = _key(given.answer) if not given.files else ""
 
         if state.pending:
@@ -232,7 +255,7 @@ class Engine:
                 hint = Message(kind=MessageKind.HINT, text=outcome.hint)
                 return Turn(state, [hint, *self._ask(dialog, ctx, step, fresh=False)])
             if isinstance(outcome, Waiting):
-                return Turn(state, list(outcome.messages))
+                return Turn(state, [self._stamp(state, m) for m in outcome.messages])
             value, notes = outcome.value, outcome.messages
             if step.check is not None:
                 problem = await step.check(ctx, value)
@@ -292,8 +315,15 @@ class Engine:
                     "buttons": (*question.buttons, Button(value="skip", label="Skip")),
                 }
             )
-        messages.append(question)
+        messages.append(self._stamp(ctx.state, question))
         return messages
+
+    @staticmethod
+    def _stamp(state: DialogState, message: Message) -> Message:
+        """A question's buttons answer only this asking of it."""
+        if not message.buttons:
+            return message
+        return message.model_copy(update={"question": state.question})
 
     def current(self, ctx: DialogContext) -> list[Message]:
         """What the person is being asked now, to show again after an interruption."""
@@ -368,6 +398,7 @@ class Engine:
                 Button(value="no", label="No, carry on"),
             ),
             expects=InputKind.YES_NO,
+            question=state.question,
         )
 
     async def _settle_pending(self, dialog: Dialog, ctx: DialogContext, *, confirmed: bool) -> Turn:
@@ -435,6 +466,7 @@ class Engine:
                 Button(value="cancel", label="Cancel", style="danger"),
             ),
             expects=InputKind.CHOICE,
+            question=ctx.state.question,
         )
 
     def _final_answers(self, dialog: Dialog, state: DialogState) -> dict[str, Any]:
@@ -447,7 +479,8 @@ class Engine:
         return ChoicePrompt("Which answer would you like to change?", choices)
 
     def _edit_menu(self, dialog: Dialog, ctx: DialogContext) -> Message:
-        return self._edit_prompt(dialog, ctx).ask(ctx.prompt_context(), None, title=None)
+        menu = self._edit_prompt(dialog, ctx).ask(ctx.prompt_context(), None, title=None)
+        return self._stamp(ctx.state, menu)
 
     async def _on_summary(
         self, dialog: Dialog, ctx: DialogContext, given: UserInput, key: str

@@ -23,6 +23,11 @@ class NotFound(PolicybotError):
     """The thing does not exist, or the actor may not know that it exists."""
 
 
+class MovedOn(PolicybotError):
+    """A button on a card for something that has changed since (a post edited and sent again):
+    nothing was done, and the channel marks the old card."""
+
+
 class InvalidRequest(PolicybotError):
     """The request is well formed but not allowed in the current state (e.g. a status change)."""
 

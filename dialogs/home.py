@@ -30,7 +30,7 @@ _POST_WORDS = frozenset(
     {"post", "new post", "request a post", "request post", "request approval", "post approval"}
 )
 _APPROVAL_WORDS = frozenset({"approvals", "my posts", "posts", "waiting for approval"})
-_MENU_VALUES = frozenset(
+MENU_VALUES = frozenset(
     {
         START_REPORT,
         MY_REPORTS,
@@ -91,7 +91,7 @@ def post_offer() -> Message:
 def intent(text: str) -> str | None:
     """Which menu item a typed message asks for, if any."""
     key = text.casefold().strip()
-    if key in _MENU_VALUES:
+    if key in MENU_VALUES:
         return key
     if key in _LOG_COMMENT_WORDS:
         return LOG_COMMENT

@@ -61,6 +61,7 @@ class Input:
             "person_id": self.person_id,
             "text": self.given.text,
             "value": self.given.value,
+            "question": self.given.question,
             "files": [
                 {
                     "name": f.name,
@@ -90,7 +91,10 @@ class Input:
             school_id=str(payload["school_id"]),
             person_id=str(payload["person_id"]),
             given=UserInput(
-                text=str(payload.get("text") or ""), value=payload.get("value"), files=files
+                text=str(payload.get("text") or ""),
+                value=payload.get("value"),
+                files=files,
+                question=payload.get("question"),
             ),
             capture_dialog=payload.get("capture_dialog"),
             captured=payload.get("captured"),
@@ -410,7 +414,7 @@ def _new_delivery() -> str:
 
 def _same_input(earlier: dict[str, Any] | None, later: dict[str, Any]) -> bool:
     return earlier is not None and all(
-        earlier.get(k) == later.get(k) for k in ("text", "value", "files", "captured")
+        earlier.get(k) == later.get(k) for k in ("text", "value", "question", "files", "captured")
     )
 
 

@@ -17,6 +17,9 @@ class MessageKind(StrEnum):
 
     PROMPT = "prompt"  # a question waiting for an answer
     HINT = "hint"  # the answer was not usable; says why and how to answer
+    # A button pressed on a question that has moved on (answered by typing, asked again,
+    # cancelled, left behind): nothing was changed, and the channel marks the old card.
+    MOVED_ON = "moved_on"
     INFO = "info"
     REMINDER = "reminder"  # advice along the way, e.g. "don't respond or retaliate"
     URGENT = "urgent"  # immediate danger: call 999
@@ -77,6 +80,19 @@ class Message(_Frozen):
     # The outbox row that keeps this reply until the platform has it (dialogs/services/replies);
     # never part of what is stored or shown.
     ledger: int | None = Field(default=None, exclude=True)
+    # Which asking of a question this message is (dialogs.engine): channels carry it on the
+    # buttons they render and hand it back with a press, so a button left on an old question
+    # can never answer the one asked now.
+    question: str | None = None
+
+
+def moved_on(now_asking: bool) -> Message:
+    """The kind "no" to a press on an old question; the current question follows it."""
+    where = "Here is where we are now." if now_asking else "Nothing is waiting for an answer now."
+    return Message(
+        kind=MessageKind.MOVED_ON,
+        text=f"That question has moved on, so I haven't used that button. {where}",
+    )
 
 
 class IncomingFile(_Frozen):
@@ -89,11 +105,16 @@ class IncomingFile(_Frozen):
 
 
 class UserInput(_Frozen):
-    """One thing a person did: typed text, pressed a button (value), and/or sent files."""
+    """One thing a person did: typed text, pressed a button (value), and/or sent files.
+
+    `question` is the token of the question whose button was pressed (Message.question), when
+    the button carried one; typed text has none.
+    """
 
     text: str = ""
     value: str | None = None
     files: tuple[IncomingFile, ...] = ()
+    question: str | None = None
 
     @property
     def answer(self) -> str:

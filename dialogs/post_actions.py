@@ -13,6 +13,7 @@ from dialogs.errors import InvalidRequest, NotPermitted
 from dialogs.messages import ImageRef, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
+from dialogs.services.account_requests import account_card
 from dialogs.services.container import Services
 from dialogs.services.permissions import PostAction, may
 from dialogs.services.post_card import (
@@ -24,6 +25,7 @@ from dialogs.services.post_card import (
 )
 from dialogs.services.post_requests import MAX_REASON_CHARS
 from dialogs.services.schools import Person, School
+from dialogs.services.website_reports import website_card
 
 POST_REASON = "post_reason"
 POST_LINK = "post_link"
@@ -46,6 +48,7 @@ class PostReason(OneAnswerDialog):
             actor=ctx.person,
             verb=PostVerb(ctx.state.flags["verb"]),
             reason=answer,
+            version=ctx.state.flags.get("version"),
         )
         return decided.message
 
@@ -70,9 +73,11 @@ class PostLink(OneAnswerDialog):
         return decided.message
 
 
-async def approve(services: Services, school: School, person: Person, reference: str) -> Message:
+async def approve(
+    services: Services, school: School, person: Person, reference: str, version: int | None
+) -> Message:
     decided = await services.posts.decide(
-        reference, school=school, actor=person, verb=PostVerb.APPROVE
+        reference, school=school, actor=person, verb=PostVerb.APPROVE, version=version
     )
     return Message(kind=MessageKind.INFO, text=decided.message)
 
@@ -127,7 +132,21 @@ async def reopen_for_changes(
 
 
 async def waiting_for(services: Services, school: School, person: Person) -> list[Message]:
-    """What an approver types "approvals" to see: the requests waiting, each as its card."""
+    """What a person types "approvals" to see: every request waiting for their decision (a
+    post, a new account, a website to block), each as its card, so a card shown once and
+    gone from the screen (as in the terminal) can always be reached again."""
+    others = [
+        *(account_card(r, school) for r in await services.accounts.waiting_for(school, person)),
+        *(website_card(r, school) for r in await services.websites.open_for(school, person)),
+    ]
+    if others and not may(person, PostAction.LIST_ALL):
+        mine = await services.posts.list_for(school=school, actor=person)
+        return [*(await _posts_waiting(services, school, person) if mine else []), *others]
+    return [*await _posts_waiting(services, school, person), *others]
+
+
+async def _posts_waiting(services: Services, school: School, person: Person) -> list[Message]:
+    """The post requests an approver decides on, each as its card; a person's own otherwise."""
     if not may(person, PostAction.LIST_ALL):
         mine = await services.posts.list_for(school=school, actor=person)
         if not mine:

@@ -59,16 +59,24 @@ class Person:
         )
 
     async def say(
-        self, text: str = "", *files: IncomingFile, value: str | None = None
+        self,
+        text: str = "",
+        *files: IncomingFile,
+        value: str | None = None,
+        question: str | None = None,
     ) -> list[Message]:
-        replies = await self.runtime.runner.handle(
-            self.who, UserInput(text=text, value=value, files=tuple(files))
-        )
+        given = UserInput(text=text, value=value, files=tuple(files), question=question)
+        replies = await self.runtime.runner.handle(self.who, given)
         self.seen.extend(replies)
         return replies
 
     async def press(self, value: str) -> list[Message]:
         return await self.say(value=value)
+
+    async def press_on(self, card: Message, label: str) -> list[Message]:
+        """Press a button on a card as a channel does: with the question the card asked."""
+        [button] = [b for b in card.buttons if b.label == label]
+        return await self.say(value=button.value, question=card.question)
 
     async def open(self) -> list[Message]:
         replies = await self.runtime.runner.opening(self.who)

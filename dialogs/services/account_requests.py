@@ -307,6 +307,16 @@ class AccountRequestService:
             raise NotFound(f"I can't find an account request {reference.strip().upper()[:32]}.")
         return request
 
+    async def waiting_for(self, school: School, actor: Person) -> list[AccountRequest]:
+        """The requests still waiting for a senior leader's decision, for a senior leader."""
+        if not actor.has_any(DECIDER_ROLES):
+            return []
+        return [
+            r
+            for r in await self.requests(school)
+            if AccountStatus(r.status) is AccountStatus.SUBMITTED
+        ]
+
     async def requests(self, school: School) -> Sequence[AccountRequest]:
         result = await self._session.execute(
             select(AccountRequest)

@@ -65,8 +65,10 @@ def post_button(
     reference: str,
     label: str,
     style: Literal["default", "primary", "danger"] = "default",
+    *,
+    version: int | None = None,
 ) -> Button:
-    return PostButtonValue(verb, reference).button(label, style)
+    return PostButtonValue(verb, reference, version).button(label, style)
 
 
 def post_subject(request: PostRequest) -> str:
@@ -130,10 +132,14 @@ def post_card(
     status = PostStatus(request.status)
     buttons: tuple[Button, ...] = ()
     if status is PostStatus.SUBMITTED:
+        # A decision is for the version the card shows (PostRequests.decide).
+        version = request.revision
         buttons = (
-            post_button(PostVerb.APPROVE, request.reference, "Approve", "primary"),
-            post_button(PostVerb.REQUEST_CHANGES, request.reference, "Request changes"),
-            post_button(PostVerb.REJECT, request.reference, "Reject", "danger"),
+            post_button(PostVerb.APPROVE, request.reference, "Approve", "primary", version=version),
+            post_button(
+                PostVerb.REQUEST_CHANGES, request.reference, "Request changes", version=version
+            ),
+            post_button(PostVerb.REJECT, request.reference, "Reject", "danger", version=version),
         )
     elif status is PostStatus.APPROVED:
         buttons = (

@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound
+from dialogs.errors import InvalidRequest, MovedOn, NotFound
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
@@ -165,6 +165,15 @@ class PostRequestService:
 
     # -- deciding ----------------------------------------------------------------------------
 
+    async def for_decision(
+        self, reference: str, *, school: School, actor: Person, version: int | None
+    ) -> PostRequest:
+        """The request a decision button was pressed for, before its reason is asked: refused
+        at once when the card showed an older version."""
+        request = await self.get(reference, school=school, actor=actor)
+        still_shown(request, version)
+        return request
+
     async def decide(
         self,
         reference: str,
@@ -173,10 +182,15 @@ class PostRequestService:
         actor: Person,
         verb: PostVerb,
         reason: str = "",
+        version: int | None = None,
     ) -> Decided:
+        """A decision on the request; `version` is the one the decider's card showed (None
+        from a card sent before cards named it, or a typed command): a decision on an older
+        version is refused, so nobody approves words or pictures they have not seen."""
         school = await self._register.school(school)
         request = await self._load(reference, school)
         require(actor, PostAction.DECIDE, request)
+        still_shown(request, version)
         if PostStatus(request.status) is not PostStatus.SUBMITTED:
             raise InvalidRequest(
                 f"{request.reference} is already "
@@ -502,4 +516,14 @@ class PostRequestService:
             subject=post_subject(request),
             kind="post_card",
             message=post_card(request, school, await self.media(request), approvals=approvals),
+        )
+
+
+def still_shown(request: PostRequest, version: int | None) -> None:
+    """A card's button names the version it showed; the post may have been changed since."""
+    if version is not None and version != request.revision:
+        raise MovedOn(
+            f"That card shows version {version} of {request.reference}, but the post has been "
+            f"changed since: version {request.revision} is the one to decide on. Nothing has "
+            f"been changed. Type approvals to see version {request.revision}."
         )

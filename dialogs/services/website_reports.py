@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest, NotFound, NotPermitted
 from dialogs.messages import Fact, InputKind, Message, MessageKind
@@ -162,6 +162,20 @@ class WebsiteReportService:
         if verb is WebsiteVerb.NOT_BLOCKING:
             return f"Thank you: {report.reference} is closed, and your reason has been passed on."
         return f"Thank you: {report.reference} is marked as blocked, and the reporter is told."
+
+    async def open_for(self, school: School, actor: Person) -> list[WebsiteReport]:
+        """The reports still waiting for IT's answer, for IT (or whoever stands in for IT)."""
+        if actor not in blockers(school):
+            return []
+        result = await self._session.execute(
+            select(WebsiteReport)
+            .where(
+                WebsiteReport.school_id == school.id,
+                WebsiteReport.status == WebsiteStatus.OPEN.value,
+            )
+            .order_by(col(WebsiteReport.created_at))
+        )
+        return list(result.scalars().all())
 
     async def get(self, reference: str, *, school: School, actor: Person) -> WebsiteReport:
         """A report for IT (or whoever stands in for IT); anyone else is told it cannot be

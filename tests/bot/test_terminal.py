@@ -506,3 +506,64 @@ async def test_several_waiting_cards_are_numbered_on_so_each_can_be_answered(
     assert "  4. Yes, and its password is safe\n" in shown[facebook:]
     assert "  7. Yes, and its password is safe\n" in shown[facebook:]
     assert "Oakfield Primary on Facebook is confirmed for this year." in shown
+
+
+# -- buttons know their question ---------------------------------------------------------------
+
+
+async def test_a_stale_yes_typed_in_another_window_does_not_answer_immediate_danger(
+    runtime: Runtime,
+) -> None:
+    """Two terminals open on the same conversation: the first still shows the post's "Do any
+    pupils appear?" when the second has moved on to a report's "Is anyone in danger?"."""
+    first, shown = terminal(runtime, "sam", "post\n1\nYear 4 loved the museum!\nskip\n")
+    assert await first.run() == 0
+    assert "Do any pupils appear" in shown.getvalue().rsplit("Goodbye", 1)[0][-300:]
+    second, _ = terminal(runtime, "sam", "cancel\nyes\nreport\n1\n")
+    assert await second.run() == 0
+
+    before = len(shown.getvalue())
+    await first.answer("1")  # "1. Yes" on the first window's card
+
+    said = shown.getvalue()[before:]
+    assert "That question has moved on" in said
+    assert "999" not in said
+    assert "Is anyone in immediate danger right now?\n  1. Yes\n  2. No\n" in said
+    assert await Person(runtime, person_id="dana").inbox() == []
+
+
+async def test_a_number_typed_after_a_message_that_waited_answers_the_list_shown(
+    runtime: Runtime,
+) -> None:
+    dana, shown = terminal(runtime, "dana", "")
+    assert await dana.run() == 0
+    sam = Person(runtime)  # meanwhile Sam sends a report, which waits for Dana
+    for answer in [*HAPPY_PATH, "skip", *AFTER_EVIDENCE, "submit"]:
+        await sam.say(answer)
+    await dana.answer("my reports")  # her reports and the menu, then what waited
+    assert "While you were away:" in shown.getvalue()
+    assert "  1. Report cyberbullying or online abuse\n" in shown.getvalue()
+
+    before = len(shown.getvalue())
+    await dana.answer("1")
+
+    assert "Who is being targeted?" in shown.getvalue()[before:]
+
+
+async def test_a_request_shown_once_can_be_reached_again_after_quitting(
+    runtime: Runtime,
+) -> None:
+    sam = Person(runtime)
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip", "submit"]:
+        await sam.say(answer)
+    morgan, shown = terminal(runtime, "morgan", "/q\n")
+    assert await morgan.run() == 0
+    assert "While you were away:\n── Please block a website" in shown.getvalue()
+
+    again, shown = terminal(runtime, "morgan", "approvals\n1\n/q\n")
+    assert await again.run() == 0
+
+    transcript = shown.getvalue()
+    assert "── Please block a website on school equipment: WB-2026-0001 ──" in transcript
+    assert "  1. Blocked\n" in transcript
+    assert "WB-2026-0001 is marked as blocked" in transcript

@@ -174,3 +174,18 @@ async def test_reject_pressed_mid_conversation_keeps_it_and_says_how_to_come_bac
     assert last_prompt(busy).text == "Who is being targeted?"
     [request] = await rows(runtime, AccountRequest)
     assert request.status == "submitted"
+
+
+async def test_a_senior_leader_finds_a_request_again_under_approvals_until_it_is_decided(
+    runtime: Runtime,
+) -> None:
+    await requested(runtime)
+    lee = Chat(runtime, person_id="lee")
+    await lee.inbox()  # shown once, and gone from the screen
+
+    waiting = await lee.say("approvals")
+    assert "New official account requested: AR-2026-0001" in text_of(waiting)
+    said = await lee.press(button(waiting, AccountVerb.APPROVE))
+    assert "You approved AR-2026-0001" in text_of(said)
+    assert "AR-2026-0001" not in text_of(await lee.say("approvals"))
+    assert "AR-2026-0001" not in text_of(await Chat(runtime).say("approvals"))

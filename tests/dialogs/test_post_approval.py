@@ -380,3 +380,81 @@ async def test_photos_added_from_the_summary_need_the_photo_checks_before_sendin
     await sam.say("1, 2, 3, 4, 5")
     done = await sam.say("submit")
     assert done[-1].title == "Sent for approval: PR-2026-0001"
+
+
+async def a_text_post_sent_back_and_resubmitted(runtime: Runtime) -> list[Message]:
+    """Sam's text post, as version 1's card showed it to Priya; it is then changed and sent
+    again as version 2. Returns what Priya was shown of version 1."""
+    sam = Chat(runtime)
+    for typed in ["post", "1", TEXT, "skip", "no", "next Friday 3pm", "1, 2", "submit"]:
+        await sam.say(typed)
+    version_1 = await Chat(runtime, person_id="priya").say("approvals")
+    dana = Chat(runtime, person_id="dana")
+    await dana.press(button(await dana.say("approvals"), PostVerb.REQUEST_CHANGES))
+    await dana.say("Please name the museum.")
+    [told] = await sam.inbox()
+    await sam.press(button([told], PostVerb.RESUBMIT))
+    for typed in ["edit", "2", "Year 4 loved the Science Museum in London!", "submit"]:
+        await sam.say(typed)
+    [request] = await requests(runtime)
+    assert (request.revision, request.status) == (2, PostStatus.SUBMITTED.value)
+    return version_1
+
+
+async def test_approve_pressed_on_version_1_does_not_approve_version_2(
+    runtime: Runtime,
+) -> None:
+    version_1 = await a_text_post_sent_back_and_resubmitted(runtime)
+    priya = Chat(runtime, person_id="priya")
+
+    refused = await priya.press(button(version_1, PostVerb.APPROVE))
+
+    assert refused[0].kind is MessageKind.MOVED_ON
+    assert "version 2" in refused[0].text
+    assert "Nothing has been changed" in refused[0].text
+    [request] = await requests(runtime)
+    assert request.status == PostStatus.SUBMITTED.value
+    async with runtime.db.session() as session:
+        assert await runtime.services(session, request.updated_at).posts.approvers_of(request) == []
+    # Version 2's own card approves it.
+    approved = await priya.press(button(await priya.say("approvals"), PostVerb.APPROVE))
+    assert "You approved PR-2026-0001" in text_of(approved)
+
+
+async def test_reject_pressed_on_version_1_asks_no_reason_and_rejects_nothing(
+    runtime: Runtime,
+) -> None:
+    version_1 = await a_text_post_sent_back_and_resubmitted(runtime)
+    priya = Chat(runtime, person_id="priya")
+
+    refused = await priya.press(button(version_1, PostVerb.REJECT))
+    await priya.say("Not suitable for the website.")
+
+    assert refused[0].kind is MessageKind.MOVED_ON
+    assert "version 2" in refused[0].text
+    assert "What is the reason" not in text_of(refused)
+    [request] = await requests(runtime)
+    assert request.status == PostStatus.SUBMITTED.value
+
+
+async def test_a_reason_for_a_version_changed_meanwhile_is_not_applied(
+    runtime: Runtime,
+) -> None:
+    """Priya pressed Request changes on version 1, and version 2 arrived before her reason."""
+    sam = Chat(runtime)
+    for typed in ["post", "1", TEXT, "skip", "no", "next Friday 3pm", "1, 2", "submit"]:
+        await sam.say(typed)
+    priya = Chat(runtime, person_id="priya")
+    card = await priya.say("approvals")
+    asked = await priya.press(button(card, PostVerb.REQUEST_CHANGES))
+    assert "What is the reason" in last_prompt(asked).text
+    async with runtime.db.session() as session:
+        [request] = await requests(runtime)
+        request.revision = 2  # as a resubmission would leave it
+        session.add(request)
+
+    refused = await priya.say("Please name the museum.")
+
+    assert "version 2" in text_of(refused)
+    [request] = await requests(runtime)
+    assert request.status == PostStatus.SUBMITTED.value

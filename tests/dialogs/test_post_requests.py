@@ -129,8 +129,9 @@ async def test_a_request_gets_a_reference_and_a_card_for_the_approvers(
     assert "Oakfield Primary on Facebook (Facebook)" in facts["Accounts"]
     assert facts["Planned for"] == "Fri 27/11/2026 15:30"
     assert [b.label for b in card.buttons] == ["Approve", "Request changes", "Reject"]
+    # A decision names the version the card shows, so it is never applied to a later one.
     assert PostButtonValue.decode(card.buttons[0].value) == PostButtonValue(
-        PostVerb.APPROVE, reference
+        PostVerb.APPROVE, reference, version=1
     )
 
 

@@ -144,6 +144,28 @@ def _action_ts(body: dict[str, Any]) -> str:
     return str(first.get("action_ts") or "") if isinstance(first, dict) else ""
 
 
+def _question_of(body: dict[str, Any], action: dict[str, Any]) -> str | None:
+    """Which question a press answers: its actions block names it (ids.question_block_id), or,
+    in a block of checkboxes, the block's Done button carries it. None for a message posted
+    before buttons named their question, and for buttons that answer no question."""
+    block_id = action.get("block_id")
+    if block_id != ids.MULTI_BLOCK:
+        return ids.question_of_block(block_id)
+    message = body.get("message")
+    blocks = message.get("blocks") if isinstance(message, dict) else None
+    for block in blocks if isinstance(blocks, list) else ():
+        if isinstance(block, dict) and block.get("block_id") == ids.MULTI_BLOCK:
+            for element in block.get("elements") or ():
+                if isinstance(element, dict) and element.get("action_id") == ids.MULTI_DONE:
+                    value = element.get("value")
+                    return value if isinstance(value, str) and value else None
+    return None
+
+
+def _moved_on(replies: Sequence[Message]) -> bool:
+    return bool(replies) and replies[0].kind is MessageKind.MOVED_ON
+
+
 def _only_shows(value: str) -> bool:
     """A button that only shows something (the photos of a post) answers no question, so the
     message it sits on keeps its buttons."""
@@ -318,9 +340,21 @@ class SlackChannel:
             )
             return
         label = html.unescape(str((action.get("text") or {}).get("text") or value))
-        if not _only_shows(value):
-            await self._mark_answered(body, label)
-        await self._turn(who, UserInput(value=value), f"{user}:{action.get('action_ts')}")
+        given = UserInput(value=value, question=_question_of(body, action))
+        await self._pressed(who, body, given, label, f"{user}:{action.get('action_ts')}")
+
+    async def _pressed(
+        self, who: Who, body: dict[str, Any], given: UserInput, chosen: str, delivery_id: str
+    ) -> None:
+        """A button's turn; then its message is marked: answered, or, when the question had
+        moved on (nothing was changed), as an old question."""
+        replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
+        if _moved_on(replies):
+            await self._mark(body, ":leftwards_arrow_with_hook: This question has moved on.")
+        elif not _only_shows(given.value or ""):
+            await self._mark(body, f":white_check_mark: You chose: {escape(chosen)}")
+        await self._reply(who, replies)
+        self.on_outbox()
 
     async def _on_checkbox(self, ack: AsyncAck) -> None:
         await ack()  # ticking a box is not an answer yet; Done sends them all
@@ -344,33 +378,26 @@ class SlackChannel:
             for element in state.values()
             for option in element.get("selected_options") or []
         ]
-        await self._mark_answered(body, ", ".join(labels) or "nothing")
-        await self._turn(
-            who, UserInput(value=",".join(picked)), f"{user}:{action.get('action_ts')}"
-        )
+        given = UserInput(value=",".join(picked), question=_question_of(body, action))
+        delivery_id = f"{user}:{action.get('action_ts')}"
+        await self._pressed(who, body, given, ", ".join(labels) or "nothing", delivery_id)
 
     def _dm_of(self, body: dict[str, Any]) -> str | None:
         channel = body.get("channel") or {}
         channel_id = channel.get("id") if isinstance(channel, dict) else None
         return channel_id if isinstance(channel_id, str) and channel_id.startswith("D") else None
 
-    async def _mark_answered(self, body: dict[str, Any], chosen: str) -> None:
-        """Take the buttons off an answered question so it cannot be answered twice."""
+    async def _mark(self, body: dict[str, Any], note: str) -> None:
+        """Take the buttons off a pressed question so it cannot be answered twice, and say
+        why (`note` is mrkdwn, escaped by the caller)."""
         message = body.get("message")
         channel = self._dm_of(body)
         if not isinstance(message, dict) or channel is None:
             return
         blocks = [b for b in message.get("blocks") or [] if b.get("type") != "actions"]
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": f":white_check_mark: You chose: {escape(chosen)}"}
-                ],
-            }
-        )
+        blocks.append({"type": "context", "elements": [{"type": "mrkdwn", "text": note}]})
         try:
-            fallback = str(message.get("text") or f"You chose: {chosen}")
+            fallback = str(message.get("text") or note)
             await self.transport.update(channel, str(message.get("ts")), blocks, fallback)
         except API_FAILURES as exc:
             # Only the look of an old message: the press itself is taken all the same.

@@ -15,6 +15,11 @@ from typing import Final
 BUTTON_PREFIX: Final = "pb.button."
 BUTTON_PATTERN: Final = re.compile(r"^pb\.button\.\d+$")
 
+# The buttons of a question (Message.question) sit in actions blocks whose block_id names it,
+# "pb.q.<question>.<n>", so a press says which asking of which question it answers. The Done
+# button of checkboxes carries it as its value instead (that block's id is MULTI_BLOCK).
+QUESTION_BLOCK_PREFIX: Final = "pb.q."
+
 # "Pick all that apply": checkboxes in one actions block, answered with a Done button. Slack
 # allows 10 options per checkboxes element, so longer lists get more elements: the first is
 # MULTI_SELECT, the next MULTI_SELECT + ".1", ".2", ... (action ids must differ within a block).
@@ -34,6 +39,19 @@ ASK_MODAL: Final = "pb.modal.ask"
 
 # Where Slack sends events, interactions and slash commands over HTTP (one Bolt endpoint).
 EVENTS_PATH: Final = "/slack/events"
+
+
+def question_block_id(question: str, index: int) -> str:
+    return f"{QUESTION_BLOCK_PREFIX}{question}.{index}"
+
+
+def question_of_block(block_id: object) -> str | None:
+    """The question a pressed button's actions block names, or None (an older message, a
+    button that answers no question)."""
+    if not isinstance(block_id, str) or not block_id.startswith(QUESTION_BLOCK_PREFIX):
+        return None
+    question, _, index = block_id.removeprefix(QUESTION_BLOCK_PREFIX).rpartition(".")
+    return question if question and index.isdigit() else None
 
 
 def button_action_id(index: int) -> str:

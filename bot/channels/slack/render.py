@@ -40,6 +40,7 @@ from bot.channels.slack.ids import (
     MULTI_SELECT_PATTERN,
     button_action_id,
     multi_select_action_id,
+    question_block_id,
 )
 from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
 
@@ -136,7 +137,11 @@ def _build(message: Message, *, interactive: bool, reserve: int) -> list[Block]:
     if interactive:
         if message.expects is InputKind.ATTACHMENTS:
             contexts.append(_context([ATTACHMENTS_HINT]))
-        actions = _actions(message.buttons, multi=message.expects is InputKind.MULTI_CHOICE)
+        actions = _actions(
+            message.buttons,
+            multi=message.expects is InputKind.MULTI_CHOICE,
+            question=message.question,
+        )
     return _within_limit(head, body, contexts, actions, limit=MAX_BLOCKS - reserve)
 
 
@@ -230,18 +235,22 @@ def _image_contexts(images: Sequence[ImageRef]) -> list[Block]:
     ]
 
 
-def _actions(buttons: Sequence[Button], *, multi: bool) -> list[Block]:
+def _actions(buttons: Sequence[Button], *, multi: bool, question: str | None) -> list[Block]:
+    """The buttons, in blocks named after the question they answer (ids.question_block_id)."""
     indexed = list(enumerate(buttons))
-    if multi and (checklist := _checklist(indexed)):
+    if multi and (checklist := _checklist(indexed, question)):
         return [checklist]
     elements = [_button(index, button) for index, button in indexed]
-    return [
-        {"type": "actions", "elements": elements[start : start + MAX_ACTIONS]}
-        for start in range(0, len(elements), MAX_ACTIONS)
-    ]
+    blocks: list[Block] = []
+    for number, start in enumerate(range(0, len(elements), MAX_ACTIONS)):
+        block: Block = {"type": "actions", "elements": elements[start : start + MAX_ACTIONS]}
+        if question:
+            block["block_id"] = question_block_id(question, number)
+        blocks.append(block)
+    return blocks
 
 
-def _checklist(indexed: list[tuple[int, Button]]) -> Block | None:
+def _checklist(indexed: list[tuple[int, Button]], question: str | None) -> Block | None:
     """Checkboxes for "pick all that apply", or None when Slack could not show them."""
     choices = [button for _, button in indexed if button.value != _SKIP]
     skips = [_button(index, button) for index, button in indexed if button.value == _SKIP]
@@ -266,6 +275,8 @@ def _checklist(indexed: list[tuple[int, Button]]) -> Block | None:
         "text": _plain("Done"),
         "style": "primary",
     }
+    if question:
+        done["value"] = question
     return {"type": "actions", "block_id": MULTI_BLOCK, "elements": [*checkboxes, done, *skips]}
 
 

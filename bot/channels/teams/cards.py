@@ -52,6 +52,7 @@ ANSWER: Final = "pb.answer"
 MULTI_DONE: Final = "pb.multi"
 MULTI_INPUT: Final = "pb.multi.values"
 CASE_FORM: Final = "pb.case_form"
+QUESTION: Final = "question"  # in an answer's data: the question it answers (Message.question)
 
 SCHEMA_URL: Final = "http://adaptivecards.io/schemas/adaptive-card.json"
 VERSION: Final = "1.5"
@@ -367,9 +368,15 @@ def _controls(message: Message) -> list[Element]:
         skips = [b for b in buttons if b.value == _SKIP]
         controls.append(_checkboxes(choices, skippable=bool(skips)))
         labels = {choice.value: _label(choice) for choice in choices}
-        done = _execute(MULTI_DONE, {"pb": "multi", "labels": labels}, "Done", style="positive")
-        return [*controls, *_rows([done, *(_answer(b) for b in skips)])]
-    return [*controls, *_rows([_answer(b) for b in buttons])]
+        data = _asking({"pb": "multi", "labels": labels}, message.question)
+        done = _execute(MULTI_DONE, data, "Done", style="positive")
+        return [*controls, *_rows([done, *(_answer(b, message.question) for b in skips)])]
+    return [*controls, *_rows([_answer(b, message.question) for b in buttons])]
+
+
+def _asking(data: dict[str, Any], question: str | None) -> dict[str, Any]:
+    """A question's buttons carry which asking of it they answer (Message.question)."""
+    return {**data, QUESTION: question} if question else data
 
 
 def _can_be_checkboxes(choices: Sequence[Button]) -> bool:
@@ -396,8 +403,8 @@ def _checkboxes(choices: Sequence[Button], *, skippable: bool) -> Element:
     }
 
 
-def _answer(button: Button) -> Element:
-    data = {"pb": "answer", "value": button.value, "label": _label(button)}
+def _answer(button: Button, question: str | None = None) -> Element:
+    data = _asking({"pb": "answer", "value": button.value, "label": _label(button)}, question)
     style = _STYLE.get(button.style)
     return _execute(ANSWER, data, _cut(_label(button), MAX_ACTION_TITLE), style=style)
 
@@ -497,6 +504,18 @@ def _is_control(node: Any) -> bool:
 
 
 # -- what comes back -------------------------------------------------------------------------
+
+
+def question_of(data: Mapping[str, Any]) -> str | None:
+    """The question a press answers, or None (a card sent before buttons named it)."""
+    question = data.get(QUESTION)
+    return question if isinstance(question, str) and question else None
+
+
+def moved_on_card(question: str) -> Card:
+    """Replaces a card whose question had moved on when pressed: nothing was changed."""
+    text = f"{question}\n↩️ This question has moved on, so that button was not used."
+    return card_for(Message(kind=MessageKind.INFO, text=text.strip()))
 
 
 def _well_formed(verb: str, fields: Mapping[str, Any]) -> bool:

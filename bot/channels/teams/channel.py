@@ -545,7 +545,13 @@ class TeamsChannel:
             await self.send(context, [_unknown_person()])
             return None
         delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
-        await self._admit(activity, who, UserInput(value=value), delivery)
+        given = UserInput(value=value, question=cards.question_of(data))
+        # The turn decides (a press on something that has moved on changes nothing); the card
+        # is replaced now, so it is marked by what is current at this moment.
+        stale = await self.runtime.runner.moved_on(who, given)
+        await self._admit(activity, who, given, delivery)
+        if stale:
+            return cards.moved_on_card(str(data.get("q") or ""))
         chosen = str(data.get("label") or value)
         labels = data.get("labels")
         if verb == cards.MULTI_DONE and isinstance(labels, dict) and value:

@@ -89,29 +89,33 @@ class TerminalChat:
         self.echo = echo
         self.max_file_bytes = max_file_bytes
         self.last: Message | None = None
-        # The buttons a typed number presses: the last message's, or, for messages that were
-        # waiting, every card's, numbered on from one card to the next.
+        # The buttons a typed number presses: the last question's, with the messages that were
+        # waiting since numbered on after them, so each can be pressed; and, for each button,
+        # the question it was shown with (Message.question), handed back with the press.
         self.choices: tuple[Button, ...] = ()
+        self.asked: tuple[str | None, ...] = ()
         # Wrap for people reading a terminal; keep piped transcripts one line per paragraph.
         self.width = min(shutil.get_terminal_size().columns, 100) - 2 if not echo else None
 
     def show(self, messages: Sequence[Message], *, numbered_on: bool = False) -> None:
         for message in messages:
-            on = numbered_on and message.expects is InputKind.CHOICE and bool(self.choices)
+            on = numbered_on and bool(message.buttons) and bool(self.choices)
             first = len(self.choices) + 1 if on else 1
             self.stdout.write(render(message, width=self.width, first=first) + "\n\n")
-            if message.expects is not InputKind.NONE:
-                self.last = message
-                self.choices = (*self.choices, *message.buttons) if on else message.buttons
+            waited_without_buttons = numbered_on and not message.buttons
+            if message.expects is not InputKind.NONE and not waited_without_buttons:
+                if not on:
+                    self.last = message
+                    self.choices, self.asked = (), ()
+                self.choices = (*self.choices, *message.buttons)
+                self.asked = (*self.asked, *(message.question for _ in message.buttons))
         self.stdout.flush()
 
     async def present(self, messages: Sequence[Message], *, together: bool = False) -> None:
         """Show the messages, and save any files they hand over where this person can open
         them: a folder of their own that only they can read. Messages shown `together` (those
-        that were waiting) number their buttons on from one to the next, so each can be
-        pressed, not only the last."""
-        if together:
-            self.choices = ()
+        that were waiting) number their buttons on from one to the next, after those of the
+        question shown last, so each can be pressed, and that question still answered."""
         for message in messages:
             self.show([message], numbered_on=together)
             if message.files and self.read_files is not None:
@@ -164,12 +168,16 @@ class TerminalChat:
             if line.strip() in _LEAVE:
                 self.stdout.write("Goodbye. Anything unfinished is saved.\n")
                 return 0
-            given = self.to_input(line)
-            if isinstance(given, str):
-                self.stdout.write(f"(!) {safe(given)}\n\n")
-                continue
-            await self.present(await self.runner.handle(self.who, given))
-            await self.show_waiting()
+            await self.answer(line)
+
+    async def answer(self, line: str) -> None:
+        """One typed line: its turn, its replies, then anything that waited meanwhile."""
+        given = self.to_input(line)
+        if isinstance(given, str):
+            self.stdout.write(f"(!) {safe(given)}\n\n")
+            return
+        await self.present(await self.runner.handle(self.who, given))
+        await self.show_waiting()
 
     def to_input(self, line: str) -> UserInput | str:
         """Turn a typed line into input: a button's number presses it; in the screenshots
@@ -177,7 +185,8 @@ class TerminalChat:
         buttons = self.choices
         number = line.strip()
         if re.fullmatch("[0-9]{1,3}", number) and 1 <= int(number) <= len(buttons):
-            return UserInput(value=buttons[int(number) - 1].value)
+            index = int(number) - 1
+            return UserInput(value=buttons[index].value, question=self.asked[index])
         if self.last is None or self.last.expects is not InputKind.ATTACHMENTS:
             return UserInput(text=line)
         try:

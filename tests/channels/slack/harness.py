@@ -151,6 +151,27 @@ class SlackHarness:
             )
         )
 
+    async def press(self, user: str, posted: Call, label: str, *, ts: str = "1.1") -> int:
+        """Press the button labelled `label` on a message the bot posted, exactly as Slack
+        sends it back: its value, action_id and block_id, with the message it sits on."""
+        for block in posted.body.get("blocks") or []:
+            for element in block.get("elements") or [] if block.get("type") == "actions" else []:
+                if element.get("type") == "button" and element["text"]["text"] == label:
+                    payload = button_press(
+                        user,
+                        element.get("value"),
+                        label=label,
+                        message={
+                            "ts": ts,
+                            "text": posted.body.get("text", ""),
+                            "blocks": posted.body["blocks"],
+                        },
+                        action_id=element["action_id"],
+                        block_id=block.get("block_id", "b"),
+                    )
+                    return await self.interact(payload)
+        raise AssertionError(f"no {label!r} button in {text_of_calls([posted])}")
+
     async def respond(self, body: str) -> tuple[int, str]:
         """Post a signed body and return the status with what the app answered in the body
         (a slash command's ephemeral text, a view submission's response_action)."""

@@ -472,6 +472,27 @@ def test_multiple_choice_is_checkboxes_then_done_then_skip() -> None:
     assert ids.BUTTON_PATTERN.match(skip["action_id"])
 
 
+def test_a_questions_buttons_name_the_question_they_answer() -> None:
+    asked = Message(
+        kind=MessageKind.PROMPT,
+        text="Is anyone in immediate danger right now?",
+        buttons=(Button(value="yes", label="Yes"), Button(value="no", label="No")),
+        expects=InputKind.YES_NO,
+        question="0123abcd-7",
+    )
+    (actions,) = [b for b in render(asked) if b["type"] == "actions"]
+    assert ids.question_of_block(actions["block_id"]) == "0123abcd-7"
+    (checklist,) = [
+        b
+        for b in render(multi(3, skip=True).model_copy(update={"question": "0123abcd-8"}))
+        if b["type"] == "actions"
+    ]
+    assert checklist["block_id"] == ids.MULTI_BLOCK
+    assert checklist["elements"][1]["value"] == "0123abcd-8"  # the Done button
+    assert ids.question_of_block("pb.multi") is None
+    assert ids.question_of_block("b") is None
+
+
 def test_more_than_ten_choices_are_split_into_checkbox_groups() -> None:
     blocks = render(multi(23, skip=False))
 

@@ -221,3 +221,47 @@ async def test_a_deleted_card_is_posted_again_rather_than_updated_for_ever(
     first, again = slack.posts_to(APPROVALS)
     assert "Mark as published" in text_of_calls([again])
     assert "Mark as published" not in text_of_calls([first])
+
+
+async def test_approve_pressed_on_version_1_does_not_approve_version_2(
+    slack: SlackHarness,
+) -> None:
+    card = await requested(slack)
+    [listed] = await slack.reply_to(PRIYA, slack.say(PRIYA, "approvals"))  # version 1, in her DM
+    await slack.reply_to(
+        DANA,
+        slack.click(
+            DANA, button_value(card, "Request changes"), channel=APPROVALS, label="Request changes"
+        ),
+    )
+    await slack.reply_to(DANA, slack.say(DANA, "Please name the concert venue."))
+    await slack.deliver()
+    told = slack.posts_to(dm(SAM))[-1]
+    await slack.reply_to(
+        SAM, slack.click(SAM, button_value(told, "Edit and resubmit"), label="Edit and resubmit")
+    )
+    for answer in ["edit", "2", TEXT + " Thank you, St Mary's Church!", "submit"]:
+        await slack.reply_to(SAM, slack.say(SAM, answer))
+    await slack.deliver()
+
+    updates = len(slack.fake.calls_to("chat.update"))
+    refused = await slack.reply_to(PRIYA, slack.press(PRIYA, listed, "Approve", ts="1700000005.1"))
+    from_channel = await slack.reply_to(
+        PRIYA, slack.click(PRIYA, button_value(card, "Approve"), channel=APPROVALS, label="Approve")
+    )
+
+    for said in (refused, from_channel):
+        assert "version 2 is the one to decide on" in text_of_calls(said)
+        assert "You approved" not in text_of_calls(said)
+    marked = [
+        c for c in slack.fake.calls_to("chat.update")[updates:] if c.body["channel"] == dm(PRIYA)
+    ]
+    assert [c.body["ts"] for c in marked] == ["1700000005.1"]
+    assert "This question has moved on" in text_of_calls(marked)
+    async with slack.runtime.db.session() as session:
+        services = slack.runtime.services(session, slack.runtime.clock())
+        school = slack.runtime.settings.directory.school("oakfield")
+        assert school is not None
+        request = await services.posts.get("PR-2026-0001", school=school, actor=None)
+        assert (request.revision, request.status) == (2, "submitted")
+        assert await services.posts.approvers_of(request) == []

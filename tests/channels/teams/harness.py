@@ -194,6 +194,11 @@ class TeamsHarness:
         action = action_titled(self.latest_card_with(user, title), title)
         return await self.invoke(user, str(action["verb"]), action["data"])
 
+    async def press_on(self, user: TeamsUser, card: Mapping[str, Any], title: str) -> Any:
+        """Press a button on a card the person was sent earlier (not necessarily the newest)."""
+        action = action_titled(card, title)
+        return await self.invoke(user, str(action["verb"]), action["data"])
+
     async def tick(self, user: TeamsUser, *values: str) -> Any:
         """Tick checkboxes and press Done: the ticked values arrive comma-separated in the data."""
         action = action_titled(self.latest_card_with(user, "Done"), "Done")

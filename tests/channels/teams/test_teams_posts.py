@@ -20,6 +20,7 @@ from tests.channels.teams.harness import (
     UploadTarget,
     actions,
     card_of,
+    runs,
     teams_harness,
     text_of,
 )
@@ -275,3 +276,41 @@ async def test_a_deleted_card_is_posted_again_rather_than_updated_for_ever(
     assert [a["title"] for a in actions(card_of(again))] == ["Mark as published"]
     assert "Approved: ready to publish" in text_of([again])
     assert "Waiting for approval" in text_of([first])
+
+
+async def test_approve_pressed_on_version_1_does_not_approve_version_2(
+    teams: TeamsHarness,
+) -> None:
+    card_id, card = await requested(teams)
+    await say(teams, DANA, "hello")
+    await say(teams, PRIYA, "approvals")
+    listed = teams.latest_card_with(PRIYA, "Approve")  # version 1, in her own chat
+    await teams.press_in_channel(
+        DANA, card_of(card), "Request changes", card_id=card_id, channel=APPROVALS
+    )
+    await say(teams, DANA, "Please name the concert venue.")
+    await teams.deliver()
+    await teams.replies(SAM, teams.press(SAM, "Edit and resubmit"))
+    for answer in ["edit", "2", TEXT + " Thank you, St Mary's Church!", "submit"]:
+        await say(teams, SAM, answer)
+    await teams.deliver()
+    before = len(teams.sent_to(PRIYA.chat))
+
+    answer = await teams.press_on(PRIYA, listed, "Approve")
+    await teams.press_in_channel(
+        PRIYA, card_of(card), "Approve", card_id=card_id, channel=APPROVALS
+    )
+
+    replaced = "\n".join(runs(answer["value"]))
+    assert "This question has moved on" in replaced
+    assert "You chose" not in replaced
+    said = text_of(teams.sent_to(PRIYA.chat)[before:])
+    assert said.count("version 2 is the one to decide on") == 2
+    assert "You approved" not in said
+    async with teams.runtime.db.session() as session:
+        services = teams.runtime.services(session, teams.runtime.clock())
+        school = teams.runtime.settings.directory.school("oakfield")
+        assert school is not None
+        request = await services.posts.get("PR-2026-0001", school=school, actor=None)
+        assert (request.revision, request.status) == (2, "submitted")
+        assert await services.posts.approvers_of(request) == []
