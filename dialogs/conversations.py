@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Collection, Sequence
+from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -219,6 +219,10 @@ class ConversationRunner:
             self.forget(arrival)
             replies = await self.opening(arrival.who) if problems else []
         await send(replies)
+
+    def in_background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Work a channel does after answering its platform; `settled` waits for it too."""
+        self.inbox.spawn(work)
 
     async def settled(self) -> None:
         """Wait for admitted messages still being taken."""

@@ -233,7 +233,7 @@ class Inbox:
         delivery = delivery_id or _new_delivery()
         tag = conversation_tag(who.key)
         if self.journal is None:
-            self._spawn(self._held(tag, None, then, Arrival(None, delivery, who)))
+            self.spawn(self._held(tag, None, then, Arrival(None, delivery, who)))
             return
         entry = Entry(
             key=who.key,
@@ -245,7 +245,7 @@ class Inbox:
         written: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         # Queued for the conversation before the write starts, so one person's inputs are
         # taken in the order of their places in the journal, however the writes finish.
-        self._spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
+        self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
         try:
             await asyncio.to_thread(self.journal.write, entry, path)
         except OSError as exc:
@@ -274,8 +274,9 @@ class Inbox:
             except Exception as exc:  # the entry stays journaled; the next replay takes it
                 log.error("an input's turn failed; it stays in the journal", exc_info=exc)
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
+    def spawn(self, work: Coroutine[Any, Any, object]) -> None:
+        """Run work in the background, kept until done (see `settled`); a failure is logged."""
+        task = asyncio.create_task(_logged(work))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -404,6 +405,13 @@ class Inbox:
     def _conversation(self, tag: str) -> AbstractAsyncContextManager[None]:
         """One conversation's inputs are taken one at a time in this process, in order."""
         return self._locks.hold(tag)
+
+
+async def _logged(work: Coroutine[Any, Any, object]) -> None:
+    try:
+        await work
+    except Exception as exc:  # nobody awaits background work: say what failed, and go on
+        log.error("background work failed", exc_info=exc)
 
 
 def _new_delivery() -> str:

@@ -8,12 +8,13 @@ the services; this module only says "no" nicely.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import json
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -186,7 +187,10 @@ class SlackChannel:
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret,
-            process_before_response=False,
+            # Slack is answered when a listener returns, not when it acks: a message or a press
+            # is journaled first, so an answer to Slack is never given for something that a
+            # crash could still lose. Anything slower runs after the answer (`_later`).
+            process_before_response=True,
             logger=logging.getLogger("slack_bolt"),
         )
         self._socket: AsyncSocketModeHandler | None = None
@@ -249,6 +253,13 @@ class SlackChannel:
         if self._socket is not None:
             await self._socket.close_async()  # type: ignore[no-untyped-call]
             self._socket = None
+        try:
+            # Turns under way finish; replies still waiting on Slack are in the outbox, so a
+            # stop is not held up for long by Slack's rate limits.
+            async with asyncio.timeout(10):
+                await self.runtime.runner.settled()
+        except TimeoutError:
+            log.warning("stopping with Slack work still under way; the outbox keeps its replies")
         await self.files.close()
         if self.client.session is not None:
             await self.client.session.close()
@@ -281,6 +292,11 @@ class SlackChannel:
         if not await self.runtime.runner.send_replies(who, messages, post):
             self.on_outbox()
 
+    def _later(self, work: Coroutine[Any, Any, object]) -> None:
+        """Work that calls Slack, done after Slack has its answer: Slack allows 3 seconds, and
+        its own rate limits could hold such a call far longer."""
+        self.runtime.runner.in_background(work)
+
     async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> None:
         replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
         await self._reply(who, replies)
@@ -298,7 +314,7 @@ class SlackChannel:
             return
         who = await self._who(user, channel)
         if who is None:
-            await self.transport.post(channel, [_unknown_person(user)])
+            self._later(self.transport.post(channel, [_unknown_person(user)]))
             return
         text = from_slack_text(str(event.get("text") or ""))
         shared_files = [f for f in event.get("files") or [] if isinstance(f, dict)]
@@ -328,33 +344,45 @@ class SlackChannel:
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = str(action.get("value") or "")
-        user = body["user"]["id"]
         case_button = CaseButtonValue.decode(value)
         if case_button is not None:
-            await self._on_case_button(body, case_button)
-            return
-        who = await self._who(user, self._dm_of(body))
-        if who is None:
-            await self.transport.post(
-                await self.transport.dm_channel(user), [_unknown_person(user)]
-            )
+            self._later(self._on_case_button(body, case_button))
             return
         label = html.unescape(str((action.get("text") or {}).get("text") or value))
         given = UserInput(value=value, question=_question_of(body, action))
-        await self._pressed(who, body, given, label, f"{user}:{action.get('action_ts')}")
+        await self._pressed(body, given, label, f"{body['user']['id']}:{action.get('action_ts')}")
 
     async def _pressed(
-        self, who: Who, body: dict[str, Any], given: UserInput, chosen: str, delivery_id: str
+        self, body: dict[str, Any], given: UserInput, chosen: str, delivery_id: str
     ) -> None:
-        """A button's turn; then its message is marked: answered, or, when the question had
-        moved on (nothing was changed), as an old question."""
-        replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
-        if _moved_on(replies):
-            await self._mark(body, ":leftwards_arrow_with_hook: This question has moved on.")
-        elif not _only_shows(given.value or ""):
-            await self._mark(body, f":white_check_mark: You chose: {escape(chosen)}")
-        await self._reply(who, replies)
-        self.on_outbox()
+        """Journal a press in a DM before Slack is answered; its turn follows, after this
+        person's earlier messages, and then its message is marked: answered, or, when the
+        question had moved on (nothing was changed), as an old question. A press anywhere else
+        needs Slack to find the person's DM, which waits until Slack has its answer."""
+        user, dm_channel = str(body["user"]["id"]), self._dm_of(body)
+
+        async def then(arrival: Arrival) -> None:
+            replies = await self.runtime.runner.handle(arrival.who, given, arrival=arrival)
+            if _moved_on(replies):
+                await self._mark(body, ":leftwards_arrow_with_hook: This question has moved on.")
+            elif not _only_shows(given.value or ""):
+                await self._mark(body, f":white_check_mark: You chose: {escape(chosen)}")
+            await self._reply(arrival.who, replies)
+            self.on_outbox()
+
+        async def admit() -> None:
+            who = await self._who(user, dm_channel)
+            if who is None:
+                await self.transport.post(
+                    await self.transport.dm_channel(user), [_unknown_person(user)]
+                )
+                return
+            await self.runtime.runner.admit(who, given, delivery_id=delivery_id, then=then)
+
+        if dm_channel is None or self._person(user) is None:
+            self._later(admit())
+        else:
+            await admit()
 
     async def _on_checkbox(self, ack: AsyncAck) -> None:
         await ack()  # ticking a box is not an answer yet; Done sends them all
@@ -380,7 +408,7 @@ class SlackChannel:
         ]
         given = UserInput(value=",".join(picked), question=_question_of(body, action))
         delivery_id = f"{user}:{action.get('action_ts')}"
-        await self._pressed(who, body, given, ", ".join(labels) or "nothing", delivery_id)
+        await self._pressed(body, given, ", ".join(labels) or "nothing", delivery_id)
 
     def _dm_of(self, body: dict[str, Any]) -> str | None:
         channel = body.get("channel") or {}
@@ -411,6 +439,9 @@ class SlackChannel:
             await ack(text=fallback_text(_unknown_person(user)))
             return
         await ack(text="I've replied in our direct messages.")
+        self._later(self._command_turn(user, command))
+
+    async def _command_turn(self, user: str, command: dict[str, Any]) -> None:
         try:
             who = await self._who(user)
         except API_FAILURES as exc:
@@ -427,7 +458,9 @@ class SlackChannel:
     async def _on_home_opened(self, event: dict[str, Any]) -> None:
         if event.get("tab") not in (None, "home"):
             return
-        user = str(event.get("user"))
+        self._later(self._publish_home(str(event.get("user"))))
+
+    async def _publish_home(self, user: str) -> None:
         found = self._person(user)
         view = await home_view(
             self.runtime, found[0] if found else None, found[1] if found else None
@@ -436,6 +469,9 @@ class SlackChannel:
 
     async def _on_report_shortcut(self, ack: AsyncAck, shortcut: dict[str, Any]) -> None:
         await ack()
+        self._later(self._report_flagged(shortcut))
+
+    async def _report_flagged(self, shortcut: dict[str, Any]) -> None:
         user = str(shortcut["user"]["id"])
         who = await self._who(user)
         if who is None:
@@ -665,5 +701,6 @@ class SlackChannel:
         await ack()
         if outcome is None:
             return
-        await self.transport.ephemeral(str(metadata.get("channel")), user, outcome.message)
+        told = self.transport.ephemeral(str(metadata.get("channel")), user, outcome.message)
+        self._later(told)
         self.on_outbox()

@@ -8,7 +8,10 @@ survive that: nothing thrown away, replies in the order the turns made them.
 from __future__ import annotations
 
 import asyncio
+import time
+from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from storage.models import Notification
@@ -91,3 +94,34 @@ async def test_a_refused_reply_is_sent_by_the_worker_and_then_the_conversation_g
     posts = await slack.reply_to(SAM, slack.click(SAM, "no", label="No"))
     assert "Where did it happen?" in text_of_calls(posts)
     assert "Is anyone in immediate danger" not in text_of_calls(posts)  # not sent twice
+
+
+async def test_slack_is_answered_only_once_a_message_or_press_is_journaled(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Slack never sends a message again once it has its 200: if the process died after that
+    answer and before the journal write, the message would be lost. So the answer waits for the
+    write (a slow disk here), and not for anything else."""
+    await slack.reply_to(SAM, slack.say(SAM, "report"))
+    happened: list[str] = []
+    journal = slack.runtime.journal
+    write = journal.write
+
+    def slow_write(*args: Any, **kwargs: Any) -> Any:
+        time.sleep(0.3)
+        written = write(*args, **kwargs)
+        happened.append("journaled")
+        return written
+
+    monkeypatch.setattr(journal, "write", slow_write)
+    assert await slack.say(SAM, "me") == 200
+    happened.append("answered")
+    assert happened == ["journaled", "answered"]
+    await slack.wait_posts(dm(SAM), 3)
+
+    happened.clear()
+    assert await slack.click(SAM, "no", label="No") == 200
+    happened.append("answered")
+    assert happened == ["journaled", "answered"]
+    posts = await slack.wait_posts(dm(SAM), 4)
+    assert "Where did it happen?" in text_of_calls(posts[-1:])
