@@ -298,7 +298,7 @@ class ConversationRunner:
             ctx = self._context(who, session, now, DialogState.model_validate(row.state))
             return self.engine.resume(ctx)
 
-    async def moved_on(self, who: Who, given: UserInput) -> bool:
+    async def has_moved_on(self, who: Who, given: UserInput) -> bool:
         """Whether a press is for something that has moved on: a question no longer asked
         (Message.question), or a version of a post that has been changed since.
 

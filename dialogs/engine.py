@@ -114,6 +114,10 @@ class Step:
     before: str | None = None
     after: AnswerHook | None = None
     check: AnswerCheck | None = None
+    # A question whose wrong answer does harm at once (immediate danger: "call 999" and the
+    # leads alerted): a button press must name this asking of it, so a press from a card
+    # shown before buttons named their question is refused too. Typing still answers.
+    critical: bool = False
 
     def applies(self, answers: Answers) -> bool:
         return self.when is None or self.when(answers)
@@ -214,10 +218,13 @@ class Engine:
     async def advance(self, given: UserInput, ctx: DialogContext) -> Turn:
         """One turn. A button carries the token of the question it was shown with: a press
         for any question but the one asked now is refused and changes nothing. A press with
-        no token (a card shown before buttons carried one) is taken like typing its value."""
+        no token (a card shown before buttons carried one) is taken like typing its value,
+        except at a critical question, where it is refused too."""
         state = ctx.state
         dialog = self.dialogs[state.dialog]
         if given.question is not None and given.question != state.question:
+            return Turn(state, [moved_on(True), *self._current(dialog, ctx)])
+        if given.value is not None and given.question is None and self._critical(dialog, state):
             return Turn(state, [moved_on(True), *self._current(dialog, ctx)])
         state.asked += 1
         key = _key(given.answer) if not given.files else ""
@@ -236,6 +243,11 @@ class Engine:
         if state.phase == "choosing_edit":
             return await self._on_edit_choice(dialog, ctx, given)
         return await self._on_answer(dialog, ctx, given, key)
+
+    @staticmethod
+    def _critical(dialog: Dialog, state: DialogState) -> bool:
+        asking = state.phase == "asking" and state.step is not None and not state.pending
+        return asking and dialog.step(state.step or "").critical
 
     # -- answering a step ----------------------------------------------------------------
 

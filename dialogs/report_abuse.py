@@ -134,6 +134,7 @@ class ReportAbuse(Dialog):
                 "to come to the school or to someone's home.",
             ),
             after=_on_danger,
+            critical=True,
         ),
         Step(
             key="platform",

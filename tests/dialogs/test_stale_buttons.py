@@ -145,3 +145,21 @@ async def test_an_old_menu_button_does_not_answer_the_question_asked_now(
     assert "Where did it happen?" in last_prompt(replies).text
     assert "You're in the middle of a report of online abuse" in text_of(replies)
     assert "Is there a link" not in text_of(replies)
+
+
+async def test_a_press_that_names_no_question_does_not_answer_immediate_danger(
+    runtime: Runtime,
+) -> None:
+    """A card shown before buttons named their question: its Yes could be from anything."""
+    sam = Person(runtime)
+    await sam.say("report")
+    await sam.say("me")
+
+    replies = await sam.press("yes")
+
+    assert replies[0].kind is MessageKind.MOVED_ON
+    assert not [m for m in replies if m.kind is MessageKind.URGENT]
+    assert last_prompt(replies).text == DANGER
+    assert await Person(runtime, person_id="dana").inbox() == []
+    # Typing still answers, and so does the button shown now.
+    assert "Call 999 now" in text_of(await sam.say("yes"))

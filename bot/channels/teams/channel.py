@@ -548,7 +548,7 @@ class TeamsChannel:
         given = UserInput(value=value, question=cards.question_of(data))
         # The turn decides (a press on something that has moved on changes nothing); the card
         # is replaced now, so it is marked by what is current at this moment.
-        stale = await self.runtime.runner.moved_on(who, given)
+        stale = await self.runtime.runner.has_moved_on(who, given)
         await self._admit(activity, who, given, delivery)
         if stale:
             return cards.moved_on_card(str(data.get("q") or ""))

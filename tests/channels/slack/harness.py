@@ -172,6 +172,14 @@ class SlackHarness:
                     return await self.interact(payload)
         raise AssertionError(f"no {label!r} button in {text_of_calls([posted])}")
 
+    async def press_newest(self, user: str, label: str) -> int:
+        """Press the button labelled `label` on the newest message in the person's DM that
+        has one, as Slack sends it (with the question its block names)."""
+        for posted in reversed(self.posts_to(dm(user))):
+            if any(element["text"]["text"] == label for element in buttons_of(posted)):
+                return await self.press(user, posted, label)
+        raise AssertionError(f"no {label!r} button in {user}'s DM")
+
     async def respond(self, body: str) -> tuple[int, str]:
         """Post a signed body and return the status with what the app answered in the body
         (a slash command's ephemeral text, a view submission's response_action)."""

@@ -392,7 +392,7 @@ async def flag(slack: SlackHarness, message: dict[str, Any], needle: str) -> lis
 
 async def finish_after_danger(slack: SlackHarness) -> list[Call]:
     """From "is anyone in danger?" to "Report sent", for a report begun with the shortcut."""
-    seen = await expect(slack, slack.click(SAM, "no", label="No"), "In your own words")
+    seen = await expect(slack, slack.press_newest(SAM, "No"), "In your own words")
     seen += await expect(
         slack,
         slack.say(SAM, "A parent called me a disgrace in the staff channel."),
@@ -515,7 +515,7 @@ async def test_a_shortcut_during_a_report_begun_in_the_dm_joins_its_screenshots(
     seen = await flag(slack, TROLL_MESSAGE, "Who is being targeted?")
     assert "I've saved the message you flagged as evidence" in text_of_calls(seen)
     await expect(slack, slack.click(SAM, "me", label="Me"), "immediate danger")
-    await expect(slack, slack.click(SAM, "no", label="No"), "Where did it happen?")
+    await expect(slack, slack.press_newest(SAM, "No"), "Where did it happen?")
     await expect(slack, slack.click(SAM, "Facebook", label="Facebook"), "Is there a link")
     await expect(slack, slack.click(SAM, "skip", label="Skip"), "When did it happen?")
     await expect(slack, slack.say(SAM, "yesterday 4pm"), "In your own words")
@@ -555,7 +555,7 @@ async def test_ticked_checkboxes_and_done_answer_a_multiple_choice_question(
 ) -> None:
     await expect(slack, slack.say(SAM, "report"), "Who is being targeted?")
     await expect(slack, slack.click(SAM, "me", label="Me"), "immediate danger")
-    await expect(slack, slack.click(SAM, "no", label="No"), "Where did it happen?")
+    await expect(slack, slack.press_newest(SAM, "No"), "Where did it happen?")
     await expect(slack, slack.click(SAM, "Facebook", label="Facebook"), "Is there a link")
     await expect(slack, slack.click(SAM, "skip", label="Skip"), "When did it happen?")
     await expect(slack, slack.say(SAM, "yesterday 4pm"), "In your own words")

@@ -35,7 +35,7 @@ async def file_a_report(slack: SlackHarness, *shots: bytes) -> list[dict[str, ob
     """Sam reports through the DM, pressing buttons where a person would; returns the files."""
     await slack.reply_to(SAM, slack.say(SAM, "report"))
     await slack.reply_to(SAM, slack.click(SAM, "me", label="Me"))
-    await slack.reply_to(SAM, slack.click(SAM, "no", label="No"))
+    await slack.reply_to(SAM, slack.press_newest(SAM, "No"))
     await slack.reply_to(SAM, slack.click(SAM, "Facebook", label="Facebook"))
     await slack.reply_to(SAM, slack.say(SAM, "<https://facebook.com/posts/1|facebook.com/posts/1>"))
     await slack.reply_to(SAM, slack.say(SAM, "yesterday 4pm"))
@@ -230,7 +230,7 @@ async def test_when_slack_refuses_a_reply_the_answer_is_kept_and_the_reply_sent_
     assert result.delivered == 1
     assert "Is anyone in immediate danger" in text_of_calls(slack.posts_to(dm(SAM))[-1:])
     # The answer itself was saved when it arrived.
-    posts = await slack.reply_to(SAM, slack.click(SAM, "no", label="No"))
+    posts = await slack.reply_to(SAM, slack.press_newest(SAM, "No"))
     assert "Where did it happen?" in text_of_calls(posts)
 
 

@@ -65,3 +65,30 @@ async def test_an_old_skip_does_not_skip_the_question_asked_now(slack: SlackHarn
     assert "Where did it happen" not in text_of_calls(seen)
     # The question shown again answers with its own buttons.
     await expect(slack, slack.press(SAM, asking(seen, DANGER), "No"), "Where did it happen?")
+
+
+async def test_an_old_skip_beside_checkboxes_does_not_skip_the_question_asked_again(
+    slack: SlackHarness,
+) -> None:
+    """Skip sits in the checkboxes' block, whose Done button names the question."""
+    await expect(slack, slack.say(SAM, "report"), "Who is being targeted?")
+    await expect(slack, slack.press_newest(SAM, "Me"), DANGER)
+    await expect(slack, slack.press_newest(SAM, "No"), "Where did it happen?")
+    for typed, next_question in [
+        ("Facebook", "Is there a link"),
+        ("skip", "When did it happen?"),
+        ("yesterday 4pm", "In your own words"),
+        ("A parent posted racist abuse about me.", "screenshots"),
+        ("skip", "Who is responsible"),
+        ("parent", "their name"),
+        ("skip", "What kind of content"),
+    ]:
+        await expect(slack, slack.say(SAM, typed), next_question)
+    first = asking(await expect(slack, slack.say(SAM, "3"), "What is the hate about?"), "hate")
+    await expect(slack, slack.say(SAM, "back"), "What kind of content")
+    await expect(slack, slack.say(SAM, "1, 3"), "What is the hate about?")
+
+    seen = await expect(slack, slack.press(SAM, first, "Skip"), "What is the hate about?")
+
+    assert "moved on" in text_of_calls(seen)
+    assert "before it is sent" not in text_of_calls(seen)

@@ -32,6 +32,7 @@ from bot.channels.teams.cards import (
     answered_card,
     card_for,
     case_form_card,
+    question_of,
     summary_text,
 )
 from bot.runtime import Runtime
@@ -970,3 +971,31 @@ async def test_every_message_of_a_whole_report_renders(
     done = sam.seen[-1]
     assert done.kind is MessageKind.DONE
     assert "CB-2026-0001" in shown(cards[-len(lead) - 1])
+
+
+def test_a_questions_buttons_carry_the_question_they_answer_in_both_shapes() -> None:
+    asked = Message(
+        kind=MessageKind.PROMPT,
+        text="Is anyone in immediate danger right now?",
+        buttons=(Button(value="yes", label="Yes"), Button(value="no", label="No")),
+        expects=InputKind.YES_NO,
+        question="0123abcd-7",
+    )
+    for execute in executes(card_for(asked)):
+        assert execute["data"]["question"] == "0123abcd-7"
+        assert execute["fallback"]["data"]["question"] == "0123abcd-7"
+        invoked = action_data({"action": {"type": "Action.Execute", **execute}})
+        submitted = action_data(execute["fallback"]["data"])
+        assert invoked is not None
+        assert submitted is not None
+        assert question_of(invoked[1]) == question_of(submitted[1]) == "0123abcd-7"
+    multi = Message(
+        kind=MessageKind.PROMPT,
+        text="Pick all that apply.",
+        buttons=(Button(value="a", label="A"), Button(value="skip", label="Skip")),
+        expects=InputKind.MULTI_CHOICE,
+        question="0123abcd-8",
+    )
+    assert {e["data"]["question"] for e in executes(card_for(multi))} == {"0123abcd-8"}
+    unasked = Message(kind=MessageKind.MENU, text="Menu", buttons=(Button(value="x", label="X"),))
+    assert [question_of(e["data"]) for e in executes(card_for(unasked))] == [None]
