@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlmodel import select
 
-from storage.models import Case, Evidence, Notification
+from storage.models import Case, Conversation, Evidence, Notification
 from tests.channels.slack.harness import (
     SAFEGUARDING,
     SlackHarness,
@@ -239,3 +239,28 @@ async def wait_until(
             return found
         await asyncio.sleep(0.05)
     raise AssertionError("nothing was queued")
+
+
+async def test_a_lone_surrogate_is_taken_as_a_replacement_character(slack: SlackHarness) -> None:
+    """Half of an emoji ("\\ud83d" alone in the JSON) cannot be written anywhere: it is kept
+    as U+FFFD, the answer is journaled and taken, and Sam is not asked to send it again."""
+    for step in (
+        slack.say(SAM, "report"),
+        slack.click(SAM, "me", label="Me"),
+        slack.click(SAM, "no", label="No"),
+        slack.click(SAM, "Facebook", label="Facebook"),
+        slack.say(SAM, "<https://facebook.com/posts/1>"),
+        slack.say(SAM, "yesterday 4pm"),
+    ):
+        await slack.reply_to(SAM, step)
+    posts = await slack.reply_to(SAM, slack.say(SAM, "A parent wrote \ud83d that I am useless."))
+
+    told = text_of_calls(posts)
+    assert "send it again" not in told
+    assert "screenshots" in told
+    async with slack.runtime.db.session() as session:
+        [conversation] = (await session.execute(select(Conversation))).scalars().all()
+    answers = (conversation.state or {})["answers"]
+    assert answers["description"] == "A parent wrote \ufffd that I am useless."
+    assert slack.runtime.journal.pending() == []
+    assert slack.runtime.journal.failed() == []
