@@ -264,3 +264,22 @@ async def test_a_lone_surrogate_is_taken_as_a_replacement_character(slack: Slack
     assert answers["description"] == "A parent wrote \ufffd that I am useless."
     assert slack.runtime.journal.pending() == []
     assert slack.runtime.journal.failed() == []
+
+
+async def test_emoji_and_persian_joiners_are_kept_as_typed(slack: SlackHarness) -> None:
+    """U+200D joins a family emoji and U+200C keeps the parts of a Persian word apart: both
+    are part of what was typed, and the stored answer is exactly that."""
+    typed = "They wrote می‌خواهم بروم under 👨‍👩‍👧 and ❤️‍🔥 on my post."
+    for step in (
+        slack.say(SAM, "report"),
+        slack.click(SAM, "me", label="Me"),
+        slack.click(SAM, "no", label="No"),
+        slack.click(SAM, "Facebook", label="Facebook"),
+        slack.say(SAM, "<https://facebook.com/posts/1>"),
+        slack.say(SAM, "yesterday 4pm"),
+    ):
+        await slack.reply_to(SAM, step)
+    await slack.reply_to(SAM, slack.say(SAM, typed))
+    async with slack.runtime.db.session() as session:
+        [conversation] = (await session.execute(select(Conversation))).scalars().all()
+    assert (conversation.state or {})["answers"]["description"] == typed

@@ -707,3 +707,22 @@ async def test_the_lead_asks_the_reporter_through_a_form_and_the_answer_comes_ba
     assert "has been passed on" in text_of(thanked)
     await teams.deliver()
     assert "Yes, and a screenshot of it." in text_of(teams.sent_to(DANA.chat))
+
+
+# Joiners that carry meaning: a family emoji is three people joined by U+200D, and Persian
+# writes "I want" as one word whose parts are kept apart by U+200C (a zero-width non-joiner).
+JOINED = "Comment: 👨‍👩‍👧 and «می‌خواهم» under my photo, then 🏳️‍🌈 and 👩🏽‍💻 mocked."
+
+
+async def test_emoji_and_persian_joiners_are_kept_as_typed(teams: TeamsHarness) -> None:
+    assert "\u200d" in JOINED
+    assert "\u200c" in JOINED
+    await answer_up_to_evidence(teams, JOINED)
+    [conversation] = await rows(teams, Conversation)
+    assert (conversation.state or {})["answers"]["description"] == JOINED
+    # A joiner between letters that never join still goes: it could only hide a difference.
+    await teams.press(SAM, "Skip")
+    await teams.press(SAM, "A parent or carer")
+    await teams.say(SAM, "Pat\u200d Jo\u200cnes")
+    [conversation] = await rows(teams, Conversation)
+    assert (conversation.state or {})["answers"]["responsible_name"] == "Pat Jones"
