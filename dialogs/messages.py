@@ -96,6 +96,10 @@ class Message(_Frozen):
     # bytes through the evidence store and sends them in its own way (an upload, a file offer).
     files: tuple[ImageRef, ...] = ()
     expects: InputKind = InputKind.NONE
+    # People (ids in the school's configuration) this message must alert where it is posted to
+    # a channel: a channel post notifies only those it mentions, so each channel mentions
+    # them in its own way (a Slack <@…>, a Teams <at>). Ignored in a direct message.
+    alert: tuple[str, ...] = ()
 
 
 class IncomingFile(_Frozen):

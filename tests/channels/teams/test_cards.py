@@ -33,6 +33,7 @@ from bot.channels.teams.cards import (
     card_for,
     case_form_card,
     summary_text,
+    with_mentions,
 )
 from bot.runtime import Runtime
 from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
@@ -970,3 +971,28 @@ async def test_every_message_of_a_whole_report_renders(
     done = sam.seen[-1]
     assert done.kind is MessageKind.DONE
     assert "CB-2026-0001" in shown(cards[-len(lead) - 1])
+
+
+def test_a_mention_line_names_people_plainly_and_the_card_stays_valid(
+    schema_validator: Draft6Validator,
+) -> None:
+    """The only TextBlock a card may have: configured names, reduced to what cannot format."""
+    message = Message(kind=MessageKind.REMINDER, title="Comment CM-1: due soon", text="Answer it.")
+    card = with_mentions(
+        card_for(message),
+        [("29:1jo", "Jo Williams"), ("aad-ash", "Ash [x](https://evil.example) **O'Neil**")],
+        after_title=True,
+    )
+    line = card["body"][1]
+    assert line == {
+        "type": "TextBlock",
+        "text": "<at>Jo Williams</at>, <at>Ash x https evil.example O'Neil</at>",
+        "wrap": True,
+    }
+    assert [e["mentioned"]["id"] for e in card["msteams"]["entities"]] == ["29:1jo", "aad-ash"]
+    for entity in card["msteams"]["entities"]:
+        assert entity["text"] in line["text"]
+    # `msteams` is Teams' own extension of the card, which the Adaptive Card schema leaves out.
+    plain = {k: v for k, v in card.items() if k != "msteams"}
+    assert best_match(schema_validator.iter_errors(plain)) is None
+    assert with_mentions(card_for(message), [], after_title=True) == card_for(message)
