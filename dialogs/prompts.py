@@ -515,29 +515,28 @@ class AttachmentPrompt(Prompt):
 
     async def parse(self, given: UserInput, ctx: PromptContext) -> Outcome:
         kept: list[dict[str, Json]] = list(ctx.scratch.get("files") or [])
-        notes: list[Message] = []
+        got: list[StoredFile] = []
+        refused: list[str] = []
+        over: list[str] = []
         for file in given.files:
             if len(kept) >= self.max_files:
-                notes.append(
-                    Message(
-                        kind=MessageKind.HINT,
-                        text=f"I can keep up to {self.max_files} files in one report, so I "
-                        f"didn't keep “{clean_text(file.name)[:80]}”. Type done to carry on.",
-                    )
-                )
+                over.append(f"“{clean_text(file.name)[:80]}”")
                 continue
             try:
                 stored = await ctx.attachments.accept(file)
             except UploadRejected as exc:
-                notes.append(Message(kind=MessageKind.HINT, text=exc.message))
+                refused.append(exc.message)
                 continue
             kept.append(stored.as_json())
-            notes.append(
-                Message(
-                    kind=MessageKind.INFO,
-                    text=f"Got it: “{stored.name}” ({_size(stored.size)}) is saved as evidence.",
-                )
+            got.append(stored)
+        if over:
+            refused.append(
+                f"I can keep up to {self.max_files} files in one report, so I didn't keep "
+                f"{', '.join(over)}. Type done to carry on."
             )
+        # One message for everything sent at once, however many files: thirteen screenshots
+        # shared together are one answer, not thirteen.
+        notes = [_received(got), *refused]
         ctx.scratch["files"] = kept
         key = _key(given.answer)
         if key == "clear" and kept:
@@ -557,7 +556,7 @@ class AttachmentPrompt(Prompt):
                     "skip if you have none."
                 )
             ctx.scratch.pop("files", None)
-            return Accepted(kept, tuple(notes))
+            return Accepted(kept, _one_message(notes, refused=bool(refused)))
         if not given.files and key:
             return Rejected(
                 "I was expecting files here. "
@@ -568,10 +567,9 @@ class AttachmentPrompt(Prompt):
         summary = f"{count} file{'s' if count != 1 else ''} so far. Send more, or type done."
         return Waiting(
             (
-                *notes,
                 Message(
-                    kind=MessageKind.INFO,
-                    text=summary,
+                    kind=MessageKind.HINT if refused else MessageKind.INFO,
+                    text="\n\n".join(n for n in (*notes, summary) if n),
                     expects=self.expects,
                     buttons=self.buttons(),
                 ),
@@ -582,6 +580,23 @@ class AttachmentPrompt(Prompt):
         if not value:
             return "None"
         return "; ".join(f"{f['name']} ({_size(f['size'])})" for f in value)
+
+
+def _received(got: Sequence[StoredFile]) -> str:
+    """What was kept of the files sent at once, with names and sizes ("" for none)."""
+    if len(got) == 1:
+        return f"Got it: “{got[0].name}” ({_size(got[0].size)}) is saved as evidence."
+    if not got:
+        return ""
+    listed = "\n".join(f"• “{f.name}” ({_size(f.size)})" for f in got)
+    return f"Got {len(got)} files; each is saved as evidence:\n{listed}"
+
+
+def _one_message(notes: Sequence[str], *, refused: bool) -> tuple[Message, ...]:
+    text = "\n\n".join(n for n in notes if n)
+    if not text:
+        return ()
+    return (Message(kind=MessageKind.HINT if refused else MessageKind.INFO, text=text),)
 
 
 def check_link(text: str) -> str | None:

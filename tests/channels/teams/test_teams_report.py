@@ -726,3 +726,35 @@ async def test_emoji_and_persian_joiners_are_kept_as_typed(teams: TeamsHarness) 
     await teams.say(SAM, "Pat\u200d Jo\u200cnes")
     [conversation] = await rows(teams, Conversation)
     assert (conversation.state or {})["answers"]["responsible_name"] == "Pat Jones"
+
+
+async def test_thirteen_files_sent_at_once_get_one_answer_and_are_all_kept(
+    teams: TeamsHarness,
+) -> None:
+    """Screenshots are often sent many at a time: the person gets one message that lists what
+    was kept (and explains what was not), not one message per file."""
+    await answer_up_to_evidence(teams)
+    attachments: list[dict[str, Any]] = []
+    for n in range(1, 15):
+        name, data = (f"shot{n}.png", png(f"shot {n}")) if n < 14 else ("program.png", b"MZ\x90")
+        url = teams.fake.add_file(name, data, "image/png")
+        attachments.append(
+            {
+                "contentType": FILE_DOWNLOAD_INFO,
+                "name": name,
+                "contentUrl": f"https://oakfield.sharepoint.com/personal/sam/{name}",
+                "content": {"downloadUrl": url, "uniqueId": f"u{n}", "fileType": "png"},
+            }
+        )
+
+    kept = await teams.replies(SAM, teams.say(SAM, "", attachments=attachments))
+
+    assert len(kept) == 1, text_of(kept)
+    told = text_of(kept)
+    assert "Got 13 files" in told
+    for n in range(1, 14):
+        assert f"shot{n}.png" in told
+    assert "program.png" in told  # refused, and said so in the same message
+    assert "13 files so far" in told
+    stored = await rows(teams, Evidence)
+    assert sorted(e.original_name for e in stored) == sorted(f"shot{n}.png" for n in range(1, 14))
