@@ -7,6 +7,7 @@ file download reaches the fake Bot Connector, where the tests look at what peopl
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from bot.channels.teams import cards
 from bot.channels.teams.files import CONSENT, FILE_INFO
 from bot.config import Settings
 from dialogs.services.case_vocabulary import Status
+from dialogs.services.schools import Directory
 from storage.models import (
     Case,
     CaseEvent,
@@ -758,3 +760,47 @@ async def test_thirteen_files_sent_at_once_get_one_answer_and_are_all_kept(
     assert "13 files so far" in told
     stored = await rows(teams, Evidence)
     assert sorted(e.original_name for e in stored) == sorted(f"shot{n}.png" for n in range(1, 14))
+
+
+# A private channel's id, as Teams gives it: the same shape as a standard channel's.
+PRIVATE = "19:8a3e0c2f5b7d4e1a9c6f3b2d1e0a4c7b@thread.tacv2"
+
+
+@pytest.mark.parametrize("added_to_channel", [True, False], ids=["added", "not-heard-from"])
+async def test_the_case_card_is_posted_in_a_private_safeguarding_channel(
+    settings: Settings, clock: Clock, fake_teams: FakeBotFramework, added_to_channel: bool
+) -> None:
+    """The README asks for a private safeguarding channel; the manifest lets the app into one
+    (supportedChannelTypes), and the card goes to that channel's own conversation, whether the
+    bot has heard from the channel yet or only from people's personal chats."""
+    school = settings.directory.school("oakfield")
+    assert school is not None
+    safeguarding = school.channels.safeguarding.model_copy(update={"teams": PRIVATE})
+    channels = school.channels.model_copy(update={"safeguarding": safeguarding})
+    private = dataclasses.replace(
+        settings,
+        directory=Directory(schools=(school.model_copy(update={"channels": channels}),)),
+    )
+    async with teams_harness(private, clock, fake_teams) as teams:
+        await say_hello(teams, DANA, JO)
+        if added_to_channel:
+            added = teams.fake.conversation_update_added(
+                members_added=[{"id": f"28:{APP_ID}"}],
+                **{
+                    "from": DANA.account,
+                    "conversation": {"id": PRIVATE, "conversationType": "channel", "isGroup": True},
+                    "channelData": {**channel_data(PRIVATE), "eventType": "teamMemberAdded"},
+                },
+            )
+            status, _ = await teams.post(added)
+            assert status in (200, 201)
+        await file_a_report(teams)
+        await submit(teams)
+        assert (await teams.deliver()).failed == 0
+
+        [(_, card)] = teams.posts(PRIVATE)
+        assert REFERENCE in text_of([card])
+        assert teams.posts(SAFEGUARDING) == []
+        # The channel's own conversation: the id as configured, not a thread in it.
+        [posted] = teams.calls_about(PRIVATE)
+        assert posted.startswith(f"POST /emea/v3/conversations/{PRIVATE}/activities")
