@@ -198,18 +198,19 @@ class ConversationRunner:
         `fetch` returns None for a part that is not a file after all and raises UploadRejected
         for one that cannot be taken; `send` delivers replies on the person's platform.
         """
-        problems: list[Message] = []
+        problems: list[str] = []
         fetched: list[IncomingFile] = []
         for file in files:
             try:
                 got = await fetch(file)
             except UploadRejected as exc:
-                problems.append(Message(kind=MessageKind.HINT, text=exc.message))
+                problems.append(exc.message)
                 continue
             if got is not None:
                 fetched.append(got)
         if problems:
-            await send(problems)
+            # One message for however many of the files sent at once could not be fetched.
+            await send([Message(kind=MessageKind.HINT, text="\n\n".join(problems))])
         if given.text.strip() or given.value or fetched:
             whole = given.model_copy(update={"files": tuple(fetched)})
             replies = await self.handle(arrival.who, whole, arrival=arrival)

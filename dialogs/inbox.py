@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from dialogs.keyed_locks import KeyedLocks
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, whole_json, whole_text
 from dialogs.services.schools import Directory, Person, School
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
@@ -54,6 +54,13 @@ class Input:
     capture_dialog: str | None = None
     captured: dict[str, Any] | None = None
     unfetched: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A flagged item is the platform's own JSON, kept as it came: only what cannot be
+        # written (a lone surrogate) is replaced. Typed text is made whole in UserInput.
+        if self.captured is not None:
+            object.__setattr__(self, "captured", whole_json(self.captured))
+        object.__setattr__(self, "unfetched", tuple(whole_text(n) for n in self.unfetched))
 
     def to_payload(self) -> dict[str, Any]:
         return {
@@ -248,9 +255,9 @@ class Inbox:
         self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
         try:
             await asyncio.to_thread(self.journal.write, entry, path)
-        except OSError as exc:
-            # The disk refused (full, read-only): the turn is still taken, only not kept
-            # against a crash in the meantime.
+        except (OSError, ValueError) as exc:
+            # The disk refused (full, read-only), or the entry could not be encoded: the turn
+            # is still taken, only not kept against a crash in the meantime.
             log.error("could not journal an input (%s); taking it unjournaled", type(exc).__name__)
             written.set_result(False)
         except BaseException:

@@ -6,10 +6,32 @@ words can never turn into a link, a mention or formatting they did not intend.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Half of a UTF-16 pair: JSON may carry one alone ("\ud83d"), and Python keeps it in a str, but
+# no encoding can write it, so neither the journal nor the database could keep the message.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def whole_text(text: str) -> str:
+    """Text as it can be kept: each lone surrogate becomes U+FFFD, the replacement character
+    (a pair that belongs together arrives from JSON as one character, and is untouched)."""
+    return _LONE_SURROGATE.sub("\ufffd", text)
+
+
+def whole_json(value: Any) -> Any:
+    """`whole_text` over every string in a JSON-shaped value, keys included."""
+    if isinstance(value, str):
+        return whole_text(value)
+    if isinstance(value, dict):
+        return {whole_json(k): whole_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [whole_json(v) for v in value]
+    return value
 
 
 class MessageKind(StrEnum):
@@ -85,6 +107,11 @@ class Message(_Frozen):
     # can never answer the one asked now.
     question: str | None = None
 
+    # People (ids in the school's configuration) this message must alert where it is posted to
+    # a channel: a channel post notifies only those it mentions, so each channel mentions
+    # them in its own way (a Slack <@…>, a Teams <at>). Ignored in a direct message.
+    alert: tuple[str, ...] = ()
+
 
 def moved_on(now_asking: bool) -> Message:
     """The kind "no" to a press on an old question; the current question follows it."""
@@ -103,6 +130,11 @@ class IncomingFile(_Frozen):
     declared_type: str | None = None
     size: int | None = None  # as the platform reports it, so a huge file is refused unread
 
+    @field_validator("name", "declared_type")
+    @classmethod
+    def _whole(cls, value: str | None) -> str | None:
+        return whole_text(value) if value is not None else None
+
 
 class UserInput(_Frozen):
     """One thing a person did: typed text, pressed a button (value), and/or sent files.
@@ -115,6 +147,12 @@ class UserInput(_Frozen):
     value: str | None = None
     files: tuple[IncomingFile, ...] = ()
     question: str | None = None
+
+    # The one door every channel's input comes through into the dialogs.
+    @field_validator("text", "value")
+    @classmethod
+    def _whole(cls, value: str | None) -> str | None:
+        return whole_text(value) if value is not None else None
 
     @property
     def answer(self) -> str:

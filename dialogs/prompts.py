@@ -85,17 +85,62 @@ class Waiting:
 Outcome = Accepted | Rejected | Waiting
 
 _CONTROL = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
+_JOINER = re.compile("[\u200c\u200d]")
+# Scripts whose letters join, where U+200C and U+200D choose a letter's form and so are part of
+# the spelling (Persian "می‌خواهم", Urdu, Arabic, Syriac, the Indic scripts, Myanmar, Khmer,
+# Mongolian): the blocks they are written in, with Arabic's presentation forms.
+_JOINING_SCRIPTS = (
+    (0x0600, 0x08FF),
+    (0x0900, 0x0DFF),
+    (0x1000, 0x109F),
+    (0x1780, 0x18AF),
+    (0xA840, 0xA87F),
+    (0xFB50, 0xFDFF),
+    (0xFE70, 0xFEFF),
+    (0x10D00, 0x10D3F),
+)
+
+
+def _joining_letter(char: str) -> bool:
+    return unicodedata.category(char)[0] in "LM" and any(
+        low <= ord(char) <= high for low, high in _JOINING_SCRIPTS
+    )
+
+
+def _emoji_end(char: str) -> bool:
+    """Where an emoji can end before a joiner: a pictograph, its presentation selector, or a
+    skin tone."""
+    return unicodedata.category(char) == "So" or char == "\ufe0f" or 0x1F3FB <= ord(char) <= 0x1F3FF
+
+
+def _meaningful(match: re.Match[str]) -> str:
+    """Keep a joiner where it is part of what was written: U+200D inside an emoji sequence
+    (👨‍👩‍👧 is a family, not three people), either joiner between two letters of a joining
+    script. Anywhere else it changes nothing a reader sees, so it goes: between Latin letters it
+    could only make a name or a reference differ from one that looks the same."""
+    text, at = match.string, match.start()
+    before = text[at - 1] if at > 0 else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if not before or not after:
+        return ""
+    if match.group() == "\u200d" and _emoji_end(before) and unicodedata.category(after) == "So":
+        return match.group()
+    if _joining_letter(before) and _joining_letter(after):
+        return match.group()
+    return ""
 
 
 def clean_text(text: str) -> str:
     """Normalise what was typed and drop invisible control and direction characters.
 
     Direction overrides can make a name or link read differently from what it is, so they never
-    reach a record.
+    reach a record. Zero-width joiners are kept only where they are part of the writing (see
+    `_meaningful`).
     """
-    return _CONTROL.sub("", unicodedata.normalize("NFC", text)).strip()
+    text = _CONTROL.sub("", unicodedata.normalize("NFC", text))
+    return _JOINER.sub(_meaningful, text).strip()
 
 
 def _key(text: str) -> str:
@@ -470,29 +515,28 @@ class AttachmentPrompt(Prompt):
 
     async def parse(self, given: UserInput, ctx: PromptContext) -> Outcome:
         kept: list[dict[str, Json]] = list(ctx.scratch.get("files") or [])
-        notes: list[Message] = []
+        got: list[StoredFile] = []
+        refused: list[str] = []
+        over: list[str] = []
         for file in given.files:
             if len(kept) >= self.max_files:
-                notes.append(
-                    Message(
-                        kind=MessageKind.HINT,
-                        text=f"I can keep up to {self.max_files} files in one report, so I "
-                        f"didn't keep “{clean_text(file.name)[:80]}”. Type done to carry on.",
-                    )
-                )
+                over.append(f"“{clean_text(file.name)[:80]}”")
                 continue
             try:
                 stored = await ctx.attachments.accept(file)
             except UploadRejected as exc:
-                notes.append(Message(kind=MessageKind.HINT, text=exc.message))
+                refused.append(exc.message)
                 continue
             kept.append(stored.as_json())
-            notes.append(
-                Message(
-                    kind=MessageKind.INFO,
-                    text=f"Got it: “{stored.name}” ({_size(stored.size)}) is saved as evidence.",
-                )
+            got.append(stored)
+        if over:
+            refused.append(
+                f"I can keep up to {self.max_files} files in one report, so I didn't keep "
+                f"{', '.join(over)}. Type done to carry on."
             )
+        # One message for everything sent at once, however many files: thirteen screenshots
+        # shared together are one answer, not thirteen.
+        notes = [_received(got), *refused]
         ctx.scratch["files"] = kept
         key = _key(given.answer)
         if key == "clear" and kept:
@@ -512,7 +556,7 @@ class AttachmentPrompt(Prompt):
                     "skip if you have none."
                 )
             ctx.scratch.pop("files", None)
-            return Accepted(kept, tuple(notes))
+            return Accepted(kept, _one_message(notes, refused=bool(refused)))
         if not given.files and key:
             return Rejected(
                 "I was expecting files here. "
@@ -523,10 +567,9 @@ class AttachmentPrompt(Prompt):
         summary = f"{count} file{'s' if count != 1 else ''} so far. Send more, or type done."
         return Waiting(
             (
-                *notes,
                 Message(
-                    kind=MessageKind.INFO,
-                    text=summary,
+                    kind=MessageKind.HINT if refused else MessageKind.INFO,
+                    text="\n\n".join(n for n in (*notes, summary) if n),
                     expects=self.expects,
                     buttons=self.buttons(),
                 ),
@@ -537,6 +580,23 @@ class AttachmentPrompt(Prompt):
         if not value:
             return "None"
         return "; ".join(f"{f['name']} ({_size(f['size'])})" for f in value)
+
+
+def _received(got: Sequence[StoredFile]) -> str:
+    """What was kept of the files sent at once, with names and sizes ("" for none)."""
+    if len(got) == 1:
+        return f"Got it: “{got[0].name}” ({_size(got[0].size)}) is saved as evidence."
+    if not got:
+        return ""
+    listed = "\n".join(f"• “{f.name}” ({_size(f.size)})" for f in got)
+    return f"Got {len(got)} files; each is saved as evidence:\n{listed}"
+
+
+def _one_message(notes: Sequence[str], *, refused: bool) -> tuple[Message, ...]:
+    text = "\n\n".join(n for n in notes if n)
+    if not text:
+        return ()
+    return (Message(kind=MessageKind.HINT if refused else MessageKind.INFO, text=text),)
 
 
 def check_link(text: str) -> str | None:

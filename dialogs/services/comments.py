@@ -468,6 +468,8 @@ class CommentService:
                 text=text_,
                 buttons=buttons,
                 expects=InputKind.CHOICE if buttons else InputKind.NONE,
+                # Posted to a channel, a message alerts only the people it mentions.
+                alert=tuple(p.id for p in school.with_role(Role.MODERATOR)),
             ),
         )
         if point.kind == "due":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
@@ -19,11 +19,23 @@ from sqlmodel import col, select
 
 from dialogs.messages import Message
 from dialogs.services.replies import Lanes, lane_of, waits_behind
-from dialogs.services.schools import Directory, Person, School
+from dialogs.services.schools import ChannelRef, Directory, Person, School
 from storage.db import Database
 from storage.models import ChannelPost, Notification
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """Whom a channel post must alert (its message's `alert`, found in the school), and the
+    channel it goes to, which may name a group to mention instead of each person."""
+
+    people: tuple[Person, ...] = ()
+    channel: ChannelRef = field(default_factory=ChannelRef)
+
+
+NO_ALERT = Alert()
 
 
 class Transport(Protocol):
@@ -41,10 +53,11 @@ class Transport(Protocol):
         ...
 
     async def post_to_channel(
-        self, channel_ref: str, message: Message, *, replace: str | None
+        self, channel_ref: str, message: Message, *, replace: str | None, alert: Alert = NO_ALERT
     ) -> str | None:
         """Post (or, given the earlier post's reference, update) and return the post's
-        reference; None when the channel cannot be reached on this platform yet."""
+        reference; None when the channel cannot be reached on this platform yet. `alert` names
+        the people to mention, those this platform can reach."""
         ...
 
 
@@ -200,6 +213,10 @@ async def _post_to_channels(
     now: datetime,
 ) -> str | None:
     assert row.channel_purpose is not None
+    alert = Alert(
+        people=tuple(p for i in message.alert if (p := school.person(i)) is not None),
+        channel=getattr(school.channels, row.channel_purpose, None) or ChannelRef(),
+    )
     sent_via: list[str] = []
     failures: list[str] = []
     for transport in transports:
@@ -219,7 +236,7 @@ async def _post_to_channels(
             ).scalar_one_or_none()
         try:
             reference = await transport.post_to_channel(
-                channel_ref, message, replace=post.message_ref if post else None
+                channel_ref, message, replace=post.message_ref if post else None, alert=alert
             )
         except Exception as exc:
             # Keep what the other platforms posted (so a retry updates rather than repeats)

@@ -77,6 +77,9 @@ class ChannelRef(_Strict):
 
     slack: str | None = None
     teams: str | None = None
+    # A Slack user group (its ID, "S…") to mention instead of each person when a post must
+    # alert people in this channel (a comment's deadline nudge alerts the moderators).
+    slack_group: Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,20}$")] | None = None
 
 
 class Channels(_Strict):

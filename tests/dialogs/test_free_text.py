@@ -16,6 +16,7 @@ from dialogs.messages import MessageKind
 from dialogs.other_processes import MediaEnquiry, WebsiteBlock
 from dialogs.policy_question import AskPolicy
 from dialogs.post_approval import RequestPost
+from dialogs.prompts import clean_text
 from dialogs.report_abuse import ReportAbuse
 from storage.models import Conversation
 from tests.support import Person as Chat
@@ -92,3 +93,20 @@ async def test_cancelling_a_reason_says_to_press_the_button_again(runtime: Runti
     await morgan.say("cancel")
     cancelled = await morgan.say("yes")
     assert "press Not blocking it on the report again" in text_of(cancelled)
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("👨‍👩‍👧", "👨‍👩‍👧"),  # a family: three people joined by U+200D
+        ("🏳️‍🌈 👩🏽‍💻 ❤️‍🔥", "🏳️‍🌈 👩🏽‍💻 ❤️‍🔥"),  # after a selector or a skin tone
+        ("می‌خواهم", "می‌خواهم"),  # Persian: U+200C keeps the prefix apart
+        ("क्‍ष", "क्‍ष"),  # Devanagari: U+200D picks the half form
+        ("Pat\u200dJones", "PatJones"),  # between Latin letters it can only hide a difference
+        ("CB\u200c-2026", "CB-2026"),
+        ("\u200d👨 done\u200d", "👨 done"),  # joining nothing
+        ("a\u200d👩", "a👩"),  # a letter does not start an emoji sequence
+    ],
+)
+def test_joiners_are_kept_only_where_they_are_part_of_the_writing(typed: str, kept: str) -> None:
+    assert clean_text(typed) == kept

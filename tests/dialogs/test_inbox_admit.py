@@ -133,3 +133,46 @@ async def test_a_turn_whose_follow_up_fails_stays_journaled_for_the_replay(
     assert replayed.taken == 1
     assert turns.taken == [("a:chat", "me", True)]  # its replies go to the outbox
     assert journal.pending() == []
+
+
+async def test_half_an_emoji_is_journaled_as_a_replacement_character(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    """JSON can carry a lone surrogate ("\\ud83d"), which no encoding writes: the input holds
+    U+FFFD in its place, so the journal keeps it and the turn is taken."""
+    turns = Turns()
+    turns.release.clear()
+    journal = Journal(tmp_path / "journal")
+    inbox = Inbox(journal, take=turns, clock=clock, directory=None)
+    sam = who(settings, "a:chat")
+    replies: list[str] = []
+
+    await admit_all(inbox, [(sam, "Pat \ud83d Jones")], replies)
+    [path] = journal.pending()
+    assert journal.read(path).payload["text"] == "Pat \ufffd Jones"
+    turns.release.set()
+    await inbox.settled()
+
+    assert turns.taken == [("a:chat", "Pat \ufffd Jones", False)]
+    assert replies == ["got Pat \ufffd Jones"]
+    assert journal.pending() == []
+
+
+class Unencodable(Journal):
+    def write(self, entry: Entry, path: Path | None = None) -> Path:
+        raise UnicodeEncodeError("utf-8", "\udc00", 0, 1, "surrogates not allowed")
+
+
+async def test_an_entry_that_cannot_be_encoded_is_still_taken(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    turns = Turns()
+    inbox = Inbox(Unencodable(tmp_path / "journal"), take=turns, clock=clock, directory=None)
+    replies: list[str] = []
+    sam = who(settings, "a:chat")
+
+    await admit_all(inbox, [(sam, "me")], replies)
+    await inbox.settled()
+
+    assert turns.taken == [("a:chat", "me", False)]
+    assert replies == ["got me"]

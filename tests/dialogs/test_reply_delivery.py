@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from bot.runtime import Runtime
 from dialogs.messages import Message, MessageKind
-from dialogs.services.delivery import deliver_pending
+from dialogs.services.delivery import NO_ALERT, Alert, deliver_pending
 from dialogs.services.notifier import OutboxNotifier, take_undelivered
 from dialogs.services.schools import Person, School
 
@@ -35,7 +35,7 @@ class Reaching:
         return True
 
     async def post_to_channel(
-        self, channel_ref: str, message: Message, *, replace: str | None
+        self, channel_ref: str, message: Message, *, replace: str | None, alert: Alert = NO_ALERT
     ) -> str | None:
         return None
 

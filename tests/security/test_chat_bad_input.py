@@ -42,7 +42,10 @@ MEGABYTE = 1_000_000
 
 # What prompts.clean_text documents it drops: C0 and C1 controls (not tab, newline or carriage
 # return), zero-width spaces and joiners and the marks U+200B-U+200F, and bidirectional
-# embeddings, overrides and isolates. Everything else a person types is kept.
+# embeddings, overrides and isolates. Everything else a person types is kept, and so are the
+# joiners U+200C and U+200D where they are part of the writing (inside an emoji sequence,
+# between letters of a joining script); in INVISIBLE below they are between Latin letters and
+# spaces, so they go.
 DROPPED = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 # Characters that must never reach a rendered message: they can hide text, reorder it, or drive
 # a terminal.

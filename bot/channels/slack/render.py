@@ -31,6 +31,7 @@ Decisions worth knowing:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
@@ -74,6 +75,8 @@ _PREFIX: Final = {
     MessageKind.REMINDER: ":bulb: ",
 }
 _SEPARATORS: Final = ("\n\n", "\n", " ")
+# Member IDs as Slack gives them; anything else in the configuration is never made a mention.
+_MEMBER: Final = re.compile(r"^[UW][A-Z0-9]{2,20}$")
 _SKIP: Final = "skip"
 
 
@@ -82,16 +85,35 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def to_blocks(message: Message) -> list[Block]:
-    return _build(message, interactive=True, reserve=0)
+def to_blocks(message: Message, *, mention: str | None = None) -> list[Block]:
+    """`mention` (from `mentions`) goes first, under the title, where Slack alerts the people
+    it names."""
+    if mention is None:
+        return _build(message, interactive=True, reserve=0)
+    blocks = _build(message, interactive=True, reserve=1)
+    at = 1 if blocks and blocks[0]["type"] == "header" else 0
+    blocks.insert(at, _section(mention))
+    return blocks
 
 
-def fallback_text(message: Message) -> str:
+def fallback_text(message: Message, *, mention: str | None = None) -> str:
     """Notifications and screen readers get this instead of the blocks, so it must say enough."""
     parts = [p.strip() for p in (message.title, message.text) if p and p.strip()]
     if not parts:
         parts = [f"{fact.label}: {fact.value}" for fact in message.facts]
-    return _fit("\n".join(parts), MAX_FALLBACK)
+    if mention is None:
+        return _fit("\n".join(parts), MAX_FALLBACK)
+    return mention + " " + _fit("\n".join(parts), MAX_FALLBACK - len(mention) - 1)
+
+
+def mentions(member_ids: Sequence[str], *, group: str | None = None) -> str | None:
+    """The mrkdwn that alerts people in a channel post (a post alerts only those it mentions,
+    under Slack's default settings): the user group when one is configured, otherwise each
+    member. None when nobody can be mentioned."""
+    if group is not None:
+        return f"<!subteam^{group}>"
+    shown = [f"<@{m}>" for m in dict.fromkeys(member_ids) if _MEMBER.match(m)]
+    return " ".join(shown) or None
 
 
 def answered_blocks(message: Message, chosen: str) -> list[Block]:

@@ -10,9 +10,10 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.shared_files import FileContent, unreadable_notice
-from bot.channels.slack.render import fallback_text, to_blocks
+from bot.channels.slack.render import fallback_text, mentions, to_blocks
 from bot.channels.slack.web import failure_of
 from dialogs.messages import ImageRef, Message
+from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.schools import Person, School
 
 log = logging.getLogger(__name__)
@@ -52,12 +53,17 @@ class SlackTransport:
         await self.post(await self.dm_channel(person.slack_user_id), [message])
         return True
 
-    async def post(self, channel: str, messages: Sequence[Message]) -> list[str]:
-        """Post each message in order, with any files it hands over; returns their timestamps."""
+    async def post(
+        self, channel: str, messages: Sequence[Message], *, mention: str | None = None
+    ) -> list[str]:
+        """Post each message in order, with any files it hands over; returns their timestamps.
+        `mention` (see render.mentions) alerts people in a channel."""
         stamps = []
         for message in messages:
             response = await self.client.chat_postMessage(
-                channel=channel, text=fallback_text(message), blocks=to_blocks(message)
+                channel=channel,
+                text=fallback_text(message, mention=mention),
+                blocks=to_blocks(message, mention=mention),
             )
             stamps.append(str(response["ts"]))
             if message.files:
@@ -80,13 +86,24 @@ class SlackTransport:
             )
 
     async def post_to_channel(
-        self, channel_ref: str, message: Message, *, replace: str | None
+        self, channel_ref: str, message: Message, *, replace: str | None, alert: Alert = NO_ALERT
     ) -> str:
+        mention = (
+            mentions(
+                [p.slack_user_id for p in alert.people if p.slack_user_id],
+                group=alert.channel.slack_group,
+            )
+            if alert.people
+            else None
+        )
         if replace is not None:
             channel, _, ts = replace.partition(":")
             try:
                 await self.client.chat_update(
-                    channel=channel, ts=ts, text=fallback_text(message), blocks=to_blocks(message)
+                    channel=channel,
+                    ts=ts,
+                    text=fallback_text(message, mention=mention),
+                    blocks=to_blocks(message, mention=mention),
                 )
                 return replace
             except SlackApiError as exc:
@@ -95,7 +112,7 @@ class SlackTransport:
                 # Someone deleted the earlier card: post it afresh, or every later change to
                 # the case or request would fail the same way and nobody would see it.
                 log.info("the earlier card in %s is gone; posting a new one", channel_ref)
-        (ts,) = await self.post(channel_ref, [message])
+        (ts,) = await self.post(channel_ref, [message], mention=mention)
         return f"{channel_ref}:{ts}"
 
     async def ephemeral(self, channel: str, user: str, message: Message) -> None:

@@ -13,8 +13,13 @@ the `text` of a TextRun inside a RichTextBlock, which the Adaptive Card schema d
 ("Markdown is not supported"). No card made here contains a TextBlock or a FactSet at all, nothing
 has to be escaped, and a person's words look exactly as they typed them. Facts become "Label: value"
 lines with the label in a bold run. "<at>everyone</at>" cannot mention anyone either: Teams only
-turns `<at>` into a mention when the card lists a matching mention entity, and these cards list
+turns `<at>` into a mention when the card lists a matching mention entity, and `card_for` lists
 none. Button labels become action and choice titles, which Teams shows as plain text.
+
+The one exception is `with_mentions`, for a channel post that must alert people (a channel post
+notifies only those it @mentions): one TextBlock of `<at>Name</at>` with the card's mention
+entities. Its names come from the school's configuration, never from a message, and are reduced
+to letters, digits, spaces and name punctuation before they are written there.
 
 Other decisions worth knowing:
 - Each line of text is a RichTextBlock of its own (a blank line starts a new paragraph), because
@@ -39,6 +44,7 @@ Other decisions worth knowing:
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
@@ -117,6 +123,36 @@ def card_for(message: Message) -> Card:
         # Only the buttons are left, and they must not be cut: better to fail loudly in tests.
         raise ValueError(f"the buttons alone make this card larger than {CARD_BUDGET} bytes")
     return shortened
+
+
+def with_mentions(card: Card, people: Sequence[tuple[str, str]], *, after_title: bool) -> Card:
+    """The card with a line that @mentions each (Teams user id or Entra object id, name), so
+    Teams alerts them where it is posted; under the title, when there is one."""
+    entities: list[Element] = []
+    names: list[str] = []
+    for user_id, name in dict.fromkeys(people):
+        shown = _mention_name(name)
+        if not user_id or not shown:
+            continue
+        names.append(f"<at>{shown}</at>")
+        entities.append(
+            {"type": "mention", "text": names[-1], "mentioned": {"id": user_id, "name": shown}}
+        )
+    if not entities:
+        return card
+    line: Element = {"type": "TextBlock", "text": ", ".join(names), "wrap": True}
+    body = list(card["body"])
+    body.insert(1 if after_title and body else 0, line)
+    return {**card, "body": body, "msteams": {"entities": entities}}
+
+
+def _mention_name(name: str) -> str:
+    """A configured name as it can stand in Markdown: letters, digits, spaces and the
+    punctuation of names, so nothing in it can format the line or close the `<at>`."""
+    kept = "".join(
+        c if unicodedata.category(c)[0] in "LMN" or c in "'\u2019.-" else " " for c in name
+    )
+    return " ".join(kept.split())[:MAX_LABEL]
 
 
 def summary_text(message: Message) -> str:

@@ -36,6 +36,7 @@ from dialogs.inbox import Arrival, Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
+from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.permissions import CaseAction, is_handler
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
@@ -310,8 +311,13 @@ class TeamsChannel:
 
     # -- sending -------------------------------------------------------------------------
 
-    def activity_for(self, message: Message) -> Activity:
+    def activity_for(
+        self, message: Message, *, mention: Sequence[tuple[str, str]] = ()
+    ) -> Activity:
+        """The message as a card; `mention` lists (Teams id, name) of people it alerts."""
         card = cards.card_for(message)
+        if mention:
+            card = cards.with_mentions(card, mention, after_title=bool(message.title))
         question = _question_of(message)
         _stamp(card, question)
         activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
@@ -931,16 +937,19 @@ class TeamsTransport:
         return True
 
     async def post_to_channel(
-        self, channel_ref: str, message: Message, *, replace: str | None
+        self, channel_ref: str, message: Message, *, replace: str | None, alert: Alert = NO_ALERT
     ) -> str | None:
         reference = await self._reference("channel", channel_ref)
         if reference is None:
             return None  # the bot has not been added to that team yet
+        mention = [(p.teams_user_id, p.name) for p in alert.people if p.teams_user_id]
         if replace:
             _, _, activity_id = replace.rpartition("|")
             try:
                 await self._proactive(
-                    reference, self.channel.activity_for(message), update=activity_id
+                    reference,
+                    self.channel.activity_for(message, mention=mention),
+                    update=activity_id,
                 )
                 return replace
             except Exception as exc:
@@ -949,7 +958,7 @@ class TeamsTransport:
                 # Someone deleted the earlier card: post it afresh, or every later change to
                 # the case or request would fail the same way and nobody would see it.
                 log.info("the earlier card in %s is gone; posting a new one", channel_ref)
-        sent = await self._proactive(reference, self.channel.activity_for(message))
+        sent = await self._proactive(reference, self.channel.activity_for(message, mention=mention))
         return f"{channel_ref}|{sent}"
 
 

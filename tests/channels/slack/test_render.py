@@ -24,6 +24,7 @@ from bot.channels.slack.render import (
     answered_blocks,
     escape,
     fallback_text,
+    mentions,
     selected_values,
     to_blocks,
 )
@@ -815,3 +816,15 @@ async def test_every_message_of_a_whole_report_renders(runtime: Runtime) -> None
     assert f":frame_with_picture: {ESCAPED}.png" in shown
     assert "Pat &lt;@U0123456789&gt;" in shown
     assert [m.kind for m in sam.seen][-1] is MessageKind.DONE
+
+
+def test_mentions_name_members_or_the_group_and_nothing_else() -> None:
+    assert mentions(["U0JO", "W0LEE", "U0JO"]) == "<@U0JO> <@W0LEE>"
+    assert mentions(["<!channel>", "U0JO|x", ""]) is None  # not member ids: never mentions
+    assert mentions(["U0JO"], group="S0MODS") == "<!subteam^S0MODS>"
+    message = Message(kind=MessageKind.REMINDER, title="Due soon", text="Answer it.")
+    blocks = to_blocks(message, mention="<@U0JO>")
+    assert blocks[0]["type"] == "header"
+    assert blocks[1]["text"]["text"] == "<@U0JO>"
+    assert fallback_text(message, mention="<@U0JO>") == "<@U0JO> Due soon\nAnswer it."
+    assert to_blocks(message) == [blocks[0], *blocks[2:]]

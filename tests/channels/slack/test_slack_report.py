@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from sqlmodel import select
 
-from storage.models import Case, Evidence, Notification
+from storage.models import Case, Conversation, Evidence, Notification
 from tests.channels.slack.harness import (
     SAFEGUARDING,
     SlackHarness,
@@ -244,3 +244,106 @@ async def wait_until(
             return found
         await asyncio.sleep(0.05)
     raise AssertionError("nothing was queued")
+
+
+async def test_a_lone_surrogate_is_taken_as_a_replacement_character(slack: SlackHarness) -> None:
+    """Half of an emoji ("\\ud83d" alone in the JSON) cannot be written anywhere: it is kept
+    as U+FFFD, the answer is journaled and taken, and Sam is not asked to send it again."""
+    for step in (
+        slack.say(SAM, "report"),
+        slack.click(SAM, "me", label="Me"),
+        slack.click(SAM, "no", label="No"),
+        slack.click(SAM, "Facebook", label="Facebook"),
+        slack.say(SAM, "<https://facebook.com/posts/1>"),
+        slack.say(SAM, "yesterday 4pm"),
+    ):
+        await slack.reply_to(SAM, step)
+    posts = await slack.reply_to(SAM, slack.say(SAM, "A parent wrote \ud83d that I am useless."))
+
+    told = text_of_calls(posts)
+    assert "send it again" not in told
+    assert "screenshots" in told
+    async with slack.runtime.db.session() as session:
+        [conversation] = (await session.execute(select(Conversation))).scalars().all()
+    answers = (conversation.state or {})["answers"]
+    assert answers["description"] == "A parent wrote \ufffd that I am useless."
+    assert slack.runtime.journal.pending() == []
+    assert slack.runtime.journal.failed() == []
+
+
+async def test_emoji_and_persian_joiners_are_kept_as_typed(slack: SlackHarness) -> None:
+    """U+200D joins a family emoji and U+200C keeps the parts of a Persian word apart: both
+    are part of what was typed, and the stored answer is exactly that."""
+    typed = "They wrote می‌خواهم بروم under 👨‍👩‍👧 and ❤️‍🔥 on my post."
+    for step in (
+        slack.say(SAM, "report"),
+        slack.click(SAM, "me", label="Me"),
+        slack.click(SAM, "no", label="No"),
+        slack.click(SAM, "Facebook", label="Facebook"),
+        slack.say(SAM, "<https://facebook.com/posts/1>"),
+        slack.say(SAM, "yesterday 4pm"),
+    ):
+        await slack.reply_to(SAM, step)
+    await slack.reply_to(SAM, slack.say(SAM, typed))
+    async with slack.runtime.db.session() as session:
+        [conversation] = (await session.execute(select(Conversation))).scalars().all()
+    assert (conversation.state or {})["answers"]["description"] == typed
+
+
+async def test_thirteen_files_shared_at_once_get_one_answer_and_are_all_kept(
+    slack: SlackHarness,
+) -> None:
+    """Screenshots are often shared many at a time: the person gets one message that lists
+    what was kept (and explains what was not), not one message per file."""
+    for step in (
+        slack.say(SAM, "report"),
+        slack.click(SAM, "me", label="Me"),
+        slack.click(SAM, "no", label="No"),
+        slack.click(SAM, "Facebook", label="Facebook"),
+        slack.say(SAM, "<https://facebook.com/posts/1>"),
+        slack.say(SAM, "yesterday 4pm"),
+        slack.say(SAM, "A parent wrote that I am useless, in thirteen posts."),
+    ):
+        await slack.reply_to(SAM, step)
+    shared = [
+        slack.fake.add_file(
+            f"F{n}", name=f"shot{n}.png", data=png(f"shot {n}"), mimetype="image/png"
+        )
+        for n in range(1, 14)
+    ]
+    refused = slack.fake.add_file(
+        "FBAD", name="program.png", data=b"MZ\x90\x00", mimetype="image/png"
+    )
+
+    posts = await slack.reply_to(SAM, slack.say(SAM, "", files=[*shared, refused]))
+
+    assert len(posts) == 1, [p.body.get("text") for p in posts]
+    told = text_of_calls(posts)
+    assert "Got 13 files" in told
+    for n in range(1, 14):
+        assert f"shot{n}.png" in told
+    assert "program.png" in told  # refused, and said so in the same message
+    assert "13 files so far" in told
+    async with slack.runtime.db.session() as session:
+        stored = (await session.execute(select(Evidence))).scalars().all()
+    assert sorted(e.original_name for e in stored) == sorted(f"shot{n}.png" for n in range(1, 14))
+
+
+async def test_files_slack_would_not_hand_over_are_explained_in_one_message(
+    slack: SlackHarness,
+) -> None:
+    await file_a_report(slack)  # reaches the summary without files
+    await slack.reply_to(SAM, slack.click(SAM, "edit", label="Change an answer"))
+    await slack.reply_to(SAM, slack.click(SAM, "evidence", label="Screenshots"))
+    shared = [
+        slack.fake.add_file(f"FBAD{n}", name=f"shot{n}.png", data=png(), mimetype="image/png")
+        for n in range(1, 6)
+    ]
+    for n in range(1, 6):
+        slack.fake.fail_download(f"FBAD{n}", status=500)
+    posts = await slack.reply_to(SAM, slack.say(SAM, "", files=shared))
+    # One explanation for the five, then where the report stands (however many files).
+    assert len(posts) <= 3, [p.body.get("text") for p in posts]
+    [explained] = [p for p in posts if "couldn't fetch" in text_of_calls([p])]
+    for n in range(1, 6):
+        assert f"shot{n}.png" in text_of_calls([explained])

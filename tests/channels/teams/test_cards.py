@@ -34,6 +34,7 @@ from bot.channels.teams.cards import (
     case_form_card,
     question_of,
     summary_text,
+    with_mentions,
 )
 from bot.runtime import Runtime
 from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
@@ -999,3 +1000,28 @@ def test_a_questions_buttons_carry_the_question_they_answer_in_both_shapes() -> 
     assert {e["data"]["question"] for e in executes(card_for(multi))} == {"0123abcd-8"}
     unasked = Message(kind=MessageKind.MENU, text="Menu", buttons=(Button(value="x", label="X"),))
     assert [question_of(e["data"]) for e in executes(card_for(unasked))] == [None]
+
+
+def test_a_mention_line_names_people_plainly_and_the_card_stays_valid(
+    schema_validator: Draft6Validator,
+) -> None:
+    """The only TextBlock a card may have: configured names, reduced to what cannot format."""
+    message = Message(kind=MessageKind.REMINDER, title="Comment CM-1: due soon", text="Answer it.")
+    card = with_mentions(
+        card_for(message),
+        [("29:1jo", "Jo Williams"), ("aad-ash", "Ash [x](https://evil.example) **O'Neil**")],
+        after_title=True,
+    )
+    line = card["body"][1]
+    assert line == {
+        "type": "TextBlock",
+        "text": "<at>Jo Williams</at>, <at>Ash x https evil.example O'Neil</at>",
+        "wrap": True,
+    }
+    assert [e["mentioned"]["id"] for e in card["msteams"]["entities"]] == ["29:1jo", "aad-ash"]
+    for entity in card["msteams"]["entities"]:
+        assert entity["text"] in line["text"]
+    # `msteams` is Teams' own extension of the card, which the Adaptive Card schema leaves out.
+    plain = {k: v for k, v in card.items() if k != "msteams"}
+    assert best_match(schema_validator.iter_errors(plain)) is None
+    assert with_mentions(card_for(message), [], after_title=True) == card_for(message)

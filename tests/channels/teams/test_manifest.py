@@ -171,7 +171,7 @@ def test_the_checked_in_file_holds_placeholders_only() -> None:
 
     assert manifest["id"] == PLACEHOLDER_ID
     assert manifest["bots"][0]["botId"] == PLACEHOLDER_ID
-    assert manifest["version"] == "0.1.0"
+    assert manifest["version"] == "0.2.0"
     assert manifest["developer"] == {
         "name": "policybot",
         "websiteUrl": PLACEHOLDER_URL,
@@ -229,7 +229,19 @@ def test_the_bot_talks_privately_and_in_the_safeguarding_team_only() -> None:
         "bots",
         "permissions",
         "validDomains",
+        "supportedChannelTypes",
     }
+
+
+@pytest.mark.parametrize("manifest", MANIFESTS)
+def test_the_app_can_be_added_to_private_and_shared_channels(
+    current: Draft7Validator, manifest: Callable[[], dict[str, Any]]
+) -> None:
+    """The safeguarding channel should be private (README); without this Teams offers the app
+    only to standard channels, and the bot could not be added where the cases go."""
+    made = manifest()
+    assert made["supportedChannelTypes"] == ["privateChannels", "sharedChannels"]
+    assert problems(current, made) == []
 
 
 # -- the commands Teams offers, and what the bot makes of them -------------------------------------
@@ -343,7 +355,7 @@ def test_the_app_id_becomes_the_app_and_the_bot_id() -> None:
 
     assert manifest["id"] == APP_ID
     assert manifest["bots"][0]["botId"] == APP_ID
-    assert manifest["version"] == "0.1.0"
+    assert manifest["version"] == "0.2.0"
     assert manifest["developer"]["websiteUrl"] == PLACEHOLDER_URL
     assert manifest["validDomains"] == []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.jobs.comments import run_comment_sweep
 from tests.channels.teams.harness import (
     JO,
     SAM,
@@ -98,3 +99,31 @@ async def test_reporting_as_abuse_from_the_channel_starts_a_report_in_the_person
     await teams.deliver()
     updated = [c for c in teams.fake.calls if c.method == "PUT" and MODERATORS in c.path]
     assert "Reported as abuse" in str(updated[-1].body)
+
+
+async def test_a_deadline_nudge_mentions_the_moderators_so_teams_alerts_them(
+    teams: TeamsHarness,
+) -> None:
+    """A Teams channel post alerts only the people it @mentions: the nudge mentions everyone
+    with the moderator role, with the mention entity Teams needs to make it one."""
+    await logged(teams)
+    clock = teams.runtime.clock
+    assert isinstance(clock, Clock)
+    clock.now = datetime(2026, 11, 24, 5, 0, tzinfo=UTC)
+    assert (await run_comment_sweep(teams.runtime)).nudged == 1
+    assert (await teams.deliver()).failed == 0
+    [_, (_, nudge)] = teams.posts(MODERATORS)
+    card = card_of(nudge)
+    assert "needs an answer by" in text_of([nudge])
+    [entity] = card["msteams"]["entities"]
+    assert entity == {
+        "type": "mention",
+        "text": "<at>Jo Williams</at>",
+        "mentioned": {"id": JO.aad_object_id, "name": "Jo Williams"},
+    }
+    blocks = [e for e in card["body"] if e.get("type") == "TextBlock"]
+    assert [b["text"] for b in blocks] == ["<at>Jo Williams</at>"]
+    assert SAM.name not in str(card)
+    # The card itself announces the comment; only the nudges ask for someone's attention.
+    [(_, first), _] = teams.posts(MODERATORS)
+    assert "msteams" not in card_of(first)

@@ -7,6 +7,7 @@ file download reaches the fake Bot Connector, where the tests look at what peopl
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -24,6 +25,7 @@ from bot.channels.teams import cards
 from bot.channels.teams.files import CONSENT, FILE_INFO
 from bot.config import Settings
 from dialogs.services.case_vocabulary import Status
+from dialogs.services.schools import Directory
 from storage.models import (
     Case,
     CaseEvent,
@@ -707,3 +709,98 @@ async def test_the_lead_asks_the_reporter_through_a_form_and_the_answer_comes_ba
     assert "has been passed on" in text_of(thanked)
     await teams.deliver()
     assert "Yes, and a screenshot of it." in text_of(teams.sent_to(DANA.chat))
+
+
+# Joiners that carry meaning: a family emoji is three people joined by U+200D, and Persian
+# writes "I want" as one word whose parts are kept apart by U+200C (a zero-width non-joiner).
+JOINED = "Comment: 👨‍👩‍👧 and «می‌خواهم» under my photo, then 🏳️‍🌈 and 👩🏽‍💻 mocked."
+
+
+async def test_emoji_and_persian_joiners_are_kept_as_typed(teams: TeamsHarness) -> None:
+    assert "\u200d" in JOINED
+    assert "\u200c" in JOINED
+    await answer_up_to_evidence(teams, JOINED)
+    [conversation] = await rows(teams, Conversation)
+    assert (conversation.state or {})["answers"]["description"] == JOINED
+    # A joiner between letters that never join still goes: it could only hide a difference.
+    await teams.press(SAM, "Skip")
+    await teams.press(SAM, "A parent or carer")
+    await teams.say(SAM, "Pat\u200d Jo\u200cnes")
+    [conversation] = await rows(teams, Conversation)
+    assert (conversation.state or {})["answers"]["responsible_name"] == "Pat Jones"
+
+
+async def test_thirteen_files_sent_at_once_get_one_answer_and_are_all_kept(
+    teams: TeamsHarness,
+) -> None:
+    """Screenshots are often sent many at a time: the person gets one message that lists what
+    was kept (and explains what was not), not one message per file."""
+    await answer_up_to_evidence(teams)
+    attachments: list[dict[str, Any]] = []
+    for n in range(1, 15):
+        name, data = (f"shot{n}.png", png(f"shot {n}")) if n < 14 else ("program.png", b"MZ\x90")
+        url = teams.fake.add_file(name, data, "image/png")
+        attachments.append(
+            {
+                "contentType": FILE_DOWNLOAD_INFO,
+                "name": name,
+                "contentUrl": f"https://oakfield.sharepoint.com/personal/sam/{name}",
+                "content": {"downloadUrl": url, "uniqueId": f"u{n}", "fileType": "png"},
+            }
+        )
+
+    kept = await teams.replies(SAM, teams.say(SAM, "", attachments=attachments))
+
+    assert len(kept) == 1, text_of(kept)
+    told = text_of(kept)
+    assert "Got 13 files" in told
+    for n in range(1, 14):
+        assert f"shot{n}.png" in told
+    assert "program.png" in told  # refused, and said so in the same message
+    assert "13 files so far" in told
+    stored = await rows(teams, Evidence)
+    assert sorted(e.original_name for e in stored) == sorted(f"shot{n}.png" for n in range(1, 14))
+
+
+# A private channel's id, as Teams gives it: the same shape as a standard channel's.
+PRIVATE = "19:8a3e0c2f5b7d4e1a9c6f3b2d1e0a4c7b@thread.tacv2"
+
+
+@pytest.mark.parametrize("added_to_channel", [True, False], ids=["added", "not-heard-from"])
+async def test_the_case_card_is_posted_in_a_private_safeguarding_channel(
+    settings: Settings, clock: Clock, fake_teams: FakeBotFramework, added_to_channel: bool
+) -> None:
+    """The README asks for a private safeguarding channel; the manifest lets the app into one
+    (supportedChannelTypes), and the card goes to that channel's own conversation, whether the
+    bot has heard from the channel yet or only from people's personal chats."""
+    school = settings.directory.school("oakfield")
+    assert school is not None
+    safeguarding = school.channels.safeguarding.model_copy(update={"teams": PRIVATE})
+    channels = school.channels.model_copy(update={"safeguarding": safeguarding})
+    private = dataclasses.replace(
+        settings,
+        directory=Directory(schools=(school.model_copy(update={"channels": channels}),)),
+    )
+    async with teams_harness(private, clock, fake_teams) as teams:
+        await say_hello(teams, DANA, JO)
+        if added_to_channel:
+            added = teams.fake.conversation_update_added(
+                members_added=[{"id": f"28:{APP_ID}"}],
+                **{
+                    "from": DANA.account,
+                    "conversation": {"id": PRIVATE, "conversationType": "channel", "isGroup": True},
+                    "channelData": {**channel_data(PRIVATE), "eventType": "teamMemberAdded"},
+                },
+            )
+            status, _ = await teams.post(added)
+            assert status in (200, 201)
+        await file_a_report(teams)
+        await submit(teams)
+        assert (await teams.deliver()).failed == 0
+
+        [(_, card)] = teams.posts(PRIVATE)
+        assert REFERENCE in text_of([card])
+        assert teams.posts(SAFEGUARDING) == []
+        # The channel's own conversation: the id as configured, not a thread in it.
+        [posted] = teams.calls_about(PRIVATE)
+        assert posted.startswith(f"POST /emea/v3/conversations/{PRIVATE}/activities")

@@ -19,7 +19,14 @@ from bot.app import TEAMS
 from bot.channels.teams import cards
 from bot.channels.teams.delivery import with_retries
 from dialogs.services.case_vocabulary import Status
-from storage.models import AuditEntry, Case, CaseEvent, Notification, PlatformAddress
+from storage.models import (
+    AuditEntry,
+    Case,
+    CaseEvent,
+    Conversation,
+    Notification,
+    PlatformAddress,
+)
 from tests.channels.teams.harness import (
     DANA,
     SAFEGUARDING,
@@ -32,6 +39,7 @@ from tests.channels.teams.harness import (
 )
 from tests.channels.teams.test_teams_report import (
     REFERENCE,
+    answer_up_to_evidence,
     reported_and_posted,
     rows,
 )
@@ -295,3 +303,25 @@ async def test_one_connector_client_serves_every_activity_from_a_service(
     status, _ = await teams.post(other)
     assert status == 201
     assert len(authentication._connectors) == built + 2
+
+
+# -- text Teams cannot have meant -------------------------------------------------------------
+
+
+async def test_a_lone_surrogate_is_kept_as_a_replacement_character_and_the_answer_is_taken(
+    teams: TeamsHarness,
+) -> None:
+    """JSON may carry half of an emoji ("\\ud83d" alone), which no encoding can write: it is
+    taken as U+FFFD, journaled and answered, and Sam is not asked to send it again."""
+    await answer_up_to_evidence(teams)
+    await teams.press(SAM, "Skip")
+    await teams.press(SAM, "A parent or carer")
+    told = text_of(await teams.replies(SAM, teams.say(SAM, "Pat \ud83d Jones")))
+
+    assert "send it again" not in told
+    assert "What kind of content is it?" in told
+    [conversation] = await rows(teams, Conversation)
+    assert (conversation.state or {})["answers"]["responsible_name"] == "Pat \ufffd Jones"
+    journal = teams.runtime.journal
+    assert journal.pending() == []
+    assert journal.failed() == []
