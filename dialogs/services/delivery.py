@@ -277,7 +277,12 @@ def _tell_others(
     return queued
 
 
-def _role_of(person: Person) -> str:
+def _role_of(person: Person, kind: str) -> str:
+    """The role the alert is for: a headteacher who owns the policy gets its questions as its
+    owner, and reports as the safeguarding lead."""
+    owner = kind == "policy_question" and Role.POLICY_OWNER in person.roles
+    if owner:
+        return "policy owner"
     for role, name in _ROLE_NAMES:
         if role in person.roles:
             return name
@@ -302,7 +307,7 @@ def _fallback(
     """The channel's card about someone's undelivered alerts: who must look, never what it
     says, who reported or who is affected."""
     person = school.person(row.person_id or "")
-    who = f"{person.name} ({_role_of(person)})" if person else "someone"
+    who = f"{person.name} ({_role_of(person, row.kind)})" if person else "someone"
     name = person.name if person else "they"
     if arrived is not None:
         message = Message(

@@ -28,6 +28,7 @@ from tests.channels.teams.harness import (
     runs,
     text_of,
 )
+from tests.channels.teams.test_teams_policy import FRIEND_REQUEST, press
 from tests.channels.teams.test_teams_report import (
     DESCRIPTION,
     REFERENCE,
@@ -213,3 +214,27 @@ async def test_a_lead_who_opens_a_chat_later_gets_the_alert_and_the_channel_hear
 
     assert URGENT in text_of(teams.sent_to(LEE.chat))
     assert "has now reached them" in channel_cards(teams)[-1]
+
+
+# -- 3. a question for the policy owner -----------------------------------------------------
+
+
+async def test_a_question_the_owner_cannot_be_sent_is_flagged_and_the_asker_told(
+    teams: TeamsHarness,
+) -> None:
+    assert await teams.install_in_team() == 201
+    teams.fake.refuse_personal_chat(DANA.aad_object_id, status=404)  # Dana has left the tenant
+    await teams.say(SAM, FRIEND_REQUEST)
+    await teams.press(SAM, "No, it didn't")
+    passed = text_of(await press(teams, SAM, "Yes, pass it on"))
+    assert "I'm sending your question to Dana Okafor" in passed
+    before = len(teams.sent_to(SAM.chat))
+
+    await teams.deliver()
+
+    [fallback] = channel_cards(teams)
+    assert "A question about the social media policy for Dana Okafor (policy owner)" in fallback
+    assert FRIEND_REQUEST not in fallback
+    assert "Sam" not in fallback
+    told = text_of(teams.sent_to(SAM.chat)[before:])
+    assert "could not deliver your question to Dana Okafor privately" in told
