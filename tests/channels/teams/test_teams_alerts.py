@@ -33,8 +33,10 @@ from tests.channels.teams.test_teams_report import (
     DESCRIPTION,
     REFERENCE,
     answer_after_evidence,
+    answer_up_to_evidence,
     no_actions,
     rows,
+    submit,
 )
 from tests.conftest import Clock
 from tests.fakes.botframework import TENANT_ID
@@ -238,3 +240,32 @@ async def test_a_question_the_owner_cannot_be_sent_is_flagged_and_the_asker_told
     assert "Sam" not in fallback
     told = text_of(teams.sent_to(SAM.chat)[before:])
     assert "could not deliver your question to Dana Okafor privately" in told
+
+
+# -- 4. a report naming the lead ------------------------------------------------------------
+
+
+async def test_a_report_naming_the_lead_that_cannot_reach_the_deputy_names_no_case(
+    teams: TeamsHarness,
+) -> None:
+    """The report names Dana, so only Lee may see it, and the channel Dana sits in must not learn
+    of it: the card there says an alert waits for Lee, with no reference and no names."""
+    assert await teams.install_in_team() == 201
+    teams.fake.refuse_personal_chat(LEE.aad_object_id)
+    about_dana = "Dana Okafor shared my photo in a parents' group with a nasty caption."
+    await answer_up_to_evidence(teams, about_dana)
+    no_actions(await teams.press(SAM, "Skip"))
+    await answer_after_evidence(teams)
+    done = await submit(teams)
+    assert "I am sending it to the designated safeguarding lead now" in done
+    before = len(teams.sent_to(SAM.chat))
+
+    await teams.deliver()
+
+    [fallback] = channel_cards(teams)  # no case card in the channel, only this
+    assert "Lee Brown (deputy safeguarding lead)" in fallback
+    for detail in (REFERENCE, "Dana", "Okafor", "Sam", "photo", "report of"):
+        assert detail not in fallback, detail
+    assert chats_opened_with(teams, DANA) == []  # Dana is never sent this report
+    told = text_of(teams.sent_to(SAM.chat)[before:])
+    assert "could not deliver your report to Lee Brown privately" in told
