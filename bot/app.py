@@ -14,6 +14,7 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
+from dialogs.services.delivery import stuck
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,20 @@ async def _terms(request: web.Request) -> web.Response:
 
 
 async def _readyz(request: web.Request) -> web.Response:
-    ready = await request.app[RUNTIME].db.ping()
-    return web.json_response(
-        {"status": "ready" if ready else "database unreachable"}, status=200 if ready else 503
-    )
+    runtime = request.app[RUNTIME]
+    ready = await runtime.db.ping()
+    if not ready:
+        return web.json_response({"status": "database unreachable"}, status=503)
+    body: dict[str, object] = {"status": "ready"}
+    # Messages that keep failing do not make the server unready (another instance would do no
+    # better), but monitoring should see them; `policybot deliveries` lists them.
+    undelivered = await stuck(runtime.db)
+    if undelivered.retrying or undelivered.escalated:
+        body["undelivered"] = {
+            "retrying": undelivered.retrying,
+            "escalated": undelivered.escalated,
+        }
+    return web.json_response(body)
 
 
 def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:

@@ -17,6 +17,7 @@ from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
 from bot.comments_cli import calendar, comments
 from bot.consent_cli import consent
+from bot.deliveries_cli import deliveries
 from bot.journal_cli import journal
 from bot.keys_cli import keys
 from bot.policy_cli import ask, policy
@@ -288,3 +289,4 @@ main.add_command(sar)
 main.add_command(audit)
 main.add_command(keys)
 main.add_command(journal)
+main.add_command(deliveries)

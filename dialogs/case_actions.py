@@ -45,7 +45,7 @@ async def perform(
     cases = services.cases
     if verb is CaseVerb.ACKNOWLEDGE:
         case = await cases.acknowledge(reference, school=school, actor=actor)
-        return _done(f"You acknowledged {case.reference}. The reporter has been told.")
+        return _done(f"You acknowledged {case.reference}. The reporter is being told.")
     if verb is CaseVerb.ASSIGN_TO_ME:
         case = await cases.assign(reference, school=school, actor=actor)
         return _done(f"{case.reference} is assigned to you.")
@@ -60,7 +60,7 @@ async def perform(
         case = await cases.change_status(
             reference, school=school, actor=actor, status=wanted, reason=text or "", outcome=outcome
         )
-        return _done(f"{case.reference} is now {case.status}. The reporter has been told.")
+        return _done(f"{case.reference} is now {case.status}. The reporter is being told.")
     if verb is CaseVerb.ASK:
         case = await cases.ask_reporter(reference, school=school, actor=actor, question=text or "")
         return _done(

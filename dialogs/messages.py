@@ -106,7 +106,6 @@ class Message(_Frozen):
     # buttons they render and hand it back with a press, so a button left on an old question
     # can never answer the one asked now.
     question: str | None = None
-
     # People (ids in the school's configuration) this message must alert where it is posted to
     # a channel: a channel post notifies only those it mentions, so each channel mentions
     # them in its own way (a Slack <@…>, a Teams <at>). Ignored in a direct message.

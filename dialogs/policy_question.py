@@ -284,9 +284,10 @@ async def follow_up(
     if action is PolicyAction.REFER:
         _, passed_now = await services.policies.refer(school, person, question_id)
         text = (
-            f"I've already passed this question to {owners}; their answer will come to you here."
+            f"Your question is already on its way to {owners}; their answer will come to you here."
             if not passed_now
-            else f"Done: I've passed your question to {owners}. Their answer will come to you here."
+            else f"Done: I'm sending your question to {owners}, and I will tell you here if it "
+            "cannot reach them. Their answer will come to you here too."
         )
         return [Message(kind=MessageKind.INFO, text=text)]
     return [

@@ -77,9 +77,10 @@ async def _on_danger(ctx: DialogContext, value: Any) -> Sequence[Message]:
         Message(
             kind=MessageKind.URGENT,
             title="Call 999 now",
-            text="If anyone is in immediate danger, call 999 now, before anything else. I have "
-            "alerted the designated safeguarding lead. When you are safe, carry on here so they "
-            "have the full picture.",
+            text="If anyone is in immediate danger, call 999 now, before anything else. I am "
+            "sending an urgent alert to the designated safeguarding lead, and I will tell you "
+            "here if it cannot reach them. When you are safe, carry on here so they have the "
+            "full picture.",
         )
     ]
     if not ctx.state.flags.get("danger_alerted"):
@@ -275,9 +276,9 @@ class ReportAbuse(Dialog):
         )
         case = await ctx.services.cases.submit(report, school=ctx.school, reporter=ctx.person)
         next_steps = (
-            "The designated safeguarding lead has been told and will contact you. They will "
-            "assess what happened, support you, and where the person responsible is known, ask "
-            "for the content to be removed. "
+            "I am sending it to the designated safeguarding lead now, and I will tell you here "
+            "if it cannot reach them. They will contact you, assess what happened, support you, "
+            "and where the person responsible is known, ask for the content to be removed. "
         )
         if case.police_consideration:
             next_steps += (
@@ -295,7 +296,7 @@ class ReportAbuse(Dialog):
             Message(
                 kind=MessageKind.DONE,
                 title=f"Report sent: {case.reference}",
-                text="Thank you. Your report has been sent. " + next_steps,
+                text="Thank you. Your report is saved. " + next_steps,
                 facts=facts,
             ),
         )

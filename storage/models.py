@@ -197,6 +197,12 @@ class Notification(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime | None = _when(nullable=True)
     last_error: str | None = Field(default=None, max_length=255)
+    # Who is waiting on this message (the reporter of an urgent alert), to be told honestly if it
+    # cannot be delivered.
+    on_behalf_of: str | None = Field(default=None, max_length=64)
+    # When delivery was given up after its last attempt and escalated; it is not tried again,
+    # and `policybot deliveries` lists it.
+    escalated_at: datetime | None = _when(nullable=True)
     # A turn's reply that its own turn is sending: the process doing so (host:pid), so that
     # if it stops, another process on that host takes the reply over without waiting.
     sender: str | None = Field(default=None, max_length=80)

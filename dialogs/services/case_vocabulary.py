@@ -29,7 +29,7 @@ class Urgency(StrEnum):
 
 # What a reporter is told about where their report has got to.
 STATUS_FOR_REPORTER = {
-    Status.NEW: "Received; the safeguarding lead has been told",
+    Status.NEW: "Received; on its way to the safeguarding lead",
     Status.ACKNOWLEDGED: "Seen by the safeguarding lead",
     Status.INVESTIGATING: "Being looked into",
     Status.REFERRED: "Passed to another agency (for example the police) by the safeguarding lead",

@@ -154,6 +154,7 @@ class CaseService:
                 person_id=handler.id,
                 kind="case.new",
                 message=self._new_case_alert(case, school, handler),
+                on_behalf_of=reporter.id,
             )
         self._announce(case, school)
         return case
@@ -193,7 +194,11 @@ class CaseService:
         )
         for handler in school.with_role(*CASE_HANDLER_ROLES):
             self._notifier.notify(
-                school_id=school.id, person_id=handler.id, kind="case.urgent", message=message
+                school_id=school.id,
+                person_id=handler.id,
+                kind="case.urgent",
+                message=message,
+                on_behalf_of=reporter.id,
             )
         self._audit.record(
             school_id=school.id,
@@ -201,7 +206,7 @@ class CaseService:
             action=AuditAction.CASE_ALERT,
             target_type="draft",
             target_id=draft_key,
-            detail="immediate danger alert sent to safeguarding leads",
+            detail="immediate danger alert queued for the safeguarding leads",
         )
 
     # -- finding -------------------------------------------------------------------------

@@ -19,7 +19,17 @@ from storage.models import Notification
 
 
 class Notifier(Protocol):
-    def notify(self, *, school_id: str, person_id: str, kind: str, message: Message) -> None: ...
+    def notify(
+        self,
+        *,
+        school_id: str,
+        person_id: str,
+        kind: str,
+        message: Message,
+        on_behalf_of: str | None = None,
+    ) -> None:
+        """Send to a person privately. `on_behalf_of` is whoever is waiting on the message (the
+        reporter of an urgent alert): they are told if it cannot be delivered."""
 
     def notify_channel(
         self, *, school_id: str, purpose: str, subject: str, kind: str, message: Message
@@ -35,7 +45,15 @@ class OutboxNotifier:
         self._session = session
         self._now = now
 
-    def notify(self, *, school_id: str, person_id: str, kind: str, message: Message) -> None:
+    def notify(
+        self,
+        *,
+        school_id: str,
+        person_id: str,
+        kind: str,
+        message: Message,
+        on_behalf_of: str | None = None,
+    ) -> None:
         self._session.add(
             Notification(
                 school_id=school_id,
@@ -43,6 +61,7 @@ class OutboxNotifier:
                 kind=kind,
                 message=message.model_dump(mode="json"),
                 created_at=self._now,
+                on_behalf_of=on_behalf_of,
             )
         )
 

@@ -424,6 +424,7 @@ class PolicyService:
                 person_id=owner.id,
                 kind="policy_question",
                 message=referral_message(row, school, asker=person),
+                on_behalf_of=person.id,
             )
         return row, True
 

@@ -65,13 +65,14 @@ class Lanes(KeyedLocks[Lane]):
 
 
 def _in_lane(lane: Lane) -> ColumnElement[bool]:
-    """The lane's replies not yet delivered."""
+    """The lane's replies still to deliver (one the worker gave up on holds up nothing)."""
     return and_(
         col(Notification.kind) == REPLY,
         col(Notification.school_id) == lane.school_id,
         col(Notification.person_id) == lane.person_id,
         col(Notification.platform) == lane.platform,
         col(Notification.delivered_at).is_(None),
+        col(Notification.escalated_at).is_(None),
     )
 
 

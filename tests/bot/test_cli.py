@@ -271,7 +271,7 @@ def test_only_the_leads_handle_a_report_and_the_reporter_sees_its_status(
     status_only = sam_show.json()
     assert status_only["reference"] == REFERENCE
     assert status_only["status"] == "new"
-    assert status_only["status_for_reporter"] == "Received; the safeguarding lead has been told"
+    assert status_only["status_for_reporter"] == "Received; on its way to the safeguarding lead"
     assert "description" not in status_only
     assert "evidence" not in status_only
     assert "chronology" not in status_only

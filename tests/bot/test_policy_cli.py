@@ -192,7 +192,7 @@ def test_gaps_list_what_staff_asked_that_the_policy_missed_and_the_owner_answers
 ) -> None:
     asked = cli.chat("sam", ["Is there a dress code for the staff Christmas party?", "1"])
     assert "The policy doesn't say" in asked.out
-    assert "passed your question" in asked.out
+    assert "sending your question" in asked.out
     cli.chat("sam", ["Can I accept a friend request from a pupil?", "2"])  # unhelpful
 
     gaps = cli.run("policy", "gaps", "--school", "oakfield", "--json").json()

@@ -92,9 +92,9 @@ async def test_a_question_the_policy_does_not_answer_is_said_plainly_and_can_be_
     assert "Dana Okafor" in answer.text
     assert "\u201c" not in answer.text  # nothing quoted as if it answered
     done = await sam.press(button(answer, PolicyAction.REFER))
-    assert "passed your question to Dana Okafor" in text_of(done)
+    assert "sending your question to Dana Okafor" in text_of(done)
     again = await sam.press(button(answer, PolicyAction.REFER))
-    assert "already passed" in text_of(again)
+    assert "already on its way" in text_of(again)
 
     dana = Chat(runtime, person_id="dana")
     [alert] = await dana.inbox()  # told once, however often Sam pressed
@@ -281,7 +281,7 @@ async def test_typing_yes_or_no_after_an_answer_works_like_the_buttons(
     await sam.say("Who do I tell if a journalist rings me?")
     offer = await sam.say("no")
     assert "Shall I pass your question" in text_of(offer)
-    assert "passed your question to Dana Okafor" in text_of(await sam.say("yes please"))
+    assert "sending your question to Dana Okafor" in text_of(await sam.say("yes please"))
     rows = await questions(runtime)
     assert (rows[-1].feedback, rows[-1].referred_at is not None) == ("unhelpful", True)
     # Once passed on, or long after, "yes" is just a message again.

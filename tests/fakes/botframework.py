@@ -680,6 +680,7 @@ class FakeBotFramework:
         self._files: dict[str, _StoredFile] = {}
         self._members: dict[str, dict[str, Any]] = {}
         self._conversation_members: dict[str, list[str]] = {}
+        self._refused_chats: dict[str, tuple[int, str, str]] = {}
         self._message_ids = itertools.count(_FIRST_MESSAGE_ID + 500_000)
         self._changed = asyncio.Event()
 
@@ -1067,6 +1068,17 @@ class FakeBotFramework:
         )
         return f"{self.service_url}v3/attachments/{quote(attachment_id, safe='')}/views/original"
 
+    def refuse_personal_chat(self, member_id: str, *, status: int = 403) -> None:
+        """Answer every request to open a 1:1 chat with this member as Teams does when it will
+        not: 403 when the user has blocked the bot or the app is not allowed for them, 404 when
+        the user is not found in the tenant (they have left), 400 for an id it cannot read."""
+        code, message = {
+            400: ("BadArgument", "Failed to decrypt pairwise id"),
+            403: ("ConversationBlockedByUser", "User blocked the conversation with the bot."),
+            404: ("NotFound", "User not found in the tenant."),
+        }.get(status, ("ServiceError", "Unknown error."))
+        self._refused_chats[member_id] = (status, code, message)
+
     def add_member(self, user_id: str, **fields: Any) -> dict[str, Any]:
         """Override what the members endpoints say about a user (wire names, merged)."""
         self._members[user_id] = {**self._account(user_id), **fields}
@@ -1153,6 +1165,10 @@ class FakeBotFramework:
         if not (body.get("tenantId") or channel_tenant):
             return 400, _teams_error("BadArgument", "Tenant ID is required")
         bot = (body.get("bot") or {}).get("id", "")
+        refused = [self._refused_chats[m] for m in members if m in self._refused_chats]
+        if refused:
+            status, code, message = refused[0]
+            return status, _teams_error(code, message)
         if len(members) == 1 and not body.get("isGroup"):
             # Teams answers with the same 1:1 conversation every time for a bot and a user.
             digest = hashlib.sha256(f"{bot}|{members[0]}".encode()).digest()

@@ -149,6 +149,7 @@ class FakeSlack:
         self._files: dict[str, _StoredFile] = {}
         self._pending_uploads: dict[str, str] = {}
         self._users: dict[str, dict[str, Any]] = {}
+        self._gone_users: set[str] = set()
         self._channels: dict[str, dict[str, Any]] = {}
         self._home_views: dict[str, str] = {}
         self._external_views: dict[str, str] = {}
@@ -331,6 +332,11 @@ class FakeSlack:
         profile = {**current["profile"], **fields.pop("profile", {})}
         self._users[user_id] = {**current, **fields, "profile": profile}
         return self._users[user_id]
+
+    def remove_user(self, user_id: str) -> None:
+        """The account is gone from the workspace (or never was): Slack answers user_not_found.
+        A deactivated account is `add_user(user_id, deleted=True)` instead: user_disabled."""
+        self._gone_users.add(user_id)
 
     def add_channel(self, channel_id: str, **fields: Any) -> dict[str, Any]:
         """Override what conversations.info says about a channel."""
@@ -613,6 +619,15 @@ class FakeSlack:
         users = body.get("users")
         user_ids = users if isinstance(users, list) else str(users or "").split(",")
         user_ids = [str(user).strip() for user in user_ids if str(user).strip()]
+        for user_id in user_ids:
+            # As Slack refuses a DM: with an account that is gone, deactivated, or a bot's.
+            if user_id in self._gone_users:
+                raise _SlackError("user_not_found")
+            user = self._user(user_id)
+            if user.get("deleted"):
+                raise _SlackError("user_disabled")
+            if user.get("is_bot"):
+                raise _SlackError("cannot_dm_bot")
         if user_ids:
             channel_id = "D" + user_ids[0] if len(user_ids) == 1 else "G" + "".join(user_ids)
         elif body.get("channel"):
@@ -628,7 +643,10 @@ class FakeSlack:
         return {"channel": self._channel(_need(body, "channel", "channel_not_found"))}
 
     def _users_info(self, body: dict[str, Any]) -> dict[str, Any]:
-        return {"user": self._user(_need(body, "user", "user_not_found"))}
+        user_id = _need(body, "user", "user_not_found")
+        if user_id in self._gone_users:
+            raise _SlackError("user_not_found")
+        return {"user": self._user(user_id)}
 
     def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
         if not (body.get("trigger_id") or body.get("interactivity_pointer")):

@@ -18,6 +18,9 @@ from dialogs.services.schools import Person, School
 
 log = logging.getLogger(__name__)
 
+# conversations.open's answers for a person who cannot have a DM with the bot at all.
+_CANNOT_DM = frozenset({"user_not_found", "user_not_visible", "user_disabled", "cannot_dm_bot"})
+
 
 class SlackTransport:
     """The delivery worker's way into Slack (see dialogs.services.delivery.Transport)."""
@@ -49,8 +52,18 @@ class SlackTransport:
         return self._dm_channels[user_id]
 
     async def send_to_person(self, person: Person, message: Message) -> bool:
+        """Send in the person's DM; False when Slack will not open one with them (their account
+        is deactivated or gone, or is a bot's), which no retry soon would change."""
         assert person.slack_user_id is not None
-        await self.post(await self.dm_channel(person.slack_user_id), [message])
+        try:
+            channel = await self.dm_channel(person.slack_user_id)
+        except SlackApiError as exc:
+            error = exc.response.get("error")
+            if error not in _CANNOT_DM:
+                raise
+            log.warning("Slack would not open a DM with someone: %s", error)
+            return False
+        await self.post(channel, [message])
         return True
 
     async def post(

@@ -22,7 +22,13 @@ import aiohttp
 from aiohttp import web
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity, ActivityTypes, ConversationReference
+from botbuilder.schema import (
+    Activity,
+    ActivityTypes,
+    ChannelAccount,
+    ConversationParameters,
+    ConversationReference,
+)
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
@@ -282,6 +288,14 @@ class TeamsChannel:
 
     def _addresses_in(self, activity: Activity) -> list[tuple[str, str, dict[str, Any]]]:
         serialised = TurnContext.get_conversation_reference(activity).serialize()
+        tenant = _tenant_of(activity)
+        if tenant:
+            # botbuilder reads and writes the tenant as "tenantID", which Teams never sends; it
+            # is kept here, because opening a 1:1 chat later needs it.
+            serialised["conversation"] = {
+                **(serialised.get("conversation") or {}),
+                "tenantId": tenant,
+            }
         conversation = activity.conversation
         sender = activity.from_property
         found: list[tuple[str, str, dict[str, Any]]] = []
@@ -839,20 +853,28 @@ class TeamsTransport:
                 stored = await self._channel_from_any(session, key)
         return ConversationReference().deserialize(stored) if stored else None
 
-    async def _channel_from_any(self, session: Any, channel_id: str) -> dict[str, Any] | None:
-        """A channel the bot has not heard from yet is reached through its team's service."""
-        from sqlmodel import select
+    async def _any_address(self, session: Any) -> dict[str, Any] | None:
+        """Some saved address, for its service URL, tenant and bot: a team's channel first
+        (where the app is installed for everyone in the team), else anyone's chat."""
+        from sqlmodel import col, select
 
         from storage.models import PlatformAddress
 
         row = (
             await session.execute(
-                select(PlatformAddress).where(PlatformAddress.platform == PLATFORM).limit(1)
+                select(PlatformAddress)
+                .where(PlatformAddress.platform == PLATFORM)
+                .order_by(col(PlatformAddress.kind) != "channel", col(PlatformAddress.updated_at))
+                .limit(1)
             )
         ).scalar_one_or_none()
-        if row is None:
+        return dict(row.reference) if row is not None else None
+
+    async def _channel_from_any(self, session: Any, channel_id: str) -> dict[str, Any] | None:
+        """A channel the bot has not heard from yet is reached through its team's service."""
+        reference = await self._any_address(session)
+        if reference is None:
             return None
-        reference = dict(row.reference)
         conversation = dict(reference.get("conversation") or {})
         conversation.update(id=channel_id, conversationType="channel", isGroup=True)
         reference["conversation"] = conversation
@@ -894,8 +916,85 @@ class TeamsTransport:
             raise failures[0]
         return result.get("id", "")
 
-    async def send_to_address(self, key: str, message: Message) -> bool:
+    async def _personal_reference(self, key: str) -> ConversationReference | None:
+        """The person's 1:1 chat with the bot: the saved one, or one the bot opens now."""
         reference = await self._reference("person", key)
+        if reference is None:
+            reference = await self._open_personal_chat(key)
+        return reference
+
+    async def _open_personal_chat(self, key: str) -> ConversationReference | None:
+        """Open the 1:1 chat with someone who has never messaged the bot, as Teams allows once
+        the app is installed in a team they are in; its address is kept for later. None when
+        there is nowhere to ask yet (not installed anywhere) or Teams will not open it (the
+        person has blocked the bot, left the tenant, or the app is not allowed for them)."""
+        async with self.channel.runtime.db.session() as session:
+            template = await self._any_address(session)
+        service_url = template.get("serviceUrl") if template else None
+        tenant = self.channel.settings.tenant_id or (
+            (template or {}).get("conversation") or {}
+        ).get("tenantId")
+        if template is None or not service_url or not tenant:
+            log.info("no Teams team or chat known yet to open a private chat from")
+            return None
+        bot = dict(template.get("bot") or {"id": f"28:{self.channel.settings.app_id or ''}"})
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
+            members=[ChannelAccount(id=key)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}},
+        )
+        created: list[str] = []
+
+        async def opened(context: TurnContext) -> None:
+            conversation = context.activity.conversation
+            if conversation is not None and conversation.id:
+                created.append(str(conversation.id))
+
+        try:
+            await with_retries(
+                lambda: self.channel.adapter.create_conversation(
+                    self.channel.settings.app_id or "",
+                    opened,
+                    parameters,
+                    template.get("channelId") or "msteams",
+                    service_url,
+                    None,
+                )
+            )
+        except Exception as exc:
+            status = status_of(exc)
+            if status not in _CANNOT_OPEN:
+                raise
+            log.warning("Teams would not open a private chat with someone (HTTP %s)", status)
+            return None
+        if not created:
+            return None
+        user = {"id": key}
+        if not key.startswith("29:"):
+            user["aadObjectId"] = key
+        reference = {
+            "bot": bot,
+            "user": user,
+            "conversation": {"id": created[0], "conversationType": "personal", "tenantId": tenant},
+            "channelId": template.get("channelId") or "msteams",
+            "serviceUrl": service_url,
+        }
+        async with self.channel.runtime.db.session() as session:
+            await addresses.remember(
+                session,
+                platform=PLATFORM,
+                kind="person",
+                key=key,
+                reference=reference,
+                now=self.channel.runtime.clock(),
+            )
+        log.info("opened a private Teams chat with someone who had not messaged the bot")
+        return ConversationReference().deserialize(reference)
+
+    async def send_to_address(self, key: str, message: Message) -> bool:
+        reference = await self._personal_reference(key)
         if reference is None:
             return False
         for activity in await self.channel.activities_for(message):
@@ -908,10 +1007,11 @@ class TeamsTransport:
         return await self.send_to_address(person.teams_user_id, message)
 
     async def personal_chat(self, person: Person) -> ConversationReference | None:
-        """The person's 1:1 chat with the bot, if they have ever talked to it or installed it."""
+        """The person's 1:1 chat with the bot: where they have talked to it or installed it, or
+        a new one when the bot may open it."""
         if person.teams_user_id is None:
             return None
-        return await self._reference("person", person.teams_user_id)
+        return await self._personal_reference(person.teams_user_id)
 
     async def send_card_to_person(self, person: Person, card: dict[str, Any]) -> bool:
         if person.teams_user_id is None:
@@ -962,6 +1062,10 @@ class TeamsTransport:
         return f"{channel_ref}|{sent}"
 
 
+# What Teams answers when it will not open a 1:1 chat with that person: retrying at once will
+# not change its mind (throttling and outages are retried; they raise).
+_CANNOT_OPEN = frozenset({400, 403, 404})
+
 _NOT_SAVED_YET = Message(
     kind=MessageKind.HINT,
     text="I can't reach my records just now, so this isn't saved yet. What you wrote is still "
@@ -1001,6 +1105,15 @@ def _stamp(card: dict[str, Any], question: str) -> None:
                 visit(item)
 
     visit(card)
+
+
+def _tenant_of(activity: Activity) -> str | None:
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = data.get("tenant") or {}
+    found = tenant.get("id") if isinstance(tenant, dict) else None
+    if not found and activity.conversation is not None:
+        found = activity.conversation.tenant_id
+    return str(found) if found else None
 
 
 def _channel_id(activity: Activity) -> str | None:

@@ -105,7 +105,7 @@ async def referred_to_dana(slack: SlackHarness, question: str) -> Call:
     """Sam asks something the policy does not answer and passes it on; returns Dana's alert."""
     posts = await expect(slack, slack.say(SAM, question), "The policy doesn't say")
     offer = post_with(posts, "Yes, pass it on")
-    await expect(slack, press(slack, SAM, offer, "Yes, pass it on"), "passed your question")
+    await expect(slack, press(slack, SAM, offer, "Yes, pass it on"), "sending your question")
     result = await slack.deliver()
     assert (result.delivered, result.failed) == (1, 0)
     (alert,) = slack.posts_to(dm(DANA))
@@ -199,7 +199,7 @@ async def test_an_unhelpful_answer_is_passed_to_the_owner_whose_answer_comes_bac
     assert "friend or follower" in text_of_calls([update])
     assert buttons_of(update) == []
 
-    done = await expect(slack, press(slack, SAM, offer, "Yes, pass it on"), "passed your")
+    done = await expect(slack, press(slack, SAM, offer, "Yes, pass it on"), "sending your")
     assert "Dana Okafor" in seen(done)
     assert slack.posts_to(dm(DANA)) == []  # the outbox delivers it, not the turn
     assert (await slack.deliver()).failed == 0

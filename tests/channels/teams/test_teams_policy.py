@@ -108,7 +108,7 @@ async def referred_to_dana(teams: TeamsHarness, question: str) -> dict[str, Any]
     offered = await ask(teams, SAM, question)
     assert "The policy doesn't say" in text_of(offered)
     passed = await press(teams, SAM, "Yes, pass it on")
-    assert "passed your question to Dana Okafor" in text_of(passed)
+    assert "sending your question to Dana Okafor" in text_of(passed)
     before = len(teams.sent_to(DANA.chat))
     result = await teams.deliver()
     assert (result.delivered, result.failed) == (1, 0)
@@ -196,7 +196,7 @@ async def test_an_unhelpful_answer_is_passed_to_the_owner_whose_answer_comes_bac
     assert (row.feedback, row.referred_at) == ("unhelpful", None)
 
     passed = await press(teams, SAM, "Yes, pass it on")
-    assert "passed your question to Dana Okafor" in text_of(passed)
+    assert "sending your question to Dana Okafor" in text_of(passed)
     dana_before = len(teams.sent_to(DANA.chat))
     assert (await teams.deliver()).failed == 0
     [alert] = teams.sent_to(DANA.chat)[dana_before:]
