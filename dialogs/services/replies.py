@@ -25,6 +25,7 @@ from sqlmodel import col, select
 
 from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import Message
+from dialogs.services.notifier import OutboxNotifier
 from storage.models import Notification
 from storage.processes import this_process, was_stopped
 
@@ -76,8 +77,8 @@ def _in_lane(lane: Lane) -> ColumnElement[bool]:
     )
 
 
-def _row(lane: Lane, message: Message, now: datetime, *, sent_by_turn: bool) -> Notification:
-    """A reply's outbox row: held back for its turn to send, or due for the worker now."""
+def _kept(lane: Lane, message: Message, now: datetime) -> Notification:
+    """A reply's outbox row, held back while its turn sends it."""
     return Notification(
         school_id=lane.school_id,
         person_id=lane.person_id,
@@ -85,8 +86,8 @@ def _row(lane: Lane, message: Message, now: datetime, *, sent_by_turn: bool) -> 
         platform=lane.platform,
         message=message.model_dump(mode="json"),
         created_at=now,
-        next_attempt_at=now + LIVE_GRACE if sent_by_turn else None,
-        sender=this_process() if sent_by_turn else None,
+        next_attempt_at=now + LIVE_GRACE,
+        sender=this_process(),
     )
 
 
@@ -95,7 +96,7 @@ async def keep(
 ) -> list[Message]:
     """Write a live turn's replies to the outbox, held back for the turn to send; returns them
     marked with their rows."""
-    rows = [_row(lane, message, now, sent_by_turn=True) for message in messages]
+    rows = [_kept(lane, message, now) for message in messages]
     session.add_all(rows)
     await session.flush()
     return [m.model_copy(update={"ledger": r.id}) for m, r in zip(messages, rows, strict=True)]
@@ -135,9 +136,15 @@ async def settle(
             .where(col(Notification.id).in_(kept))
             .values(next_attempt_at=now, sender=None)
         )
+    outbox = OutboxNotifier(session, now)
     for message in unsent:
         if message.ledger is None:  # made where the outbox could not be written
-            session.add(_row(lane, message, now, sent_by_turn=False))
+            outbox.reply(
+                school_id=lane.school_id,
+                person_id=lane.person_id,
+                platform=lane.platform,
+                message=message,
+            )
 
 
 async def release_orphans(session: AsyncSession, now: datetime) -> int:

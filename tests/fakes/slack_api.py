@@ -144,6 +144,8 @@ class FakeSlack:
         # the ack socket_send already returns.
         self.socket_received: list[dict[str, Any]] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._delays: dict[str, deque[float]] = {}
+        self._held_methods: dict[str, asyncio.Event] = {}
         self._download_failures: dict[str, deque[int]] = {}
         self._held_downloads: dict[str, asyncio.Event] = {}
         self._files: dict[str, _StoredFile] = {}
@@ -461,6 +463,16 @@ class FakeSlack:
         except TimeoutError:
             return probe()
 
+    def slow_next(self, method: str, *, seconds: float, times: int = 1) -> None:
+        """Make the next `times` calls to `method` answer only after `seconds`, as Slack does
+        when it is under load."""
+        self._delays.setdefault(method, deque()).extend([seconds] * times)
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Make every call to `method` wait until the returned event is set: Slack at its
+        slowest, for as long as a test needs to look at what happens meanwhile."""
+        return self._held_methods.setdefault(method, asyncio.Event())
+
     # ----------------------------------------------------------------------------------------
     # HTTP routes
 
@@ -477,6 +489,12 @@ class FakeSlack:
         if problem is not None:
             return web.json_response({"ok": False, "error": problem})
 
+        delays = self._delays.get(method)
+        if delays:
+            await asyncio.sleep(delays.popleft())
+        held = self._held_methods.get(method)
+        if held is not None:
+            await held.wait()
         queued = self._failures.get(method)
         if queued:
             failure = queued.popleft()

@@ -26,7 +26,7 @@ URGENT = "URGENT: someone may be in immediate danger"
 async def report_immediate_danger(slack: SlackHarness) -> str:
     await slack.reply_to(SAM, slack.say(SAM, "report"))
     await slack.reply_to(SAM, slack.click(SAM, "me", label="Me"))
-    return text_of_calls(await slack.reply_to(SAM, slack.click(SAM, "yes", label="Yes")))
+    return text_of_calls(await slack.reply_to(SAM, slack.press_newest(SAM, "Yes")))
 
 
 def refuse_dms_with(fake: FakeSlack, user: str, error: str) -> None:
