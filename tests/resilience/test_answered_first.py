@@ -94,6 +94,46 @@ async def test_teams_is_answered_while_the_turn_waits_and_answers_keep_their_ord
     assert list(pending.glob("*.entry")) == []
 
 
+def teams_env(slack: FakeSlack, data_dir: Path, database_url: str, port: int) -> dict[str, str]:
+    env = serve_env(slack, data_dir, database_url, port)
+    for name in [k for k in env if k.startswith("MICROSOFT_APP")]:
+        del env[name]  # local development mode: no tokens, callers on this machine only
+    return env
+
+
+def sams_message(connector: FakeBotFramework, text: str, activity_id: str) -> dict[str, Any]:
+    return connector.activity(
+        id=activity_id,
+        text=text,
+        **{"from": SAM.account, "conversation": {"id": SAM.chat}},
+        recipient={"id": "28:policybot", "name": "policybot"},
+    )
+
+
+async def post_activity(port: int, body: dict[str, Any]) -> int:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(f"http://127.0.0.1:{port}/api/messages", json=body) as response,
+    ):
+        return response.status
+
+
+async def told_in_teams(
+    connector: FakeBotFramework,
+    before: int,
+    awaited: str,
+    timeout: float = 30,  # noqa: ASYNC109
+) -> str:
+    """What reached Sam's chat after the first `before` activities, once `awaited` is in it
+    (delivery is at least once, so the words are waited for, not a count)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        told = text_of(connector.sent_activities(SAM.chat)[before:])
+        if awaited in told or asyncio.get_running_loop().time() > deadline:
+            return told
+        await asyncio.sleep(0.1)
+
+
 async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
     tmp_path: Path, database_url: str
 ) -> None:
@@ -102,24 +142,13 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
     data_dir = tmp_path / "data"
     async with FakeSlack() as slack, FakeBotFramework(require_auth=False) as connector:
         port = free_port()
-        env = serve_env(slack, data_dir, database_url, port)
-        for name in [k for k in env if k.startswith("MICROSOFT_APP")]:
-            del env[name]  # local development mode: no tokens, callers on this machine only
+        env = teams_env(slack, data_dir, database_url, port)
 
         def message(text: str, activity_id: str) -> dict[str, Any]:
-            return connector.activity(
-                id=activity_id,
-                text=text,
-                **{"from": SAM.account, "conversation": {"id": SAM.chat}},
-                recipient={"id": "28:policybot", "name": "policybot"},
-            )
+            return sams_message(connector, text, activity_id)
 
         async def post(body: dict[str, Any]) -> int:
-            async with (
-                aiohttp.ClientSession() as session,
-                session.post(f"http://127.0.0.1:{port}/api/messages", json=body) as response,
-            ):
-                return response.status
+            return await post_activity(port, body)
 
         async with serving(env, port) as first:
             assert await post(message("report", "1")) == 201
@@ -138,12 +167,7 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
         async with serving(env, port):
             # Replies are delivered at least once: the first turn's may come again if the kill
             # fell between Teams taking them and the outbox recording that it had.
-            for _ in range(300):
-                sent = connector.sent_activities(SAM.chat)[sent_before:]
-                if DANGER in text_of(sent):
-                    break
-                await asyncio.sleep(0.1)
-            assert DANGER in text_of(sent)
+            assert DANGER in await told_in_teams(connector, sent_before, DANGER)
 
         assert (await answers_of(database_url))["affected"] == "me"
         db = Database(database_url)
@@ -158,3 +182,30 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
             await db.dispose()
         assert len(claims) == 1
         assert list((data_dir / "journal" / "pending").glob("*.entry")) == []
+
+
+async def test_a_teams_reply_waiting_out_a_rate_limit_is_sent_by_the_next_process(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Killed while waiting out Teams' Retry-After before sending the next question: the
+    answer was saved with its reply, and the next process sends the reply."""
+    data_dir = tmp_path / "data"
+    async with FakeSlack() as slack, FakeBotFramework(require_auth=False) as connector:
+        port = free_port()
+        env = teams_env(slack, data_dir, database_url, port)
+        async with serving(env, port) as first:
+            assert await post_activity(port, sams_message(connector, "report", "1")) == 201
+            await connector.wait_for_activities(2, timeout=15, conversation_id=SAM.chat)
+            connector.fail_next("/activities", status=429, retry_after=50)
+            assert await post_activity(port, sams_message(connector, "me", "WAITING")) == 201
+            for _ in range(300):  # until Teams has refused it, and the bot waits to try again
+                if any(call.status == 429 for call in connector.calls):
+                    break
+                await asyncio.sleep(0.05)
+            first.kill()
+            await first.wait()
+        sent_before = len(connector.sent_activities(SAM.chat))
+
+        async with serving(env, port):
+            assert DANGER in await told_in_teams(connector, sent_before, DANGER, 40)
+        assert (await answers_of(database_url))["affected"] == "me"
