@@ -128,6 +128,8 @@ class Runtime:
             return await perform(self.services(session, now), **action)
 
     async def close(self) -> None:
+        if "runner" in self.__dict__:  # built: its sent replies are forgotten before stopping
+            await self.runner.forget_sent()
         await self.db.dispose()
 
 

@@ -338,52 +338,39 @@ class ConversationRunner:
             )
 
     async def send_replies(self, who: Who, messages: Sequence[Message], post: replies.Post) -> bool:
-        """Send a turn's replies in order, after any of this conversation's earlier replies
-        still waiting; whatever the platform refuses after its own retries is left to the
-        delivery worker, never dropped. False when something was left (kick the worker)."""
+        """Send a turn's replies in order (with its conversation's earlier replies still
+        waiting, which the turn put first); whatever the platform refuses after its own retries
+        is left to the delivery worker, never dropped. False when something was left (kick the
+        worker). Nothing this process has already sent is sent again."""
         lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
         async with self.lanes.hold(lane):
-            kept = [m.ledger for m in messages if m.ledger is not None]
-            # The outbox says what is still to send, up to this turn's last reply: earlier
-            # turns' replies first, and nothing another sender has already delivered.
-            queue = await self._owed(lane, max(kept) if kept else None)
-            if queue is None:
-                queue = [m for m in messages if m.ledger is not None]
-            queue += [m for m in messages if m.ledger is None]
-            sent: list[int] = []
+            queue = [m for m in messages if m.ledger is None or not self.lanes.was_sent(m.ledger)]
             for index, message in enumerate(queue):
                 try:
                     await post(message)
                 except Exception as exc:  # the platforms' failures have no common type
                     log.warning("reply not sent (%s); left for the outbox", type(exc).__name__)
-                    await self._settle(lane, sent, queue[index:])
+                    await self._release(lane, queue[index:])
                     return False
                 if message.ledger is not None:
-                    sent.append(message.ledger)
-            if sent:
-                await self._settle(lane, sent, [])
+                    self.lanes.sent(message.ledger)
             return True
 
-    async def _owed(self, lane: replies.Lane, up_to: int | None) -> list[Message] | None:
-        """The lane's undelivered replies up to `up_to` (all of them if None); None when the
-        outbox cannot be read (this turn's replies then go out as they are)."""
-        if lane.platform not in self._kept_replies:
-            return []
+    async def _release(self, lane: replies.Lane, unsent: Sequence[Message]) -> None:
         try:
             async with self.db.session() as session:
-                return await replies.owed(session, lane, up_to)
-        except Exception as exc:
-            log.warning("could not look for earlier replies: %s", type(exc).__name__)
-            return None
-
-    async def _settle(
-        self, lane: replies.Lane, sent: Sequence[int], unsent: Sequence[Message]
-    ) -> None:
-        try:
-            async with self.db.session() as session:
-                await replies.settle(session, lane, sent=sent, unsent=unsent, now=self.clock())
+                await replies.release(session, lane, unsent, self.clock())
         except Exception as exc:  # the platform and the database are both away
-            log.error("replies could not be settled in the outbox: %s", type(exc).__name__)
+            log.error("replies could not be handed to the outbox: %s", type(exc).__name__)
+
+    async def forget_sent(self) -> None:
+        """Delete the outbox rows of replies sent since the last delivery round (on stopping,
+        so that the next start does not send them again)."""
+        try:
+            async with self.db.session() as session:
+                await replies.forget_sent(session, self.lanes)
+        except Exception as exc:
+            log.warning("sent replies not yet forgotten: %s", type(exc).__name__)
 
     async def _with_register(self, who: Who, session: AsyncSession, now: datetime) -> Who:
         """The person's school as this turn sees it: with the accounts recorded in its
@@ -541,7 +528,7 @@ class ConversationRunner:
             if who.key.channel not in self._kept_replies or not messages:
                 return messages
             lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
-            return await replies.keep(session, lane, messages, now)
+            return await replies.keep(session, lane, messages, now, self.lanes)
         # Replies an inner turn already kept for itself to send are queued again here, in
         # this order, with whatever this turn says around them.
         await replies.forget(session, [m.ledger for m in messages if m.ledger is not None])

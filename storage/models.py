@@ -180,6 +180,9 @@ class Notification(SQLModel, table=True):
     """
 
     __tablename__ = "notification"
+    # A row's id is never given again once the row is deleted (SQLite would otherwise reuse the
+    # highest): a turn's sent replies are remembered by id until their rows are deleted.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = Field(default=None, primary_key=True)
     school_id: str = Field(max_length=64)

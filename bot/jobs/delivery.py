@@ -14,7 +14,6 @@ from collections.abc import Sequence
 
 from bot.runtime import Runtime
 from dialogs.services.delivery import DeliveryResult, Transport, deliver_pending
-from dialogs.services.replies import release_orphans
 
 log = logging.getLogger(__name__)
 
@@ -43,10 +42,6 @@ class DeliveryWorker:
                 replayed.waiting,
                 replayed.set_aside,
             )
-        async with self.runtime.db.session() as session:
-            orphans = await release_orphans(session, self.runtime.clock())
-        if orphans:
-            log.info("%d replies left by a stopped process are sent now", orphans)
         return await deliver_pending(
             db=self.runtime.db,
             directory=self.runtime.settings.directory,

@@ -25,7 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, func, select
 
 from dialogs.messages import Message, MessageKind
-from dialogs.services.replies import Lanes, lane_of, waits_behind
+from dialogs.services.replies import (
+    Lanes,
+    forget_sent,
+    lane_of,
+    release_orphans,
+    waits_behind,
+)
 from dialogs.services.schools import ChannelRef, Directory, Person, Role, School
 from storage.db import Database
 from storage.models import ChannelPost, Notification
@@ -118,8 +124,8 @@ async def deliver_pending(
     total = DeliveryResult()
     # A second pass sends at once what the first queued for the safeguarding channel about an
     # alert that could not be delivered privately: it is urgent too.
-    for _ in range(2):
-        result = await _deliver_round(db, directory, transports, now, limit, lanes)
+    for tidy in (True, False):
+        result = await _deliver_round(db, directory, transports, now, limit, lanes, tidy=tidy)
         total = DeliveryResult(
             delivered=total.delivered + result.delivered,
             failed=total.failed + result.failed,
@@ -143,8 +149,17 @@ async def _deliver_round(
     now: datetime,
     limit: int,
     lanes: Lanes,
+    *,
+    tidy: bool,
 ) -> _Round:
     async with db.session() as session:
+        if tidy:
+            # Replies this process's turns have sent are forgotten, and those a stopped process
+            # was sending are released, before the due ones are chosen, in the same transaction.
+            await forget_sent(session, lanes)
+            orphans = await release_orphans(session, now)
+            if orphans:
+                log.info("%d replies left by a stopped process are sent now", orphans)
         result = await session.execute(
             sa_select(
                 col(Notification.id),
@@ -167,12 +182,12 @@ async def _deliver_round(
     for notification_id, lane in due:
         if lane is None:
             outcome, escalating, queuing = await _deliver_one(
-                db, directory, transports, notification_id, now
+                db, directory, transports, notification_id, now, lanes
             )
         else:
             async with lanes.hold(lane):
                 outcome, escalating, queuing = await _deliver_one(
-                    db, directory, transports, notification_id, now
+                    db, directory, transports, notification_id, now, lanes
                 )
         delivered += outcome == "delivered"
         failed += outcome == "failed"
@@ -194,6 +209,7 @@ async def _deliver_one(
     transports: Sequence[Transport],
     notification_id: int,
     now: datetime,
+    lanes: Lanes,
 ) -> tuple[str, bool, int]:
     """Try one message; returns its outcome, whether it was escalated, and how many messages
     were queued about it (for the safeguarding channel, or whoever waits on it)."""
@@ -207,7 +223,7 @@ async def _deliver_one(
         ).scalar_one_or_none()
         if row is None or row.delivered_at is not None or row.escalated_at is not None:
             return "skipped", False, 0  # another process has it, or it was settled meanwhile
-        if await waits_behind(session, row):
+        if await waits_behind(session, row, lanes):
             return "skipped", False, 0  # its conversation's earlier reply goes first
         school = directory.school(row.school_id)
         if school is None:

@@ -6,20 +6,28 @@ stops: the person's answer is saved, but they never see the next question. So ev
 turn makes on a chat platform is written to the outbox in the turn's own transaction, held back
 from the delivery worker for `LIVE_GRACE` while the turn sends it itself, and removed once the
 platform has it. If the platform still refuses, the rest is released to the worker at once; if
-the process stops, the worker sends it when the grace has passed.
+the process stops, another process on its machine releases it at once (`release_orphans`),
+and one elsewhere when the grace has passed.
 
 A person must see replies in the order their turns made them, so a conversation is a lane: its
-replies go out one at a time, and none is sent while an earlier one of the same conversation is
-still waiting. The turn that finds earlier replies waiting sends them first.
+replies go out one at a time, and a turn that finds earlier replies of its lane still waiting
+(refused, or left by a stopped process) sends them first.
+
+What is cheap on the way: the earlier replies are read in the turn's own transaction, and a
+sent reply's row is deleted in the delivery worker's next round (which every turn starts)
+rather than in a transaction of its own. Until then `Lanes` remembers it, so nothing in this
+process sends it again; if the process stops first, it may be sent once more. Delivery is
+at least once, never lost.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, delete, update
+from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -35,11 +43,11 @@ __all__ = [
     "Lane",
     "Lanes",
     "forget",
+    "forget_sent",
     "keep",
     "lane_of",
-    "owed",
+    "release",
     "release_orphans",
-    "settle",
     "waits_behind",
 ]
 
@@ -48,6 +56,7 @@ REPLY = "reply"
 # Retry-After periods, Teams four tries with waits capped at a minute), so the worker never sends
 # a reply that its turn is still trying to send.
 LIVE_GRACE = timedelta(minutes=5)
+_REMEMBERED = 4096  # sent replies remembered, so a turn that read one as owed does not resend
 
 Post = Callable[[Message], Awaitable[None]]
 
@@ -62,7 +71,33 @@ class Lane:
 
 
 class Lanes(KeyedLocks[Lane]):
-    """Held while a lane's replies are sent, by its turn or by the delivery worker."""
+    """Held while a lane's replies are sent, by its turn or by the delivery worker; remembers
+    which replies this process has sent, and which of those are still to be deleted."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._unforgotten: set[int] = set()
+        self._recent: deque[int] = deque(maxlen=_REMEMBERED)
+        self._recent_set: set[int] = set()
+
+    def sent(self, row: int) -> None:
+        self._unforgotten.add(row)
+        if len(self._recent) == self._recent.maxlen:
+            self._recent_set.discard(self._recent[0])
+        self._recent.append(row)
+        self._recent_set.add(row)
+
+    def was_sent(self, row: int) -> bool:
+        return row in self._recent_set
+
+    def to_forget(self) -> list[int]:
+        """The sent replies whose rows are still to be deleted; give them back with
+        `not_forgotten` if the deletion fails."""
+        rows, self._unforgotten = sorted(self._unforgotten), set()
+        return rows
+
+    def not_forgotten(self, rows: Iterable[int]) -> None:
+        self._unforgotten.update(rows)
 
 
 def _in_lane(lane: Lane) -> ColumnElement[bool]:
@@ -92,24 +127,29 @@ def _kept(lane: Lane, message: Message, now: datetime) -> Notification:
 
 
 async def keep(
-    session: AsyncSession, lane: Lane, messages: Sequence[Message], now: datetime
+    session: AsyncSession, lane: Lane, messages: Sequence[Message], now: datetime, lanes: Lanes
 ) -> list[Message]:
-    """Write a live turn's replies to the outbox, held back for the turn to send; returns them
-    marked with their rows."""
+    """Write a live turn's replies to the outbox, held back for the turn to send, and return
+    what the turn is to send: its lane's earlier replies still waiting, then its own, each
+    marked with its row. Earlier replies that another process is sending are left to it."""
     rows = [_kept(lane, message, now) for message in messages]
     session.add_all(rows)
     await session.flush()
-    return [m.model_copy(update={"ledger": r.id}) for m, r in zip(messages, rows, strict=True)]
-
-
-async def owed(session: AsyncSession, lane: Lane, up_to: int | None) -> list[Message]:
-    """The lane's replies not yet delivered, up to row `up_to`, oldest first: those of earlier
-    turns (a failed send, a stopped process) go before a turn's own."""
-    query = select(Notification).where(_in_lane(lane)).order_by(col(Notification.id))
-    if up_to is not None:
-        query = query.where(col(Notification.id) <= up_to)
-    rows = (await session.execute(query)).scalars().all()
-    return [Message.model_validate(r.message).model_copy(update={"ledger": r.id}) for r in rows]
+    last = max(row.id or 0 for row in rows)
+    waiting = await session.execute(
+        select(Notification)
+        .where(
+            _in_lane(lane),
+            col(Notification.id) <= last,
+            or_(col(Notification.sender).is_(None), col(Notification.sender) == this_process()),
+        )
+        .order_by(col(Notification.id))
+    )
+    return [
+        Message.model_validate(row.message).model_copy(update={"ledger": row.id})
+        for row in waiting.scalars()
+        if row.id is not None and not lanes.was_sent(row.id)
+    ]
 
 
 async def forget(session: AsyncSession, rows: Sequence[int]) -> None:
@@ -118,17 +158,22 @@ async def forget(session: AsyncSession, rows: Sequence[int]) -> None:
         await session.execute(delete(Notification).where(col(Notification.id).in_(rows)))
 
 
-async def settle(
-    session: AsyncSession,
-    lane: Lane,
-    *,
-    sent: Sequence[int],
-    unsent: Sequence[Message],
-    now: datetime,
+async def forget_sent(session: AsyncSession, lanes: Lanes) -> int:
+    """Delete the rows of the replies this process has sent since last time; returns how many.
+    If the transaction fails, the caller gives them back (`Lanes.not_forgotten`)."""
+    rows = lanes.to_forget()
+    try:
+        await forget(session, rows)
+    except BaseException:
+        lanes.not_forgotten(rows)
+        raise
+    return len(rows)
+
+
+async def release(
+    session: AsyncSession, lane: Lane, unsent: Sequence[Message], now: datetime
 ) -> None:
-    """After a send: forget what the platform has (nothing of a reply is kept once it is shown)
-    and hand what it refused to the delivery worker now, in order."""
-    await forget(session, sent)
+    """Hand what the platform refused to the delivery worker, now and in order."""
     kept = [m.ledger for m in unsent if m.ledger is not None]
     if kept:
         await session.execute(
@@ -169,15 +214,16 @@ async def release_orphans(session: AsyncSession, now: datetime) -> int:
     return len(orphans)
 
 
-async def waits_behind(session: AsyncSession, row: Notification) -> bool:
-    """A reply with an earlier one of its conversation still undelivered must wait for it."""
+async def waits_behind(session: AsyncSession, row: Notification, lanes: Lanes) -> bool:
+    """A reply with an earlier one of its conversation still undelivered must wait for it (one
+    this process has sent, whose row is still to be deleted, is delivered)."""
     lane = lane_of(row.kind, row.school_id, row.person_id, row.platform)
     if lane is None:
         return False
     earlier = await session.execute(
         select(Notification.id).where(_in_lane(lane), col(Notification.id) < (row.id or 0))
     )
-    return earlier.first() is not None
+    return any(not lanes.was_sent(row_id) for (row_id,) in earlier.all())
 
 
 def lane_of(kind: str, school_id: str, person_id: str | None, platform: str | None) -> Lane | None:

@@ -36,10 +36,13 @@ def sam(runtime: Runtime) -> Who:
 
 
 async def kept(runtime: Runtime, who: Who, *texts: str) -> list[Message]:
-    """A turn's replies as the turn keeps them, before it sends them."""
+    """A turn's replies as the turn keeps them, before it sends them: its conversation's
+    earlier replies still waiting, then its own."""
     lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
     async with runtime.db.session() as session:
-        return await replies.keep(session, lane, [said(t) for t in texts], runtime.clock())
+        return await replies.keep(
+            session, lane, [said(t) for t in texts], runtime.clock(), runtime.runner.lanes
+        )
 
 
 async def waiting(runtime: Runtime) -> list[Notification]:
@@ -52,6 +55,7 @@ async def test_a_turn_sending_after_a_later_one_sends_nothing_twice(runtime: Run
     who = sam(runtime)
     first = await kept(runtime, who, "Q2", "hint")
     second = await kept(runtime, who, "Q3")
+    assert [m.text for m in second] == ["Q2", "hint", "Q3"]  # the earlier turn's still wait
     shown: list[str] = []
 
     async def post(message: Message) -> None:
@@ -62,7 +66,9 @@ async def test_a_turn_sending_after_a_later_one_sends_nothing_twice(runtime: Run
     assert await runtime.runner.send_replies(who, second, post)
     assert await runtime.runner.send_replies(who, first, post)
     assert shown == ["Q2", "hint", "Q3"]
-    assert await waiting(runtime) == []  # nothing of a delivered reply is kept
+    # Nothing of a delivered reply is kept once the delivery worker's next round has run.
+    await runtime.runner.forget_sent()
+    assert await waiting(runtime) == []
 
 
 async def test_what_the_platform_refuses_goes_to_the_worker_in_order(runtime: Runtime) -> None:
@@ -77,8 +83,8 @@ async def test_what_the_platform_refuses_goes_to_the_worker_in_order(runtime: Ru
 
     assert not await runtime.runner.send_replies(who, turn, refuse_the_second)
     assert shown == ["Q2"]
-    [left] = await waiting(runtime)
-    assert (left.sender, left.next_attempt_at) == (None, runtime.clock())
+    released = [r for r in await waiting(runtime) if r.sender is None]
+    assert [(r.id, r.next_attempt_at) for r in released] == [(turn[1].ledger, runtime.clock())]
 
     slack = Reaching("slack")
     result = await deliver_pending(
@@ -90,6 +96,7 @@ async def test_what_the_platform_refuses_goes_to_the_worker_in_order(runtime: Ru
     )
     assert result.delivered == 1
     assert slack.sent == [("sam", "Q3")]
+    assert await waiting(runtime) == []  # Q2's row went in the same round
 
 
 async def test_the_worker_leaves_a_turns_replies_to_it_while_it_sends_them(
@@ -166,3 +173,19 @@ def test_a_lane_is_one_persons_conversation_on_one_platform() -> None:
     assert replies.lane_of("case", "oakfield", "sam", "slack") is None
     assert replies.lane_of("reply", "oakfield", None, "slack") is None
     assert replace(lane, platform="teams") != lane
+
+
+async def test_a_reply_after_the_sent_ones_are_forgotten_is_still_sent(runtime: Runtime) -> None:
+    """Sent replies are remembered by their rows' ids until the rows are deleted: a new row
+    must never get the id of a deleted one (SQLite would reuse the highest without
+    AUTOINCREMENT), or the new reply would be taken for one already sent."""
+    who = sam(runtime)
+    shown: list[str] = []
+
+    async def post(message: Message) -> None:
+        shown.append(message.text)
+
+    for text in ("Q1", "Q2"):
+        assert await runtime.runner.send_replies(who, await kept(runtime, who, text), post)
+        await runtime.runner.forget_sent()  # the delivery worker's round: the rows are deleted
+    assert shown == ["Q1", "Q2"]

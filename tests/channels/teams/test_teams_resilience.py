@@ -61,7 +61,9 @@ def no_backoff(monkeypatch: pytest.MonkeyPatch) -> int:
 
 
 async def queued_replies(teams: TeamsHarness) -> list[Notification]:
-    return [n for n in await rows(teams, Notification) if n.kind == "reply"]
+    """Replies handed to the delivery worker (those a turn sent itself have a sender until
+    the worker's next round forgets them)."""
+    return [n for n in await rows(teams, Notification) if n.kind == "reply" and n.sender is None]
 
 
 # -- the connector is down for longer than the retries ---------------------------------------
