@@ -67,8 +67,18 @@ class Person:
     ) -> list[Message]:
         given = UserInput(text=text, value=value, files=tuple(files), question=question)
         replies = await self.runtime.runner.handle(self.who, given)
-        self.seen.extend(replies)
+        await self._shown(replies)
         return replies
+
+    async def _shown(self, replies: list[Message]) -> None:
+        """Take the replies as the person's platform does: on Slack and Teams a turn's replies
+        wait in the outbox (with any earlier ones still owed) until the channel has sent them,
+        so they are marked sent here, as a channel would, and their rows deleted, as the
+        delivery worker's next round would."""
+        self.seen.extend(replies)
+        if any(m.ledger is not None for m in replies):
+            await self.runtime.runner.send_replies(self.who, replies, _shown_to_the_person)
+            await self.runtime.runner.forget_sent()
 
     async def press(self, value: str) -> list[Message]:
         return await self.say(value=value)
@@ -80,11 +90,15 @@ class Person:
 
     async def open(self) -> list[Message]:
         replies = await self.runtime.runner.opening(self.who)
-        self.seen.extend(replies)
+        await self._shown(replies)
         return replies
 
     async def inbox(self) -> list[Message]:
         return await self.runtime.runner.deliver_waiting(self.who)
+
+
+async def _shown_to_the_person(message: Message) -> None:
+    """A platform that takes every reply at once."""
 
 
 def last_prompt(messages: list[Message]) -> Message:
