@@ -4,10 +4,16 @@ One keyring per database: the first key encrypts, every key decrypts, so a key c
 (a new key first, the old ones after it, then `policybot keys rotate` rewrites what the old
 ones wrote). Values are marked, so text written before a key was configured is still read,
 and text that is encrypted cannot be mistaken for plain text when no key is configured.
+
+The same keys give pseudonyms: a keyed one-way digest that names something (a person's part in
+a record) without saying whose it is, to anyone but whoever holds the key.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 from collections.abc import Sequence
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
@@ -24,6 +30,7 @@ class Keyring:
         if not keys:
             raise ValueError("a keyring needs at least one key")
         self._fernet = MultiFernet([Fernet(k) for k in keys])
+        self._pseudonym_keys = tuple(_derived(k, b"policybot pseudonym v1") for k in keys)
 
     def encrypt(self, text: str) -> str:
         return MARK + self._fernet.encrypt(text.encode()).decode("ascii")
@@ -48,6 +55,25 @@ class Keyring:
             return self.encrypt(stored)
         return MARK + self._fernet.rotate(stored[len(MARK) :].encode("ascii")).decode("ascii")
 
+    def pseudonym(self, subject: str) -> str:
+        """HMAC-SHA256 of `subject` (hex) under the current key: the same subject always gets
+        the same pseudonym, and without the key nobody can tell what it stands for."""
+        return _hmac_hex(self._pseudonym_keys[0], subject)
+
+    def pseudonyms(self, subject: str) -> tuple[str, ...]:
+        """`subject`'s pseudonym under every key, the current one first, so one given before a
+        rotation is still recognised while its key is kept."""
+        return tuple(_hmac_hex(key, subject) for key in self._pseudonym_keys)
+
 
 def is_encrypted(stored: str) -> bool:
     return stored.startswith(MARK)
+
+
+def _derived(key: bytes, purpose: bytes) -> bytes:
+    """A key of its own for `purpose`, so the encryption key is used only to encrypt."""
+    return hmac.new(base64.urlsafe_b64decode(key), purpose, hashlib.sha256).digest()
+
+
+def _hmac_hex(key: bytes, subject: str) -> str:
+    return hmac.new(key, subject.encode(), hashlib.sha256).hexdigest()

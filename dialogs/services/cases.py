@@ -47,11 +47,10 @@ from dialogs.services.conflicts import conflicted
 from dialogs.services.evidence import EvidenceService
 from dialogs.services.notifier import Notifier
 from dialogs.services.permissions import CaseAction, case_handlers, may, require
+from dialogs.services.pseudonyms import pseudonym
 from dialogs.services.references import school_reference
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, School
 from storage.models import Case, CaseEvent
-
-_ANONYMOUS = "anonymous"
 
 
 def needs_police_consideration(nature: Sequence[str], immediate_danger: bool) -> bool:
@@ -306,15 +305,26 @@ class CaseService:
         case.updated_at = self._now
 
     def _record(self, case: Case, actor: Person, action: AuditAction, detail: str = "") -> None:
-        """An anonymous reporter's own actions stay anonymous to whoever reads the audit log."""
-        anonymous = case.reporter_visibility == "anonymous" and actor.id == case.reporter_id
+        """A reporter who chose that nobody, or only the lead, may know it was them is named
+        in the audit log (read by the DPO and the Headteacher) by a pseudonym for them and this
+        case: the same on their every entry about it, and on no other record's."""
+        hidden = case.reporter_visibility != "named" and actor.id == case.reporter_id
         self._audit.record(
             school_id=case.school_id,
-            actor_id=_ANONYMOUS if anonymous else actor.id,
+            actor_id=self._reporter_pseudonym(case) if hidden else actor.id,
             action=action,
             target_type="case",
             target_id=case.id,
             detail=detail,
+        )
+
+    def _reporter_pseudonym(self, case: Case) -> str:
+        return pseudonym(
+            self._session,
+            school_id=case.school_id,
+            person_id=case.reporter_id,
+            target_type="case",
+            target_id=case.id,
         )
 
     def _announce(self, case: Case, school: School) -> None:

@@ -1,4 +1,9 @@
-"""Receiving evidence: check it by content, keep the original bytes, record its hash on receipt."""
+"""Receiving evidence: check it by content, keep the original bytes, record its hash on receipt.
+
+Files arrive while something is still a draft, before its author has chosen who may know it was
+them (a report may end up anonymous), so the audit log records them under a pseudonym for the
+person and the file, never the person's id (see dialogs/services/pseudonyms.py).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from dialogs.errors import UploadRejected
 from dialogs.messages import IncomingFile
 from dialogs.prompts import StoredFile, clean_text
 from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.pseudonyms import pseudonym
 from dialogs.services.upload_checks import CheckedUpload, UploadLimits, check_upload
 from storage.blobstore import BlobCorrupted, BlobStore
 from storage.models import Evidence
@@ -140,7 +146,7 @@ class EvidenceService:
         self._session.add(record)
         self._audit.record(
             school_id=school_id,
-            actor_id=person_id,
+            actor_id=self._drafter(record),
             action=AuditAction.EVIDENCE_RECEIVE,
             target_type="evidence",
             target_id=record.id,
@@ -155,8 +161,19 @@ class EvidenceService:
             sha256=checked.sha256,
         )
 
+    def _drafter(self, record: Evidence) -> str:
+        """Who sent a draft's file, as the audit log names them: the same pseudonym when the
+        file is received and if it is discarded, and one that is no other file's."""
+        return pseudonym(
+            self._session,
+            school_id=record.school_id,
+            person_id=record.uploaded_by,
+            target_type="evidence",
+            target_id=record.id,
+        )
+
     async def discard_draft_files(
-        self, file_ids: Sequence[str], *, school_id: str, person_id: str, draft_key: str
+        self, file_ids: Sequence[str], *, school_id: str, draft_key: str
     ) -> None:
         """Delete files of a draft that will never be sent; submitted evidence is never touched."""
         result = await self._session.execute(
@@ -172,7 +189,7 @@ class EvidenceService:
             await self._blobs.delete(record.stored_name)
             self._audit.record(
                 school_id=school_id,
-                actor_id=person_id,
+                actor_id=self._drafter(record),
                 action=AuditAction.EVIDENCE_DISCARD,
                 target_type="evidence",
                 target_id=record.id,
@@ -224,5 +241,5 @@ class DraftAttachments:
 
     async def discard(self, file_ids: Sequence[str]) -> None:
         await self.service.discard_draft_files(
-            file_ids, school_id=self.school_id, person_id=self.person_id, draft_key=self.draft_key
+            file_ids, school_id=self.school_id, draft_key=self.draft_key
         )

@@ -31,6 +31,7 @@ from dialogs.services.conflicts import names_in
 from dialogs.services.evidence import EvidenceService
 from dialogs.services.permissions import RecordsAction, require
 from dialogs.services.post_card import PostStatus
+from dialogs.services.pseudonyms import PREFIX, is_pseudonym, is_theirs
 from dialogs.services.schools import Person, School
 from storage.models import (
     AccountRequest,
@@ -51,7 +52,9 @@ from storage.models import (
 REVIEW_NOTE = (
     "Prepared for the data protection officer. Reports that name this person may hold other "
     "people's personal data (the reporter, witnesses): review them, and any exemption that "
-    "applies, before releasing anything."
+    "applies, before releasing anything. Reports they made anonymously or for the lead only, "
+    "and audit entries under a pseudonym, are theirs: release them to them alone, and tell "
+    "nobody else they made them."
 )
 _UNSENT_POSTS = [PostStatus.REJECTED.value, PostStatus.WITHDRAWN.value, PostStatus.EXPIRED.value]
 
@@ -272,15 +275,25 @@ class SubjectAccessService:
                     "action": a.action,
                     "target": f"{a.target_type}:{a.target_id}",
                     "detail": a.detail,
+                    "under_pseudonym": is_pseudonym(a.actor_id),
                 }
-                for a in await self._all(
-                    select(AuditEntry).where(
-                        AuditEntry.school_id == school.id, AuditEntry.actor_id == pid
-                    )
-                )
+                for a in await self._audit_entries(school, pid)
             ],
         }
         return data
+
+    async def _audit_entries(self, school: School, pid: str) -> list[AuditEntry]:
+        """Their entries: under their id, and under a pseudonym the key shows is theirs (what
+        they did while drafting, and as the reporter of a report nobody may know they made)."""
+        entries: list[AuditEntry] = await self._all(
+            select(AuditEntry)
+            .where(
+                AuditEntry.school_id == school.id,
+                or_(col(AuditEntry.actor_id) == pid, col(AuditEntry.actor_id).startswith(PREFIX)),
+            )
+            .order_by(col(AuditEntry.id))
+        )
+        return [e for e in entries if e.actor_id == pid or is_theirs(self._session, e, pid)]
 
     def _names(self, case: Case, subject: Subject) -> bool:
         text = " \n".join(

@@ -19,6 +19,7 @@ from dialogs.errors import NotFound
 from dialogs.messages import Message, MessageKind
 from dialogs.services.case_card import CaseVerb, ReporterButtonValue, ReporterVerb
 from dialogs.services.cases import NewReport
+from dialogs.services.pseudonyms import is_pseudonym
 from dialogs.services.schools import Person, Role, School
 from storage.models import AuditEntry, Case, CaseEvent, Notification
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, last_prompt, text_of
@@ -109,7 +110,7 @@ async def test_an_anonymous_report_never_names_the_reporter_yet_questions_reach_
     assert fact(details, "Reported by") == "Anonymous"
     assert "Sam" not in text_of([details])
     [created] = await rows(runtime, AuditEntry, col(AuditEntry.action) == "case.create")
-    assert created.actor_id == "anonymous"
+    assert is_pseudonym(created.actor_id)
 
     said = await act(runtime, "dana", CaseVerb.ASK, text="Did you keep the original post?")
     assert "Your question was sent to the reporter of CB-2026-0001" in said.text
