@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.cli_support import echo_json, run
 from bot.runtime import Runtime
-from dialogs.services.delivery import retry_escalated
+from dialogs.services.delivery import addressee, retry_escalated
 from storage.models import Notification
 
 
@@ -34,7 +34,7 @@ async def stuck(runtime: Runtime) -> list[dict[str, Any]]:
             {
                 "id": row.id,
                 "school": row.school_id,
-                "for": row.person_id or f"#{row.channel_purpose}",
+                "for": addressee(row),
                 "kind": row.kind,
                 "created_at": _iso(row.created_at),
                 "attempts": row.attempts,

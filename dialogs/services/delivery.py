@@ -262,7 +262,7 @@ async def _deliver_one(
                     "notification %s (%s) for %s: %s; the safeguarding channel is told",
                     row.id,
                     row.kind,
-                    row.person_id,
+                    addressee(row),
                     UNREACHABLE,
                 )
                 queued += _tell_others(session, row, school, now, escalated=False)
@@ -275,6 +275,21 @@ async def _deliver_one(
             queued = 0
         row.delivered_at, row.delivered_via = now, sent
         return "delivered", False, queued
+
+
+# Messages for whoever made a report: their question from the lead, news of its progress.
+TO_REPORTER_KINDS = frozenset({"case.question", "case.status"})
+
+
+def addressee(row: Notification) -> str:
+    """Who a message is for, as the log and `policybot deliveries` may say it: a reporter's
+    messages name nobody, since saying whom they are for would say who reported (an
+    anonymous reporter chose that nobody may know)."""
+    if row.person_id is None:
+        return f"#{row.channel_purpose}"
+    if row.kind in TO_REPORTER_KINDS:
+        return "a reporter"
+    return row.person_id
 
 
 def _urgent(row: Notification) -> bool:
@@ -296,7 +311,7 @@ def _try_again(
         "notification %s (%s) for %s escalated after %d attempts: %s",
         row.id,
         row.kind,
-        row.person_id or row.channel_purpose,
+        addressee(row),
         row.attempts,
         row.last_error,
     )
