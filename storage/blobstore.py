@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
@@ -43,12 +43,28 @@ class RotatingBlobStore(BlobStore, Protocol):
     async def rotate(self, name: str, *, encrypted: bool) -> str | None: ...
 
 
+# Written a piece at a time, so a disk that fills up part-way fails where it fills.
+_WRITE_CHUNK = 1024 * 1024
+
+Write = Callable[[int, memoryview], int]
+
+
 class LocalBlobStore:
-    def __init__(self, root: Path, *, keys: Sequence[bytes] = (), key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        keys: Sequence[bytes] = (),
+        key: bytes | None = None,
+        write: Write = os.write,
+    ) -> None:
+        """`write` is the system call that puts bytes on the disk (os.write), given so that a
+        test can have the disk fill up part-way through a file."""
         if key is not None and keys:
             raise TypeError("give either key= (one key) or keys= (current first), not both")
         all_keys = tuple(keys) if keys else ((key,) if key else ())
         self.root = root
+        self._os_write = write
         self._fernets = [Fernet(k) for k in all_keys]
         self._multi = MultiFernet(self._fernets) if self._fernets else None
 
@@ -68,10 +84,13 @@ class LocalBlobStore:
         payload = self._multi.encrypt(data) if self._multi else data
         temporary = path.with_suffix(".part")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
+        try:
+            remaining = memoryview(payload)
+            while remaining:
+                remaining = remaining[self._os_write(descriptor, remaining[:_WRITE_CHUNK]) :]
+            os.fsync(descriptor)
+        finally:
+            os.close(descriptor)
         os.replace(temporary, path)
         return name
 
