@@ -41,10 +41,11 @@ class NoRoomForFile(UploadRejected):
     file, so the person's other answers and files are kept, and they are told honestly what
     happened and what they can do."""
 
-    def __init__(self, name: str) -> None:
+    def __init__(self, what: str) -> None:
+        """`what`: the file's name in quotes, or what it is ("the message you flagged")."""
         super().__init__(
-            f"I couldn't keep “{name[:80]}”: my storage is full. Everything else you've told "
-            "me is kept, and IT has been told. Please try sending it again later. If it is "
+            f"I couldn't keep {what}: my storage is full. Everything else you've told me is "
+            "kept, and IT has been told. Please try again later. If it is "
             "evidence that can't wait, give it to your designated safeguarding lead another way."
         )
 

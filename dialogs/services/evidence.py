@@ -122,7 +122,8 @@ class EvidenceService:
         try:
             stored_name = await self._blobs.put(data)
         except StorageFull as exc:
-            raise NoRoomForFile(name) from exc
+            what = "the message you flagged" if how == "captured" else f"“{name[:80]}”"
+            raise NoRoomForFile(what) from exc
         record = Evidence(
             id=uuid.uuid4().hex,
             school_id=school_id,

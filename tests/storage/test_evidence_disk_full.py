@@ -11,6 +11,7 @@ again; and once there is, the same file is kept.
 from __future__ import annotations
 
 import errno
+import json
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,8 +21,10 @@ from typing import Any
 import pytest
 from sqlmodel import select
 
+from bot.channels.slack import ids
 from bot.config import Settings
 from storage.blobstore import LocalBlobStore
+from storage.journal import Entry, Journal
 from storage.models import Case, Evidence
 from tests.channels.slack.harness import SlackHarness, slack_harness, text_of_calls
 from tests.conftest import Clock
@@ -113,7 +116,7 @@ async def test_a_full_evidence_disk_is_told_kindly_and_nothing_else_is_lost(
     assert "storage is full" in told
     assert "everything else you've told me is kept" in told.lower()
     assert "IT has been told" in told
-    assert "try sending it again later" in told
+    assert "try again later" in told
     assert "designated safeguarding lead" in told
     assert "can't reach my records" not in told
     # Nothing half-written is left, and nothing is recorded for a file that was not kept.
@@ -150,3 +153,60 @@ async def test_a_full_evidence_disk_is_told_kindly_and_nothing_else_is_lost(
     [kept] = await evidence(slack)
     assert kept.case_id == case.id
     assert (await slack.runtime.blobs.get(kept.stored_name, encrypted=kept.encrypted)) == screenshot
+
+
+async def test_with_the_whole_data_disk_full_the_journal_too_the_person_is_still_answered(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The journal lives on the same disk. Its first, small entry (the message, with the names
+    of the files still to be fetched) may fit; the entry with the screenshot in it does not."""
+    await at_the_screenshots_question(slack)
+    disk = AlmostFullDisk(room=64 * 1024)
+    fill_evidence_disk(slack, disk)
+    write_entry = Journal._write_file
+
+    def on_the_full_disk(journal: Journal, path: Path, entry: Entry) -> None:
+        size = len(json.dumps(entry.to_json()).encode())
+        if size > disk.room:
+            disk.refused += 1
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        disk.room -= size
+        write_entry(journal, path, entry)
+
+    monkeypatch.setattr(Journal, "_write_file", on_the_full_disk)
+    screenshot = phone_screenshot("the post", megabytes=3)
+    shared = slack.fake.add_file("FBIG", name="the post.png", data=screenshot, mimetype="image/png")
+
+    told = text_of_calls(await slack.reply_to(SAM, slack.say(SAM, "", files=[shared])))
+
+    assert "I couldn't keep “the post.png”" in told, told
+    assert "storage is full" in told
+    assert "can't reach my records" not in told
+    assert files_under(slack.runtime.settings.evidence_dir) == []
+    assert slack.runtime.journal.pending() == []  # nothing left to be taken a second time
+    assert (await readiness(slack))[0] == 503
+    # The next answer is taken as usual.
+    posts = await slack.reply_to(SAM, slack.click(SAM, "skip", label="Skip"))
+    assert "Who is responsible" in text_of_calls(posts)
+
+
+async def test_a_message_flagged_while_the_whole_disk_is_full_is_answered_honestly(
+    slack: SlackHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = AlmostFullDisk(room=0)
+    fill_evidence_disk(slack, disk)
+
+    def on_the_full_disk(journal: Journal, path: Path, entry: Entry) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(Journal, "_write_file", on_the_full_disk)
+    flagged = {"text": "you're a disgrace", "user": "U0TROLL", "ts": "1700000000.000100"}
+    channel = {"id": "C0STAFFROOM", "name": "staffroom"}
+
+    told = text_of_calls(
+        await slack.reply_to(SAM, slack.flag_message(SAM, flagged, channel, ids.REPORT_SHORTCUT))
+    )
+
+    assert "I couldn't keep the message you flagged: my storage is full" in told
+    assert "can't reach my records" not in told
+    assert files_under(slack.runtime.settings.evidence_dir) == []
