@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from importlib import resources
 
@@ -10,11 +11,13 @@ from aiohttp import web
 from bot.channels.slack import ids
 from bot.channels.slack.app import SlackChannel
 from bot.channels.teams.channel import TeamsChannel
+from bot.config import Settings
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
 from dialogs.services.delivery import stuck
+from storage.blobstore import free_bytes
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +50,37 @@ async def _terms(request: web.Request) -> web.Response:
     return _page("terms")
 
 
+def room_needed(settings: Settings) -> int:
+    """Free space the server needs to take the largest file a person may send. While its turn
+    is taken, the file is in the inbound journal (base64, and encrypted: about 1.8 times its
+    size) and in the evidence store (encrypted: 1.33 times), and the database grows as well:
+    four times the largest upload, 200 MB with the default 50 MB for videos."""
+    return 4 * settings.evidence.largest_upload_bytes
+
+
+async def _storage_shortage(runtime: Runtime) -> dict[str, object] | None:
+    """Why new evidence cannot be kept now, or None. Without room a person's files would be
+    refused and their messages taken without the journal's protection, so the server is not
+    ready: an orchestrator sends people to an instance with room, or IT frees some."""
+    needed = room_needed(runtime.settings)
+    short = await runtime.blobs.shortage(reserve=needed)
+    if short is not None:
+        return {"status": "evidence storage full", "detail": short}
+    journal_free = await asyncio.to_thread(free_bytes, runtime.journal.root)
+    if journal_free < needed:
+        detail = f"{journal_free // 1_048_576} MB free, {needed // 1_048_576} MB needed"
+        return {"status": "journal storage full", "detail": detail}
+    return None
+
+
 async def _readyz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     ready = await runtime.db.ping()
     if not ready:
         return web.json_response({"status": "database unreachable"}, status=503)
+    shortage = await _storage_shortage(runtime)
+    if shortage is not None:
+        return web.json_response(shortage, status=503)
     body: dict[str, object] = {"status": "ready"}
     # Messages that keep failing do not make the server unready (another instance would do no
     # better), but monitoring should see them; `policybot deliveries` lists them.

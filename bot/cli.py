@@ -87,6 +87,7 @@ def serve(host: str) -> None:
     """Run the server: Slack events (or Socket Mode), health checks and scheduled jobs."""
     from aiohttp import web
 
+    from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
     from bot.cli_support import prepared_runtime
 
@@ -98,7 +99,13 @@ def serve(host: str) -> None:
         click.echo("Slack: Socket Mode (no public URL needed).", err=True)
     else:
         click.echo(f"Slack: events at http://{host}:{settings.port}/slack/events", err=True)
-    web.run_app(create_app(runtime), host=host, port=settings.port, print=None)
+    web.run_app(
+        create_app(runtime),
+        host=host,
+        port=settings.port,
+        print=None,
+        access_log_class=RedactingAccessLogger,
+    )
 
 
 @main.group()

@@ -36,5 +36,19 @@ class UploadRejected(PolicybotError):
     """An uploaded file failed a content check; the message says why in plain words."""
 
 
+class NoRoomForFile(UploadRejected):
+    """The file was fine, but the disk had no room to keep it. It is refused like any other
+    file, so the person's other answers and files are kept, and they are told honestly what
+    happened and what they can do."""
+
+    def __init__(self, what: str) -> None:
+        """`what`: the file's name in quotes, or what it is ("the message you flagged")."""
+        super().__init__(
+            f"I couldn't keep {what}: my storage is full. Everything else you've told me is "
+            "kept, and IT has been told. Please try again later. If it is "
+            "evidence that can't wait, give it to your designated safeguarding lead another way."
+        )
+
+
 class ConfigError(PolicybotError):
     """The configuration is invalid; the message names the field."""

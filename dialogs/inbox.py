@@ -204,11 +204,7 @@ class Inbox:
         told it is kept."""
         delivery = (arrival.delivery_id if arrival else delivery_id) or _new_delivery()
         if self.journal is None or (arrival is not None and arrival.path is None):
-            try:
-                async with self._turns:
-                    return await self._take(who, received, delivery, attempts, queue=False)
-            except TurnFailed:
-                return [not_saved()]
+            return await self._unjournaled(who, received, delivery, attempts)
         entry = Entry(
             key=who.key,
             delivery_id=delivery,
@@ -219,12 +215,34 @@ class Inbox:
             # Its conversation is already held by `admit`. An entry written before its files
             # were fetched is completed in place, keeping its place in the order things came.
             if arrival.entry is None or arrival.entry.payload != entry.payload:
-                await asyncio.to_thread(self.journal.rewrite, arrival.path, entry)
+                try:
+                    await asyncio.to_thread(self.journal.rewrite, arrival.path, entry)
+                except (OSError, ValueError) as exc:
+                    # The disk refused (full): the entry stays as first written, naming the
+                    # files still to fetch, and the turn is taken with them all the same.
+                    log.error("could not journal an input's files (%s)", type(exc).__name__)
             return await self._accept_held(who, received, entry, arrival.path, attempts)
         async with self._conversation(conversation_tag(who.key)):
             # Written (and flushed to disk) off the event loop, so other people's turns go on.
-            path = await asyncio.to_thread(self.journal.write, entry)
+            try:
+                path = await asyncio.to_thread(self.journal.write, entry)
+            except (OSError, ValueError) as exc:
+                log.error(
+                    "could not journal an input (%s); taking it unjournaled", type(exc).__name__
+                )
+                return await self._unjournaled(who, received, delivery, attempts)
             return await self._accept_held(who, received, entry, path, attempts)
+
+    async def _unjournaled(
+        self, who: Who, received: Input, delivery: str, attempts: int
+    ) -> list[Message]:
+        """Take a turn with nothing kept on disk (no journal, or a disk that refused it): if it
+        fails, nothing is left to take it again, and the person is asked to send it again."""
+        try:
+            async with self._turns:
+                return await self._take(who, received, delivery, attempts, queue=False)
+        except TurnFailed:
+            return [not_saved()]
 
     async def admit(
         self,

@@ -6,22 +6,50 @@ configured, files are encrypted at rest (Fernet: AES with an authentication tag,
 with a stored file is detected when it is read back). The first key encrypts and every key
 decrypts, so a key can be replaced: `rotate` copies a file under the current key to a new name,
 and the old file is deleted only once the database points at the copy.
+
+A disk (or the service user's quota) can fill up. A file that does not fit raises StorageFull,
+and nothing of it stays behind: a half-written temporary file is removed whatever stopped the
+write. The store then says it is short of room (`shortage`, which the readiness check asks)
+until a test file of its own fits again, because a full quota does not show as a full disk.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
+import logging
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 
+log = logging.getLogger(__name__)
+
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT})
+_MB = 1024 * 1024
+# The size of the file `shortage` writes to see whether there is room again: small enough to
+# write on every readiness check while short, random so no filesystem can store it compressed.
+_ROOM_CHECK_BYTES = _MB
+
 
 class BlobCorrupted(Exception):
     """A stored file could not be read back as it was written."""
+
+
+class StorageFull(Exception):
+    """There was no room on the disk, or in the service user's quota, for a file; nothing of it
+    was kept."""
+
+
+def free_bytes(path: Path) -> int:
+    """How much an unprivileged process can still write under `path` (the blocks a filesystem
+    keeps for root do not count: the service does not run as root)."""
+    stats = os.statvfs(path)
+    return stats.f_bavail * stats.f_frsize
 
 
 class BlobStore(Protocol):
@@ -43,12 +71,29 @@ class RotatingBlobStore(BlobStore, Protocol):
     async def rotate(self, name: str, *, encrypted: bool) -> str | None: ...
 
 
+# Written a piece at a time, so a disk that fills up part-way fails where it fills.
+_WRITE_CHUNK = 1024 * 1024
+
+Write = Callable[[int, memoryview], int]
+
+
 class LocalBlobStore:
-    def __init__(self, root: Path, *, keys: Sequence[bytes] = (), key: bytes | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        keys: Sequence[bytes] = (),
+        key: bytes | None = None,
+        write: Write = os.write,
+    ) -> None:
+        """`write` is the system call that puts bytes on the disk (os.write), given so that a
+        test can have the disk fill up part-way through a file."""
         if key is not None and keys:
             raise TypeError("give either key= (one key) or keys= (current first), not both")
         all_keys = tuple(keys) if keys else ((key,) if key else ())
         self.root = root
+        self._os_write = write
+        self._out_of_room = False
         self._fernets = [Fernet(k) for k in all_keys]
         self._multi = MultiFernet(self._fernets) if self._fernets else None
 
@@ -64,16 +109,60 @@ class LocalBlobStore:
     def _write(self, data: bytes) -> str:
         name = secrets.token_hex(16)
         path = self._path(name)
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         payload = self._multi.encrypt(data) if self._multi else data
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            self._write_file(path, payload)
+        except OSError as exc:
+            if exc.errno not in _NO_SPACE:
+                raise
+            self._out_of_room = True
+            log.error(
+                "evidence storage has no space (%s) for a file of %.1f MB: nothing of it was "
+                "kept, and /readyz reports not ready until there is room",
+                errno.errorcode[exc.errno],
+                len(payload) / _MB,
+            )
+            raise StorageFull(errno.errorcode[exc.errno]) from exc
+        self._out_of_room = False
+        return name
+
+    def _write_file(self, path: Path, payload: bytes) -> None:
+        """Write to a temporary name, flush to disk and rename into place; if anything fails
+        on the way, the temporary file is removed."""
         temporary = path.with_suffix(".part")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-        return name
+        try:
+            try:
+                remaining = memoryview(payload)
+                while remaining:
+                    remaining = remaining[self._os_write(descriptor, remaining[:_WRITE_CHUNK]) :]
+                os.fsync(descriptor)
+            finally:
+                os.close(descriptor)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temporary)
+            raise
+
+    def _shortage(self, reserve: int) -> str | None:
+        free = free_bytes(self.root)
+        if free < reserve:
+            return f"{free // _MB} MB free, {reserve // _MB} MB needed"
+        if self._out_of_room and not self._room_again():
+            return "a file could not be written for lack of space, and a test file still cannot"
+        return None
+
+    def _room_again(self) -> bool:
+        check = self.root / f".room-check-{secrets.token_hex(8)}"
+        try:
+            self._write_file(check, secrets.token_bytes(_ROOM_CHECK_BYTES))
+        except OSError:
+            return False
+        check.unlink(missing_ok=True)
+        self._out_of_room = False
+        return True
 
     def _decrypt(self, name: str, payload: bytes, encrypted: bool) -> bytes:
         if not encrypted:
@@ -120,7 +209,14 @@ class LocalBlobStore:
         self._path(name).unlink(missing_ok=True)
 
     async def put(self, data: bytes) -> str:
+        """Keep a file and return its name; StorageFull when there is no room for it."""
         return await asyncio.to_thread(self._write, data)
+
+    async def shortage(self, *, reserve: int) -> str | None:
+        """Why the store cannot be counted on to keep more files, or None when it can: less
+        than `reserve` bytes free, or a file failed for lack of room and a small test file
+        still does not fit (a full quota leaves the disk looking free)."""
+        return await asyncio.to_thread(self._shortage, reserve)
 
     async def get(self, name: str, *, encrypted: bool) -> bytes:
         return await asyncio.to_thread(self._read, name, encrypted)

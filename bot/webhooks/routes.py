@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 from aiohttp import web
 
+from bot.request_body import read_at_most
 from bot.runtime import Runtime
 from bot.webhooks.payloads import (
     MAX_BODY_BYTES as MAX_BODY,
@@ -51,21 +52,10 @@ class CommentWebhooks:
     async def _body(self, request: web.Request) -> bytes | web.Response:
         if request.content_type != "application/json":
             return _error(415, "send the comment as application/json")
-        if request.content_length is not None and request.content_length > MAX_BODY:
+        body = await read_at_most(request, MAX_BODY)
+        if body is None:
             return _error(413, f"the body is larger than {MAX_BODY // 1024} KB")
-        # One read returns only what has arrived so far: keep reading to the end, or until the
-        # body is known to be too large.
-        chunks: list[bytes] = []
-        size = 0
-        while size <= MAX_BODY:
-            chunk = await request.content.read(MAX_BODY + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-        if size > MAX_BODY:
-            return _error(413, f"the body is larger than {MAX_BODY // 1024} KB")
-        return b"".join(chunks)
+        return body
 
     # -- automation tools --------------------------------------------------------------------
 

@@ -17,13 +17,13 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import UploadRejected
+from dialogs.errors import NoRoomForFile, UploadRejected
 from dialogs.messages import IncomingFile
 from dialogs.prompts import StoredFile, clean_text
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.pseudonyms import pseudonym
 from dialogs.services.upload_checks import CheckedUpload, UploadLimits, check_upload
-from storage.blobstore import BlobCorrupted, BlobStore
+from storage.blobstore import BlobCorrupted, BlobStore, StorageFull
 from storage.models import Evidence
 
 
@@ -125,7 +125,11 @@ class EvidenceService:
         how: str,
     ) -> StoredFile:
         """Store the bytes unchanged and record what was known on receipt, with an audit entry."""
-        stored_name = await self._blobs.put(data)
+        try:
+            stored_name = await self._blobs.put(data)
+        except StorageFull as exc:
+            what = "the message you flagged" if how == "captured" else f"“{name[:80]}”"
+            raise NoRoomForFile(what) from exc
         record = Evidence(
             id=uuid.uuid4().hex,
             school_id=school_id,

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import pytest
 
 from bot.channels.slack import ids
+from bot.channels.slack.inbound import MAX_BODY_BYTES
 from bot.channels.slack.modals import note_modal
 from dialogs.home import START_REPORT
 from storage.models import CaseEvent, Evidence
@@ -238,16 +239,18 @@ async def test_a_slack_request_without_a_genuine_current_signature_gets_401_and_
 
 
 @GATE_ONLY
-async def test_a_slack_request_over_2_mb_is_refused_with_413_before_anything_reads_it(
+async def test_a_slack_request_over_the_limit_is_refused_with_413_before_anything_reads_it(
     slack: SlackHarness,
 ) -> None:
-    body = event_body("x" * (2 * 1024 * 1024))
+    body = event_body("x" * MAX_BODY_BYTES)
     before = await counts(slack.runtime)
 
     status, answer = await post(slack, body, signed_headers(body, SECRET))
 
     assert status == 413
-    assert "Maximum request body size 2097152 exceeded" in answer
+    assert json.loads(answer) == {
+        "error": f"Slack requests are at most {MAX_BODY_BYTES // 1024} KB"
+    }
     await asyncio.sleep(0.05)
     assert changed(before, await counts(slack.runtime)) == {}
     assert slack.fake.calls_to("chat.postMessage") == []

@@ -14,11 +14,10 @@ import json
 import logging
 import re
 import tempfile
-from collections.abc import Callable, Coroutine, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import aiohttp
 from aiohttp import web
@@ -26,11 +25,11 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 
 from bot.channels.shared_files import read_files
 from bot.channels.slack import ids
 from bot.channels.slack.home import home_view
+from bot.channels.slack.inbound import checked_body, http_error
 from bot.channels.slack.modals import ask_modal, note_modal, status_modal
 from bot.channels.slack.render import escape, fallback_text
 from bot.channels.slack.transport import SlackTransport
@@ -62,8 +61,6 @@ MODAL_VERB = {
     ids.ASK_MODAL: CaseVerb.ASK,
 }
 
-_JSON, _FORM = "application/json", "application/x-www-form-urlencoded"
-
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|[^>]*)?>")
 _MENTION = re.compile(r"<[@#!]([^|>]+)(?:\|([^>]*))?>")
 
@@ -92,51 +89,6 @@ def _unknown_person(user_id: str) -> Message:
         f"ID ({user_id[:20]}) to policybot's configuration. If anyone is in immediate danger, "
         "call 999 now.",
     )
-
-
-def _http_error(status: int, reason: str) -> web.Response:
-    return web.json_response({"error": reason}, status=status)
-
-
-def _signed_by_slack(raw: bytes, headers: Mapping[str, str], secret: str) -> bool:
-    """Whether Slack signed these exact bytes within the last five minutes (either way)."""
-    timestamp = headers.get("X-Slack-Request-Timestamp") or ""
-    signature = headers.get("X-Slack-Signature") or ""
-    if not (timestamp.isascii() and timestamp.isdigit()) or not signature:
-        return False
-    try:
-        return SignatureVerifier(secret).is_valid(raw, timestamp, signature)
-    except ValueError:  # UnicodeDecodeError included: Slack's bodies are always UTF-8
-        return False
-
-
-def _slack_body(raw: bytes, content_type: str) -> dict[str, Any] | web.Response:
-    """The body as Bolt will read it, or the refusal of one it could not read: Slack sends the
-    Events API as JSON, and interactivity and slash commands as forms, and nothing else."""
-    if content_type not in (_JSON, _FORM):
-        return _http_error(415, f"Slack requests are {_JSON} or {_FORM}")
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError:
-        return _http_error(400, "the body is not UTF-8")
-    if not text.strip():
-        return _http_error(400, "the body is empty")
-    is_json = text.lstrip()[:1] in ("{", "[")
-    if is_json != (content_type == _JSON):
-        return _http_error(
-            415, f"the body is {'JSON' if is_json else 'a form'}, not {content_type}"
-        )
-    try:
-        if is_json:
-            body = json.loads(text)
-        else:
-            fields = dict(parse_qsl(text, keep_blank_values=True))
-            body = json.loads(fields["payload"]) if "payload" in fields else fields
-    except (ValueError, RecursionError):
-        return _http_error(400, "the body is not valid JSON")
-    if not isinstance(body, dict):
-        return _http_error(400, "the body is not a JSON object")
-    return body
 
 
 def _action_ts(body: dict[str, Any]) -> str:
@@ -212,25 +164,20 @@ class SlackChannel:
         app.view(ids.ASK_MODAL)(self._on_case_form)
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: the signature and timestamp are checked on the raw body (401
-        otherwise), then that the body is what its Content-Type says (415) and readable (400),
-        and only then is it handed to Bolt, which parses it outside its own signature check."""
-        raw = await request.read()  # aiohttp refuses a body over client_max_size with 413
-        body = _slack_body(raw, request.content_type)
-        if isinstance(body, dict) and body.get("ssl_check") == "1":
-            return web.Response(text="")  # Slack's certificate check is unsigned; nothing is done
-        if not _signed_by_slack(raw, request.headers, self.settings.signing_secret):
-            return _http_error(401, "invalid request")
+        """POST /slack/events: nothing in the body is read until Slack's signature and
+        timestamp are checked over the raw bytes (bot.channels.slack.inbound), and only then is
+        it handed to Bolt, which parses it outside its own signature check."""
+        body = await checked_body(request, self.settings.signing_secret)
         if isinstance(body, web.Response):
             return body
         try:
             bolt_request = AsyncBoltRequest(
-                body=raw.decode("utf-8"),
+                body=body,
                 query=request.query_string,
                 headers=request.headers,  # type: ignore[arg-type]
             )
         except (TypeError, ValueError, KeyError, AttributeError, IndexError):
-            return _http_error(400, "the body is not a request Slack sends")
+            return http_error(400, "the body is not a request Slack sends")
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self) -> None:
