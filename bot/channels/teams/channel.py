@@ -12,6 +12,7 @@ import ipaddress
 import json
 import logging
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -35,6 +36,7 @@ from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
+from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
 from dialogs.errors import PolicybotError, UploadRejected
@@ -215,6 +217,8 @@ class TeamsChannel:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
             )
+            if not self.settings.development_mode:
+                check_lifetime(authenticated.claims_identity.claims or {}, time.time())
         except Exception as exc:
             log.info("Teams request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
