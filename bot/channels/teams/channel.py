@@ -39,6 +39,7 @@ from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
+from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
 from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
@@ -186,6 +187,8 @@ class TeamsChannel:
         self.services = ServiceUrls(local_only=settings.development_mode)
         self.adapter = CloudAdapter(ReusingAuthentication(_Config(settings), self.services))
         self.address_book = DEV_ADDRESS_BOOK if settings.development_mode else PLATFORM
+        # Public addresses only; tests add their local stand-ins for Teams' file servers.
+        self.fetch_policy = FetchPolicy()
         self._remembered: dict[tuple[str, str], str] = {}
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _PolicyBot(self)
@@ -463,19 +466,23 @@ class TeamsChannel:
                     headers["Authorization"] = f"Bearer {token}"
         else:
             return None  # e.g. the text/html copy of the message Teams adds
-        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise UploadRejected(
-                f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
-            )
         max_bytes = self.runtime.settings.evidence.largest_upload_bytes
         if self._http is None:
             # Long enough for a video at a school's upload speed; a stuck download still ends.
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+            self._http = guarded_session(lambda: self.fetch_policy, total_seconds=120)
         try:
-            async with self._http.get(url, headers=headers, allow_redirects=True) as response:
+            response = await open_url(self._http, url, self.fetch_policy, headers)
+            async with response:
                 if response.status != 200:
                     raise unavailable(name, "Teams")
                 downloaded = await read_whole(response, max_bytes=max_bytes)
+        except (RefusedAddress, ValueError) as exc:
+            # Why, but not the address: it may carry the file's access token.
+            why = str(exc) if isinstance(exc, RefusedAddress) else "not a URL"
+            log.warning("Teams: a file was not fetched: %s", why)
+            raise UploadRejected(
+                f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
+            ) from exc
         except (ShortDownload, aiohttp.ClientPayloadError) as exc:
             raise cut_short(name, "Teams") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
