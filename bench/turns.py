@@ -5,8 +5,8 @@ generated configuration of --people staff (default 1,000), and drives it from th
 
 - Slack: signed `message` events to /slack/events, each answering the person's current question
   (the turn loads the conversation, validates, saves, and replies through the Web API);
-- Teams: message activities to /api/messages doing the same, in local development mode (no app
-  id, so no token checks; the baseline runs the same way).
+- Teams: message activities to /api/messages doing the same, in local development mode
+  (POLICYBOT_TEAMS_DEV=1, so no token checks; the baseline runs the same way).
 
 The fake Slack Web API and the fake Bot Connector run in this process too, so the moment a reply
 reaches them is on the same clock as the moment its message was sent. Each person cycles through
@@ -530,6 +530,8 @@ def policybot_env(config: Path, data_dir: Path, database_url: str, fake_url: str
         SLACK_BOT_TOKEN=TOKEN,
         SLACK_SIGNING_SECRET=SECRET,
         SLACK_API_URL=f"{fake_url}/api/",
+        # Teams without tokens, as the bare botbuilder baseline runs: callers on this machine.
+        POLICYBOT_TEAMS_DEV="1",
     )
     return env
 

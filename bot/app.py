@@ -110,10 +110,13 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         worker.transports.append(slack.transport)
         if not slack_settings.socket_mode:
             app.router.add_post(ids.EVENTS_PATH, slack.handle_http)
-    teams = TeamsChannel(runtime, runtime.settings.teams, on_outbox=worker.kick)
-    app[TEAMS] = teams
-    worker.transports.append(teams.transport)
-    app.router.add_post("/api/messages", teams.handle_http)
+    if runtime.settings.teams.enabled:
+        # Without credentials (or the development mode asked for), there is no route at all:
+        # nobody on it could be told apart.
+        teams = TeamsChannel(runtime, runtime.settings.teams, on_outbox=worker.kick)
+        app[TEAMS] = teams
+        worker.transports.append(teams.transport)
+        app.router.add_post("/api/messages", teams.handle_http)
     CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:
@@ -138,7 +141,8 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
             await app[SLACK].close()
 
     async def on_cleanup(app: web.Application) -> None:
-        await app[TEAMS].close()
+        if TEAMS in app:
+            await app[TEAMS].close()
         await runtime.close()
 
     app.on_startup.append(on_startup)

@@ -89,9 +89,16 @@ def serve(host: str) -> None:
 
     from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
+    from bot.channels.teams.dev_mode import refuse_exposed
     from bot.cli_support import prepared_runtime
+    from dialogs.errors import ConfigError
 
     settings = settings_or_exit()
+    try:
+        refuse_exposed(settings.teams, host)
+    except ConfigError as exc:
+        click.echo(exc.message, err=True)
+        raise SystemExit(2) from exc
     runtime = prepared_runtime(settings)
     if settings.slack is None:
         click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)

@@ -78,8 +78,12 @@ class SlackSettings:
 @dataclass(frozen=True)
 class TeamsSettings:
     """Bot Framework credentials (from the environment only) and, for sovereign clouds or
-    tests, where tokens are checked and fetched. Without an app id, the bot runs in local
-    development mode: requests are not authenticated, so only loopback callers are accepted."""
+    tests, where tokens are checked and fetched.
+
+    With neither an app id nor `development`, Teams is off and /api/messages does not exist:
+    without a token nobody on it can be told apart. `development` (POLICYBOT_TEAMS_DEV=1) is
+    the local development mode for the Agents Playground: no tokens, so only this machine may
+    talk to the bot (bot/channels/teams/dev_mode.py)."""
 
     app_id: str | None
     app_password: str | None = field(repr=False)
@@ -91,10 +95,16 @@ class TeamsSettings:
     login_url: str | None = None
     oauth_scope: str | None = None
     oauth_url: str | None = None
+    development: bool = False
 
     @property
     def development_mode(self) -> bool:
-        return not self.app_id
+        return self.development
+
+    @property
+    def enabled(self) -> bool:
+        """Whether the server takes Teams activities at all."""
+        return bool(self.app_id) or self.development
 
 
 @dataclass(frozen=True)
@@ -293,6 +303,12 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
         raise ConfigError("MICROSOFT_APP_ID is set, so MICROSOFT_APP_PASSWORD is needed too.")
     if app_type == "SingleTenant" and app_id and not tenant:
         raise ConfigError("A SingleTenant bot needs MICROSOFT_APP_TENANT_ID.")
+    development = _teams_development(env)
+    if development and app_id:
+        raise ConfigError(
+            "POLICYBOT_TEAMS_DEV=1 turns off the Bot Framework token check, so it cannot be "
+            "used with MICROSOFT_APP_ID: unset POLICYBOT_TEAMS_DEV on a real Teams server."
+        )
 
     def optional(name: str) -> str | None:
         return (env.get(name) or "").strip() or None
@@ -308,7 +324,17 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
         login_url=optional("BOTFRAMEWORK_LOGIN_URL"),
         oauth_scope=optional("BOTFRAMEWORK_OAUTH_SCOPE"),
         oauth_url=optional("BOTFRAMEWORK_OAUTH_URL"),
+        development=development,
     )
+
+
+def _teams_development(env: Mapping[str, str]) -> bool:
+    """POLICYBOT_TEAMS_DEV: "1" switches the local development mode on; unset (or "0") off.
+    Anything else is refused rather than guessed, since it decides whether tokens are checked."""
+    raw = (env.get("POLICYBOT_TEAMS_DEV") or "").strip()
+    if raw not in ("", "0", "1"):
+        raise ConfigError(f"POLICYBOT_TEAMS_DEV must be 1 (on) or 0 (off), not {raw[:20]!r}.")
+    return raw == "1"
 
 
 def _port(env: Mapping[str, str]) -> int:

@@ -816,12 +816,14 @@ class FakeBotFramework:
         expires_in: int = 3600,
         unsigned: bool = False,
         wrong_key: bool = False,
+        without: Sequence[str] = (),
     ) -> str:
         """The JWT Teams would send to the bot, valid when the arguments match the bot's settings.
 
         botbuilder allows 5 minutes of clock skew, so a token only counts as expired once
         `expires_in` is below -300. `unsigned` gives an alg=none token; `wrong_key` one signed
-        by a key the metadata does not publish, under the published key id (a forgery).
+        by a key the metadata does not publish, under the published key id (a forgery);
+        `without` names claims left out of an otherwise valid token (e.g. "exp").
         """
         now = int(time.time())
         claims = {
@@ -831,6 +833,8 @@ class FakeBotFramework:
             "iss": issuer,
             "aud": audience if audience is not None else app_id,
         }
+        for name in without:
+            claims.pop(name, None)
         headers = {"kid": self.key_id, "x5t": self.key_id, "typ": "JWT"}
         if unsigned:
             header = _b64url(json.dumps({**headers, "alg": "none"}).encode())

@@ -97,7 +97,8 @@ async def test_teams_is_answered_while_the_turn_waits_and_answers_keep_their_ord
 def teams_env(slack: FakeSlack, data_dir: Path, database_url: str, port: int) -> dict[str, str]:
     env = serve_env(slack, data_dir, database_url, port)
     for name in [k for k in env if k.startswith("MICROSOFT_APP")]:
-        del env[name]  # local development mode: no tokens, callers on this machine only
+        del env[name]
+    env["POLICYBOT_TEAMS_DEV"] = "1"  # no tokens, callers on this machine only
     return env
 
 

@@ -16,6 +16,7 @@ from botbuilder.core import ActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
 from bot.channels.teams.clients import ReusingAuthentication
+from bot.channels.teams.service_urls import ServiceUrls
 
 
 class _NoApp:
@@ -33,7 +34,7 @@ def build(*, reuse_clients: bool = False) -> web.Application:
     """With `reuse_clients`, botbuilder's per-activity clients are built once, as policybot
     builds them (bot/channels/teams/clients.py), to show what that alone is worth."""
     authentication = (
-        ReusingAuthentication(_NoApp())
+        ReusingAuthentication(_NoApp(), ServiceUrls(local_only=True))
         if reuse_clients
         else ConfigurationBotFrameworkAuthentication(_NoApp())
     )

@@ -3,15 +3,19 @@
 Every botbuilder import lives in this package, so moving to its successor touches nothing else.
 Conversation references are saved in the database whenever someone talks to the bot or installs
 it, which is what lets the bot tell a reporter about their case days later, after restarts.
+
+Only authenticated activities are saved as addresses with credentials. The local development
+mode (dev_mode.py) keeps its addresses apart, under DEV_ADDRESS_BOOK: what an unauthenticated
+request said is never used by a server with credentials, even on the same database.
 """
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json
 import logging
 import tempfile
+import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -32,9 +36,12 @@ from botbuilder.schema import (
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
-from bot.channels.teams import cards
+from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
+from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
+from bot.channels.teams.service_urls import ServiceUrls
+from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
 from dialogs.errors import PolicybotError, UploadRejected
@@ -53,6 +60,8 @@ from storage.db import is_unavailable
 log = logging.getLogger(__name__)
 
 PLATFORM = "teams"
+# Where the development mode keeps addresses: apart from those saved with credentials.
+DEV_ADDRESS_BOOK = "teams-dev"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 _FORM_ACTION = {
     CaseVerb.NOTE: CaseAction.NOTE,
@@ -175,7 +184,11 @@ class TeamsChannel:
         self.runtime = runtime
         self.settings = settings
         self.on_outbox = on_outbox or (lambda: None)
-        self.adapter = CloudAdapter(ReusingAuthentication(_Config(settings)))
+        self.services = ServiceUrls(local_only=settings.development_mode)
+        self.adapter = CloudAdapter(ReusingAuthentication(_Config(settings), self.services))
+        self.address_book = DEV_ADDRESS_BOOK if settings.development_mode else PLATFORM
+        # Public addresses only; tests add their local stand-ins for Teams' file servers.
+        self.fetch_policy = FetchPolicy()
         self._remembered: dict[tuple[str, str], str] = {}
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _PolicyBot(self)
@@ -183,20 +196,19 @@ class TeamsChannel:
         self.pacer = Pacer()
         self._http: aiohttp.ClientSession | None = None
         if settings.development_mode:
-            log.warning(
-                "Teams: MICROSOFT_APP_ID is not set, so /api/messages runs in LOCAL DEVELOPMENT "
-                "MODE: requests are not authenticated and only callers on this machine are "
-                "accepted (for Microsoft 365 Agents Playground and tests)."
-            )
+            log.warning(dev_mode.WARNING)
 
     # -- HTTP ----------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.StreamResponse:
-        """POST /api/messages: token checked by botbuilder (401 on any problem)."""
-        if self.settings.development_mode and not _is_loopback(request.remote):
-            return web.json_response(
-                {"error": "development mode accepts local callers only"}, status=403
-            )
+        """POST /api/messages: token checked by botbuilder (401 on any problem), or in the
+        development mode, the caller checked to be on this machine (403 otherwise)."""
+        development = self.settings.development_mode
+        if development:
+            refused = dev_mode.refusal(request.remote, request.host, request.headers)
+            if refused is not None:
+                log.warning("Teams development mode refused a request: %s", refused)
+                return web.json_response({"error": refused}, status=403)
         if request.content_type != "application/json":
             return web.json_response({"error": "expected application/json"}, status=415)
         try:
@@ -209,15 +221,25 @@ class TeamsChannel:
             activity = Activity().deserialize(body)
         except ValueError:  # msrest's DeserializationError, e.g. "from": 5
             return web.json_response({"error": "the body is not an activity"}, status=400)
+        if development and not dev_mode.is_local_url(activity.service_url):
+            return web.json_response(
+                {"error": "development mode answers only a service on this machine (serviceUrl)"},
+                status=400,
+            )
         # Authenticate first, so that every bad token is a 401 (botbuilder's own process()
         # turns some token faults into 500s) and nothing runs for an unauthenticated caller.
         try:
             authenticated = await self.adapter.bot_framework_authentication.authenticate_request(
                 activity, request.headers.get("Authorization", "")
             )
+            if not development:
+                check_lifetime(authenticated.claims_identity.claims or {}, time.time())
         except Exception as exc:
             log.info("Teams request refused: %s", type(exc).__name__)
             return web.json_response({"error": "unauthorized"}, status=401)
+        if not development:
+            # Signed into the token as `serviceurl`, and checked by botbuilder.
+            self.services.trust(activity.service_url)
         invoke = await self.adapter.process_activity(authenticated, activity, self.bot.on_turn)
         if invoke is None:
             return web.Response(status=201)
@@ -269,7 +291,12 @@ class TeamsChannel:
         async with self.runtime.db.session() as session:
             for kind, key, reference in writes:
                 await addresses.remember(
-                    session, platform=PLATFORM, kind=kind, key=key, reference=reference, now=now
+                    session,
+                    platform=self.address_book,
+                    kind=kind,
+                    key=key,
+                    reference=reference,
+                    now=now,
                 )
         if len(self._remembered) > 50_000:
             self._remembered.clear()
@@ -439,19 +466,23 @@ class TeamsChannel:
                     headers["Authorization"] = f"Bearer {token}"
         else:
             return None  # e.g. the text/html copy of the message Teams adds
-        if not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-            raise UploadRejected(
-                f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
-            )
         max_bytes = self.runtime.settings.evidence.largest_upload_bytes
         if self._http is None:
             # Long enough for a video at a school's upload speed; a stuck download still ends.
-            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+            self._http = guarded_session(lambda: self.fetch_policy, total_seconds=120)
         try:
-            async with self._http.get(url, headers=headers, allow_redirects=True) as response:
+            response = await open_url(self._http, url, self.fetch_policy, headers)
+            async with response:
                 if response.status != 200:
                     raise unavailable(name, "Teams")
                 downloaded = await read_whole(response, max_bytes=max_bytes)
+        except (RefusedAddress, ValueError) as exc:
+            # Why, but not the address: it may carry the file's access token.
+            why = str(exc) if isinstance(exc, RefusedAddress) else "not a URL"
+            log.warning("Teams: a file was not fetched: %s", why)
+            raise UploadRejected(
+                f"I couldn't fetch “{name[:80]}” from Teams. Please send it again."
+            ) from exc
         except (ShortDownload, aiohttp.ClientPayloadError) as exc:
             raise cut_short(name, "Teams") from exc
         except (aiohttp.ClientError, TimeoutError) as exc:
@@ -848,10 +879,15 @@ class TeamsTransport:
 
     async def _reference(self, kind: str, key: str) -> ConversationReference | None:
         async with self.channel.runtime.db.session() as session:
-            stored = await addresses.look_up(session, platform=PLATFORM, kind=kind, key=key)
+            stored = await addresses.look_up(
+                session, platform=self.channel.address_book, kind=kind, key=key
+            )
             if stored is None and kind == "channel":
                 stored = await self._channel_from_any(session, key)
-        return ConversationReference().deserialize(stored) if stored else None
+        if not stored:
+            return None
+        self.channel.services.trust(stored.get("serviceUrl"))
+        return ConversationReference().deserialize(stored)
 
     async def _any_address(self, session: Any) -> dict[str, Any] | None:
         """Some saved address, for its service URL, tenant and bot: a team's channel first
@@ -863,12 +899,15 @@ class TeamsTransport:
         row = (
             await session.execute(
                 select(PlatformAddress)
-                .where(PlatformAddress.platform == PLATFORM)
+                .where(PlatformAddress.platform == self.channel.address_book)
                 .order_by(col(PlatformAddress.kind) != "channel", col(PlatformAddress.updated_at))
                 .limit(1)
             )
         ).scalar_one_or_none()
-        return dict(row.reference) if row is not None else None
+        if row is None:
+            return None
+        self.channel.services.trust(row.reference.get("serviceUrl"))
+        return dict(row.reference)
 
     async def _channel_from_any(self, session: Any, channel_id: str) -> dict[str, Any] | None:
         """A channel the bot has not heard from yet is reached through its team's service."""
@@ -984,7 +1023,7 @@ class TeamsTransport:
         async with self.channel.runtime.db.session() as session:
             await addresses.remember(
                 session,
-                platform=PLATFORM,
+                platform=self.channel.address_book,
                 kind="person",
                 key=key,
                 reference=reference,
@@ -1135,10 +1174,3 @@ def _is_file(attachment: Any) -> bool:
 
 def _same_host(url: str, service_url: str | None) -> bool:
     return bool(service_url) and urlsplit(url).netloc == urlsplit(service_url or "").netloc
-
-
-def _is_loopback(remote: str | None) -> bool:
-    try:
-        return remote is not None and ipaddress.ip_address(remote).is_loopback
-    except ValueError:
-        return False

@@ -6,6 +6,9 @@ status codes against a list of five hundred: in a profile of policybot under loa
 about 40% of the event loop's time, more than the whole dialog turn. The clients depend only
 on the app's identity, the service URL and the audience, so they are kept and reused (which also
 keeps their credentials' tokens and HTTP connections).
+
+Every connector client is made here, so this is also where the bot refuses to call a service
+address it has no reason to trust (bot/channels/teams/service_urls.py), before any connection.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthentication
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ClaimsIdentity, ConnectorFactory
+
+from bot.channels.teams.service_urls import ServiceUrls
 
 # Service URLs are a handful per deployment (one per Teams region); a bound keeps a stream of
 # forged ones (each refused by the token check first anyway) from growing the cache.
@@ -28,13 +33,19 @@ def _app_of(claims: ClaimsIdentity | None) -> str:
 
 class _Reusing(ConnectorFactory):  # type: ignore[misc]
     def __init__(
-        self, inner: ConnectorFactory, kept: dict[tuple[str, str, str], ConnectorClient], app: str
+        self,
+        inner: ConnectorFactory,
+        kept: dict[tuple[str, str, str], ConnectorClient],
+        app: str,
+        services: ServiceUrls,
     ) -> None:
         self._inner = inner
         self._kept = kept
         self._app = app
+        self._services = services
 
     async def create(self, service_url: str, audience: str) -> ConnectorClient:
+        self._services.check(service_url)
         key = (self._app, service_url or "", audience or "")
         client = self._kept.get(key)
         if client is None:
@@ -46,8 +57,9 @@ class _Reusing(ConnectorFactory):  # type: ignore[misc]
 
 
 class ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: ignore[misc]
-    def __init__(self, configuration: Any) -> None:
+    def __init__(self, configuration: Any, services: ServiceUrls) -> None:
         super().__init__(configuration)
+        self.services = services
         self._connectors: dict[tuple[str, str, str], ConnectorClient] = {}
         self._token_clients: dict[str, Any] = {}
 
@@ -55,7 +67,10 @@ class ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: i
         result = await super().authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = _Reusing(
-                result.connector_factory, self._connectors, _app_of(result.claims_identity)
+                result.connector_factory,
+                self._connectors,
+                _app_of(result.claims_identity),
+                self.services,
             )
         return result
 
@@ -64,6 +79,7 @@ class ReusingAuthentication(ConfigurationBotFrameworkAuthentication):  # type: i
             super().create_connector_factory(claims_identity),
             self._connectors,
             _app_of(claims_identity),
+            self.services,
         )
 
     async def create_user_token_client(self, claims_identity: ClaimsIdentity) -> Any:

@@ -18,6 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from bot.app import DELIVERY, TEAMS, create_app
 from bot.channels.teams import cards
+from bot.channels.teams.channel import TeamsChannel
 from bot.channels.teams.delivery import Pacer
 from bot.config import Settings, TeamsSettings
 from bot.runtime import Runtime, build_runtime
@@ -371,9 +372,19 @@ async def teams_harness(
     # Teams' pace (4 sends a second per conversation) is the pacer's own test; here it would only
     # make every multi-message reply slow.
     app[TEAMS].pacer = Pacer(per_second=10_000)
+    # The fake connector serves files from 127.0.0.1, as Teams' file servers do from public
+    # addresses; only its own address and port are allowed, not the rest of this machine.
+    allow_file_host(app[TEAMS], fake.url)
     client: TestClient[web.Request, web.Application] = TestClient(TestServer(app))
     await client.start_server()
     try:
         yield TeamsHarness(client=client, fake=fake, runtime=runtime, settings=configured, app=app)
     finally:
         await client.close()
+
+
+def allow_file_host(target: TeamsHarness | TeamsChannel, url: str) -> None:
+    """Let the bot fetch files from a test server (at `url`, an address and port) standing in
+    for one of Teams' file servers."""
+    channel = target.app[TEAMS] if isinstance(target, TeamsHarness) else target
+    channel.fetch_policy = channel.fetch_policy.allowing(url)
