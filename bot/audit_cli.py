@@ -1,5 +1,5 @@
-"""`policybot audit verify|seal`: show that the audit log is as it was written, for
-administrators, auditors and monitoring scripts."""
+"""`policybot audit verify|show|export`: show that the audit log is as it was written, and read
+it, for administrators, auditors and monitoring scripts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import click
 from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.audit_chain import ALL_SCHOOLS, SEAL_BATCH, AuditChain, Verification
+from dialogs.services.audit_chain import ALL_SCHOOLS, AuditChain, Verification
 
 COMMAND_LINE = "command-line"
 
@@ -29,18 +29,13 @@ def audit() -> None:
 @audit.command("verify")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def verify(as_json: bool) -> None:
-    """Check that no audit entry was changed, removed or inserted after it was sealed
-    (exit code 1 if one was)."""
+    """Check that no audit entry was changed, removed or inserted after it was sealed (exit
+    code 1 if one was)."""
 
     async def work(runtime: Runtime) -> Verification:
         async with runtime.db.session() as session:
             now = runtime.clock()
-            chain = AuditChain(session, now)
-            # Sealing first means the check covers everything written until now. All in one
-            # transaction: the chain's lock is held from the first seal to the last check.
-            while await chain.seal() == SEAL_BATCH:
-                pass
-            result = await chain.verify()
+            result = await AuditChain(session, now).verify()
             # That the log was checked, and what was found, is itself worth keeping.
             AuditLog(session, now).record(
                 school_id=ALL_SCHOOLS,
@@ -48,19 +43,28 @@ def verify(as_json: bool) -> None:
                 action=AuditAction.AUDIT_VERIFY,
                 target_type="audit_log",
                 target_id=str(result.first_broken_entry_id or ""),
-                detail=(
-                    f"intact, {result.checked} checked"
-                    if result.ok
-                    else f"broken at entry #{result.first_broken_entry_id}, "
-                    f"{result.checked} checked before it"
-                ),
+                detail=_detail(result),
             )
         return result
 
     result = run(work)
     if as_json:
         echo_json(asdict(result))
-    elif result.ok:
+    else:
+        _explain(result)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def _detail(result: Verification) -> str:
+    if result.ok:
+        return f"intact, {result.checked} checked"
+    where = f" at entry #{result.first_broken_entry_id}" if result.first_broken_entry_id else ""
+    return f"broken{where}, {result.checked} checked before it"
+
+
+def _explain(result: Verification) -> None:
+    if result.ok:
         click.echo(f"The audit log is intact: {_entries(result.checked)} checked.")
     else:
         click.echo(f"The audit log is NOT intact. {result.problem}")
@@ -68,32 +72,11 @@ def verify(as_json: bool) -> None:
             click.echo("The entry before it is intact.")
         elif result.checked:
             click.echo(f"The {result.checked} entries before it are intact.")
-    if not as_json and result.unsealed:
+    if result.unsealed and result.ok:
         click.echo(
-            f"{_entries(result.unsealed).capitalize()} not sealed yet, so not checked: the "
-            "running server seals them every minute (or run `policybot audit seal`)."
+            f"{_entries(result.unsealed).capitalize()} written before this version are not "
+            "sealed yet, so not checked: they are sealed with the next entry written."
         )
-    if not result.ok:
-        raise SystemExit(1)
-
-
-@audit.command("seal")
-def seal() -> None:
-    """Seal the entries written since the last seal (the running server does this every
-    minute; this is for installations without one, or to check)."""
-
-    async def work(runtime: Runtime) -> int:
-        total = 0
-        while True:
-            # One transaction a batch, so a long backlog never holds the lock for long.
-            async with runtime.db.session() as session:
-                sealed = await AuditChain(session, runtime.clock()).seal()
-            total += sealed
-            if sealed < SEAL_BATCH:
-                return total
-
-    sealed = run(work)
-    click.echo(f"Sealed {_entries(sealed)}.")
 
 
 @audit.command("show")

@@ -205,8 +205,9 @@ def config_check() -> None:
 
 @main.command()
 def keygen() -> None:
-    """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text
-    (keep it secret and backed up, apart from the database)."""
+    """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text, or
+    for POLICYBOT_AUDIT_KEY, which seals the audit log (keep each secret and backed up, apart
+    from the database)."""
     click.echo(Fernet.generate_key().decode())
 
 

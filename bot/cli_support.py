@@ -42,10 +42,10 @@ def unreachable_database_exits() -> Iterator[None]:
 def prepared_runtime(settings: Settings) -> Runtime:
     try:
         prepare_database(settings)
+        return build_runtime(settings)
     except ConfigError as exc:
         click.echo(exc.message, err=True)
         raise SystemExit(2) from exc
-    return build_runtime(settings)
 
 
 def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
