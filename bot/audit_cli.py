@@ -13,6 +13,7 @@ from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.audit_chain import ALL_SCHOOLS, AuditChain, Verification
+from storage.audit_anchor_file import AnchorFile
 
 COMMAND_LINE = "command-line"
 
@@ -27,15 +28,23 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The anchor file to compare the log with (default: POLICYBOT_AUDIT_ANCHOR, or the "
+    "one in the data directory), e.g. a copy kept on another machine.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(as_json: bool) -> None:
-    """Check that no audit entry was changed, removed or inserted after it was sealed (exit
-    code 1 if one was)."""
+def verify(anchor: Path | None, as_json: bool) -> None:
+    """Check that no audit entry was changed, removed or inserted after it was sealed, and
+    that the newest entries the anchor file records are still there (exit code 1 if not)."""
+    settings = settings_or_exit()
+    anchor_file = AnchorFile(anchor or settings.audit_anchor_file)
 
     async def work(runtime: Runtime) -> Verification:
         async with runtime.db.session() as session:
             now = runtime.clock()
-            result = await AuditChain(session, now).verify()
+            result = await AuditChain(session, now).verify(anchor_file)
             # That the log was checked, and what was found, is itself worth keeping.
             AuditLog(session, now).record(
                 school_id=ALL_SCHOOLS,
@@ -47,11 +56,11 @@ def verify(as_json: bool) -> None:
             )
         return result
 
-    result = run(work)
+    result = run(work, settings)
     if as_json:
         echo_json(asdict(result))
     else:
-        _explain(result)
+        _explain(result, anchor_file)
     if not result.ok:
         raise SystemExit(1)
 
@@ -63,7 +72,7 @@ def _detail(result: Verification) -> str:
     return f"broken{where}, {result.checked} checked before it"
 
 
-def _explain(result: Verification) -> None:
+def _explain(result: Verification, anchor: AnchorFile) -> None:
     if result.ok:
         click.echo(f"The audit log is intact: {_entries(result.checked)} checked.")
     else:
@@ -72,6 +81,22 @@ def _explain(result: Verification) -> None:
             click.echo("The entry before it is intact.")
         elif result.checked:
             click.echo(f"The {result.checked} entries before it are intact.")
+    if result.anchored is not None and result.ok:
+        click.echo(
+            f"It reaches chain position {result.anchored}, the newest the anchor file "
+            f"{anchor.path} records."
+        )
+    elif result.anchored is None and result.ok and result.checked:
+        click.echo(
+            f"The anchor file {anchor.path} records nothing, so the removal of the newest "
+            "entries could not be checked."
+        )
+    if result.anchor_unreadable:
+        click.echo(
+            f"{result.anchor_unreadable} {'line' if result.anchor_unreadable == 1 else 'lines'}"
+            " of the anchor file could not be read (cut short when the machine stopped, or "
+            "changed by hand) and were left out."
+        )
     if result.unsealed and result.ok:
         click.echo(
             f"{_entries(result.unsealed).capitalize()} written before this version are not "

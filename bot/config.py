@@ -154,6 +154,8 @@ class Settings:
     # neither, a file in the data directory made on first start (bot.runtime.audit_key).
     audit_key: bytes | None = field(default=None, repr=False)
     audit_key_file: Path | None = None
+    # Where the audit chain's head is kept outside the database (POLICYBOT_AUDIT_ANCHOR).
+    audit_anchor: Path | None = None
 
     def __post_init__(self) -> None:
         if self.previous_keys and self.evidence_key is None:
@@ -166,6 +168,10 @@ class Settings:
     @property
     def default_audit_key_file(self) -> Path:
         return self.data_dir / "audit.key"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        return self.audit_anchor or self.data_dir / "audit-anchor.jsonl"
 
     @property
     def keys(self) -> tuple[bytes, ...]:
@@ -363,6 +369,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
     evidence_key = _evidence_key(env.get("POLICYBOT_EVIDENCE_KEY"))
     audit_key, audit_key_file = _audit_key(env)
+    anchor = (env.get("POLICYBOT_AUDIT_ANCHOR") or "").strip()
     return Settings(
         config_path=config_path,
         data_dir=data_dir,
@@ -372,6 +379,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         previous_keys=_previous_keys(env.get("POLICYBOT_PREVIOUS_KEYS"), evidence_key),
         audit_key=audit_key,
         audit_key_file=audit_key_file,
+        audit_anchor=Path(anchor).expanduser().resolve() if anchor else None,
         evidence=parsed.evidence,
         drafts=parsed.drafts,
         directory=directory,

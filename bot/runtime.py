@@ -31,6 +31,7 @@ from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.upload_checks import UploadLimits
 from storage import events, migrate
+from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
 from storage.blobstore import LocalBlobStore
@@ -170,7 +171,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         db=Database(
             settings.database_url,
             keys=settings.keys,
-            audit=AuditSealing(audit_key(settings), clock),
+            audit=AuditSealing(audit_key(settings), AnchorFile(settings.audit_anchor_file), clock),
         ),
         blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
         engine=Engine(

@@ -13,6 +13,9 @@ the first one committed); on SQLite by the write lock, which a transaction that 
 already holds. Transactions that write the log therefore commit one at a time; the lock is
 held only for the sealing and the commit itself.
 
+Once the transaction has committed, the new head goes to the anchor file, outside the database
+(storage.audit_anchor_file).
+
 The first transaction to seal with a key records where the keyed chain begins (AuditKeying):
 seals before it are the SHA-256 seals of earlier versions, and entries an earlier version had
 not sealed yet are sealed then, with the key.
@@ -32,6 +35,7 @@ from sqlalchemy.orm import Session, UOWTransaction
 from sqlalchemy.pool import NullPool
 from sqlmodel import col
 
+from storage.audit_anchor_file import AnchorFile, head_line
 from storage.audit_key import AuditKey, canonical
 from storage.models import AuditAnchor, AuditEntry, AuditKeying, AuditSeal
 
@@ -39,6 +43,8 @@ SEALING_ATTRIBUTE: Final = "policybot_audit_sealing"
 CHAIN_LOCK_KEY: Final = 0x706F6C_6175  # "pol" "au": whoever appends to the chain
 GENESIS: Final = "0" * 64  # what the first seal of a never-pruned chain follows
 _WRITTEN: Final = "policybot_audit_written"  # ids of the entries this transaction wrote
+_HEAD: Final = "policybot_audit_head"  # the head this transaction's last seal made
+_ANCHOR_LINES: Final = "policybot_audit_anchor_lines"  # other lines for the anchor file
 _KEYED: Final = "policybot_audit_keyed"  # this transaction found the keyed chain begun
 _IDS_PER_QUERY: Final = 500
 
@@ -150,14 +156,15 @@ def retention_payload(
 
 @dataclass
 class AuditSealing:
-    """What a database needs to seal its audit entries: the key, and the clock that times the
-    seals.
+    """What a database needs to seal its audit entries: the key, where heads are anchored
+    (None: nowhere), and the clock that times the seals.
 
     `keyed` is set once a committed transaction has found the keyed chain begun with this
     key: that record is never removed by policybot, so it is not looked for again.
     """
 
     key: AuditKey
+    anchor: AnchorFile | None
     clock: Callable[[], datetime]
     keyed: bool = field(default=False, compare=False)
 
@@ -354,6 +361,7 @@ def seal_written(session: Session) -> int:
         )
         prev_hash = digest
     session.execute(insert(AuditSeal), seals)
+    session.info[_HEAD] = head_line(seq, prev_hash, now)
     return len(seals)
 
 
@@ -362,6 +370,11 @@ async def seal_now(session: AsyncSession) -> int:
     the commit anyway): for work that needs its own entry in the chain first."""
     await session.flush()
     return await session.run_sync(seal_written)
+
+
+def anchor_later(session: AsyncSession, line: dict[str, object]) -> None:
+    """Append `line` to the anchor file once this transaction has committed."""
+    session.sync_session.info.setdefault(_ANCHOR_LINES, []).append(line)
 
 
 def written_by(session: AsyncSession) -> frozenset[int]:
@@ -394,16 +407,20 @@ def _seal_before_commit(session: Session) -> None:
 
 
 @event.listens_for(Session, "after_commit")
-def _remember_after_commit(session: Session) -> None:
+def _anchor_after_commit(session: Session) -> None:
     if session.in_nested_transaction():
         return
+    head = session.info.pop(_HEAD, None)
+    lines = [*session.info.pop(_ANCHOR_LINES, []), *([head] if head else [])]
     sealing = sealing_of(session)
     if sealing is not None and session.info.pop(_KEYED, False):
         sealing.keyed = True
+    if lines and sealing is not None and sealing.anchor is not None:
+        sealing.anchor.append(lines)
 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget(session: Session, transaction: Any) -> None:
     if transaction.parent is None:
-        for name in (_WRITTEN, _KEYED):
+        for name in (_WRITTEN, _HEAD, _ANCHOR_LINES, _KEYED):
             session.info.pop(name, None)

@@ -5,6 +5,8 @@ HMAC, under a key the database does not hold, over its entry and the seal before
 controls the database can switch its triggers off, but cannot make a seal: an entry changed,
 removed or slipped in after it was sealed breaks the chain at that point, an entry without a
 seal was written outside policybot, and `verify` names the first entry where it breaks.
+Removing the newest entries together with their seals leaves a shorter chain that is whole;
+the anchor file, which keeps the chain's head outside the database, shows that too.
 
 Retention removes only a prefix of the chain, and leaves a record of where the rest starts
 (the position and hash of the last seal it removed) sealed with the key. A record of removal
@@ -30,10 +32,13 @@ from sqlmodel import col
 
 from dialogs.errors import InvalidRequest
 from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.audit_anchor import compare_with_anchor
+from storage.audit_anchor_file import AnchorFile, retention_line
 from storage.audit_key import AuditKey
 from storage.audit_sealing import (
     GENESIS,
     EntryContent,
+    anchor_later,
     content_of,
     entry_columns,
     keying_payload_of,
@@ -62,13 +67,19 @@ _ANCHOR_BATCH: Final = 1000
 
 @dataclass(frozen=True)
 class Verification:
-    """The outcome of walking the chain; `problem` is written for the person who asked."""
+    """The outcome of walking the chain; `problem` is written for the person who asked.
+
+    `anchored` is the newest chain position the anchor file records, when one was compared;
+    `anchor_unreadable` counts its lines that could not be read.
+    """
 
     ok: bool
     checked: int
     first_broken_entry_id: int | None
     problem: str
     unsealed: int
+    anchored: int | None = None
+    anchor_unreadable: int = 0
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,13 @@ class _Start:
     through: int
     hash: str
     removed_on: datetime | None
+
+
+@dataclass(frozen=True)
+class _Walked:
+    checked: int
+    first: int | None  # the first and last chain positions found
+    last: int | None
 
 
 class _Broken(Exception):
@@ -155,17 +173,25 @@ class AuditChain:
 
     # -- checking ------------------------------------------------------------------------
 
-    async def verify(self) -> Verification:
-        """Walk the chain from its start and report the first place it does not hold."""
+    async def verify(self, anchor: AnchorFile | None = None) -> Verification:
+        """Walk the chain from its start and report the first place it does not hold; with an
+        anchor file, also that the chain still reaches, unchanged, every head it records."""
         await self._hold_against_pruning()
-        return await self._verify()
+        # Read no further in the file than it went before the walk: heads added meanwhile
+        # belong to seals the walk may not have reached.
+        upto = anchor.size() if anchor is not None else 0
+        result, walked = await self._verify()
+        if not result.ok or anchor is None:
+            return result
+        return await self._compare(anchor, upto, result, walked)
 
-    async def _verify(self) -> Verification:
+    async def _verify(self) -> tuple[Verification, _Walked]:
         key = self._key
         try:
             keyed_from, start = await self._start(key)
         except _Broken as unbelieved:
-            return Verification(False, 0, unbelieved.entry_id, unbelieved.problem, 0)
+            refused = Verification(False, 0, unbelieved.entry_id, unbelieved.problem, 0)
+            return refused, _Walked(0, None, None)
 
         def hash_of(seal: _Seal, entry: EntryContent) -> str:
             if keyed_from is not None and seal.seq >= keyed_from:
@@ -173,9 +199,10 @@ class AuditChain:
             return unkeyed_seal_hash(seal.prev_hash, seal.seq, entry)
 
         unsealed = await self._unsealed()
-        checked, previous = 0, None
+        checked, first, previous = 0, None, None
         async for seal in self._walk():
             if previous is None:
+                first = seal.seq
                 broken = self._check_start(seal, start)
             else:
                 broken = self._check_link(seal, previous, hash_of)
@@ -183,26 +210,28 @@ class AuditChain:
                 broken = self._check_content(seal, hash_of)
             if broken is not None:
                 entry_id, problem = broken
-                return Verification(False, checked, entry_id, problem, len(unsealed))
+                walked = _Walked(checked, first, seal.seq)
+                return Verification(False, checked, entry_id, problem, len(unsealed)), walked
             checked += 1
             previous = seal
+        walked = _Walked(checked, first, previous.seq if previous else None)
         if keyed_from is None:
             # Not keyed yet: entries earlier versions had not sealed are sealed with the next
             # entry written, and until then nothing can show whether they were changed.
-            return Verification(True, checked, None, "", len(unsealed))
+            return Verification(True, checked, None, "", len(unsealed)), walked
         if previous is None:
             problem = (
                 f"The audit log is empty, but it held sealed entries from chain position "
                 f"{start.through + 1} on: they were removed outside retention."
             )
-            return Verification(False, 0, None, problem, len(unsealed))
+            return Verification(False, 0, None, problem, len(unsealed)), walked
         if unsealed:
             problem = (
                 f"Entry #{unsealed[0]} has no seal: it was written into the audit log outside "
                 "policybot."
             )
-            return Verification(False, checked, unsealed[0], problem, len(unsealed))
-        return Verification(True, checked, None, "", 0)
+            return Verification(False, checked, unsealed[0], problem, len(unsealed)), walked
+        return Verification(True, checked, None, "", 0), walked
 
     async def _start(self, key: AuditKey) -> tuple[int | None, _Start]:
         """Where the keyed chain begins (None: it has not begun) and where the chain starts.
@@ -363,6 +392,25 @@ class AuditChain:
             return seal.entry_id, f"Entry #{seal.entry_id} was changed after it was sealed."
         return None
 
+    # -- the anchor file -----------------------------------------------------------------
+
+    async def _compare(
+        self, anchor: AnchorFile, upto: int, walked_ok: Verification, walked: _Walked
+    ) -> Verification:
+        """The chain, which verified, against the anchor file (dialogs.services.audit_anchor)."""
+        compared = await compare_with_anchor(
+            self._session, anchor, upto, first=walked.first, last=walked.last
+        )
+        return Verification(
+            compared.problem is None,
+            walked_ok.checked if compared.problem is None or compared.truncated else 0,
+            compared.entry_id,
+            compared.problem or "",
+            walked_ok.unsealed,
+            compared.anchored,
+            compared.unreadable,
+        )
+
     # -- retention -----------------------------------------------------------------------
 
     async def prune(self, before: datetime, actor_id: str) -> int:
@@ -378,7 +426,7 @@ class AuditChain:
         if before.tzinfo is None:
             raise ValueError("prune needs an aware datetime")
         await self._hold_for_pruning()
-        checked = await self._verify()
+        checked, _ = await self._verify()
         if not checked.ok:
             raise InvalidRequest(
                 f"The audit log is not intact, so no entries were removed. {checked.problem}"
@@ -434,6 +482,12 @@ class AuditChain:
             )
         else:
             await self._remove_on_sqlite(through, last_hash, removed, actor_id, mac)
+        anchor_later(
+            self._session,
+            retention_line(
+                through=through, last_hash=last_hash, removed=removed, at=self._now, mac=mac
+            ),
+        )
         log.info("audit retention removed %d entries through chain position %d", removed, through)
         return removed
 

@@ -44,7 +44,12 @@ def test_an_intact_log_verifies_and_the_check_is_itself_recorded(
     assert written > 0
 
     ran = run_audit(cli, "verify")
-    assert (ran.code, ran.out) == (0, f"The audit log is intact: {written} entries checked.\n")
+    anchor = Path(str(cli.env["POLICYBOT_DATA_DIR"])) / "audit-anchor.jsonl"
+    assert (ran.code, ran.out) == (
+        0,
+        f"The audit log is intact: {written} entries checked.\n"
+        f"It reaches chain position {written}, the newest the anchor file {anchor} records.\n",
+    )
     [*_, check] = audit_rows(database_url)
     assert (check.action, check.actor_id, check.detail) == (
         "audit.verify",
@@ -59,6 +64,8 @@ def test_an_intact_log_verifies_and_the_check_is_itself_recorded(
         "first_broken_entry_id": None,
         "problem": "",
         "unsealed": 0,
+        "anchored": written + 1,
+        "anchor_unreadable": 0,
     }
 
 
@@ -148,3 +155,29 @@ def test_only_the_dpo_and_headteacher_read_the_log_and_reading_it_is_recorded(
     assert exported.code == 0, exported.err
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [e["action"] for e in lines] == ["audit.view", "audit.view"]
+
+
+def test_removing_the_newest_entries_is_found_against_the_anchor_file(
+    cli: Cli, database_url: str
+) -> None:
+    """The newest entries and their seals, removed together, leave a chain that is whole: only
+    a record of its head kept outside the database shows that it once went further."""
+    assert cli.run("jobs", "accounts").code == 0
+    assert run_audit(cli, "verify").code == 0
+    rows = audit_rows(database_url)
+    kept, removed = rows[:-3], [e.id for e in rows[-3:]]
+    with tampering(database_url) as connection:
+        connection.execute(delete(AuditSeal).where(col(AuditSeal.entry_id).in_(removed)))
+        connection.execute(delete(AuditEntry).where(col(AuditEntry.id).in_(removed)))
+    anchor = Path(str(cli.env["POLICYBOT_DATA_DIR"])) / "audit-anchor.jsonl"
+    ran = run_audit(cli, "verify", "--anchor", str(anchor))
+    assert ran.code == 1
+    assert ran.out.startswith(
+        f"The audit log is NOT intact. The anchor file records chain position {len(rows)}, "
+    )
+    assert f"but the audit log ends at chain position {len(kept)}: " in ran.out
+    assert "the newest entries were removed." in ran.out
+    # The check itself was recorded after the removal, so the log now ends one further on.
+    shown = run_audit(cli, "verify", "--anchor", str(anchor), "--json")
+    assert shown.code == 1
+    assert f"ends at chain position {len(kept) + 1}: " in json.loads(shown.out)["problem"]
