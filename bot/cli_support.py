@@ -30,12 +30,12 @@ def settings_or_exit() -> Settings:
 
 
 @contextmanager
-def unreachable_database_exits() -> Iterator[None]:
+def unreachable_database_exits(setting: str = "DATABASE_URL") -> Iterator[None]:
     """A database that cannot be reached is a configuration problem: say so, exit 2."""
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        click.echo(f"Cannot reach the database in DATABASE_URL ({type(exc).__name__}).", err=True)
+        click.echo(f"Cannot reach the database in {setting} ({type(exc).__name__}).", err=True)
         raise SystemExit(2) from exc
 
 
