@@ -1,5 +1,5 @@
-"""`policybot audit verify|seal`: show that the audit log is as it was written, for
-administrators, auditors and monitoring scripts."""
+"""`policybot audit verify|show|export`: show that the audit log is as it was written, and read
+it, for administrators, auditors and monitoring scripts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import click
 from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.audit_chain import ALL_SCHOOLS, SEAL_BATCH, AuditChain, Verification
+from dialogs.services.audit_chain import ALL_SCHOOLS, AuditChain, Verification
+from storage.audit_anchor_file import AnchorFile
 
 COMMAND_LINE = "command-line"
 
@@ -27,20 +28,23 @@ def audit() -> None:
 
 
 @audit.command("verify")
+@click.option(
+    "--anchor",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The anchor file to compare the log with (default: POLICYBOT_AUDIT_ANCHOR, or the "
+    "one in the data directory), e.g. a copy kept on another machine.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def verify(as_json: bool) -> None:
-    """Check that no audit entry was changed, removed or inserted after it was sealed
-    (exit code 1 if one was)."""
+def verify(anchor: Path | None, as_json: bool) -> None:
+    """Check that no audit entry was changed, removed or inserted after it was sealed, and
+    that the newest entries the anchor file records are still there (exit code 1 if not)."""
+    settings = settings_or_exit()
+    anchor_file = AnchorFile(anchor or settings.audit_anchor_file)
 
     async def work(runtime: Runtime) -> Verification:
         async with runtime.db.session() as session:
             now = runtime.clock()
-            chain = AuditChain(session, now)
-            # Sealing first means the check covers everything written until now. All in one
-            # transaction: the chain's lock is held from the first seal to the last check.
-            while await chain.seal() == SEAL_BATCH:
-                pass
-            result = await chain.verify()
+            result = await AuditChain(session, now).verify(anchor_file)
             # That the log was checked, and what was found, is itself worth keeping.
             AuditLog(session, now).record(
                 school_id=ALL_SCHOOLS,
@@ -48,19 +52,28 @@ def verify(as_json: bool) -> None:
                 action=AuditAction.AUDIT_VERIFY,
                 target_type="audit_log",
                 target_id=str(result.first_broken_entry_id or ""),
-                detail=(
-                    f"intact, {result.checked} checked"
-                    if result.ok
-                    else f"broken at entry #{result.first_broken_entry_id}, "
-                    f"{result.checked} checked before it"
-                ),
+                detail=_detail(result),
             )
         return result
 
-    result = run(work)
+    result = run(work, settings)
     if as_json:
         echo_json(asdict(result))
-    elif result.ok:
+    else:
+        _explain(result, anchor_file)
+    if not result.ok:
+        raise SystemExit(1)
+
+
+def _detail(result: Verification) -> str:
+    if result.ok:
+        return f"intact, {result.checked} checked"
+    where = f" at entry #{result.first_broken_entry_id}" if result.first_broken_entry_id else ""
+    return f"broken{where}, {result.checked} checked before it"
+
+
+def _explain(result: Verification, anchor: AnchorFile) -> None:
+    if result.ok:
         click.echo(f"The audit log is intact: {_entries(result.checked)} checked.")
     else:
         click.echo(f"The audit log is NOT intact. {result.problem}")
@@ -68,32 +81,27 @@ def verify(as_json: bool) -> None:
             click.echo("The entry before it is intact.")
         elif result.checked:
             click.echo(f"The {result.checked} entries before it are intact.")
-    if not as_json and result.unsealed:
+    if result.anchored is not None and result.ok:
         click.echo(
-            f"{_entries(result.unsealed).capitalize()} not sealed yet, so not checked: the "
-            "running server seals them every minute (or run `policybot audit seal`)."
+            f"It reaches chain position {result.anchored}, the newest the anchor file "
+            f"{anchor.path} records."
         )
-    if not result.ok:
-        raise SystemExit(1)
-
-
-@audit.command("seal")
-def seal() -> None:
-    """Seal the entries written since the last seal (the running server does this every
-    minute; this is for installations without one, or to check)."""
-
-    async def work(runtime: Runtime) -> int:
-        total = 0
-        while True:
-            # One transaction a batch, so a long backlog never holds the lock for long.
-            async with runtime.db.session() as session:
-                sealed = await AuditChain(session, runtime.clock()).seal()
-            total += sealed
-            if sealed < SEAL_BATCH:
-                return total
-
-    sealed = run(work)
-    click.echo(f"Sealed {_entries(sealed)}.")
+    elif result.anchored is None and result.ok and result.checked:
+        click.echo(
+            f"The anchor file {anchor.path} records nothing, so the removal of the newest "
+            "entries could not be checked."
+        )
+    if result.anchor_unreadable:
+        click.echo(
+            f"{result.anchor_unreadable} {'line' if result.anchor_unreadable == 1 else 'lines'}"
+            " of the anchor file could not be read (cut short when the machine stopped, or "
+            "changed by hand) and were left out."
+        )
+    if result.unsealed and result.ok:
+        click.echo(
+            f"{_entries(result.unsealed).capitalize()} written before this version are not "
+            "sealed yet, so not checked: they are sealed with the next entry written."
+        )
 
 
 @audit.command("show")

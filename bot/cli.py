@@ -172,17 +172,50 @@ def db() -> None:
 
 
 @db.command("upgrade")
-def db_upgrade() -> None:
+@click.option(
+    "--owner-url",
+    envvar="DATABASE_OWNER_URL",
+    help="PostgreSQL: migrate as this role, which owns the tables, and grant the role in "
+    "DATABASE_URL (the server's) only what it needs [env: DATABASE_OWNER_URL].",
+)
+def db_upgrade(owner_url: str | None) -> None:
     """Bring the database schema up to date."""
+    from sqlalchemy.engine import make_url
+
     from storage import migrate
 
     settings = settings_or_exit()
     if settings.uses_embedded_database:
+        if owner_url:
+            raise click.UsageError(
+                "--owner-url (DATABASE_OWNER_URL) is for PostgreSQL: the embedded SQLite "
+                "database has no roles."
+            )
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-    with unreachable_database_exits():
-        migrate.upgrade(settings.database_url)
-        revision = migrate.current_revision(settings.database_url)
+    server_role = make_url(settings.database_url).username
+    if owner_url and not server_role:
+        raise click.UsageError(
+            "With --owner-url, DATABASE_URL must name the server's role "
+            "(postgresql://role:password@host/db), so it can be granted what it needs."
+        )
+    with unreachable_database_exits("DATABASE_OWNER_URL" if owner_url else "DATABASE_URL"):
+        migrate.upgrade(owner_url or settings.database_url)
+        revision = migrate.current_revision(owner_url or settings.database_url)
+        problems: list[str] = []
+        if owner_url and server_role and server_role != make_url(owner_url).username:
+            try:
+                problems = migrate.grant_server_role(owner_url, server_role)
+            except ValueError as exc:
+                raise click.UsageError(
+                    f"DATABASE_URL names a role that is not there: {exc}."
+                ) from exc
+            click.echo(
+                f"Privileges granted to {server_role}: read and add audit entries, never change "
+                "or remove them; use every other table."
+            )
     click.echo(f"Database is at revision {revision}.")
+    for problem in problems:
+        click.echo(f"Warning: {problem}", err=True)
 
 
 @db.command("current")
@@ -219,8 +252,9 @@ def config_check() -> None:
 
 @main.command()
 def keygen() -> None:
-    """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text
-    (keep it secret and backed up, apart from the database)."""
+    """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text, or
+    for POLICYBOT_AUDIT_KEY, which seals the audit log (keep each secret and backed up, apart
+    from the database)."""
     click.echo(Fernet.generate_key().decode())
 
 

@@ -30,22 +30,22 @@ def settings_or_exit() -> Settings:
 
 
 @contextmanager
-def unreachable_database_exits() -> Iterator[None]:
+def unreachable_database_exits(setting: str = "DATABASE_URL") -> Iterator[None]:
     """A database that cannot be reached is a configuration problem: say so, exit 2."""
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        click.echo(f"Cannot reach the database in DATABASE_URL ({type(exc).__name__}).", err=True)
+        click.echo(f"Cannot reach the database in {setting} ({type(exc).__name__}).", err=True)
         raise SystemExit(2) from exc
 
 
 def prepared_runtime(settings: Settings) -> Runtime:
     try:
         prepare_database(settings)
+        return build_runtime(settings)
     except ConfigError as exc:
         click.echo(exc.message, err=True)
         raise SystemExit(2) from exc
-    return build_runtime(settings)
 
 
 def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:

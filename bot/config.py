@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from dialogs.errors import ConfigError
 from dialogs.services.schools import Directory, School
+from storage.audit_key import decode_key
 
 SAMPLE_CONFIG = Path(str(resources.files("bot") / "sample" / "policybot.toml"))
 _PLACEHOLDERS = {"changeme", "change-me", "secret", "xxx", "todo", "replace-me", "example"}
@@ -159,6 +160,12 @@ class Settings:
     # Keys replaced by evidence_key: they only decrypt, until `policybot keys rotate` has
     # rewritten everything they encrypted and they can be removed.
     previous_keys: tuple[bytes, ...] = field(default=(), repr=False)
+    # The key that seals the audit log (POLICYBOT_AUDIT_KEY), or the file that holds it; with
+    # neither, a file in the data directory made on first start (bot.runtime.audit_key).
+    audit_key: bytes | None = field(default=None, repr=False)
+    audit_key_file: Path | None = None
+    # Where the audit chain's head is kept outside the database (POLICYBOT_AUDIT_ANCHOR).
+    audit_anchor: Path | None = None
 
     def __post_init__(self) -> None:
         if self.previous_keys and self.evidence_key is None:
@@ -167,6 +174,14 @@ class Settings:
     @property
     def uses_embedded_database(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def default_audit_key_file(self) -> Path:
+        return self.data_dir / "audit.key"
+
+    @property
+    def audit_anchor_file(self) -> Path:
+        return self.audit_anchor or self.data_dir / "audit-anchor.jsonl"
 
     @property
     def keys(self) -> tuple[bytes, ...]:
@@ -254,6 +269,21 @@ def _previous_keys(raw: str | None, current: bytes | None) -> tuple[bytes, ...]:
         if key != current and key not in keys:  # a repeated key would only be tried twice
             keys.append(key)
     return tuple(keys)
+
+
+def _audit_key(env: Mapping[str, str]) -> tuple[bytes | None, Path | None]:
+    """The audit key given in the environment, or the file named there that holds it."""
+    raw = (env.get("POLICYBOT_AUDIT_KEY") or "").strip()
+    file = (env.get("POLICYBOT_AUDIT_KEY_FILE") or "").strip()
+    if raw and file:
+        raise ConfigError(
+            "Set POLICYBOT_AUDIT_KEY or POLICYBOT_AUDIT_KEY_FILE, not both: they name the same key."
+        )
+    if file:
+        return None, Path(file).expanduser().resolve()
+    if not raw:
+        return None, None
+    return decode_key(_fernet_key(raw, "POLICYBOT_AUDIT_KEY").decode()), None
 
 
 def _secret(env: Mapping[str, str], name: str, prefix: str | None = None) -> str | None:
@@ -364,6 +394,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if not database_url.startswith(("sqlite", "postgresql")):
         raise ConfigError("DATABASE_URL must start with sqlite:// or postgresql://")
     evidence_key = _evidence_key(env.get("POLICYBOT_EVIDENCE_KEY"))
+    audit_key, audit_key_file = _audit_key(env)
+    anchor = (env.get("POLICYBOT_AUDIT_ANCHOR") or "").strip()
     return Settings(
         config_path=config_path,
         data_dir=data_dir,
@@ -371,6 +403,9 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         evidence_dir=data_dir / "evidence",
         evidence_key=evidence_key,
         previous_keys=_previous_keys(env.get("POLICYBOT_PREVIOUS_KEYS"), evidence_key),
+        audit_key=audit_key,
+        audit_key_file=audit_key_file,
+        audit_anchor=Path(anchor).expanduser().resolve() if anchor else None,
         evidence=parsed.evidence,
         drafts=parsed.drafts,
         directory=directory,

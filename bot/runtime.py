@@ -31,6 +31,9 @@ from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.upload_checks import UploadLimits
 from storage import events, migrate
+from storage.audit_anchor_file import AnchorFile
+from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
+from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
 from storage.blobstore import LocalBlobStore
 from storage.db import Database
 from storage.journal import Journal
@@ -45,7 +48,8 @@ def utc_now() -> datetime:
 
 
 def prepare_database(settings: Settings) -> None:
-    """Make the embedded default ready on first start; refuse an out-of-date shared database.
+    """Make the embedded default ready on first start; refuse an out-of-date shared database,
+    or one whose audit log is sealed with another key.
 
     SQLite belongs to this installation, so it is migrated automatically. A PostgreSQL database
     may be shared by several processes, so its upgrade is a deliberate `policybot db upgrade`.
@@ -54,15 +58,41 @@ def prepare_database(settings: Settings) -> None:
         settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         if not migrate.is_up_to_date(settings.database_url):
             migrate.upgrade(settings.database_url)
-        return
+    else:
+        try:
+            current = migrate.is_up_to_date(settings.database_url)
+        except Exception as exc:
+            raise ConfigError(
+                f"Cannot reach the database in DATABASE_URL ({type(exc).__name__})."
+            ) from exc
+        if not current:
+            raise ConfigError(
+                "The database schema is out of date: run `policybot db upgrade` first."
+            )
+    # A second machine that made a key of its own would seal a chain nobody could verify.
     try:
-        current = migrate.is_up_to_date(settings.database_url)
-    except Exception as exc:
+        refuse_another_key(settings.database_url, audit_key(settings))
+    except OtherAuditKey as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def audit_key(settings: Settings) -> AuditKey:
+    """The key that seals the audit log: POLICYBOT_AUDIT_KEY, else the file that
+    POLICYBOT_AUDIT_KEY_FILE names, else the data directory's own file (made on first start,
+    so the embedded default runs with one command)."""
+    if settings.audit_key is not None:
+        return AuditKey(settings.audit_key)
+    try:
+        if settings.audit_key_file is not None:
+            return read_key_file(settings.audit_key_file)
+        return read_or_create_key_file(settings.default_audit_key_file)
+    except AuditKeyFileError as exc:
+        raise ConfigError(f"The audit key cannot be read: {exc}.") from exc
+    except OSError as exc:
         raise ConfigError(
-            f"Cannot reach the database in DATABASE_URL ({type(exc).__name__})."
+            f"The audit key file {settings.default_audit_key_file} cannot be made "
+            f"({type(exc).__name__}); set POLICYBOT_AUDIT_KEY."
         ) from exc
-    if not current:
-        raise ConfigError("The database schema is out of date: run `policybot db upgrade` first.")
 
 
 @dataclass
@@ -138,7 +168,11 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     os.chmod(settings.evidence_dir, 0o700)
     return Runtime(
         settings=settings,
-        db=Database(settings.database_url, keys=settings.keys),
+        db=Database(
+            settings.database_url,
+            keys=settings.keys,
+            audit=AuditSealing(audit_key(settings), AnchorFile(settings.audit_anchor_file), clock),
+        ),
         blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
         engine=Engine(
             [

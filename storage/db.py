@@ -5,6 +5,8 @@ same URL works for the running bot (async) and for migrations (sync).
 
 With keys, what people wrote is encrypted at rest (storage.types): the keyring is attached to
 this engine's dialect, so two databases in one process (a test, a migration) never share keys.
+The audit key travels the same way, on the engine: every session on it seals the audit entries
+it writes as it commits (storage.audit_sealing).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.audit_sealing import AuditSealing, attach
 from storage.crypto import Keyring
 from storage.types import KEYRING_ATTRIBUTE
 
@@ -89,9 +92,11 @@ class Database:
         *,
         echo: bool = False,
         keys: Sequence[bytes] = (),
+        audit: AuditSealing | None = None,
         busy_timeout_ms: int = 10_000,
     ) -> None:
         self.url = async_url(url)
+        self.audit = audit
         # hide_parameters keeps what people wrote out of error messages and logs.
         kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
         if self.url.get_backend_name() == "postgresql":
@@ -108,6 +113,8 @@ class Database:
             # The first key encrypts, all of them decrypt: the previous keys are kept only so
             # that text written before a rotation can still be read until it is rewritten.
             setattr(self.engine.sync_engine.dialect, KEYRING_ATTRIBUTE, Keyring(keys))
+        if audit is not None:
+            attach(self.engine.sync_engine, audit)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._gate = asyncio.Lock() if self.is_sqlite else None
 

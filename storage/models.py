@@ -570,12 +570,13 @@ class WebsiteReport(SQLModel, table=True):
 
 
 class AuditSeal(SQLModel, table=True):
-    """The audit log's hash chain, one row per sealed entry.
+    """The audit log's chain, one row per sealed entry.
 
-    Each seal's hash covers its entry's content and the hash of the seal before it, so a
-    changed, removed or inserted entry breaks the chain from that point on. Entries are sealed
-    in the order they are found committed (a scheduled job), so concurrent transactions never
-    have to wait for one another to write the log.
+    Each seal's hash is an HMAC, under a key the database does not hold, over its entry's
+    content and the hash of the seal before it, so a changed, removed or inserted entry breaks
+    the chain from that point on. Entries are sealed in the transaction that writes them, in
+    the order those transactions commit (storage.audit_sealing). Seals before the position
+    recorded in `audit_keying` were made by earlier versions, as plain SHA-256 hashes.
     """
 
     __tablename__ = "audit_seal"
@@ -589,7 +590,11 @@ class AuditSeal(SQLModel, table=True):
 
 class AuditAnchor(SQLModel, table=True):
     """Where the chain starts again after entries past their retention period were removed:
-    the last removed seal's position and hash, so the rest can still be verified."""
+    the last removed seal's position and hash, so the rest can still be verified.
+
+    `mac` is the audit key's HMAC over the rest of the row, so a record of a removal cannot be
+    made without the key; rows from before the key (see AuditKeying) have none.
+    """
 
     __tablename__ = "audit_anchor"
 
@@ -599,12 +604,32 @@ class AuditAnchor(SQLModel, table=True):
     last_hash: str = Field(max_length=64)
     removed: int
     actor_id: str = Field(max_length=64)
+    mac: str | None = Field(default=None, max_length=64)
+
+
+class AuditKeying(SQLModel, table=True):
+    """Where the keyed chain begins: seals from `keyed_from_seq` on are HMACs under the key
+    named `key_id`; those before it are the SHA-256 seals of earlier versions, from the chain's
+    start as it was then (after `start_through_seq`, whose hash was `start_hash`). Written once,
+    by the first transaction that seals with a key, and sealed itself by `mac`."""
+
+    __tablename__ = "audit_keying"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _when()
+    keyed_from_seq: int
+    start_through_seq: int
+    start_hash: str = Field(max_length=64)
+    key_id: str = Field(max_length=16)
+    mac: str = Field(max_length=64)
 
 
 class AuditPruning(SQLModel, table=True):
     """Present only inside the transaction that removes audit entries past retention: the
     append-only triggers on the audit tables let rows go only while a row is here, and no
-    other transaction ever sees one."""
+    other transaction ever sees one. Anyone who may write here can remove entries, so on
+    PostgreSQL only the owner may (retention goes through its `audit_prune` function), and
+    removals are proven by the key, not by this row (see AuditAnchor)."""
 
     __tablename__ = "audit_pruning"
 

@@ -8,7 +8,6 @@ from collections.abc import Awaitable, Callable
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.jobs.accounts import run_account_checks
-from bot.jobs.audit import run_audit_seal
 from bot.jobs.comments import run_comment_sweep, run_weekly_digests
 from bot.jobs.drafts import run_draft_sweep
 from bot.jobs.posts import run_post_sweep
@@ -33,7 +32,6 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         ("comment-digests", run_weekly_digests, 15),
         ("account-checks", run_account_checks, 60),
         ("retention", run_retention, 60),
-        ("audit-seal", run_audit_seal, 1),
     ]
     for job_id, job, minutes in jobs:
         scheduler.add_job(

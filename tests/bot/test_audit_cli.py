@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
-from sqlalchemy import create_engine, delete, select, update
+from sqlalchemy import create_engine, delete, insert, select, update
 from sqlmodel import col
 
 from bot.audit_cli import audit
@@ -43,7 +44,12 @@ def test_an_intact_log_verifies_and_the_check_is_itself_recorded(
     assert written > 0
 
     ran = run_audit(cli, "verify")
-    assert (ran.code, ran.out) == (0, f"The audit log is intact: {written} entries checked.\n")
+    anchor = Path(str(cli.env["POLICYBOT_DATA_DIR"])) / "audit-anchor.jsonl"
+    assert (ran.code, ran.out) == (
+        0,
+        f"The audit log is intact: {written} entries checked.\n"
+        f"It reaches chain position {written}, the newest the anchor file {anchor} records.\n",
+    )
     [*_, check] = audit_rows(database_url)
     assert (check.action, check.actor_id, check.detail) == (
         "audit.verify",
@@ -58,17 +64,39 @@ def test_an_intact_log_verifies_and_the_check_is_itself_recorded(
         "first_broken_entry_id": None,
         "problem": "",
         "unsealed": 0,
+        "anchored": written + 1,
+        "anchor_unreadable": 0,
     }
 
 
-def test_sealing_seals_what_is_new_once(cli: Cli) -> None:
-    assert run_audit(cli, "seal").out == "Sealed 0 entries.\n"
+def test_an_entry_without_a_seal_is_reported(cli: Cli, database_url: str) -> None:
+    """Every entry policybot writes is sealed as it is written: one without a seal was put
+    there by someone else, whatever it says."""
     assert cli.run("jobs", "accounts").code == 0
-    first = run_audit(cli, "seal")
-    assert first.code == 0
-    assert first.out.startswith("Sealed ")
-    assert first.out != "Sealed 0 entries.\n"
-    assert run_audit(cli, "seal").out == "Sealed 0 entries.\n"
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(AuditEntry).values(
+                    at=datetime.now(UTC),
+                    school_id="oakfield",
+                    actor_id="dana",
+                    action="case.view",
+                    target_type="case",
+                    target_id="case-1",
+                    detail="CB-2026-0001 viewed",
+                )
+            )
+    finally:
+        engine.dispose()
+    slipped = audit_rows(database_url)[-1].id
+
+    ran = run_audit(cli, "verify")
+    assert ran.code == 1
+    assert ran.out.startswith(
+        f"The audit log is NOT intact. Entry #{slipped} has no seal: it was written into the "
+        "audit log outside policybot.\n"
+    )
 
 
 def test_a_changed_entry_is_reported_by_number_with_exit_code_1(
@@ -94,11 +122,8 @@ def test_a_changed_entry_is_reported_by_number_with_exit_code_1(
     assert audit_rows(database_url)[-1].detail == f"broken at entry #{victim}, 1 checked before it"
 
 
-def test_a_removed_seal_is_reported_though_its_entry_is_sealed_again(
-    cli: Cli, database_url: str
-) -> None:
+def test_a_removed_seal_is_reported(cli: Cli, database_url: str) -> None:
     assert cli.run("jobs", "accounts").code == 0
-    assert run_audit(cli, "seal").code == 0
     first, second, third = (e.id for e in audit_rows(database_url)[:3])
     with tampering(database_url) as connection:
         connection.execute(delete(AuditSeal).where(col(AuditSeal.entry_id) == second))
@@ -130,3 +155,29 @@ def test_only_the_dpo_and_headteacher_read_the_log_and_reading_it_is_recorded(
     assert exported.code == 0, exported.err
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert [e["action"] for e in lines] == ["audit.view", "audit.view"]
+
+
+def test_removing_the_newest_entries_is_found_against_the_anchor_file(
+    cli: Cli, database_url: str
+) -> None:
+    """The newest entries and their seals, removed together, leave a chain that is whole: only
+    a record of its head kept outside the database shows that it once went further."""
+    assert cli.run("jobs", "accounts").code == 0
+    assert run_audit(cli, "verify").code == 0
+    rows = audit_rows(database_url)
+    kept, removed = rows[:-3], [e.id for e in rows[-3:]]
+    with tampering(database_url) as connection:
+        connection.execute(delete(AuditSeal).where(col(AuditSeal.entry_id).in_(removed)))
+        connection.execute(delete(AuditEntry).where(col(AuditEntry.id).in_(removed)))
+    anchor = Path(str(cli.env["POLICYBOT_DATA_DIR"])) / "audit-anchor.jsonl"
+    ran = run_audit(cli, "verify", "--anchor", str(anchor))
+    assert ran.code == 1
+    assert ran.out.startswith(
+        f"The audit log is NOT intact. The anchor file records chain position {len(rows)}, "
+    )
+    assert f"but the audit log ends at chain position {len(kept)}: " in ran.out
+    assert "the newest entries were removed." in ran.out
+    # The check itself was recorded after the removal, so the log now ends one further on.
+    shown = run_audit(cli, "verify", "--anchor", str(anchor), "--json")
+    assert shown.code == 1
+    assert f"ends at chain position {len(kept) + 1}: " in json.loads(shown.out)["problem"]

@@ -1,14 +1,17 @@
-"""The audit log's hash chain as an administrator relies on it: an untouched log verifies, and
+"""The audit log's chain as an administrator relies on it: an untouched log verifies, and
 whatever someone in control of the database changes behind the bot's back is found and named.
 
 Tampering goes through a connection of its own that gets past the append-only triggers, the
 way a database administrator could; the bot's own connections are never given that power.
+Attacks by the server's own role go through a plain connection, triggers and all. Those who
+tamper do not hold the audit key, except where a test says so.
 """
 
 from __future__ import annotations
 
-import asyncio
+import base64
 import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,8 +25,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlmodel import col
 
 from bot.config import Settings
-from bot.jobs.audit import run_audit_seal
-from bot.runtime import Runtime, build_runtime
+from bot.runtime import Runtime
 from dialogs.errors import InvalidRequest
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.audit_chain import (
@@ -33,8 +35,10 @@ from dialogs.services.audit_chain import (
     Verification,
     seal_hash,
 )
+from storage.audit_key import AuditKey
+from storage.audit_sealing import retention_payload
 from storage.db import sync_url
-from storage.models import AuditAnchor, AuditEntry, AuditPruning, AuditSeal
+from storage.models import AuditAnchor, AuditEntry, AuditKeying, AuditPruning, AuditSeal
 from tests.conftest import Clock
 
 LAST_YEAR = datetime(2025, 1, 15, 9, 0, 0, 123456, tzinfo=UTC)
@@ -64,11 +68,6 @@ async def add_entries(runtime: Runtime, count: int, *, at: datetime | None = Non
         return sorted(i for i in result.scalars() if i is not None)
 
 
-async def seal(runtime: Runtime, limit: int = 5000) -> int:
-    async with runtime.db.session() as session:
-        return await AuditChain(session, runtime.clock()).seal(limit)
-
-
 async def verify(runtime: Runtime) -> Verification:
     async with runtime.db.session() as session:
         return await AuditChain(session, runtime.clock()).verify()
@@ -93,12 +92,18 @@ async def entry_ids(runtime: Runtime) -> list[int]:
 
 
 async def sealed_log(runtime: Runtime, count: int = 10) -> list[AuditSeal]:
-    """A log of `count` entries written in a few transactions, all sealed."""
+    """A log of `count` entries written in a few transactions (each sealed as it commits)."""
     for _ in range(count // 5):
         await add_entries(runtime, 5)
     await add_entries(runtime, count % 5)
-    assert await seal(runtime) == count
-    return await seals(runtime)
+    chain = await seals(runtime)
+    assert len(chain) == count
+    return chain
+
+
+def key_of(runtime: Runtime) -> AuditKey:
+    assert runtime.db.audit is not None
+    return runtime.db.audit.key
 
 
 @contextmanager
@@ -116,7 +121,8 @@ def tampering(database_url: str) -> Iterator[Connection]:
                 triggers = connection.execute(
                     text(
                         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
-                        "AND tbl_name IN ('audit_entry', 'audit_seal')"
+                        "AND tbl_name IN ('audit_entry', 'audit_seal', 'audit_anchor', "
+                        "'audit_keying')"
                     )
                 ).all()
                 assert triggers, "the append-only triggers are missing"
@@ -132,7 +138,7 @@ def tampering(database_url: str) -> Iterator[Connection]:
         engine.dispose()
 
 
-def broken(result: Verification, entry_id: int, problem: str, checked: int) -> None:
+def broken(result: Verification, entry_id: int | None, problem: str, checked: int) -> None:
     assert not result.ok
     assert result.first_broken_entry_id == entry_id
     assert result.problem == problem
@@ -143,18 +149,13 @@ def broken(result: Verification, entry_id: int, problem: str, checked: int) -> N
 
 
 async def test_an_empty_log_verifies(runtime: Runtime) -> None:
-    assert await seal(runtime) == 0
     assert await verify(runtime) == Verification(True, 0, None, "", 0)
 
 
-async def test_an_untouched_log_verifies_and_new_entries_are_counted_until_sealed(
+async def test_entries_are_sealed_as_they_are_written_and_an_untouched_log_verifies(
     runtime: Runtime, clock: Clock
 ) -> None:
     written = [*await add_entries(runtime, 7), *await add_entries(runtime, 5)]
-    assert await verify(runtime) == Verification(True, 0, None, "", 12)
-    assert await seal(runtime, limit=5) == 5
-    assert await seal(runtime) == 7
-    assert await seal(runtime) == 0
     assert await verify(runtime) == Verification(True, 12, None, "", 0)
 
     chain = await seals(runtime)
@@ -162,18 +163,23 @@ async def test_an_untouched_log_verifies_and_new_entries_are_counted_until_seale
     assert [s.entry_id for s in chain] == written
     assert chain[0].prev_hash == GENESIS
     assert all(s.prev_hash == before.hash for before, s in pairwise(chain))
+    # Where the keyed chain begins is recorded once, under the key: here, at its start.
+    [keying] = await all_of(runtime, AuditKeying, col(AuditKeying.id))
+    assert (keying.keyed_from_seq, keying.start_through_seq, keying.start_hash) == (1, 0, GENESIS)
+    assert keying.key_id == key_of(runtime).key_id
 
     clock.advance(minutes=1)
     await add_entries(runtime, 2)
-    assert await verify(runtime) == Verification(True, 12, None, "", 2)
-    assert await seal(runtime) == 2
     assert await verify(runtime) == Verification(True, 14, None, "", 0)
 
 
-async def test_the_hash_is_sha256_of_the_documented_encoding(runtime: Runtime) -> None:
-    """An auditor can check a seal with nothing but the database and a few lines of code."""
+async def test_the_seal_is_an_hmac_of_the_documented_encoding_under_the_audit_key(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """An auditor given the key can check a seal with nothing but the database and a few lines
+    of code; without the key, nobody can make one. The embedded default keeps its key in the
+    data directory, made on first start."""
     [entry_id] = await add_entries(runtime, 1, at=LAST_YEAR)
-    await seal(runtime)
     [first] = await seals(runtime)
     encoded = json.dumps(
         {
@@ -191,7 +197,11 @@ async def test_the_hash_is_sha256_of_the_documented_encoding(runtime: Runtime) -
         sort_keys=True,
         separators=(",", ":"),
     )
-    assert first.hash == hashlib.sha256(encoded.encode()).hexdigest()
+    key_file = settings.data_dir / "audit.key"
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    key = base64.urlsafe_b64decode(key_file.read_text().strip())
+    assert first.hash == hmac.new(key, encoded.encode(), hashlib.sha256).hexdigest()
+    assert first.hash != hashlib.sha256(encoded.encode()).hexdigest()
 
 
 # -- tampering -----------------------------------------------------------------------------
@@ -273,8 +283,8 @@ async def test_removing_the_start_of_the_log_outside_retention_is_found(
 async def test_an_entry_slipped_into_the_middle_of_the_chain_is_named(
     runtime: Runtime, settings: Settings
 ) -> None:
-    """The forger knows the hash and seals the new entry properly; the entry after it still
-    says it follows the one before, and that gives the forgery away."""
+    """Even a forger who holds the key and seals the new entry properly is found: the entry
+    after it still says it follows the one before, and that gives the forgery away."""
     chain = await sealed_log(runtime)
     at = LAST_YEAR.replace(microsecond=0)
     with tampering(settings.database_url) as connection:
@@ -306,7 +316,7 @@ async def test_an_entry_slipped_into_the_middle_of_the_chain_is_named(
                 seq=4,
                 entry_id=forged,
                 prev_hash=chain[2].hash,
-                hash=seal_hash(chain[2].hash, 4, content),
+                hash=seal_hash(key_of(runtime), chain[2].hash, 4, content),
                 sealed_at=at,
             )
         )
@@ -338,7 +348,8 @@ async def test_a_seal_pointing_elsewhere_is_named(runtime: Runtime, settings: Se
 async def test_an_entry_changed_and_sealed_again_is_named(
     runtime: Runtime, settings: Settings
 ) -> None:
-    """Rewriting an entry's seal to match its new content breaks the next link instead."""
+    """Rewriting an entry's seal to match its new content (with the key) breaks the next link
+    instead."""
     chain = await sealed_log(runtime)
     victim = chain[4]
     with tampering(settings.database_url) as connection:
@@ -354,7 +365,7 @@ async def test_an_entry_changed_and_sealed_again_is_named(
         connection.execute(
             update(AuditSeal)
             .where(col(AuditSeal.seq) == 5)
-            .values(hash=seal_hash(victim.prev_hash, 5, content))
+            .values(hash=seal_hash(key_of(runtime), victim.prev_hash, 5, content))
         )
     broken(
         await verify(runtime),
@@ -376,6 +387,9 @@ async def test_the_database_still_refuses_to_remove_audit_rows_outside_retention
         delete(AuditSeal).where(col(AuditSeal.seq) == kept.seq),
         update(AuditSeal).where(col(AuditSeal.seq) == kept.seq).values(prev_hash=GENESIS),
         delete(AuditAnchor),
+        update(AuditAnchor).values(removed=0),
+        delete(AuditKeying),
+        update(AuditKeying).values(keyed_from_seq=2),
     ]:
         with pytest.raises(DBAPIError, match="append-only"):
             async with runtime.db.session() as session:
@@ -386,46 +400,6 @@ async def test_the_database_still_refuses_to_remove_audit_rows_outside_retention
     assert chain  # the log that was there before retention
 
 
-# -- two processes -------------------------------------------------------------------------
-
-
-async def test_two_processes_sealing_at_once_make_one_chain(
-    settings: Settings, runtime: Runtime, clock: Clock
-) -> None:
-    """On PostgreSQL one seals and the other skips; on SQLite they take turns. Entries keep
-    arriving meanwhile. Either way: one unbroken chain, each entry sealed once."""
-    for _ in range(6):
-        await add_entries(runtime, 50)
-    other = build_runtime(settings, clock=clock)
-
-    async def sealer(who: Runtime) -> int:
-        sealed = 0
-        for _ in range(30):
-            async with who.db.session() as session:
-                sealed += await AuditChain(session, who.clock()).seal(limit=20)
-            await asyncio.sleep(0)
-        return sealed
-
-    async def writer() -> None:
-        for _ in range(10):
-            await add_entries(other, 5)
-            await asyncio.sleep(0)
-
-    try:
-        first, second, _ = await asyncio.gather(sealer(runtime), sealer(other), writer())
-        while await run_audit_seal(other):
-            pass
-    finally:
-        await other.close()
-    chain = await seals(runtime)
-    written = await entry_ids(runtime)
-    assert len(written) == 350
-    assert first + second <= 350
-    assert [s.seq for s in chain] == list(range(1, 351))
-    assert sorted(s.entry_id for s in chain) == written
-    assert await verify(runtime) == Verification(True, 350, None, "", 0)
-
-
 # -- retention -----------------------------------------------------------------------------
 
 
@@ -433,10 +407,8 @@ async def test_retention_removes_the_old_start_of_the_log_and_the_rest_still_ver
     runtime: Runtime, clock: Clock
 ) -> None:
     old = await add_entries(runtime, 3, at=LAST_YEAR)
-    await seal(runtime)
-    old += await add_entries(runtime, 2, at=LAST_YEAR + timedelta(days=30))  # not sealed yet
+    old += await add_entries(runtime, 2, at=LAST_YEAR + timedelta(days=30))
     new = await add_entries(runtime, 4)
-    await seal(runtime, limit=3)  # the two old ones and one new one
     fifth = (await seals(runtime))[4]
 
     assert await prune(runtime, CUTOFF) == 5
@@ -445,6 +417,10 @@ async def test_retention_removes_the_old_start_of_the_log_and_the_rest_still_ver
     [anchor] = await all_of(runtime, AuditAnchor, col(AuditAnchor.id))
     assert (anchor.removed_through_seq, anchor.last_hash) == (5, fifth.hash)
     assert (anchor.removed, anchor.actor_id, anchor.at) == (5, "morgan", clock())
+    # The record of the removal is sealed with the key: it cannot be made without it.
+    assert anchor.mac == key_of(runtime).mac(
+        retention_payload(through=5, last_hash=fifth.hash, removed=5, at=clock(), actor_id="morgan")
+    )
     # The removal is in the log, and sealed with it.
     [*_, record] = await all_of(runtime, AuditEntry, col(AuditEntry.id))
     assert (record.action, record.actor_id, record.detail) == (
@@ -456,7 +432,8 @@ async def test_retention_removes_the_old_start_of_the_log_and_the_rest_still_ver
     assert await all_of(runtime, AuditPruning, col(AuditPruning.id)) == []
     assert await verify(runtime) == Verification(True, 5, None, "", 0)
 
-    # Later: more entries, and a retention run that removes everything there is.
+    # Later: more entries, and a retention run that removes everything older than now. The
+    # record of that removal is sealed first, so the newest entry always stays.
     clock.advance(days=400)
     await add_entries(runtime, 3)
     assert await prune(runtime, clock() + timedelta(seconds=1)) == 8
@@ -465,8 +442,8 @@ async def test_retention_removes_the_old_start_of_the_log_and_the_rest_still_ver
     assert await entry_ids(runtime) == [last.entry_id]
     assert await verify(runtime) == Verification(True, 1, None, "", 0)
     await add_entries(runtime, 2)
-    assert await seal(runtime) == 2
     assert await verify(runtime) == Verification(True, 3, None, "", 0)
+    assert old
 
 
 async def test_retention_never_removes_an_entry_newer_than_the_cutoff(
@@ -475,10 +452,8 @@ async def test_retention_never_removes_an_entry_newer_than_the_cutoff(
     """A chain is in the order entries were sealed, not the order of their times: an old entry
     sealed after a new one is kept until the new one goes too."""
     early = await add_entries(runtime, 2, at=LAST_YEAR)
-    await seal(runtime)
     recent = await add_entries(runtime, 1)
     late_old = await add_entries(runtime, 2, at=LAST_YEAR)
-    await seal(runtime)
 
     assert await prune(runtime, CUTOFF) == 2
 
@@ -509,3 +484,122 @@ async def test_retention_leaves_a_broken_log_alone(runtime: Runtime, settings: S
     assert len(await entry_ids(runtime)) == 10
     async with runtime.db.session() as session:
         assert (await session.execute(select(func.count()).select_from(AuditAnchor))).scalar() == 0
+
+
+# -- the application's own role --------------------------------------------------------------
+
+
+@contextmanager
+def as_the_application(database_url: str) -> Iterator[Connection]:
+    """A plain connection with the bot's own credentials, for one transaction: the triggers are
+    on, and whatever the server's role may do, this does."""
+    engine = create_engine(sync_url(database_url))
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
+def unkeyed_hash(prev_hash: str, seq: int, entry: EntryContent) -> str:
+    """A seal as anyone can compute it without a key: SHA-256 of the documented encoding."""
+    payload = {
+        "prev_hash": prev_hash,
+        "seq": seq,
+        "entry_id": entry.id,
+        "at": entry.at.astimezone(UTC).isoformat(timespec="microseconds"),
+        "school_id": entry.school_id,
+        "actor_id": entry.actor_id,
+        "action": entry.action,
+        "target_type": entry.target_type,
+        "target_id": entry.target_id,
+        "detail": entry.detail,
+    }
+    encoded = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(encoded.encode("ascii")).hexdigest()
+
+
+async def test_every_entry_removed_behind_a_hand_made_pruning_row_is_found(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """Any writer can insert the row that opens the triggers to retention: it removed every
+    entry and seal, took the row out again, and verify said the log was intact."""
+    await sealed_log(runtime)
+    with as_the_application(settings.database_url) as connection:
+        connection.execute(text("INSERT INTO audit_pruning DEFAULT VALUES"))
+        connection.execute(delete(AuditSeal))
+        connection.execute(delete(AuditEntry))
+        connection.execute(delete(AuditPruning))
+    result = await verify(runtime)
+    assert not result.ok
+    assert result.problem == (
+        "The audit log is empty, but it held sealed entries from chain position 1 on: "
+        "they were removed outside retention."
+    )
+
+
+async def test_a_hand_made_retention_record_does_not_cover_entries_removed_by_hand(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """The same, removing the start of the log and recording the removal as retention would,
+    with the hash of the last seal removed copied from the database."""
+    chain = await sealed_log(runtime)
+    with as_the_application(settings.database_url) as connection:
+        connection.execute(text("INSERT INTO audit_pruning DEFAULT VALUES"))
+        connection.execute(delete(AuditSeal).where(col(AuditSeal.seq) <= 4))
+        connection.execute(
+            delete(AuditEntry).where(col(AuditEntry.id).in_([s.entry_id for s in chain[:4]]))
+        )
+        connection.execute(delete(AuditPruning))
+        connection.execute(
+            AuditAnchor.__table__.insert().values(  # type: ignore[attr-defined]
+                at=LAST_YEAR,
+                removed_through_seq=4,
+                last_hash=chain[3].hash,
+                removed=4,
+                actor_id="policybot",
+            )
+        )
+    result = await verify(runtime)
+    assert not result.ok
+    assert result.problem == (
+        "The record of removing chain positions up to 4 on 15/01/2025 was not made by "
+        "policybot (it does not carry the audit key's seal): entries were removed outside "
+        "retention."
+    )
+
+
+async def test_an_entry_re_attributed_with_every_seal_after_it_recomputed_is_named(
+    runtime: Runtime, settings: Settings
+) -> None:
+    """Whoever can get past the triggers changes who did something and recomputes the seals
+    from there to the end, as anyone can compute a hash: the chain still has to break there."""
+    chain = await sealed_log(runtime)
+    victim = chain[4]
+    with tampering(settings.database_url) as connection:
+        connection.execute(
+            update(AuditEntry).where(col(AuditEntry.id) == victim.entry_id).values(actor_id="sam")
+        )
+        prev_hash = victim.prev_hash
+        for seal in chain[4:]:
+            row = connection.execute(
+                select(AuditEntry.__table__).where(  # type: ignore[attr-defined]
+                    col(AuditEntry.id) == seal.entry_id
+                )
+            ).one()
+            content = EntryContent(
+                **{k: getattr(row, k) for k in EntryContent.__dataclass_fields__}
+            )
+            digest = unkeyed_hash(prev_hash, seal.seq, content)
+            connection.execute(
+                update(AuditSeal)
+                .where(col(AuditSeal.seq) == seal.seq)
+                .values(prev_hash=prev_hash, hash=digest)
+            )
+            prev_hash = digest
+    broken(
+        await verify(runtime),
+        victim.entry_id,
+        f"Entry #{victim.entry_id} was changed after it was sealed.",
+        4,
+    )

@@ -54,7 +54,10 @@ class Outage:
         """Give the bot a short wait for SQLite's lock (before anything has used the database)."""
         if self.kind == "sqlite":
             runtime.db = Database(
-                runtime.settings.database_url, keys=runtime.settings.keys, busy_timeout_ms=200
+                runtime.settings.database_url,
+                keys=runtime.settings.keys,
+                audit=runtime.db.audit,
+                busy_timeout_ms=200,
             )
             runtime.__dict__.pop("runner", None)
 
