@@ -284,7 +284,7 @@ class CommentService:
         reason: str | None = None,
     ) -> Handled:
         school = await self._register.school(school)
-        comment = await self.get(reference, school=school, actor=actor)
+        comment = await self.get(reference, school=school, actor=actor, action=CommentAction.ACT)
         status = CommentStatus(comment.status)
         if status not in STILL_OPEN:
             who = school.display_name(comment.handled_by or "")
@@ -334,11 +334,17 @@ class CommentService:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def get(self, reference: str, *, school: School, actor: Person | None) -> Comment:
-        """A comment for a moderator or senior leader; None is the command line, run by
-        whoever administers the server. Anyone else is told it cannot be found."""
-        if actor is not None:
-            require(actor, CommentAction.VIEW)
+    async def get(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person | None,
+        action: CommentAction = CommentAction.VIEW,
+    ) -> Comment:
+        """A comment for a moderator or senior leader to see (or act on); None is the command
+        line, run by whoever administers the server. Anyone else is refused whether or not the
+        comment exists, so references cannot be probed."""
         result = await self._session.execute(
             select(Comment).where(
                 Comment.school_id == school.id,
@@ -346,6 +352,8 @@ class CommentService:
             )
         )
         comment = result.scalars().first()
+        if actor is not None:
+            require(actor, action, comment, school)
         if comment is None:
             # Cleaned, so terminal escapes and direction marks typed in are never echoed.
             shown = " ".join(clean_text(reference).upper().split())[:32]
@@ -356,7 +364,7 @@ class CommentService:
         self, *, school: School, actor: Person | None, open_only: bool = False
     ) -> Sequence[Comment]:
         if actor is not None:
-            require(actor, CommentAction.VIEW)
+            require(actor, CommentAction.VIEW, school=school)
         query = select(Comment).where(Comment.school_id == school.id)
         if open_only:
             query = query.where(col(Comment.status).in_([s.value for s in STILL_OPEN]))

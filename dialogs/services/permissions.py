@@ -4,7 +4,8 @@ comments on the official accounts, the audit log and subject access.
 Every service asks here before it shows or changes anything, so the rules can be read (and
 tested as a matrix of role and action) in one file. A person who may not even know a record
 exists is told it cannot be found, exactly as if it did not exist, so references cannot be
-probed.
+probed. Every refusal names who asked, for what, on which record and why (a short reason), and
+the audit log keeps it (dialogs.services.refusals), without changing what the person is told.
 
 Reports are the most sensitive: they are handled by the school's designated lead and deputy,
 except anyone with a conflict of interest in the report (it names them, or they are configured
@@ -19,12 +20,14 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import assert_never
 
-from dialogs.errors import NotFound, NotPermitted
+from dialogs.errors import NotFound, NotPermitted, PolicybotError, Refusal
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, Role, School
-from storage.models import Case, PostRequest
+from storage.models import Case, Comment, PostRequest
 
 
 class CaseAction(StrEnum):
+    HANDLE = "case.handle"  # act on reports at all: the buttons on a case card
+    ANSWER = "case.answer"  # answer the handler's question, as the reporter
     VIEW_STATUS = "case.view_status"
     VIEW = "case.view"
     LIST_ALL = "case.list_all"
@@ -62,6 +65,19 @@ class RecordsAction(StrEnum):
 
 
 Action = CaseAction | PostAction | CommentAction | RecordsAction
+# The records a rule can be asked about (comments only name the record refused).
+Target = Case | PostRequest | Comment
+
+
+class Reason(StrEnum):
+    """Why a rule said no, as the audit log records a refused attempt: a short code."""
+
+    ROLE = "role"  # the person's roles do not allow it
+    NOT_VISIBLE = "not_visible"  # a record they may not know exists: told it cannot be found
+    OWN_REQUEST = "own_request"  # they asked for it, so someone else must decide
+    NOT_THEIRS = "not_theirs"  # only the person it belongs to may
+    REPORTER_HIDDEN = "reporter_hidden"  # the reporter chose not to be known to them
+
 
 APPROVER_ROLES = frozenset({Role.APPROVER})
 PUBLISHER_ROLES = frozenset({Role.APPROVER, Role.MODERATOR})
@@ -79,6 +95,9 @@ RECORDS_ROLES = {
 }
 
 _CASE_VERB = {
+    CaseAction.HANDLE: "act on reports",
+    CaseAction.ANSWER: "answer questions about reports",
+    CaseAction.VIEW_STATUS: "see reports",
     CaseAction.VIEW: "see the details of reports",
     CaseAction.LIST_ALL: "see every report",
     CaseAction.ACKNOWLEDGE: "acknowledge reports",
@@ -117,7 +136,7 @@ def case_handlers(school: School, case: Case) -> list[Person]:
 def may(
     person: Person,
     action: Action,
-    target: Case | PostRequest | None = None,
+    target: Target | None = None,
     school: School | None = None,
 ) -> bool:
     if isinstance(action, CaseAction):
@@ -134,6 +153,8 @@ def may(
 
 
 def _may_case(person: Person, action: CaseAction, case: Case | None, school: School | None) -> bool:
+    if action is CaseAction.HANDLE:
+        return is_handler(person)  # whether they may handle this one is the action's own rule
     if case is None:
         return action is CaseAction.LIST_ALL and is_handler(person)
     if school is None:
@@ -141,6 +162,8 @@ def _may_case(person: Person, action: CaseAction, case: Case | None, school: Sch
     handling = any(p.id == person.id for p in case_handlers(school, case))
     if action is CaseAction.VIEW_STATUS:
         return handling or case.reporter_id == person.id
+    if action is CaseAction.ANSWER:
+        return case.reporter_id == person.id
     if action is CaseAction.SEE_REPORTER:
         if case.reporter_visibility == "anonymous":
             return False
@@ -169,45 +192,111 @@ def _may_post(person: Person, action: PostAction, request: PostRequest | None) -
 def require(
     person: Person,
     action: Action,
-    target: Case | PostRequest | None = None,
+    target: Target | None = None,
     school: School | None = None,
+    *,
+    school_id: str | None = None,
 ) -> None:
-    """Raise unless `person` may do `action`; say as little as possible about the record."""
+    """Raise unless `person` may do `action`; say as little as possible about the record.
+
+    The error carries the refusal for the audit log: who, what, which record and the rule's
+    reason (dialogs.services.refusals records it once the unit of work it ends is rolled back).
+    `school_id` names the school for an action on no one record when `school` is not at hand.
+    """
     if may(person, action, target, school):
         return
+    error, reason = _refused(person, action, target, school)
+    where, target_type, target_id, reference = _record_of(target, school, school_id)
+    error.refusal = Refusal(
+        school_id=where,
+        actor_id=person.id,
+        action=action.value,
+        target_type=target_type,
+        target_id=target_id,
+        reference=reference,
+        reason=reason.value,
+    )
+    raise error
+
+
+def _refused(
+    person: Person, action: Action, target: Target | None, school: School | None
+) -> tuple[PolicybotError, Reason]:
+    """What the person is told, and the reason the audit log records."""
     if isinstance(action, CaseAction):
+        if action is CaseAction.ANSWER and isinstance(target, Case):
+            # Only the reporter is asked; anyone else is told what a stranger to it is told.
+            seen = may(person, CaseAction.VIEW_STATUS, target, school)
+            found = NotFound(f"I can't find a report {target.reference} that you can see.")
+            return found, Reason.NOT_THEIRS if seen else Reason.NOT_VISIBLE
+        if action is CaseAction.HANDLE:
+            # Said the same way whether or not the report exists or names them.
+            return NotPermitted(
+                f"Only the designated safeguarding lead or their deputy can {_CASE_VERB[action]}. "
+                "Nothing has been changed."
+            ), Reason.ROLE
         if isinstance(target, Case) and not may(person, CaseAction.VIEW_STATUS, target, school):
-            raise NotFound(f"I can't find a report {target.reference} that you can see.")
-        raise NotPermitted(
+            # Whether they are named in it, or never had anything to do with it, is not said.
+            found = NotFound(f"I can't find a report {target.reference} that you can see.")
+            return found, Reason.NOT_VISIBLE
+        handling = isinstance(target, Case) and may(person, CaseAction.VIEW, target, school)
+        reason = Reason.REPORTER_HIDDEN if handling else Reason.ROLE
+        return NotPermitted(
             f"Only the designated safeguarding lead or their deputy can {_CASE_VERB[action]}. "
             "Nothing has been changed."
-        )
+        ), reason
     if isinstance(action, PostAction):
-        _refuse_post(person, action, target if isinstance(target, PostRequest) else None)
+        return _refused_post(person, action, target if isinstance(target, PostRequest) else None)
     if isinstance(action, CommentAction):
-        raise NotPermitted("Only the school's moderators can see and answer comments.")
+        if action is CommentAction.LOG:
+            return NotPermitted(
+                "Only the school's moderators log comments. If you have seen a comment that needs "
+                "an answer, please tell one of them."
+            ), Reason.ROLE
+        refused = NotPermitted("Only the school's moderators can see and answer comments.")
+        return refused, Reason.ROLE
     if isinstance(action, RecordsAction):
-        raise NotPermitted(_RECORDS_VERB[action])
-    raise NotPermitted("You can't do that. Nothing has been changed.")
+        return NotPermitted(_RECORDS_VERB[action]), Reason.ROLE
+    assert_never(action)
 
 
-def _refuse_post(person: Person, action: PostAction, request: PostRequest | None) -> None:
+def _refused_post(
+    person: Person, action: PostAction, request: PostRequest | None
+) -> tuple[PolicybotError, Reason]:
     if action in (PostAction.VIEW, PostAction.VIEW_MEDIA) and request is not None:
-        raise NotFound(f"I can't find a post request {request.reference} that you can see.")
+        found = NotFound(f"I can't find a post request {request.reference} that you can see.")
+        return found, Reason.NOT_VISIBLE
     if action is PostAction.DECIDE:
         if not person.has_any(APPROVER_ROLES):
-            raise NotPermitted(
+            return NotPermitted(
                 "Only approvers can approve, reject or ask for changes to a post. Nothing has "
                 "been changed."
-            )
-        raise NotPermitted(
+            ), Reason.ROLE
+        return NotPermitted(
             "You asked for this post, so you can't decide on it yourself: another approver "
             "must. Nothing has been changed."
-        )
+        ), Reason.OWN_REQUEST
     if action is PostAction.PUBLISH:
-        raise NotPermitted(
+        return NotPermitted(
             "Only the author, a moderator or an approver can mark a post as published."
-        )
+        ), Reason.ROLE
     if action is PostAction.CHANGE:
-        raise NotPermitted("Only the person who asked for this post can change it.")
-    raise NotPermitted("Only approvers and moderators can see every post request.")
+        return NotPermitted(
+            "Only the person who asked for this post can change it."
+        ), Reason.NOT_THEIRS
+    return NotPermitted("Only approvers and moderators can see every post request."), Reason.ROLE
+
+
+def _record_of(
+    target: Target | None, school: School | None, school_id: str | None
+) -> tuple[str, str, str, str]:
+    """The refused record as the audit log names it: its school, type, id and reference; the
+    school itself for an action on no one record."""
+    if isinstance(target, Case):
+        return target.school_id, "case", target.id, target.reference
+    if isinstance(target, PostRequest):
+        return target.school_id, "post_request", target.id, target.reference
+    if isinstance(target, Comment):
+        return target.school_id, "comment", target.id, target.reference
+    where = school.id if school is not None else (school_id or "*")
+    return where, "school", where, ""

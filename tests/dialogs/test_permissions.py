@@ -45,6 +45,8 @@ MODERATORS = {Role.MODERATOR, Role.SENIOR_LEADER, Role.HEADTEACHER}
 
 # Someone else's record: which roles may do each thing. STAFF alone may do none of them.
 MATRIX: dict[Action, set[Role]] = {
+    CaseAction.HANDLE: LEADS | {Role.TRUST_SAFEGUARDING_LEAD},  # any report: the card's buttons
+    CaseAction.ANSWER: set(),  # only its reporter answers the lead's questions
     CaseAction.VIEW_STATUS: LEADS,
     CaseAction.VIEW: LEADS,
     CaseAction.LIST_ALL: LEADS | {Role.TRUST_SAFEGUARDING_LEAD},
@@ -140,7 +142,7 @@ def test_every_action_is_in_the_matrix() -> None:
 def test_the_reporter_sees_only_the_status_of_their_own_report() -> None:
     reporter = person("reporter")
     allowed = {a for a in CaseAction if may(reporter, a, case(), SCHOOL)}
-    assert allowed == {CaseAction.VIEW_STATUS}
+    assert allowed == {CaseAction.VIEW_STATUS, CaseAction.ANSWER}
 
 
 def test_an_author_sees_and_changes_their_own_post_but_never_decides_on_it() -> None:
@@ -162,7 +164,8 @@ def test_an_author_sees_and_changes_their_own_post_but_never_decides_on_it() -> 
 def test_a_lead_named_in_a_report_cannot_tell_it_exists() -> None:
     lead = person(Role.SAFEGUARDING_LEAD)
     conflicted = case(excluded=[lead.id])
-    assert not any(may(lead, a, conflicted, SCHOOL) for a in CaseAction)
+    # Handling reports at all is their role; every action on this one is refused.
+    assert not any(may(lead, a, conflicted, SCHOOL) for a in CaseAction if a != CaseAction.HANDLE)
     with pytest.raises(NotFound, match="CB-2026-0001"):
         require(lead, CaseAction.VIEW, conflicted, SCHOOL)
     assert may(person(Role.DEPUTY_SAFEGUARDING_LEAD), CaseAction.VIEW, conflicted, SCHOOL)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from dialogs.services.refusals import recorder
 from storage.db import Database
 from tests.resilience.proxy import CuttableProxy
 
@@ -56,6 +57,7 @@ class Outage:
             runtime.db = Database(
                 runtime.settings.database_url, keys=runtime.settings.keys, busy_timeout_ms=200
             )
+            runtime.db.after_rollback = recorder(runtime.db, runtime.clock)
             runtime.__dict__.pop("runner", None)
 
 

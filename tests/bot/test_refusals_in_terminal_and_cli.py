@@ -1,0 +1,64 @@
+"""Refusals in the `policybot` command, as a person would meet them.
+
+The commands run as a separate process would (`--as` someone, their own runtime), on SQLite and
+on PostgreSQL. The person is answered exactly as before, and the data protection officer finds
+one entry per refused attempt in the log.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import Settings
+from tests.bot.conftest import Cli
+from tests.bot.test_cli import REFERENCE, file_reports
+
+
+def refused_entries(cli: Cli) -> list[dict[str, str]]:
+    """The refusals in the audit log, oldest first, as the data protection officer reads it."""
+    rows = cli.run("audit", "show", "--as", "ash", "--json").json()
+    return [r for r in reversed(rows) if r["action"] == "access.refused"]
+
+
+def test_a_command_run_as_someone_who_may_not_is_refused_as_before_and_recorded(
+    cli: Cli, settings: Settings, tmp_path: Path
+) -> None:
+    file_reports(settings, ("sam", []))
+    pack = tmp_path / "pack.zip"
+    as_jo = ("--as", "jo")
+    for args in (
+        ("cases", "ack", REFERENCE, *as_jo),
+        ("cases", "export", REFERENCE, *as_jo, "--out", str(pack)),
+    ):
+        ran = cli.run(*args)
+        assert (ran.code, ran.out) == (3, ""), ran
+        assert ran.err == f"I can't find a report {REFERENCE} that you can see.\n"
+    ran = cli.run("cases", "ack", REFERENCE, "--as", "sam")
+    assert ran.code == 3
+    assert ran.err.startswith("Only the designated safeguarding lead or their deputy")
+    ran = cli.run("audit", "show", "--as", "sam")
+    assert (ran.code, ran.err) == (
+        3,
+        "Only the data protection officer and the Headteacher can see the audit log.\n",
+    )
+    assert not pack.exists()
+
+    entries = refused_entries(cli)
+    assert [(e["actor"], e["detail"]) for e in entries] == [
+        ("jo", f"{REFERENCE} case.acknowledge (not_visible)"),
+        ("jo", f"{REFERENCE} case.export (not_visible)"),
+        ("sam", f"{REFERENCE} case.acknowledge (role)"),
+        ("sam", "records.view_audit (role)"),
+    ]
+    assert [e["target"].split(":")[0] for e in entries] == ["case", "case", "case", "school"]
+
+
+def test_a_refused_command_is_recorded_once_however_it_is_refused(
+    cli: Cli, settings: Settings
+) -> None:
+    """The same refused command run twice is two attempts: two entries, no more."""
+    file_reports(settings, ("sam", []))
+    for _ in range(2):
+        assert cli.run("cases", "show", REFERENCE, "--as", "jo").code == 3
+    entries = refused_entries(cli)
+    assert [e["detail"] for e in entries] == [f"{REFERENCE} case.view_status (not_visible)"] * 2

@@ -1,0 +1,326 @@
+"""Refused attempts leave one entry in the audit log: who tried, what, on which record, and the
+rule's reason, never what anyone wrote; and the person is answered exactly as before.
+
+A refusal raised inside a unit of work rolls that unit back, so these tests refuse inside
+`runtime.db.session()`, as every channel and command does, and then read the log from a new
+session. Every test runs on SQLite and on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import col, select
+
+from bot.runtime import Runtime
+from dialogs.errors import NotFound, NotPermitted, PolicybotError
+from dialogs.services.audit import AuditAction
+from dialogs.services.comment_card import CommentVerb
+from dialogs.services.container import Services
+from dialogs.services.incoming_comment import CommentSource, IncomingComment
+from dialogs.services.permissions import Action, CaseAction, PostAction, require
+from dialogs.services.post_card import PostVerb
+from dialogs.services.schools import Person, Role, School
+from storage.models import AuditEntry, Case, PostRequest
+from tests.dialogs.test_case_handling import DESCRIPTION, TYPED_BY_REPORTER, file_report
+from tests.dialogs.test_permissions import CELLS, LEADS, MATRIX, SCHOOL, target
+from tests.support import Person as Chat
+from tests.support import text_of
+
+POST_TEXT = "Our choir sang beautifully at the town carol concert!"
+REASON_TYPED = "Not something we would put on the website."
+
+
+async def refusals(runtime: Runtime) -> list[AuditEntry]:
+    async with runtime.db.session() as session:
+        result = await session.execute(
+            select(AuditEntry)
+            .where(AuditEntry.action == AuditAction.ACCESS_REFUSED.value)
+            .order_by(col(AuditEntry.id))
+        )
+        return list(result.scalars().all())
+
+
+async def everything_logged(runtime: Runtime) -> str:
+    async with runtime.db.session() as session:
+        entries = (await session.execute(select(AuditEntry))).scalars().all()
+    return "\n".join(f"{e.target_type} {e.target_id} {e.detail}" for e in entries)
+
+
+async def in_unit_of_work(runtime: Runtime, work: Callable[[Services], Awaitable[object]]) -> None:
+    """One unit of work, as a channel's turn or a command is: rolled back when it raises."""
+    async with runtime.db.session() as session:
+        await work(runtime.services(session, runtime.clock()))
+
+
+async def require_in_unit_of_work(
+    runtime: Runtime,
+    person: Person,
+    action: Action,
+    record: Case | PostRequest | None,
+    school: School = SCHOOL,
+) -> None:
+    async def work(_: Services) -> None:
+        require(person, action, record, school)
+
+    await in_unit_of_work(runtime, work)
+
+
+def oakfield(runtime: Runtime) -> School:
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    return school
+
+
+def staff(runtime: Runtime, person_id: str) -> Person:
+    person = oakfield(runtime).person(person_id)
+    assert person is not None
+    return person
+
+
+def reason_of(entry: AuditEntry) -> str:
+    """The rule's reason: the entry's detail ends with it, in brackets."""
+    assert entry.detail.endswith(")"), entry.detail
+    return entry.detail.rsplit("(", 1)[1].rstrip(")")
+
+
+def who_has(role: Role) -> Person:
+    found = SCHOOL.person("staff" if role is Role.STAFF else role.value.replace("_", "-"))
+    assert found is not None
+    return found
+
+
+def expected_reason(action: Action, role: Role, answer: PolicybotError) -> str:
+    """The reason each refused cell of the matrix is recorded with."""
+    if action is CaseAction.ANSWER and role in LEADS:
+        return "not_theirs"  # they handle the report, but only its reporter answers
+    if isinstance(answer, NotFound):
+        return "not_visible"
+    if action is PostAction.CHANGE:
+        return "not_theirs"
+    return "role"
+
+
+# -- the permissions matrix, cell by cell ---------------------------------------------------
+
+
+async def test_every_refused_cell_of_the_matrix_leaves_exactly_one_entry(
+    runtime: Runtime,
+) -> None:
+    refused = [(action, role) for action, role in CELLS if role not in MATRIX[action]]
+    assert refused
+    answers: list[PolicybotError] = []
+    for action, role in refused:
+        with pytest.raises((NotFound, NotPermitted)) as caught:
+            await require_in_unit_of_work(runtime, who_has(role), action, target(action))
+        answers.append(caught.value)
+
+    entries = await refusals(runtime)
+    assert len(entries) == len(refused)
+    for entry, (action, role), answer in zip(entries, refused, answers, strict=True):
+        record = target(action)
+        assert entry.school_id == SCHOOL.id
+        assert entry.actor_id == who_has(role).id
+        assert action.value in entry.detail
+        if record is None:
+            assert (entry.target_type, entry.target_id) == ("school", SCHOOL.id)
+        else:
+            assert entry.target_id == record.id
+            assert entry.detail.startswith(record.reference)
+        assert reason_of(entry) == expected_reason(action, role, answer)
+
+
+async def test_an_author_deciding_their_own_post_is_recorded_as_their_own_request(
+    runtime: Runtime,
+) -> None:
+    approving_author = Person(
+        id="author", name="Alex Author", roles=frozenset({Role.STAFF, Role.APPROVER})
+    )
+    post = target(PostAction.DECIDE)
+    with pytest.raises(NotPermitted, match="another approver must"):
+        await require_in_unit_of_work(runtime, approving_author, PostAction.DECIDE, post)
+    [entry] = await refusals(runtime)
+    assert reason_of(entry) == "own_request"
+
+
+async def test_a_lead_named_in_a_report_is_recorded_without_saying_so(runtime: Runtime) -> None:
+    """The audit log is read by the Headteacher, who may not know that a report names the lead:
+    the reason is the one any other person who may not see the report gets."""
+    lead = who_has(Role.SAFEGUARDING_LEAD)
+    conflicted = target(CaseAction.VIEW)
+    assert conflicted is not None
+    conflicted.excluded = [lead.id]
+    with pytest.raises(NotFound):
+        await require_in_unit_of_work(runtime, lead, CaseAction.VIEW, conflicted)
+    [entry] = await refusals(runtime)
+    assert reason_of(entry) == "not_visible"
+    assert "conflict" not in entry.detail
+    assert "excluded" not in entry.detail
+
+
+async def test_a_refusal_that_passes_through_two_units_of_work_is_one_entry(
+    runtime: Runtime,
+) -> None:
+    staff_member = who_has(Role.STAFF)
+
+    async def inner(_: Services) -> None:
+        await require_in_unit_of_work(runtime, staff_member, PostAction.LIST_ALL, None)
+
+    with pytest.raises(NotPermitted):
+        await in_unit_of_work(runtime, inner)
+    assert len(await refusals(runtime)) == 1
+
+
+async def test_a_refusal_checked_outside_any_unit_of_work_is_not_recorded(
+    runtime: Runtime,
+) -> None:
+    """Only an attempt refused in a unit of work is recorded; a rule asked on its own (to
+    decide what to show) is not an attempt."""
+    with pytest.raises(NotPermitted):
+        require(who_has(Role.STAFF), PostAction.LIST_ALL, None, SCHOOL)
+    assert await refusals(runtime) == []
+
+
+# -- the services, as the channels and commands call them -----------------------------------
+
+
+async def request_post(runtime: Runtime, author: str = "sam") -> str:
+    chat = Chat(runtime, person_id=author)
+    for answer in ["post", "1", POST_TEXT, "skip", "no", "next Friday 3pm", "1, 2"]:
+        await chat.say(answer)
+    sent = await chat.say("submit")
+    assert "Sent for approval: PR-2026-0001" in text_of(sent)
+    return "PR-2026-0001"
+
+
+async def test_a_moderator_rejecting_a_post_is_refused_as_before_and_recorded_once(
+    runtime: Runtime,
+) -> None:
+    reference = await request_post(runtime)
+    jo = staff(runtime, "jo")
+
+    async def reject(services: Services) -> None:
+        await services.posts.decide(
+            reference, school=oakfield(runtime), actor=jo, verb=PostVerb.REJECT, reason=REASON_TYPED
+        )
+
+    with pytest.raises(NotPermitted, match="Only approvers can approve, reject"):
+        await in_unit_of_work(runtime, reject)
+    [entry] = await refusals(runtime)
+    assert (entry.school_id, entry.actor_id) == ("oakfield", "jo")
+    assert entry.target_type == "post_request"
+    assert entry.detail == f"{reference} post.decide (role)"
+    logged = await everything_logged(runtime)
+    assert REASON_TYPED not in logged
+    assert POST_TEXT not in logged
+
+
+async def test_an_approver_deciding_their_own_post_is_recorded(runtime: Runtime) -> None:
+    reference = await request_post(runtime, author="priya")
+    priya = staff(runtime, "priya")
+
+    async def approve(services: Services) -> None:
+        await services.posts.decide(
+            reference, school=oakfield(runtime), actor=priya, verb=PostVerb.APPROVE
+        )
+
+    with pytest.raises(NotPermitted, match="another approver must"):
+        await in_unit_of_work(runtime, approve)
+    [entry] = await refusals(runtime)
+    assert entry.detail == f"{reference} post.decide (own_request)"
+
+
+async def test_a_report_someone_may_not_see_is_not_found_and_recorded_without_its_contents(
+    runtime: Runtime,
+) -> None:
+    reference = await file_report(runtime, shots=())
+    school = oakfield(runtime)
+    for who in ("jo", "priya"):
+        person = staff(runtime, who)
+
+        async def look(services: Services, person: Person = person) -> None:
+            await services.cases.get(reference, school=school, actor=person)
+
+        with pytest.raises(NotFound) as hidden:
+            await in_unit_of_work(runtime, look)
+        assert hidden.value.message == f"I can't find a report {reference} that you can see."
+    entries = await refusals(runtime)
+    assert [(e.actor_id, e.target_type, e.detail) for e in entries] == [
+        ("jo", "case", f"{reference} case.view_status (not_visible)"),
+        ("priya", "case", f"{reference} case.view_status (not_visible)"),
+    ]
+    logged = await everything_logged(runtime)
+    assert DESCRIPTION not in logged
+    for typed in TYPED_BY_REPORTER:
+        assert typed not in logged
+
+
+async def test_a_reference_that_matches_nothing_is_not_a_refusal(runtime: Runtime) -> None:
+    """Nothing was refused: there is no record. The answer is the same as for a hidden one."""
+    jo = staff(runtime, "jo")
+
+    async def look(services: Services) -> None:
+        await services.cases.get("CB-2026-0999", school=oakfield(runtime), actor=jo)
+
+    with pytest.raises(NotFound) as missing:
+        await in_unit_of_work(runtime, look)
+    assert missing.value.message == "I can't find a report CB-2026-0999 that you can see."
+    assert await refusals(runtime) == []
+
+
+async def test_the_reporter_acknowledging_their_own_report_is_recorded(runtime: Runtime) -> None:
+    reference = await file_report(runtime, shots=())
+    sam = staff(runtime, "sam")
+
+    async def acknowledge(services: Services) -> None:
+        await services.cases.acknowledge(reference, school=oakfield(runtime), actor=sam)
+
+    with pytest.raises(NotPermitted, match="Only the designated safeguarding lead"):
+        await in_unit_of_work(runtime, acknowledge)
+    [entry] = await refusals(runtime)
+    assert (entry.actor_id, entry.detail) == ("sam", f"{reference} case.acknowledge (role)")
+
+
+async def test_staff_reading_comments_the_audit_log_or_someones_records_are_recorded(
+    runtime: Runtime,
+) -> None:
+    school = oakfield(runtime)
+    sam = staff(runtime, "sam")
+    async with runtime.db.session() as session:
+        received = await runtime.services(session, runtime.clock()).comments.receive(
+            school,
+            IncomingComment(
+                source=CommentSource.WEBHOOK,
+                external_id="fb-1",
+                author="A parent",
+                text="When is the next open day?",
+                received_at=datetime(2026, 11, 21, 9, 0, tzinfo=UTC),
+                account_id="facebook",
+            ),
+        )
+    comment = received.comment
+
+    async def answer_it(services: Services) -> None:
+        await services.comments.act(
+            comment.reference, school=school, actor=sam, verb=CommentVerb.REPLIED
+        )
+
+    async def read_the_log(services: Services) -> None:
+        await services.audit.read(school_id=school.id, actor=sam)
+
+    async def gather_records(services: Services) -> None:
+        subject = services.subject_access.subject(school, "jo")
+        await services.subject_access.gather(school, subject, actor=sam)
+
+    for work in (answer_it, read_the_log, gather_records):
+        with pytest.raises(NotPermitted):
+            await in_unit_of_work(runtime, work)
+    entries = await refusals(runtime)
+    assert [(e.actor_id, e.school_id, e.target_type, e.detail) for e in entries] == [
+        ("sam", "oakfield", "comment", f"{comment.reference} comment.act (role)"),
+        ("sam", "oakfield", "school", "records.view_audit (role)"),
+        ("sam", "oakfield", "school", "records.subject_access (role)"),
+    ]
+    assert "open day" not in await everything_logged(runtime)
