@@ -139,15 +139,11 @@ class AccountRequestService:
     def deciders(self, school: School) -> list[Person]:
         return school.with_role(*DECIDER_ROLES)
 
-    async def decide(
-        self,
-        reference: str,
-        *,
-        school: School,
-        actor: Person,
-        verb: AccountVerb,
-        reason: str = "",
-    ) -> AccountDecided:
+    async def for_decision(
+        self, reference: str, *, school: School, actor: Person
+    ) -> AccountRequest:
+        """The request, if `actor` may decide on it now: checked before a reason is asked for,
+        and again when the decision is made."""
         request = await self.get(reference, school=school, actor=actor)
         if not actor.has_any(DECIDER_ROLES):
             raise NotPermitted("Only the senior leaders decide on new official accounts.")
@@ -160,6 +156,18 @@ class AccountRequestService:
                 f"{request.reference} has already been decided "
                 f"({STATUS_LABELS[AccountStatus(request.status)].lower()})."
             )
+        return request
+
+    async def decide(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person,
+        verb: AccountVerb,
+        reason: str = "",
+    ) -> AccountDecided:
+        request = await self.for_decision(reference, school=school, actor=actor)
         reason = " ".join(reason.split())
         if verb is AccountVerb.REJECT and len(reason) < 3:
             raise InvalidRequest("Please give the reason: the person who asked is told it.")

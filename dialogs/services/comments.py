@@ -274,16 +274,11 @@ class CommentService:
 
     # -- answering ---------------------------------------------------------------------------
 
-    async def act(
-        self,
-        reference: str,
-        *,
-        school: School,
-        actor: Person,
-        verb: CommentVerb,
-        reason: str | None = None,
-    ) -> Handled:
-        school = await self._register.school(school)
+    async def for_action(
+        self, reference: str, *, school: School, actor: Person, verb: CommentVerb
+    ) -> Comment:
+        """The comment, if `actor` may do `verb` to it now: checked before the public reason
+        for hiding it is asked for, and again when it is given."""
         comment = await self.get(reference, school=school, actor=actor, action=CommentAction.ACT)
         status = CommentStatus(comment.status)
         if status not in STILL_OPEN:
@@ -296,6 +291,19 @@ class CommentService:
             CommentVerb.NOT_NEEDED,
         ):
             raise InvalidRequest(f"{comment.reference} has already been acknowledged.")
+        return comment
+
+    async def act(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person,
+        verb: CommentVerb,
+        reason: str | None = None,
+    ) -> Handled:
+        school = await self._register.school(school)
+        comment = await self.for_action(reference, school=school, actor=actor, verb=verb)
         if verb is CommentVerb.ESCALATE:
             if comment.reported_by is not None:
                 who = school.display_name(comment.reported_by)

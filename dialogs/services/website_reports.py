@@ -121,11 +121,7 @@ class WebsiteReportService:
         verb: WebsiteVerb,
         reason: str = "",
     ) -> str:
-        report = await self.get(reference, school=school, actor=actor)
-        if WebsiteStatus(report.status) is not WebsiteStatus.OPEN:
-            by = school.display_name(report.handled_by)
-            done = "blocked" if report.status == WebsiteStatus.BLOCKED else "answered"
-            raise InvalidRequest(f"{report.reference} has already been {done} by {by}.")
+        report = await self.for_answer(reference, school=school, actor=actor)
         reason = " ".join(reason.split())
         if verb is WebsiteVerb.NOT_BLOCKING and len(reason) < 3:
             raise InvalidRequest("Please give the reason: the member of staff is told it.")
@@ -162,6 +158,16 @@ class WebsiteReportService:
         if verb is WebsiteVerb.NOT_BLOCKING:
             return f"Thank you: {report.reference} is closed, and your reason has been passed on."
         return f"Thank you: {report.reference} is marked as blocked, and the reporter is told."
+
+    async def for_answer(self, reference: str, *, school: School, actor: Person) -> WebsiteReport:
+        """The report, if `actor` may answer it now: checked before a reason is asked for, and
+        again when the answer is given."""
+        report = await self.get(reference, school=school, actor=actor)
+        if WebsiteStatus(report.status) is not WebsiteStatus.OPEN:
+            by = school.display_name(report.handled_by)
+            done = "blocked" if report.status == WebsiteStatus.BLOCKED else "answered"
+            raise InvalidRequest(f"{report.reference} has already been {done} by {by}.")
+        return report
 
     async def open_for(self, school: School, actor: Person) -> list[WebsiteReport]:
         """The reports still waiting for IT's answer, for IT (or whoever stands in for IT)."""

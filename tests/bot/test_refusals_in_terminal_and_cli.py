@@ -1,8 +1,9 @@
-"""Refusals in the `policybot` command, as a person would meet them.
+"""Refusals in the terminal chat and the `policybot` command, as a person would meet them.
 
-The commands run as a separate process would (`--as` someone, their own runtime), on SQLite and
-on PostgreSQL. The person is answered exactly as before, and the data protection officer finds
-one entry per refused attempt in the log.
+The terminal chat runs over stdin and stdout through the real runner; the commands run as a
+separate process would (`--as` someone, their own runtime), on SQLite and on PostgreSQL. The
+person is answered exactly as before, is never asked a question first that they would then be
+refused for, and the data protection officer finds one entry per refused attempt in the log.
 """
 
 from __future__ import annotations
@@ -10,14 +11,56 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import Settings
+from bot.runtime import Runtime
 from tests.bot.conftest import Cli
 from tests.bot.test_cli import REFERENCE, file_reports
+from tests.bot.test_terminal import terminal
+from tests.support import Person as Chat
+from tests.support import text_of
+
+POST_TEXT = "Our choir sang beautifully at the town carol concert!"
+
+
+async def request_post(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    for answer in ["post", "1", POST_TEXT, "skip", "no", "next Friday 3pm", "1, 2"]:
+        await sam.say(answer)
+    assert "Sent for approval: PR-2026-0001" in text_of(await sam.say("submit"))
 
 
 def refused_entries(cli: Cli) -> list[dict[str, str]]:
     """The refusals in the audit log, oldest first, as the data protection officer reads it."""
     rows = cli.run("audit", "show", "--as", "ash", "--json").json()
     return [r for r in reversed(rows) if r["action"] == "access.refused"]
+
+
+async def test_a_moderator_choosing_reject_in_the_terminal_is_refused_at_once(
+    runtime: Runtime,
+) -> None:
+    await request_post(runtime)
+    typed = ["approvals", "3", "It is not school news.", "/q"]
+    chat, stdout = terminal(runtime, "jo", "".join(f"{line}\n" for line in typed))
+    assert await chat.run() == 0
+
+    transcript = stdout.getvalue()
+    assert "  3. Reject\n" in transcript
+    pressed = transcript.split("> 3\n", 1)[1].split("> It is not school news.\n", 1)[0]
+    assert "Only approvers can approve, reject or ask for changes to a post." in pressed
+    assert "What is the reason" not in transcript
+    # What Jo typed next was not taken for a reason, and not refused again.
+    after = transcript.split("> It is not school news.\n", 1)[1]
+    assert "Only approvers" not in after
+
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    dpo = school.person("ash")
+    assert dpo is not None
+    async with runtime.db.session() as session:
+        entries = await runtime.services(session, runtime.clock()).audit.read(
+            school_id=school.id, actor=dpo
+        )
+    refused = [e for e in entries if e.action == "access.refused"]
+    assert [(e.actor_id, e.detail) for e in refused] == [("jo", "PR-2026-0001 post.decide (role)")]
 
 
 def test_a_command_run_as_someone_who_may_not_is_refused_as_before_and_recorded(
