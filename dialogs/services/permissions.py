@@ -1,5 +1,6 @@
 """Who may do what, decided in one place: reports of abuse and their evidence, post requests,
-comments on the official accounts, the audit log and subject access.
+comments on the official accounts, new accounts and the register, website reports, questions
+about the policy, the audit log and subject access.
 
 Every service asks here before it shows or changes anything, so the rules can be read (and
 tested as a matrix of role and action) in one file. A person who may not even know a record
@@ -22,7 +23,14 @@ from typing import assert_never
 
 from dialogs.errors import NotFound, NotPermitted, PolicybotError, Refusal
 from dialogs.services.schools import CASE_HANDLER_ROLES, Person, Role, School
-from storage.models import Case, Comment, PostRequest
+from storage.models import (
+    AccountRequest,
+    Case,
+    Comment,
+    PolicyQuestion,
+    PostRequest,
+    WebsiteReport,
+)
 
 
 class CaseAction(StrEnum):
@@ -64,9 +72,40 @@ class RecordsAction(StrEnum):
     ERASE = "records.erase"
 
 
-Action = CaseAction | PostAction | CommentAction | RecordsAction
-# The records a rule can be asked about (comments only name the record refused).
-Target = Case | PostRequest | Comment
+class AccountAction(StrEnum):
+    VIEW = "account.view"  # a request for a new official account
+    DECIDE = "account.decide"
+    RECORD = "account.record"  # add an approved account to the register
+    CHANGE_REGISTER = "account.change_register"  # who runs an account, its comment rules
+
+
+class WebsiteAction(StrEnum):
+    ANSWER = "website.answer"  # block a reported website, or say why not
+
+
+class QuestionAction(StrEnum):
+    ANSWER = "question.answer"  # answer a question the policy did not
+    LIST = "question.list"  # the questions staff have asked
+    FOLLOW_UP = "question.follow_up"  # say whether an answer helped, pass the question on
+
+
+class ImportAction(StrEnum):
+    POLICY = "policy.import"  # a new version of the policy
+    CONSENT = "consent.import"  # the parental consent register, replacing the one in use
+
+
+Action = (
+    CaseAction
+    | PostAction
+    | CommentAction
+    | RecordsAction
+    | AccountAction
+    | WebsiteAction
+    | QuestionAction
+    | ImportAction
+)
+# The records a rule can be asked about.
+Target = Case | PostRequest | Comment | AccountRequest | WebsiteReport | PolicyQuestion
 
 
 class Reason(StrEnum):
@@ -87,6 +126,16 @@ OVERSEER_ROLES = frozenset(
 )
 MODERATOR_ROLES = frozenset({Role.MODERATOR, Role.SENIOR_LEADER, Role.HEADTEACHER})
 TRUST_ROLES = frozenset({Role.TRUST_SAFEGUARDING_LEAD})
+ACCOUNT_DECIDER_ROLES = frozenset({Role.SENIOR_LEADER, Role.HEADTEACHER})
+ACCOUNT_RECORDER_ROLES = frozenset({Role.IT_ADMIN})
+REGISTER_EDITOR_ROLES = frozenset({Role.IT_ADMIN, Role.SENIOR_LEADER, Role.HEADTEACHER})
+# Who looks after the policy: sees the questions staff asked, imports new versions.
+POLICY_ADMIN_ROLES = frozenset({Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN})
+# Who may replace the school's consent register: it decides which children may be published.
+CONSENT_ADMIN_ROLES = frozenset(
+    {Role.IT_ADMIN, Role.HEADTEACHER, Role.SENIOR_LEADER, Role.SAFEGUARDING_LEAD}
+)
+IMPORT_ROLES = {ImportAction.POLICY: POLICY_ADMIN_ROLES, ImportAction.CONSENT: CONSENT_ADMIN_ROLES}
 RECORDS_ROLES = {
     RecordsAction.VIEW_AUDIT: frozenset({Role.DATA_PROTECTION_OFFICER, Role.HEADTEACHER}),
     RecordsAction.EXPORT_AUDIT: frozenset({Role.DATA_PROTECTION_OFFICER}),
@@ -126,6 +175,28 @@ def is_handler(person: Person) -> bool:
     return person.has_any(CASE_HANDLER_ROLES | TRUST_ROLES)
 
 
+def blockers(school: School) -> list[Person]:
+    """Who answers website reports: IT, or the senior leaders where the school has nobody in
+    the IT role, so a report always reaches someone who can act on it."""
+    return (
+        school.with_role(Role.IT_ADMIN)
+        or school.with_role(Role.SENIOR_LEADER)
+        or school.with_role(Role.HEADTEACHER)
+    )
+
+
+def policy_owners(school: School) -> list[Person]:
+    """Who answers for the policy; a school that names no owner has its headteacher do it."""
+    return school.with_role(Role.POLICY_OWNER) or school.with_role(Role.HEADTEACHER)
+
+
+def owner_names(school: School) -> str:
+    names = [p.name for p in policy_owners(school)]
+    if not names:
+        return "your headteacher"
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+
+
 def case_handlers(school: School, case: Case) -> list[Person]:
     """Who handles this report: the school's lead and deputy without a conflict in it, or, when
     every one of them has one, the trust's lead."""
@@ -149,6 +220,41 @@ def may(
         return person.has_any(MODERATOR_ROLES)
     if isinstance(action, RecordsAction):
         return person.has_any(RECORDS_ROLES[action])
+    if isinstance(action, AccountAction):
+        asked_for = target if isinstance(target, AccountRequest) else None
+        return _may_account(person, action, asked_for)
+    if isinstance(action, WebsiteAction):
+        return school is not None and any(p.id == person.id for p in blockers(school))
+    if isinstance(action, QuestionAction):
+        question = target if isinstance(target, PolicyQuestion) else None
+        return _may_question(person, action, question, school)
+    if isinstance(action, ImportAction):
+        return person.has_any(IMPORT_ROLES[action])
+    assert_never(action)
+
+
+def _may_account(person: Person, action: AccountAction, request: AccountRequest | None) -> bool:
+    asked = request is not None and request.requester_id == person.id
+    if action is AccountAction.VIEW:
+        return asked or person.has_any(ACCOUNT_DECIDER_ROLES | ACCOUNT_RECORDER_ROLES)
+    if action is AccountAction.DECIDE:
+        return person.has_any(ACCOUNT_DECIDER_ROLES) and not asked
+    if action is AccountAction.RECORD:
+        return person.has_any(ACCOUNT_RECORDER_ROLES)
+    if action is AccountAction.CHANGE_REGISTER:
+        return person.has_any(REGISTER_EDITOR_ROLES)
+    assert_never(action)
+
+
+def _may_question(
+    person: Person, action: QuestionAction, question: PolicyQuestion | None, school: School | None
+) -> bool:
+    if action is QuestionAction.ANSWER:
+        return school is not None and any(p.id == person.id for p in policy_owners(school))
+    if action is QuestionAction.LIST:
+        return person.has_any(POLICY_ADMIN_ROLES)
+    if action is QuestionAction.FOLLOW_UP:
+        return question is not None and question.person_id == person.id
     assert_never(action)
 
 
@@ -257,6 +363,68 @@ def _refused(
         return refused, Reason.ROLE
     if isinstance(action, RecordsAction):
         return NotPermitted(_RECORDS_VERB[action]), Reason.ROLE
+    if isinstance(action, AccountAction):
+        asked_for = target if isinstance(target, AccountRequest) else None
+        return _refused_account(person, action, asked_for)
+    if isinstance(action, WebsiteAction):
+        refused = NotPermitted("Only the school's IT administrators answer website reports.")
+        return refused, Reason.ROLE
+    if isinstance(action, QuestionAction):
+        return _refused_question(action, school)
+    if isinstance(action, ImportAction):
+        if action is ImportAction.POLICY:
+            refused = NotPermitted(
+                f"{person.name} is not the policy owner, the headteacher or an IT administrator."
+            )
+        else:
+            refused = NotPermitted(
+                f"{person.name} is not the headteacher, a senior leader, the safeguarding lead "
+                "or an IT administrator, so cannot import the consent register."
+            )
+        return refused, Reason.ROLE
+    assert_never(action)
+
+
+def _refused_account(
+    person: Person, action: AccountAction, request: AccountRequest | None
+) -> tuple[PolicybotError, Reason]:
+    if action is AccountAction.VIEW:
+        wanted = request.reference if request is not None else ""
+        return NotFound(f"I can't find an account request {wanted}."), Reason.NOT_VISIBLE
+    if action is AccountAction.DECIDE:
+        if not person.has_any(ACCOUNT_DECIDER_ROLES):
+            refused = NotPermitted("Only the senior leaders decide on new official accounts.")
+            return refused, Reason.ROLE
+        return NotPermitted(
+            "You asked for this account, so another senior leader must decide on it."
+        ), Reason.OWN_REQUEST
+    if action is AccountAction.RECORD:
+        return NotPermitted(
+            "Only the school's IT administrators record official accounts."
+        ), Reason.ROLE
+    if action is AccountAction.CHANGE_REGISTER:
+        return NotPermitted(
+            "Only the IT administrators and senior leaders change the register."
+        ), Reason.ROLE
+    assert_never(action)
+
+
+def _refused_question(
+    action: QuestionAction, school: School | None
+) -> tuple[PolicybotError, Reason]:
+    if action is QuestionAction.ANSWER:
+        owners = owner_names(school) if school is not None else "your headteacher"
+        return NotPermitted(
+            f"Only the policy owner ({owners}) can answer questions about the policy. Nothing "
+            "has been changed."
+        ), Reason.ROLE
+    if action is QuestionAction.LIST:
+        return NotPermitted(
+            "Only the policy owner, the headteacher or the IT administrator can see the "
+            "questions staff have asked."
+        ), Reason.ROLE
+    if action is QuestionAction.FOLLOW_UP:
+        return NotFound("I can't find that question of yours any more."), Reason.NOT_THEIRS
     assert_never(action)
 
 
@@ -298,5 +466,12 @@ def _record_of(
         return target.school_id, "post_request", target.id, target.reference
     if isinstance(target, Comment):
         return target.school_id, "comment", target.id, target.reference
+    if isinstance(target, AccountRequest):
+        return target.school_id, "account_request", target.id, target.reference
+    if isinstance(target, WebsiteReport):
+        return target.school_id, "website_report", target.id, target.reference
+    if isinstance(target, PolicyQuestion):
+        number = str(target.id)
+        return target.school_id, "policy_question", number, f"Q-{number}"
     where = school.id if school is not None else (school_id or "*")
     return where, "school", where, ""

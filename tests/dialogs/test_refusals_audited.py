@@ -16,14 +16,26 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from dialogs.errors import NotFound, NotPermitted, PolicybotError
+from dialogs.home import LOG_COMMENT
+from dialogs.services.account_requests import AccountVerb
 from dialogs.services.audit import AuditAction
 from dialogs.services.comment_card import CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.incoming_comment import CommentSource, IncomingComment
-from dialogs.services.permissions import Action, CaseAction, PostAction, require
-from dialogs.services.post_card import PostVerb
+from dialogs.services.permissions import (
+    Action,
+    CaseAction,
+    PostAction,
+    QuestionAction,
+    Target,
+    require,
+)
+from dialogs.services.policies import Feedback
+from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, Role, School
-from storage.models import AuditEntry, Case, PostRequest
+from dialogs.services.website_reports import WebsiteVerb
+from storage.models import AuditEntry, PolicyQuestion
+from tests.dialogs.test_account_requests import requested as account_requested
 from tests.dialogs.test_case_handling import DESCRIPTION, TYPED_BY_REPORTER, file_report
 from tests.dialogs.test_permissions import CELLS, LEADS, MATRIX, SCHOOL, target
 from tests.support import Person as Chat
@@ -59,7 +71,7 @@ async def require_in_unit_of_work(
     runtime: Runtime,
     person: Person,
     action: Action,
-    record: Case | PostRequest | None,
+    record: Target | None,
     school: School = SCHOOL,
 ) -> None:
     async def work(_: Services) -> None:
@@ -96,10 +108,10 @@ def expected_reason(action: Action, role: Role, answer: PolicybotError) -> str:
     """The reason each refused cell of the matrix is recorded with."""
     if action is CaseAction.ANSWER and role in LEADS:
         return "not_theirs"  # they handle the report, but only its reporter answers
+    if action in (PostAction.CHANGE, QuestionAction.FOLLOW_UP):
+        return "not_theirs"
     if isinstance(answer, NotFound):
         return "not_visible"
-    if action is PostAction.CHANGE:
-        return "not_theirs"
     return "role"
 
 
@@ -126,9 +138,12 @@ async def test_every_refused_cell_of_the_matrix_leaves_exactly_one_entry(
         assert action.value in entry.detail
         if record is None:
             assert (entry.target_type, entry.target_id) == ("school", SCHOOL.id)
+        elif isinstance(record, PolicyQuestion):  # known by its number
+            assert entry.target_id == str(record.id)
+            assert entry.detail.startswith(f"Q-{record.id} ")
         else:
             assert entry.target_id == record.id
-            assert entry.detail.startswith(record.reference)
+            assert entry.detail.startswith(f"{record.reference} ")
         assert reason_of(entry) == expected_reason(action, role, answer)
 
 
@@ -324,3 +339,121 @@ async def test_staff_reading_comments_the_audit_log_or_someones_records_are_reco
         ("sam", "oakfield", "school", "records.subject_access (role)"),
     ]
     assert "open day" not in await everything_logged(runtime)
+
+
+# -- the rules about accounts, website reports, policy questions and logging comments --------
+
+
+async def refused_in(runtime: Runtime, work: Callable[[Services], Awaitable[object]]) -> str:
+    with pytest.raises((NotFound, NotPermitted)) as refused:
+        await in_unit_of_work(runtime, work)
+    return refused.value.message
+
+
+async def test_refused_decisions_on_new_accounts_and_the_register_are_recorded(
+    runtime: Runtime,
+) -> None:
+    await account_requested(runtime)  # Sam asks for AR-2026-0001
+    school = oakfield(runtime)
+    morgan, jo, sam = staff(runtime, "morgan"), staff(runtime, "jo"), staff(runtime, "sam")
+
+    async def decide(services: Services) -> None:
+        await services.accounts.decide(
+            "AR-2026-0001", school=school, actor=morgan, verb=AccountVerb.REJECT, reason="No."
+        )
+
+    async def look(services: Services) -> None:
+        await services.accounts.get("AR-2026-0001", school=school, actor=jo)
+
+    async def record(services: Services) -> None:
+        await services.accounts.record(
+            "AR-2026-0001",
+            school=school,
+            actor=sam,
+            account_id="blog",
+            handle="@blog",
+            link="https://instagram.com/blog",
+            credentials_stored=True,
+        )
+
+    async def change_register(services: Services) -> None:
+        await services.register.update(school, "blog", actor=sam, add_owners=["sam"])
+
+    assert await refused_in(runtime, decide) == (
+        "Only the senior leaders decide on new official accounts."
+    )
+    assert await refused_in(runtime, look) == "I can't find an account request AR-2026-0001."
+    assert await refused_in(runtime, record) == (
+        "Only the school's IT administrators record official accounts."
+    )
+    assert await refused_in(runtime, change_register) == (
+        "Only the IT administrators and senior leaders change the register."
+    )
+    entries = await refusals(runtime)
+    assert [(e.actor_id, e.target_type, e.detail) for e in entries] == [
+        ("morgan", "account_request", "AR-2026-0001 account.decide (role)"),
+        ("jo", "account_request", "AR-2026-0001 account.view (not_visible)"),
+        ("sam", "school", "account.record (role)"),
+        ("sam", "school", "account.change_register (role)"),
+    ]
+
+
+async def test_refused_answers_to_website_reports_and_policy_questions_are_recorded(
+    runtime: Runtime,
+) -> None:
+    sam_chat = Chat(runtime)
+    for answer in ["website", "badsite.example", "today 9am", "skip", "skip", "submit"]:
+        await sam_chat.say(answer)
+    await sam_chat.say("Is there a dress code for the staff Christmas party?")
+    school = oakfield(runtime)
+    jo, sam = staff(runtime, "jo"), staff(runtime, "sam")
+
+    async def block(services: Services) -> None:
+        await services.websites.answer(
+            "WB-2026-0001", school=school, actor=jo, verb=WebsiteVerb.BLOCKED
+        )
+
+    async def answer_question(services: Services) -> None:
+        await services.policies.reply(school, sam, 1, "Smart casual.")
+
+    async def read_questions(services: Services) -> None:
+        await services.policies.gaps(school, sam)
+
+    async def rate_someone_elses(services: Services) -> None:
+        await services.policies.feedback(school, jo, 1, Feedback.UNHELPFUL)
+
+    assert await refused_in(runtime, block) == (
+        "Only the school's IT administrators answer website reports."
+    )
+    assert (await refused_in(runtime, answer_question)).startswith("Only the policy owner (")
+    assert (await refused_in(runtime, read_questions)).startswith("Only the policy owner, the")
+    assert await refused_in(runtime, rate_someone_elses) == (
+        "I can't find that question of yours any more."
+    )
+    entries = await refusals(runtime)
+    assert [(e.actor_id, e.target_type, e.detail) for e in entries] == [
+        ("jo", "website_report", "WB-2026-0001 website.answer (role)"),
+        ("sam", "policy_question", "Q-1 question.answer (role)"),
+        ("sam", "school", "question.list (role)"),
+        ("jo", "policy_question", "Q-1 question.follow_up (not_theirs)"),
+    ]
+    logged = await everything_logged(runtime)
+    assert "dress code" not in logged
+    assert "badsite" not in logged
+
+
+async def test_staff_logging_a_comment_or_changing_someone_elses_post_are_recorded(
+    runtime: Runtime,
+) -> None:
+    reference = await request_post(runtime)
+    sam = Chat(runtime)
+    refused = await sam.press(LOG_COMMENT)
+    assert "Only the school's moderators log comments." in text_of(refused)
+    resubmit = PostButtonValue(PostVerb.RESUBMIT, reference).encode()
+    refused = await Chat(runtime, person_id="morgan").press(resubmit)
+    assert "Only the person who asked for this post can change it." in text_of(refused)
+    entries = await refusals(runtime)
+    assert [(e.actor_id, e.target_type, e.detail) for e in entries] == [
+        ("sam", "school", "comment.log (role)"),
+        ("morgan", "post_request", f"{reference} post.change (not_theirs)"),
+    ]
