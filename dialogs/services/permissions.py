@@ -18,6 +18,7 @@ accordingly.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import assert_never
 
@@ -77,6 +78,7 @@ class AccountAction(StrEnum):
     DECIDE = "account.decide"
     RECORD = "account.record"  # add an approved account to the register
     CHANGE_REGISTER = "account.change_register"  # who runs an account, its comment rules
+    CONFIRM = "account.confirm"  # answer the yearly check: still run it, password kept safe
 
 
 class WebsiteAction(StrEnum):
@@ -104,8 +106,24 @@ Action = (
     | QuestionAction
     | ImportAction
 )
+
+
+@dataclass(frozen=True)
+class AccountInCheck:
+    """An official account in its yearly check: whoever was asked, and whoever runs it now
+    (from the register), may answer for it."""
+
+    school_id: str
+    account_id: str
+    name: str
+    asked: frozenset[str]
+    owners: frozenset[str]
+
+
 # The records a rule can be asked about.
-Target = Case | PostRequest | Comment | AccountRequest | WebsiteReport | PolicyQuestion
+Target = (
+    Case | PostRequest | Comment | AccountRequest | WebsiteReport | PolicyQuestion | AccountInCheck
+)
 
 
 class Reason(StrEnum):
@@ -221,8 +239,7 @@ def may(
     if isinstance(action, RecordsAction):
         return person.has_any(RECORDS_ROLES[action])
     if isinstance(action, AccountAction):
-        asked_for = target if isinstance(target, AccountRequest) else None
-        return _may_account(person, action, asked_for)
+        return _may_account(person, action, target)
     if isinstance(action, WebsiteAction):
         return school is not None and any(p.id == person.id for p in blockers(school))
     if isinstance(action, QuestionAction):
@@ -233,8 +250,10 @@ def may(
     assert_never(action)
 
 
-def _may_account(person: Person, action: AccountAction, request: AccountRequest | None) -> bool:
-    asked = request is not None and request.requester_id == person.id
+def _may_account(person: Person, action: AccountAction, target: Target | None) -> bool:
+    if action is AccountAction.CONFIRM:
+        return isinstance(target, AccountInCheck) and person.id in target.asked | target.owners
+    asked = isinstance(target, AccountRequest) and target.requester_id == person.id
     if action is AccountAction.VIEW:
         return asked or person.has_any(ACCOUNT_DECIDER_ROLES | ACCOUNT_RECORDER_ROLES)
     if action is AccountAction.DECIDE:
@@ -364,8 +383,7 @@ def _refused(
     if isinstance(action, RecordsAction):
         return NotPermitted(_RECORDS_VERB[action]), Reason.ROLE
     if isinstance(action, AccountAction):
-        asked_for = target if isinstance(target, AccountRequest) else None
-        return _refused_account(person, action, asked_for)
+        return _refused_account(person, action, target)
     if isinstance(action, WebsiteAction):
         refused = NotPermitted("Only the school's IT administrators answer website reports.")
         return refused, Reason.ROLE
@@ -386,10 +404,10 @@ def _refused(
 
 
 def _refused_account(
-    person: Person, action: AccountAction, request: AccountRequest | None
+    person: Person, action: AccountAction, target: Target | None
 ) -> tuple[PolicybotError, Reason]:
     if action is AccountAction.VIEW:
-        wanted = request.reference if request is not None else ""
+        wanted = target.reference if isinstance(target, AccountRequest) else ""
         return NotFound(f"I can't find an account request {wanted}."), Reason.NOT_VISIBLE
     if action is AccountAction.DECIDE:
         if not person.has_any(ACCOUNT_DECIDER_ROLES):
@@ -406,6 +424,10 @@ def _refused_account(
         return NotPermitted(
             "Only the IT administrators and senior leaders change the register."
         ), Reason.ROLE
+    if action is AccountAction.CONFIRM:
+        name = target.name if isinstance(target, AccountInCheck) else "this account"
+        refused = NotPermitted(f"Only the people who run {name} answer its yearly check.")
+        return refused, Reason.NOT_THEIRS
     assert_never(action)
 
 
@@ -473,5 +495,7 @@ def _record_of(
     if isinstance(target, PolicyQuestion):
         number = str(target.id)
         return target.school_id, "policy_question", number, f"Q-{number}"
+    if isinstance(target, AccountInCheck):
+        return target.school_id, "account", target.account_id, target.account_id
     where = school.id if school is not None else (school_id or "*")
     return where, "school", where, ""

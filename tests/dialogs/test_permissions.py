@@ -15,6 +15,7 @@ import pytest
 from dialogs.errors import NotFound, NotPermitted
 from dialogs.services.permissions import (
     AccountAction,
+    AccountInCheck,
     Action,
     CaseAction,
     CommentAction,
@@ -81,6 +82,7 @@ MATRIX: dict[Action, set[Role]] = {
     AccountAction.DECIDE: {Role.SENIOR_LEADER, Role.HEADTEACHER},
     AccountAction.RECORD: {Role.IT_ADMIN},
     AccountAction.CHANGE_REGISTER: {Role.IT_ADMIN, Role.SENIOR_LEADER, Role.HEADTEACHER},
+    AccountAction.CONFIRM: set(),  # only the people asked, and those who run it now
     WebsiteAction.ANSWER: {Role.IT_ADMIN},  # or the senior leaders, where nobody is in IT
     QuestionAction.ANSWER: {Role.POLICY_OWNER},  # or the headteacher, where no owner is named
     QuestionAction.LIST: {Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN},
@@ -176,6 +178,14 @@ def target(action: Action) -> Target | None:
         return None if action is CaseAction.LIST_ALL else case()
     if isinstance(action, PostAction):
         return None if action is PostAction.LIST_ALL else post()
+    if action is AccountAction.CONFIRM:
+        return AccountInCheck(
+            school_id="oak",
+            account_id="website",
+            name="Oak website",
+            asked=frozenset({"reporter"}),
+            owners=frozenset({"reporter", "author"}),
+        )
     if isinstance(action, AccountAction):
         return account_request() if action in (AccountAction.VIEW, AccountAction.DECIDE) else None
     if isinstance(action, WebsiteAction):

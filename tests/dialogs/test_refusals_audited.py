@@ -14,15 +14,19 @@ from datetime import UTC, datetime
 import pytest
 from sqlmodel import col, select
 
+from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime
 from dialogs.errors import NotFound, NotPermitted, PolicybotError
 from dialogs.home import LOG_COMMENT
+from dialogs.services.account_checks import OwnerVerb
 from dialogs.services.account_requests import AccountVerb
 from dialogs.services.audit import AuditAction
 from dialogs.services.comment_card import CommentVerb
 from dialogs.services.container import Services
 from dialogs.services.incoming_comment import CommentSource, IncomingComment
 from dialogs.services.permissions import (
+    AccountAction,
+    AccountInCheck,
     Action,
     CaseAction,
     PostAction,
@@ -35,9 +39,11 @@ from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, Role, School
 from dialogs.services.website_reports import WebsiteVerb
 from storage.models import AuditEntry, PolicyQuestion
+from tests.dialogs.test_account_register import answer as owner_button
+from tests.dialogs.test_account_register import card_for, sent_to
 from tests.dialogs.test_account_requests import requested as account_requested
 from tests.dialogs.test_case_handling import DESCRIPTION, TYPED_BY_REPORTER, file_report
-from tests.dialogs.test_permissions import CELLS, LEADS, MATRIX, SCHOOL, target
+from tests.dialogs.test_permissions import CELLS, LEADS, MATRIX, SCHOOL, case, target
 from tests.support import Person as Chat
 from tests.support import text_of
 
@@ -104,11 +110,22 @@ def who_has(role: Role) -> Person:
     return found
 
 
+def named(record: Target | None) -> tuple[str, str]:
+    """How the audit log names a refused record: its id, and how people know it."""
+    if record is None:
+        return SCHOOL.id, ""
+    if isinstance(record, PolicyQuestion):
+        return str(record.id), f"Q-{record.id}"
+    if isinstance(record, AccountInCheck):
+        return record.account_id, record.account_id
+    return record.id, record.reference
+
+
 def expected_reason(action: Action, role: Role, answer: PolicybotError) -> str:
     """The reason each refused cell of the matrix is recorded with."""
     if action is CaseAction.ANSWER and role in LEADS:
         return "not_theirs"  # they handle the report, but only its reporter answers
-    if action in (PostAction.CHANGE, QuestionAction.FOLLOW_UP):
+    if action in (PostAction.CHANGE, QuestionAction.FOLLOW_UP, AccountAction.CONFIRM):
         return "not_theirs"
     if isinstance(answer, NotFound):
         return "not_visible"
@@ -136,14 +153,9 @@ async def test_every_refused_cell_of_the_matrix_leaves_exactly_one_entry(
         assert entry.school_id == SCHOOL.id
         assert entry.actor_id == who_has(role).id
         assert action.value in entry.detail
-        if record is None:
-            assert (entry.target_type, entry.target_id) == ("school", SCHOOL.id)
-        elif isinstance(record, PolicyQuestion):  # known by its number
-            assert entry.target_id == str(record.id)
-            assert entry.detail.startswith(f"Q-{record.id} ")
-        else:
-            assert entry.target_id == record.id
-            assert entry.detail.startswith(f"{record.reference} ")
+        target_id, reference = named(record)
+        assert entry.target_id == target_id
+        assert entry.detail.startswith(f"{reference} ".lstrip())
         assert reason_of(entry) == expected_reason(action, role, answer)
 
 
@@ -164,9 +176,7 @@ async def test_a_lead_named_in_a_report_is_recorded_without_saying_so(runtime: R
     """The audit log is read by the Headteacher, who may not know that a report names the lead:
     the reason is the one any other person who may not see the report gets."""
     lead = who_has(Role.SAFEGUARDING_LEAD)
-    conflicted = target(CaseAction.VIEW)
-    assert conflicted is not None
-    conflicted.excluded = [lead.id]
+    conflicted = case(excluded=[lead.id])
     with pytest.raises(NotFound):
         await require_in_unit_of_work(runtime, lead, CaseAction.VIEW, conflicted)
     [entry] = await refusals(runtime)
@@ -457,3 +467,18 @@ async def test_staff_logging_a_comment_or_changing_someone_elses_post_are_record
         ("sam", "school", "comment.log (role)"),
         ("morgan", "post_request", f"{reference} post.change (not_theirs)"),
     ]
+
+
+async def test_answering_the_yearly_check_on_an_account_someone_does_not_run_is_recorded(
+    runtime: Runtime,
+) -> None:
+    await run_account_checks(runtime)
+    asked = await sent_to(runtime, "jo", "account_check")
+    pressed = owner_button(card_for(asked, "Oakfield Primary website"), OwnerVerb.LEFT)
+    said = await Chat(runtime).press(pressed)
+    assert "Only the people who run Oakfield Primary website answer its yearly check." in (
+        text_of(said)
+    )
+    [entry] = await refusals(runtime)
+    assert (entry.actor_id, entry.target_type, entry.target_id) == ("sam", "account", "website")
+    assert entry.detail == "website account.confirm (not_theirs)"
