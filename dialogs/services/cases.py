@@ -242,8 +242,8 @@ class CaseService:
         self, reference: str, *, school: School, actor: Person, action: CaseAction
     ) -> Case:
         """The case, if `actor` may do `action` to it, checked before a form asks them for
-        anything; not audited, because nothing of the case is shown. A case card's button:
-        anyone who does not handle reports at all is refused first (handlers_only)."""
+        anything; not recorded as a view, because nothing of the case is shown. A case card's
+        button: anyone who does not handle reports at all is refused first (handlers_only)."""
         await self.handlers_only(reference, school=school, actor=actor)
         case = await self._find(reference, school)
         require(actor, action, case, school)

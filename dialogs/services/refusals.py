@@ -40,7 +40,6 @@ def recorder(db: Database, clock: Callable[[], datetime]) -> RollbackHook:
             return
         if error.refusal_recorded:
             return
-        error.refusal_recorded = True  # before writing: a failure here must not come back
         refusal = error.refusal
         try:
             async with db.session() as session:
@@ -53,6 +52,10 @@ def recorder(db: Database, clock: Callable[[], datetime]) -> RollbackHook:
                     detail=detail_of(refusal),
                 )
         except Exception as exc:  # the person is refused all the same
+            # Not marked: a unit of work the error also ends (one this one was opened in)
+            # tries again once it has been rolled back in turn.
             log.warning("a refusal was not written to the audit log: %s", type(exc).__name__)
+            return
+        error.refusal_recorded = True
 
     return record
