@@ -15,6 +15,7 @@ from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime, prepare_database
 from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
 from dialogs.services.container import Services
+from dialogs.services.permissions import Action, may, require
 from dialogs.services.schools import Person, School
 from storage.crypto import KeyMissing
 
@@ -85,6 +86,29 @@ def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
             return await fetch(runtime.services(session, runtime.clock()))
 
     return run(go)
+
+
+def allowed_or_usage_error(
+    settings: Settings, person: Person, action: Action, school: School
+) -> None:
+    """A command's own check of --as, made before it reads anything: refused as a usage error,
+    as these commands always were, and recorded in the audit log like every refusal (the
+    refusal ends a unit of work of its own; see dialogs.services.refusals)."""
+    if may(person, action, school=school):
+        return
+    runtime = prepared_runtime(settings)
+
+    async def attempt() -> None:
+        try:
+            async with runtime.db.session():
+                require(person, action, school=school)
+        finally:
+            await runtime.close()
+
+    try:
+        asyncio.run(attempt())
+    except NotPermitted as exc:
+        raise click.UsageError(exc.message) from exc
 
 
 def echo_json(data: Any) -> None:

@@ -15,14 +15,14 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import echo_json, in_session, settings_or_exit, whom
+from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.services.consent_register import (
     COMMAND_LINE,
-    CONSENT_ADMIN_ROLES,
     MAX_CONSENT_BYTES,
     ConsentCheck,
     ConsentRegister,
 )
+from dialogs.services.permissions import ImportAction
 from dialogs.services.platforms import LABELS, Platform, platform_named
 from dialogs.services.schools import Person, School
 from storage.models import ConsentImport, PupilConsent
@@ -46,11 +46,7 @@ def _school(school_id: str, person_id: str | None) -> tuple[School, Person | Non
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
         return school, None
-    if not person.has_any(CONSENT_ADMIN_ROLES):
-        raise click.UsageError(
-            f"{person.name} is not the headteacher, a senior leader, the safeguarding lead or an "
-            "IT administrator, so cannot import the consent register."
-        )
+    allowed_or_usage_error(settings, person, ImportAction.CONSENT, school)
     return school, person
 
 

@@ -12,12 +12,12 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import echo_json, in_session, settings_or_exit, whom
+from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.errors import InvalidRequest, PolicybotError
 from dialogs.services.container import Services
+from dialogs.services.permissions import ImportAction
 from dialogs.services.policies import (
     COMMAND_LINE,
-    POLICY_ADMIN_ROLES,
     Imported,
     gap_reason,
     parse_question_ref,
@@ -47,10 +47,7 @@ def _school(school_id: str, person_id: str | None) -> tuple[School, Person | Non
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
         return school, None
-    if not person.has_any(POLICY_ADMIN_ROLES):
-        raise click.UsageError(
-            f"{person.name} is not the policy owner, the headteacher or an IT administrator."
-        )
+    allowed_or_usage_error(settings, person, ImportAction.POLICY, school)
     return school, person
 
 

@@ -29,6 +29,7 @@ from dialogs.report_abuse import ReportAbuse
 from dialogs.reporter_answer import ReporterAnswer
 from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
+from dialogs.services.refusals import recorder
 from dialogs.services.upload_checks import UploadLimits
 from storage import events, migrate
 from storage.audit_anchor_file import AnchorFile
@@ -166,13 +167,15 @@ class Runtime:
 def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     settings.evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(settings.evidence_dir, 0o700)
+    db = Database(
+        settings.database_url,
+        keys=settings.keys,
+        audit=AuditSealing(audit_key(settings), AnchorFile(settings.audit_anchor_file), clock),
+    )
+    db.after_rollback = recorder(db, clock)  # refused attempts are audited (services.refusals)
     return Runtime(
         settings=settings,
-        db=Database(
-            settings.database_url,
-            keys=settings.keys,
-            audit=AuditSealing(audit_key(settings), AnchorFile(settings.audit_anchor_file), clock),
-        ),
+        db=db,
         blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
         engine=Engine(
             [

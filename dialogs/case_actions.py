@@ -41,8 +41,14 @@ async def perform(
     status: str | None = None,
     outcome: str | None = None,
     export_dir: Path | None = None,
+    handlers_only: bool = False,
 ) -> Outcome:
+    """Do what the button (or its form) asks. `handlers_only`: pressed on a case card, where
+    anyone who does not handle reports at all is refused first, in the same words whatever the
+    report (CaseService.handlers_only)."""
     cases = services.cases
+    if handlers_only:
+        await cases.handlers_only(reference, school=school, actor=actor)
     if verb is CaseVerb.ACKNOWLEDGE:
         case = await cases.acknowledge(reference, school=school, actor=actor)
         return _done(f"You acknowledged {case.reference}. The reporter is being told.")

@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.errors import NotPermitted
 from dialogs.messages import Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import DateTimePrompt, SchoolOptionsPrompt, TextPrompt
@@ -25,7 +24,7 @@ from dialogs.services.incoming_comment import (
     CommentSource,
     IncomingComment,
 )
-from dialogs.services.permissions import CommentAction, may
+from dialogs.services.permissions import CommentAction, require
 from dialogs.services.schools import Person, School
 
 LOG_COMMENT = "log_comment"
@@ -38,12 +37,8 @@ def _https_link(text: str) -> str | None:
     return None
 
 
-def _only_moderators(person: Person) -> None:
-    if not may(person, CommentAction.VIEW):
-        raise NotPermitted(
-            "Only the school's moderators log comments. If you have seen a comment that needs "
-            "an answer, please tell one of them."
-        )
+def _only_moderators(ctx: DialogContext) -> None:
+    require(ctx.person, CommentAction.LOG, school=ctx.school)
 
 
 class LogComment(Dialog):
@@ -96,11 +91,11 @@ class LogComment(Dialog):
     )
 
     def intro(self, ctx: DialogContext) -> Sequence[Message]:
-        _only_moderators(ctx.person)
+        _only_moderators(ctx)
         return ()
 
     async def submit(self, ctx: DialogContext, answers: dict[str, Any]) -> Sequence[Message]:
-        _only_moderators(ctx.person)
+        _only_moderators(ctx)
         received = await ctx.services.comments.receive(
             ctx.school,
             IncomingComment(

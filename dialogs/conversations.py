@@ -653,7 +653,8 @@ class ConversationRunner:
     ) -> tuple[DialogState | None, list[Message]]:
         """A button on a post request pressed in the person's own chat. Approving and seeing the
         photos need nothing more and are done at once, even mid-dialog; the others ask for
-        something first."""
+        something first, once the person is known to be able to do it (nobody is asked for a
+        reason or a link only to be refused when they give it)."""
         services = self.services(session, now)
         resumed = self.engine.current(self._context(who, session, now, current)) if current else []
         if button.verb is PostVerb.APPROVE:
@@ -662,9 +663,10 @@ class ConversationRunner:
         if button.verb is PostVerb.SHOW_MEDIA:
             shown = await show_media(services, who.school, who.person, button.reference)
             return current, [shown, *resumed]
-        if current is not None:
-            return current, [self._busy(current, "type approvals to see the post again"), *resumed]
+        busy = [self._busy(current, "type approvals to see the post again")] if current else []
         if button.verb is PostVerb.RESUBMIT:
+            if current is not None:
+                return current, [*busy, *resumed]
             state, answers = await reopen_for_changes(
                 services, who.school, who.person, button.reference
             )
@@ -673,8 +675,14 @@ class ConversationRunner:
             )
             return turn.state, turn.messages
         request = await services.posts.for_decision(
-            button.reference, school=who.school, actor=who.person, version=button.version
+            button.reference,
+            school=who.school,
+            actor=who.person,
+            verb=button.verb,
+            version=button.version,
         )
+        if current is not None:
+            return current, [*busy, *resumed]
         dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
         flags: dict[str, Any] = {"reference": request.reference, "verb": button.verb.value}
         if button.version is not None:
@@ -701,13 +709,15 @@ class ConversationRunner:
                 button.reference, school=who.school, actor=who.person, verb=button.verb
             )
             return current, [Message(kind=MessageKind.INFO, text=handled.message), *resumed]
+        # Checked before anything is asked for (the public reason, a report): a refusal comes
+        # at once, not after the person has typed it.
+        comment = await services.comments.for_action(
+            button.reference, school=who.school, actor=who.person, verb=button.verb
+        )
         if current is not None:
             later = "type comments to see the comment again"
             return current, [self._busy(current, later), *resumed]
         if button.verb is CommentVerb.HIDE:
-            comment = await services.comments.get(
-                button.reference, school=who.school, actor=who.person
-            )
             state = DialogState(dialog=COMMENT_REASON, flags={"reference": comment.reference})
             turn = await self.engine.start(COMMENT_REASON, self._context(who, session, now, state))
             return turn.state, turn.messages
@@ -747,7 +757,9 @@ class ConversationRunner:
             return decided.message
 
         async def reference() -> str:
-            got = await services.accounts.get(button.reference, school=who.school, actor=who.person)
+            got = await services.accounts.for_decision(
+                button.reference, school=who.school, actor=who.person
+            )
             return got.reference
 
         return await self._at_once_or_reason(
@@ -772,8 +784,10 @@ class ConversationRunner:
         services = self.services(session, now)
 
         async def reference() -> str:
-            record = await services.cases.get(button.reference, school=who.school, actor=who.person)
-            return record.case.reference
+            case = await services.cases.for_answer(
+                button.reference, school=who.school, actor=who.person
+            )
+            return case.reference
 
         return await self._at_once_or_reason(
             who, session, now, current, act=None, reason_dialog=REPORTER_ANSWER, reference=reference
@@ -797,7 +811,9 @@ class ConversationRunner:
             )
 
         async def reference() -> str:
-            got = await services.websites.get(button.reference, school=who.school, actor=who.person)
+            got = await services.websites.for_answer(
+                button.reference, school=who.school, actor=who.person
+            )
             return got.reference
 
         return await self._at_once_or_reason(
@@ -823,14 +839,17 @@ class ConversationRunner:
     ) -> tuple[DialogState | None, list[Message]]:
         """A decision button in a person's own chat: one that needs nothing more is done at
         once, even mid-dialog; one that needs a reason asks for it, unless a dialog is under
-        way (which is kept, and the person told how to come back to this)."""
+        way (which is kept, and the person told how to come back to this). `reference` checks
+        that the person may act on the record as it is now, before anything is asked, so a
+        refusal comes at once rather than after the reason is typed."""
         resumed = self.engine.current(self._context(who, session, now, current)) if current else []
         if act is not None:
             return current, [Message(kind=MessageKind.INFO, text=await act()), *resumed]
+        flags = {"reference": await reference()}
         if current is not None:
             later = self.engine.dialogs[reason_dialog].restart_hint
             return current, [self._busy(current, later), *resumed]
-        state = DialogState(dialog=reason_dialog, flags={"reference": await reference()})
+        state = DialogState(dialog=reason_dialog, flags=flags)
         turn = await self.engine.start(reason_dialog, self._context(who, session, now, state))
         return turn.state, turn.messages
 

@@ -6,13 +6,35 @@ as it is; nothing in these messages may contain secrets or another person's repo
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A refused attempt as the audit log keeps it: who tried what, on which record, and the
+    rule's reason as a short code; never anything a person wrote."""
+
+    school_id: str
+    actor_id: str
+    action: str  # what was asked for, as the permissions name it ("post.decide")
+    target_type: str  # "case", "post_request", ...; "school" when no one record was asked for
+    target_id: str
+    reference: str  # how people know the record (CB-2026-0001); empty without a record
+    reason: str  # why the rule said no ("role", "not_visible", ...)
+
 
 class PolicybotError(Exception):
-    """Base of every error whose message is safe and meant to be shown to the person."""
+    """Base of every error whose message is safe and meant to be shown to the person.
 
-    def __init__(self, message: str) -> None:
+    A refusal by a rule of access carries what the audit log is to record of it
+    (dialogs.services.refusals); `refusal_recorded` makes sure it is recorded once.
+    """
+
+    def __init__(self, message: str, *, refusal: Refusal | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.refusal = refusal
+        self.refusal_recorded = False
 
 
 class NotPermitted(PolicybotError):

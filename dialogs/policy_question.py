@@ -18,6 +18,7 @@ from dialogs.errors import InvalidRequest
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.prompts import TextPrompt
 from dialogs.services.container import Services
+from dialogs.services.permissions import owner_names
 from dialogs.services.policies import (
     MAX_QUESTION_CHARS,
     MAX_REPLY_CHARS,
@@ -25,7 +26,6 @@ from dialogs.services.policies import (
     Feedback,
     PolicyAction,
     action_value,
-    owner_names,
     question_ref,
 )
 from dialogs.services.schools import Person, School

@@ -9,13 +9,13 @@ from datetime import UTC
 from typing import Any
 
 from dialogs.engine import DialogContext, DialogState
-from dialogs.errors import InvalidRequest, NotPermitted
+from dialogs.errors import InvalidRequest
 from dialogs.messages import ImageRef, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
 from dialogs.services.account_requests import account_card
 from dialogs.services.container import Services
-from dialogs.services.permissions import PostAction, may
+from dialogs.services.permissions import PostAction, may, require
 from dialogs.services.post_card import (
     STATUS_LABELS,
     PostStatus,
@@ -104,8 +104,7 @@ async def reopen_for_changes(
 ) -> tuple[DialogState, dict[str, Any]]:
     """The state and answers to edit a request sent back for changes, from its summary."""
     request = await services.posts.get(reference, school=school, actor=person)
-    if request.author_id != person.id:
-        raise NotPermitted("Only the person who asked for this post can change it.")
+    require(person, PostAction.CHANGE, request)
     if PostStatus(request.status) is not PostStatus.CHANGES_REQUESTED:
         raise InvalidRequest(
             f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}, so "

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -77,6 +77,10 @@ _POSTGRES_CONNECT_ARGS = {
 }
 
 
+# What to do once a unit of work has been rolled back by an error, given the error; it runs
+# before the error goes on, and may use a session of its own (see Database.after_rollback).
+RollbackHook = Callable[[Exception], Awaitable[None]]
+
 # Whether this task is inside a SQLite session already (see Database.session).
 _inside_gate: contextvars.ContextVar[bool] = contextvars.ContextVar(
     "policybot_inside_sqlite_session", default=False
@@ -117,6 +121,9 @@ class Database:
             attach(self.engine.sync_engine, audit)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._gate = asyncio.Lock() if self.is_sqlite else None
+        # Set by the composition root: the audit log's record of a refused attempt, whose own
+        # unit of work was rolled back with everything else it wrote.
+        self.after_rollback: RollbackHook | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -134,16 +141,28 @@ class Database:
         deadlock; other processes are still met by the busy timeout.
         """
         if self._gate is None or _inside_gate.get():
-            async with self._sessions() as session, session.begin():
+            async with self._unit_of_work() as session:
                 yield session
             return
         async with self._gate:
             entered = _inside_gate.set(True)
             try:
-                async with self._sessions() as session, session.begin():
+                async with self._unit_of_work() as session:
                     yield session
             finally:
                 _inside_gate.reset(entered)
+
+    @asynccontextmanager
+    async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """One transaction; once an error has rolled it back, `after_rollback` is given the
+        error (on SQLite still inside the gate, so its own session goes straight in)."""
+        try:
+            async with self._sessions() as session, session.begin():
+                yield session
+        except Exception as exc:
+            if self.after_rollback is not None:
+                await self.after_rollback(exc)
+            raise
 
     async def ping(self) -> bool:
         try:

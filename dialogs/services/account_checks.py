@@ -20,12 +20,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.account_register import AccountRegister, Ownership
 from dialogs.services.audit import SYSTEM_ACTOR, AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import AccountAction, AccountInCheck, require
 from dialogs.services.platforms import LABELS
 from dialogs.services.post_card import PostVerb
 from dialogs.services.schools import OfficialAccount, Person, Role, School
@@ -255,8 +256,14 @@ class AccountChecks:
         if account is None:
             raise NotFound("That account is no longer in the register.")
         ownership = await self._register.ownership(school, account)
-        if actor.id not in check.asked and actor not in ownership.current:
-            raise NotPermitted(f"Only the people who run {account.name} answer its yearly check.")
+        in_check = AccountInCheck(
+            school_id=school.id,
+            account_id=account.id,
+            name=account.name,
+            asked=frozenset(check.asked),
+            owners=frozenset(p.id for p in ownership.current),
+        )
+        require(actor, AccountAction.CONFIRM, in_check, school)
         if check.closed_at is not None:
             raise InvalidRequest(
                 f"That check on {account.name} has been replaced by a newer one: please answer "

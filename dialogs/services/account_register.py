@@ -19,15 +19,14 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.schools import OfficialAccount, Person, Role, School
+from dialogs.services.permissions import AccountAction, require
+from dialogs.services.schools import OfficialAccount, Person, School
 from storage.models import OwnerAnswer, RegisteredAccount
 
 log = logging.getLogger(__name__)
 
-# Who may change a recorded account's owners or comment rules.
-EDITOR_ROLES = frozenset({Role.IT_ADMIN, Role.SENIOR_LEADER, Role.HEADTEACHER})
 MIN_OWNERS = 2
 
 
@@ -181,8 +180,7 @@ class AccountRegister:
     ) -> RegisteredAccount:
         """Change who runs a recorded account, or its comment rules. Accounts listed in the
         configuration are changed there instead, where the school's other settings are."""
-        if not actor.has_any(EDITOR_ROLES):
-            raise NotPermitted("Only the IT administrators and senior leaders change the register.")
+        require(actor, AccountAction.CHANGE_REGISTER, school=school)
         row = await self.row(school, account_id)
         if row is None:
             if school.account(account_id) is not None:

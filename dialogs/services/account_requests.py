@@ -19,20 +19,25 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.account_register import AccountRegister
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import (
+    ACCOUNT_DECIDER_ROLES,
+    ACCOUNT_RECORDER_ROLES,
+    AccountAction,
+    may,
+    require,
+)
 from dialogs.services.platforms import LABELS, Platform
 from dialogs.services.references import school_reference
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.schools import Person, School
 from storage.models import AccountRequest, RegisteredAccount
 
 REFERENCE_PREFIX = "AR"
-DECIDER_ROLES = frozenset({Role.SENIOR_LEADER, Role.HEADTEACHER})
-RECORDER_ROLES = frozenset({Role.IT_ADMIN})
 MIN_RUNNERS = 2
 MAX_REASON_CHARS = 2000
 
@@ -137,7 +142,21 @@ class AccountRequestService:
         return request
 
     def deciders(self, school: School) -> list[Person]:
-        return school.with_role(*DECIDER_ROLES)
+        return school.with_role(*ACCOUNT_DECIDER_ROLES)
+
+    async def for_decision(
+        self, reference: str, *, school: School, actor: Person
+    ) -> AccountRequest:
+        """The request, if `actor` may decide on it now: checked before a reason is asked for,
+        and again when the decision is made."""
+        request = await self.get(reference, school=school, actor=actor)
+        require(actor, AccountAction.DECIDE, request, school)
+        if AccountStatus(request.status) is not AccountStatus.SUBMITTED:
+            raise InvalidRequest(
+                f"{request.reference} has already been decided "
+                f"({STATUS_LABELS[AccountStatus(request.status)].lower()})."
+            )
+        return request
 
     async def decide(
         self,
@@ -148,18 +167,7 @@ class AccountRequestService:
         verb: AccountVerb,
         reason: str = "",
     ) -> AccountDecided:
-        request = await self.get(reference, school=school, actor=actor)
-        if not actor.has_any(DECIDER_ROLES):
-            raise NotPermitted("Only the senior leaders decide on new official accounts.")
-        if request.requester_id == actor.id:
-            raise NotPermitted(
-                "You asked for this account, so another senior leader must decide on it."
-            )
-        if AccountStatus(request.status) is not AccountStatus.SUBMITTED:
-            raise InvalidRequest(
-                f"{request.reference} has already been decided "
-                f"({STATUS_LABELS[AccountStatus(request.status)].lower()})."
-            )
+        request = await self.for_decision(reference, school=school, actor=actor)
         reason = " ".join(reason.split())
         if verb is AccountVerb.REJECT and len(reason) < 3:
             raise InvalidRequest("Please give the reason: the person who asked is told it.")
@@ -181,7 +189,7 @@ class AccountRequestService:
                 f"“{request.name}”. The IT administrator will set it up and add it to the "
                 "register; please don't post from it until then."
             )
-            for admin in school.with_role(*RECORDER_ROLES):
+            for admin in school.with_role(*ACCOUNT_RECORDER_ROLES):
                 self._notifier.notify(
                     school_id=school.id,
                     person_id=admin.id,
@@ -229,8 +237,7 @@ class AccountRequestService:
         Whoever records it confirms that its password is kept where the school keeps its other
         credentials, so an account never depends on one person's memory or device.
         """
-        if not actor.has_any(RECORDER_ROLES):
-            raise NotPermitted("Only the school's IT administrators record official accounts.")
+        require(actor, AccountAction.RECORD, school=school)
         if not credentials_stored:
             raise InvalidRequest(
                 "Please keep the account's password in the school's password store first, "
@@ -299,17 +306,15 @@ class AccountRequestService:
             )
         )
         request = result.scalars().first()
-        if request is None or (
-            actor is not None
-            and request.requester_id != actor.id
-            and not actor.has_any(DECIDER_ROLES | RECORDER_ROLES)
-        ):
+        if request is None:
             raise NotFound(f"I can't find an account request {reference.strip().upper()[:32]}.")
+        if actor is not None:
+            require(actor, AccountAction.VIEW, request, school)
         return request
 
     async def waiting_for(self, school: School, actor: Person) -> list[AccountRequest]:
         """The requests still waiting for a senior leader's decision, for a senior leader."""
-        if not actor.has_any(DECIDER_ROLES):
+        if not may(actor, AccountAction.DECIDE):
             return []
         return [
             r

@@ -144,7 +144,11 @@ class AuditLog:
     ) -> list[AuditEntry]:
         """The school's entries, newest first, for the DPO or Headteacher (exporting all of
         them: the DPO); reading the log is itself recorded."""
-        require(actor, RecordsAction.EXPORT_AUDIT if export else RecordsAction.VIEW_AUDIT)
+        require(
+            actor,
+            RecordsAction.EXPORT_AUDIT if export else RecordsAction.VIEW_AUDIT,
+            school_id=school_id,
+        )
         query = select(AuditEntry).where(AuditEntry.school_id == school_id)
         if target_type:
             query = query.where(AuditEntry.target_type == target_type)

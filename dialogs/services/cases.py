@@ -210,14 +210,18 @@ class CaseService:
 
     # -- finding -------------------------------------------------------------------------
 
-    async def _find(self, reference: str, school: School) -> Case:
-        # Echo the reference exactly as a refused lookup of an existing case would
-        # (permissions.require), so the reply never tells whether a reference exists.
+    async def _lookup(self, reference: str, school: School) -> Case | None:
         wanted = reference.strip().upper()
         result = await self._session.execute(
             select(Case).where(Case.school_id == school.id, Case.reference == wanted)
         )
-        case = result.scalar_one_or_none()
+        return result.scalar_one_or_none()
+
+    async def _find(self, reference: str, school: School) -> Case:
+        # Echo the reference exactly as a refused lookup of an existing case would
+        # (permissions.require), so the reply never tells whether a reference exists.
+        wanted = reference.strip().upper()
+        case = await self._lookup(reference, school)
         if case is None:
             # Cleaned, so terminal escapes and direction marks typed in are never echoed.
             shown = " ".join(clean_text(wanted).split())[:40]
@@ -236,11 +240,20 @@ class CaseService:
     async def for_action(
         self, reference: str, *, school: School, actor: Person, action: CaseAction
     ) -> Case:
-        """The case, if `actor` may do `action` to it (e.g. to prepare a form); not audited,
-        because nothing of the case is shown."""
+        """The case, if `actor` may do `action` to it, checked before a form asks them for
+        anything; not recorded as a view, because nothing of the case is shown. A case card's
+        button: anyone who does not handle reports at all is refused first (handlers_only)."""
+        await self.handlers_only(reference, school=school, actor=actor)
         case = await self._find(reference, school)
         require(actor, action, case, school)
         return case
+
+    async def handlers_only(self, reference: str, *, school: School, actor: Person) -> None:
+        """Refuse a press on a case card by anyone who does not handle reports, in the same
+        words whether or not the report exists; the report, when it does, is named in the
+        audit log's record of the refusal."""
+        if not may(actor, CaseAction.HANDLE):
+            require(actor, CaseAction.HANDLE, await self._lookup(reference, school), school)
 
     async def events(self, case: Case) -> list[CaseEvent]:
         result = await self._session.execute(
@@ -490,12 +503,17 @@ class CaseService:
         )
         return case
 
+    async def for_answer(self, reference: str, *, school: School, actor: Person) -> Case:
+        """The report whose reporter is answering a question about it, checked before they are
+        asked for the answer; anyone else is told it cannot be found."""
+        case = await self._find(reference, school)
+        require(actor, CaseAction.ANSWER, case, school)
+        return case
+
     async def answer_from_reporter(
         self, reference: str, *, school: School, actor: Person, answer: str
     ) -> Case:
-        case = await self._find(reference, school)
-        if case.reporter_id != actor.id:
-            raise NotFound(f"I can't find a report {case.reference} that you can see.")
+        case = await self.for_answer(reference, school=school, actor=actor)
         answer = answer.strip()
         if len(answer) < 1:
             raise InvalidRequest("Please type your answer.")

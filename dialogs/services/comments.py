@@ -274,17 +274,12 @@ class CommentService:
 
     # -- answering ---------------------------------------------------------------------------
 
-    async def act(
-        self,
-        reference: str,
-        *,
-        school: School,
-        actor: Person,
-        verb: CommentVerb,
-        reason: str | None = None,
-    ) -> Handled:
-        school = await self._register.school(school)
-        comment = await self.get(reference, school=school, actor=actor)
+    async def for_action(
+        self, reference: str, *, school: School, actor: Person, verb: CommentVerb
+    ) -> Comment:
+        """The comment, if `actor` may do `verb` to it now: checked before the public reason
+        for hiding it is asked for, and again when it is given."""
+        comment = await self.get(reference, school=school, actor=actor, action=CommentAction.ACT)
         status = CommentStatus(comment.status)
         if status not in STILL_OPEN:
             who = school.display_name(comment.handled_by or "")
@@ -296,6 +291,19 @@ class CommentService:
             CommentVerb.NOT_NEEDED,
         ):
             raise InvalidRequest(f"{comment.reference} has already been acknowledged.")
+        return comment
+
+    async def act(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person,
+        verb: CommentVerb,
+        reason: str | None = None,
+    ) -> Handled:
+        school = await self._register.school(school)
+        comment = await self.for_action(reference, school=school, actor=actor, verb=verb)
         if verb is CommentVerb.ESCALATE:
             if comment.reported_by is not None:
                 who = school.display_name(comment.reported_by)
@@ -334,11 +342,17 @@ class CommentService:
 
     # -- reading -----------------------------------------------------------------------------
 
-    async def get(self, reference: str, *, school: School, actor: Person | None) -> Comment:
-        """A comment for a moderator or senior leader; None is the command line, run by
-        whoever administers the server. Anyone else is told it cannot be found."""
-        if actor is not None:
-            require(actor, CommentAction.VIEW)
+    async def get(
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person | None,
+        action: CommentAction = CommentAction.VIEW,
+    ) -> Comment:
+        """A comment for a moderator or senior leader to see (or act on); None is the command
+        line, run by whoever administers the server. Anyone else is refused whether or not the
+        comment exists, so references cannot be probed."""
         result = await self._session.execute(
             select(Comment).where(
                 Comment.school_id == school.id,
@@ -346,6 +360,8 @@ class CommentService:
             )
         )
         comment = result.scalars().first()
+        if actor is not None:
+            require(actor, action, comment, school)
         if comment is None:
             # Cleaned, so terminal escapes and direction marks typed in are never echoed.
             shown = " ".join(clean_text(reference).upper().split())[:32]
@@ -356,7 +372,7 @@ class CommentService:
         self, *, school: School, actor: Person | None, open_only: bool = False
     ) -> Sequence[Comment]:
         if actor is not None:
-            require(actor, CommentAction.VIEW)
+            require(actor, CommentAction.VIEW, school=school)
         query = select(Comment).where(Comment.school_id == school.id)
         if open_only:
             query = query.where(col(Comment.status).in_([s.value for s in STILL_OPEN]))

@@ -56,8 +56,9 @@ from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest
 from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.permissions import CONSENT_ADMIN_ROLES
 from dialogs.services.platforms import LABELS, Platform, platforms_in
-from dialogs.services.schools import Role, School
+from dialogs.services.schools import School
 from dialogs.services.text_files import DamagedText, NotText, decode_text
 from dialogs.services.upload_checks import file_subject, megabytes
 from storage.models import ConsentImport, PupilConsent
@@ -78,10 +79,6 @@ __all__ = [
     "split_qualifier",
 ]
 
-# Who may replace the school's consent register: it decides which children may be published.
-CONSENT_ADMIN_ROLES: Final = frozenset(
-    {Role.IT_ADMIN, Role.HEADTEACHER, Role.SENIOR_LEADER, Role.SAFEGUARDING_LEAD}
-)
 COMMAND_LINE: Final = "command-line"
 
 _MEBIBYTE: Final = 1024 * 1024

@@ -22,15 +22,16 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 from sqlmodel import col, func, or_, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.prompts import clean_text
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import QuestionAction, policy_owners, require
 from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import PolicyDocument, read_policy_document
 from dialogs.services.policy_sections import Clause, ParsedPolicy, Section, parse_policy
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.schools import Person, School
 from storage.models import PolicyQuestion, PolicyVersion
 
 if TYPE_CHECKING:
@@ -38,10 +39,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-# Who may change which policy is in force, and who may read everyone's questions.
-POLICY_ADMIN_ROLES = frozenset({Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN})
-# Who answers questions the policy does not: the owner, or the headteacher if none is named.
-ANSWER_ROLES = frozenset({Role.POLICY_OWNER})
 COMMAND_LINE = "command-line"
 CONFIGURATION = "configuration"
 MAX_QUESTION_CHARS = 1000
@@ -170,22 +167,6 @@ class Asked:
     question: PolicyQuestion
     answer: PolicyAnswer
     version: PolicyVersion | None
-
-
-def owners(school: School) -> list[Person]:
-    """Who answers for the policy; a school that names no owner has its headteacher do it."""
-    return school.with_role(Role.POLICY_OWNER) or school.with_role(Role.HEADTEACHER)
-
-
-def owner_names(school: School) -> str:
-    names = [p.name for p in owners(school)]
-    if not names:
-        return "your headteacher"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
-
-
-def may_answer(person: Person, school: School) -> bool:
-    return any(p.id == person.id for p in owners(school))
 
 
 class PolicyService:
@@ -395,8 +376,9 @@ class PolicyService:
         self, school: School, person: Person, question_id: int
     ) -> PolicyQuestion:
         row = await self._session.get(PolicyQuestion, question_id)
-        if row is None or row.school_id != school.id or row.person_id != person.id:
+        if row is None or row.school_id != school.id:
             raise NotFound("I can't find that question of yours any more.")
+        require(person, QuestionAction.FOLLOW_UP, row, school)
         return row
 
     async def feedback(
@@ -418,7 +400,7 @@ class PolicyService:
         if row.referred_at is not None:
             return row, False
         row.referred_at = self._now
-        for owner in owners(school):
+        for owner in policy_owners(school):
             self._notifier.notify(
                 school_id=school.id,
                 person_id=owner.id,
@@ -431,16 +413,15 @@ class PolicyService:
     async def for_answering(
         self, school: School, person: Person, question_id: int
     ) -> PolicyQuestion:
-        if not may_answer(person, school):
-            raise NotPermitted(
-                f"Only the policy owner ({owner_names(school)}) can answer questions about the "
-                "policy. Nothing has been changed."
-            )
         # A number no row can have (the databases' ids stop at 2**31 - 1) is not found, rather
         # than an overflow in the database.
         in_range = 1 <= question_id <= MAX_QUESTION_ID
         row = await self._session.get(PolicyQuestion, question_id) if in_range else None
-        if row is None or row.school_id != school.id:
+        if row is not None and row.school_id != school.id:
+            row = None
+        # Refused in the same words whether or not the question exists.
+        require(person, QuestionAction.ANSWER, row, school)
+        if row is None:
             raise NotFound(f"I can't find question {question_ref(question_id)}.")
         return row
 
@@ -488,11 +469,8 @@ class PolicyService:
 
         `actor` None is the command line, run by whoever administers the server.
         """
-        if actor is not None and not actor.has_any(POLICY_ADMIN_ROLES):
-            raise NotPermitted(
-                "Only the policy owner, the headteacher or the IT administrator can see the "
-                "questions staff have asked."
-            )
+        if actor is not None:
+            require(actor, QuestionAction.LIST, school=school)
         result = await self._session.execute(
             select(PolicyQuestion)
             .where(

@@ -166,12 +166,27 @@ class PostRequestService:
     # -- deciding ----------------------------------------------------------------------------
 
     async def for_decision(
-        self, reference: str, *, school: School, actor: Person, version: int | None
+        self,
+        reference: str,
+        *,
+        school: School,
+        actor: Person,
+        verb: PostVerb,
+        version: int | None,
     ) -> PostRequest:
-        """The request a decision button was pressed for, before its reason is asked: refused
-        at once when the card showed an older version."""
+        """The request a button was pressed for, checked as the decision (or marking it as
+        published) will be, before the reason or the link is asked for: someone who may not do
+        it, a card of an older version, or a request no longer waiting for it is refused at
+        once, rather than after typing something that could never be taken."""
         request = await self.get(reference, school=school, actor=actor)
+        if verb is PostVerb.PUBLISH:
+            require(actor, PostAction.PUBLISH, request)
+            still_shown(request, version)
+            _waiting_to_be_published(request)
+            return request
+        require(actor, PostAction.DECIDE, request)
         still_shown(request, version)
+        _waiting_for_a_decision(request)
         return request
 
     async def decide(
@@ -191,11 +206,7 @@ class PostRequestService:
         request = await self._load(reference, school)
         require(actor, PostAction.DECIDE, request)
         still_shown(request, version)
-        if PostStatus(request.status) is not PostStatus.SUBMITTED:
-            raise InvalidRequest(
-                f"{request.reference} is already "
-                f"{STATUS_LABELS[PostStatus(request.status)].lower()}; nothing has been changed."
-            )
+        _waiting_for_a_decision(request)
         reason = reason.strip()
         if verb in (PostVerb.REJECT, PostVerb.REQUEST_CHANGES):
             if not reason:
@@ -259,11 +270,7 @@ class PostRequestService:
         school = await self._register.school(school)
         request = await self._load(reference, school)
         require(actor, PostAction.PUBLISH, request)
-        if PostStatus(request.status) is not PostStatus.APPROVED:
-            raise InvalidRequest(
-                f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}: "
-                "only an approved post can be marked as published."
-            )
+        _waiting_to_be_published(request)
         link = link.strip()
         if not link.startswith(("https://", "http://")) or len(link) > 2000 or " " in link:
             raise InvalidRequest("Please give the link to the published post (starting https://).")
@@ -516,6 +523,22 @@ class PostRequestService:
             subject=post_subject(request),
             kind="post_card",
             message=post_card(request, school, await self.media(request), approvals=approvals),
+        )
+
+
+def _waiting_for_a_decision(request: PostRequest) -> None:
+    if PostStatus(request.status) is not PostStatus.SUBMITTED:
+        raise InvalidRequest(
+            f"{request.reference} is already "
+            f"{STATUS_LABELS[PostStatus(request.status)].lower()}; nothing has been changed."
+        )
+
+
+def _waiting_to_be_published(request: PostRequest) -> None:
+    if PostStatus(request.status) is not PostStatus.APPROVED:
+        raise InvalidRequest(
+            f"{request.reference} is {STATUS_LABELS[PostStatus(request.status)].lower()}: "
+            "only an approved post can be marked as published."
         )
 
 

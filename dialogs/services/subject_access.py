@@ -134,7 +134,7 @@ class SubjectAccessService:
     # -- export ------------------------------------------------------------------------------
 
     async def gather(self, school: School, subject: Subject, *, actor: Person) -> dict[str, Any]:
-        require(actor, RecordsAction.SUBJECT_ACCESS)
+        require(actor, RecordsAction.SUBJECT_ACCESS, school=school)
         pid = subject.person_id
         listed = school.person(pid)
         cases = await self._all(select(Case).where(Case.school_id == school.id))
@@ -365,7 +365,7 @@ class SubjectAccessService:
     ) -> Erasure:
         """What can be erased is erased (with `confirm`; otherwise only listed); what must be
         kept is listed with the reason."""
-        require(actor, RecordsAction.ERASE)
+        require(actor, RecordsAction.ERASE, school=school)
         pid = subject.person_id
         drafts = await self._all(_drafts(school, pid))
         waiting = await self._all(_waiting(school, pid))

@@ -15,13 +15,14 @@ from enum import StrEnum
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.errors import InvalidRequest, NotFound
 from dialogs.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.audit import AuditAction, AuditLog
 from dialogs.services.button_values import VerbButton
 from dialogs.services.notifier import Notifier
+from dialogs.services.permissions import WebsiteAction, blockers, may, require
 from dialogs.services.references import school_reference
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.schools import Person, School
 from storage.models import WebsiteReport
 
 REFERENCE_PREFIX = "WB"
@@ -58,16 +59,6 @@ def defang(address: str) -> str:
     """A web address written so chat apps do not turn it into a link: nobody should open an
     inappropriate site by clicking a message about blocking it."""
     return address.replace("://", "[:]//").replace(".", "[.]")
-
-
-def blockers(school: School) -> list[Person]:
-    """IT, or the senior leaders where the school has nobody in the IT role, so a report
-    always reaches someone who can act on it."""
-    return (
-        school.with_role(Role.IT_ADMIN)
-        or school.with_role(Role.SENIOR_LEADER)
-        or school.with_role(Role.HEADTEACHER)
-    )
 
 
 class WebsiteReportService:
@@ -121,11 +112,7 @@ class WebsiteReportService:
         verb: WebsiteVerb,
         reason: str = "",
     ) -> str:
-        report = await self.get(reference, school=school, actor=actor)
-        if WebsiteStatus(report.status) is not WebsiteStatus.OPEN:
-            by = school.display_name(report.handled_by)
-            done = "blocked" if report.status == WebsiteStatus.BLOCKED else "answered"
-            raise InvalidRequest(f"{report.reference} has already been {done} by {by}.")
+        report = await self.for_answer(reference, school=school, actor=actor)
         reason = " ".join(reason.split())
         if verb is WebsiteVerb.NOT_BLOCKING and len(reason) < 3:
             raise InvalidRequest("Please give the reason: the member of staff is told it.")
@@ -163,9 +150,19 @@ class WebsiteReportService:
             return f"Thank you: {report.reference} is closed, and your reason has been passed on."
         return f"Thank you: {report.reference} is marked as blocked, and the reporter is told."
 
+    async def for_answer(self, reference: str, *, school: School, actor: Person) -> WebsiteReport:
+        """The report, if `actor` may answer it now: checked before a reason is asked for, and
+        again when the answer is given."""
+        report = await self.get(reference, school=school, actor=actor)
+        if WebsiteStatus(report.status) is not WebsiteStatus.OPEN:
+            by = school.display_name(report.handled_by)
+            done = "blocked" if report.status == WebsiteStatus.BLOCKED else "answered"
+            raise InvalidRequest(f"{report.reference} has already been {done} by {by}.")
+        return report
+
     async def open_for(self, school: School, actor: Person) -> list[WebsiteReport]:
         """The reports still waiting for IT's answer, for IT (or whoever stands in for IT)."""
-        if actor not in blockers(school):
+        if not may(actor, WebsiteAction.ANSWER, school=school):
             return []
         result = await self._session.execute(
             select(WebsiteReport)
@@ -178,8 +175,8 @@ class WebsiteReportService:
         return list(result.scalars().all())
 
     async def get(self, reference: str, *, school: School, actor: Person) -> WebsiteReport:
-        """A report for IT (or whoever stands in for IT); anyone else is told it cannot be
-        found, as they would be for a reference that does not exist."""
+        """A report for IT (or whoever stands in for IT) to answer; anyone else is told that
+        only IT answers them."""
         wanted = reference.strip().upper()[:32]
         result = await self._session.execute(
             select(WebsiteReport).where(
@@ -189,8 +186,7 @@ class WebsiteReportService:
         report = result.scalars().first()
         if report is None:
             raise NotFound(f"I can't find a website report {wanted}.")
-        if actor not in blockers(school):
-            raise NotPermitted("Only the school's IT administrators answer website reports.")
+        require(actor, WebsiteAction.ANSWER, report, school)
         return report
 
 

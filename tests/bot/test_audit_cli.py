@@ -145,16 +145,25 @@ def test_only_the_dpo_and_headteacher_read_the_log_and_reading_it_is_recorded(
     assert refused.code == 3
     assert "Only the data protection officer and the Headteacher" in refused.err
     shown = json.loads(policybot("audit", "show", "--as", "dana", "--json").out)
-    assert shown == []  # nothing happened yet
+    # Nothing happened yet but Lee's refused attempt, which is recorded.
+    assert [(e["actor"], e["action"], e["target"], e["detail"]) for e in shown] == [
+        ("lee", "access.refused", "school:oakfield", "records.view_audit (role)")
+    ]
     again = json.loads(policybot("audit", "show", "--as", "ash", "--json").out)
-    assert [e["action"] for e in again] == ["audit.view"]
+    assert [e["action"] for e in again] == ["audit.view", "access.refused"]
     assert again[0]["actor"] == "dana"
     assert policybot("audit", "export", "--as", "dana", "--out", str(tmp_path / "a")).code == 3
     out = tmp_path / "audit.jsonl"
     exported = policybot("audit", "export", "--as", "ash", "--out", str(out))
     assert exported.code == 0, exported.err
     lines = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [e["action"] for e in lines] == ["audit.view", "audit.view"]
+    assert [(e["actor"], e["action"]) for e in lines] == [
+        ("dana", "access.refused"),  # the export Dana may not make
+        ("ash", "audit.view"),
+        ("dana", "audit.view"),
+        ("lee", "access.refused"),
+    ]
+    assert lines[0]["detail"] == "records.export_audit (role)"
 
 
 def test_removing_the_newest_entries_is_found_against_the_anchor_file(

@@ -98,7 +98,11 @@ async def test_it_says_the_website_is_blocked_and_the_reporter_is_told(runtime: 
     [report] = await rows(runtime, WebsiteReport)
     assert (report.status, report.handled_by) == ("blocked", "morgan")
     entries = await rows(runtime, AuditEntry, col(AuditEntry.target_type) == "website_report")
-    assert sorted(e.action for e in entries) == ["website.block", "website.blocked"]
+    assert sorted((e.action, e.actor_id) for e in entries) == [
+        ("access.refused", "sam"),  # Sam's press, refused
+        ("website.block", "sam"),
+        ("website.blocked", "morgan"),
+    ]
     assert all("badsite" not in e.detail for e in entries)
 
 

@@ -14,17 +14,23 @@ import pytest
 
 from dialogs.errors import NotFound, NotPermitted
 from dialogs.services.permissions import (
+    AccountAction,
+    AccountInCheck,
     Action,
     CaseAction,
     CommentAction,
+    ImportAction,
     PostAction,
+    QuestionAction,
     RecordsAction,
+    Target,
+    WebsiteAction,
     case_handlers,
     may,
     require,
 )
 from dialogs.services.schools import Person, Role, School
-from storage.models import Case, PostRequest
+from storage.models import AccountRequest, Case, PolicyQuestion, PostRequest, WebsiteReport
 
 ROLES = [r for r in Role if r is not Role.STAFF]
 PEOPLE = [
@@ -45,6 +51,8 @@ MODERATORS = {Role.MODERATOR, Role.SENIOR_LEADER, Role.HEADTEACHER}
 
 # Someone else's record: which roles may do each thing. STAFF alone may do none of them.
 MATRIX: dict[Action, set[Role]] = {
+    CaseAction.HANDLE: LEADS | {Role.TRUST_SAFEGUARDING_LEAD},  # any report: the card's buttons
+    CaseAction.ANSWER: set(),  # only its reporter answers the lead's questions
     CaseAction.VIEW_STATUS: LEADS,
     CaseAction.VIEW: LEADS,
     CaseAction.LIST_ALL: LEADS | {Role.TRUST_SAFEGUARDING_LEAD},
@@ -70,6 +78,22 @@ MATRIX: dict[Action, set[Role]] = {
     RecordsAction.EXPORT_AUDIT: {Role.DATA_PROTECTION_OFFICER},
     RecordsAction.SUBJECT_ACCESS: {Role.DATA_PROTECTION_OFFICER, Role.HEADTEACHER},
     RecordsAction.ERASE: {Role.DATA_PROTECTION_OFFICER},
+    AccountAction.VIEW: {Role.SENIOR_LEADER, Role.HEADTEACHER, Role.IT_ADMIN},
+    AccountAction.DECIDE: {Role.SENIOR_LEADER, Role.HEADTEACHER},
+    AccountAction.RECORD: {Role.IT_ADMIN},
+    AccountAction.CHANGE_REGISTER: {Role.IT_ADMIN, Role.SENIOR_LEADER, Role.HEADTEACHER},
+    AccountAction.CONFIRM: set(),  # only the people asked, and those who run it now
+    WebsiteAction.ANSWER: {Role.IT_ADMIN},  # or the senior leaders, where nobody is in IT
+    QuestionAction.ANSWER: {Role.POLICY_OWNER},  # or the headteacher, where no owner is named
+    QuestionAction.LIST: {Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN},
+    QuestionAction.FOLLOW_UP: set(),  # only whoever asked it
+    ImportAction.POLICY: {Role.POLICY_OWNER, Role.HEADTEACHER, Role.IT_ADMIN},
+    ImportAction.CONSENT: {
+        Role.IT_ADMIN,
+        Role.HEADTEACHER,
+        Role.SENIOR_LEADER,
+        Role.SAFEGUARDING_LEAD,
+    },
 }
 
 
@@ -114,11 +138,60 @@ def post() -> PostRequest:
     )
 
 
-def target(action: Action) -> Case | PostRequest | None:
+def account_request() -> AccountRequest:
+    return AccountRequest(
+        id="a1",
+        school_id="oak",
+        reference="AR-2026-0001",
+        requester_id="reporter",
+        status="submitted",
+        name="Year 6 blog",
+        platform="instagram",
+        aim="Share learning",
+        audience="Parents",
+        promotion="Newsletter",
+        runners=["staff", "author"],
+        visibility="private",
+    )
+
+
+def website_report() -> WebsiteReport:
+    return WebsiteReport(
+        id="w1",
+        school_id="oak",
+        reference="WB-2026-0001",
+        reporter_id="reporter",
+        address="badsite.example",
+        seen_at=NOW,
+        status="open",
+    )
+
+
+def question() -> PolicyQuestion:
+    return PolicyQuestion(
+        id=7, school_id="oak", person_id="reporter", channel="terminal", question="Can I?"
+    )
+
+
+def target(action: Action) -> Target | None:
     if isinstance(action, CaseAction):
         return None if action is CaseAction.LIST_ALL else case()
     if isinstance(action, PostAction):
         return None if action is PostAction.LIST_ALL else post()
+    if action is AccountAction.CONFIRM:
+        return AccountInCheck(
+            school_id="oak",
+            account_id="website",
+            name="Oak website",
+            asked=frozenset({"reporter"}),
+            owners=frozenset({"reporter", "author"}),
+        )
+    if isinstance(action, AccountAction):
+        return account_request() if action in (AccountAction.VIEW, AccountAction.DECIDE) else None
+    if isinstance(action, WebsiteAction):
+        return website_report()
+    if isinstance(action, QuestionAction):
+        return None if action is QuestionAction.LIST else question()
     return None
 
 
@@ -133,14 +206,23 @@ def test_each_role_may_do_exactly_what_the_matrix_says(action: Action, role: Rol
 
 
 def test_every_action_is_in_the_matrix() -> None:
-    every: list[Action] = [*CaseAction, *PostAction, *CommentAction, *RecordsAction]
+    every: list[Action] = [
+        *CaseAction,
+        *PostAction,
+        *CommentAction,
+        *RecordsAction,
+        *AccountAction,
+        *WebsiteAction,
+        *QuestionAction,
+        *ImportAction,
+    ]
     assert set(every) == set(MATRIX)
 
 
 def test_the_reporter_sees_only_the_status_of_their_own_report() -> None:
     reporter = person("reporter")
     allowed = {a for a in CaseAction if may(reporter, a, case(), SCHOOL)}
-    assert allowed == {CaseAction.VIEW_STATUS}
+    assert allowed == {CaseAction.VIEW_STATUS, CaseAction.ANSWER}
 
 
 def test_an_author_sees_and_changes_their_own_post_but_never_decides_on_it() -> None:
@@ -162,7 +244,8 @@ def test_an_author_sees_and_changes_their_own_post_but_never_decides_on_it() -> 
 def test_a_lead_named_in_a_report_cannot_tell_it_exists() -> None:
     lead = person(Role.SAFEGUARDING_LEAD)
     conflicted = case(excluded=[lead.id])
-    assert not any(may(lead, a, conflicted, SCHOOL) for a in CaseAction)
+    # Handling reports at all is their role; every action on this one is refused.
+    assert not any(may(lead, a, conflicted, SCHOOL) for a in CaseAction if a != CaseAction.HANDLE)
     with pytest.raises(NotFound, match="CB-2026-0001"):
         require(lead, CaseAction.VIEW, conflicted, SCHOOL)
     assert may(person(Role.DEPUTY_SAFEGUARDING_LEAD), CaseAction.VIEW, conflicted, SCHOOL)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.runtime import Runtime
+from dialogs.services.refusals import recorder
 from storage.db import Database
 from tests.resilience.proxy import CuttableProxy
 
@@ -59,6 +60,7 @@ class Outage:
                 audit=runtime.db.audit,
                 busy_timeout_ms=200,
             )
+            runtime.db.after_rollback = recorder(runtime.db, runtime.clock)
             runtime.__dict__.pop("runner", None)
 
 

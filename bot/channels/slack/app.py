@@ -40,7 +40,7 @@ from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
-from dialogs.services.permissions import CaseAction, is_handler
+from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
 from storage.conversations import ConversationKey
@@ -490,7 +490,7 @@ class SlackChannel:
         channel = str((body.get("channel") or {}).get("id"))
         user = str(body["user"]["id"])
         actor = self._actor(body)
-        if actor is None or not is_handler(actor[1]):
+        if actor is None:  # not one of the school's staff: nobody to refuse by name
             await self.transport.ephemeral(channel, user, _refusal())
             return
         school, person = actor
@@ -498,20 +498,20 @@ class SlackChannel:
             metadata = json.dumps(
                 {"reference": button.reference, "school": school.id, "channel": channel}
             )
-            async with self.runtime.db.session() as session:
-                services = self.runtime.services(session, self.runtime.clock())
-                try:
+            try:
+                async with self.runtime.db.session() as session:
+                    services = self.runtime.services(session, self.runtime.clock())
                     case = await services.cases.for_action(
                         button.reference,
                         school=school,
                         actor=person,
                         action=FORM_ACTION[button.verb],
                     )
-                except PolicybotError as exc:
-                    await self.transport.ephemeral(
-                        channel, user, Message(kind=MessageKind.HINT, text=exc.message)
-                    )
-                    return
+            except PolicybotError as exc:
+                await self.transport.ephemeral(
+                    channel, user, Message(kind=MessageKind.HINT, text=exc.message)
+                )
+                return
             if button.verb is CaseVerb.NOTE:
                 view = note_modal(button.reference, metadata)
             elif button.verb is CaseVerb.ASK:
@@ -548,6 +548,7 @@ class SlackChannel:
                     verb=verb,
                     reference=reference,
                     export_dir=Path(folder),
+                    handlers_only=True,
                 )
             except PolicybotError as exc:
                 await self.transport.ephemeral(

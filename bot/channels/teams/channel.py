@@ -50,7 +50,7 @@ from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
 from dialogs.services.delivery import NO_ALERT, Alert
-from dialogs.services.permissions import CaseAction, is_handler
+from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
 from storage import addresses
@@ -668,8 +668,8 @@ class TeamsChannel:
 
     async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
         actor = self._actor(context.activity)
-        if actor is None or not is_handler(actor[1]):
-            await self.tell_privately(context, actor[1] if actor else None, _refusal())
+        if actor is None:  # not one of the school's staff: nobody to refuse by name
+            await self.tell_privately(context, None, _refusal())
             return
         school, person = actor
         if button.verb in NEEDS_FORM:
@@ -720,6 +720,7 @@ class TeamsChannel:
                     verb=button.verb,
                     reference=button.reference,
                     export_dir=Path(folder),
+                    handlers_only=True,
                 )
             except PolicybotError as exc:
                 await self.tell_privately(
@@ -741,7 +742,7 @@ class TeamsChannel:
         except ValueError:
             return
         school, person = found if found else (None, None)
-        if school is None or person is None or not is_handler(person):
+        if school is None or person is None:
             await self.send(context, [_refusal()])
             return
         try:
@@ -757,6 +758,7 @@ class TeamsChannel:
                 text=_str(data.get("text")),
                 status=_str(data.get("status")),
                 outcome=_str(data.get("outcome")),
+                handlers_only=True,
             )
         except PolicybotError as exc:
             await self.send(context, [Message(kind=MessageKind.HINT, text=exc.message)])
