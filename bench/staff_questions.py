@@ -87,6 +87,10 @@ class StaffQuestion:
     places: tuple[Place, ...] = ()
     near_miss: bool = False
 
+    def answered_by(self, citation: str, text: str) -> bool:
+        """Whether a passage (its citation and quote) is at one of the places that answer this."""
+        return any(at_place(place, citation, text) for place in self.places)
+
 
 @dataclass(frozen=True)
 class Policy:
