@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import tomllib
 from collections.abc import Callable
@@ -37,6 +36,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from staff_questions import note_missing, policy_file  # noqa: E402
 
 from dialogs.services.policy_search import PLAIN_BM25, PolicyAnswer, PolicySearch, SearchOptions  # noqa: E402
 from dialogs.services.policy_sections import ParsedPolicy, clause_citation, parse_policy  # noqa: E402
@@ -77,11 +78,6 @@ class Question:
         return bool(self.expect)
 
 
-def shared_dir() -> Path:
-    override = os.environ.get("POLICYBOT_SHARED_POLICIES")
-    return Path(override) if override else ROOT.parent / "shared" / "policies"
-
-
 def load(
     path: Path = QUESTIONS, note: Callable[[str], object] = print
 ) -> tuple[dict[str, ParsedPolicy], list[Question]]:
@@ -90,22 +86,12 @@ def load(
     policies: dict[str, ParsedPolicy] = {}
     missing: list[str] = []
     for name, meta in data["policies"].items():
-        if meta["location"] == "sample":
-            file = ROOT / "bot" / "sample" / name
-        else:
-            file = shared_dir() / name
+        file = policy_file(name, meta["location"])
         if not file.is_file():
             missing.append(name)
             continue
         policies[name] = parse_policy(file.read_text(encoding="utf-8"), kind=meta["kind"])
-    if missing:
-        where = shared_dir()
-        why = "is missing" if not where.is_dir() else "does not have them"
-        note(
-            f"Skipping the questions on {len(missing)} policies: the folder {where} {why} "
-            f"(set POLICYBOT_SHARED_POLICIES to the folder of real policies): "
-            f"{', '.join(missing)}"
-        )
+    note_missing(missing, note)
     questions: list[Question] = []
     for entry in data["question"]:
         if entry["policy"] not in policies:
