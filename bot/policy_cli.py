@@ -26,6 +26,8 @@ from dialogs.services.policies import (
 from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import MAX_POLICY_BYTES, read_policy_document
 from dialogs.services.policy_sections import parse_policy
+from dialogs.services.safeguarding_concern import safeguarding_concern
+from dialogs.services.safeguarding_reply import SafeguardingReply, safeguarding_reply
 from dialogs.services.schools import Person, School
 from storage.models import PolicyQuestion, PolicyVersion
 
@@ -253,6 +255,19 @@ def _answer_json(result: PolicyAnswer) -> dict[str, Any]:
             {"citation": p.citation, "text": p.text, "score": round(float(p.score), 4)}
             for p in result.passages
         ],
+        "safeguarding": False,
+    }
+
+
+def _safeguarding_json(reply: SafeguardingReply) -> dict[str, Any]:
+    """The same shape as an answer: not confident, no citation, nothing searched, and the
+    safeguarding reply as the answer."""
+    return {
+        "answer": reply.plain_text(),
+        "citation": "",
+        "confident": False,
+        "passages": [],
+        "safeguarding": True,
     }
 
 
@@ -265,6 +280,13 @@ def _print_answer(result: PolicyAnswer) -> None:
         click.echo("\nClosest passages:")
         for passage in result.passages:
             click.echo(f"  {passage.score:6.2f}  {passage.citation}: {passage.text}")
+
+
+def _show_safeguarding(reply: SafeguardingReply, as_json: bool) -> None:
+    if as_json:
+        echo_json(_safeguarding_json(reply))
+    else:
+        click.echo(reply.plain_text())
 
 
 @click.command()
@@ -281,12 +303,19 @@ def _print_answer(result: PolicyAnswer) -> None:
 def ask(
     question: str, policy_file: Path | None, school_id: str | None, k: int, as_json: bool
 ) -> None:
-    """Answer QUESTION from a policy, as the bot would (the question is not recorded)."""
+    """Answer QUESTION from a policy, as the bot would (the question is not recorded).
+
+    A worry about a child is not searched for: it gets the safeguarding reply, as in the chat.
+    """
     if (policy_file is None) == (school_id is None):
         raise click.UsageError("Give exactly one of --policy FILE or --school ID.")
     if not 1 <= k <= 20:
         raise click.UsageError("--passages must be between 1 and 20.")
+    concern = safeguarding_concern(question)
     if policy_file is not None:
+        if concern is not None:  # no school, so no lead to name: "your school's lead"
+            _show_safeguarding(safeguarding_reply(concern, None), as_json)
+            return
         try:
             document = read_policy_document(_read(policy_file), policy_file.name)
         except PolicybotError as exc:
@@ -299,6 +328,9 @@ def ask(
         return
     assert school_id is not None
     school, _ = _school(school_id, None)
+    if concern is not None:
+        _show_safeguarding(safeguarding_reply(concern, school), as_json)
+        return
 
     async def consult(services: Services) -> PolicyAnswer:
         result, version = await services.policies.consult(school, question, k=k)

@@ -37,7 +37,6 @@ from dialogs.home import (
     intent,
     menu,
     my_reports,
-    post_offer,
 )
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, moved_on
@@ -61,6 +60,7 @@ from dialogs.post_actions import (
 from dialogs.prompts import StoredFile
 from dialogs.report_abuse import platform_mentioned
 from dialogs.reporter_answer import REPORTER_ANSWER
+from dialogs.safeguarding_intercept import intercept
 from dialogs.services import replies
 from dialogs.services.account_checks import OwnerButtonValue
 from dialogs.services.account_requests import AccountButtonValue, AccountVerb
@@ -438,6 +438,8 @@ class ConversationRunner:
                 state, messages = None, [moved_on(False), menu(who.person, who.school)]
             elif current is None:
                 state, messages = await self._idle(who, session, now, given)
+            elif current.dialog == ASK_POLICY and (worry := self._worry(who, session, now, given)):
+                state, messages = None, worry  # however long: the lead, not "too long"
             else:
                 turn = await self.engine.advance(given, self._context(who, session, now, current))
                 state, messages = turn.state, turn.messages
@@ -891,10 +893,13 @@ class ConversationRunner:
         services = self.services(session, now)
         if question:
             answered = await answer_question(
-                services, who.school, who.person, channel=who.key.channel, question=question
+                services,
+                who.school,
+                who.person,
+                channel=who.key.channel,
+                question=question,
+                offer_post=about_posting(question),
             )
-            if about_posting(question):
-                answered.append(post_offer())
             return None, answered
         if wanted is None:
             reply = await typed_reply(services, who.school, who.person, typed)
@@ -902,9 +907,28 @@ class ConversationRunner:
                 return None, reply
         return None
 
+    def _worry(
+        self, who: Who, session: AsyncSession, now: datetime, given: UserInput
+    ) -> list[Message] | None:
+        """The safeguarding reply, if what was typed (not a button pressed) is a worry about a
+        child: before the policy is searched, the menu shown, or a report started."""
+        if given.value is not None:
+            return None
+        return intercept(
+            self.services(session, now),
+            who.school,
+            who.person,
+            channel=who.key.channel,
+            text=given.text,
+            files=len(given.files),
+        )
+
     async def _idle(
         self, who: Who, session: AsyncSession, now: datetime, given: UserInput
     ) -> tuple[DialogState | None, list[Message]]:
+        worry = self._worry(who, session, now, given)
+        if worry:
+            return None, worry
         typed = given.answer
         wanted = intent(typed)
         if not given.files:

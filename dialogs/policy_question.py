@@ -15,8 +15,10 @@ from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
 from dialogs.errors import InvalidRequest
+from dialogs.home import post_offer
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.prompts import TextPrompt
+from dialogs.safeguarding_intercept import safeguarding_messages
 from dialogs.services.container import Services
 from dialogs.services.permissions import owner_names
 from dialogs.services.policies import (
@@ -24,6 +26,7 @@ from dialogs.services.policies import (
     MAX_REPLY_CHARS,
     Asked,
     Feedback,
+    Intercepted,
     PolicyAction,
     action_value,
     question_ref,
@@ -141,13 +144,23 @@ def looks_like_question(text: str) -> str | None:
 
 
 async def answer_question(
-    services: Services, school: School, person: Person, *, channel: str, question: str
+    services: Services,
+    school: School,
+    person: Person,
+    *,
+    channel: str,
+    question: str,
+    offer_post: bool = False,
 ) -> list[Message]:
+    """The policy's answer; or, for a worry about a child, the safeguarding reply and nothing
+    else (never an offer to post). `offer_post` adds the offer to ask for approval of a post."""
     try:
         asked = await services.policies.ask(school, person, channel=channel, question=question)
     except InvalidRequest as exc:
         return [Message(kind=MessageKind.HINT, text=exc.message)]
-    return answer_messages(asked, school)
+    if isinstance(asked, Intercepted):
+        return safeguarding_messages(asked.reply)
+    return [*answer_messages(asked, school), *([post_offer()] if offer_post else [])]
 
 
 def _version_fact(asked: Asked, school: School) -> Fact:
@@ -252,6 +265,8 @@ async def typed_reply(
     row = await services.policies.latest_asked(school, person, within=REPLY_WINDOW)
     if row is None or row.id is None or row.referred_at is not None:
         return None
+    if await services.policies.intercepted_since(school, person, row.asked_at):
+        return None  # the last thing said was the safeguarding reply, not this answer
     yes = key in _TYPED_YES
     if row.confident and row.feedback is None:
         action = PolicyAction.HELPFUL if yes else PolicyAction.UNHELPFUL

@@ -56,6 +56,8 @@ class AuditAction(StrEnum):
     ACCESS_REFUSED = "access.refused"
     POLICY_IMPORT = "policy.import"
     POLICY_ANSWER = "policy.answer"
+    # A worry about a child was answered with the safeguarding reply instead of the policy.
+    POLICY_SAFEGUARDING = "policy.safeguarding"
     CONSENT_IMPORT = "consent.import"
     POST_SUBMIT = "post.submit"
     POST_DECIDE = "post.decide"

@@ -4,6 +4,10 @@ Answers are always quoted from the version in force when the question was asked,
 version is recorded with the question, so what the bot said can be explained later even after
 the policy changes. Every question is kept: one the policy could not answer, or whose answer
 was unhelpful, is exactly what the policy owner needs to see to improve the policy.
+
+Every question but one kind: a worry about a child (safeguarding_concern) is never searched
+and never kept. It gets the safeguarding reply, and only the fact that it did is audited; the
+policy owner must never receive a child's disclosure as "a question the policy did not answer".
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from dialogs.services.permissions import QuestionAction, policy_owners, require
 from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import PolicyDocument, read_policy_document
 from dialogs.services.policy_sections import Clause, ParsedPolicy, Section, parse_policy
+from dialogs.services.safeguarding_concern import safeguarding_concern
+from dialogs.services.safeguarding_reply import SafeguardingReply, safeguarding_reply
 from dialogs.services.schools import Person, School
 from storage.models import PolicyQuestion, PolicyVersion
 
@@ -167,6 +173,13 @@ class Asked:
     question: PolicyQuestion
     answer: PolicyAnswer
     version: PolicyVersion | None
+
+
+@dataclass(frozen=True)
+class Intercepted:
+    """A question that was a worry about a child: answered with this, never searched or kept."""
+
+    reply: SafeguardingReply
 
 
 class PolicyService:
@@ -314,10 +327,17 @@ class PolicyService:
 
     # -- questions ---------------------------------------------------------------------------
 
-    async def ask(self, school: School, person: Person, *, channel: str, question: str) -> Asked:
-        """Answer from the policy in force, and keep the question whatever the answer was."""
+    async def ask(
+        self, school: School, person: Person, *, channel: str, question: str
+    ) -> Asked | Intercepted:
+        """Answer from the policy in force, and keep the question whatever the answer was;
+        a worry about a child is intercepted first, however long, and nothing of it kept."""
+        cleaned = " ".join(clean_text(question).split())
+        intercepted = self.intercept(school, person, channel=channel, text=cleaned)
+        if intercepted is not None:
+            return intercepted
         text = _within(
-            " ".join(clean_text(question).split()),
+            cleaned,
             MAX_QUESTION_CHARS,
             empty="Please type your question about the policy.",
             too_long="That question is very long ({n} characters). Please ask it in fewer than "
@@ -340,14 +360,44 @@ class PolicyService:
         await self._session.flush()
         return Asked(question=row, answer=answer, version=version)
 
+    def intercept(
+        self, school: School, person: Person, *, channel: str, text: str
+    ) -> Intercepted | None:
+        """The safeguarding reply if `text` speaks of a worry about a child, else None. The
+        audit log records that it was given (to whom, on which channel), never what was said."""
+        concern = safeguarding_concern(text)
+        if concern is None:
+            return None
+        self._audit.record(
+            school_id=school.id,
+            actor_id=person.id,
+            action=AuditAction.POLICY_SAFEGUARDING,
+            target_type="person",
+            target_id=person.id,
+            detail=f"safeguarding reply given instead of the policy ({channel})",
+        )
+        return Intercepted(reply=safeguarding_reply(concern, school, asker=person))
+
+    async def intercepted_since(self, school: School, person: Person, when: datetime) -> bool:
+        """Whether the person was given the safeguarding reply at or after `when`, so that a
+        "yes" typed after it is not taken as a reply to an earlier answer."""
+        entries = await self._audit.for_target("person", person.id)
+        return any(
+            e.action == AuditAction.POLICY_SAFEGUARDING.value
+            and e.school_id == school.id
+            and e.at >= when
+            for e in entries
+        )
+
     async def consult(
         self, school: School, question: str, *, k: int = 3
     ) -> tuple[PolicyAnswer, PolicyVersion | None]:
         """Search the version in force without keeping the question (for administrators
-        trying the policy out from the command line)."""
+        trying the policy out from the command line). A worry about a child is never searched,
+        whoever calls this: callers show the safeguarding reply before they get here."""
         version = await self.in_force(school)
-        if version is None:
-            return PolicyAnswer(question=question, confident=False, passages=()), None
+        if version is None or safeguarding_concern(question) is not None:
+            return PolicyAnswer(question=question, confident=False, passages=()), version
         assert version.id is not None
         search = self._searches.cached(version.id)
         if search is None:

@@ -29,6 +29,12 @@ Identifier = Annotated[
 ]
 
 
+# "01632 960001", "+44 1632 960001", "(01632) 960 001": digits, spaces, brackets and dashes.
+PhoneNumber = Annotated[
+    str, StringConstraints(pattern=r"^\+?[0-9(][0-9 ()-]{4,28}[0-9]$", strip_whitespace=True)
+]
+
+
 class Role(StrEnum):
     STAFF = "staff"
     SAFEGUARDING_LEAD = "safeguarding_lead"
@@ -58,6 +64,9 @@ class Person(_Strict):
     id: Identifier
     name: Annotated[str, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
     email: str | None = None
+    # A direct line (a mobile or an extension): where someone must reach this person at once.
+    # Staff who write of a worry about a child are given the safeguarding leads' numbers.
+    phone: PhoneNumber | None = None
     roles: frozenset[Role] = frozenset({Role.STAFF})
     slack_user_id: str | None = None
     teams_user_id: str | None = None

@@ -35,7 +35,7 @@ POLICY_MD = """# Brookside Academy Staff Social Media Policy
 
 POLICY_V2_MD = POLICY_MD.replace("set personal profiles to private", "review privacy settings")
 
-JSON_KEYS = {"answer", "citation", "confident", "passages"}
+JSON_KEYS = {"answer", "citation", "confident", "passages", "safeguarding"}
 
 
 @pytest.fixture
@@ -233,3 +233,52 @@ def test_a_corrupt_docx_gets_a_kind_message(cli: Cli, tmp_path: Path) -> None:
     assert ran.code == 1
     assert ran.err.strip()
     assert "Traceback" not in ran.err
+
+
+DISCLOSURE = "a pupil messaged me on instagram to say she is being abused, what do I do?"
+
+
+def test_ask_sends_a_disclosure_to_the_safeguarding_lead_and_never_quotes_a_clause(
+    cli: Cli, tmp_path: Path
+) -> None:
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    from_file = cli.run("ask", DISCLOSURE, "--policy", str(policy), "--json").json()
+    from_school = cli.run("ask", DISCLOSURE, "--school", "oakfield", "--json").json()
+    for result in (from_file, from_school):
+        assert set(result) >= JSON_KEYS  # the documented fields are all still there
+        assert result["safeguarding"] is True
+        assert result["confident"] is False
+        assert not result["citation"]
+        assert result["passages"] == []  # never searched
+        assert "safeguarding lead" in result["answer"]
+        assert "999" in result["answer"]
+    # The school's configuration names its lead and deputy, and how to reach them.
+    assert "Dana Okafor" in from_school["answer"]
+    assert "01632 960001" in from_school["answer"]
+    assert "Lee Brown" in from_school["answer"]
+
+    shown = cli.run("ask", DISCLOSURE, "--school", "oakfield")
+    assert shown.code == 0
+    assert "safeguarding lead" in shown.out
+    assert "Dana Okafor" in shown.out
+    assert "\u201c" not in shown.out
+    assert "Closest passages" not in shown.out
+
+    near_miss = cli.run(
+        "ask", "can I message a pupil on instagram?", "--policy", str(policy), "--json"
+    ).json()
+    assert near_miss["safeguarding"] is False
+    assert near_miss["confident"] is True
+
+
+def test_the_terminal_chat_shows_the_lead_and_offers_the_report_for_online_abuse(cli: Cli) -> None:
+    shown = cli.chat(
+        "sam", ["a year 7 boy is getting nasty messages from other kids on whatsapp", "1"]
+    ).out
+    assert "!!! Thank you for telling me" in shown  # shown as urgent
+    assert "Designated safeguarding lead: Dana Okafor, phone 01632 960001" in shown
+    assert "Deputy designated safeguarding lead: Lee Brown" in shown
+    assert "1. Report online abuse" in shown
+    assert "Who is being targeted?" in shown  # "1" pressed it
+    gaps = cli.run("policy", "gaps", "--school", "oakfield", "--json").json()
+    assert gaps == []

@@ -344,3 +344,39 @@ async def test_the_owner_busy_with_a_report_is_told_how_to_answer_afterwards(
     await expect(slack, slack.say(DANA, "cancel"), "Are you sure", user=DANA)
     await expect(slack, slack.say(DANA, "yes"), "Cancelled", user=DANA)
     await expect(slack, slack.say(DANA, f"answer Q-{row.id}"), "What is your answer", user=DANA)
+
+
+# -- 7. a worry about a child ------------------------------------------------------------------
+
+ONLINE_ABUSE = "a year 7 boy is getting nasty messages from other kids on whatsapp"
+NUDES = "one of my yr 10s told me her nudes are being shared round a group chat"
+
+
+async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
+    slack: SlackHarness,
+) -> None:
+    # Through the slash command: a child's image, so nothing to press and no report offered.
+    acked: list[tuple[int, str]] = []
+
+    async def command() -> None:
+        acked.append(await slack.command(SAM, f"ask {NUDES}"))
+
+    posts = await expect(slack, command(), "not an answer from the policy")
+    assert acked == [(200, "I've replied in our direct messages.")]
+    shown = seen(posts)
+    assert "designated safeguarding lead" in shown
+    assert "Dana Okafor, phone 01632 960001" in shown
+    assert "Lee Brown" in shown
+    assert "999" in shown
+    assert "screenshot" in shown
+    assert "\u201c" not in shown  # no quote from the policy
+    assert all(buttons_of(p) == [] for p in posts)
+    assert slack.posts_to("C123") == []
+
+    # Typed in the DM: online abuse of a pupil, with the report offered as a button.
+    posts = await expect(slack, slack.say(SAM, ONLINE_ABUSE), "Report online abuse")
+    assert "Dana Okafor" in seen(posts)
+    offer = post_with(posts, "Report online abuse")
+    assert labels(offer) == ["Report online abuse"]
+    await expect(slack, press(slack, SAM, offer, "Report online abuse"), "Who is being targeted?")
+    assert await questions(slack) == []

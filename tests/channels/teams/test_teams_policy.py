@@ -290,3 +290,36 @@ async def test_the_owner_busy_with_a_report_is_told_how_to_answer_afterwards(
     await ask(teams, DANA, "cancel")
     assert "Cancelled" in text_of(await ask(teams, DANA, "yes"))
     assert "What is your answer" in text_of(await ask(teams, DANA, f"answer Q-{row.id}"))
+
+
+# -- 7. a worry about a child ------------------------------------------------------------------
+
+ONLINE_ABUSE = "a year 7 boy is getting nasty messages from other kids on whatsapp"
+NUDES = "one of my yr 10s told me her nudes are being shared round a group chat"
+
+
+async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
+    teams: TeamsHarness,
+) -> None:
+    replies = await ask(teams, SAM, ONLINE_ABUSE)
+    shown = text_of(replies)
+    assert "designated safeguarding lead" in shown
+    assert "Dana Okafor, phone 01632 960001" in shown
+    assert "Lee Brown" in shown
+    assert "999" in shown
+    assert "not an answer from the policy" in shown
+    assert "\u201c" not in shown  # no quote from the policy
+    urgent = card_of(replies[0])
+    assert urgent["body"][0]["style"] == "attention"  # shown as urgent
+    offer = with_button(replies, "Report online abuse")
+    assert titles(offer) == ["Report online abuse"]
+    started = await press(teams, SAM, "Report online abuse")
+    assert "Who is being targeted?" in text_of(started)
+
+    # A child's image: Lee, the deputy, is sent to Dana, and nothing is offered to press.
+    replies = await ask(teams, LEE, NUDES)
+    shown = text_of(replies)
+    assert "Dana Okafor" in shown
+    assert "screenshot" in shown
+    assert all(actions(card_of(a)) == [] for a in replies if a.get("attachments"))
+    assert await questions(teams) == []
