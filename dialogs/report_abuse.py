@@ -36,6 +36,8 @@ from dialogs.services.cases import (
     NewReport,
     Status,
 )
+from dialogs.services.safeguarding_concern import ConcernKind, safeguarding_concern
+from dialogs.services.safeguarding_reply import leads_to_tell
 
 PLATFORMS = (
     Choice("Facebook", "Facebook", ("fb", "meta", "messenger")),
@@ -92,6 +94,36 @@ async def _on_danger(ctx: DialogContext, value: Any) -> Sequence[Message]:
         )
         ctx.state.flags["danger_alerted"] = True
     return messages
+
+
+def _about_sexual_images(answers: Answers) -> bool:
+    """What happened, as the reporter wrote it, is about sexual images (nudes, sextortion,
+    grooming): such a picture of a child may not be copied or passed on, not even to report
+    it, so nobody is asked for screenshots of it."""
+    concern = safeguarding_concern(str(answers.get("description", "")))
+    return concern is not None and concern.kind is ConcernKind.SEXUAL
+
+
+def _may_ask_for_screenshots(answers: Answers) -> bool:
+    return not _about_sexual_images(answers)
+
+
+async def _on_description(ctx: DialogContext, value: Any) -> Sequence[Message]:
+    if not _about_sexual_images({"description": value}):
+        return ()
+    return [
+        Message(
+            kind=MessageKind.URGENT,
+            title="Please don't send me the pictures",
+            text="Please don't send me screenshots or copies of the pictures, and don't keep, "
+            "forward or show them to anyone: if they are of a child, copying or sharing them is "
+            "a crime, even to report them. Note where they are instead (the link, the account "
+            "and the time), and the lead will say how evidence is kept safely. "
+            f"If a child is involved, please also tell {leads_to_tell(ctx.school, ctx.person)} "
+            "today, in person or by phone, and call 999 if anyone is in immediate danger. "
+            "I'll leave the screenshots question out of this report.",
+        )
+    ]
 
 
 def _named(answers: Answers) -> bool:
@@ -175,11 +207,13 @@ class ReportAbuse(Dialog):
                 min_length=10,
                 max_length=8000,
             ),
+            after=_on_description,
         ),
         Step(
             key="evidence",
             label="Screenshots",
             optional=True,
+            when=_may_ask_for_screenshots,
             before="Screenshots are the best evidence. Make sure they show the date and time and "
             "where it appeared. Don't delete the original posts or messages yet.",
             prompt=AttachmentPrompt(

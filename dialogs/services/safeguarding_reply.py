@@ -75,6 +75,13 @@ def _names(contacts: tuple[Contact, ...]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
+def leads_to_tell(school: School | None, asker: Person | None) -> str:
+    """The names of the people to tell now ("Dana Okafor or Lee Brown"), or the role itself
+    when the school names nobody."""
+    contacts = _contacts(school, asker)
+    return _names(contacts) if contacts else "the designated safeguarding lead"
+
+
 @dataclass(frozen=True)
 class SafeguardingReply:
     kind: ConcernKind
