@@ -23,9 +23,13 @@ Citations
 Clause numbers
     Numbered clauses keep their number ("3.1.4"). Lettered and roman items are written "(a)" or
     "(iv)" whatever the source style, prefixed by the numbered clause they continue ("3.1.4(a)",
-    "3.1.4(a)(ii)"), so the number alone is a full reference. Bullets and paragraphs have none.
-    A list item introduced by a sentence or heading ending in ":" (or ";") carries it as
-    `lead_in`, because "current pupils" means nothing quoted without "Staff must not message:".
+    "3.1.4(a)(ii)"), so the number alone is a full reference. Bullets under a numbered or
+    lettered clause carry its number, since that is what a reader finds them by ("7.3"); other
+    bullets and paragraphs have none. A list item introduced by a sentence ending in ":" (or
+    ";") carries it as `lead_in`, because "current pupils" means nothing quoted without "Staff
+    must not message:"; only the items it governs do. A heading ending in ":" is not a lead-in:
+    its words are already in the citation. A list item's line ends it when the next line starts
+    at the item's margin and would have fitted on it, so the sentence after a list stays its own.
 
 Headings
     Markdown headings (# to ######, and text underlined with === or ---) are always headings. A
@@ -38,6 +42,8 @@ Headings
     a heading straight after another becomes its child. Three or more short lines together are a
     list (names, roles), not headings. A heading with nothing under it before the next heading
     of its rank becomes an ordinary clause, so no section is empty and no heading word is lost.
+    Role headings over lists of duties ("Headteacher", "All staff") stay siblings under the
+    heading the first of them followed (see `_rank_headings`).
 
 Lines and paragraphs
     Text is "wrapped" (lines joined into paragraphs) unless a tenth of its lines run past 120
@@ -57,7 +63,10 @@ Boilerplate (goes to `dropped`, never into sections)
     Governors" and the names under them), but only when the whole block is made of such lines.
     They are dropped rather than kept as a section because staff ask about conduct, and an
     approval date quoted as an answer is noise; the importer can still read the review or
-    effective date from `dropped`. A paragraph cut by a page break is joined up again.
+    effective date from `dropped`. A paragraph cut by a page break is joined up again. Before
+    the first heading, short lines that are not sentences (the cover page: subtitle, version,
+    dates, a flattened table of roles and names) are dropped too; a role and a name on one line
+    ("Designated Safeguarding Lead: Priya Patel") stays, as front matter.
 """
 
 from __future__ import annotations
@@ -78,7 +87,7 @@ TITLE_JOINER = " \u2014 "
 class Clause:
     """The smallest quotable unit: an answer quotes a clause, not a whole section."""
 
-    number: str | None  # "3.1.4", "3.1.4(a)", "(ii)"; None for bullets and paragraphs
+    number: str | None  # "3.1.4", "3.1.4(a)", "(ii)"; a bullet's clause; None for paragraphs
     text: str  # the clause's own words, whitespace-normalised, without its number or bullet
     lead_in: str | None = None  # the sentence ending in ":" that introduced this list item
 
