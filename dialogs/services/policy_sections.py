@@ -953,8 +953,8 @@ class _Builder:
         self.last_num: str | None = None
         self.last_alpha: str | None = None
         self.alpha_number: str | None = None
-        # The numbered or lettered clause a bullet list hangs from: its items cite that number.
-        self.item_number: str | None = None
+        # The last numbered or lettered clause: (number, indent, whether it ends in ":").
+        self.item: tuple[str | None, int, bool] | None = None
 
     def heading(self, head: _Head) -> None:
         self.close_unit()
@@ -1013,7 +1013,6 @@ class _Builder:
         else:
             lead_in = self._item_lead(line.indent, "num")
         self.last_num, self.last_alpha, self.alpha_number = number, None, None
-        self.item_number = number
         self.unit = _Unit("num", [line.text], line.raw, line.indent, number, lead_in)
 
     def _implicit_section(self, top: str) -> None:
@@ -1045,7 +1044,11 @@ class _Builder:
         if line.kind == "bullet":
             lead_in = self._item_lead(line.indent, "bullet")
             self.last_alpha = None
-            number = self.item_number
+            # Bullets hang from a clause that introduces them or that they are indented under;
+            # after a plain numbered list ("8. Contractors") they are the list's siblings.
+            item = self.item
+            hangs = item is not None and (item[2] or line.indent > item[1])
+            number = item[0] if item is not None and hangs else None
             self.unit = _Unit("bullet", [line.text], line.raw, line.indent, number, lead_in)
             return
         label = line.number or ""
@@ -1061,7 +1064,6 @@ class _Builder:
             if not roman:
                 self.last_alpha, self.alpha_number = label, number
         marker: Literal["roman", "alpha"] = "roman" if roman else "alpha"
-        self.item_number = number
         lead_in = self._item_lead(line.indent, marker)
         self.unit = _Unit(marker, [line.text], line.raw, line.indent, number, lead_in)
 
@@ -1073,6 +1075,8 @@ class _Builder:
         if not _WORD_RE.search(text):
             return  # a stray rule or marker: nothing anyone could quote
         self.current.clauses.append(Clause(unit.number, text, unit.lead_in))
+        if unit.kind in ("num", "alpha", "roman"):
+            self.item = (unit.number, unit.indent, _is_lead(text))
         if _is_lead(text):
             marker = None if unit.kind == "para" else unit.kind
             self.leads.append(_Lead(text, unit.indent if marker else -1, marker))

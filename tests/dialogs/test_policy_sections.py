@@ -837,3 +837,15 @@ def test_front_matter_labels_and_names_are_not_passages() -> None:
     ]
     for line in ("Version 3", "Designated Safeguarding Lead:", "Priya Patel", "Tom Hughes"):
         assert line in policy.dropped
+
+
+def test_bullets_after_a_plain_numbered_list_do_not_cite_its_last_number() -> None:
+    policy = parse_policy(
+        "Who this covers\n\n"
+        "\u2022 It applies to everyone who works with the school, including:\n"
+        "1. Teachers\n"
+        "2. Volunteers\n"
+        "\u2022 It applies to posts made at any time and from anywhere.\n"
+    )
+
+    assert [citation for citation, _, _ in quotes(policy)][-1] == "Who this covers"
