@@ -210,7 +210,12 @@ class PolicyService:
         imported_by: str,
         effective_from: date | None = None,
     ) -> Imported:
-        """Store a new version; importing the same file again changes nothing."""
+        """Store a new version; importing the same file again changes nothing.
+
+        Unless the parser has changed how it splits that file: a version keeps the parse its
+        answers were quoted from, so after an upgrade the same file is stored again as a new
+        version with the new parse, and answers from then on come from that.
+        """
         digest = hashlib.sha256(data).hexdigest()
         parsed = parse_policy(document.text, kind=document.kind)
         if not parsed.sections:
@@ -218,10 +223,14 @@ class PolicyService:
                 f"I couldn't find any policy wording in {source_name}, so nothing was imported."
             )
         latest = await self.latest(school.id)
+        sections = sections_to_json(parsed)
         if (
             latest is not None
             and latest.sha256 == digest
             and latest.effective_from == effective_from
+            and latest.sections == sections
+            and latest.title == parsed.title
+            and latest.dropped == list(parsed.dropped)
         ):
             return Imported(version=latest, policy=policy_from_row(latest), unchanged=True)
         row = PolicyVersion(
@@ -237,7 +246,7 @@ class PolicyService:
             effective_from=effective_from,
             text=document.text,
             kind=document.kind,
-            sections=sections_to_json(parsed),
+            sections=sections,
             dropped=list(parsed.dropped),
         )
         self._session.add(row)

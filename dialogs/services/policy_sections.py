@@ -23,9 +23,13 @@ Citations
 Clause numbers
     Numbered clauses keep their number ("3.1.4"). Lettered and roman items are written "(a)" or
     "(iv)" whatever the source style, prefixed by the numbered clause they continue ("3.1.4(a)",
-    "3.1.4(a)(ii)"), so the number alone is a full reference. Bullets and paragraphs have none.
-    A list item introduced by a sentence or heading ending in ":" (or ";") carries it as
-    `lead_in`, because "current pupils" means nothing quoted without "Staff must not message:".
+    "3.1.4(a)(ii)"), so the number alone is a full reference. Bullets under a numbered or
+    lettered clause carry its number, since that is what a reader finds them by ("7.3"); other
+    bullets and paragraphs have none. A list item introduced by a sentence ending in ":" (or
+    ";") carries it as `lead_in`, because "current pupils" means nothing quoted without "Staff
+    must not message:"; only the items it governs do. A heading ending in ":" is not a lead-in:
+    its words are already in the citation. A list item's line ends it when the next line starts
+    at the item's margin and would have fitted on it, so the sentence after a list stays its own.
 
 Headings
     Markdown headings (# to ######, and text underlined with === or ---) are always headings. A
@@ -38,6 +42,8 @@ Headings
     a heading straight after another becomes its child. Three or more short lines together are a
     list (names, roles), not headings. A heading with nothing under it before the next heading
     of its rank becomes an ordinary clause, so no section is empty and no heading word is lost.
+    Role headings over lists of duties ("Headteacher", "All staff") stay siblings under the
+    heading the first of them followed (see `_rank_headings`).
 
 Lines and paragraphs
     Text is "wrapped" (lines joined into paragraphs) unless a tenth of its lines run past 120
@@ -57,7 +63,10 @@ Boilerplate (goes to `dropped`, never into sections)
     Governors" and the names under them), but only when the whole block is made of such lines.
     They are dropped rather than kept as a section because staff ask about conduct, and an
     approval date quoted as an answer is noise; the importer can still read the review or
-    effective date from `dropped`. A paragraph cut by a page break is joined up again.
+    effective date from `dropped`. A paragraph cut by a page break is joined up again. Before
+    the first heading, short lines that are not sentences (the cover page: subtitle, version,
+    dates, a flattened table of roles and names) are dropped too; a role and a name on one line
+    ("Designated Safeguarding Lead: Priya Patel") stays, as front matter.
 """
 
 from __future__ import annotations
@@ -78,7 +87,7 @@ TITLE_JOINER = " \u2014 "
 class Clause:
     """The smallest quotable unit: an answer quotes a clause, not a whole section."""
 
-    number: str | None  # "3.1.4", "3.1.4(a)", "(ii)"; None for bullets and paragraphs
+    number: str | None  # "3.1.4", "3.1.4(a)", "(ii)"; a bullet's clause; None for paragraphs
     text: str  # the clause's own words, whitespace-normalised, without its number or bullet
     lead_in: str | None = None  # the sentence ending in ":" that introduced this list item
 
@@ -165,6 +174,16 @@ _SMALL_WORDS = frozenset(
      "the", "to", "with", "nor", "per", "via", "vs", "de"}
 )  # fmt: skip
 
+# Words a heading naming a role ends with: "Headteacher", "Designated Safeguarding Lead".
+_ROLE_WORDS = frozenset(
+    {"headteacher", "headteachers", "head", "principal", "deputy", "ceo", "directors", "director",
+     "governors", "governor", "trustees", "trustee", "board", "staff", "employees", "teachers",
+     "teacher", "lead", "leads", "leader", "leaders", "dsl", "dsls", "dpo", "senco", "officer",
+     "officers", "manager", "managers", "coordinator", "co-ordinator", "clerk", "chair", "team",
+     "volunteers", "contractors", "stakeholders", "parents", "carers", "pupils", "students",
+     "everyone", "administrators", "moderators", "slt"}
+)  # fmt: skip
+
 _LineKind = Literal["blank", "md", "num", "bullet", "letter", "text"]
 
 
@@ -176,7 +195,6 @@ class _Head:
     level: int = 0  # Markdown level, number depth, or text style (1 caps, 2 plain, 3 colon)
     rank: float = 0.0
     adjusted: bool = False
-    lead: str | None = None  # "Before posting, check that:" introduces the list under it
 
 
 @dataclass
@@ -663,8 +681,6 @@ def _decide_headings(lines: list[_Line], layout: _Layout) -> None:
         ):
             style = 1 if _is_caps(text) else 3 if text.endswith((":", ":-")) else 2
             line.head = _Head(_heading_title(text), None, "text", style)
-        if line.head is not None and text.endswith(":") and _is_lead_in(text.rstrip(":")):
-            line.head.lead = text
         if line.head is not None and line.head.source == "text":
             seen.setdefault(line.head.title.casefold(), line.head.level)
 
@@ -790,9 +806,25 @@ def _take_title(lines: list[_Line]) -> str | None:
     return TITLE_JOINER.join(parts)
 
 
+def _names_role(title: str) -> bool:
+    """Whether a heading names who does something ("Headteacher", "All staff", "The CEO")."""
+    words = _words(re.sub(r"\([^)]*\)", " ", title))
+    words = [w for w in words if w]
+    return 0 < len(words) <= 5 and words[-1] in _ROLE_WORDS
+
+
 def _rank_headings(lines: list[_Line]) -> None:
+    """Rank headings; a text heading straight after another is its child.
+
+    Role headings over lists of duties ("Roles and responsibilities", then "Headteacher", a
+    list, "Designated Safeguarding Lead", a list) look alike in plain text: only the first
+    follows its parent directly. So a role heading in the style of an earlier role heading that
+    became a child is that heading's sibling, under the same parent, until a heading that names
+    no role, in the parent's style or above, ends the run.
+    """
     structured = any(ln.head and ln.head.source in ("md", "num") for ln in lines)
     previous: _Head | None = None
+    role_child: dict[float, float] = {}  # a role heading's own rank -> the rank it was given
     for line in lines:
         if line.kind == "blank":
             continue
@@ -801,11 +833,19 @@ def _rank_headings(lines: list[_Line]) -> None:
             previous = None
             continue
         if head.source == "text":
-            head.rank = (10 if structured else 0) + head.level
+            head.rank = base = (10 if structured else 0) + head.level
+            role = _names_role(head.title)
             if previous is not None and not previous.adjusted and head.rank <= previous.rank:
                 head.rank, head.adjusted = previous.rank + 0.5, True
+                if role:
+                    role_child[base] = head.rank
+            elif role and base in role_child:
+                head.rank, head.adjusted = role_child[base], True
+            elif not role:
+                role_child = {k: v for k, v in role_child.items() if v < base}
         else:
             head.rank = head.level
+            role_child = {}
         previous = head
 
 
@@ -828,6 +868,46 @@ def _demote_empty_headings(lines: list[_Line]) -> None:
             line.head = None
             if line.kind == "md":
                 line.kind = "text"
+
+
+_ROLE_HOLDER_RE = re.compile(r"(?P<role>[^:]{2,60}):\s+(?P<name>\S.{0,60})")
+
+
+def _drop_front_matter_labels(lines: list[_Line], markdown: bool, dropped: dict[int, str]) -> None:
+    """Before the first heading, short lines that are not sentences are the cover page.
+
+    Subtitles, version lines, dates and the role and name columns of a cover-page table are
+    not answers to anything staff ask, so they go to `dropped` with the rest of the furniture.
+    A table flattened into text lists its labels, then its names, so which name holds which
+    role cannot be read from it, and naming the wrong safeguarding lead is worse than naming
+    none. A role and a name on one line ("Designated Safeguarding Lead: Priya Patel") say it
+    unambiguously and stay, cited as front matter, for "who is ...?" questions.
+    """
+
+    def role_holder(text: str) -> bool:
+        holder = _ROLE_HOLDER_RE.fullmatch(text)
+        return bool(holder and _names_role(holder.group("role")) and _title_like(holder["name"]))
+
+    first = None
+    for i, line in enumerate(lines):
+        if line.head is None:
+            continue
+        if line.head.source == "text" and role_holder(_clean(line.text, markdown)):
+            line.head = None  # a cover-page line, not the heading of what follows
+            continue
+        first = i
+        break
+    if first is None:
+        return
+    for line in lines[:first]:
+        if line.kind != "text":
+            continue
+        text = _clean(line.text, markdown)
+        if role_holder(text):
+            continue
+        if _title_like(text):
+            dropped[line.idx] = line.raw.strip()
+            line.kind, line.text = "blank", ""
 
 
 @dataclass
@@ -873,6 +953,8 @@ class _Builder:
         self.last_num: str | None = None
         self.last_alpha: str | None = None
         self.alpha_number: str | None = None
+        # The last numbered or lettered clause: (number, indent, whether it ends in ":").
+        self.item: tuple[str | None, int, bool] | None = None
 
     def heading(self, head: _Head) -> None:
         self.close_unit()
@@ -882,8 +964,6 @@ class _Builder:
         self.stack.append(head)
         self.current = _Accumulator(tuple(self.stack), own=True)
         self._reset_lists()
-        if head.lead is not None:
-            self.leads.append(_Lead(head.lead, -1, None))
 
     def _flush(self) -> None:
         if self.current.clauses:
@@ -911,6 +991,12 @@ class _Builder:
         if self.layout.markdown or line.indent > self.unit.indent or line.text[:1].islower():
             return True
         if self.layout.unwrapped:
+            return False
+        if self.unit.kind != "para" and self.layout.fits(self.unit.last_raw, line.text):
+            # A list item is typed on one line and wrapped with a hanging indent; a line at the
+            # item's own margin that would have fitted on the one before starts something new,
+            # even when the item has no full stop, so the sentence after a list is never quoted
+            # as one of its items (under the list's lead-in, words the policy does not say).
             return False
         return not (
             _ends_sentence(self.unit.last_raw) and self.layout.fits(self.unit.last_raw, line.text)
@@ -958,7 +1044,12 @@ class _Builder:
         if line.kind == "bullet":
             lead_in = self._item_lead(line.indent, "bullet")
             self.last_alpha = None
-            self.unit = _Unit("bullet", [line.text], line.raw, line.indent, None, lead_in)
+            # Bullets hang from a clause that introduces them or that they are indented under;
+            # after a plain numbered list ("8. Contractors") they are the list's siblings.
+            item = self.item
+            hangs = item is not None and (item[2] or line.indent > item[1])
+            number = item[0] if item is not None and hangs else None
+            self.unit = _Unit("bullet", [line.text], line.raw, line.indent, number, lead_in)
             return
         label = line.number or ""
         roman = bool(re.fullmatch(r"[ivx]+", label.casefold())) and not (
@@ -984,6 +1075,8 @@ class _Builder:
         if not _WORD_RE.search(text):
             return  # a stray rule or marker: nothing anyone could quote
         self.current.clauses.append(Clause(unit.number, text, unit.lead_in))
+        if unit.kind in ("num", "alpha", "roman"):
+            self.item = (unit.number, unit.indent, _is_lead(text))
         if _is_lead(text):
             marker = None if unit.kind == "para" else unit.kind
             self.leads.append(_Lead(text, unit.indent if marker else -1, marker))
@@ -1026,6 +1119,7 @@ def parse_policy(text: str, *, kind: str = "text") -> ParsedPolicy:
     title = _take_title(lines)
     _rank_headings(lines)
     _demote_empty_headings(lines)
+    _drop_front_matter_labels(lines, markdown, dropped)
 
     builder = _Builder(layout)
     for line in lines:

@@ -300,3 +300,40 @@ async def test_a_menu_button_pressed_instead_of_a_question_does_what_it_says(
     replies = await sam.press("report_abuse")
     assert "Report of online abuse" in (last_prompt(replies).title or "")
     assert await questions(runtime) == []
+
+
+async def test_the_same_file_imported_after_a_parser_upgrade_is_parsed_again(
+    runtime: Runtime, clock: Clock
+) -> None:
+    """A stored version keeps the parse its answers were quoted from; importing its file again
+    once the parser splits it differently stores a new version, so answers get the new one."""
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    text = "## 7. Personal accounts\n\n7.2 Staff must not post:\n\n- pupils' names\n- photos\n"
+    data = text.encode()
+
+    async def import_again() -> Imported:
+        async with runtime.db.session() as session:
+            return await runtime.services(session, clock()).policies.import_document(
+                school,
+                read_policy_document(data, "policy.md"),
+                data=data,
+                source_name="policy.md",
+                imported_by="dana",
+            )
+
+    first = await import_again()
+    async with runtime.db.session() as session:
+        row = await session.get(PolicyVersion, first.version.id)
+        assert row is not None
+        # What an earlier parser stored: the bullets under 7.2 had no number of their own.
+        old = [dict(s) for s in row.sections]
+        first_clause, *items = old[0]["clauses"]
+        old[0]["clauses"] = [first_clause, *({**c, "number": None} for c in items)]
+        row.sections = old
+        session.add(row)
+    again = await import_again()
+    assert not again.unchanged
+    assert again.version.version == first.version.version + 1
+    assert [c["number"] for c in again.version.sections[0]["clauses"]] == ["7.2", "7.2", "7.2"]
+    assert (await import_again()).unchanged

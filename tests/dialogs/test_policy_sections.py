@@ -189,14 +189,15 @@ def test_numbered_markdown_headings_keep_their_numbers() -> None:
     assert policy.sections[0].number == "4"
 
 
-def test_a_heading_that_introduces_a_list_is_the_lead_in_of_its_items() -> None:
+def test_a_heading_that_introduces_a_list_is_cited_not_repeated_as_a_lead_in() -> None:
     policy = parse_policy(
         "## When you post\n\n### Check that:\n\n- the post names no pupil\n- consent is on file\n"
     )
 
     (section,) = policy.sections
     assert section.citation == path("When you post", "Check that")
-    assert [c.lead_in for c in section.clauses] == ["Check that:", "Check that:"]
+    # The heading's words are in every citation; as a lead-in they were shown twice.
+    assert [c.lead_in for c in section.clauses] == [None, None]
 
 
 # --- Title lines -------------------------------------------------------------------------------
@@ -585,7 +586,7 @@ def test_windows_line_endings_and_tabs_parse_like_unix_text() -> None:
     )
 
     assert parse_policy(windows) == parse_policy(unix)
-    assert outline(parse_policy(windows)) == [("1 POSTING", ["1.1", None])]
+    assert outline(parse_policy(windows)) == [("1 POSTING", ["1.1", "1.1"])]
 
 
 def test_an_unknown_kind_is_refused() -> None:
@@ -699,3 +700,152 @@ def test_reparsing_the_clause_texts_of_a_section_gives_the_same_clauses(lines: l
     again = parse_policy("\n\n".join(texts(section)))
 
     assert [texts(s) for s in again.sections] == [texts(section)]
+
+
+# --- Layouts met in policies the project did not write (issue 20) ------------------------------
+
+
+def quotes(policy: ParsedPolicy) -> list[tuple[str, str | None, str]]:
+    return [(clause_citation(s, c), c.lead_in, c.text) for s in policy.sections for c in s.clauses]
+
+
+def test_items_under_a_numbered_clause_cite_its_number() -> None:
+    policy = parse_policy(
+        "7 Personal accounts\n\n"
+        "7.1 Staff must keep personal profiles private.\n\n"
+        "7.2 Staff may post about their own life outside school, provided it does not:\n"
+        "\u2022 name the school or any pupil;\n"
+        "\u2022 show pupils or their work.\n\n"
+        "7.3 Breaches will be handled under the disciplinary procedure.\n"
+    )
+
+    assert [citation for citation, _, _ in quotes(policy)] == [
+        path("7 Personal accounts", "7.1"),
+        path("7 Personal accounts", "7.2"),
+        path("7 Personal accounts", "7.2"),
+        path("7 Personal accounts", "7.2"),
+        path("7 Personal accounts", "7.3"),
+    ]
+
+
+def test_a_lettered_item_s_bullets_cite_the_letter() -> None:
+    policy = parse_policy(
+        "4 Official accounts\n\n"
+        "4.1 Staff must check each post before it goes live:\n"
+        "(a) a second member of staff checks it, looking for:\n"
+        "\u2022 pupils' surnames;\n"
+        "\u2022 uniform badges in photographs.\n"
+    )
+
+    assert [citation for citation, _, _ in quotes(policy)][-2:] == [
+        path("4 Official accounts", "4.1(a)"),
+        path("4 Official accounts", "4.1(a)"),
+    ]
+
+
+def test_a_lead_in_is_not_carried_onto_the_sentence_after_its_list() -> None:
+    policy = parse_policy(
+        "Personal use\n\n"
+        "Staff may use social media in their own time, provided that they:\n"
+        "\u2022 keep their profiles private\n"
+        "\u2022 do not mention pupils\n"
+        "Staff must not use school devices for personal posts.\n"
+        "Breaches may lead to disciplinary action.\n"
+    )
+
+    lead = "Staff may use social media in their own time, provided that they:"
+    assert quotes(policy) == [
+        ("Personal use", None, lead),
+        ("Personal use", lead, "keep their profiles private"),
+        ("Personal use", lead, "do not mention pupils"),
+        ("Personal use", None, "Staff must not use school devices for personal posts."),
+        ("Personal use", None, "Breaches may lead to disciplinary action."),
+    ]
+
+
+def test_a_wrapped_list_item_still_continues_on_its_next_line() -> None:
+    policy = parse_policy(
+        "Personal use\n\n"
+        "Staff may use social media in their own time, provided that they keep to these rules:\n"
+        "\u2022 keep their profiles private and check the privacy settings every term, because\n"
+        "  Sites change them without warning\n"
+        "\u2022 do not mention pupils\n"
+    )
+
+    assert [text for _, _, text in quotes(policy)][1] == (
+        "keep their profiles private and check the privacy settings every term, because "
+        "Sites change them without warning"
+    )
+
+
+def test_a_heading_ending_in_a_colon_is_not_repeated_as_its_items_lead_in() -> None:
+    policy = parse_policy(
+        "## Online conduct\n\n"
+        "### Staff should make sure that:\n\n"
+        "- they never name pupils in posts\n"
+        "- their profiles are private\n",
+        kind="markdown",
+    )
+
+    heading = path("Online conduct", "Staff should make sure that")
+    assert quotes(policy) == [
+        (heading, None, "they never name pupils in posts"),
+        (heading, None, "their profiles are private"),
+    ]
+
+
+def test_each_role_heading_over_a_list_of_duties_names_whose_duty_it_is() -> None:
+    policy = parse_policy(
+        "Roles and responsibilities\n\n"
+        "Headteacher\n"
+        "\u2022 approves every new school account\n"
+        "\u2022 decides who may post on school accounts\n\n"
+        "Designated Safeguarding Lead\n"
+        "\u2022 receives reports of online abuse involving pupils\n\n"
+        "All staff\n"
+        "\u2022 read this policy and follow it\n\n"
+        "Personal use\n\n"
+        "Staff keep their own accounts private.\n"
+    )
+
+    assert [s.citation for s in policy.sections] == [
+        path("Roles and responsibilities", "Headteacher"),
+        path("Roles and responsibilities", "Designated Safeguarding Lead"),
+        path("Roles and responsibilities", "All staff"),
+        "Personal use",
+    ]
+
+
+def test_front_matter_labels_and_names_are_not_passages() -> None:
+    policy = parse_policy(
+        "Greenfield Primary School\n\n"
+        "Staff Social Media Policy\n\n"
+        "Version 3\n\n"
+        "Designated Safeguarding Lead:\n"
+        "Online Safety Lead\n\n"
+        "Priya Patel\n"
+        "Tom Hughes\n\n"
+        "Designated Senior Leader: Ruth Evans\n\n"
+        "Introduction\n\n"
+        "This policy applies to all staff.\n"
+    )
+
+    assert policy.title == "Greenfield Primary School \u2014 Staff Social Media Policy"
+    assert quotes(policy) == [
+        (FRONT_MATTER, None, "Designated Senior Leader: Ruth Evans"),
+        ("Introduction", None, "This policy applies to all staff."),
+    ]
+    for line in ("Version 3", "Designated Safeguarding Lead:", "Priya Patel", "Tom Hughes"):
+        assert line in policy.dropped
+
+
+def test_bullets_after_a_plain_numbered_list_do_not_cite_its_last_number() -> None:
+    policy = parse_policy(
+        "Who this covers\n\n"
+        "\u2022 It applies to everyone who works with the school, including:\n"
+        "1. Teachers\n"
+        "2. Volunteers\n"
+        "\u2022 It applies to posts made at any time and from anywhere.\n"
+    )
+
+    assert [citation for citation, _, _ in quotes(policy)][-1] == "Who this covers"
