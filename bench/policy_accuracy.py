@@ -60,6 +60,7 @@ CONFIGS: dict[str, SearchOptions] = {
     "coordination by count": SearchOptions(coordination_idf=False),
     "no coordination": SearchOptions(coordination=0.0),
     "plus margin rule (0.1)": SearchOptions(min_margin=0.1),
+    "no answer-kind check": SearchOptions(answer_kinds=False),
     "no confidence rule": SearchOptions(min_coverage=0.0),
     "plain BM25": PLAIN_BM25,
 }

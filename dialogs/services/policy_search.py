@@ -72,6 +72,7 @@ from dialogs.services.policy_vocabulary import (
     UNSTEMMED,
     WORD_FORMS,
 )
+from dialogs.services.question_aspect import AnswerKind, answer_kind, gives
 
 __all__ = ["PLAIN_BM25", "Passage", "PolicyAnswer", "PolicySearch", "SearchOptions"]
 
@@ -106,7 +107,11 @@ class SearchOptions:
     # concepts (IDF-weighted). 0 turns it off: any clause sharing a word is then an answer.
     min_coverage: float = 0.5
     generic_words: bool = True  # GENERIC_WORDS do not count as evidence (as concepts)
-    min_margin: float = 0.0  # the top score's lead over the best other citation, as a share
+    # The top score's lead over the best clause of another section, as a share of the top
+    # score: below it, two parts of the policy answer about equally well, and quoting one of
+    # them as the answer is a guess. Clauses of the same section do not count against it.
+    min_margin: float = 0.0
+    answer_kinds: bool = True  # a "how quickly"/"who" question needs a clause giving a time/person
 
 
 # Every idea switched off: bm25s over clauses and lower-cased words, any match an answer. The
@@ -287,6 +292,7 @@ class _Group:
 class _Query:
     groups: tuple[_Group, ...]
     weights: dict[str, float]  # term -> weight, for choosing the sentences to quote
+    kind: AnswerKind | None = None  # a time or a person, when the question asks for one
 
     @property
     def concepts(self) -> tuple[_Group, ...]:
@@ -537,7 +543,7 @@ class PolicySearch:
             groups.setdefault((group.own, group.alternatives), group)
             for t, w in (*own.items(), *(pair for phrase in weighted for pair in phrase)):
                 weights[t] = max(weights.get(t, 0.0), w)
-        return _Query(tuple(groups.values()), weights)
+        return _Query(tuple(groups.values()), weights, answer_kind(question[:MAX_QUESTION_CHARS]))
 
     @staticmethod
     def _found_phrase(
@@ -646,12 +652,18 @@ class PolicySearch:
         top = scored.order[0]
         if opts.min_coverage > 0 and self._coverage(scored, top) <= opts.min_coverage:
             return False
+        if opts.answer_kinds and scored.query.kind is not None:
+            doc = self._docs[top]
+            if not gives(
+                scored.query.kind, " ".join(filter(None, (doc.section, doc.lead_in, doc.text)))
+            ):
+                return False
         if opts.min_margin > 0:
             best = float(scored.scores[top])
-            citation = self._docs[top].citation
+            section = self._docs[top].section
             other = next(
                 (float(scored.scores[i]) for i in scored.order
-                 if self._docs[i].citation != citation),
+                 if self._docs[i].section != section),
                 0.0,
             )  # fmt: skip
             if (best - other) / best < opts.min_margin:
