@@ -61,6 +61,7 @@ CONFIGS: dict[str, SearchOptions] = {
     "no coordination": SearchOptions(coordination=0.0),
     "plus margin rule (0.1)": SearchOptions(min_margin=0.1),
     "no answer-kind check": SearchOptions(answer_kinds=False),
+    "no typo reading": SearchOptions(typos=False),
     "no confidence rule": SearchOptions(min_coverage=0.0),
     "plain BM25": PLAIN_BM25,
 }

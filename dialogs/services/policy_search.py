@@ -73,6 +73,7 @@ from dialogs.services.policy_vocabulary import (
     WORD_FORMS,
 )
 from dialogs.services.question_aspect import AnswerKind, answer_kind, gives
+from dialogs.services.typos import TypoReader
 
 __all__ = ["PLAIN_BM25", "Passage", "PolicyAnswer", "PolicySearch", "SearchOptions"]
 
@@ -111,6 +112,7 @@ class SearchOptions:
     # score: below it, two parts of the policy answer about equally well, and quoting one of
     # them as the answer is a guess. Clauses of the same section do not count against it.
     min_margin: float = 0.0
+    typos: bool = True  # read a mistyped word as the policy word it was meant to be (typos.py)
     answer_kinds: bool = True  # a "how quickly"/"who" question needs a clause giving a time/person
 
 
@@ -126,6 +128,8 @@ PLAIN_BM25 = SearchOptions(
     min_coverage=0.0,
     generic_words=False,
     generic_weight=1.0,
+    answer_kinds=False,
+    typos=False,
 )
 
 
@@ -420,6 +424,7 @@ class PolicySearch:
         self._unseen_idf = _idf(0, n_idf)
         self._generic = frozenset(_term(w, opts) for w in GENERIC_WORDS)
         self._phrase_terms = _phrase_terms(opts.stemming, opts.stop_words)
+        self._typos = TypoReader(_vocabulary(policy)) if opts.typos else None
 
     # -- public -------------------------------------------------------------------------------
 
@@ -441,6 +446,8 @@ class PolicySearch:
     def _analyse(self, question: str) -> _Query:
         opts = self.options
         words = _words(question[:MAX_QUESTION_CHARS])
+        if self._typos is not None:
+            words = [w if w in STOP_WORDS else self._typos.read(w) for w in words]
         stems = [_stem(w) for w in words]
         # Paraphrases found in the question; the words of one phrase make one group.
         parent = list(range(len(words)))
@@ -669,6 +676,23 @@ class PolicySearch:
             if (best - other) / best < opts.min_margin:
                 return False
         return True
+
+
+def _vocabulary(policy: ParsedPolicy) -> set[str]:
+    """Every word a question's typo may have been meant as: the policy's and the tables'."""
+    words: set[str] = set(STOP_WORDS) | set(GENERIC_WORDS) | set(WORD_FORMS)
+    for group in PARAPHRASES:
+        for phrase in (*group.said, *group.written):
+            words.update(_words(phrase))
+    for phrase in IDIOMS:
+        words.update(_words(phrase))
+    for section in policy.sections:
+        words.update(_words(" ".join(section.heading_path)))
+        for clause in section.clauses:
+            words.update(_words(clause.text))
+            if clause.lead_in:
+                words.update(_words(clause.lead_in))
+    return words
 
 
 def _postings(docs: list[frozenset[str]]) -> dict[str, np.ndarray]:

@@ -63,6 +63,9 @@ STOP_WORDS: frozenset[str] = _word_set(
     "came come comes coming went goes say says said put puts mean means happen happens",
     "happened sure okay right year years see saw seen notice noticed long quick quickly fast",
     "make makes made making",
+    # chat register: contractions typed without their apostrophe, and fillers
+    "dont im ive youre theyre shes hes thats whats whos isnt cant wont doesnt didnt wasnt arent",
+    "havent shouldnt couldnt wouldnt lol tbh idk pls plz ur omg btw fyi imo ngl",
     # modal verbs: how strict a rule is, not what it is about
     "can could may might must shall should will would ought",
     # negations: nearly every clause is a prohibition
