@@ -38,8 +38,20 @@ When the bot is confident (the "not in the policy" rule)
     "parking"). An idea is shown by a clause when the clause, its heading or its lead-in has
     the word or all the words of one of its paraphrases (for an idiom, only its paraphrases: a
     "free period" is not shown by "a period of six years"). The answer is confident when the top
-    clause shows more than `min_coverage` (half) of the question's weight. A question with no
-    such idea at all ("Can I use social media?", "???", an emoji) is never confident.
+    clause shows more than `min_coverage` (half) of the question's weight, and
+      - its score leads the best clause of any other section by `min_margin` (a fifth): when two
+        parts of the policy answer about equally well, quoting one of them is a guess;
+      - a question asking for a time or a person ("how quickly", "who") gets a clause that
+        gives one (question_aspect.py).
+    A question with no such idea at all ("Can I use social media?", "???", an emoji) is never
+    confident. An answer that is not confident still has its closest clauses, which the
+    channels show as what "may help", never as the answer.
+    The rules were chosen on the older question set and the staff questions' dev split, for
+    fewer confident wrong answers at the price of some right ones (bench/README.md).
+
+Typos
+    A word that is neither the policy's, nor the tables', nor English is read as the policy
+    word it was meant to be (typos.py), before anything else.
 
 Sharing
     A PolicySearch holds nothing that changes after it is built: build it once per policy
@@ -111,7 +123,7 @@ class SearchOptions:
     # The top score's lead over the best clause of another section, as a share of the top
     # score: below it, two parts of the policy answer about equally well, and quoting one of
     # them as the answer is a guess. Clauses of the same section do not count against it.
-    min_margin: float = 0.0
+    min_margin: float = 0.2
     typos: bool = True  # read a mistyped word as the policy word it was meant to be (typos.py)
     answer_kinds: bool = True  # a "how quickly"/"who" question needs a clause giving a time/person
 
