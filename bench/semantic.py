@@ -422,6 +422,32 @@ def confidence(policies: dict[str, Policy], questions: list[StaffQuestion]) -> C
     return out
 
 
+def confident_answers(
+    policies: dict[str, Policy], questions: list[StaffQuestion], labels: list[str]
+) -> dict[str, dict[str, int]]:
+    """What staff get from each ranking: the top clause, confident by the unchanged rule.
+
+    The rule (coverage of the question's ideas by the top clause) is applied to whichever
+    clause the ranking puts first, so a fusion that changes the top clause changes the answer.
+    """
+    out = {label: {"right": 0, "wrong": 0} for label in labels}
+    for q in questions:
+        if q.kind == "disclosure":
+            continue
+        policy = policies[q.policy]
+        scored, orders = rankings(policy, q.text)
+        if scored is None:
+            continue
+        for label in labels:
+            top = orders[label][0]
+            if policy.search._coverage(scored, top) <= policy.search.options.min_coverage:
+                continue
+            first = passages(policy, scored, [top])[0]
+            right = q.kind == "covered" and q.answered_by(*first)
+            out[label]["right" if right else "wrong"] += 1
+    return out
+
+
 # --- The answer's latency with the model -------------------------------------------------------
 
 
@@ -503,6 +529,9 @@ def measure(candidate: Candidate, repeats: int) -> dict[str, Any]:
         if base == "with paraphrases":
             conf = confidence(policies, dev)
             result["confidence"] = conf.__dict__
+            result["confident_answers"] = confident_answers(
+                policies, dev, ["BM25 (PolicySearch)", best]
+            )
             weight = float(best.split("=")[1]) if best.startswith("mix") else 1.0
             result["answer_20_pages"] = answer_ms(encoder, weight, max(1, repeats // 2))
     return result
@@ -541,6 +570,11 @@ def report(result: dict[str, Any]) -> str:
                 f"     ranked by {label:24} AUC {auc:.3f}; {at['right']} right answers cost "
                 f"{at['wrong']} wrong"
             )
+    for label, got in r.get("confident_answers", {}).items():
+        lines.append(
+            f"   confident answers with the top clause of {label}: {got['right']} right, "
+            f"{got['wrong']} wrong"
+        )
     if "numpy_vs_torch_max_diff" in r:
         lines.append(
             f"   numpy forward pass vs PyTorch: max difference {r['numpy_vs_torch_max_diff']:.1e}"
