@@ -8,9 +8,14 @@ about replying to comments that sets no time limit is at best a lead ("may help"
 answer. The check never ranks anything; it only withholds confidence.
 
 Kinds of answer
-    time    "how long", "how soon", "how quickly", "how often", "by when", "how many days":
-            the clause must give a duration or a time ("within 24 hours", "straight away",
-            "annually", "two working days", "no later than").
+    soon    "how soon", "how quickly", "how fast", "by when", "what's the deadline": the clause
+            must set a time limit ("within 24 hours", "straight away", "as soon as possible",
+            "no later than", "two working days").
+    long    "how long", "for how long", "how many days": the clause must give a length of time
+            ("for six months", "two years", "until the case is closed", "no longer than").
+            "As soon as possible" says when to start, not how long to keep something.
+    often   "how often": the clause must give a frequency ("annually", "every term",
+            "regularly", "at least once a year").
     person  "who", "whom", "who's" asking (not "a parent who is rude"): the clause must name a
             role or a body ("the headteacher", "line manager", "designated safeguarding lead",
             "the IT team", "SchoolsIT"): any word of ROLE_WORDS, an acronym in capitals ("DSL",
@@ -29,16 +34,22 @@ __all__ = ["AnswerKind", "answer_kind", "gives"]
 
 
 class AnswerKind(Enum):
-    TIME = "time"
+    SOON = "soon"  # a time limit
+    LONG = "long"  # a length of time
+    OFTEN = "often"  # a frequency
     PERSON = "person"
 
 
-_TIME_QUESTION = re.compile(
-    r"\bhow\s+(?:long|soon|quick(?:ly)?|fast|often|many\s+(?:minutes|hours|days|weeks|months|"
-    r"years|terms))\b|\bby\s+when\b|\bwithin\s+how\b|\bwhat(?:'s|s|\s+is)\s+the\s+(?:deadline|"
-    r"time\s+limit)\b",
+_SOON_QUESTION = re.compile(
+    r"\bhow\s+(?:soon|quick(?:ly)?|fast)\b|\bby\s+when\b|\bwithin\s+how\b"
+    r"|\bwhat(?:'s|s|\s+is)\s+the\s+(?:deadline|time\s+limit)\b",
     re.IGNORECASE,
 )
+_LONG_QUESTION = re.compile(
+    r"\bhow\s+(?:long|many\s+(?:minutes|hours|days|weeks|months|years|terms))\b",
+    re.IGNORECASE,
+)
+_OFTEN_QUESTION = re.compile(r"\bhow\s+often\b", re.IGNORECASE)
 _PERSON_QUESTION = re.compile(
     r"^\s*(?:who|whom|whose|who's|whos)\b"
     r"|\b(?:who|whom)\s+(?:do|does|did|should|can|could|must|shall|will|would|to|"
@@ -51,13 +62,25 @@ _NUMBER = (
     r"(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fourteen|thirty|"
     r"twenty[- ]four|forty[- ]eight|seventy[- ]two|a|an|several|few)"
 )
-_TIME_ANSWER = re.compile(
+_LENGTH = (
     _NUMBER + r"\s+(?:full\s+|working\s+|school\s+|calendar\s+|clear\s+)?"
     r"(?:minutes?|hours?|days?|weeks?|months?|years?|terms?)\b"
-    r"|\b(?:immediately|promptly|straight\s*away|at\s+once|without\s+delay|as\s+soon\s+as|"
-    r"same\s+day|next\s+(?:working\s+)?day|annual(?:ly)?|termly|daily|weekly|monthly|"
-    r"regularly|periodically|every\s+(?:day|week|month|year|term)|no\s+later\s+than|within|"
-    r"until|deadline|time\s+limit|timescales?|end\s+of\s+(?:the\s+)?(?:day|term|year))\b",
+)
+_SOON_ANSWER = re.compile(
+    _LENGTH + r"|\b(?:immediately|promptly|straight\s*away|at\s+once|without\s+delay|"
+    r"as\s+soon\s+as|same\s+day|next\s+(?:working\s+)?day|no\s+later\s+than|within|"
+    r"before|deadline|time\s+limit|timescales?|end\s+of\s+(?:the\s+)?(?:day|term|year))\b",
+    re.IGNORECASE,
+)
+_LONG_ANSWER = re.compile(
+    _LENGTH + r"|\b(?:until|no\s+longer\s+than|as\s+long\s+as|retained|retention|"
+    r"permanently|indefinitely|once\s+(?:uploaded|used|published|no\s+longer))\b",
+    re.IGNORECASE,
+)
+_OFTEN_ANSWER = re.compile(
+    r"\b(?:annual(?:ly)?|termly|daily|weekly|monthly|yearly|regularly|periodically|"
+    r"routinely|every\s+(?:day|week|month|year|term|\w+\s+(?:days|weeks|months|years))|"
+    r"(?:once|twice)\s+(?:a|an|per|each)\s+\w+|each\s+(?:day|week|month|year|term))\b",
     re.IGNORECASE,
 )
 # People and bodies a school policy names as the one who decides, approves, is told or acts.
@@ -81,8 +104,12 @@ _ROLE_ANSWER = re.compile(
 
 def answer_kind(question: str) -> AnswerKind | None:
     """The kind of answer the question asks for, if it asks for a time or a person."""
-    if _TIME_QUESTION.search(question):
-        return AnswerKind.TIME
+    if _SOON_QUESTION.search(question):
+        return AnswerKind.SOON
+    if _LONG_QUESTION.search(question):
+        return AnswerKind.LONG
+    if _OFTEN_QUESTION.search(question):
+        return AnswerKind.OFTEN
     if _PERSON_QUESTION.search(question):
         return AnswerKind.PERSON
     return None
@@ -90,5 +117,12 @@ def answer_kind(question: str) -> AnswerKind | None:
 
 def gives(kind: AnswerKind, text: str) -> bool:
     """Whether the clause (with its lead-in and heading) gives an answer of this kind."""
-    pattern = _TIME_ANSWER if kind is AnswerKind.TIME else _ROLE_ANSWER
-    return pattern.search(text) is not None
+    return _ANSWERS[kind].search(text) is not None
+
+
+_ANSWERS = {
+    AnswerKind.SOON: _SOON_ANSWER,
+    AnswerKind.LONG: _LONG_ANSWER,
+    AnswerKind.OFTEN: _OFTEN_ANSWER,
+    AnswerKind.PERSON: _ROLE_ANSWER,
+}
