@@ -63,6 +63,7 @@ CONFIGS: dict[str, SearchOptions] = {
     "margin rule 0.3": SearchOptions(min_margin=0.3),
     "no answer-kind check": SearchOptions(answer_kinds=False),
     "no typo reading": SearchOptions(typos=False),
+    "platforms always generic": SearchOptions(named_platforms=False),
     "no confidence rule": SearchOptions(min_coverage=0.0),
     "plain BM25": PLAIN_BM25,
 }

@@ -80,6 +80,7 @@ from dialogs.services.policy_vocabulary import (
     GENERIC_WORDS,
     IDIOMS,
     PARAPHRASES,
+    PLATFORM_NAMES,
     STOP_WORDS,
     UNSTEMMED,
     WORD_FORMS,
@@ -124,6 +125,7 @@ class SearchOptions:
     # score: below it, two parts of the policy answer about equally well, and quoting one of
     # them as the answer is a guess. Clauses of the same section do not count against it.
     min_margin: float = 0.2
+    named_platforms: bool = True  # a platform the policy names is no generic word in it
     typos: bool = True  # read a mistyped word as the policy word it was meant to be (typos.py)
     answer_kinds: bool = True  # a "how quickly"/"who" question needs a clause giving a time/person
 
@@ -141,6 +143,7 @@ PLAIN_BM25 = SearchOptions(
     generic_words=False,
     generic_weight=1.0,
     answer_kinds=False,
+    named_platforms=False,
     typos=False,
 )
 
@@ -435,6 +438,12 @@ class PolicySearch:
         self._own_postings = _postings([d.own for d in docs])
         self._unseen_idf = _idf(0, n_idf)
         self._generic = frozenset(_term(w, opts) for w in GENERIC_WORDS)
+        # A platform the policy names weighs like any word in the ranking (never as evidence).
+        self._named = (
+            frozenset(_term(w, opts) for w in PLATFORM_NAMES) & set(self._postings)
+            if opts.named_platforms
+            else frozenset()
+        )
         self._phrase_terms = _phrase_terms(opts.stemming, opts.stop_words)
         self._typos = TypoReader(_vocabulary(policy)) if opts.typos else None
 
@@ -584,7 +593,7 @@ class PolicySearch:
         """A term's weight in the ranking: the question's own words 1, everything else less."""
         opts = self.options
         weight = opts.expansion_weight if paraphrase else opts.idiom_weight if idiom else 1.0
-        if term in self._generic:
+        if term in self._generic and term not in self._named:
             weight *= opts.generic_weight
         return weight
 

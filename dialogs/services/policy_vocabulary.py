@@ -82,6 +82,17 @@ GENERIC_WORDS: frozenset[str] = _word_set(
     "threads bluesky reddit discord",
 )
 
+# The platforms among GENERIC_WORDS. A policy that names a platform somewhere has a rule about
+# it ("excluding LinkedIn", "media sharing services, such as YouTube"), so in that policy the
+# platform weighs like any other word in the ranking. It is still no evidence that a clause
+# answers: "can I message pupils on WhatsApp?" is answered by the rule on messaging pupils,
+# not by the clause that happens to name WhatsApp (counting it as evidence lost more questions
+# of the older set than it won).
+PLATFORM_NAMES: frozenset[str] = _word_set(
+    "facebook fb instagram insta ig tiktok twitter x whatsapp snapchat youtube linkedin",
+    "threads bluesky reddit discord",
+)
+
 
 @dataclass(frozen=True)
 class Paraphrase:

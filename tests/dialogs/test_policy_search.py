@@ -361,3 +361,22 @@ def test_sections_granularity_quotes_whole_sections_cut_to_size() -> None:
     passage = search.search("Should I keep screenshots when I'm trolled online?")[0]
     assert passage.citation == passage.section == "4 Cyberbullying and online abuse"
     assert len(sentences(passage.text)) <= QUOTE_SENTENCES
+
+
+def test_a_platform_the_policy_names_weighs_like_any_word() -> None:
+    """LinkedIn is generic in a policy that never names it, and a subject where one does."""
+    policy = parse_policy(
+        "# Policy\n\n## 1. Personal accounts\n\n"
+        "1.1 Staff may give their job title on personal profiles, except on LinkedIn, which "
+        "needs the permission of the headteacher first and a record kept by the office.\n\n"
+        "1.2 Staff may give their job title on their profiles.\n",
+        kind="markdown",
+    )
+    question = "can I give my job title on linkedin"
+
+    def lead(options: SearchOptions) -> float:
+        first, second = PolicySearch(policy, options).search(question, 2)
+        assert first.citation.endswith("1.1")
+        return first.score / second.score
+
+    assert lead(SearchOptions()) > 1.3 * lead(SearchOptions(named_platforms=False))
