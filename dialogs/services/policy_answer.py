@@ -5,20 +5,17 @@ the search engine (and numpy) when it starts.
 
 When the top passage is not trusted, the passages that touch the question are still worth
 showing, as "these parts of the policy may help" and never as an answer (`may_help`). A passage
-touches the question when it shows at least MAY_HELP_MIN_SHOWS of the question's content ideas,
-weighted by how rare each is in the policy (`Passage.shows`). On the dev half of the staff
-questions (bench/README.md), a quarter keeps the clause that answers 27 of the 29 unconfident
-covered questions where one of the top three had it (any share above zero keeps all 29), and
-leaves out a third of the other clauses it would otherwise show: those that share a single
-minor word with a longer question ("days" in "How many days of annual leave do teachers
-get?"). The 12 unconfident questions the policy does not cover are still shown something in
-10 cases (11 with any share): mostly clauses on the subject the policy does cover (blocking a
-parent: what staff must not post about parents), sometimes one that shares a single word. A
-clause that shares nothing but generic words ("school", "staff", "Facebook") shows 0
-and is never offered, so a question about staff parking gets no clauses at all. What the floor
-cannot see is a short question of two ideas where a clause has the lesser one ("Who do I ask
-about my pension?" and a clause about asking permission): that clause is shown, marked as not
-an answer, beside the offer to ask the policy owner.
+touches the question when it shows at least MAY_HELP_MIN_SHOWS (a quarter) of the question's
+content ideas, weighted by how rare each is in the policy (`Passage.shows`). A clause that
+shares nothing but generic words ("school", "staff", "Facebook") shows 0, so a question about
+staff parking is offered nothing. On the dev half of the staff questions (bench/README.md,
+bench/may_help.py), a quarter keeps the answering clause for 27 of the 29 unconfident covered
+questions where the top three have it (any share above 0 keeps all 29) and shows a third fewer
+clauses that do not answer, those sharing one minor word with a longer question ("days" in
+"How many days of annual leave do teachers get?"). What it cannot see is a short question of
+two ideas where a clause has the lesser one ("Who do I ask about my pension?" and the clauses
+on asking permission): such a clause is shown, marked as not an answer, beside the offer to ask
+the policy owner.
 """
 
 from __future__ import annotations
