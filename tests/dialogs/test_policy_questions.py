@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from dialogs.messages import Message, MessageKind
 from dialogs.services.policies import Imported, PolicyAction, action_value
+from dialogs.services.policy_answer import BRIEF_CHARS
 from dialogs.services.policy_documents import read_policy_document
 from dialogs.services.policy_sections import SEPARATOR
 from storage.models import AuditEntry, PolicyQuestion, PolicyVersion
@@ -155,6 +156,46 @@ async def test_an_unsure_answer_shows_the_clauses_that_may_help_as_not_an_answer
     assert CLOSE in text_of([alert])
     [row] = await questions(runtime)
     assert (row.confident, row.referred_at is not None) == (False, True)
+
+
+# One clause, and a long one: a single sentence far longer than anyone reads in a chat.
+ONE_LONG_CLAUSE = (
+    "# Oakfield Staff Social Media Policy\n\n## 7. Livestreaming\n\n7.1 Livestreams of "
+    "school events are planned at least a week ahead by the member of staff in charge, who names "
+    "a second adult to watch the stream from start to finish, checks that every pupil who may "
+    "appear has consent for livestreaming on that platform, makes sure that comments are "
+    "switched off, that no pupil's full name is spoken or shown on screen, that the stream is "
+    "stopped at once if anything goes wrong, and that recordings of the stream are deleted after "
+    "thirty days unless the headteacher agrees in writing that they may be kept for longer.\n"
+)
+
+
+async def test_a_policy_of_one_long_clause_offers_it_once_and_briefly(
+    runtime: Runtime, clock: Clock
+) -> None:
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    data = ONE_LONG_CLAUSE.encode()
+    async with runtime.db.session() as session:
+        await runtime.services(session, clock()).policies.import_document(
+            school,
+            read_policy_document(data, "policy.md"),
+            data=data,
+            source_name="policy.md",
+            imported_by="dana",
+            effective_from=None,
+        )
+    replies = await Chat(runtime).say("Can grandparents watch the nativity livestream?")
+    [shown] = answers(replies)
+    assert "This part of the policy comes close and may help, but it is not an answer" in (
+        shown.text
+    )
+    [(label, quote)] = [(f.label, f.value) for f in shown.facts]
+    assert label == "7 Livestreaming \u203a 7.1"
+    assert quote.startswith("\u201cLivestreams of school events")
+    assert quote.endswith("\u2026\u201d")  # cut, and says so
+    assert len(quote) <= BRIEF_CHARS + 2
+    assert "If it doesn't answer your question" in last_prompt(replies).text
 
 
 async def test_typing_yes_after_the_clauses_that_may_help_passes_the_question_on(
