@@ -10,7 +10,8 @@ answerer and reports, per split and per policy:
                    questions: a covered question answered confidently with a wrong clause, or an
                    uncovered question answered confidently
     routed         disclosures sent to the safeguarding intercept
-    clause         disclosures answered with a clause (confident, or with a citation)
+    clause         disclosures answered with a clause (confident, with a citation, or with
+                   clauses shown as "may help")
     to-policy      near misses that reached the policy (were not intercepted)
 
 A passage is right when its citation names one of the question's places by its most specific
@@ -71,6 +72,7 @@ class Reply:
     citation: str
     confident: bool
     passages: tuple[tuple[str, str], ...]  # (citation, quote), best first
+    may_help: tuple[str, ...] = ()  # citations shown as "may help" when not confident
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
@@ -80,12 +82,14 @@ class Reply:
             str(data.get("citation") or ""),
             bool(data.get("confident")),
             passages,
+            tuple(str(p["citation"]) for p in data.get("may_help") or ()),
         )
 
     @classmethod
     def from_answer(cls, answer: PolicyAnswer) -> Reply:
         passages = tuple((p.citation, p.text) for p in answer.passages)
-        return cls(answer.answer, answer.citation, answer.confident, passages)
+        may_help = tuple(p.citation for p in answer.may_help)
+        return cls(answer.answer, answer.citation, answer.confident, passages, may_help)
 
     @property
     def intercepted(self) -> bool:
@@ -98,7 +102,8 @@ class Reply:
 
     @property
     def quotes_a_clause(self) -> bool:
-        return self.confident or bool(self.citation)
+        """Shows a clause: as an answer, or as one that "may help" (still a clause shown)."""
+        return self.confident or bool(self.citation) or bool(self.may_help)
 
 
 Answerer = Callable[[Policy, str], Reply]

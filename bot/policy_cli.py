@@ -15,7 +15,7 @@ import click
 from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.errors import InvalidRequest, PolicybotError
 from dialogs.services.container import Services
-from dialogs.services.permissions import ImportAction
+from dialogs.services.permissions import ImportAction, owner_names
 from dialogs.services.policies import (
     COMMAND_LINE,
     Imported,
@@ -256,6 +256,8 @@ def _answer_json(result: PolicyAnswer) -> dict[str, Any]:
             for p in result.passages
         ],
         "safeguarding": False,
+        # Not an answer: when the answer is not trusted, the clauses that touch the question.
+        "may_help": [{"citation": p.citation, "text": p.brief} for p in result.may_help],
     }
 
 
@@ -268,14 +270,25 @@ def _safeguarding_json(reply: SafeguardingReply) -> dict[str, Any]:
         "confident": False,
         "passages": [],
         "safeguarding": True,
+        "may_help": [],
     }
 
 
-def _print_answer(result: PolicyAnswer) -> None:
+def _print_answer(result: PolicyAnswer, owners: str | None = None) -> None:
+    """The answer as a person reads it, and the closest passages with their scores for whoever
+    is checking the policy; `owners` names who looks after the policy, when a school says."""
     if result.confident:
         click.echo(f"\u201c{result.answer}\u201d\n  ({result.citation})")
     else:
         click.echo(f"{NOT_IN_POLICY} Nothing in it answers this well enough to quote.")
+    if result.may_help:
+        click.echo(
+            "\nThese parts of the policy come close and may help, but they are not an answer:"
+        )
+        for passage in result.may_help:
+            click.echo(f"  {passage.citation}: \u201c{passage.brief}\u201d")
+        who = f"{owners}, who looks after the policy" if owners else "the policy owner"
+        click.echo(f"For an answer, ask {who}.")
     if result.passages:
         click.echo("\nClosest passages:")
         for passage in result.passages:
@@ -341,4 +354,4 @@ def ask(
         return result
 
     result = in_session(consult)
-    echo_json(_answer_json(result)) if as_json else _print_answer(result)
+    echo_json(_answer_json(result)) if as_json else _print_answer(result, owner_names(school))

@@ -1,9 +1,10 @@
 """Asking the policy, and the policy owner answering what the policy does not.
 
 An answer is the school's own words, quoted with where they come from and who to ask for more;
-when the policy does not answer, the bot says so plainly rather than guessing, and offers to
-pass the question on. Every answer asks "Was this helpful?", because unhelpful answers are how
-the owner finds out where the policy, or the bot, falls short.
+when the policy does not answer, the bot says so plainly rather than guessing, shows the clauses
+that come close as "may help" (never as an answer), and offers to pass the question on. Every
+answer asks "Was this helpful?", because unhelpful answers are how the owner finds out where the
+policy, or the bot, falls short.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class AskPolicy(Dialog):
     help_text = (
         "Ask me about the school's staff social media policy in your own words, for example "
         f'"{_EXAMPLE}" I\'ll quote the part of the policy that answers it and say where it '
-        "is; if the policy doesn't say, I'll tell you and can pass your question on."
+        "is; if the policy doesn't say, I'll tell you, show the parts that may help, and can "
+        "pass your question on."
     )
     steps = (
         Step(
@@ -177,7 +179,8 @@ def _version_fact(asked: Asked, school: School) -> Fact:
 
 
 def answer_messages(asked: Asked, school: School) -> list[Message]:
-    """The quote and its citation, or an honest "the policy doesn't say" with an offer."""
+    """The quote and its citation, or an honest "the policy doesn't say" with an offer (and
+    the clauses that may help, when some touch the question)."""
     question_id = asked.question.id
     assert question_id is not None
     owners = owner_names(school)
@@ -194,6 +197,8 @@ def answer_messages(asked: Asked, school: School) -> list[Message]:
             )
         ]
     if not asked.answer.confident:
+        if asked.answer.may_help:
+            return may_help_messages(asked, school)
         return [
             Message(
                 kind=MessageKind.ANSWER,
@@ -232,6 +237,40 @@ def answer_messages(asked: Asked, school: School) -> list[Message]:
         Message(
             kind=MessageKind.INFO,
             text="Was this helpful? You can ask another question at any time.",
+        ),
+    ]
+
+
+def may_help_messages(asked: Asked, school: School) -> list[Message]:
+    """No answer, but the clauses that touch the question, each cited so it can be found in the
+    policy and plainly marked as not an answer; then the offer to ask the policy owner."""
+    question_id = asked.question.id
+    assert question_id is not None
+    clauses = asked.answer.may_help
+    if len(clauses) == 1:
+        these, they = "This part of the policy comes close and may help, but it is", "it doesn't"
+    else:
+        these, they = (
+            "These parts of the policy come close and may help, but they are",
+            "they don't",
+        )
+    return [
+        Message(
+            kind=MessageKind.ANSWER,
+            title="The policy doesn't say exactly",
+            text="I couldn't find anything in the policy that answers your question, and I'd "
+            f"rather not guess. {these} not an answer:",
+            facts=tuple(
+                Fact(label=passage.citation, value=f"\u201c{passage.brief}\u201d")
+                for passage in clauses
+            ),
+        ),
+        Message(
+            kind=MessageKind.PROMPT,
+            text=f"If {they} answer your question, shall I pass it to {owner_names(school)}, "
+            "who looks after the policy? Their answer will come back to you here.",
+            buttons=_refer_buttons(question_id),
+            expects=InputKind.CHOICE,
         ),
     ]
 

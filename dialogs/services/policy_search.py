@@ -628,7 +628,8 @@ class PolicySearch:
         for i in scored.order[: max(k, 0)]:
             doc = self._docs[i]
             text = _quote(doc.lead_in, doc.text, scored.query.weights, self.options)
-            out.append(Passage(doc.citation, doc.section, text, float(scored.scores[i])))
+            shows = self._coverage(scored, i)  # what a "may help" clause must have some of
+            out.append(Passage(doc.citation, doc.section, text, float(scored.scores[i]), shows))
         return out
 
     def _found(self, concepts: tuple[_Group, ...], *, partial: bool) -> np.ndarray:

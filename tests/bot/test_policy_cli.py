@@ -35,7 +35,9 @@ POLICY_MD = """# Brookside Academy Staff Social Media Policy
 
 POLICY_V2_MD = POLICY_MD.replace("set personal profiles to private", "review privacy settings")
 
+# The fields `ask --json` has always had, whose meaning never changes; later ones are added.
 JSON_KEYS = {"answer", "citation", "confident", "passages", "safeguarding"}
+ADDED_KEYS = {"may_help"}
 
 
 @pytest.fixture
@@ -88,7 +90,8 @@ def test_ask_with_a_policy_file_prints_the_documented_json(cli: Cli, tmp_path: P
     policy = write(tmp_path, "policy.md", POLICY_MD)
     found = cli.run("ask", "can I add a student on instagram?", "--policy", str(policy), "--json")
     result = found.json()
-    assert set(result) == JSON_KEYS
+    assert set(result) == JSON_KEYS | ADDED_KEYS
+    assert result["may_help"] == []  # an answer, so nothing that merely may help
     assert result["confident"] is True
     assert "current pupils" in result["answer"]
     assert "1.1" in result["citation"]
@@ -103,6 +106,51 @@ def test_ask_with_a_policy_file_prints_the_documented_json(cli: Cli, tmp_path: P
     assert missing["confident"] is False
     assert missing["citation"] == ""
     assert "doesn't say" in missing["answer"]
+    assert missing["may_help"] == []  # nothing in the policy touches holidays
+
+
+def test_ask_json_adds_the_clauses_that_may_help_and_keeps_every_other_field(
+    cli: Cli, tmp_path: Path
+) -> None:
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    question = "Can a parent helper take photographs on the school trip?"
+    result = cli.run("ask", question, "--policy", str(policy), "--json").json()
+    assert set(result) == JSON_KEYS | ADDED_KEYS
+    # The fields that were there before mean what they meant: no answer, no citation.
+    assert result["confident"] is False
+    assert result["answer"] == "The policy doesn't say."
+    assert result["citation"] == ""
+    assert result["safeguarding"] is False
+    assert all(set(p) == {"citation", "text", "score"} for p in result["passages"])
+    assert result["may_help"] == [
+        {
+            "citation": "2 Official accounts \u203a 2.1",
+            "text": "Photographs of pupils may only be posted where parental consent covers "
+            "that platform.",
+        }
+    ]
+    assert result["passages"][0]["citation"] == result["may_help"][0]["citation"]
+
+
+def test_ask_without_json_shows_what_may_help_as_not_an_answer_and_who_can_answer(
+    cli: Cli, tmp_path: Path
+) -> None:
+    question = "Can a parent helper take photos on the school trip?"
+    shown = cli.run("ask", question, "--school", "oakfield")
+    assert shown.code == 0
+    assert shown.out.startswith("The policy doesn't say.")
+    assert "These parts of the policy come close and may help, but they are not an answer:" in (
+        shown.out
+    )
+    assert "  3 Official school accounts \u203a 3.4: \u201cPhotos for official accounts" in (
+        shown.out
+    )
+    assert "For an answer, ask Dana Okafor, who looks after the policy." in shown.out
+    from_file = cli.run("ask", question, "--policy", str(write(tmp_path, "p.md", POLICY_MD)))
+    assert "For an answer, ask the policy owner." in from_file.out
+    unrelated = cli.run("ask", "Where can staff park?", "--school", "oakfield")
+    assert "may help" not in unrelated.out
+    assert "\u201c" not in unrelated.out
 
 
 def test_ask_without_json_reads_as_a_quote(cli: Cli, tmp_path: Path) -> None:
@@ -250,6 +298,7 @@ def test_ask_sends_a_disclosure_to_the_safeguarding_lead_and_never_quotes_a_clau
         assert result["confident"] is False
         assert not result["citation"]
         assert result["passages"] == []  # never searched
+        assert result["may_help"] == []  # so nothing that may help either
         assert "safeguarding lead" in result["answer"]
         assert "999" in result["answer"]
     # The school's configuration names its lead and deputy, and how to reach them.
@@ -263,6 +312,7 @@ def test_ask_sends_a_disclosure_to_the_safeguarding_lead_and_never_quotes_a_clau
     assert "Dana Okafor" in shown.out
     assert "\u201c" not in shown.out
     assert "Closest passages" not in shown.out
+    assert "may help" not in shown.out
 
     near_miss = cli.run(
         "ask", "can I message a pupil on instagram?", "--policy", str(policy), "--json"

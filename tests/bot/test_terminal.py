@@ -567,3 +567,40 @@ async def test_a_request_shown_once_can_be_reached_again_after_quitting(
     assert "── Please block a website on school equipment: WB-2026-0001 ──" in transcript
     assert "  1. Blocked\n" in transcript
     assert "WB-2026-0001 is marked as blocked" in transcript
+
+
+async def test_an_unsure_answer_shows_the_clauses_that_may_help_then_passes_it_on(
+    runtime: Runtime,
+) -> None:
+    chat, stdout = terminal(
+        runtime, "sam", "Can a parent helper take photos on the school trip?\n1\n/q\n"
+    )
+    assert await chat.run() == 0
+    shown = stdout.getvalue()
+    assert "── The policy doesn't say exactly ──" in shown
+    assert "may help, but they are not an answer" in shown
+    assert "  3 Official school accounts \u203a 3.4: “Photos for official accounts" in shown
+    assert "  3 Official school accounts \u203a 3.3: “Images of pupils" in shown
+    assert "shall I pass it to Dana Okafor" in shown
+    assert "  1. Yes, pass it on\n  2. No, thanks\n" in shown
+    assert "sending your question to Dana Okafor" in shown.split("> 1\n", 1)[1]
+    [alert] = await Person(runtime, person_id="dana").inbox()
+    assert "Can a parent helper take photos on the school trip?" in [f.value for f in alert.facts]
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "Where can staff park?",  # unrelated: nothing in the policy touches it
+        "a year 7 boy is getting nasty messages from other kids on whatsapp",  # a worry
+    ],
+)
+async def test_no_clause_may_help_an_unrelated_question_or_a_worry_about_a_child(
+    runtime: Runtime, typed: str
+) -> None:
+    chat, stdout = terminal(runtime, "sam", f"{typed}\n/q\n")
+    assert await chat.run() == 0
+    shown = stdout.getvalue()
+    assert "may help" not in shown
+    assert "“" not in shown  # no quote
+    assert "\u203a" not in shown  # no citation

@@ -15,7 +15,9 @@ from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from dialogs.messages import Message, MessageKind
 from dialogs.services.policies import Imported, PolicyAction, action_value
+from dialogs.services.policy_answer import BRIEF_CHARS
 from dialogs.services.policy_documents import read_policy_document
+from dialogs.services.policy_sections import SEPARATOR
 from storage.models import AuditEntry, PolicyQuestion, PolicyVersion
 from tests.conftest import Clock
 from tests.support import HAPPY_PATH, last_prompt, text_of
@@ -23,6 +25,11 @@ from tests.support import Person as Chat
 
 FRIEND_REQUEST = "Can I accept a friend request from a student on Facebook?"
 UNCOVERED = "What is the dress code for the staff Christmas party?"
+# Not answered by the sample policy, but two of its clauses touch it (3.4 and 3.3, on photos).
+CLOSE = "Can a parent helper take photos on the school trip?"
+UNRELATED = "Where can staff park?"
+# A worry about a child whose words, searched, would find clauses that may help (2.2 and 2.4).
+DISCLOSURE = "a year 7 boy is getting nasty messages from other kids on whatsapp"
 
 
 def answers(messages: list[Message]) -> list[Message]:
@@ -120,6 +127,100 @@ async def test_a_question_the_policy_does_not_answer_is_said_plainly_and_can_be_
         audit = (await session.execute(select(AuditEntry))).scalars().all()
     assert [a.action for a in audit if a.target_type == "policy_question"] == ["policy.answer"]
     assert all("Smart casual" not in a.detail for a in audit)
+
+
+async def test_an_unsure_answer_shows_the_clauses_that_may_help_as_not_an_answer(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    replies = await sam.say(CLOSE)
+    [shown] = answers(replies)
+    assert shown.title == "The policy doesn't say exactly"
+    assert "I'd rather not guess" in shown.text
+    assert "may help, but they are not an answer" in shown.text
+    assert shown.buttons == ()  # nothing here to agree with, as if it answered
+    cited = [f.label for f in shown.facts]
+    assert len(cited) == 2
+    assert any(c.endswith("3.4") for c in cited)
+    assert any(c.endswith("3.3") for c in cited)
+    assert all(f.value.startswith("\u201c") and f.value.endswith("\u201d") for f in shown.facts)
+    assert "Where" not in cited
+    assert "Policy" not in cited
+    offer = last_prompt(replies)
+    assert offer is not shown
+    assert "Dana Okafor" in offer.text
+    assert [b.label for b in offer.buttons] == ["Yes, pass it on", "No, thanks"]
+    done = await sam.press(button(offer, PolicyAction.REFER))
+    assert "sending your question to Dana Okafor" in text_of(done)
+    [alert] = await Chat(runtime, person_id="dana").inbox()
+    assert CLOSE in text_of([alert])
+    [row] = await questions(runtime)
+    assert (row.confident, row.referred_at is not None) == (False, True)
+
+
+# One clause, and a long one: a single sentence far longer than anyone reads in a chat.
+ONE_LONG_CLAUSE = (
+    "# Oakfield Staff Social Media Policy\n\n## 7. Livestreaming\n\n7.1 Livestreams of "
+    "school events are planned at least a week ahead by the member of staff in charge, who names "
+    "a second adult to watch the stream from start to finish, checks that every pupil who may "
+    "appear has consent for livestreaming on that platform, makes sure that comments are "
+    "switched off, that no pupil's full name is spoken or shown on screen, that the stream is "
+    "stopped at once if anything goes wrong, and that recordings of the stream are deleted after "
+    "thirty days unless the headteacher agrees in writing that they may be kept for longer.\n"
+)
+
+
+async def test_a_policy_of_one_long_clause_offers_it_once_and_briefly(
+    runtime: Runtime, clock: Clock
+) -> None:
+    school = runtime.settings.directory.school("oakfield")
+    assert school is not None
+    data = ONE_LONG_CLAUSE.encode()
+    async with runtime.db.session() as session:
+        await runtime.services(session, clock()).policies.import_document(
+            school,
+            read_policy_document(data, "policy.md"),
+            data=data,
+            source_name="policy.md",
+            imported_by="dana",
+            effective_from=None,
+        )
+    replies = await Chat(runtime).say("Can grandparents watch the nativity livestream?")
+    [shown] = answers(replies)
+    assert "This part of the policy comes close and may help, but it is not an answer" in (
+        shown.text
+    )
+    [(label, quote)] = [(f.label, f.value) for f in shown.facts]
+    assert label == "7 Livestreaming \u203a 7.1"
+    assert quote.startswith("\u201cLivestreams of school events")
+    assert quote.endswith("\u2026\u201d")  # cut, and says so
+    assert len(quote) <= BRIEF_CHARS + 2
+    assert "If it doesn't answer your question" in last_prompt(replies).text
+
+
+async def test_typing_yes_after_the_clauses_that_may_help_passes_the_question_on(
+    runtime: Runtime,
+) -> None:
+    sam = Chat(runtime)
+    await sam.say(CLOSE)
+    assert "sending your question to Dana Okafor" in text_of(await sam.say("yes"))
+
+
+async def test_an_unrelated_question_is_shown_no_clause(runtime: Runtime) -> None:
+    [answer] = answers(await Chat(runtime).say(UNRELATED))
+    assert answer.title == "The policy doesn't say"
+    assert answer.facts == ()
+    assert "\u201c" not in answer.text
+    assert [b.label for b in answer.buttons] == ["Yes, pass it on", "No, thanks"]
+
+
+async def test_a_worry_about_a_child_is_shown_no_clause_that_may_help(runtime: Runtime) -> None:
+    replies = await Chat(runtime).say(DISCLOSURE)
+    assert replies[0].kind is MessageKind.URGENT
+    assert answers(replies) == []
+    assert [f.label for m in replies for f in m.facts if SEPARATOR in f.label] == []
+    assert "may help" not in text_of(replies)
+    assert await questions(runtime) == []
 
 
 async def test_feedback_is_stored_and_unhelpful_answers_offer_to_pass_the_question_on(

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dialogs.services.policy_answer import BRIEF_CHARS, MAY_HELP_MIN_SHOWS
 from dialogs.services.policy_search import (
     QUOTE_SENTENCES,
     Passage,
@@ -277,6 +278,61 @@ def test_passages_are_returned_even_when_not_confident(sample: PolicySearch) -> 
     assert all(isinstance(p, Passage) for p in answer.passages)
     scores = [p.score for p in answer.passages]
     assert scores == sorted(scores, reverse=True)
+
+
+# --- What may help when the answer is not trusted ----------------------------------------------
+
+
+def test_each_passage_says_how_much_of_the_question_it_shows(sample: PolicySearch) -> None:
+    passages = sample.answer("Can a parent helper take photos on the school trip?").passages
+    assert passages
+    assert all(0.0 <= p.shows <= 1.0 for p in passages)
+    friend = sample.answer("Can I accept a friend request from a student?").passages[0]
+    assert friend.shows == 1.0  # "friend request" and "student": both shown by 2.1
+    assert all(p.shows == 0.0 for p in sample.answer("Where can staff park?").passages)
+
+
+def test_only_clauses_that_touch_the_question_may_help(sample: PolicySearch) -> None:
+    close = sample.answer("Can a parent helper take photos on the school trip?")
+    assert not close.confident
+    cited = [p.citation for p in close.may_help]
+    assert cited == [cite(OFFICIAL, "3.4"), cite(OFFICIAL, "3.3")]
+    assert all(p.shows >= MAY_HELP_MIN_SHOWS for p in close.may_help)
+    # Clauses that share only generic words ("staff", "school") with the question are not offered.
+    assert sample.answer("Where can staff park?").passages
+    assert sample.answer("Where can staff park?").may_help == ()
+    assert sample.answer("What is the dress code for the staff Christmas party?").may_help == ()
+
+
+def test_a_trusted_answer_has_nothing_that_merely_may_help(sample: PolicySearch) -> None:
+    answer = sample.answer("Can I accept a friend request from a student?")
+    assert answer.confident
+    assert answer.may_help == ()
+
+
+def test_a_policy_of_one_clause_offers_at_most_that_clause() -> None:
+    search = PolicySearch(parse_policy(LONG, kind="markdown"))
+    answer = search.answer("Can pupils watch a livestream of sports day at home?")
+    assert not answer.confident
+    assert [p.citation for p in answer.may_help] == [answer.passages[0].citation]
+
+
+def test_a_passage_offered_as_may_help_is_kept_short_and_cut_at_a_word() -> None:
+    words = " ".join(f"word{n}" for n in range(200))
+    passage = Passage("7.1", "7", words, 1.0, 0.5)
+    brief = passage.brief
+    assert len(brief) <= BRIEF_CHARS
+    assert brief.endswith(ELLIPSIS)
+    assert words.startswith(brief[:-1])
+    assert brief[:-1].split()[-1] in words.split()  # the last word is whole
+    short = Passage("7.1", "7", "Short  and\n sweet.", 1.0, 0.5)
+    assert short.brief == "Short and sweet."
+
+
+def test_the_same_clause_is_offered_once() -> None:
+    twice = Passage("7.1", "7", "Recordings are deleted after thirty days.", 2.0, 0.5)
+    answer = PolicyAnswer("q", False, (twice, twice, Passage("7.2", "7", "Other.", 1.0, 0.1)))
+    assert answer.may_help == (twice,)
 
 
 # --- Odd input, odd policies -------------------------------------------------------------------

@@ -11,13 +11,18 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import Any
 
 from sqlmodel import col, select
 
+from dialogs.services.policy_documents import read_policy_document
 from storage.models import Conversation, PolicyQuestion
 from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
+from tests.conftest import Clock
 from tests.fakes.slack_api import Call
+
+SAMPLE = Path(__file__).resolve().parents[3] / "bot" / "sample" / "policy.md"
 
 SAM, DANA, LEE = "U0SAM", "U0DANA", "U0LEE"
 FRIEND_REQUEST = "Can I accept a friend request from a pupil?"
@@ -278,6 +283,82 @@ async def test_a_question_the_policy_does_not_answer_is_said_plainly_with_an_off
     assert slack.posts_to(dm(DANA)) == []
 
 
+CLOSE = "Can a parent helper take photos on the school trip?"
+UNRELATED = "Where can staff park?"
+# Clause 3.4 of the sample policy as a careless (or hostile) copy might have it: Slack's control
+# characters in the policy's own words must stay words.
+HOSTILE_34 = (
+    "3.4 Photos for official accounts must be taken on school devices & sent to <!channel> or "
+    "<https://evil.example|the office>, and deleted from them once uploaded."
+)
+
+
+async def import_sample_with(slack: SlackHarness, clock: Clock, old: str, new: str) -> None:
+    """Import the sample policy, with one clause replaced, as the version in force."""
+    school = slack.settings.directory.school("oakfield")
+    assert school is not None
+    text = SAMPLE.read_text(encoding="utf-8")
+    assert old in text
+    data = text.replace(old, new).encode()
+    async with slack.runtime.db.session() as session:
+        await slack.runtime.services(session, clock()).policies.import_document(
+            school,
+            read_policy_document(data, "policy.md"),
+            data=data,
+            source_name="policy.md",
+            imported_by="dana",
+            effective_from=None,
+        )
+
+
+async def test_an_unsure_answer_shows_the_clauses_that_may_help_as_not_an_answer(
+    slack: SlackHarness, clock: Clock
+) -> None:
+    old = (
+        "3.4 Photos for official accounts must be taken on school devices and deleted from "
+        "them once\nuploaded."
+    )
+    await import_sample_with(slack, clock, old, HOSTILE_34)
+    posts = await expect(slack, slack.say(SAM, CLOSE), "Yes, pass it on")
+    offer = post_with(posts, "Yes, pass it on")
+    [clauses] = [p for p in posts if p is not offer]
+    assert buttons_of(clauses) == []  # nothing to agree with, as if it answered
+    header = clauses.body["blocks"][0]
+    assert header["text"]["text"] == "The policy doesn't say exactly"
+    shown = seen([clauses])
+    assert "may help, but they are not an answer" in shown
+    assert "3 Official school accounts \u203a 3.4*" in shown  # each clause under its citation
+    assert "3 Official school accounts \u203a 3.3*" in shown
+    assert "\u201cImages of pupils may only be published" in shown
+    # The policy's words are escaped like anyone's: no mention of the channel, no disguised link.
+    assert "devices &amp; sent to &lt;!channel&gt; or &lt;https://evil.example|the office&gt;" in (
+        shown
+    )
+    assert "<!channel>" not in json.dumps([p.body for p in posts])
+    assert all(
+        block["text"].get("verbatim") is True
+        for block in clauses.body["blocks"]
+        if block["type"] == "section" and "text" in block
+    )
+    assert labels(offer) == ["Yes, pass it on", "No, thanks"]
+    assert "Dana Okafor" in seen([offer])
+    await expect(slack, press(slack, SAM, offer, "Yes, pass it on"), "sending your question")
+    result = await slack.deliver()
+    assert (result.delivered, result.failed) == (1, 0)
+    (alert,) = slack.posts_to(dm(DANA))
+    assert CLOSE in seen([alert])
+    (row,) = await questions(slack)
+    assert (row.confident, row.referred_at is not None) == (False, True)
+
+
+async def test_an_unrelated_question_is_shown_no_clause(slack: SlackHarness) -> None:
+    posts = await expect(slack, slack.say(SAM, UNRELATED), "The policy doesn't say")
+    shown = seen(posts)
+    assert "\u201c" not in shown
+    assert "may help" not in shown
+    assert labels(post_with(posts, "Yes, pass it on")) == ["Yes, pass it on", "No, thanks"]
+
+
 # -- 5. only the owner answers -----------------------------------------------------------------
 
 
@@ -376,6 +457,8 @@ async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
     # Typed in the DM: online abuse of a pupil, with the report offered as a button.
     posts = await expect(slack, slack.say(SAM, ONLINE_ABUSE), "Report online abuse")
     assert "Dana Okafor" in seen(posts)
+    assert "\u201c" not in seen(posts)  # nor any clause that "may help"
+    assert "may help" not in seen(posts)
     offer = post_with(posts, "Report online abuse")
     assert labels(offer) == ["Report online abuse"]
     await expect(slack, press(slack, SAM, offer, "Report online abuse"), "Who is being targeted?")

@@ -249,6 +249,49 @@ async def test_a_question_the_policy_does_not_answer_is_said_plainly_with_an_off
     assert (await teams.deliver()).delivered == 0
 
 
+CLOSE = "Can a parent helper take photos on the school trip?"
+UNRELATED = "Where can staff park?"
+PHOTOS_34 = "3 Official school accounts \u203a 3.4"
+IMAGES_33 = "3 Official school accounts \u203a 3.3"
+
+
+async def test_an_unsure_answer_shows_the_clauses_that_may_help_as_not_an_answer(
+    teams: TeamsHarness,
+) -> None:
+    await ask(teams, DANA, "hello")
+    replies = await ask(teams, SAM, CLOSE)
+    offer = with_button(replies, "Yes, pass it on")
+    [clauses] = [card_of(a) for a in replies if a.get("attachments") and card_of(a) != offer]
+    assert actions(clauses) == []  # nothing to agree with, as if it answered
+    assert runs(clauses)[0] == "The policy doesn't say exactly"
+    assert "may help, but they are not an answer" in text_of(replies)
+    photos = line_starting(clauses, PHOTOS_34)
+    assert photos.startswith(f"{PHOTOS_34}: \u201cPhotos for official accounts")
+    assert line_starting(clauses, IMAGES_33).startswith(f"{IMAGES_33}: \u201cImages of pupils")
+    # The policy's words, like anyone's, are only ever plain TextRun text.
+    assert set(places_of(clauses, "Photos for official")) == {("TextRun", "text")}
+    assert '"TextBlock"' not in json.dumps(clauses)
+    assert titles(offer) == ["Yes, pass it on", "No, thanks"]
+    assert "Dana Okafor" in "\n".join(runs(offer))
+    before = len(teams.sent_to(SAM.chat))
+    assert "You chose: Yes, pass it on" in answered(await teams.press(SAM, "Yes, pass it on"))
+    assert "sending your question to Dana Okafor" in text_of(teams.sent_to(SAM.chat)[before:])
+    dana_before = len(teams.sent_to(DANA.chat))
+    assert (await teams.deliver()).delivered == 1
+    [alert] = teams.sent_to(DANA.chat)[dana_before:]
+    assert CLOSE in text_of([alert])
+    [row] = await questions(teams)
+    assert (row.confident, row.referred_at is not None) == (False, True)
+
+
+async def test_an_unrelated_question_is_shown_no_clause(teams: TeamsHarness) -> None:
+    replies = await ask(teams, SAM, UNRELATED)
+    offer = with_button(replies, "Yes, pass it on")
+    assert runs(offer)[0] == "The policy doesn't say"
+    assert "\u201c" not in text_of(replies)
+    assert "may help" not in text_of(replies)
+
+
 # -- 5. only the owner answers -----------------------------------------------------------------
 
 
@@ -309,6 +352,7 @@ async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
     assert "999" in shown
     assert "not an answer from the policy" in shown
     assert "\u201c" not in shown  # no quote from the policy
+    assert "may help" not in shown  # nor any clause that might
     urgent = card_of(replies[0])
     assert urgent["body"][0]["style"] == "attention"  # shown as urgent
     offer = with_button(replies, "Report online abuse")
