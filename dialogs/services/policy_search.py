@@ -140,6 +140,7 @@ PLAIN_BM25 = SearchOptions(
     section_weight=0.0,
     coordination=0.0,
     min_coverage=0.0,
+    min_margin=0.0,
     generic_words=False,
     generic_weight=1.0,
     answer_kinds=False,

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from dialogs.services.policy_answer import BRIEF_CHARS, MAY_HELP_MIN_SHOWS
 from dialogs.services.policy_search import (
+    PLAIN_BM25,
     QUOTE_SENTENCES,
     Passage,
     PolicyAnswer,
@@ -436,3 +437,11 @@ def test_a_platform_the_policy_names_weighs_like_any_word() -> None:
         return first.score / second.score
 
     assert lead(SearchOptions()) > 1.3 * lead(SearchOptions(named_platforms=False))
+
+
+def test_plain_bm25_has_no_rule_that_withholds_an_answer() -> None:
+    """The baseline answers whenever a clause shares a word: every confidence rule is off."""
+    assert PLAIN_BM25.min_coverage == 0
+    assert PLAIN_BM25.min_margin == 0
+    assert not PLAIN_BM25.answer_kinds
+    assert not PLAIN_BM25.typos
