@@ -263,7 +263,7 @@ _FRAME = re.compile(
     r"\b(?:told|tells|tell me|said|says|saying|mentioned|let slip|admitted|confided|disclosed|"
     r"showed|shown|wrote|written|worried|concerned|noticed|suspect|think (?:she|he|they)|"
     r"heard|found out|came in|turned up|crying|in tears|in bits|upset|shaking|saw|seen|caught|"
-    r"keeps|(?:has|have|s) been)\b"
+    r"keeps|(?:has|have|s) been|(?:posted|posts|wrote|put) (?:\w+ )?(?:on|in) (?:her|his|their))\b"
 )
 
 # Harm aimed at the writer, or staff, or the school: taken out before the signs of harm.
@@ -294,7 +294,10 @@ _SUICIDE = _signs(
     r"\b(?:want|wants|wanted|wanting|going|plans?|planning|thinking|thought|talks?|talking|"
     r"talked|tried|trying|threaten\w*) (?:about |of )?(?:to )?(?:end(?:ing)? (?:it|things)|"
     r"die|dying|not (?:be )?(?:here|alive|living))\b",
-    r"\bbetter off (?:dead|without (?:him|her|them|me))\b|\b(?:no(?:thing| reason)) to live for\b",
+    r"\bbetter off (?:dead|gone|without (?:him|her|them|me))\b|"
+    r"\b(?:no(?:thing| reason)) to live for\b",
+    r"\b(?:ways|how|methods) to (?:die|kill (?:him|her|them|my)sel|end it|end (?:his|her|their) "
+    r"li(?:fe|ves))",
     r"\bno reason to live\b",
     # wishing to be gone: "nobody would notice if she disappeared"
     r"\b(?:if|when) (?:i|he|she|they) (?:died|was dead|were dead|was gone|were gone|"
@@ -378,7 +381,9 @@ _NEGLECT = _signs(
     r"\bneglect\w*|\bnot (?:being )?fed\b|\bno food\b|\bnothing to eat\b|"
     r"\b(?:hasnt|has not|havent|not) eaten\b|\bstarving\b|\b(?:always|really|very|so) hungry\b",
     r"\b(?:worn|wearing|wears|in) the same (?:clothes|uniform)\b|\bunwashed\b|\bdirty clothes\b|"
-    r"\b(?:she|he|they) (?:always |really |often )?smells?\b",
+    r"\b(?:she|he|they) (?:always |really |often )?smells?\b|\bnits\b|\bhead lice\b|"
+    r"\bsame (?:dirty |smelly |old )?(?:clothes|uniform|jumper|top|trousers|shoes) for\b|"
+    r"\b(?:taking|takes|took|stealing|steals|stole) food\b",
     r"\bhome alone\b|\bleft alone\b|\b(?:nobody|no one|noone)s? (?:at home|home|looks after)\b",
     r"\b(?:nobody|no one|noone) (?:came|comes|turned up) (?:to (?:get|collect|pick up)|for) "
     rf"{_HIM}|\b(?:nobody|no one|noone) (?:picked|picks|collected|collects) {_HIM}",
@@ -405,6 +410,10 @@ _SEXUAL_HARM = _signs(
     rf"\b(?:makes?|made|making|forces?|forced|forcing|pressur\w*) {_HIM} (?:to )?(?:do|watch|"
     r"touch|send|take|have|kiss|sleep|perform)\b",
     r"\b(?:sleeping|slept|sleeps) with (?:a|an|older|someone|men|man|guys?|\d)",
+    r"\bspiked\b|\bdrugged\b|\bwoke up (?:with no memory|naked|somewhere|in)\b|\bno memory of\b",
+    # a young child who knows or acts out what they should not
+    r"\bsexual(?:ised|ized)? (?:things|stuff|acts?|behaviou?r|language|games?|knowledge)\b|"
+    r"\bshouldnt know about\b",
 )
 # A child missing, in danger or used by criminals.
 _DANGER = _signs(
@@ -430,7 +439,12 @@ _DANGER = _signs(
     rf"\b(?:makes?|made|making|forc\w*|gets|getting|told|telling|asks?|asked) {_HIM} (?:to )?"
     r"(?:hold|carry|deliver|sell|hide|stash|keep|move|drop off) (?:stuff|things|packages?|bags?|"
     r"parcels?|drugs|it|something|money)",
-    r"\b(?:in|join\w*|part of|recruited|for) (?:a |the )?gang\b|\bdrug (?:deal\w*|run\w*|debt)\b",
+    r"\b(?:in|join\w*|part of|recruited|for|with|into) (?:a |the )?gangs?\b|"
+    r"\bdrug (?:deal\w*|run\w*|debt)\b",
+    r"\b(?:offered|offers|paid|pays|pay|give|gives|gave) (?:her|him|them) (?:money|cash|\w+ quid|"
+    r"\d+) (?:to|for)\b",
+    r"\b(?:carry|carrying|carried|take|takes|taking|took|deliver\w*|drop\w* off|hold\w*|hide|"
+    r"hid\w*|stash\w*|move|moving) (?:a |the |some )?(?:bags?|packages?|parcels?) (?:for|to)\b",
 )
 # FGM, forced marriage and radicalisation, in the words a child would use.
 _CULTURAL = _signs(
@@ -438,7 +452,10 @@ _CULTURAL = _signs(
     r"back home)\b|\b(?:abroad|summer|holiday|ceremony|back home)\b.*\b(?:be|being|get|"
     r"getting) cut\b",
     r"\bspecial (?:procedure|ceremony|operation|celebration)\b|\bbecome a woman\b|"
-    r"\b(?:have|having|get|getting) (?:a|her|the) (?:ceremony|procedure)\b",
+    r"\b(?:have|having|get|getting) (?:a|her|the) (?:ceremony|procedure)\b|\bcircumcis\w*|"
+    r"\bsunna\b|\bkhatna\b",
+    r"\b(?:found|chosen|chose|picked|arranged|lined up|promised) (?:her|him|them) (?:to )?(?:an? )?"
+    r"(?:husband|wife)\b|\b(?:husband|wife) (?:for (?:her|him|them)|back home|lined up)\b",
     r"\b(?:hurts?|painful|pain|sore) (?:to|when (?:she|he|they)) (?:go to the toilet|"
     r"goes to the toilet|wee|pee)\b",
     r"\b(?:her|him|them|she|he|they)\b(?: \w+){0,4} to (?:marry|get married|be married|be engaged)"
@@ -450,6 +467,9 @@ _CULTURAL = _signs(
     r"the nazis|terrorists?|(?:the )?(?:guy|man|person|bloke|shooter|attacker|bomber) who)\b|"
     r"\bhitler (?:was|is) (?:right|a hero|good|great)\b|\bswastikas?\b|\b(?:mosque|church|"
     r"synagogue|mass|school) (?:shootings?|shooters?|attacks?|bombings?|bombers?)\b",
+    r"\b(?:shooter|bomber|attacker|terrorist|gunman)s?\b.*\b(?:legend|hero|right|king|based|idol|"
+    r"inspiration)\b|\b(?:legend|hero|idol|inspiration)\b.*\b(?:shooter|bomber|attacker|"
+    r"terrorist|gunman)s?\b",
     r"\b(?:fight|die|kill) for (?:them|the cause|their cause|allah|isis|the race|his race)\b",
     r"\b(?:muslims|jews|christians|immigrants|refugees|black people|white people|gay people|"
     r"asians|foreigners|sikhs|hindus|migrants) (?:should|must|need to|deserve to) (?:all )?"
@@ -492,7 +512,10 @@ _SOFT = _signs(
     r"\b(?:hide|hides|hiding|hid)\b(?! (?:my|the|a|her|his|their) (?:profile|account|post|"
     r"photo|page|likes|comments?|followers))",
     r"\binjur\w*|\bhurts?\b|\bflinch\w*|\bscars?\b",
-    r"\bhungry\b|\bno (?:lunch|breakfast|dinner|tea)\b|"
+    r"\bhungry\b|\bno (?:lunch|breakfast|dinner|tea)\b|\bpills\b|"
+    r"\bdirty (?:clothes|uniform|jumper|hair|nappy|house|home)\b|"
+    r"\bself ?medicat\w*|\bbleeding\b|"
+    r"\b(?:cant|cannot|can not) (?:do this|go on|take (?:it|this)|carry on)\b|"
     r"\buncomfortable (?:when|around|with (?:him|her|them|his|how))\b|"
     r"\bmakes? (?:her|him|them) (?:feel )?uncomfortable\b|\bhomeless\b|"
     r"\bwet(?:s|ting)? (?:her|him|them)sel(?:f|ves)\b|\bsoil(?:s|ing)\b",
@@ -556,7 +579,8 @@ _SEXTORTION = _signs(
     r"man|guys|adults|people|someone|older)\b",
     r"\b(?:doing|do|did|does) (?:sexual|sexy|rude|dirty) (?:stuff|things)\b",
     r"\b(?:naked|nude|topless)\b",
-    rf"\b{_IMAGES}\b.*\b(?:underwear|knickers|bras?|boxers|lingerie)\b",
+    rf"\b{_IMAGES}\b.*\b(?:underwear|knickers|bras?|boxers|lingerie|undress\w*|"
+    r"(?:getting )?changing|in the shower|showering)\b",
 )
 # Someone who works with children doing what they should not with one: an allegation about
 # an adult, which goes to the headteacher (and the LADO) rather than to the policy. The adult
@@ -564,17 +588,18 @@ _SEXTORTION = _signs(
 # one passing it on ("a teacher told me her stepdad...").
 _STAFF_ADULT = (
     r"(?:mr|mrs|miss|ms|sir|teachers?|colleagues?|members? of staff|staff members?|tas?|"
-    r"teaching assistants?|coach|tutor|cover supervisor|supply teacher|caretaker|lsa|"
+    r"teaching assistants?|coach(?:es)?|tutors?|cover supervisor|supply teacher|caretaker|lsa|"
     r"technician|deputy head|head ?teacher|the head|volunteer|youth worker|sports coach)"
 )
 _ADULT_ACTS = (
     r"(?:messag\w*|text(?:s|ing|ed)?|dm\w*|snapchat\w*|add(?:s|ed|ing)?|follow(?:s|ed|ing)?|"
     r"sent|sends|sending|touch\w*|kiss\w*|hug\w*|groom\w*|abus\w*|assault\w*|rap(?:ed|ing)|"
     r"asked|asks|asking|told (?:her|him|them)|tells (?:her|him|them)|giv\w*|gave|bought|buys|"
+    r"tak(?:es|ing) (?:her|him|them|a \w+ \w+)|took (?:her|him|them|a \w+ \w+)|"
     r"keeps? (?:her|him|them)|alone with|relationship with|dating|going out with)"
 )
 _BY_AN_ADULT = _signs(
-    rf"\b{_STAFF_ADULT}s?\b(?: (?!told|tells|said|says|showed|mentioned|noticed)\w+){{0,3}} "
+    rf"\b{_STAFF_ADULT}s?\b(?: (?!told|tells|said|says|showed|mentioned|noticed)\w+){{0,4}} "
     rf"{_ADULT_ACTS}\b",
     rf"\b{_ADULT_ACTS}\b(?: \w+){{0,3}} (?:by|from) (?:a |the |one of the |our |my |her |his )?"
     rf"{_STAFF_ADULT}\b",
@@ -587,6 +612,7 @@ _WITH_A_PUPIL = _signs(
     r"hot|sexy|love|kisses|xx+))",
     r"\b(?:lifts? home|gives? (?:her|him|them) lifts?|giving (?:her|him|them|a \w+ \w+) lifts?|"
     r"alone with|gifts? for|presents? for|bought (?:her|him|them))\b",
+    r"\bgives? (?:her|him|them) (?:money|cash|gifts?|presents?|vapes|cigarettes|alcohol|drink)\b",
     r"\binappropriate\w*|\btouch\w*|\bkiss\w*|\bhug\w*|\bgroom\w*|\babus\w*|\bassault\w*|"
     r"\brap(?:ed|ing)\b|\b(?:relationship|dating|going out) with\b",
     r"\b(?:asked|asks|asking|wants|wanted|told) (?:her|him|them) (?:to )?(?:send|meet|keep)\b",

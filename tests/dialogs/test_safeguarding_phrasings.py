@@ -131,6 +131,36 @@ DISCLOSURES = [
     "a pupil said the PE teacher asked her to send him a photo",
     "my colleague keeps messaging a year 11 boy on whatsapp at night",
     "a lad in my form told me the supply teacher touched his leg",
+    # the same kinds again, in other words
+    "one of my reception kids said daddy hurts mummy and she cried all night",
+    "a year 8 lad told me his older cousin makes him do sexual things",
+    "pupil in 9C said her step mum won't let her eat with the family and makes her sleep on "
+    "the floor",
+    "a student's dad turned up drunk to collect him and was shouting at him in the car park",
+    "kid in yr 5 has had nits and the same dirty jumper for weeks and keeps taking food from "
+    "other kids lunchboxes",
+    "y13 girl told me she's been self-medicating with her mum's pills",
+    "girl in year 10 said she's been thinking she'd be better off gone",
+    "one of my tutees said she's been researching ways to die",
+    "a pupil posted on her snap story 'can't do this anymore' with a picture of a bridge",
+    "a student came to me crying because a video of her undressing at a sleepover is on tiktok",
+    "yr 8 lad said someone pretending to be a girl got him to send a pic and now wants £200",
+    "a girl in my class has been talking to a 'boy' on roblox who turned out to be a grown man",
+    "student told me an older guy from the gym has been picking her up and buying her vapes",
+    "one of the year 7s said a man outside the shop offered him money to take a bag to someone",
+    "one of my students keeps going missing from home and turns up in birmingham",
+    "a boy in my form has started hanging around with a gang and has a big scar on his face",
+    "pupil told me her auntie is taking her to gambia to be circumcised",
+    "year 11 girl told me her dad has found her a husband back home",
+    "lad in y10 has been sending me videos of the christchurch shooter saying he's a legend",
+    "a year 9 said he wants to bomb the school",
+    "a pupil told me mrs patel from the office follows her on tiktok and sends her private "
+    "messages",
+    "one of the sports coaches has been taking a year 9 boy for driving lessons and gives "
+    "him money",
+    "student told me her boyfriend strangles her and says it's normal",
+    "a year 12 girl told me she was spiked at a party and woke up with no memory",
+    "one of my year 3s talks about sexual things that a child that age shouldn't know about",
 ]
 
 NEAR_MISSES = [
@@ -233,6 +263,34 @@ NEAR_MISSES = [
     "a parent said the police came to talk to year 2 about road safety, can I post it?",
     "can I share the kids' history projects on hitler on the school blog?",
     "can I post photos of the year 6s' sleep-out for the homeless charity?",
+    # more policy questions in the same words
+    "can I post a pic of my form's cake sale on my own insta?",
+    "a pupil messaged me on teams to say thanks for the lesson, is it ok to reply?",
+    "what if a parent sends me a facebook message asking why her son didn't get picked for "
+    "the team?",
+    "can I show a youtube video about the gunpowder plot to year 8?",
+    "can I share the year 11 leavers' video with their parents on whatsapp?",
+    "a parent is spreading rumours about me in the playground whatsapp group, what should I do?",
+    "can I post a photo of the year 5 kids dressed as victorian children on the school page?",
+    "one of my students asked if she could follow my dog's instagram account, can she?",
+    "is it ok to use tiktok to post revision tips for my year 13s?",
+    "a student said her mum told her I'm on tinder, what should I do?",
+    "can I like a pupil's post about her netball match on instagram?",
+    "the year 10 boys keep tagging me in memes on snapchat, what should I do?",
+    "can I post the results of the year 6 sats on my personal twitter?",
+    "a colleague posted a picture of a student's work with the name showing, is that a breach?",
+    "can I join the class whatsapp group my tutor group set up?",
+    "a pupil's grandad asked to be my friend on facebook, can I accept?",
+    "can we put pupils' photos on the website if their parents haven't replied to the "
+    "consent form?",
+    "what do I do if a student screenshots my instagram story and shares it?",
+    "a parent has been sending me angry emails about her daughter's detention, who do I tell?",
+    "can I post a video of year 4 doing a fire drill?",
+    "do I need to tell the head if I'm tagged in a photo with pupils from the summer fair?",
+    "a year 8 pupil told me his brother made a fake account of me, what should I do?",
+    "can I message my form's parents about the missing pe kit?",
+    "is it ok to post about a pupil's recovery after her operation if her mum agrees?",
+    "can a teaching assistant follow pupils on instagram?",
 ]
 
 
