@@ -278,6 +278,9 @@ _AT_STAFF = _signs(
     r"whatsapps?|dms|voicemails?|calls?|reviews?))?"
     r"(?: to \w+)?(?: (?:to|towards|at|about|against|of|on|with|for))?(?: the| a| my| our)? "
     r"(?:me|us|myself|staff|teachers?|colleagues?|school|head|headteacher)\b",
+    # "a threatening voicemail about his daughter's exclusion": how adults reach staff
+    r"\b(?:threat\w*|abusive|nasty|rude|angry|horrible|aggressive) (?:voicemails?|phone ?calls?|"
+    r"letters?|reviews?|complaints?)\b",
     # "sending me abusive whatsapps about her son": the writer is who receives it
     r"\b(?:send|sends|sending|sent|give|gives|giving|gave|leave|leaves|leaving|left|call|calls|"
     r"calling|called|shout\w*|scream\w*) (?:me|us|staff|teachers) (?:\w+ ){0,2}?"
@@ -348,6 +351,7 @@ _OTHER_GRAVE = _signs(
 _HURT = (
     r"hit|hits|hitting|beat|beats|beating|slap\w*|smack\w*|whack\w*|thump\w*|punch\w*|kick\w*|"
     r"hurt|hurts|hurting|strangl\w*|chok\w*|shov\w*|batter\w*|belt(?:s|ed|ing)?|burnt|burned|"
+    r"burns|burning|scald\w*|bit|bites|biting|"
     r"throws? \w+ at|threw \w+ at|pushe[sd]"
 )
 _PHYSICAL = _signs(
@@ -356,7 +360,9 @@ _PHYSICAL = _signs(
     r"\b(?:being|been|was|were|got|gets|getting) (?:hurt|hit|beaten|attacked|assaulted|"
     r"strangled|choked|burnt|burned|locked in|locked up|locked out|smacked|slapped|punched)\b",
     r"\bassault\w*|\bbruis\w*|\bblack eyes?\b|\bbroken (?:arm|wrist|nose|ribs?|finger|leg)\b|"
-    r"\bmarks on (?:her|his|their)\b|\bburns on\b|\bviolen\w*",
+    r"\bmarks on (?:her|his|their)\b|\bburns on\b|\bviolen\w*|\bhand ?prints?\b|"
+    r"\bfinger ?(?:marks|prints) on\b|\bcigarette burns?\b|\b(?:cuts?|scratch\w*|swelling|lumps?|"
+    r"bite marks) on (?:her|his|their) (?:face|neck|arms?|legs?|back|body|head)\b",
     r"\b(?:hands?|arms?) (?:round|around) (?:her|his|their|my) (?:neck|throat)\b",
     rf"\b(?:will|would|wil|gonna|going to|threaten\w* to|said (?:he|she)d|hed|shed) "
     rf"(?:kill|hurt|batter|beat|smash|hit|murder) {_HIM}",
@@ -410,6 +416,10 @@ _SEXUAL_HARM = _signs(
     rf"\b(?:makes?|made|making|forces?|forced|forcing|pressur\w*) {_HIM} (?:to )?(?:do|watch|"
     r"touch|send|take|have|kiss|sleep|perform)\b",
     r"\b(?:sleeping|slept|sleeps) with (?:a|an|older|someone|men|man|guys?|\d)",
+    r"\btouch(?:ing)? (?:him|her|them|my|your)sel(?:f|ves)\b",
+    r"\b(?:puts?|touch\w*|shows?|showed|rubs?|rubbed|lick\w*|suck\w*|grab\w*) (?:\w+ ){0,2}"
+    r"(?:willy|willies|penis|dick|privates|vagina|fanny|minnie|winkle|boobs|breasts|bum|bottom)\b|"
+    r"\b(?:willy|penis|dick|privates|vagina|fanny|winkle) in (?:her|his|their|my) (?:mouth|face)\b",
     r"\bspiked\b|\bdrugged\b|\bwoke up (?:with no memory|naked|somewhere|in)\b|\bno memory of\b",
     # a young child who knows or acts out what they should not
     r"\bsexual(?:ised|ized)? (?:things|stuff|acts?|behaviou?r|language|games?|knowledge)\b|"
@@ -428,7 +438,9 @@ _DANGER = _signs(
     r"\b(?:hasnt|has not|havent|not) (?:been|come|gone) home\b|\b(?:doesnt|dont|does not|do not|"
     r"nobody|no one) knows? where (?:she|he|they) (?:is|are)\b",
     r"\b(?:kicked|thrown|chucked) (?:her |him |them )?out (?:of (?:home|the house)|at home)\b|"
-    r"\bnowhere to (?:sleep|stay|live|go tonight)\b|\bsleeping rough\b",
+    r"\bnowhere to (?:sleep|stay|live|go tonight)\b|\bsleeping rough\b|\bsofa ?surf\w*|"
+    r"\b(?:sleeping|sleeps|slept|living|lives|staying) in (?:a|the|his|her|their) (?:car|van|tent|"
+    r"park|hostel|shed)\b",
     r"\b(?:doesnt|dont|does not|do not|didnt|did not|never) want(?:s|ed)? to go (?:back )?home\b",
     r"\b(?:hasnt|has not|havent|not) been (?:in|at|to) school (?:for|since)\b|"
     r"\b(?:nobody|no one|noone) (?:answers|answered|is answering|picks up)\b|"
@@ -454,6 +466,9 @@ _CULTURAL = _signs(
     r"\bspecial (?:procedure|ceremony|operation|celebration)\b|\bbecome a woman\b|"
     r"\b(?:have|having|get|getting) (?:a|her|the) (?:ceremony|procedure)\b|\bcircumcis\w*|"
     r"\bsunna\b|\bkhatna\b",
+    r"\bsend\w* (?:her|him|them) (?:away|abroad|back home) to\b|\bsent (?:away|abroad) to\b|"
+    r"\b(?:fixed|cured|straightened out) (?:for|of) being\b|\bconversion (?:therapy|practices?)\b|"
+    r"\bexorcis\w*",
     r"\b(?:found|chosen|chose|picked|arranged|lined up|promised) (?:her|him|them) (?:to )?(?:an? )?"
     r"(?:husband|wife)\b|\b(?:husband|wife) (?:for (?:her|him|them)|back home|lined up)\b",
     r"\b(?:hurts?|painful|pain|sore) (?:to|when (?:she|he|they)) (?:go to the toilet|"
@@ -493,10 +508,17 @@ _SAID_OUTRIGHT = _signs(
     r"\b(?:safeguarding|welfare|wellbeing) (?:concern|issue|worry|worries|concerns|issues)\b",
     r"\beating disorder\b|\banorexi\w*|\bbulimi\w*|\b(?:stopped|not) eating\b|\bdepress\w*",
     r"\b(?:cant|cannot|can not|not) cop(?:e|ing)\b|\bpanic attacks?\b",
-    r"\b(?:hates?|hating|hated) (?:his|her|their|my) (?:life|lives)\b",
-    r"\b(?:wants?|wanted|wanting) to (?:disappear|vanish|run away|go away forever)\b",
     r"\b(?:disclosed|discloses|disclosing) (?:to|that|something|abuse|being|she|he|they|it|"
     r"what|her|his)\b|\b(?:made|make|making|makes) a disclosure\b|\ba disclosure (?:from|by)\b",
+)
+# The warning signs of suicide that are only worrying in a child's mouth or life.
+_SUICIDE_SIGNS = _signs(
+    r"\b(?:hates?|hating|hated) (?:his|her|their|my) (?:life|lives)\b",
+    r"\b(?:wants?|wanted|wanting) to (?:disappear|vanish|run away|go away forever)\b",
+    r"\bgiv(?:ing|en|es|e) (?:away )?(?:all )?(?:of )?(?:her|his|their|my)? ?(?:things|stuff|"
+    r"belongings|possessions|clothes|games) away\b|\bgiving away (?:her|his|their|all)\b",
+    r"\bnot long (?:now|left)\b",
+    r"\b(?:fresh|new|deep) (?:cuts|scars|wounds|burns)\b|\blong sleeves\b",
 )
 # Softer signs: a concern when someone passes on what a child said or showed (_FRAME).
 _SOFT = _signs(
@@ -529,7 +551,7 @@ _PLATFORMS = (
 _CONTACT = _signs(
     r"\b(?:older|grown|adult|old) (?:men|man|guys?|blokes?|boys?|lads?|males?|women|woman|"
     r"person|people|stranger)\b",
-    r"\ban adult (?:online|on|she|he|they|who|man|woman)\b|\bstrangers?\b",
+    r"\ban adult (?:online|on|she|he|they|who|man|woman)\b|\bstrangers?\b(?! danger)",
     r"\bsomeone (?:she|he|they) (?:met|meets|talks? to|has been talking to|doesnt know)\b",
     rf"\bmet (?:online|(?:on|through|via) (?:{_PLATFORMS}|a dating))\b",
     r"\ba (?:man|guy|bloke) (?:online|at|from|in|she|he|who|keeps|has|is)\b",
@@ -578,6 +600,8 @@ _SEXTORTION = _signs(
     r"streams?|videos?|pics?|photos?|nudes?|webcam|cam|shows?)\b|\blive ?stream\w* for (?:men|"
     r"man|guys|adults|people|someone|older)\b",
     r"\b(?:doing|do|did|does) (?:sexual|sexy|rude|dirty) (?:stuff|things)\b",
+    r"\b(?:asked|asks|told|tells|wants?|wanted|made|makes|getting|got) (?:her|him|them) to "
+    r"(?:\w+ ){0,4}on (?:camera|cam|webcam|video|video call|facetime)\b",
     r"\b(?:naked|nude|topless)\b",
     rf"\b{_IMAGES}\b.*\b(?:underwear|knickers|bras?|boxers|lingerie|undress\w*|"
     r"(?:getting )?changing|in the shower|showering)\b",
@@ -636,7 +660,8 @@ _TEACHING = re.compile(
     r"\b(?:lessons?|assembl(?:y|ies)|posters?|leaflets?|training|awareness|campaigns?|"
     r"resources?|workshops?|pshe|rse|curriculum|e ?safety|online safety|internet safety|"
     r"newsletters?|articles?|guidance|webinars?|advice|tips|information|info|factsheets?|"
-    r"helplines?|slides|video about|week|day)\b"
+    r"helplines?|slides|video about|week|day|learning about|learn about|learnt about|"
+    r"taught about|teaching about)\b"
 )
 _SHARING = re.compile(r"\b(?:share|post|use|show|put|upload|send|teach|deliver|run|print)\b")
 
@@ -685,6 +710,7 @@ def safeguarding_concern(text: str) -> Concern | None:
         (_NEGLECT, "neglect"),
         (_DANGER, "a child in danger or exploited"),
         (_CULTURAL, "FGM, forced marriage or radicalisation"),
+        (_SUICIDE_SIGNS, "signs of suicide or self-harm"),
         (_SAID_OUTRIGHT, "a worry named outright"),
     ):
         if signs.search(harm):
