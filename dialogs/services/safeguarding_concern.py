@@ -656,18 +656,41 @@ _BULLYING = _signs(
 )
 
 # Teaching the topic, not worrying about a child: "can we share the leaflet about grooming?"
-_TEACHING = re.compile(
-    r"\b(?:lessons?|assembl(?:y|ies)|posters?|leaflets?|training|awareness|campaigns?|"
-    r"resources?|workshops?|pshe|rse|curriculum|e ?safety|online safety|internet safety|"
-    r"newsletters?|articles?|guidance|webinars?|advice|tips|information|info|factsheets?|"
-    r"helplines?|slides|video about|week|day|learning about|learn about|learnt about|"
-    r"taught about|teaching about)\b"
+_TEACHING_WORDS = (
+    r"lessons?|assembl(?:y|ies)|posters?|leaflets?|training|awareness|campaigns?|resources?|"
+    r"workshops?|pshe|rse|curriculum|e ?safety|online safety|internet safety|newsletters?|"
+    r"articles?|guidance|webinars?|advice|tips|information|info|factsheets?|helplines?|slides|"
+    r"videos?|week|day"
+)
+_TEACHING = re.compile(rf"\b(?:{_TEACHING_WORDS})\b|\b(?:learning|learn|learnt|taught) about\b")
+# Material that names its topic: "the assembly on knife crime", "year 2 learning about ...".
+_TEACHING_TOPIC = re.compile(
+    rf"\b(?:{_TEACHING_WORDS})(?: \w+){{0,2}}? (?:on|about|around)\b|"
+    r"\b(?:learning|learn|learnt|taught) about\b"
 )
 _SHARING = re.compile(r"\b(?:share|post|use|show|put|upload|send|teach|deliver|run|print)\b")
+# One child in particular ("a year 10 boy", "one of my pupils"): a situation, not a topic.
+_A_PARTICULAR_CHILD = re.compile(
+    rf"\b(?:a|an|one of (?:my|our|the)|this|that|my|our) (?:\w+ )?(?:{_CHILD_WORDS})\b"
+)
 
 
 def _teaching_only(words: str) -> bool:
+    """Sharing material about the topic, with no child's words passed on: for the signs grave
+    enough on their own, when the message names no child."""
     return bool(_TEACHING.search(words) and _SHARING.search(words) and not _FRAME.search(words))
+
+
+def _teaching_a_group(words: str) -> bool:
+    """Sharing material that names its topic, with a class or year group but no one child in
+    it: "can I share the year 11 assembly on knife crime?". A child in particular, or their
+    words passed on, make it a worry again, whatever is shared with them after."""
+    return bool(
+        _TEACHING_TOPIC.search(words)
+        and _SHARING.search(words)
+        and not _FRAME.search(words)
+        and not _A_PARTICULAR_CHILD.search(words)
+    )
 
 
 # -- 3. what kind of concern -----------------------------------------------------------------
@@ -693,7 +716,7 @@ def safeguarding_concern(text: str) -> Concern | None:
         return Concern(ConcernKind.HARM, "self-harm")
     if grave_alone and (_SEXUAL_ABUSE.search(words) or _OTHER_GRAVE.search(words)):
         return Concern(ConcernKind.HARM, "abuse")
-    if not child or _teaching_only(words):
+    if not child or _teaching_a_group(words):
         return None
     about = _AT_STAFF.sub(" ", words)
     if (

@@ -407,3 +407,19 @@ def test_a_worry_about_an_adult_in_school_goes_to_the_headteacher(text: str) -> 
 def test_an_adult_who_only_passes_it_on_is_not_the_worry(text: str) -> None:
     concern = safeguarding_concern(text)
     assert concern is None or concern.kind is not ConcernKind.ADULT
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a pupil in my class is being bullied online, can I send her the childline info?",
+        "a year 10 boy is being sent nasty messages by older lads, can I share the online safety "
+        "advice on blocking with him?",
+        "one of my year 9s has been getting threats on snap, can I post the anti-bullying tips "
+        "for her?",
+    ],
+)
+def test_a_worry_stays_a_worry_when_advice_is_asked_about_too(text: str) -> None:
+    """Teaching material about a topic goes to the policy; a particular child in trouble,
+    with a question about what to share with them, still goes to the lead."""
+    assert safeguarding_concern(text) is not None
