@@ -383,6 +383,7 @@ _EMOTIONAL = _signs(
     r"arguing|scream\w*|shout\w*|hit\w*)\b",
     r"\bpolice (?:\w+ ){0,3}(?:his|her|their) (?:house|home|flat|place)\b",
 )
+# Neglect: no food, nobody home, a child left in charge, what the child looks like.
 _NEGLECT = _signs(
     r"\bneglect\w*|\bnot (?:being )?fed\b|\bno food\b|\bnothing to eat\b|"
     r"\b(?:hasnt|has not|havent|not) eaten\b|\bstarving\b|\b(?:always|really|very|so) hungry\b",
@@ -401,6 +402,7 @@ _NEGLECT = _signs(
     r"\bon (?:his|her|their) own (?:at home|all night|overnight|in the dark)\b|"
     r"\bwalk\w* home (?:alone|on (?:his|her|their) own)\b",
 )
+# Sexual abuse in the words a child or a worried adult uses, short of the grave words above.
 _SEXUAL_HARM = _signs(
     r"\btouch(?:es|ed|ing)? (?:her|him|them)\b|\binappropriately touch\w*|"
     r"\btouch\w* inappropriately\b|\bprivate parts\b",
@@ -641,6 +643,7 @@ _WITH_A_PUPIL = _signs(
     r"\brap(?:ed|ing)\b|\b(?:relationship|dating|going out) with\b",
     r"\b(?:asked|asks|asking|wants|wanted|told) (?:her|him|them) (?:to )?(?:send|meet|keep)\b",
 )
+# Abuse of a child that happens online is reported like bullying, not taken as harm at home.
 _ONLINE_ABUSE = re.compile(
     r"\b(?:online|cyber|verbal|racist|homophobic|transphobic) abuse\b|\babuse online\b"
 )
