@@ -13,9 +13,7 @@ from dialogs.home import START_REPORT
 from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.container import Services
 from dialogs.services.safeguarding_reply import (
-    NOT_THE_POLICY,
     REPORT_LABEL,
-    TITLE,
     SafeguardingReply,
 )
 from dialogs.services.schools import Person, School
@@ -56,14 +54,14 @@ def safeguarding_messages(reply: SafeguardingReply, *, files_not_kept: int = 0) 
     messages = [
         Message(
             kind=MessageKind.URGENT,
-            title=TITLE,
+            title=reply.title,
             text=reply.first,
             facts=tuple(Fact(label=c.role, value=c.line) for c in reply.contacts),
         ),
         Message(
             kind=MessageKind.REMINDER,
             title="Until you have spoken to them",
-            text="\n".join(steps) + "\n\n" + "\n\n".join([*closing, NOT_THE_POLICY]),
+            text="\n".join(steps) + "\n\n" + "\n\n".join([*closing, reply.not_the_policy]),
         ),
     ]
     if reply.offers_report:

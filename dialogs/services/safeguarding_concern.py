@@ -12,16 +12,26 @@ How, in three steps a reader can check against any sentence:
    word that matters with one slip of the keyboard in it is read as that word ("sucide",
    "abuesd", "studnet"). Only the words below are corrected, and only by slips that do not
    turn one everyday word into another ("texting" never becomes "sexting").
-2. Signs are looked for in groups: signs grave enough on their own (suicide, self-harm,
-   nudes, grooming, rape, FGM ...), which count whoever they are about unless the message is
-   plainly about teaching the topic and names no child; and signs of harm (hitting, abuse,
-   neglect, fear of going home, a weapon, radicalisation, a secret, bullying ...), which
-   count when the message also speaks of a child. Harm aimed at the writer ("a parent is
-   harassing me", "a year 8 is bullying me") is left out first: staff targeted themselves
-   are the report's business, and their question still goes to the policy.
+2. Signs are looked for in three strengths, each group named after the concern it stands for
+   (Keeping Children Safe in Education's list: physical, sexual and emotional abuse and
+   domestic abuse, neglect, self-harm and suicide, sexual images and grooming, a child missing
+   or exploited, FGM, forced marriage, radicalisation, an adult in school behaving wrongly):
+   - grave enough on their own (suicide, self-harm, nudes, grooming, rape, FGM ...), whoever
+     they are about, unless the message is plainly about teaching the topic and names no child;
+   - signs of harm (a hit, a bruise, being locked in, no food at home, someone met online
+     asking for pictures, a colleague messaging a pupil at night ...), which count when the
+     message also speaks of a child: a pupil, "yr 9", "kid in my form", "her stepdad", or a
+     message opening "she told me";
+   - softer signs ("scared", "the police came round", "hungry", "hides"), which count only
+     when someone is passing on what a child said or showed, or a worry of their own.
+   Harm aimed at the writer ("a parent is harassing me", "sending me abusive messages about
+   her son") is left out first: staff targeted themselves are the report's business, and
+   their question still goes to the policy. So is teaching the topic ("can we post the
+   assembly slides on knife crime?").
 3. The kind of concern decides what else the reply offers: a sexual image, sextortion or
    grooming is never collected, so no report (which asks for screenshots) is offered; online
-   abuse of a pupil can be reported here as well; anything else goes to the lead in person.
+   abuse of a pupil can be reported here as well; a worry about an adult who works with
+   children goes to the headteacher; anything else goes to the lead in person.
 
 It errs towards safety: a false alarm costs a kind redirect, a miss costs a child. Nothing here
 keeps or logs what was typed.
@@ -43,6 +53,8 @@ class ConcernKind(StrEnum):
     HARM = "harm"
     # Bullying, threats or hate aimed at a pupil: the lead, and the report can be made here too.
     ONLINE_ABUSE = "online_abuse"
+    # Someone who works with children behaving wrongly towards one: the headteacher, now.
+    ADULT = "adult"
 
 
 @dataclass(frozen=True)
@@ -219,7 +231,16 @@ _CHILD_WORDS = (
     r"daughters?|teens?|teenagers?|young (?:person|people)|minors?|learners?|tutees?|"
     r"sixth formers?|year (?:\d{1,2}|" + _NUMBER_WORDS + r")s?"
 )
-# Someone the message says is a child, or a child's home: "her stepdad" is a child's worry too.
+# The people in a child's home: "her stepdad", "his mum", "mummys boyfriend".
+_FAMILY = (
+    r"dad|dads|daddy|father|mum|mums|mummy|mom|moms|mother|parents?|uncle|aunt|auntie|carers?|"
+    r"cousin|grandad|grandpa|grandfather|nan|nana|gran|granny|grandma|brothers?|sisters?|"
+    r"siblings?|step ?\w+|"
+    r"(?:mums|moms|mummys|mothers|dads) (?:new )?(?:boyfriend|girlfriend|partner)"
+)
+_HIM = r"(?:her|him|them)\b"
+# Someone the message says is a child, or a child's home: "her stepdad" is a child's worry too;
+# and a message that opens by passing on what "he" or "she" said is passing on a child's words.
 _CHILD = _signs(
     rf"\b(?:{_CHILD_WORDS})\b",
     r"\b(?:reception|nursery|underage|under age|ks[1-5]|key stage \d)\b",
@@ -227,23 +248,46 @@ _CHILD = _signs(
     r"\bone of (?:my|our|the) (?:year|form|class|tutor|lot|set)",
     r"\b\d{1,2} ?(?:years?|yrs?) old\b|\b\d{1,2} ?yo\b|\b(?:aged?|is|only) 1[0-7]\b",
     r"\bunder ?(?:18|16|13)s?\b",
-    r"\bstep ?(?:dad|father|mum|mom|mother|brother|sister)s?\b",
+    r"\bstep ?(?:dad|father|mum|mom|mother|brother|sister)s?\b|\bdaddy\b|\bmummy\b",
     r"\b(?:mums|moms|mummys|mothers) (?:boyfriend|partner)\b",
     r"\b(?:her|his|their) (?:dad|father|mum|mom|mother|parents?|uncle|aunt|carer|cousin|"
-    r"grandad|grandpa|grandfather|brother)\b",
+    r"grandad|grandpa|grandfather|brother|family)\b",
     r"\bat home\b|\bin care\b|\bfoster\b",
+    r"^ (?:(?:and|so|but|also|today|just now) )?(?:he|she) (?:said|says|told me|tells me|"
+    r"mentioned|showed me|disclosed|confided|admitted)\b",
+)
+
+# Passing on what a child said, showed or let slip, or a worry of one's own: what turns a
+# softer sign ("scared", "the police came round") into a concern.
+_FRAME = re.compile(
+    r"\b(?:told|tells|tell me|said|says|saying|mentioned|let slip|admitted|confided|disclosed|"
+    r"showed|shown|wrote|written|worried|concerned|noticed|suspect|think (?:she|he|they)|"
+    r"heard|found out|came in|turned up|crying|in tears|in bits|upset|shaking|saw|seen|caught|"
+    r"keeps|(?:has|have|s) been|(?:posted|posts|wrote|put) (?:\w+ )?(?:on|in) (?:her|his|their))\b"
 )
 
 # Harm aimed at the writer, or staff, or the school: taken out before the signs of harm.
-_AT_STAFF = re.compile(
-    r"\b(?:bull\w*|harass\w*|threat\w*|troll\w*|abus\w*|stalk\w*|picking on|picked on|rude|"
-    r"nasty|horrible|mean|insult\w*|swear\w*|swore|filming|filmed|posting|posted|lies|rumou?rs)"
-    r"(?: (?:comments?|messages?|posts?|texts?|things|stuff|names|videos?|emails?|language))?"
+_AT_STAFF_WORDS = (
+    r"bull\w*|harass\w*|threat\w*|troll\w*|abus\w*|stalk\w*|picking on|picked on|rude|"
+    r"nasty|horrible|mean|insult\w*|swear\w*|swore|filming|filmed|posting|posted|lies|rumou?rs"
+)
+_AT_STAFF = _signs(
+    # "abusive messages to me", "nasty comments about our school", "threatening staff"
+    rf"\b(?:{_AT_STAFF_WORDS})"
+    r"(?: (?:comments?|messages?|posts?|texts?|things|stuff|names|videos?|emails?|language|"
+    r"whatsapps?|dms|voicemails?|calls?|reviews?))?"
     r"(?: to \w+)?(?: (?:to|towards|at|about|against|of|on|with|for))?(?: the| a| my| our)? "
-    r"(?:me|us|myself|staff|teachers?|colleagues?|school|head|headteacher)\b"
+    r"(?:me|us|myself|staff|teachers?|colleagues?|school|head|headteacher)\b",
+    # "a threatening voicemail about his daughter's exclusion": how adults reach staff
+    r"\b(?:threat\w*|abusive|nasty|rude|angry|horrible|aggressive) (?:voicemails?|phone ?calls?|"
+    r"letters?|reviews?|complaints?)\b",
+    # "sending me abusive whatsapps about her son": the writer is who receives it
+    r"\b(?:send|sends|sending|sent|give|gives|giving|gave|leave|leaves|leaving|left|call|calls|"
+    r"calling|called|shout\w*|scream\w*) (?:me|us|staff|teachers) (?:\w+ ){0,2}?"
+    rf"(?:{_AT_STAFF_WORDS})\w*",
 )
 
-_IMAGES = r"(?:pics?|pix|piccies|photos?|pictures?|images?|selfies?|vids?|videos?|snaps)"
+_IMAGES = r"(?:pics?|pix|piccies|photos?|pictures?|images?|selfies?|vids?|videos?|snaps|nudes?)"
 
 # Grave enough on their own, about whomever.
 _SUICIDE = _signs(
@@ -253,22 +297,38 @@ _SUICIDE = _signs(
     r"\b(?:want|wants|wanted|wanting|going|plans?|planning|thinking|thought|talks?|talking|"
     r"talked|tried|trying|threaten\w*) (?:about |of )?(?:to )?(?:end(?:ing)? (?:it|things)|"
     r"die|dying|not (?:be )?(?:here|alive|living))\b",
-    r"\bbetter off dead\b|\bno reason to live\b",
-    r"\b(?:if|when) (?:i|he|she|they) (?:died|was dead|were dead|was gone|were gone)\b",
+    r"\bbetter off (?:dead|gone|without (?:him|her|them|me))\b|"
+    r"\b(?:no(?:thing| reason)) to live for\b",
+    r"\b(?:ways|how|methods) to (?:die|kill (?:him|her|them|my)sel|end it|end (?:his|her|their) "
+    r"li(?:fe|ves))",
+    r"\bno reason to live\b",
+    # wishing to be gone: "nobody would notice if she disappeared"
+    r"\b(?:if|when) (?:i|he|she|they) (?:died|was dead|were dead|was gone|were gone|"
+    r"disappeared|vanished|wasnt here|werent here|wasnt around|werent around)\b",
+    r"\b(?:wont|will not|not going to|wouldnt) be (?:around|here) (?:much )?(?:longer|for long|"
+    r"anymore|any more|tomorrow|next week)\b",
     r"\b(?:doesnt|dont|didnt|does not|do not|not) want to (?:live|be alive|be here|wake up|"
     r"exist)\b",
+    r"\b(?:go to sleep|sleep) (?:forever|and (?:never|not) wake up)\b",
     r"\boverdos\w*",
-    r"\btook (?:a lot of|loads of|lots of|all (?:her|his|the|their)) (?:pills|tablets)\b",
+    r"\b(?:took|taken|taking|swallowed) (?:\w+ ){0,3}(?:pills|tablets|paracetamol|painkillers|"
+    r"ibuprofen|sleeping pills)\b",
+    r"\b(?:no|see no|see the|whats the) point (?:in|of) (?:living|life|being alive|going on|"
+    r"carrying on)\b",
     r"\bhang(?:ing|ed)? (?:him|her|them)sel",
+    r"\bgoodbye (?:message|note|letter|post|video)s? (?:on|in) (?:his|her|their)\b|"
+    r"\b(?:his|her|their) goodbye (?:message|note|letter)",
 )
 _SELF_HARM = _signs(
     r"\bself ?harm\w*",
-    r"\b(?:cut|cuts|cutting|burn|burns|burning|hurt|hurts|hurting|harm|harming|scratch\w*) "
-    r"(?:him|her|them|my|your)sel(?:f|ves)\b",
-    r"\bcuts on (?:her|his|their) (?:arms?|wrists?|legs?|thighs?)\b",
+    r"\b(?:cut|cuts|cutting|burn|burns|burning|hurt|hurts|hurting|harm|harming|scratch\w*|"
+    r"starv\w*) (?:him|her|them|my|your)sel(?:f|ves)\b",
+    r"\b(?:make|makes|made|making) (?:him|her|them|my)sel(?:f|ves) (?:sick|throw up|vomit)\b",
+    r"\b(?:cuts|scars|scratches|burns|marks) on (?:her|his|their) (?:arms?|wrists?|legs?|"
+    r"thighs?|stomach|tummy|body)\b",
 )
 _SEXUAL_IMAGES = _signs(
-    r"\bnudes\b|\bsemi nudes?\b",
+    r"\bnudes\b|\bsemi nudes?\b|\b(?:a|any|her|his|their) nude\b",
     rf"\b(?:naked|nude|topless|indecent|explicit|sexual|sexy|rude|dirty) {_IMAGES}",
     r"\bsext\w*|\bupskirt\w*|\brevenge porn\b|\bcsam\b|\bcse\b",
     r"\bgroom(?:ed|ing|er|ers)\b",
@@ -282,66 +342,306 @@ _OTHER_GRAVE = _signs(
     r"\bfgm\b|\bfemale genital\b|\bgenital mutilation\b|\bbreast ironing\b",
     r"\bforced (?:to )?marr\w*|\bforced marriage\b|\bhonou?r (?:based )?(?:abuse|violence)\b",
     r"\btraffick\w*|\bcounty lines\b|\bmodern slavery\b|\bchild criminal exploitation\b",
+    r"\bdomestic (?:abuse|violence)\b",
 )
 
-# Count when the message also speaks of a child.
-_HARM_TO_A_CHILD = _signs(
-    r"\babus\w*",
-    r"\b(?:hit|hits|hitting|beat|beats|beating|slap\w*|punch\w*|kick\w*|hurt|hurts|hurting|"
-    r"strangl\w*|chok\w*) (?:her|him|them)\b",
+# The signs below count when the message also speaks of a child.
+
+# Hurting a child, or someone in front of them: "his dad hits his mum" is harm to the boy.
+_HURT = (
+    r"hit|hits|hitting|beat|beats|beating|slap\w*|smack\w*|whack\w*|thump\w*|punch\w*|kick\w*|"
+    r"hurt|hurts|hurting|strangl\w*|chok\w*|shov\w*|batter\w*|belt(?:s|ed|ing)?|burnt|burned|"
+    r"burns|burning|scald\w*|bit|bites|biting|"
+    r"throws? \w+ at|threw \w+ at|pushe[sd]"
+)
+_PHYSICAL = _signs(
+    rf"\b(?:{_HURT}) (?:{_HIM}|(?:his|her|their) (?:{_FAMILY})\b)(?! up on)",
     r"\bbeaten\b|\bbeat (?:her|him|them) up\b",
     r"\b(?:being|been|was|were|got|gets|getting) (?:hurt|hit|beaten|attacked|assaulted|"
-    r"strangled|choked|burnt|burned|locked in|locked up)\b",
-    r"\bassault\w*|\bbruis\w*|\bmarks on (?:her|his|their)\b|\bburns on\b|\bviolen\w*",
-    r"\bneglect\w*|\bnot (?:being )?fed\b|\bno food\b|\b(?:always|really|very|so) hungry\b",
-    r"\bhome alone\b|\bleft alone\b|\b(?:nobody|no one) (?:at home|looks after)\b",
+    r"strangled|choked|burnt|burned|locked in|locked up|locked out|smacked|slapped|punched)\b",
+    r"\bassault\w*|\bbruis\w*|\bblack eyes?\b|\bbroken (?:arm|wrist|nose|ribs?|finger|leg)\b|"
+    r"\bmarks on (?:her|his|their)\b|\bburns on\b|\bviolen\w*|\bhand ?prints?\b|"
+    r"\bfinger ?(?:marks|prints) on\b|\bcigarette burns?\b|\b(?:cuts?|scratch\w*|swelling|lumps?|"
+    r"bite marks) on (?:her|his|their) (?:face|neck|arms?|legs?|back|body|head)\b",
+    r"\b(?:hands?|arms?) (?:round|around) (?:her|his|their|my) (?:neck|throat)\b",
+    rf"\b(?:will|would|wil|gonna|going to|threaten\w* to|said (?:he|she)d|hed|shed) "
+    rf"(?:kill|hurt|batter|beat|smash|hit|murder) {_HIM}",
+)
+# Being shut in, shut out, belittled or terrorised at home.
+_EMOTIONAL = _signs(
+    rf"\block(?:s|ed|ing)? {_HIM} (?:in|out|up|away)\b|\bshuts? {_HIM} in\b",
+    r"\b(?:wish|wishes|wished) (?:he|she|they|i|you) (?:was|were|had) never (?:been )?born\b",
+    rf"\bnever wanted {_HIM}",
+    rf"\b(?:calls?|called|calling) {_HIM} (?:worthless|useless|stupid|ugly|fat|a mistake|"
+    r"a waste|disgusting|a slag|a slut)\b",
+    rf"\b(?:screams?|screaming|shouts?|shouting|yells?|yelling) at (?:{_HIM}|(?:his|her|their) "
+    rf"(?:{_FAMILY})\b)",
+    r"\bsmash\w* (?:the place|the house|things|stuff|everything)\b|\bpunch\w* (?:a hole in |"
+    r"holes in )?(?:the|a) (?:wall|door|window)s?\b|\b(?:throw|throws|threw|throwing) (?:things|"
+    r"stuff|plates|chairs)\b",
+    rf"\b(?:{_FAMILY}) (?:and|&) (?:{_FAMILY}) (?:\w+ )?(?:fight|fights|fighting|argue|argues|"
+    r"arguing|scream\w*|shout\w*|hit\w*)\b",
+    r"\bpolice (?:\w+ ){0,3}(?:his|her|their) (?:house|home|flat|place)\b",
+)
+# Neglect: no food, nobody home, a child left in charge, what the child looks like.
+_NEGLECT = _signs(
+    r"\bneglect\w*|\bnot (?:being )?fed\b|\bno food\b|\bnothing to eat\b|"
+    r"\b(?:hasnt|has not|havent|not) eaten\b|\bstarving\b|\b(?:always|really|very|so) hungry\b",
+    r"\b(?:worn|wearing|wears|in) the same (?:clothes|uniform)\b|\bunwashed\b|\bdirty clothes\b|"
+    r"\b(?:she|he|they) (?:always |really |often )?smells?\b|\bnits\b|\bhead lice\b|"
+    r"\bsame (?:dirty |smelly |old )?(?:clothes|uniform|jumper|top|trousers|shoes) for\b|"
+    r"\b(?:taking|takes|took|stealing|steals|stole) food\b",
+    r"\bhome alone\b|\bleft alone\b|\b(?:nobody|no one|noone)s? (?:at home|home|looks after)\b",
+    r"\b(?:nobody|no one|noone) (?:came|comes|turned up) (?:to (?:get|collect|pick up)|for) "
+    rf"{_HIM}|\b(?:nobody|no one|noone) (?:picked|picks|collected|collects) {_HIM}",
+    rf"\b(?:{_FAMILY}) (?:is|are|s) (?:never|hardly ever|not ever|always out|never ever) "
+    r"(?:home|in|there|around)\b",
+    r"\b(?:looks?|looking) after (?:his|her|their) (?:little |younger |baby )?"
+    r"(?:brothers?|sisters?|siblings)\b",
+    rf"\b(?:{_FAMILY}) (?:hasnt|has not|havent|have not) been (?:around|home|back)\b",
+    r"\bon (?:his|her|their) own (?:at home|all night|overnight|in the dark)\b|"
+    r"\bwalk\w* home (?:alone|on (?:his|her|their) own)\b",
+)
+# Sexual abuse in the words a child or a worried adult uses, short of the grave words above.
+_SEXUAL_HARM = _signs(
+    r"\btouch(?:es|ed|ing)? (?:her|him|them)\b|\binappropriately touch\w*|"
+    r"\btouch\w* inappropriately\b|\bprivate parts\b",
+    r"\bporn\w*|\bsex\b(?! education)|\bpregnant\b",
+    r"\b(?:comes?|came|coming|goes|went|gets|got|climbs?|climbed|walks?|walked|walking) in(?:to)? "
+    r"(?:her|his|their|the) (?:room|bed|bedroom|bathroom|shower)\b",
+    r"\b(?:watch\w*|film\w*|looks? at) (?:her|him|them) (?:in the shower|shower\w*|chang\w*|"
+    r"get(?:ting)? changed|undress\w*)\b",
+    r"\b(?:get|gets|getting|got) (?:her|him|them) (?:alone|on (?:her|his|their) own)\b",
+    r"\bsit\w* on (?:his|her|their) (?:lap|knee)s?\b|"
+    r"\bkiss\w* (?:her|him|them) on the (?:lips|mouth|neck)\b|"
+    r"\bmakes? (?:her|him|them) kiss\b",
+    rf"\b(?:makes?|made|making|forces?|forced|forcing|pressur\w*) {_HIM} (?:to )?(?:do|watch|"
+    r"touch|send|take|have|kiss|sleep|perform)\b",
+    r"\b(?:sleeping|slept|sleeps) with (?:a|an|older|someone|men|man|guys?|\d)",
+    r"\btouch(?:ing)? (?:him|her|them|my|your)sel(?:f|ves)\b",
+    r"\b(?:puts?|touch\w*|shows?|showed|rubs?|rubbed|lick\w*|suck\w*|grab\w*) (?:\w+ ){0,2}"
+    r"(?:willy|willies|penis|dick|privates|vagina|fanny|minnie|winkle|boobs|breasts|bum|bottom)\b|"
+    r"\b(?:willy|penis|dick|privates|vagina|fanny|winkle) in (?:her|his|their|my) (?:mouth|face)\b",
+    r"\bspiked\b|\bdrugged\b|\bwoke up (?:with no memory|naked|somewhere|in)\b|\bno memory of\b",
+    # a young child who knows or acts out what they should not
+    r"\bsexual(?:ised|ized)? (?:things|stuff|acts?|behaviou?r|language|games?|knowledge)\b|"
+    r"\bshouldnt know about\b",
+)
+# A child missing, in danger or used by criminals.
+_DANGER = _signs(
     r"\b(?:scared|afraid|frightened|terrified) (?:of|to|about) (?:go(?:ing)? (?:home|back)|"
-    r"her|his|their|him|them|mum|mom|dad|step\w*|uncle|home|someone|a man)\b",
+    r"her|his|their|him|them|mum|mom|dad|step\w*|uncle|home|someone|a man|(?:the|some|those) "
+    r"(?:man|men|guy|guys|boys|lads|girls|people|older \w+))\b",
     r"\b(?:scared|afraid|frightened|terrified) at home\b",
     r"\b(?:doesnt|dont|didnt|does not|do not|not|never) feels? safe\b|\bfeels? unsafe\b",
     r"\b(?:isnt|is not|not) safe (?:at home|there)\b|\bunsafe at home\b",
     r"\bin (?:immediate )?danger\b|\bat risk (?:of|from)\b",
     r"\b(?:run|runs|ran|running) away\b|\b(?:gone|went|is|been|going) missing\b",
-    r"\btouch(?:es|ed|ing)? (?:her|him|them)\b|\binappropriately touch\w*|"
-    r"\btouch\w* inappropriately\b|\bprivate parts\b",
-    r"\bporn\w*|\bsex\b(?! education)|\bpregnant\b",
+    r"\b(?:hasnt|has not|havent|not) (?:been|come|gone) home\b|\b(?:doesnt|dont|does not|do not|"
+    r"nobody|no one) knows? where (?:she|he|they) (?:is|are)\b",
+    r"\b(?:kicked|thrown|chucked) (?:her |him |them )?out (?:of (?:home|the house)|at home)\b|"
+    r"\bnowhere to (?:sleep|stay|live|go tonight)\b|\bsleeping rough\b|\bsofa ?surf\w*|"
+    r"\b(?:sleeping|sleeps|slept|living|lives|staying) in (?:a|the|his|her|their) (?:car|van|tent|"
+    r"park|hostel|shed)\b",
+    r"\b(?:doesnt|dont|does not|do not|didnt|did not|never) want(?:s|ed)? to go (?:back )?home\b",
+    r"\b(?:hasnt|has not|havent|not) been (?:in|at|to) school (?:for|since)\b|"
+    r"\b(?:nobody|no one|noone) (?:answers|answered|is answering|picks up)\b|"
+    r"\b(?:cant|cannot|can not|couldnt) (?:get hold of|contact|reach) (?:the )?(?:family|parents?|"
+    r"mum|dad|carers?)\b",
     r"\b(?:knife|knives|blade|weapons?|guns?|stab\w*|bomb)\b",
     r"\b(?:carry|carrying|carried|sell\w*|deal\w*|deliver\w*|hold\w*|hid\w*) drugs\b",
-    r"\b(?:in|join\w*|part of|recruited|for) (?:a |the )?gang\b|\bdrug (?:deal\w*|run\w*|debt)\b",
+    rf"\b(?:makes?|made|making|forc\w*|gets|getting|told|telling|asks?|asked) {_HIM} (?:to )?"
+    r"(?:hold|carry|deliver|sell|hide|stash|keep|move|drop off) (?:stuff|things|packages?|bags?|"
+    r"parcels?|drugs|it|something|money)",
+    r"\b(?:in|join\w*|part of|recruited|for|with|into) (?:a |the )?gangs?\b|"
+    r"\bdrug (?:deal\w*|run\w*|debt)\b",
+    r"\b(?:offered|offers|paid|pays|pay|give|gives|gave) (?:her|him|them) (?:money|cash|\w+ quid|"
+    r"\d+) (?:to|for)\b",
+    r"\b(?:carry|carrying|carried|take|takes|taking|took|deliver\w*|drop\w* off|hold\w*|hide|"
+    r"hid\w*|stash\w*|move|moving) (?:a |the |some )?(?:bags?|packages?|parcels?) (?:for|to)\b",
+)
+# FGM, forced marriage and radicalisation, in the words a child would use.
+_CULTURAL = _signs(
+    r"\b(?:be|being|get|getting|been) cut\b.*\b(?:abroad|summer|holiday|ceremony|procedure|"
+    r"back home)\b|\b(?:abroad|summer|holiday|ceremony|back home)\b.*\b(?:be|being|get|"
+    r"getting) cut\b",
+    r"\bspecial (?:procedure|ceremony|operation|celebration)\b|\bbecome a woman\b|"
+    r"\b(?:have|having|get|getting) (?:a|her|the) (?:ceremony|procedure)\b|\bcircumcis\w*|"
+    r"\bsunna\b|\bkhatna\b",
+    r"\bsend\w* (?:her|him|them) (?:away|abroad|back home) to\b|\bsent (?:away|abroad) to\b|"
+    r"\b(?:fixed|cured|straightened out) (?:for|of) being\b|\bconversion (?:therapy|practices?)\b|"
+    r"\bexorcis\w*",
+    r"\b(?:found|chosen|chose|picked|arranged|lined up|promised) (?:her|him|them) (?:to )?(?:an? )?"
+    r"(?:husband|wife)\b|\b(?:husband|wife) (?:for (?:her|him|them)|back home|lined up)\b",
+    r"\b(?:hurts?|painful|pain|sore) (?:to|when (?:she|he|they)) (?:go to the toilet|"
+    r"goes to the toilet|wee|pee)\b",
+    r"\b(?:her|him|them|she|he|they)\b(?: \w+){0,4} to (?:marry|get married|be married|be engaged)"
+    r"\b|\bmarried off\b|\barranged marriage\b|\b(?:her|his|their) future (?:husband|wife)\b",
     r"\bradicali[sz]\w*|\bextremis\w*|\bterroris\w*|\bjihad\w*|\bfar (?:right|left)\b|"
     r"\bneo ?nazi\w*|\bnazi\w*|\bwhite (?:power|supremac\w*)\b|\bisis\b",
-    r"\bkeep (?:it|this|a|the)(?: \w+)? secret\b|\b(?:a|our|big) secret\b|"
-    r"\bpromise (?:not to|to not|to keep|i wont)\b|\bnot to tell\b|"
-    r"\bdont tell (?:anyone|anybody|my|her|his|mum|dad)\b",
+    r"\bextreme (?:group|groups|views|videos|content|ideas|channels?|websites?)\b",
+    r"\b(?:agrees?|agreed|agreeing|supports?|admires?|praises?|praising) (?:with )?(?:hitler|"
+    r"the nazis|terrorists?|(?:the )?(?:guy|man|person|bloke|shooter|attacker|bomber) who)\b|"
+    r"\bhitler (?:was|is) (?:right|a hero|good|great)\b|\bswastikas?\b|\b(?:mosque|church|"
+    r"synagogue|mass|school) (?:shootings?|shooters?|attacks?|bombings?|bombers?)\b",
+    r"\b(?:shooter|bomber|attacker|terrorist|gunman)s?\b.*\b(?:legend|hero|right|king|based|idol|"
+    r"inspiration)\b|\b(?:legend|hero|idol|inspiration)\b.*\b(?:shooter|bomber|attacker|"
+    r"terrorist|gunman)s?\b",
+    r"\b(?:fight|die|kill) for (?:them|the cause|their cause|allah|isis|the race|his race)\b",
+    r"\b(?:muslims|jews|christians|immigrants|refugees|black people|white people|gay people|"
+    r"asians|foreigners|sikhs|hindus|migrants) (?:should|must|need to|deserve to) (?:all )?"
+    r"(?:be )?(?:die|killed|wiped out|deported|gassed|shot|burned|burnt)\b",
+)
+# A child telling of a secret, or staff naming the worry outright.
+_SAID_OUTRIGHT = _signs(
+    r"\babus\w*",
+    r"(?:\bkeep (?:it|this|a|the)(?: \w+)? secret\b|\b(?:a|our|their|big|little|special) secret\b)"
+    r"(?!.*\b(?:surprise|party|present|gift|birthday)\b)|"
+    r"\bpromise (?:not to|to not|to keep|i wont|you wont|youll not|me you wont|not)\b|"
+    r"\bnot to tell\b|\bdont tell (?:anyone|anybody|my|her|his|mum|dad)\b",
     r"\bsomething (?:really |very |quite |a bit |so )?(?:worrying|concerning|disturbing|"
     r"alarming|upsetting|scary|dark|troubling)\b",
+    # a worry about the child, not about a child's photo or post
     rf"\b(?:worried|concerned|worries|concerns?) (?:about|for) (?:a |an |one of (?:my|our|the) "
-    rf"|this |that |my |our |the )?(?:\w+ )?(?:{_CHILD_WORDS})\b",
+    rf"|this |that |my |our |the )?(?:\w+ )?(?:{_CHILD_WORDS})\b(?! (?:photos?|pictures?|pics?|"
+    r"images?|posts?|comments?|accounts?|names?|details|data|privacy|work|grades|homework|"
+    r"coursework|results?|consent|parents?|mum|dad))",
     r"\b(?:worried|concerned) (?:about|for) (?:her|him|them)\b",
     r"\b(?:safeguarding|welfare|wellbeing) (?:concern|issue|worry|worries|concerns|issues)\b",
     r"\beating disorder\b|\banorexi\w*|\bbulimi\w*|\b(?:stopped|not) eating\b|\bdepress\w*",
     r"\b(?:cant|cannot|can not|not) cop(?:e|ing)\b|\bpanic attacks?\b",
     r"\b(?:disclosed|discloses|disclosing) (?:to|that|something|abuse|being|she|he|they|it|"
     r"what|her|his)\b|\b(?:made|make|making|makes) a disclosure\b|\ba disclosure (?:from|by)\b",
-    r"\b(?:be|being|get|getting|been) cut\b.*\b(?:abroad|summer|holiday|ceremony|procedure|"
-    r"back home)\b|\b(?:abroad|summer|holiday|ceremony|back home)\b.*\b(?:be|being|get|"
-    r"getting) cut\b",
+)
+# The warning signs of suicide that are only worrying in a child's mouth or life.
+_SUICIDE_SIGNS = _signs(
+    r"\b(?:hates?|hating|hated) (?:his|her|their|my) (?:life|lives)\b",
+    r"\b(?:wants?|wanted|wanting) to (?:disappear|vanish|run away|go away forever)\b",
+    r"\bgiv(?:ing|en|es|e) (?:away )?(?:all )?(?:of )?(?:her|his|their|my)? ?(?:things|stuff|"
+    r"belongings|possessions|clothes|games) away\b|\bgiving away (?:her|his|their|all)\b",
+    r"\bnot long (?:now|left)\b",
+    r"\b(?:fresh|new|deep) (?:cuts|scars|wounds|burns)\b|\blong sleeves\b",
+)
+# Softer signs: a concern when someone passes on what a child said or showed (_FRAME).
+_SOFT = _signs(
+    # "scared when he drinks", but not "scared of the dog in my profile picture"
+    r"\b(?:scared|afraid|frightened|terrified|petrified)\b(?! of (?:the|a|my|your) )",
+    r"\bpolice (?:came|come|were|was|have been|had to|got called|called) (?:\w+ )?"
+    r"(?:round|to (?:his|her|their)|at (?:his|her|their))\b|"
+    r"\bpolice (?:took|arrested) (?:his|her|their)\b|"
+    r"\b(?:called|rang|phoned) the police (?:on|because|when)\b",
+    r"\bdrunk\b|\b(?:been|is|was|gets|starts|keeps|when (?:he|she|they)s?) drink(?:ing|s)\b"
+    r"(?! (?:water|enough|energy))|\boff (?:his|her|their) face\b|\b(?:is|was|gets|got) "
+    r"(?:high|stoned)\b",
+    r"\b(?:hide|hides|hiding|hid)\b(?! (?:my|the|a|her|his|their) (?:profile|account|post|"
+    r"photo|page|likes|comments?|followers))",
+    r"\binjur\w*|\bhurts?\b|\bflinch\w*|\bscars?\b",
+    r"\bhungry\b|\bno (?:lunch|breakfast|dinner|tea)\b|\bpills\b|"
+    r"\bdirty (?:clothes|uniform|jumper|hair|nappy|house|home)\b|"
+    r"\bself ?medicat\w*|\bbleeding\b|"
+    r"\b(?:cant|cannot|can not) (?:do this|go on|take (?:it|this)|carry on)\b|"
+    r"\buncomfortable (?:when|around|with (?:him|her|them|his|how))\b|"
+    r"\bmakes? (?:her|him|them) (?:feel )?uncomfortable\b|\bhomeless\b|"
+    r"\bwet(?:s|ting)? (?:her|him|them)sel(?:f|ves)\b|\bsoil(?:s|ing)\b",
+)
+_PLATFORMS = (
+    r"snapchat|instagram|tik ?tok|roblox|discord|fortnite|minecraft|whatsapp|facebook|fb|"
+    r"xbox|playstation|ps[45]|omegle|wizz|yubo|kik|telegram|twitch|youtube|reddit|steam|"
+    r"among us|call of duty|cod|a game|an app|the internet|online|a chat|a website|a site"
 )
 # An adult or a stranger in a child's life online: the start of grooming.
 _CONTACT = _signs(
     r"\b(?:older|grown|adult|old) (?:men|man|guys?|blokes?|boys?|lads?|males?|women|woman|"
     r"person|people|stranger)\b",
-    r"\ban adult (?:online|on|she|he|they|who|man|woman)\b|\bstrangers?\b",
+    r"\ban adult (?:online|on|she|he|they|who|man|woman)\b|\bstrangers?\b(?! danger)",
     r"\bsomeone (?:she|he|they) (?:met|meets|talks? to|has been talking to|doesnt know)\b",
-    r"\bmet (?:online|(?:on|through|via) (?:snapchat|instagram|tik ?tok|roblox|discord|fortnite|"
-    r"whatsapp|facebook|fb|a game|an app|xbox|playstation|omegle|wizz|yubo|kik|telegram|"
-    r"the internet|a dating))\b",
+    rf"\bmet (?:online|(?:on|through|via) (?:{_PLATFORMS}|a dating))\b",
     r"\ba (?:man|guy|bloke) (?:online|at|from|in|she|he|who|keeps|has|is)\b",
     r"\b(?:boyfriend|girlfriend|man|guy|bloke) (?:who is |whos |is )(?:1[89]|[2-9]\d)\b",
     r"\b(?:1[89]|[2-9]\d) ?(?:years?|yrs?) old (?:man|guy|bloke|boyfriend|woman)\b",
     r"\bblackmail\w*|\bextort\w*",
     rf"\b(?:sexual|explicit|inappropriate|rude|dirty) (?:{_IMAGES}|messages?|texts?|content|"
     r"chats?)\b",
+    r"\b(?:man|men|guy|guys|bloke|someone|somebody) (?:\w+ ){0,2}in (?:a|his|their) car\b|"
+    r"\b(?:waiting|waits|hanging around|follow(?:s|ing|ed)?|watching) (?:for )?(?:her|him|them) "
+    r"(?:outside|after|near|at|from) (?:school|the gates?)\b",
+    r"\bmature for (?:her|his|their) age\b|\bwhat (?:she|he|they)s? (?:is |are )?wearing\b",
+    r"\b(?:asked|asks|asking|keeps asking|wants|wanted|told|telling|pressur\w*) (?:her|him|them) "
+    rf"(?:to )?send (?:him|her|them|me) (?:a |some |more )?(?:\w+ )?{_IMAGES}",
+)
+# Someone a child knows only online, or hardly at all ...
+_UNKNOWN_PERSON = _signs(
+    r"\b(?:someone|somebody|a (?:man|guy|bloke|person|friend|woman|stranger|account|profile)|"
+    r"some (?:man|guy|bloke|person|account|one|people)|people|men|guys)"
+    rf"(?: \w+){{0,3}} (?:on|from|off|in|through|via) (?:{_PLATFORMS})\b",
+    r"\b(?:guy|man|bloke|person|someone|somebody|friend|people)s?(?: \w+)?? (?:she|he|they)s? "
+    r"(?:plays?|played|met|meets|talks? to|chats? to|games with|has never met|never met|"
+    r"doesnt know|dont know)\b",
+    r"\b(?:never|not) (?:met|seen) (?:in person|irl|in real life)\b|\b(?:has|have)s? never met\b",
+)
+# ... doing what groomers do: gifts, secrecy, asking for pictures, wanting to meet alone.
+_GROOMING = _signs(
+    r"\b(?:wants?|wanted|asking|asked|asks|keeps asking|trying) (?:her |him |them )?(?:to )?"
+    r"meet(?: up)?\b|\bmeet (?:up|in person|irl)\b",
+    r"\bdelete (?:all )?(?:of )?(?:the |their |his |her |our )?(?:chats?|messages?|texts?|dms)\b",
+    rf"\bvideo ?call (?:{_HIM})|\bon (?:his|her|their) own\b|\balone\b",
+    rf"\b(?:asking|asked|asks|keeps asking|wants|wanted) (?:her |him |them )?(?:for )?{_IMAGES}",
+    rf"\b{_IMAGES} of (?:her|him|them)\b",
+    r"\bkeep (?:it|this|them|the chats?|quiet)(?: a)? secret\b|\bkeep (?:it|this) quiet\b",
+    r"\b(?:gifts?|presents?|money|gift cards?|robux|v ?bucks|vouchers|skins|credit)\b",
+    r"\b(?:where|what school) (?:she|he|they) (?:lives?|goes|go)\b|\b(?:her|his|their) address\b",
+    r"\b(?:beautiful|gorgeous|fit|hot|sexy|pretty|special)\b",
+)
+# Asking money for a picture, or paying for one: sextortion and sexual exploitation online.
+_SEXTORTION = _signs(
+    rf"\b(?:or|unless|otherwise) (?:\w+ ){{0,3}}(?:send|share|post|show|leak|put|spread)\w* "
+    rf"(?:it|them|(?:the|her|his|their) {_IMAGES})",
+    rf"\b{_IMAGES}\b.*\b(?:demand\w*|wants?|asking for|asked for) (?:\w+ )?(?:money|cash|quid|"
+    r"pounds|\d+)\b",
+    r"\b(?:paid|pay|pays|paying|money) (?:\w+ ){0,3}(?:to|for) (?:do |send |make )?(?:live ?"
+    r"streams?|videos?|pics?|photos?|nudes?|webcam|cam|shows?)\b|\blive ?stream\w* for (?:men|"
+    r"man|guys|adults|people|someone|older)\b",
+    r"\b(?:doing|do|did|does) (?:sexual|sexy|rude|dirty) (?:stuff|things)\b",
+    r"\b(?:asked|asks|told|tells|wants?|wanted|made|makes|getting|got) (?:her|him|them) to "
+    r"(?:\w+ ){0,4}on (?:camera|cam|webcam|video|video call|facetime)\b",
+    r"\b(?:naked|nude|topless)\b",
+    rf"\b{_IMAGES}\b.*\b(?:underwear|knickers|bras?|boxers|lingerie|undress\w*|"
+    r"(?:getting )?changing|in the shower|showering)\b",
+)
+# Someone who works with children doing what they should not with one: an allegation about
+# an adult, which goes to the headteacher (and the LADO) rather than to the policy. The adult
+# must be the one acting ("the PE teacher asked her...", "touched ... by a teacher"), not the
+# one passing it on ("a teacher told me her stepdad...").
+_STAFF_ADULT = (
+    r"(?:mr|mrs|miss|ms|sir|teachers?|colleagues?|members? of staff|staff members?|tas?|"
+    r"teaching assistants?|coach(?:es)?|tutors?|cover supervisor|supply teacher|caretaker|lsa|"
+    r"technician|deputy head|head ?teacher|the head|volunteer|youth worker|sports coach)"
+)
+_ADULT_ACTS = (
+    r"(?:messag\w*|text(?:s|ing|ed)?|dm\w*|snapchat\w*|add(?:s|ed|ing)?|follow(?:s|ed|ing)?|"
+    r"sent|sends|sending|touch\w*|kiss\w*|hug\w*|groom\w*|abus\w*|assault\w*|rap(?:ed|ing)|"
+    r"asked|asks|asking|told (?:her|him|them)|tells (?:her|him|them)|giv\w*|gave|bought|buys|"
+    r"tak(?:es|ing) (?:her|him|them|a \w+ \w+)|took (?:her|him|them|a \w+ \w+)|"
+    r"keeps? (?:her|him|them)|alone with|relationship with|dating|going out with)"
+)
+_BY_AN_ADULT = _signs(
+    rf"\b{_STAFF_ADULT}s?\b(?: (?!told|tells|said|says|showed|mentioned|noticed)\w+){{0,4}} "
+    rf"{_ADULT_ACTS}\b",
+    rf"\b{_ADULT_ACTS}\b(?: \w+){{0,3}} (?:by|from) (?:a |the |one of the |our |my |her |his )?"
+    rf"{_STAFF_ADULT}\b",
+)
+# ... and what marks it as wrong: private, at night, flattering, touching, gifts and lifts.
+_WITH_A_PUPIL = _signs(
+    r"\b(?:messag\w*|texts|texting|texted|dms|snapchat\w*|snaps?|added|adds|adding|followed|"
+    r"follows|following)\b(?:.*\b(?:late at night|at night|midnight|2am|3am|personal|private|"
+    r"secret|insta\w*|snap\w*|tik ?tok|whatsapp|keeps|kept|been|beautiful|gorgeous|pretty|fit|"
+    r"hot|sexy|love|kisses|xx+))",
+    r"\b(?:lifts? home|gives? (?:her|him|them) lifts?|giving (?:her|him|them|a \w+ \w+) lifts?|"
+    r"alone with|gifts? for|presents? for|bought (?:her|him|them))\b",
+    r"\bgives? (?:her|him|them) (?:money|cash|gifts?|presents?|vapes|cigarettes|alcohol|drink)\b",
+    r"\binappropriate\w*|\btouch\w*|\bkiss\w*|\bhug\w*|\bgroom\w*|\babus\w*|\bassault\w*|"
+    r"\brap(?:ed|ing)\b|\b(?:relationship|dating|going out) with\b",
+    r"\b(?:asked|asks|asking|wants|wanted|told) (?:her|him|them) (?:to )?(?:send|meet|keep)\b",
 )
 # Abuse of a child that happens online is reported like bullying, not taken as harm at home.
 _ONLINE_ABUSE = re.compile(
@@ -359,19 +659,41 @@ _BULLYING = _signs(
 )
 
 # Teaching the topic, not worrying about a child: "can we share the leaflet about grooming?"
-_TEACHING = re.compile(
-    r"\b(?:lessons?|assembl(?:y|ies)|posters?|leaflets?|training|awareness|campaigns?|"
-    r"resources?|workshops?|pshe|rse|curriculum|e ?safety|online safety|internet safety|"
-    r"newsletters?|articles?|guidance|webinars?)\b"
+_TEACHING_WORDS = (
+    r"lessons?|assembl(?:y|ies)|posters?|leaflets?|training|awareness|campaigns?|resources?|"
+    r"workshops?|pshe|rse|curriculum|e ?safety|online safety|internet safety|newsletters?|"
+    r"articles?|guidance|webinars?|advice|tips|information|info|factsheets?|helplines?|slides|"
+    r"videos?|week|day"
+)
+_TEACHING = re.compile(rf"\b(?:{_TEACHING_WORDS})\b|\b(?:learning|learn|learnt|taught) about\b")
+# Material that names its topic: "the assembly on knife crime", "year 2 learning about ...".
+_TEACHING_TOPIC = re.compile(
+    rf"\b(?:{_TEACHING_WORDS})(?: \w+){{0,2}}? (?:on|about|around)\b|"
+    r"\b(?:learning|learn|learnt|taught) about\b"
 )
 _SHARING = re.compile(r"\b(?:share|post|use|show|put|upload|send|teach|deliver|run|print)\b")
-_TOLD = re.compile(
-    r"\b(?:told|tells|tell me|said|says|saying|messaged|confided|disclosed|showed|found out)\b"
+# One child in particular ("a year 10 boy", "one of my pupils"): a situation, not a topic.
+_A_PARTICULAR_CHILD = re.compile(
+    rf"\b(?:a|an|one of (?:my|our|the)|this|that|my|our) (?:\w+ )?(?:{_CHILD_WORDS})\b"
 )
 
 
 def _teaching_only(words: str) -> bool:
-    return bool(_TEACHING.search(words) and _SHARING.search(words) and not _TOLD.search(words))
+    """Sharing material about the topic, with no child's words passed on: for the signs grave
+    enough on their own, when the message names no child."""
+    return bool(_TEACHING.search(words) and _SHARING.search(words) and not _FRAME.search(words))
+
+
+def _teaching_a_group(words: str) -> bool:
+    """Sharing material that names its topic, with a class or year group but no one child in
+    it: "can I share the year 11 assembly on knife crime?". A child in particular, or their
+    words passed on, make it a worry again, whatever is shared with them after."""
+    return bool(
+        _TEACHING_TOPIC.search(words)
+        and _SHARING.search(words)
+        and not _FRAME.search(words)
+        and not _A_PARTICULAR_CHILD.search(words)
+    )
 
 
 # -- 3. what kind of concern -----------------------------------------------------------------
@@ -381,6 +703,13 @@ def safeguarding_concern(text: str) -> Concern | None:
     """The worry about a child `text` speaks of, or None if it is a question for the policy."""
     words = tidy(text)
     child = _CHILD.search(words) is not None
+    if (
+        child
+        and _BY_AN_ADULT.search(words)
+        and _WITH_A_PUPIL.search(words)
+        and _FRAME.search(words)
+    ):
+        return Concern(ConcernKind.ADULT, "an adult who works with children")
     grave_alone = child or not _teaching_only(words)
     if grave_alone and _SEXUAL_IMAGES.search(words):
         return Concern(ConcernKind.SEXUAL, "sexual image, sextortion or grooming")
@@ -390,13 +719,30 @@ def safeguarding_concern(text: str) -> Concern | None:
         return Concern(ConcernKind.HARM, "self-harm")
     if grave_alone and (_SEXUAL_ABUSE.search(words) or _OTHER_GRAVE.search(words)):
         return Concern(ConcernKind.HARM, "abuse")
-    if not child:
+    if not child or _teaching_a_group(words):
         return None
-    about_the_child = _AT_STAFF.sub(" ", words)
-    if _CONTACT.search(about_the_child):
+    about = _AT_STAFF.sub(" ", words)
+    if (
+        _CONTACT.search(about)
+        or _SEXTORTION.search(about)
+        or (_UNKNOWN_PERSON.search(about) and _GROOMING.search(about))
+    ):
         return Concern(ConcernKind.SEXUAL, "an adult or stranger in contact with a child")
-    if _HARM_TO_A_CHILD.search(_ONLINE_ABUSE.sub(" ", about_the_child)):
-        return Concern(ConcernKind.HARM, "harm to a child")
-    if _BULLYING.search(about_the_child):
+    harm = _ONLINE_ABUSE.sub(" ", about)
+    for signs, sign in (
+        (_PHYSICAL, "physical harm"),
+        (_SEXUAL_HARM, "sexual harm"),
+        (_EMOTIONAL, "emotional harm or domestic abuse"),
+        (_NEGLECT, "neglect"),
+        (_DANGER, "a child in danger or exploited"),
+        (_CULTURAL, "FGM, forced marriage or radicalisation"),
+        (_SUICIDE_SIGNS, "signs of suicide or self-harm"),
+        (_SAID_OUTRIGHT, "a worry named outright"),
+    ):
+        if signs.search(harm):
+            return Concern(ConcernKind.HARM, sign)
+    if _BULLYING.search(about):
         return Concern(ConcernKind.ONLINE_ABUSE, "bullying or threats of a child")
+    if _FRAME.search(harm) and _SOFT.search(harm):
+        return Concern(ConcernKind.HARM, "something a child said or showed")
     return None

@@ -6,6 +6,12 @@ tell the lead now, by name, today, in person or by phone; if anyone is in immedi
 999; don't investigate and don't promise to keep it secret; write down what the child said in
 their own words; never copy or pass on a sexual image of a child, not even to report it. It
 says plainly that it is not the policy speaking, and that nothing of what was typed was kept.
+
+A worry about an adult who works with children (a colleague messaging a pupil at night, a
+teacher touching one) is an allegation: Keeping Children Safe in Education (part four) sends it
+to the headteacher, or the chair of governors when it is about the headteacher, who consults
+the local authority designated officer (LADO). So that reply names the headteacher first and the
+lead after, and asks staff not to raise it with the adult concerned.
 """
 
 from __future__ import annotations
@@ -16,9 +22,14 @@ from dialogs.services.safeguarding_concern import Concern, ConcernKind
 from dialogs.services.schools import Person, Role, School
 
 TITLE = "Please tell the designated safeguarding lead now"
+ADULT_TITLE = "Please tell the headteacher now"
 NOT_THE_POLICY = (
     "This is not an answer from the policy: a worry about a child always goes to the "
     "designated safeguarding lead first. I haven't kept what you wrote or passed it to anyone."
+)
+ADULT_NOT_THE_POLICY = (
+    "This is not an answer from the policy: a worry about an adult's behaviour towards a child "
+    "always goes to the headteacher first. I haven't kept what you wrote or passed it to anyone."
 )
 REPORT_LABEL = "Report online abuse"
 
@@ -52,15 +63,24 @@ def _reach(person: Person) -> str:
     return ", ".join(ways)
 
 
-def _contacts(school: School | None, asker: Person | None) -> tuple[Contact, ...]:
-    """The school's leads, then deputies, as configured; never the person asking."""
+_LEADS = (
+    (Role.SAFEGUARDING_LEAD, "Designated safeguarding lead"),
+    (Role.DEPUTY_SAFEGUARDING_LEAD, "Deputy designated safeguarding lead"),
+)
+_HEADTEACHER = "Headteacher"
+
+
+def _contacts(
+    school: School | None, asker: Person | None, *, head_first: bool = False
+) -> tuple[Contact, ...]:
+    """The school's leads, then deputies, as configured; never the person asking. With
+    `head_first` (a worry about an adult), the headteacher comes before them all; someone who
+    is both is named once, as headteacher."""
     if school is None:
         return ()
     found: list[Contact] = []
-    for role, label in (
-        (Role.SAFEGUARDING_LEAD, "Designated safeguarding lead"),
-        (Role.DEPUTY_SAFEGUARDING_LEAD, "Deputy designated safeguarding lead"),
-    ):
+    roles = ((Role.HEADTEACHER, _HEADTEACHER), *_LEADS) if head_first else _LEADS
+    for role, label in roles:
         for person in school.with_role(role):
             if asker is not None and person.id == asker.id:
                 continue
@@ -87,6 +107,7 @@ class SafeguardingReply:
     kind: ConcernKind
     contacts: tuple[Contact, ...]
     asker_is_lead: bool = False
+    asker_is_head: bool = False  # matters only for a worry about an adult
 
     @property
     def offers_report(self) -> bool:
@@ -95,8 +116,18 @@ class SafeguardingReply:
         return self.kind is ConcernKind.ONLINE_ABUSE
 
     @property
+    def title(self) -> str:
+        return ADULT_TITLE if self.kind is ConcernKind.ADULT else TITLE
+
+    @property
+    def not_the_policy(self) -> str:
+        return ADULT_NOT_THE_POLICY if self.kind is ConcernKind.ADULT else NOT_THE_POLICY
+
+    @property
     def first(self) -> str:
         """Who to tell, now: the part that must not be missed."""
+        if self.kind is ConcernKind.ADULT:
+            return self._first_about_an_adult()
         leads = tuple(c for c in self.contacts if c.role.startswith("Designated"))
         deputies = tuple(c for c in self.contacts if not c.role.startswith("Designated"))
         opening = (
@@ -122,14 +153,49 @@ class SafeguardingReply:
             )
         return opening + who + " If a child or anyone else is in immediate danger, call 999 now."
 
+    def _first_about_an_adult(self) -> str:
+        """An allegation: the headteacher, or the chair of governors if it is about them; the
+        lead can take it too when the headteacher can't be reached."""
+        heads = tuple(c for c in self.contacts if c.role == _HEADTEACHER)
+        leads = tuple(c for c in self.contacts if c.role != _HEADTEACHER)
+        opening = (
+            "Thank you for telling me. This is a worry about how an adult who works with "
+            "children is behaving towards a child, so it goes to the headteacher, not the policy."
+        )
+        if self.asker_is_head:
+            who = (
+                " As headteacher, please act on it today under the procedure for allegations "
+                "against staff, and speak to your local authority designated officer (LADO)"
+            )
+            who += f"; {_names(leads)} can help." if leads else "."
+        else:
+            head = _names(heads) if heads else "your headteacher"
+            who = f" Please tell {head} today, in person, or by phone if you can't see them."
+            who += (
+                " If it is about the headteacher, tell the chair of governors (or your trust) "
+                "instead."
+            )
+            designated = tuple(c for c in leads if c.role.startswith("Designated"))
+            if designated:
+                who += f" The designated safeguarding lead, {_names(designated)}, can also take it"
+            elif leads:
+                who += (
+                    f" {_names(leads)}, the deputy designated safeguarding lead, can also take it"
+                )
+            else:
+                who += " The designated safeguarding lead can also take it"
+            who += " and advise."
+        return opening + who + " If a child or anyone else is in immediate danger, call 999 now."
+
     @property
     def until_then(self) -> tuple[str, ...]:
-        """What to do, and not do, until the lead has it."""
-        if self.kind is ConcernKind.SEXUAL:
+        """What to do, and not do, until the lead (or, about an adult, the headteacher) has it."""
+        lead = "the headteacher" if self.kind is ConcernKind.ADULT else "the lead"
+        if self.kind in (ConcernKind.SEXUAL, ConcernKind.ADULT):
             images = (
                 "Don't look at, copy, screenshot, forward or save any image of a child, and "
                 "don't ask anyone to send you one: that is itself an offence, even to report it. "
-                "Leave the phone or device as it is and tell the lead where the image is; they "
+                f"Leave the phone or device as it is and tell {lead} where the image is; they "
                 "will decide what happens to it."
             )
         elif self.kind is ConcernKind.ONLINE_ABUSE:
@@ -142,18 +208,33 @@ class SafeguardingReply:
                 "Don't forward or save messages, pictures or videos about it; tell the lead "
                 "where they are."
             )
+        about_an_adult = (
+            (
+                "Don't raise it with the adult concerned or warn them: the headteacher decides "
+                "what happens, with the local authority designated officer (LADO).",
+            )
+            if self.kind is ConcernKind.ADULT
+            else ()
+        )
         steps = (
+            *about_an_adult,
             "Don't question the child further or try to find out more yourself: listening is "
-            "enough, and the lead will decide what happens next.",
+            f"enough, and {lead} will decide what happens next.",
             "Don't promise to keep it a secret. Tell the child, kindly, that you have to pass it "
             "on to someone who can help.",
             "Write down what was said as soon as you can, in the child's own words, with the "
-            "date and time and anything you saw, and give it to the lead.",
+            f"date and time and anything you saw, and give it to {lead}.",
             images,
         )
-        if self.asker_is_lead:
+        if self.asker_is_lead or self.asker_is_head:
             return steps
         them = "either of them" if len(self.contacts) == 2 else "them"
+        if self.kind is ConcernKind.ADULT:
+            return (
+                *steps,
+                f"If you can't reach {them} today, don't wait: call your local authority "
+                "designated officer (LADO) for advice.",
+            )
         return (
             *steps,
             f"If you can't reach {them} today, don't wait: tell a senior leader, or call your "
@@ -179,12 +260,12 @@ class SafeguardingReply:
 
     def plain_text(self) -> str:
         """The whole reply as one text, for the command line and anywhere without cards."""
-        parts = [f"{TITLE}. {self.first}"]
+        parts = [f"{self.title}. {self.first}"]
         parts += [f"{c.role}: {c.line}" for c in self.contacts]
         parts += [f"- {step}" for step in self.until_then]
         if self.report:
             parts.append(self.report)
-        parts.append(NOT_THE_POLICY)
+        parts.append(self.not_the_policy)
         return "\n".join(parts)
 
 
@@ -193,7 +274,12 @@ def safeguarding_reply(
 ) -> SafeguardingReply:
     """The reply for `concern` at `school` (None: a policy tried out from a file, with no
     school to name a lead from), to `asker` if a person asked."""
-    is_lead = asker is not None and Role.SAFEGUARDING_LEAD in asker.roles
+    about_an_adult = concern.kind is ConcernKind.ADULT
+    is_head = about_an_adult and asker is not None and Role.HEADTEACHER in asker.roles
+    is_lead = not about_an_adult and asker is not None and Role.SAFEGUARDING_LEAD in asker.roles
     return SafeguardingReply(
-        kind=concern.kind, contacts=_contacts(school, asker), asker_is_lead=is_lead
+        kind=concern.kind,
+        contacts=_contacts(school, asker, head_first=about_an_adult),
+        asker_is_lead=is_lead,
+        asker_is_head=is_head,
     )

@@ -23,6 +23,7 @@ ONLINE_ABUSE = "a year 7 boy is getting nasty messages from other kids on whatsa
 NUDES = "one of my yr 10s told me her nudes are being shared round a group chat"
 STATEMENT = "kid in my form sent me a msg saying she wants to end it"
 NEAR_MISS = "can I message a pupil about homework?"
+ABOUT_AN_ADULT = "a year 10 girl showed me messages a teacher sent her on snapchat at midnight"
 
 
 def quoted(messages: list[Message]) -> list[Message]:
@@ -139,6 +140,19 @@ async def test_the_lead_asking_is_pointed_to_the_deputy(runtime: Runtime) -> Non
     assert quoted(replies) == []
     assert "Lee Brown" in said
     assert "999" in said
+
+
+async def test_a_worry_about_an_adult_goes_to_the_headteacher(runtime: Runtime) -> None:
+    replies = await Chat(runtime).say(ABOUT_AN_ADULT)
+    assert quoted(replies) == []
+    assert replies[0].kind is MessageKind.URGENT
+    assert replies[0].title == "Please tell the headteacher now"
+    said = text_of(replies)
+    assert "Dana Okafor" in said  # the headteacher (and lead) at the demo school
+    assert "chair of governors" in said
+    assert "adult concerned" in said
+    assert all(not m.buttons for m in replies)
+    assert await questions(runtime) == []
 
 
 async def test_a_near_miss_still_gets_the_policy(runtime: Runtime) -> None:

@@ -75,3 +75,40 @@ def test_without_a_school_the_reply_names_no_one_but_still_sends_to_the_lead() -
     assert "your school's designated safeguarding lead today" in text
     assert "999" in text
     assert "not an answer from the policy" in text
+
+
+def test_a_worry_about_an_adult_goes_to_the_headteacher_then_the_lead(school: School) -> None:
+    """An allegation about someone who works with children: the headteacher first (Dana is
+    both headteacher and lead at the demo school, so she is named once), the chair of
+    governors if it is about the headteacher, and never a word to the adult concerned."""
+    reply = safeguarding_reply(concern(ConcernKind.ADULT), school, asker=school.person("sam"))
+    assert [(c.role, c.name) for c in reply.contacts] == [
+        ("Headteacher", "Dana Okafor"),
+        ("Deputy designated safeguarding lead", "Lee Brown"),
+    ]
+    assert reply.title == "Please tell the headteacher now"
+    assert "Please tell Dana Okafor today" in reply.first
+    assert "chair of governors" in reply.first
+    assert "Lee Brown, the deputy designated safeguarding lead" in reply.first
+    assert "call 999 now" in reply.first
+    assert "adult concerned" in reply.until_then[0]
+    assert "offence" in reply.until_then[4]  # an image is never copied, whoever sent it
+    assert "LADO" in reply.until_then[-1]
+    assert not reply.offers_report
+    assert reply.report == ""
+    assert reply.plain_text().startswith("Please tell the headteacher now.")
+
+
+def test_the_headteacher_asking_about_an_adult_is_pointed_to_the_lado(school: School) -> None:
+    reply = safeguarding_reply(concern(ConcernKind.ADULT), school, asker=school.person("dana"))
+    assert "As headteacher" in reply.first
+    assert "LADO" in reply.first
+    assert "Lee Brown can help" in reply.first
+    assert not any("reach" in step for step in reply.until_then)
+
+
+def test_a_worry_about_an_adult_without_a_school_still_names_the_roles() -> None:
+    text = safeguarding_reply(concern(ConcernKind.ADULT), None).plain_text()
+    assert "your headteacher today" in text
+    assert "designated safeguarding lead" in text
+    assert "not an answer from the policy" in text
