@@ -26,22 +26,9 @@ from pypdf import PdfReader
 
 from dialogs.errors import UploadRejected
 from dialogs.services.file_names import file_subject, megabytes
+from dialogs.services.upload_limits import UploadLimits
 
 __all__ = ["CheckedUpload", "UploadLimits", "check_upload"]
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    """What one upload may cost us, set by the school's configuration rather than by the sender."""
-
-    max_bytes: int
-    max_pixels: int
-    max_video_bytes: int | None = None  # videos are larger; None: the same limit as pictures
-
-    @property
-    def largest(self) -> int:
-        """The most any file may be, before its kind is known (what a channel may download)."""
-        return max(self.max_bytes, self.max_video_bytes or 0)
 
 
 @dataclass(frozen=True)
