@@ -23,7 +23,7 @@ from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.refusals import recorder
 from dialogs.services.upload_limits import UploadLimits
-from storage import events, migrate
+from storage import migrate
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
@@ -153,6 +153,7 @@ class Runtime:
         again.
         """
         from dialogs.case_actions import perform
+        from storage import events
 
         async with self.db.session() as session:
             now = self.clock()
