@@ -48,12 +48,15 @@ lock: $(VENV)/.dev-installed
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
 
-## bench: policy search accuracy (question set) and latency benchmarks; see bench/README.md
+## bench: policy answers (accuracy on both question sets, latency), the comment sweep and the
+## commands' start-up; see bench/README.md. BASELINE=/other/checkout times its start-up too.
 .PHONY: bench
 bench: $(VENV)/.run-installed
 	$(BIN)/python bench/policy_accuracy.py
+	$(BIN)/python bench/staff_accuracy.py
 	$(BIN)/python bench/policy_latency.py
 	$(BIN)/python bench/comment_sweep.py
+	$(BIN)/python bench/startup.py $(if $(BASELINE),--baseline $(BASELINE))
 
 ## bench-turns: dialog turns under load against bare Bolt and botbuilder; see bench/README.md
 .PHONY: bench-turns

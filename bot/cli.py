@@ -6,28 +6,77 @@ import logging
 import sys
 from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
-from cryptography.fernet import Fernet
 
-from bot.accounts_cli import accounts
-from bot.approvals_cli import approvals
-from bot.audit_cli import audit
-from bot.cases_cli import cases
 from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
-from bot.comments_cli import calendar, comments
-from bot.consent_cli import consent
-from bot.deliveries_cli import deliveries
-from bot.journal_cli import journal
-from bot.keys_cli import keys
-from bot.policy_cli import ask, policy
-from bot.retention_cli import retention
-from bot.runtime import Runtime
-from bot.sar_cli import sar
-from bot.sla_cli import sla
+from bot.lazy_commands import LazyCommand, LazyGroup
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+# The commands kept in modules of their own, imported only when one of them runs (see
+# bot.lazy_commands). The help is the first paragraph of each command's docstring, so that
+# `policybot --help` lists them all without importing them; tests/bot/test_cli.py checks it.
+LAZY_COMMANDS = {
+    "accounts": LazyCommand(
+        "bot.accounts_cli:accounts", "The school's official accounts, and requests for new ones."
+    ),
+    "approvals": LazyCommand(
+        "bot.approvals_cli:approvals",
+        "Requests to publish posts on the school's official accounts.",
+    ),
+    "ask": LazyCommand(
+        "bot.policy_cli:ask",
+        "Answer QUESTION from a policy, as the bot would (the question is not recorded).",
+    ),
+    "audit": LazyCommand("bot.audit_cli:audit", "The audit log's tamper-evident chain."),
+    "calendar": LazyCommand(
+        "bot.comments_cli:calendar", "The school's closures, for deadlines counted in school days."
+    ),
+    "cases": LazyCommand(
+        "bot.cases_cli:cases",
+        "Reports of online abuse: list, show, acknowledge, assign, note, status, export.",
+    ),
+    "comments": LazyCommand(
+        "bot.comments_cli:comments",
+        "Comments on the school's official accounts and their deadlines.",
+    ),
+    "consent": LazyCommand(
+        "bot.consent_cli:consent",
+        "The school's parental consent register: which pupils may appear on which platforms.",
+    ),
+    "deliveries": LazyCommand(
+        "bot.deliveries_cli:deliveries",
+        "Messages not delivered yet after failing, and those escalated (exit 1 when any were "
+        "escalated, for monitoring).",
+    ),
+    "journal": LazyCommand(
+        "bot.journal_cli:journal", "Messages kept on disk until the database could take them."
+    ),
+    "keys": LazyCommand(
+        "bot.keys_cli:keys", "The keys that encrypt report text and evidence files at rest."
+    ),
+    "policy": LazyCommand(
+        "bot.policy_cli:policy",
+        "The school's policy: import versions, see them, and see the questions it left open.",
+    ),
+    "retention": LazyCommand(
+        "bot.retention_cli:retention",
+        "Records past their retention periods: see what would go, or remove it now.",
+    ),
+    "sar": LazyCommand(
+        "bot.sar_cli:sar",
+        "Subject access: export everything held about a person, or erase what may be erased.",
+    ),
+    "sla": LazyCommand(
+        "bot.sla_cli:sla", "Deadlines for answering comments on the school's official accounts."
+    ),
+}
 
 
-@click.group()
+@click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never report contents).")
 def main(verbose: bool) -> None:
     """policybot: live by your school's staff Social Media Policy."""
@@ -255,6 +304,8 @@ def keygen() -> None:
     """Print a new key for POLICYBOT_EVIDENCE_KEY, which encrypts evidence and report text, or
     for POLICYBOT_AUDIT_KEY, which seals the audit log (keep each secret and backed up, apart
     from the database)."""
+    from cryptography.fernet import Fernet
+
     click.echo(Fernet.generate_key().decode())
 
 
@@ -321,20 +372,3 @@ def jobs_accounts() -> None:
         click.echo(f"asked {result.asked} owners, flagged {result.flagged} concerns")
 
     run(work)
-
-
-main.add_command(cases)
-main.add_command(policy)
-main.add_command(consent)
-main.add_command(approvals)
-main.add_command(comments)
-main.add_command(accounts)
-main.add_command(calendar)
-main.add_command(sla)
-main.add_command(ask)
-main.add_command(retention)
-main.add_command(sar)
-main.add_command(audit)
-main.add_command(keys)
-main.add_command(journal)
-main.add_command(deliveries)

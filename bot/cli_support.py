@@ -1,28 +1,34 @@
-"""What every `policybot` command needs: settings, a ready database, and errors as exit codes."""
+"""What every `policybot` command needs: settings, a ready database, and errors as exit codes.
+
+Imported by every command, including the ones that never open the database (`policybot ask
+--policy FILE`), so the database layer, the runtime and the services are imported by the
+functions that use them, not here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
-from sqlalchemy.exc import InterfaceError, OperationalError
 
-from bot.config import Settings, load_settings
-from bot.runtime import Runtime, build_runtime, prepare_database
 from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
-from dialogs.services.container import Services
-from dialogs.services.permissions import Action, may, require
-from dialogs.services.schools import Person, School
-from storage.crypto import KeyMissing
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.runtime import Runtime
+    from dialogs.services.container import Services
+    from dialogs.services.permissions import Action
+    from dialogs.services.schools import Person, School
 
 T = TypeVar("T")
 
 
 def settings_or_exit() -> Settings:
+    from bot.config import load_settings
+
     try:
         return load_settings()
     except ConfigError as exc:
@@ -33,6 +39,8 @@ def settings_or_exit() -> Settings:
 @contextmanager
 def unreachable_database_exits(setting: str = "DATABASE_URL") -> Iterator[None]:
     """A database that cannot be reached is a configuration problem: say so, exit 2."""
+    from sqlalchemy.exc import InterfaceError, OperationalError
+
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
@@ -41,6 +49,8 @@ def unreachable_database_exits(setting: str = "DATABASE_URL") -> Iterator[None]:
 
 
 def prepared_runtime(settings: Settings) -> Runtime:
+    from bot.runtime import build_runtime, prepare_database
+
     try:
         prepare_database(settings)
         return build_runtime(settings)
@@ -51,6 +61,10 @@ def prepared_runtime(settings: Settings) -> Runtime:
 
 def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
     """Run one command's async work on a prepared runtime; domain errors become exit codes."""
+    import asyncio
+
+    from storage.crypto import KeyMissing
+
     runtime = prepared_runtime(settings or settings_or_exit())
 
     async def main() -> T:
@@ -94,6 +108,10 @@ def allowed_or_usage_error(
     """A command's own check of --as, made before it reads anything: refused as a usage error,
     as these commands always were, and recorded in the audit log like every refusal (the
     refusal ends a unit of work of its own; see dialogs.services.refusals)."""
+    import asyncio
+
+    from dialogs.services.permissions import may, require
+
     if may(person, action, school=school):
         return
     runtime = prepared_runtime(settings)

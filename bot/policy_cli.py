@@ -8,28 +8,26 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.errors import InvalidRequest, PolicybotError
-from dialogs.services.container import Services
-from dialogs.services.permissions import ImportAction, owner_names
-from dialogs.services.policies import (
-    COMMAND_LINE,
-    Imported,
-    gap_reason,
-    parse_question_ref,
-    question_ref,
-)
 from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import MAX_POLICY_BYTES, read_policy_document
 from dialogs.services.policy_sections import parse_policy
 from dialogs.services.safeguarding_concern import safeguarding_concern
-from dialogs.services.safeguarding_reply import SafeguardingReply, safeguarding_reply
-from dialogs.services.schools import Person, School
-from storage.models import PolicyQuestion, PolicyVersion
+
+# `policybot ask --policy FILE` reads, parses and searches one file: the database, the school
+# directory and the services below are imported by the commands that use them, so that it
+# starts in a fraction of a second (tests/bot/test_startup.py).
+if TYPE_CHECKING:
+    from dialogs.services.container import Services
+    from dialogs.services.policies import Imported
+    from dialogs.services.safeguarding_reply import SafeguardingReply
+    from dialogs.services.schools import Person, School
+    from storage.models import PolicyQuestion, PolicyVersion
 
 T = TypeVar("T")
 
@@ -45,6 +43,8 @@ def _read(path: Path) -> bytes:
 
 
 def _school(school_id: str, person_id: str | None) -> tuple[School, Person | None]:
+    from dialogs.services.permissions import ImportAction
+
     settings = settings_or_exit()
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
@@ -94,6 +94,8 @@ def import_policy(
     as_json: bool,
 ) -> None:
     """Import FILE (Markdown, text, Word .docx or PDF) as a new version of the policy."""
+    from dialogs.services.policies import COMMAND_LINE
+
     school, person = _school(school_id, person_id)
     data = _read(file)
     effective: date | None = effective_from.date() if effective_from else None
@@ -183,6 +185,8 @@ def versions(school_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def gaps(school_id: str, as_json: bool) -> None:
     """Questions the policy did not answer, answers marked unhelpful, and questions passed on."""
+    from dialogs.services.policies import gap_reason, question_ref
+
     school, _ = _school(school_id, None)
 
     async def fetch(services: Services) -> tuple[list[PolicyQuestion], int]:
@@ -228,6 +232,8 @@ def gaps(school_id: str, as_json: bool) -> None:
 @click.option("--school", "school_id", help="Which school, if there are several.")
 def answer(question: str, text: str, person_id: str, school_id: str | None) -> None:
     """Answer QUESTION (e.g. Q-12) with TEXT; the person who asked is sent the answer."""
+    from dialogs.services.policies import parse_question_ref, question_ref
+
     settings = settings_or_exit()
     school, person = whom(settings, person_id, school_id)
     number = parse_question_ref(question)
@@ -327,6 +333,8 @@ def ask(
     concern = safeguarding_concern(question)
     if policy_file is not None:
         if concern is not None:  # no school, so no lead to name: "your school's lead"
+            from dialogs.services.safeguarding_reply import safeguarding_reply
+
             _show_safeguarding(safeguarding_reply(concern, None), as_json)
             return
         try:
@@ -342,6 +350,8 @@ def ask(
     assert school_id is not None
     school, _ = _school(school_id, None)
     if concern is not None:
+        from dialogs.services.safeguarding_reply import safeguarding_reply
+
         _show_safeguarding(safeguarding_reply(concern, school), as_json)
         return
 
@@ -352,6 +362,8 @@ def ask(
                 f"No policy has been imported for {school.name}: use `policybot policy import`."
             )
         return result
+
+    from dialogs.services.permissions import owner_names
 
     result = in_session(consult)
     echo_json(_answer_json(result)) if as_json else _print_answer(result, owner_names(school))

@@ -1,6 +1,9 @@
 """The composition root: builds the database, stores, engine and runner from settings.
 
 Nothing is built at import time, so tests and commands each get exactly the runtime they ask for.
+The dialogs, their engine and the conversation runner are imported and built when first used:
+the server and the terminal chat use them at once, while a command that only reads the database
+(`policybot ask --school ID`) starts without them.
 """
 
 from __future__ import annotations
@@ -10,34 +13,28 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any, overload
+from typing import TYPE_CHECKING, Any, overload
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from dialogs.account_request import AccountReason, AccountRequestDialog
-from dialogs.case_actions import Outcome, perform
-from dialogs.comment_dialogs import CommentReason, LogComment
-from dialogs.conversations import ConversationRunner
-from dialogs.engine import Engine
 from dialogs.errors import ConfigError
-from dialogs.other_processes import MediaEnquiry, WebsiteBlock, WebsiteReason
-from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
-from dialogs.post_actions import PostLink, PostReason
-from dialogs.post_approval import RequestPost
-from dialogs.report_abuse import ReportAbuse
-from dialogs.reporter_answer import ReporterAnswer
 from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.refusals import recorder
-from dialogs.services.upload_checks import UploadLimits
-from storage import events, migrate
+from dialogs.services.upload_limits import UploadLimits
+from storage import migrate
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
 from storage.blobstore import LocalBlobStore
 from storage.db import Database
 from storage.journal import Journal
+
+if TYPE_CHECKING:
+    from dialogs.case_actions import Outcome
+    from dialogs.conversations import ConversationRunner
+    from dialogs.engine import Engine
 
 # The chat platforms, whose replies cross a network that can refuse them for a while: a turn's
 # replies there are kept in the outbox until delivered. The terminal shows its replies itself.
@@ -101,7 +98,6 @@ class Runtime:
     settings: Settings
     db: Database
     blobs: LocalBlobStore
-    engine: Engine
     clock: Callable[[], datetime] = field(default=utc_now)
     policy_searches: PolicySearches = field(default_factory=PolicySearches)
 
@@ -120,7 +116,13 @@ class Runtime:
         )
 
     @cached_property
+    def engine(self) -> Engine:
+        return dialog_engine()
+
+    @cached_property
     def runner(self) -> ConversationRunner:
+        from dialogs.conversations import ConversationRunner
+
         return ConversationRunner(
             db=self.db,
             engine=self.engine,
@@ -150,6 +152,9 @@ class Runtime:
         changes nothing; the claim is in the same transaction, so a refused action can be sent
         again.
         """
+        from dialogs.case_actions import perform
+        from storage import events
+
         async with self.db.session() as session:
             now = self.clock()
             if delivery_id is not None and not await events.claim(
@@ -177,23 +182,37 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
         settings=settings,
         db=db,
         blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
-        engine=Engine(
-            [
-                ReportAbuse(),
-                ReporterAnswer(),
-                AskPolicy(),
-                AnswerPolicyQuestion(),
-                RequestPost(),
-                PostReason(),
-                PostLink(),
-                LogComment(),
-                CommentReason(),
-                MediaEnquiry(),
-                WebsiteBlock(),
-                WebsiteReason(),
-                AccountRequestDialog(),
-                AccountReason(),
-            ]
-        ),
         clock=clock,
+    )
+
+
+def dialog_engine() -> Engine:
+    """Every dialog the bot runs, in one engine."""
+    from dialogs.account_request import AccountReason, AccountRequestDialog
+    from dialogs.comment_dialogs import CommentReason, LogComment
+    from dialogs.engine import Engine
+    from dialogs.other_processes import MediaEnquiry, WebsiteBlock, WebsiteReason
+    from dialogs.policy_question import AnswerPolicyQuestion, AskPolicy
+    from dialogs.post_actions import PostLink, PostReason
+    from dialogs.post_approval import RequestPost
+    from dialogs.report_abuse import ReportAbuse
+    from dialogs.reporter_answer import ReporterAnswer
+
+    return Engine(
+        [
+            ReportAbuse(),
+            ReporterAnswer(),
+            AskPolicy(),
+            AnswerPolicyQuestion(),
+            RequestPost(),
+            PostReason(),
+            PostLink(),
+            LogComment(),
+            CommentReason(),
+            MediaEnquiry(),
+            WebsiteBlock(),
+            WebsiteReason(),
+            AccountRequestDialog(),
+            AccountReason(),
+        ]
     )

@@ -56,11 +56,11 @@ from sqlmodel import col, select
 
 from dialogs.errors import InvalidRequest
 from dialogs.services.audit import AuditAction, AuditLog
+from dialogs.services.file_names import file_subject, megabytes
 from dialogs.services.permissions import CONSENT_ADMIN_ROLES
 from dialogs.services.platforms import LABELS, Platform, platforms_in
 from dialogs.services.schools import School
 from dialogs.services.text_files import DamagedText, NotText, decode_text
-from dialogs.services.upload_checks import file_subject, megabytes
 from storage.models import ConsentImport, PupilConsent
 
 __all__ = [

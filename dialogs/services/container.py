@@ -1,4 +1,10 @@
-"""The services for one unit of work, sharing one transaction and one notion of "now"."""
+"""The services for one unit of work, sharing one transaction and one notion of "now".
+
+Each service is built, and its module imported, when a unit of work first uses it: one that
+only answers from the policy (`policybot ask --school ID`) imports neither the evidence checks
+(Pillow, pypdf) nor the comment deadlines (the holiday calendars), which took a quarter of
+that command's start.
+"""
 
 from __future__ import annotations
 
@@ -7,28 +13,28 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from dialogs.services.account_checks import AccountChecks
-from dialogs.services.account_register import AccountRegister
-from dialogs.services.account_requests import AccountRequestService
 from dialogs.services.audit import AuditLog
-from dialogs.services.cases import CaseService
-from dialogs.services.comments import CommentService
-from dialogs.services.consent_register import ConsentRegister
-from dialogs.services.evidence import DraftAttachments, EvidenceService
 from dialogs.services.notifier import Notifier, OutboxNotifier
 from dialogs.services.policies import PolicySearches, PolicyService
-from dialogs.services.post_requests import PostRequestService
-from dialogs.services.retention import RetentionService
-from dialogs.services.schools import Directory, Person, School
-from dialogs.services.subject_access import SubjectAccessService
-from dialogs.services.upload_checks import UploadLimits
-from dialogs.services.website_reports import WebsiteReportService
-from storage.blobstore import BlobStore
 
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from dialogs.engine import DialogState
+    from dialogs.services.account_checks import AccountChecks
+    from dialogs.services.account_register import AccountRegister
+    from dialogs.services.account_requests import AccountRequestService
+    from dialogs.services.cases import CaseService
+    from dialogs.services.comments import CommentService
+    from dialogs.services.consent_register import ConsentRegister
+    from dialogs.services.evidence import DraftAttachments, EvidenceService
+    from dialogs.services.post_requests import PostRequestService
+    from dialogs.services.retention import RetentionService
+    from dialogs.services.schools import Directory, Person, School
+    from dialogs.services.subject_access import SubjectAccessService
+    from dialogs.services.upload_limits import UploadLimits
+    from dialogs.services.website_reports import WebsiteReportService
+    from storage.blobstore import BlobStore
 
 
 @dataclass
@@ -52,6 +58,8 @@ class Services:
 
     @cached_property
     def evidence(self) -> EvidenceService:
+        from dialogs.services.evidence import EvidenceService
+
         return EvidenceService(
             session=self.session,
             blobs=self.blobs,
@@ -62,6 +70,8 @@ class Services:
 
     @cached_property
     def cases(self) -> CaseService:
+        from dialogs.services.cases import CaseService
+
         return CaseService(
             session=self.session,
             audit=self.audit,
@@ -72,14 +82,20 @@ class Services:
 
     @cached_property
     def consent(self) -> ConsentRegister:
+        from dialogs.services.consent_register import ConsentRegister
+
         return ConsentRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def register(self) -> AccountRegister:
+        from dialogs.services.account_register import AccountRegister
+
         return AccountRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def account_checks(self) -> AccountChecks:
+        from dialogs.services.account_checks import AccountChecks
+
         return AccountChecks(
             session=self.session,
             audit=self.audit,
@@ -90,6 +106,8 @@ class Services:
 
     @cached_property
     def posts(self) -> PostRequestService:
+        from dialogs.services.post_requests import PostRequestService
+
         return PostRequestService(
             session=self.session,
             audit=self.audit,
@@ -100,6 +118,8 @@ class Services:
 
     @cached_property
     def accounts(self) -> AccountRequestService:
+        from dialogs.services.account_requests import AccountRequestService
+
         return AccountRequestService(
             session=self.session,
             audit=self.audit,
@@ -110,6 +130,8 @@ class Services:
 
     @cached_property
     def comments(self) -> CommentService:
+        from dialogs.services.comments import CommentService
+
         return CommentService(
             session=self.session,
             schools=self.directory.schools,
@@ -121,16 +143,22 @@ class Services:
 
     @cached_property
     def subject_access(self) -> SubjectAccessService:
+        from dialogs.services.subject_access import SubjectAccessService
+
         return SubjectAccessService(
             session=self.session, audit=self.audit, evidence=self.evidence, now=self.now
         )
 
     @cached_property
     def retention(self) -> RetentionService:
+        from dialogs.services.retention import RetentionService
+
         return RetentionService(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def websites(self) -> WebsiteReportService:
+        from dialogs.services.website_reports import WebsiteReportService
+
         return WebsiteReportService(
             session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
         )
@@ -148,6 +176,8 @@ class Services:
     def attachments_for(
         self, person: Person, school: School, state: DialogState
     ) -> DraftAttachments:
+        from dialogs.services.evidence import DraftAttachments
+
         return DraftAttachments(
             service=self.evidence,
             school_id=school.id,

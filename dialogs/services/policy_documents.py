@@ -41,11 +41,9 @@ from enum import StrEnum
 from pathlib import PureWindowsPath
 from typing import Final, Literal
 
-from pypdf import PasswordType, PdfReader
-
 from dialogs.errors import UploadRejected
+from dialogs.services.file_names import file_subject, megabytes
 from dialogs.services.text_files import DamagedText, NotText, decode_text
-from dialogs.services.upload_checks import file_subject, megabytes
 
 __all__ = ["MAX_POLICY_BYTES", "PolicyDocument", "PolicyFormat", "read_policy_document"]
 
@@ -249,6 +247,10 @@ _LIGATURES: Final = str.maketrans(
 
 def _read_pdf(data: bytes, subject: str) -> str:
     """Pages joined by form feeds, so the parser can find what repeats at every page's edge."""
+    # Imported here, not at the top, as python-docx is: reading a Markdown or text policy
+    # (`policybot ask --policy FILE`) has no use for pypdf, which takes a tenth of a second.
+    from pypdf import PasswordType, PdfReader
+
     damaged = damaged_message(
         subject,
         "a PDF",

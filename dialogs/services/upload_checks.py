@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import math
 import struct
 import threading
-import unicodedata
 import warnings
 from dataclasses import dataclass
 from pathlib import PureWindowsPath
@@ -27,22 +25,10 @@ from PIL import Image, ImageFile
 from pypdf import PdfReader
 
 from dialogs.errors import UploadRejected
+from dialogs.services.file_names import file_subject, megabytes
+from dialogs.services.upload_limits import UploadLimits
 
 __all__ = ["CheckedUpload", "UploadLimits", "check_upload"]
-
-
-@dataclass(frozen=True)
-class UploadLimits:
-    """What one upload may cost us, set by the school's configuration rather than by the sender."""
-
-    max_bytes: int
-    max_pixels: int
-    max_video_bytes: int | None = None  # videos are larger; None: the same limit as pictures
-
-    @property
-    def largest(self) -> int:
-        """The most any file may be, before its kind is known (what a channel may download)."""
-        return max(self.max_bytes, self.max_video_bytes or 0)
 
 
 @dataclass(frozen=True)
@@ -123,8 +109,6 @@ _ACCEPTED_IN_WORDS: Final = (
     "a picture (PNG, JPEG, GIF, WebP, or HEIC, the kind iPhones take), a video (MP4 or MOV) "
     "or a PDF document"
 )
-_MAX_SHOWN_NAME: Final = 80
-_MEBIBYTE: Final = 1024 * 1024
 
 _heif_lock = threading.Lock()
 _warnings_lock = threading.Lock()
@@ -398,37 +382,6 @@ def _check_pdf(data: bytes, subject: str) -> int:
             "Could you save it again and send the new copy?"
         )
     return pages
-
-
-def file_subject(original_name: str) -> str:
-    """Name the file in a message the way the person will recognise it, but safely.
-
-    Control and formatting characters are removed because they can break the chat layout or,
-    like right-to-left overrides, make a name read as something it is not.
-    """
-    name = PureWindowsPath(original_name).name
-    cleaned = "".join(
-        " " if char.isspace() else char
-        for char in name
-        if not unicodedata.category(char).startswith("C") or char.isspace()
-    )
-    cleaned = " ".join(cleaned.split())
-    if not cleaned:
-        return "The file"
-    if len(cleaned) > _MAX_SHOWN_NAME:
-        cleaned = cleaned[: _MAX_SHOWN_NAME - 1].rstrip() + "…"
-    return f"The file “{cleaned}”"
-
-
-def megabytes(size: int, *, round_up: bool = False) -> str:
-    """Write a size the way people say it: "10", "2.5", never "10.00" or "10485760 bytes".
-
-    A file over the limit has its size rounded up, so it never reads as "10 MB, more than 10 MB".
-    """
-    tenths = size * 10 / _MEBIBYTE
-    text = f"{(math.ceil(tenths) if round_up else math.floor(tenths)) / 10:.1f}"
-    text = text.rstrip("0").rstrip(".")
-    return "less than 0.1" if text == "0" else text
 
 
 def _not_accepted_message(subject: str, original_name: str) -> str:

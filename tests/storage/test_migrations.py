@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
@@ -27,3 +30,20 @@ def test_the_migrated_schema_matches_the_models(database_url: str) -> None:
 def test_the_database_reports_itself_up_to_date(database_url: str) -> None:
     assert migrate.is_up_to_date(database_url)
     assert migrate.current_revision(database_url) == migrate.head_revision()
+
+
+def test_the_scripts_read_without_alembic_give_alembics_head() -> None:
+    """is_up_to_date reads the chain itself to spare short commands alembic's import."""
+    assert migrate.plain_chain_head() == migrate.head_revision()
+
+
+def test_a_database_one_migration_behind_is_out_of_date(database_url: str) -> None:
+    command.downgrade(migrate._config(database_url), "-1")
+
+    assert not migrate.is_up_to_date(database_url)
+    migrate.upgrade(database_url)
+    assert migrate.is_up_to_date(database_url)
+
+
+def test_an_empty_database_is_out_of_date(tmp_path: Path) -> None:
+    assert not migrate.is_up_to_date(f"sqlite:///{tmp_path / 'empty.sqlite3'}")

@@ -1,0 +1,108 @@
+"""What each command imports: a one-off command should load only what it uses.
+
+`policybot ask` is run by hand, and nearly all of its wait used to be imports of code it never
+ran: the chat platforms' SDKs, the scheduler, the database layer for a file on disk. These run
+the commands in a fresh interpreter and check which heavy packages ended up loaded. No timing
+is asserted (the machine is shared); bench/startup.py measures the time.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from bot.cli import LAZY_COMMANDS, main
+
+SAMPLE_POLICY = Path(__file__).resolve().parents[2] / "bot" / "sample" / "policy.md"
+
+# Packages only the server, the scheduler or the dialogs use.
+SERVER_ONLY = ("aiohttp", "apscheduler", "botbuilder", "dateparser", "slack_bolt", "slack_sdk")
+# What only a command that opens the database or reads uploads uses.
+DATABASE_AND_UPLOADS = (
+    "alembic",
+    "cryptography",
+    "PIL",
+    "pydantic",
+    "pypdf",
+    "sqlalchemy",
+    "sqlmodel",
+)
+
+
+def loaded_after(args: list[str], env: dict[str, str] | None = None) -> set[str]:
+    """The top-level packages loaded once `policybot ARGS` has run, in a fresh interpreter."""
+    code = (
+        "import json, sys\n"
+        "from bot.cli import main\n"
+        "try:\n"
+        f"    main({args!r}, standalone_mode=False)\n"
+        "finally:\n"
+        "    sys.stderr.write(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    )
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def test_ask_with_a_policy_file_loads_neither_the_server_nor_the_database() -> None:
+    loaded = loaded_after(["ask", "--policy", str(SAMPLE_POLICY), "Can I post photos of pupils?"])
+
+    assert {"bm25s", "numpy"} <= loaded  # it did search
+    assert loaded & {*SERVER_ONLY, *DATABASE_AND_UPLOADS} == set()
+
+
+def test_ask_with_a_school_loads_the_database_but_not_the_server(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("POLICYBOT_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("POLICYBOT_CONFIG", raising=False)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    args = ["ask", "--school", "oakfield", "Can I post photos of pupils?"]
+    loaded_after(args)  # the first start migrates the embedded database and imports the policy
+
+    loaded = loaded_after(args)
+
+    assert {"sqlalchemy", "bm25s"} <= loaded  # it did open the database and search
+    # Nor the evidence checks, the comment deadlines' calendars, or alembic once migrated.
+    assert loaded & {*SERVER_ONLY, "alembic", "holidays", "PIL", "pypdf"} == set()
+
+
+def test_the_command_list_imports_no_command() -> None:
+    loaded = loaded_after(["--help"])
+
+    assert loaded & {*SERVER_ONLY, *DATABASE_AND_UPLOADS, "bm25s", "numpy"} == set()
+
+
+def test_the_command_list_is_what_every_command_says_of_itself() -> None:
+    """The help recorded for each lazy command, shortened as click shortens it, is the help
+    its own docstring gives, at any terminal width."""
+    eager = click.Group(main.name, params=main.params, help=main.help, callback=main.callback)
+    for name in main.list_commands(click.Context(main)):
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        eager.add_command(command, name)
+    fresh = type(main)(
+        main.name,
+        params=main.params,
+        help=main.help,
+        callback=main.callback,
+        commands={name: c for name, c in main.commands.items() if name not in LAZY_COMMANDS},
+        lazy_commands=LAZY_COMMANDS,
+    )
+
+    for width in (60, 80, 200):
+        want = CliRunner().invoke(eager, ["--help"], terminal_width=width)
+        got = CliRunner().invoke(fresh, ["--help"], terminal_width=width)
+        assert got.exit_code == want.exit_code == 0
+        assert got.output == want.output
+    for name, lazy in LAZY_COMMANDS.items():
+        command = main.get_command(click.Context(main), name)
+        assert command is not None
+        assert lazy.help == command.get_short_help_str(limit=1000), name
