@@ -252,7 +252,8 @@ def answer(question: str, text: str, person_id: str, school_id: str | None) -> N
 # -- asking from the command line -----------------------------------------------------------
 
 
-def _answer_json(result: PolicyAnswer) -> dict[str, Any]:
+def _answer_json(result: PolicyAnswer, note: str | None) -> dict[str, Any]:
+    """`note`: the safeguarding line for a question that could be a worry about a child."""
     return {
         "answer": result.answer if result.confident else NOT_IN_POLICY,
         "citation": result.citation,
@@ -264,6 +265,7 @@ def _answer_json(result: PolicyAnswer) -> dict[str, Any]:
         "safeguarding": False,
         # Not an answer: when the answer is not trusted, the clauses that touch the question.
         "may_help": [{"citation": p.citation, "text": p.brief} for p in result.may_help],
+        "child_safety_note": note,
     }
 
 
@@ -277,16 +279,20 @@ def _safeguarding_json(reply: SafeguardingReply) -> dict[str, Any]:
         "passages": [],
         "safeguarding": True,
         "may_help": [],
+        "child_safety_note": None,
     }
 
 
-def _print_answer(result: PolicyAnswer, owners: str | None = None) -> None:
+def _print_answer(result: PolicyAnswer, note: str | None, owners: str | None = None) -> None:
     """The answer as a person reads it, and the closest passages with their scores for whoever
-    is checking the policy; `owners` names who looks after the policy, when a school says."""
+    is checking the policy; `owners` names who looks after the policy, when a school says, and
+    `note` is the safeguarding line for a question that could be a worry about a child."""
     if result.confident:
         click.echo(f"\u201c{result.answer}\u201d\n  ({result.citation})")
     else:
         click.echo(f"{NOT_IN_POLICY} Nothing in it answers this well enough to quote.")
+    if note:
+        click.echo(f"\n{note}")
     if result.may_help:
         click.echo(
             "\nThese parts of the policy come close and may help, but they are not an answer:"
@@ -299,6 +305,14 @@ def _print_answer(result: PolicyAnswer, owners: str | None = None) -> None:
         click.echo("\nClosest passages:")
         for passage in result.passages:
             click.echo(f"  {passage.score:6.2f}  {passage.citation}: {passage.text}")
+
+
+def _child_safety_note(result: PolicyAnswer, school: School | None) -> str | None:
+    if not result.child_safety:
+        return None
+    from dialogs.services.safeguarding_reply import child_safety_note  # the school directory
+
+    return child_safety_note(school, None)
 
 
 def _show_safeguarding(reply: SafeguardingReply, as_json: bool) -> None:
@@ -345,7 +359,8 @@ def ask(
         from dialogs.services.policy_search import PolicySearch
 
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
-        echo_json(_answer_json(result)) if as_json else _print_answer(result)
+        note = _child_safety_note(result, None)
+        echo_json(_answer_json(result, note)) if as_json else _print_answer(result, note)
         return
     assert school_id is not None
     school, _ = _school(school_id, None)
@@ -366,4 +381,8 @@ def ask(
     from dialogs.services.permissions import owner_names
 
     result = in_session(consult)
-    echo_json(_answer_json(result)) if as_json else _print_answer(result, owner_names(school))
+    note = _child_safety_note(result, school)
+    if as_json:
+        echo_json(_answer_json(result, note))
+    else:
+        _print_answer(result, note, owner_names(school))

@@ -32,6 +32,8 @@ from dialogs.services.policies import (
     action_value,
     question_ref,
 )
+from dialogs.services.policy_answer import PolicyAnswer
+from dialogs.services.safeguarding_reply import child_safety_note
 from dialogs.services.schools import Person, School
 
 ASK_POLICY = "ask_policy"
@@ -162,7 +164,11 @@ async def answer_question(
         return [Message(kind=MessageKind.HINT, text=exc.message)]
     if isinstance(asked, Intercepted):
         return safeguarding_messages(asked.reply)
-    return [*answer_messages(asked, school), *([post_offer()] if offer_post else [])]
+    return [
+        *answer_messages(asked, school),
+        *child_safety_messages(asked.answer, school, person),
+        *([post_offer()] if offer_post else []),
+    ]
 
 
 def _version_fact(asked: Asked, school: School) -> Fact:
@@ -273,6 +279,15 @@ def may_help_messages(asked: Asked, school: School) -> list[Message]:
             expects=InputKind.CHOICE,
         ),
     ]
+
+
+def child_safety_messages(answer: PolicyAnswer, school: School, person: Person) -> list[Message]:
+    """For a question that could be a worry about a child the intercept did not recognise,
+    the safeguarding lead named beside whatever answer the policy gave (and no clause offered
+    as "may help": `PolicyAnswer.may_help` holds none)."""
+    if not answer.child_safety:
+        return []
+    return [Message(kind=MessageKind.HINT, text=child_safety_note(school, person))]
 
 
 def _refer_buttons(question_id: int) -> tuple[Button, ...]:

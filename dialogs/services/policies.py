@@ -35,7 +35,7 @@ from dialogs.services.permissions import QuestionAction, policy_owners, require
 from dialogs.services.policy_answer import PolicyAnswer
 from dialogs.services.policy_documents import PolicyDocument, read_policy_document
 from dialogs.services.policy_sections import Clause, ParsedPolicy, Section, parse_policy
-from dialogs.services.safeguarding_concern import safeguarding_concern
+from dialogs.services.safeguarding_concern import may_concern_a_child, safeguarding_concern
 from dialogs.services.safeguarding_reply import SafeguardingReply, safeguarding_reply
 from dialogs.services.schools import Person, School
 from storage.models import PolicyQuestion, PolicyVersion
@@ -406,7 +406,13 @@ class PolicyService:
         whoever calls this: callers show the safeguarding reply before they get here."""
         version = await self.in_force(school)
         if version is None or safeguarding_concern(question) is not None:
-            return PolicyAnswer(question=question, confident=False, passages=()), version
+            unsearched = PolicyAnswer(
+                question=question,
+                confident=False,
+                passages=(),
+                child_safety=may_concern_a_child(question),
+            )
+            return unsearched, version
         assert version.id is not None
         search = self._searches.cached(version.id)
         if search is None:

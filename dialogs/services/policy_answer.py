@@ -56,6 +56,10 @@ class PolicyAnswer:
     question: str
     confident: bool
     passages: tuple[Passage, ...]  # best first, returned even when not confident
+    # The question could be a worry about a child that the safeguarding intercept did not
+    # recognise (safeguarding_concern.may_concern_a_child): no clause is offered as "may help",
+    # and every channel names the safeguarding lead beside whatever answer there is.
+    child_safety: bool = False
 
     @property
     def answer(self) -> str:
@@ -69,7 +73,7 @@ class PolicyAnswer:
     def may_help(self) -> tuple[Passage, ...]:
         """When the answer is not trusted, the passages that touch the question (best first, each
         once), to show as "may help" and never as an answer; none when the answer is trusted."""
-        if self.confident:
+        if self.confident or self.child_safety:
             return ()
         seen: set[tuple[str, str]] = set()
         out: list[Passage] = []

@@ -86,6 +86,7 @@ from dialogs.services.policy_vocabulary import (
     WORD_FORMS,
 )
 from dialogs.services.question_aspect import AnswerKind, answer_kind, gives
+from dialogs.services.safeguarding_concern import may_concern_a_child
 from dialogs.services.typos import TypoReader
 
 __all__ = ["PLAIN_BM25", "Passage", "PolicyAnswer", "PolicySearch", "SearchOptions"]
@@ -457,11 +458,12 @@ class PolicySearch:
 
     def answer(self, question: str, k: int = 3) -> PolicyAnswer:
         """The best clauses, and whether the top one is a confident answer (see module doc)."""
+        child_safety = may_concern_a_child(question[:MAX_QUESTION_CHARS])
         scored = self._score(question)
         if scored is None:
-            return PolicyAnswer(question, False, ())
+            return PolicyAnswer(question, False, (), child_safety)
         passages = self._passages(scored, k)
-        return PolicyAnswer(question, self._confident(scored), tuple(passages))
+        return PolicyAnswer(question, self._confident(scored), tuple(passages), child_safety)
 
     # -- internals -----------------------------------------------------------------------------
 

@@ -102,6 +102,19 @@ def leads_to_tell(school: School | None, asker: Person | None) -> str:
     return _names(contacts) if contacts else "the designated safeguarding lead"
 
 
+def child_safety_note(school: School | None, asker: Person | None) -> str:
+    """The line beside a policy answer whose question could be a worry about a child that was
+    not recognised as one (safeguarding_concern.may_concern_a_child)."""
+    contacts = _contacts(school, asker)
+    who = "the designated safeguarding lead"
+    if contacts:
+        who = f"{who} ({_names(contacts)})"
+    return (
+        "If this is about a child's safety or wellbeing, please don't wait for the policy: "
+        f"tell {who} today, and call 999 if a child is in immediate danger."
+    )
+
+
 @dataclass(frozen=True)
 class SafeguardingReply:
     kind: ConcernKind

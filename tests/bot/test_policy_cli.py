@@ -37,7 +37,7 @@ POLICY_V2_MD = POLICY_MD.replace("set personal profiles to private", "review pri
 
 # The fields `ask --json` has always had, whose meaning never changes; later ones are added.
 JSON_KEYS = {"answer", "citation", "confident", "passages", "safeguarding"}
-ADDED_KEYS = {"may_help"}
+ADDED_KEYS = {"may_help", "child_safety_note"}
 
 
 @pytest.fixture
@@ -332,3 +332,19 @@ def test_the_terminal_chat_shows_the_lead_and_offers_the_report_for_online_abuse
     assert "Who is being targeted?" in shown  # "1" pressed it
     gaps = cli.run("policy", "gaps", "--school", "oakfield", "--json").json()
     assert gaps == []
+
+
+def test_ask_names_the_lead_when_a_question_could_be_a_worry_about_a_child(
+    cli: Cli, tmp_path: Path
+) -> None:
+    policy = write(tmp_path, "policy.md", POLICY_MD)
+    question = "a pupil in my form seems really scared, can I message her on instagram?"
+    result = cli.run("ask", question, "--policy", str(policy), "--json").json()
+    assert set(result) == JSON_KEYS | ADDED_KEYS
+    assert result["safeguarding"] is False  # not recognised as a worry, so searched...
+    assert result["may_help"] == []  # ...but no clause is offered as one that may help
+    assert "safeguarding lead" in result["child_safety_note"]
+    plain = cli.run("ask", question, "--policy", str(policy)).out
+    assert "If this is about a child's safety or wellbeing" in plain
+    calm = cli.run("ask", "can I add a student on instagram?", "--policy", str(policy), "--json")
+    assert calm.json()["child_safety_note"] is None

@@ -438,3 +438,22 @@ async def test_the_same_file_imported_after_a_parser_upgrade_is_parsed_again(
     assert again.version.version == first.version.version + 1
     assert [c["number"] for c in again.version.sections[0]["clauses"]] == ["7.2", "7.2", "7.2"]
     assert (await import_again()).unchanged
+
+
+# Not recognised as a worry about a child (nobody is passing anything on), but it could be one.
+MAYBE_A_WORRY = (
+    "a pupil in my form seems really scared, what does the policy say about messaging her?"
+)
+
+
+async def test_a_question_that_could_be_a_worry_names_the_lead_and_offers_no_clause(
+    runtime: Runtime,
+) -> None:
+    replies = await Chat(runtime).say(MAYBE_A_WORRY)
+    shown = text_of(replies)
+    assert "may help" not in shown  # 2.2 would otherwise be offered
+    assert not any(f for m in answers(replies) for f in m.facts)
+    assert "The policy doesn't say" in shown
+    assert "If this is about a child's safety or wellbeing" in shown
+    assert "designated safeguarding lead (Dana Okafor or Lee Brown)" in shown
+    assert "999" in shown

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.services.safeguarding_concern import ConcernKind, safeguarding_concern
+from dialogs.services.safeguarding_concern import (
+    ConcernKind,
+    may_concern_a_child,
+    safeguarding_concern,
+)
 
 DISCLOSURES = [
     # the case that was found
@@ -208,3 +212,28 @@ def test_harm_beyond_online_abuse_is_not_offered_the_report(text: str) -> None:
 )
 def test_any_text_is_read_without_raising(text: str) -> None:
     safeguarding_concern(text)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a pupil in my form seems really scared, what does the policy say about messaging her?",
+        "a student sent me a friend request on facebook, should I report it?",
+    ],
+)
+def test_a_question_that_could_still_be_a_worry_is_read_so(text: str) -> None:
+    assert safeguarding_concern(text) is None  # not recognised as a worry...
+    assert may_concern_a_child(text)  # ...but read as one that could be
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "can I post photos of my class on the school instagram?",
+        "can I accept a friend request from a parent?",
+        "how quickly do we have to reply to comments on the school page?",
+        "a parent is slagging me off in a fb group, can i reply?",
+    ],
+)
+def test_a_plain_policy_question_is_not(text: str) -> None:
+    assert not may_concern_a_child(text)

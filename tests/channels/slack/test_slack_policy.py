@@ -463,3 +463,16 @@ async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
     assert labels(offer) == ["Report online abuse"]
     await expect(slack, press(slack, SAM, offer, "Report online abuse"), "Who is being targeted?")
     assert await questions(slack) == []
+
+
+async def test_a_question_that_could_be_a_worry_names_the_lead_and_offers_no_clause(
+    slack: SlackHarness,
+) -> None:
+    question = (
+        "a pupil in my form seems really scared, what does the policy say about messaging her?"
+    )
+    posts = await expect(slack, slack.say(SAM, question), "If this is about a child's safety")
+    shown = seen(posts)
+    assert "designated safeguarding lead (Dana Okafor or Lee Brown)" in shown
+    assert "may help" not in shown
+    assert "\u201c" not in shown  # no clause of the policy

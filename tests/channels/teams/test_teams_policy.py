@@ -367,3 +367,16 @@ async def test_a_worry_about_a_child_shows_the_lead_by_name_and_never_a_clause(
     assert "screenshot" in shown
     assert all(actions(card_of(a)) == [] for a in replies if a.get("attachments"))
     assert await questions(teams) == []
+
+
+async def test_a_question_that_could_be_a_worry_names_the_lead_and_offers_no_clause(
+    teams: TeamsHarness,
+) -> None:
+    question = (
+        "a pupil in my form seems really scared, what does the policy say about messaging her?"
+    )
+    shown = text_of(await ask(teams, SAM, question))
+    assert "If this is about a child's safety or wellbeing" in shown
+    assert "designated safeguarding lead (Dana Okafor or Lee Brown)" in shown
+    assert "may help" not in shown
+    assert "\u201c" not in shown  # no clause of the policy
