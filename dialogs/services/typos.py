@@ -103,8 +103,6 @@ class TypoReader:
         return self._read[word] or word
 
     def _meant(self, word: str) -> str | None:
-        if word in english_words():
-            return None
         allowed = _allowed(word)
         candidates: set[str] = set()
         for deleted in _deletes(word, allowed):
@@ -119,4 +117,8 @@ class TypoReader:
                 best, best_distance = [candidate], distance
             elif distance == best_distance:
                 best.append(candidate)
-        return best[0] if len(best) == 1 else None
+        if len(best) != 1:
+            return None
+        # Last, as it is the costly check (the word list loads on first use): most words with
+        # no policy word near them never need it.
+        return None if word in english_words() else best[0]
