@@ -103,15 +103,16 @@ _ROLE_ANSWER = re.compile(
 
 
 def answer_kind(question: str) -> AnswerKind | None:
-    """The kind of answer the question asks for, if it asks for a time or a person."""
-    if _SOON_QUESTION.search(question):
-        return AnswerKind.SOON
-    if _LONG_QUESTION.search(question):
-        return AnswerKind.LONG
-    if _OFTEN_QUESTION.search(question):
-        return AnswerKind.OFTEN
-    if _PERSON_QUESTION.search(question):
-        return AnswerKind.PERSON
+    """The kind of answer the question asks for, if it asks for a time or a person (the first
+    that matches, in this order: "how soon ... and for how long" asks first for a time limit)."""
+    for kind, pattern in (
+        (AnswerKind.SOON, _SOON_QUESTION),
+        (AnswerKind.LONG, _LONG_QUESTION),
+        (AnswerKind.OFTEN, _OFTEN_QUESTION),
+        (AnswerKind.PERSON, _PERSON_QUESTION),
+    ):
+        if pattern.search(question):
+            return kind
     return None
 
 
