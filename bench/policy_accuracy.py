@@ -64,7 +64,8 @@ CONFIGS: dict[str, SearchOptions] = {
     "no answer-kind check": SearchOptions(answer_kinds=False),
     "no typo reading": SearchOptions(typos=False),
     "platforms always generic": SearchOptions(named_platforms=False),
-    "no confidence rule": SearchOptions(min_coverage=0.0),
+    "no confidence rule": SearchOptions(min_coverage=0.0, min_margin=0.0, answer_kinds=False),
+    "coverage rule only": SearchOptions(min_margin=0.0, answer_kinds=False),
     "plain BM25": PLAIN_BM25,
 }
 
