@@ -255,7 +255,7 @@ def answer(question: str, text: str, person_id: str, school_id: str | None) -> N
 def _answer_json(result: PolicyAnswer, note: str | None) -> dict[str, Any]:
     """`note`: the safeguarding line for a question that could be a worry about a child."""
     return {
-        "answer": result.answer if result.confident else NOT_IN_POLICY,
+        "answer": result.answer if result.confident else _unanswered(note),
         "citation": result.citation,
         "confident": result.confident,
         "passages": [
@@ -267,6 +267,12 @@ def _answer_json(result: PolicyAnswer, note: str | None) -> dict[str, Any]:
         "may_help": [{"citation": p.citation, "text": p.brief} for p in result.may_help],
         "child_safety_note": note,
     }
+
+
+def _unanswered(note: str | None) -> str:
+    """What a question the policy does not answer gets: for one that could be a worry about a
+    child, the safeguarding lead first, as the chat says it."""
+    return f"{note} {NOT_IN_POLICY}" if note else NOT_IN_POLICY
 
 
 def _safeguarding_json(reply: SafeguardingReply) -> dict[str, Any]:
@@ -289,10 +295,12 @@ def _print_answer(result: PolicyAnswer, note: str | None, owners: str | None = N
     `note` is the safeguarding line for a question that could be a worry about a child."""
     if result.confident:
         click.echo(f"\u201c{result.answer}\u201d\n  ({result.citation})")
+        if note:
+            click.echo(f"\n{note}")
     else:
+        if note:
+            click.echo(f"{note}\n")
         click.echo(f"{NOT_IN_POLICY} Nothing in it answers this well enough to quote.")
-    if note:
-        click.echo(f"\n{note}")
     if result.may_help:
         click.echo(
             "\nThese parts of the policy come close and may help, but they are not an answer:"

@@ -164,11 +164,14 @@ async def answer_question(
         return [Message(kind=MessageKind.HINT, text=exc.message)]
     if isinstance(asked, Intercepted):
         return safeguarding_messages(asked.reply)
-    return [
-        *answer_messages(asked, school),
-        *child_safety_messages(asked.answer, school, person),
-        *([post_offer()] if offer_post else []),
-    ]
+    if not asked.answer.confident and asked.answer.child_safety and asked.version is not None:
+        replies = worry_without_answer_messages(asked, school, person)
+    else:
+        replies = [
+            *answer_messages(asked, school),
+            *child_safety_messages(asked.answer, school, person),
+        ]
+    return [*replies, *([post_offer()] if offer_post else [])]
 
 
 def _version_fact(asked: Asked, school: School) -> Fact:
@@ -278,6 +281,27 @@ def may_help_messages(asked: Asked, school: School) -> list[Message]:
             buttons=_refer_buttons(question_id),
             expects=InputKind.CHOICE,
         ),
+    ]
+
+
+def worry_without_answer_messages(asked: Asked, school: School, person: Person) -> list[Message]:
+    """A question that could be a worry about a child, which the policy does not answer: the
+    safeguarding lead is the answer, first, as it would be had the worry been recognised; the
+    offer to pass the question to the policy owner comes after, for a question that really is
+    about the policy ("a pupil seems scared, can I message her?")."""
+    question_id = asked.question.id
+    assert question_id is not None
+    return [
+        Message(
+            kind=MessageKind.ANSWER,
+            title="The policy doesn't say",
+            text=f"{child_safety_note(school, person)}\n\nIf it's a question about the policy "
+            "itself, I couldn't find anything in it that answers it, and I'd rather not guess: "
+            f"shall I pass it to {owner_names(school)}, who looks after the policy? Their answer "
+            "will come back to you here.",
+            buttons=_refer_buttons(question_id),
+            expects=InputKind.CHOICE,
+        )
     ]
 
 

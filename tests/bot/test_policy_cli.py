@@ -344,7 +344,12 @@ def test_ask_names_the_lead_when_a_question_could_be_a_worry_about_a_child(
     assert result["safeguarding"] is False  # not recognised as a worry, so searched...
     assert result["may_help"] == []  # ...but no clause is offered as one that may help
     assert "safeguarding lead" in result["child_safety_note"]
+    # Not answered from the policy either, so the lead is the answer, as for a disclosure.
+    assert result["confident"] is False
+    assert not result["citation"]
+    assert "safeguarding lead" in result["answer"]
     plain = cli.run("ask", question, "--policy", str(policy)).out
     assert "If this is about a child's safety or wellbeing" in plain
+    assert plain.index("safeguarding lead") < plain.index("The policy doesn't say")
     calm = cli.run("ask", "can I add a student on instagram?", "--policy", str(policy), "--json")
     assert calm.json()["child_safety_note"] is None

@@ -457,3 +457,5 @@ async def test_a_question_that_could_be_a_worry_names_the_lead_and_offers_no_cla
     assert "If this is about a child's safety or wellbeing" in shown
     assert "designated safeguarding lead (Dana Okafor or Lee Brown)" in shown
     assert "999" in shown
+    # The policy has no answer, so the lead comes first and the pass-on offer after.
+    assert shown.index("safeguarding lead") < shown.index("shall I pass it")
