@@ -120,6 +120,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:
+        await runtime.load_people()
         if SLACK in app:
             await app[SLACK].start()
         if SLACK in app and slack_settings is not None and slack_settings.socket_mode:

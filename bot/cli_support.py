@@ -69,6 +69,7 @@ def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | 
 
     async def main() -> T:
         try:
+            await runtime.load_people()
             return await work(runtime)
         finally:
             await runtime.close()

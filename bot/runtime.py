@@ -22,6 +22,8 @@ from dialogs.errors import ConfigError
 from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.refusals import recorder
+from dialogs.services.schools import Directory
+from dialogs.services.staff_directory import StaffDirectory
 from dialogs.services.upload_limits import UploadLimits
 from storage import migrate
 from storage.audit_anchor_file import AnchorFile
@@ -101,10 +103,26 @@ class Runtime:
     clock: Callable[[], datetime] = field(default=utc_now)
     policy_searches: PolicySearches = field(default_factory=PolicySearches)
 
+    @cached_property
+    def staff(self) -> StaffDirectory:
+        """Who is staff: the configuration's people and those learned from Slack and Teams."""
+        return StaffDirectory(self.settings.directory)
+
+    @property
+    def directory(self) -> Directory:
+        """Every school and its people, as they are now (read it afresh for each piece of
+        work: people are learned, and leave, while the process runs)."""
+        return self.staff.directory
+
+    async def load_people(self) -> None:
+        """The people learned in earlier runs (or by other processes), before any work."""
+        async with self.db.session() as session:
+            await self.staff.load(session)
+
     def services(self, session: AsyncSession, now: datetime) -> Services:
         return Services(
             session=session,
-            directory=self.settings.directory,
+            directory=self.directory,
             blobs=self.blobs,
             limits=UploadLimits(
                 max_bytes=int(self.settings.evidence.max_upload_mb * 1024 * 1024),
@@ -129,7 +147,7 @@ class Runtime:
             services=self.services,
             clock=self.clock,
             journal=self.journal,
-            directory=self.settings.directory,
+            directory=self.staff,
             kept_replies=KEPT_REPLIES,
         )
 

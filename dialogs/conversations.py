@@ -77,7 +77,7 @@ from dialogs.services.policies import (
 )
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.replies import Lanes
-from dialogs.services.schools import Directory
+from dialogs.services.schools import SchoolFinder
 from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
 from storage import conversations as repo
 from storage import events
@@ -107,7 +107,7 @@ class ConversationRunner:
         services: ServicesFactory,
         clock: Callable[[], datetime],
         journal: Journal | None = None,
-        directory: Directory | None = None,
+        directory: SchoolFinder | None = None,
         kept_replies: Collection[str] = (),
     ) -> None:
         """`kept_replies` names the platforms whose replies travel over a network that can

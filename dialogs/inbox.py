@@ -24,7 +24,7 @@ from typing import Any, Protocol
 
 from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, whole_json, whole_text
-from dialogs.services.schools import Directory, Person, School
+from dialogs.services.schools import Person, School, SchoolFinder
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable
@@ -176,7 +176,7 @@ class Inbox:
         *,
         take: Take,
         clock: Callable[[], datetime],
-        directory: Directory | None,
+        directory: SchoolFinder | None,
         turns_at_once: int = 16,
     ) -> None:
         self.journal = journal

@@ -634,3 +634,49 @@ class AuditPruning(SQLModel, table=True):
     __tablename__ = "audit_pruning"
 
     id: int | None = Field(default=None, primary_key=True)
+
+
+class StaffMember(SQLModel, table=True):
+    """A member of staff learned from Slack or Teams when they first wrote to the bot (or by
+    `policybot people sync`), so nobody has to copy their platform id into the configuration.
+
+    One row per person, whichever platforms they use: the platforms' verified email joins a
+    Slack account and a Teams account into one person, with one history. A person listed in the
+    configuration by email gets a row too, which carries their platform ids. A leaver's row
+    stays (their records are kept by rule) with `left_at` set, so they are refused and no
+    alert is meant for them.
+    """
+
+    __tablename__ = "staff_member"
+    __table_args__ = (UniqueConstraint("school_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    school_id: str = Field(max_length=64, index=True)
+    person_id: str = Field(max_length=64)
+    name: str = Field(max_length=120)
+    email: str | None = Field(default=None, max_length=254, index=True)
+    # The Slack member id ("U…") and the Microsoft Entra object id: each one person's.
+    slack_user_id: str | None = Field(default=None, max_length=32, unique=True)
+    teams_user_id: str | None = Field(default=None, max_length=64, unique=True)
+    learned_at: datetime = _when()
+    # When the platform last said the account is still a member (see staff_directory).
+    checked_at: datetime = _when()
+    left_at: datetime | None = _when(nullable=True)
+
+
+class HeldMessage(SQLModel, table=True):
+    """A message from someone the bot could not yet take as staff (their email is at no
+    school's domain, or their platform could not be asked), kept so that nothing they wrote is
+    lost: it is taken, in order, as soon as they are known. Encrypted at rest, like a draft."""
+
+    __tablename__ = "held_message"
+
+    id: int | None = Field(default=None, primary_key=True)
+    platform: str = Field(max_length=32)
+    user_id: str = Field(max_length=64, index=True)
+    conversation: str = Field(max_length=255)  # where they wrote: the DM to answer in
+    # The platform's id for the delivery, so a delivery sent again is held once.
+    delivery_id: str | None = Field(default=None, max_length=128, unique=True)
+    text: str = Field(sa_column=Column(EncryptedText, nullable=False))
+    files: list[Any] | None = Field(default=None, sa_column=Column(EncryptedJSON, nullable=True))
+    received_at: datetime = _when()

@@ -14,7 +14,7 @@ async def run_account_checks(runtime: Runtime) -> CheckRun:
     """One transaction per school, so a problem at one school never holds up another's."""
     asked = flagged = 0
     skipped = False
-    for school in runtime.settings.directory.schools:
+    for school in runtime.directory.schools:
         try:
             async with runtime.db.session() as session:
                 services = runtime.services(session, runtime.clock())

@@ -35,7 +35,7 @@ async def run_comment_sweep(runtime: Runtime, *, batches: int = 20) -> CommentSw
 async def run_weekly_digests(runtime: Runtime) -> int:
     """Each school's weekly digest, once, on Monday morning in the school's time zone."""
     sent = 0
-    for school in runtime.settings.directory.schools:
+    for school in runtime.directory.schools:
         try:
             async with runtime.db.session() as session:
                 services = runtime.services(session, runtime.clock())

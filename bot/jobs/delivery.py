@@ -44,7 +44,7 @@ class DeliveryWorker:
             )
         return await deliver_pending(
             db=self.runtime.db,
-            directory=self.runtime.settings.directory,
+            directory=self.runtime.directory,
             transports=self.transports,
             now=self.runtime.clock(),
             lanes=self.runtime.runner.lanes,

@@ -14,7 +14,7 @@ async def run_draft_sweep(runtime: Runtime) -> SweepResult:
         db=runtime.db,
         engine=runtime.engine,
         services=runtime.services,
-        directory=runtime.settings.directory,
+        directory=runtime.directory,
         now=runtime.clock(),
         remind_after=timedelta(hours=drafts.remind_after_hours),
         expire_after=timedelta(hours=drafts.expire_after_hours),

@@ -13,7 +13,7 @@ log = logging.getLogger(__name__)
 async def run_post_sweep(runtime: Runtime) -> SweepResult:
     """One transaction per school, so a problem at one school never holds up another's."""
     reminded = expired = 0
-    for school in runtime.settings.directory.schools:
+    for school in runtime.directory.schools:
         try:
             async with runtime.db.session() as session:
                 result = await runtime.services(session, runtime.clock()).posts.sweep(school)

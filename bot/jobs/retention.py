@@ -22,7 +22,7 @@ async def run_retention(runtime: Runtime, *, dry_run: bool = False) -> dict[str,
     """One transaction per school, so a problem at one school never holds up another's; the
     files a school's records pointed to are deleted only after that transaction commits."""
     done: dict[str, Swept] = {}
-    for school in runtime.settings.directory.schools:
+    for school in runtime.directory.schools:
         try:
             async with runtime.db.session() as session:
                 swept = await runtime.services(session, runtime.clock()).retention.sweep(
@@ -54,7 +54,7 @@ async def prune_audit_log(runtime: Runtime) -> int:
     """Remove audit entries past the longest `audit_days` of any school (the log is one chain
     for the whole deployment). A log that fails verification is never pruned, since that
     would destroy the evidence: the data protection officers are told instead."""
-    schools = runtime.settings.directory.schools
+    schools = runtime.directory.schools
     keep = max(s.retention.audit_days for s in schools)
     now = runtime.clock()
     try:

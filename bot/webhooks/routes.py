@@ -71,7 +71,7 @@ class CommentWebhooks:
         school = next(
             (
                 s
-                for s in self.runtime.settings.directory.schools
+                for s in self.runtime.directory.schools
                 if s.id in secrets and verify_signature(body, header, secrets[s.id])
             ),
             None,
@@ -146,7 +146,7 @@ class CommentWebhooks:
         return web.json_response({"stored": stored})
 
     def _school_for_page(self, page_id: str | None) -> School | None:
-        for school in self.runtime.settings.directory.schools:
+        for school in self.runtime.directory.schools:
             if any(a.facebook_page_id == page_id for a in school.accounts if page_id):
                 return school
         return None

@@ -10,7 +10,7 @@ import functools
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -89,6 +89,45 @@ class ChannelRef(_Strict):
     # A Slack user group (its ID, "S…") to mention instead of each person when a post must
     # alert people in this channel (a comment's deadline nudge alerts the moderators).
     slack_group: Annotated[str, StringConstraints(pattern=r"^S[A-Z0-9]{2,20}$")] | None = None
+
+
+_LABEL = r"[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+EmailDomain = Annotated[
+    str,
+    StringConstraints(
+        pattern=rf"^{_LABEL}(?:\.{_LABEL})+$",
+        max_length=253,
+        strip_whitespace=True,
+        to_lower=True,
+    ),
+]
+
+
+class Membership(_Strict):
+    """Who, beyond the people listed, is a member of staff: anyone in the school's Slack
+    workspace or Microsoft Entra tenant whose verified email is at one of its domains.
+
+    Why: a member of staff being abused online must be able to report it on day one, without
+    an administrator first copying their platform id into this file. The people listed are the
+    ones with a role beyond staff; everyone else is learned when they first write to the bot
+    (staff_directory). A school with no domains learns nobody: only its listed people may use
+    the bot, as before.
+    """
+
+    email_domains: tuple[EmailDomain, ...] = ()
+    # The Slack workspace ("T…") and Entra tenant (a GUID) staff must be in; when a deployment
+    # serves one workspace or tenant these may be left out.
+    slack_teams: tuple[Annotated[str, StringConstraints(pattern=r"^[TE][A-Z0-9]{2,20}$")], ...] = ()
+    teams_tenants: tuple[
+        Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)], ...
+    ] = ()
+
+    def takes(self, email: str | None) -> bool:
+        """Whether a verified email is at one of this school's domains."""
+        if not email or "@" not in email:
+            return False
+        domain = email.rsplit("@", 1)[1].strip().lower()
+        return domain in self.email_domains
 
 
 class Channels(_Strict):
@@ -214,6 +253,7 @@ class School(_Strict):
     policy_file: Path | None = None
     case_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z]{1,6}$")] = "CB"
     people: tuple[Person, ...] = Field(min_length=1)
+    membership: Membership = Membership()
     channels: Channels = Channels()
     accounts: tuple[OfficialAccount, ...] = ()
     approvals: ApprovalRules = ApprovalRules()
@@ -281,6 +321,13 @@ class School(_Strict):
             return "nobody"
         person = self.person(person_id)
         return person.name if person else f"{person_id} (no longer listed)"
+
+
+class SchoolFinder(Protocol):
+    """Anything that finds a school by id as it is now (a Directory, or the staff directory
+    whose people change while the process runs)."""
+
+    def school(self, school_id: str) -> School | None: ...
 
 
 class Directory(_Strict):

@@ -173,6 +173,7 @@ class FakeSlack:
             "conversations.open": self._conversations_open,
             "conversations.info": self._conversations_info,
             "users.info": self._users_info,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "views.open": self._views_open,
             "views.push": self._views_open,
             "views.update": self._views_update,
@@ -665,6 +666,16 @@ class FakeSlack:
         if user_id in self._gone_users:
             raise _SlackError("user_not_found")
         return {"user": self._user(user_id)}
+
+    def _users_lookup_by_email(self, body: dict[str, Any]) -> dict[str, Any]:
+        """As Slack does: only accounts added with add_user are found, by their profile's
+        email, whatever its case; a gone account is not."""
+        wanted = _need(body, "email", "users_not_found").strip().lower()
+        for user_id, user in self._users.items():
+            email = str(user.get("profile", {}).get("email") or "").lower()
+            if email == wanted and user_id not in self._gone_users:
+                return {"user": user}
+        raise _SlackError("users_not_found")
 
     def _views_open(self, body: dict[str, Any]) -> dict[str, Any]:
         if not (body.get("trigger_id") or body.get("interactivity_pointer")):

@@ -28,6 +28,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 
 from bot.channels.shared_files import read_files
 from bot.channels.slack import ids
+from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.home import home_view
 from bot.channels.slack.inbound import checked_body, http_error
 from bot.channels.slack.modals import ask_modal, note_modal, status_modal
@@ -38,11 +39,15 @@ from bot.config import SlackSettings
 from bot.runtime import Runtime
 from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
+from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.not_staff import keeps_message, not_staff_message
+from dialogs.services import held_messages
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
+from dialogs.services.staff_directory import Found
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable
 
@@ -78,16 +83,6 @@ def _refusal() -> Message:
         kind=MessageKind.HINT,
         text="Only the designated safeguarding lead or their deputy can act on reports. "
         "Nothing has been changed.",
-    )
-
-
-def _unknown_person(user_id: str) -> Message:
-    return Message(
-        kind=MessageKind.INFO,
-        text="Hello. I don't have your Slack account on policybot's list of staff yet, so I "
-        "can't take reports from it. Please ask your IT administrator to add your Slack member "
-        f"ID ({user_id[:20]}) to policybot's configuration. If anyone is in immediate danger, "
-        "call 999 now.",
     )
 
 
@@ -136,6 +131,10 @@ class SlackChannel:
         self.transport = SlackTransport(self.client, partial(read_files, runtime))
         self.files = FileFetcher(settings, max_bytes=runtime.settings.evidence.largest_upload_bytes)
         self.on_outbox = on_outbox
+        # Who an account is, from Slack's own directory (users.info), for someone the
+        # configuration does not list (dialogs.services.staff_directory).
+        self.people = SlackDirectory(self.client)
+        self._first_contacts: KeyedLocks[str] = KeyedLocks()
         self.app = AsyncApp(
             client=self.client,
             signing_secret=settings.signing_secret,
@@ -215,18 +214,52 @@ class SlackChannel:
     # -- who is who ----------------------------------------------------------------------
 
     def _person(self, user_id: str, school: School | None = None) -> tuple[School, Person] | None:
-        for found_school, person in self.runtime.settings.directory.by_slack_user(user_id):
+        for found_school, person in self.runtime.directory.by_slack_user(user_id):
             if school is None or found_school.id == school.id:
                 return found_school, person
         return None
 
-    async def _who(self, user_id: str, dm_channel: str | None = None) -> Who | None:
-        found = self._person(user_id)
-        if found is None:
-            return None
-        school, person = found
+    async def _who(self, user_id: str, dm_channel: str | None = None) -> Who | Message:
+        """The school and person writing, or what to tell someone the bot cannot take as staff.
+        Someone listed or already learned is known at once (with, now and then, a check that
+        they are still a member); anyone else is looked up in Slack's directory."""
+        runtime = self.runtime
+        identified = await runtime.staff.identify(
+            runtime.db.session, "slack", user_id, self.people, runtime.clock()
+        )
+        if not isinstance(identified, Found):
+            return not_staff_message(identified, "Slack")
         channel = dm_channel or await self.transport.dm_channel(user_id)
-        return Who(person=person, school=school, key=ConversationKey("slack", user_id, channel))
+        key = ConversationKey("slack", user_id, channel)
+        return Who(person=identified.person, school=identified.school, key=key)
+
+    async def _first_contact(self, user_id: str, channel: str) -> None:
+        """After Slack has its answer: who someone the bot did not know is, and then what they
+        wrote (held until now), taken in order; or, if they cannot be taken as staff, why, and
+        what they wrote is kept only if they may yet be."""
+        runtime = self.runtime
+        async with self._first_contacts.hold(user_id):
+            identified = await runtime.staff.identify(
+                runtime.db.session, "slack", user_id, self.people, runtime.clock()
+            )
+            async with runtime.db.session() as session:
+                held = await held_messages.held_for(session, "slack", user_id)
+            if not isinstance(identified, Found):
+                if not keeps_message(identified):
+                    async with runtime.db.session() as session:
+                        for row in held:
+                            assert row.id is not None
+                            await held_messages.let_go(session, row.id)
+                await self.transport.post(channel, [not_staff_message(identified, "Slack")])
+                return
+            key = ConversationKey("slack", user_id, channel)
+            who = Who(person=identified.person, school=identified.school, key=key)
+            for row in held:
+                assert row.id is not None
+                delivery_id = row.delivery_id or f"held:{row.id}"
+                await self._admit_message(who, row.text, list(row.files or []), delivery_id)
+                async with runtime.db.session() as session:
+                    await held_messages.let_go(session, row.id)
 
     # -- replies -------------------------------------------------------------------------
 
@@ -259,15 +292,36 @@ class SlackChannel:
         user, channel = event.get("user"), event.get("channel")
         if not isinstance(user, str) or not isinstance(channel, str):
             return
-        who = await self._who(user, channel)
-        if who is None:
-            self._later(self.transport.post(channel, [_unknown_person(user)]))
-            return
         text = from_slack_text(str(event.get("text") or ""))
         shared_files = [f for f in event.get("files") or [] if isinstance(f, dict)]
         if not shared_files and not text.strip():
             return
+        delivery_id = body.get("event_id")
+        if not self.runtime.staff.is_known("slack", user):
+            # Someone new: what they wrote is kept before Slack is answered, and who they are
+            # is asked of Slack after it (users.info could take longer than Slack waits).
+            async with self.runtime.db.session() as session:
+                await held_messages.hold(
+                    session,
+                    platform="slack",
+                    user_id=user,
+                    conversation=channel,
+                    text=text,
+                    files=shared_files,
+                    delivery_id=delivery_id if isinstance(delivery_id, str) else None,
+                    now=self.runtime.clock(),
+                )
+            self._later(self._first_contact(user, channel))
+            return
+        who = await self._who(user, channel)
+        if isinstance(who, Message):
+            self._later(self.transport.post(channel, [who]))
+            return
+        await self._admit_message(who, text, shared_files, delivery_id)
 
+    async def _admit_message(
+        self, who: Who, text: str, shared_files: list[dict[str, Any]], delivery_id: object
+    ) -> None:
         async def then(arrival: Arrival) -> None:
             await self.runtime.runner.take(
                 arrival,
@@ -284,7 +338,7 @@ class SlackChannel:
             who,
             UserInput(text=text),
             file_names=[str(f.get("name") or "a file") for f in shared_files],
-            delivery_id=body.get("event_id"),
+            delivery_id=delivery_id if isinstance(delivery_id, str) else None,
             then=then,
         )
 
@@ -319,10 +373,8 @@ class SlackChannel:
 
         async def admit() -> None:
             who = await self._who(user, dm_channel)
-            if who is None:
-                await self.transport.post(
-                    await self.transport.dm_channel(user), [_unknown_person(user)]
-                )
+            if isinstance(who, Message):
+                await self.transport.post(await self.transport.dm_channel(user), [who])
                 return
             await self.runtime.runner.admit(who, given, delivery_id=delivery_id, then=then)
 
@@ -340,7 +392,7 @@ class SlackChannel:
         await ack()
         user = body["user"]["id"]
         who = await self._who(user, self._dm_of(body))
-        if who is None:
+        if isinstance(who, Message):
             return
         state = ((body.get("state") or {}).get("values") or {}).get(ids.MULTI_BLOCK) or {}
         picked = [
@@ -382,19 +434,18 @@ class SlackChannel:
 
     async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
         user = str(command.get("user_id"))
-        if self._person(user) is None:  # the configuration only: no Slack call before the ack
-            await ack(text=fallback_text(_unknown_person(user)))
-            return
         await ack(text="I've replied in our direct messages.")
         self._later(self._command_turn(user, command))
 
     async def _command_turn(self, user: str, command: dict[str, Any]) -> None:
         try:
             who = await self._who(user)
+            if isinstance(who, Message):
+                await self.transport.post(await self.transport.dm_channel(user), [who])
+                return
         except API_FAILURES as exc:
             log.warning("could not open a DM for a slash command: %s", failure_of(exc))
             return
-        assert who is not None
         text = from_slack_text(str(command.get("text") or "")).strip()
         if not text:
             # A bare /policy is not an answer: show where the person is (or the menu).
@@ -408,7 +459,11 @@ class SlackChannel:
         self._later(self._publish_home(str(event.get("user"))))
 
     async def _publish_home(self, user: str) -> None:
-        found = self._person(user)
+        runtime = self.runtime
+        identified = await runtime.staff.identify(
+            runtime.db.session, "slack", user, self.people, runtime.clock()
+        )
+        found = (identified.school, identified.person) if isinstance(identified, Found) else None
         view = await home_view(
             self.runtime, found[0] if found else None, found[1] if found else None
         )
@@ -421,10 +476,8 @@ class SlackChannel:
     async def _report_flagged(self, shortcut: dict[str, Any]) -> None:
         user = str(shortcut["user"]["id"])
         who = await self._who(user)
-        if who is None:
-            await self.transport.post(
-                await self.transport.dm_channel(user), [_unknown_person(user)]
-            )
+        if isinstance(who, Message):
+            await self.transport.post(await self.transport.dm_channel(user), [who])
             return
         captured = await self._capture(shortcut)
         files, problems = await self._flagged_files(shortcut)
@@ -479,17 +532,25 @@ class SlackChannel:
 
     # -- case cards in the safeguarding channel ----------------------------------------
 
-    def _actor(self, body: dict[str, Any]) -> tuple[School, Person] | None:
+    async def _actor(self, body: dict[str, Any]) -> tuple[School, Person] | None:
+        """Who pressed a case card's button: a lead listed by email may never have written to
+        the bot, so they are looked up like anyone new."""
         channel = (body.get("channel") or {}).get("id")
-        school = self.runtime.settings.directory.by_slack_channel(str(channel), "safeguarding")
+        school = self.runtime.directory.by_slack_channel(str(channel), "safeguarding")
         if school is None:
             return None
-        return self._person(str(body["user"]["id"]), school)
+        user, runtime = str(body["user"]["id"]), self.runtime
+        identified = await runtime.staff.identify(
+            runtime.db.session, "slack", user, self.people, runtime.clock()
+        )
+        if isinstance(identified, Found) and identified.school.id == school.id:
+            return identified.school, identified.person
+        return self._person(user, school)
 
     async def _on_case_button(self, body: dict[str, Any], button: CaseButtonValue) -> None:
         channel = str((body.get("channel") or {}).get("id"))
         user = str(body["user"]["id"])
-        actor = self._actor(body)
+        actor = await self._actor(body)
         if actor is None:  # not one of the school's staff: nobody to refuse by name
             await self.transport.ephemeral(channel, user, _refusal())
             return
@@ -585,7 +646,7 @@ class SlackChannel:
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
     ) -> None:
         metadata = json.loads(view.get("private_metadata") or "{}")
-        school = self.runtime.settings.directory.school(str(metadata.get("school")))
+        school = self.runtime.directory.school(str(metadata.get("school")))
         user = str(body["user"]["id"])
         found = self._person(user, school) if school else None
         if school is None or found is None:

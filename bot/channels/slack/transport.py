@@ -10,11 +10,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.shared_files import FileContent, unreadable_notice
+from bot.channels.slack.directory import profile_of
 from bot.channels.slack.render import fallback_text, mentions, to_blocks
 from bot.channels.slack.web import failure_of
 from dialogs.messages import ImageRef, Message
 from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.schools import Person, School
+from dialogs.services.staff_directory import AccountKind
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +37,12 @@ class SlackTransport:
         self.client = client
         self.read_files = read_files
         self._dm_channels: dict[str, str] = {}
+        self._by_email: dict[str, str] = {}
 
     def reaches(self, person: Person) -> bool:
-        return person.slack_user_id is not None
+        """Someone with a Slack account on record, or an email Slack may know them by (a lead
+        listed by email who has never written to the bot)."""
+        return person.slack_user_id is not None or person.email is not None
 
     def channel_for(self, school: School, purpose: str) -> str | None:
         ref = getattr(school.channels, purpose, None)
@@ -54,9 +59,11 @@ class SlackTransport:
     async def send_to_person(self, person: Person, message: Message) -> bool:
         """Send in the person's DM; False when Slack will not open one with them (their account
         is deactivated or gone, or is a bot's), which no retry soon would change."""
-        assert person.slack_user_id is not None
         try:
-            channel = await self.dm_channel(person.slack_user_id)
+            user_id = person.slack_user_id or await self.user_by_email(person.email)
+            if user_id is None:
+                return False
+            channel = await self.dm_channel(user_id)
         except SlackApiError as exc:
             error = exc.response.get("error")
             if error not in _CANNOT_DM:
@@ -65,6 +72,28 @@ class SlackTransport:
             return False
         await self.post(channel, [message])
         return True
+
+    async def user_by_email(self, email: str | None) -> str | None:
+        """The Slack member id of a full member of the workspace with this email
+        (users.lookupByEmail), or None when Slack has nobody, or only a guest, bot or
+        deactivated account, by it. An id found is kept for the life of the process."""
+        if not email:
+            return None
+        wanted = email.strip().lower()
+        if wanted in self._by_email:
+            return self._by_email[wanted]
+        try:
+            response = await self.client.users_lookupByEmail(email=wanted)
+        except SlackApiError as exc:
+            if exc.response.get("error") not in {"users_not_found", *_CANNOT_DM}:
+                raise
+            return None  # not kept: they may join Slack later
+        user = response.get("user")
+        profile = profile_of(user) if isinstance(user, dict) else None
+        if profile is None or profile.kind is not AccountKind.MEMBER:
+            return None
+        self._by_email[wanted] = profile.user_id
+        return profile.user_id
 
     async def post(
         self, channel: str, messages: Sequence[Message], *, mention: str | None = None

@@ -332,7 +332,7 @@ class TeamsChannel:
             for key in {sender.aad_object_id, sender.id} - {None} if sender else set():
                 found.append(("person", str(key), serialised))
         channel_id = _channel_id(activity)
-        directory = self.runtime.settings.directory
+        directory = self.runtime.directory
         served = channel_id is not None and any(
             directory.by_teams_channel(channel_id, purpose)
             for purpose in ("safeguarding", "approvals", "moderators")
@@ -425,7 +425,7 @@ class TeamsChannel:
         sender = activity.from_property
         if sender is None:
             return None
-        for found_school, person in self.runtime.settings.directory.by_teams_user(
+        for found_school, person in self.runtime.directory.by_teams_user(
             sender.aad_object_id, sender.id
         ):
             if school is None or found_school.id == school.id:
@@ -618,7 +618,7 @@ class TeamsChannel:
     def _actor(self, activity: Activity) -> tuple[School, Person] | None:
         channel_id = _channel_id(activity)
         school = (
-            self.runtime.settings.directory.by_teams_channel(channel_id, "safeguarding")
+            self.runtime.directory.by_teams_channel(channel_id, "safeguarding")
             if channel_id
             else None
         )
@@ -632,7 +632,7 @@ class TeamsChannel:
         chat. Whether they may act is checked by the services, as for a typed command."""
         activity = context.activity
         channel_id = _channel_id(activity)
-        directory = self.runtime.settings.directory
+        directory = self.runtime.directory
         school = directory.by_teams_channel(channel_id, purpose) if channel_id else None
         actor = self.person_of(activity, school) if school else None
         if actor is None:

@@ -260,6 +260,8 @@ def test_the_bot_asks_for_no_more_than_it_uses() -> None:
             "files:write",
             "im:history",
             "im:write",
+            "users:read",
+            "users:read.email",
         ]
     )
 

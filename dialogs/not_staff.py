@@ -1,0 +1,74 @@
+"""What someone the bot cannot take as staff is told, in every channel (staff_directory.Refusal).
+
+Each message says why in plain words, who can fix it (the school's IT administrators, by name
+when the configuration gives them), whether what they wrote was kept, and, because the person
+may be writing about something urgent, that 999 is the number when anyone is in immediate
+danger. It never says anything about other people or the school's configuration.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dialogs.messages import Message, MessageKind
+from dialogs.services.schools import Role, School
+from dialogs.services.staff_directory import Choose, Refusal, Refused
+
+DANGER = "If anyone is in immediate danger, call 999 now."
+KEPT = "I've kept your message, so you won't need to write it again."
+
+
+def _admins(schools: Sequence[School]) -> str:
+    names = list(
+        dict.fromkeys(p.name for school in schools for p in school.with_role(Role.IT_ADMIN))
+    )
+    if not names:
+        return "your school's IT administrator"
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    return f"your IT administrator ({listed})"
+
+
+def not_staff_message(refused: Refused | Choose, platform: str) -> Message:
+    """The reply to a message from someone the bot cannot take as staff; `platform` is
+    "Slack" or "Teams"."""
+    if isinstance(refused, Choose):
+        names = ", ".join(s.name for s in refused.schools)
+        return Message(
+            kind=MessageKind.INFO,
+            text=f"Hello. Your email address could belong to more than one school ({names}), "
+            f"and I need to know which is yours before I can help. Please ask "
+            f"{_admins(refused.schools)} to list you at your school. {KEPT} {DANGER}",
+        )
+    admins = _admins(refused.schools)
+    texts = {
+        Refusal.NO_SCHOOL: "Hello. I can't tell which school you work at: your email address "
+        f"isn't at an address of any school I work for. Please ask {admins} to add you. "
+        f"{KEPT} Once you're added, write to me again and I'll pick it up. {DANGER}",
+        Refusal.NO_EMAIL: f"Hello. I can't see an email address on your {platform} account, so "
+        f"I can't tell which school you work at. Please ask {admins} to add you. {KEPT} "
+        f"{DANGER}",
+        Refusal.UNAVAILABLE: f"Hello. I couldn't check your {platform} account just now "
+        f"({platform} isn't answering me). {KEPT} Please write to me again in a few minutes "
+        f"and I'll pick it up. {DANGER}",
+        Refusal.GUEST: f"Hello. This is a guest account in the school's {platform}, and "
+        "policybot is for the school's own staff, so I can't take reports or requests from it "
+        f"and haven't kept your message. If you work at the school, please ask {admins} for a "
+        "full account. To pass on a worry about a child, contact the school's designated "
+        f"safeguarding lead directly. {DANGER}",
+        Refusal.LEFT: f"Hello. This {platform} account is no longer one of the school's staff "
+        "accounts, so I can't take reports or requests from it and haven't kept your message. "
+        f"If you think that's a mistake, please ask {admins}. To pass on a worry about a child, "
+        f"contact the school's designated safeguarding lead directly. {DANGER}",
+        Refusal.OUTSIDE: "Hello. policybot is for the staff of the schools that use it, and "
+        f"this {platform} account isn't one of theirs, so I can't take reports or requests "
+        f"from it and haven't kept your message. {DANGER}",
+        Refusal.BOT: "policybot only talks to people.",
+    }
+    return Message(kind=MessageKind.INFO, text=texts[refused.reason])
+
+
+def keeps_message(refused: Refused | Choose) -> bool:
+    """Whether the person may yet be taken as staff, so what they wrote is kept for then."""
+    if isinstance(refused, Choose):
+        return True
+    return refused.reason in {Refusal.NO_SCHOOL, Refusal.NO_EMAIL, Refusal.UNAVAILABLE}
