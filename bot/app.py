@@ -18,6 +18,7 @@ from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
 from dialogs.services.delivery import stuck
 from storage.blobstore import free_bytes
+from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +121,18 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:
-        await runtime.load_people()
+        # The people learned in earlier runs; a database that is down must not stop the server
+        # starting (readiness says so), so then they are loaded once it is back.
+        try:
+            await runtime.load_people()
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            runtime.in_background(runtime.load_people_when_possible())
+        if run_jobs:
+            from bot.config_reload import ConfigReloader
+
+            runtime.in_background(ConfigReloader(runtime).watch())
         if SLACK in app:
             await app[SLACK].start()
         if SLACK in app and slack_settings is not None and slack_settings.socket_mode:

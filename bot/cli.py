@@ -58,6 +58,10 @@ LAZY_COMMANDS = {
     "keys": LazyCommand(
         "bot.keys_cli:keys", "The keys that encrypt report text and evidence files at rest."
     ),
+    "people": LazyCommand(
+        "bot.people_cli:people",
+        "Who the bot knows: listed in the configuration, or learned from Slack and Teams.",
+    ),
     "policy": LazyCommand(
         "bot.policy_cli:policy",
         "The school's policy: import versions, see them, and see the questions it left open.",
@@ -293,7 +297,12 @@ def config_check() -> None:
     settings = settings_or_exit()
     click.echo(f"Configuration {settings.config_path} is valid.")
     for school in settings.directory.schools:
-        click.echo(f"  {school.id}: {school.name} ({school.timezone}), {len(school.people)} people")
+        domains = ", ".join(school.membership.email_domains)
+        staff = f"anyone at {domains}" if domains else "only the people listed"
+        click.echo(
+            f"  {school.id}: {school.name} ({school.timezone}), {len(school.people)} people "
+            f"listed; staff: {staff}"
+        )
     database = "embedded SQLite" if settings.uses_embedded_database else "PostgreSQL"
     encrypted = settings.evidence_key is not None
     click.echo(f"  database: {database}; evidence and report text encrypted: {encrypted}")

@@ -374,10 +374,7 @@ def _port(env: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
-    """Read and validate everything, or raise ConfigError naming what is wrong."""
-    env = os.environ if env is None else env
-    config_path = Path(env.get("POLICYBOT_CONFIG") or SAMPLE_CONFIG).expanduser().resolve()
+def _read_file(config_path: Path) -> tuple[FileSettings, Directory]:
     raw = _read_toml(config_path)
     try:
         parsed = FileSettings.model_validate(raw)
@@ -388,6 +385,21 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         directory = Directory(schools=schools)
     except ValidationError as exc:
         raise ConfigError(_describe(exc, config_path)) from exc
+    return parsed, directory
+
+
+def read_directory(config_path: Path) -> Directory:
+    """The schools and people in the configuration file as it is now, validated as at start
+    (for a reload without a restart: bot.config_reload); raises ConfigError naming what is
+    wrong."""
+    return _read_file(config_path)[1]
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate everything, or raise ConfigError naming what is wrong."""
+    env = os.environ if env is None else env
+    config_path = Path(env.get("POLICYBOT_CONFIG") or SAMPLE_CONFIG).expanduser().resolve()
+    parsed, directory = _read_file(config_path)
     data_dir = Path(env.get("POLICYBOT_DATA_DIR") or parsed.data_dir or "var").expanduser()
     data_dir = data_dir.resolve()
     database_url = env.get("DATABASE_URL") or f"sqlite:///{data_dir / 'policybot.sqlite3'}"

@@ -8,8 +8,10 @@ the server and the terminal chat use them at once, while a command that only rea
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -23,20 +25,27 @@ from dialogs.services.container import Services
 from dialogs.services.policies import PolicySearches
 from dialogs.services.refusals import recorder
 from dialogs.services.schools import Directory
-from dialogs.services.staff_directory import StaffDirectory
+from dialogs.services.staff_directory import (
+    EmailDirectory,
+    PlatformDirectory,
+    PlatformName,
+    StaffDirectory,
+)
 from dialogs.services.upload_limits import UploadLimits
 from storage import migrate
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
 from storage.blobstore import LocalBlobStore
-from storage.db import Database
+from storage.db import Database, is_unavailable
 from storage.journal import Journal
 
 if TYPE_CHECKING:
     from dialogs.case_actions import Outcome
     from dialogs.conversations import ConversationRunner
     from dialogs.engine import Engine
+
+log = logging.getLogger(__name__)
 
 # The chat platforms, whose replies cross a network that can refuse them for a while: a turn's
 # replies there are kept in the outbox until delivered. The terminal shows its replies itself.
@@ -102,6 +111,12 @@ class Runtime:
     blobs: LocalBlobStore
     clock: Callable[[], datetime] = field(default=utc_now)
     policy_searches: PolicySearches = field(default_factory=PolicySearches)
+    _background: set[asyncio.Task[object]] = field(default_factory=set, repr=False)
+    # Each chat platform's directory of people, as its channel registers it, for the daily
+    # sync (bot.jobs.people); a directory reached only inside a turn (Teams) is not here.
+    platform_directories: dict[PlatformName, tuple[PlatformDirectory, EmailDirectory | None]] = (
+        field(default_factory=dict)
+    )
 
     @cached_property
     def staff(self) -> StaffDirectory:
@@ -118,6 +133,26 @@ class Runtime:
         """The people learned in earlier runs (or by other processes), before any work."""
         async with self.db.session() as session:
             await self.staff.load(session)
+
+    async def load_people_when_possible(self, *, every_seconds: float = 15) -> None:
+        """`load_people`, tried again while the database is unavailable (the server starts
+        all the same, and anyone writing meanwhile is still found: staff_directory looks up
+        an account it does not know in the database before anywhere else)."""
+        while True:
+            try:
+                await self.load_people()
+                return
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                log.warning("the people learned so far will be loaded when the database is back")
+            await asyncio.sleep(every_seconds)
+
+    def in_background(self, work: Coroutine[Any, Any, object]) -> None:
+        """Work the server starts and does not wait for (kept, so it is not collected)."""
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def services(self, session: AsyncSession, now: datetime) -> Services:
         return Services(
@@ -182,6 +217,10 @@ class Runtime:
             return await perform(self.services(session, now), **action)
 
     async def close(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        if self._background:
+            await asyncio.gather(*self._background, return_exceptions=True)
         if "runner" in self.__dict__:  # built: its sent replies are forgotten before stopping
             await self.runner.forget_sent()
         await self.db.dispose()

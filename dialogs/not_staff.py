@@ -9,12 +9,30 @@ danger. It never says anything about other people or the school's configuration.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
 
-from dialogs.messages import Message, MessageKind
+from dialogs.messages import InputKind, Message, MessageKind
+from dialogs.services.button_values import VerbButton
 from dialogs.services.schools import Role, School
 from dialogs.services.staff_directory import Choose, Refusal, Refused
 
 DANGER = "If anyone is in immediate danger, call 999 now."
+
+
+class StaffVerb(StrEnum):
+    SCHOOL = "school"
+
+
+@dataclass(frozen=True)
+class StaffButtonValue(VerbButton[StaffVerb]):
+    """A press of "I work at this school" by someone whose email could be at several: the
+    channel records the choice (StaffDirectory.learn with the school) before anything else."""
+
+    PREFIX = "staff"
+    VERBS = StaffVerb
+
+
 KEPT = "I've kept your message, so you won't need to write it again."
 
 
@@ -34,10 +52,17 @@ def not_staff_message(refused: Refused | Choose, platform: str) -> Message:
     if isinstance(refused, Choose):
         names = ", ".join(s.name for s in refused.schools)
         return Message(
-            kind=MessageKind.INFO,
+            kind=MessageKind.PROMPT,
+            title="Which school do you work at?",
             text=f"Hello. Your email address could belong to more than one school ({names}), "
-            f"and I need to know which is yours before I can help. Please ask "
-            f"{_admins(refused.schools)} to list you at your school. {KEPT} {DANGER}",
+            "and I need to know which is yours before I can help: your reports go to that "
+            f"school's safeguarding lead. If it changes, ask {_admins(refused.schools)}. "
+            f"{KEPT} {DANGER}",
+            buttons=tuple(
+                StaffButtonValue(StaffVerb.SCHOOL, school.id).button(school.name)
+                for school in refused.schools
+            ),
+            expects=InputKind.CHOICE,
         )
     admins = _admins(refused.schools)
     texts = {

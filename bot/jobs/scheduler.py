@@ -10,6 +10,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.jobs.accounts import run_account_checks
 from bot.jobs.comments import run_comment_sweep, run_weekly_digests
 from bot.jobs.drafts import run_draft_sweep
+from bot.jobs.people import SYNC_EVERY_MINUTES, run_people_sync
 from bot.jobs.posts import run_post_sweep
 from bot.jobs.retention import run_retention
 from bot.runtime import Runtime
@@ -32,6 +33,7 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
         ("comment-digests", run_weekly_digests, 15),
         ("account-checks", run_account_checks, 60),
         ("retention", run_retention, 60),
+        ("people-sync", run_people_sync, SYNC_EVERY_MINUTES),
     ]
     for job_id, job, minutes in jobs:
         scheduler.add_job(

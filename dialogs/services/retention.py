@@ -26,9 +26,20 @@ from dialogs.services.case_vocabulary import Status
 from dialogs.services.comment_card import CommentStatus
 from dialogs.services.post_card import PostStatus
 from dialogs.services.schools import School
-from storage.models import Case, CaseEvent, Comment, Evidence, PostDecision, PostRequest
+from storage.models import (
+    Case,
+    CaseEvent,
+    Comment,
+    Evidence,
+    HeldMessage,
+    PostDecision,
+    PostRequest,
+)
 
 REMOVED = "[removed under the school's retention policy]"
+# A message from someone who never became staff (dialogs.services.held_messages) is kept this
+# long for them to be added, then removed: it belongs to no school and no report.
+HELD_MESSAGE_DAYS = 30
 RETIRED_REPORTER = "retention"
 # Post requests that can no longer change: only these are ever removed.
 _FINISHED_POSTS = [
@@ -46,13 +57,15 @@ class Swept:
     evidence: int = 0
     comments: int = 0
     approvals: int = 0
+    held_messages: int = 0
     # Stored file names to delete once this unit of work has committed.
     files: list[str] = field(default_factory=list)
 
     def counts(self) -> str:
         return (
             f"cases anonymised {self.anonymised_cases}, kept on hold {self.kept_on_hold}, "
-            f"evidence {self.evidence}, comments {self.comments}, approvals {self.approvals}"
+            f"evidence {self.evidence}, comments {self.comments}, approvals {self.approvals}, "
+            f"held messages {self.held_messages}"
         )
 
 
@@ -73,6 +86,7 @@ class RetentionService:
         await self._evidence(school, self._before(rules.evidence_days), swept, dry_run)
         await self._comments(school, self._before(rules.comment_days), swept, dry_run)
         await self._approvals(school, self._before(rules.approval_days), swept, dry_run)
+        await self._held(self._before(HELD_MESSAGE_DAYS), swept, dry_run)
         if not dry_run:
             self._audit.record(
                 school_id=school.id,
@@ -171,6 +185,14 @@ class RetentionService:
                 delete(PostDecision).where(col(PostDecision.request_id) == request.id)
             )
             await self._session.delete(request)
+
+    async def _held(self, before: datetime, swept: Swept, dry: bool) -> None:
+        """Messages held for someone who was never taken as staff (any school's sweep)."""
+        old = col(HeldMessage.received_at) < before
+        found = await self._session.execute(select(HeldMessage.id).where(old))
+        swept.held_messages = len(found.all())
+        if not dry and swept.held_messages:
+            await self._session.execute(delete(HeldMessage).where(old))
 
     async def _files_of(self, where: ColumnElement[bool]) -> Sequence[Evidence]:
         result = await self._session.execute(select(Evidence).where(where))

@@ -30,7 +30,7 @@ import asyncio
 import re
 from collections.abc import Callable, Iterable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -90,6 +90,40 @@ class PlatformDirectory(Protocol):
         ...
 
 
+class EmailDirectory(Protocol):
+    """A platform's directory searched by email: how a person listed by email is found before
+    they have ever written to the bot."""
+
+    async def by_email(self, email: str) -> Profile | None:
+        """The account with this verified email, or None. Raises DirectoryUnavailable."""
+        ...
+
+
+@dataclass(frozen=True)
+class Listing:
+    """One person as `policybot people` shows them."""
+
+    school: School
+    person: Person
+    listed: bool  # named in the configuration (their roles come from there)
+    learned: Learned | None  # what the platforms told the bot, if anything
+
+    @property
+    def left(self) -> bool:
+        return self.learned is not None and self.learned.left_at is not None
+
+
+@dataclass
+class SyncResult:
+    """What `people sync` did on one platform."""
+
+    checked: int = 0
+    left: list[str] = field(default_factory=list)  # "school/person"
+    found: list[str] = field(default_factory=list)  # listed people whose account was found
+    not_found: list[str] = field(default_factory=list)  # listed people with no account there
+    unavailable: int = 0
+
+
 class Refusal(StrEnum):
     """Why someone who wrote to the bot is not taken as a member of staff."""
 
@@ -113,6 +147,7 @@ class Learned:
     email: str | None
     slack_user_id: str | None
     teams_user_id: str | None
+    learned_at: datetime
     checked_at: datetime
     left_at: datetime | None
 
@@ -125,6 +160,7 @@ class Learned:
             email=row.email,
             slack_user_id=row.slack_user_id,
             teams_user_id=row.teams_user_id,
+            learned_at=row.learned_at,
             checked_at=row.checked_at,
             left_at=row.left_at,
         )
@@ -279,6 +315,70 @@ class StaffDirectory:
         self._remember([member])
         return self._found(member)
 
+    # -- what `policybot people` shows and does --------------------------------------------
+
+    def listings(self, school_id: str | None = None) -> list[Listing]:
+        """Everyone the bot knows, school by school: the people listed in the configuration
+        and those learned from the platforms, leavers included."""
+        found: list[Listing] = []
+        for school in self._directory.schools:
+            if school_id is not None and school.id != school_id:
+                continue
+            configured = self._configured.school(school.id)
+            listed = {p.id for p in configured.people} if configured else set()
+            for person in school.people:
+                learned = self._members.get((school.id, person.id))
+                found.append(Listing(school, person, person.id in listed, learned))
+        return found
+
+    async def sync(
+        self,
+        sessions: SessionFactory,
+        platform: PlatformName,
+        lookup: PlatformDirectory,
+        emails: EmailDirectory | None,
+        now: datetime,
+    ) -> SyncResult:
+        """Ask the platform about everyone learned on it (a leaver loses access now, not at
+        their next message), and look up by email everyone listed without an account there,
+        so role holders can be reached before they ever write."""
+        result = SyncResult()
+        column = _id_column(platform)
+        for member in list(self._members.values()):
+            user_id = getattr(member, column)
+            if user_id is None or member.left_at is not None:
+                continue
+            try:
+                profile = await lookup.profile(user_id)
+            except DirectoryUnavailable:
+                result.unavailable += 1
+                continue
+            result.checked += 1
+            checked = await self._checked(sessions, platform, user_id, profile, now)
+            if isinstance(checked, Refused):
+                result.left.append(f"{member.school_id}/{member.person_id}")
+        if emails is None:
+            return result
+        for school in self._directory.schools:
+            for person in school.people:
+                if not person.email or getattr(person, column) or not person.roles:
+                    continue
+                name = f"{school.id}/{person.id}"
+                try:
+                    profile = await emails.by_email(person.email)
+                except DirectoryUnavailable:
+                    result.unavailable += 1
+                    continue
+                if profile is None:
+                    result.not_found.append(name)
+                    continue
+                learned = await self.learn(sessions, platform, profile.user_id, profile, now)
+                if isinstance(learned, Found):
+                    result.found.append(name)
+                else:
+                    result.not_found.append(name)
+        return result
+
     # -- the pieces ----------------------------------------------------------------------
 
     def _listed(self, platform: PlatformName, user_id: str) -> Found | None:
@@ -323,6 +423,17 @@ class StaffDirectory:
                 profile = await lookup.profile(user_id)
         except (DirectoryUnavailable, TimeoutError):
             return self._found(member)  # an outage never stops someone already known
+        return await self._checked(sessions, platform, user_id, profile, now)
+
+    async def _checked(
+        self,
+        sessions: SessionFactory,
+        platform: PlatformName,
+        user_id: str,
+        profile: Profile | None,
+        now: datetime,
+    ) -> Identified:
+        """Record what the platform now says of someone learned: still staff, or left."""
         still = self._refusal(profile) is None and profile is not None
         async with sessions() as session:
             row = await _row_by_account(session, platform, user_id)

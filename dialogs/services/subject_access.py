@@ -46,6 +46,7 @@ from storage.models import (
     PolicyQuestion,
     PostDecision,
     PostRequest,
+    StaffMember,
     WebsiteReport,
 )
 
@@ -151,6 +152,22 @@ class SubjectAccessService:
                 "note": REVIEW_NOTE,
             },
             "profile": listed.model_dump(mode="json") if listed else None,
+            # What Slack or Teams told the bot of them, when they were learned from there.
+            "learned_from_platforms": [
+                {
+                    "learned_at": _when(m.learned_at),
+                    "checked_at": _when(m.checked_at),
+                    "left_at": _when(m.left_at),
+                    "email": m.email,
+                    "slack_user_id": m.slack_user_id,
+                    "teams_user_id": m.teams_user_id,
+                }
+                for m in await self._all(
+                    select(StaffMember).where(
+                        StaffMember.school_id == school.id, StaffMember.person_id == pid
+                    )
+                )
+            ],
             "reports_made": [await self._case(c, with_files=True) for c in made],
             "reports_naming_them": [await self._case(c, with_files=False) for c in about],
             "actions_on_reports": [

@@ -207,3 +207,25 @@ async def test_records_of_handled_deliveries_go_after_thirty_days(
     await run_retention(runtime)
     [left] = await rows(runtime, ProcessedEvent)
     assert left.received_at == clock.now - timedelta(days=11)
+
+
+async def test_messages_held_for_someone_never_added_go_after_thirty_days(
+    runtime: Runtime, clock: Clock
+) -> None:
+    from dialogs.services import held_messages
+    from storage.models import HeldMessage
+
+    async with runtime.db.session() as session:
+        for user, age in (("U0OLD", 31), ("U0NEW", 29)):
+            await held_messages.hold(
+                session,
+                platform="slack",
+                user_id=user,
+                conversation=f"D{user}",
+                text="a message from someone not yet listed",
+                files=None,
+                delivery_id=None,
+                now=clock() - timedelta(days=age),
+            )
+    await run_retention(runtime)
+    assert [m.user_id for m in await rows(runtime, HeldMessage)] == ["U0NEW"]

@@ -51,9 +51,11 @@ class Outage:
             self._holder.close()
             self._holder = None
 
-    def prepare(self, runtime: Runtime) -> None:
-        """Give the bot a short wait for SQLite's lock (before anything has used the database)."""
+    async def prepare(self, runtime: Runtime) -> None:
+        """Give the bot a short wait for SQLite's lock (the database it started with, which
+        loaded the people learned so far, is closed)."""
         if self.kind == "sqlite":
+            await runtime.db.dispose()
             runtime.db = Database(
                 runtime.settings.database_url,
                 keys=runtime.settings.keys,

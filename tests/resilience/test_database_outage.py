@@ -42,7 +42,7 @@ async def slack(
     settings_through_outage: Settings, clock: Clock, outage: Outage
 ) -> AsyncIterator[SlackHarness]:
     async with FakeSlack() as fake, slack_harness(settings_through_outage, clock, fake) as harness:
-        outage.prepare(harness.runtime)
+        await outage.prepare(harness.runtime)
         yield harness
 
 
@@ -54,7 +54,7 @@ async def teams(
         FakeBotFramework() as fake,
         teams_harness(settings_through_outage, clock, fake) as harness,
     ):
-        outage.prepare(harness.runtime)
+        await outage.prepare(harness.runtime)
         yield harness
 
 

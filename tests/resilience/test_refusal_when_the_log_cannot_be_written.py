@@ -27,7 +27,7 @@ async def test_the_person_is_refused_as_before_and_the_server_says_the_entry_was
 ) -> None:
     if outage.kind != "sqlite":
         pytest.skip("only SQLite can be locked for writing while it is still read")
-    outage.prepare(runtime)
+    await outage.prepare(runtime)
     reference = await file_report(runtime, shots=())
     school = runtime.settings.directory.school("oakfield")
     assert school is not None

@@ -41,13 +41,19 @@ from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
 from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
-from dialogs.not_staff import keeps_message, not_staff_message
+from dialogs.not_staff import StaffButtonValue, keeps_message, not_staff_message
 from dialogs.services import held_messages
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue, PostVerb
 from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import Found
+from dialogs.services.staff_directory import (
+    DirectoryUnavailable,
+    Found,
+    Identified,
+    Refusal,
+    Refused,
+)
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable
 
@@ -134,6 +140,7 @@ class SlackChannel:
         # Who an account is, from Slack's own directory (users.info), for someone the
         # configuration does not list (dialogs.services.staff_directory).
         self.people = SlackDirectory(self.client)
+        runtime.platform_directories["slack"] = (self.people, self.people)
         self._first_contacts: KeyedLocks[str] = KeyedLocks()
         self.app = AsyncApp(
             client=self.client,
@@ -242,24 +249,50 @@ class SlackChannel:
             identified = await runtime.staff.identify(
                 runtime.db.session, "slack", user_id, self.people, runtime.clock()
             )
-            async with runtime.db.session() as session:
-                held = await held_messages.held_for(session, "slack", user_id)
-            if not isinstance(identified, Found):
-                if not keeps_message(identified):
-                    async with runtime.db.session() as session:
-                        for row in held:
-                            assert row.id is not None
-                            await held_messages.let_go(session, row.id)
-                await self.transport.post(channel, [not_staff_message(identified, "Slack")])
-                return
-            key = ConversationKey("slack", user_id, channel)
-            who = Who(person=identified.person, school=identified.school, key=key)
-            for row in held:
-                assert row.id is not None
-                delivery_id = row.delivery_id or f"held:{row.id}"
-                await self._admit_message(who, row.text, list(row.files or []), delivery_id)
+            await self._after_identified(user_id, channel, identified)
+
+    async def _chose_school(self, body: dict[str, Any], choice: StaffButtonValue) -> None:
+        """Someone whose email fits several schools pressed the one they work at."""
+        runtime = self.runtime
+        user = str(body["user"]["id"])
+        channel = self._dm_of(body) or await self.transport.dm_channel(user)
+        school = runtime.directory.school(choice.reference)
+        async with self._first_contacts.hold(user):
+            identified: Identified
+            try:
+                profile = await self.people.profile(user)
+            except DirectoryUnavailable:
+                identified = Refused(Refusal.UNAVAILABLE)
+            else:
+                identified = await runtime.staff.learn(
+                    runtime.db.session, "slack", user, profile, runtime.clock(), school=school
+                )
+            if isinstance(identified, Found):
+                await self._mark(
+                    body, f":white_check_mark: You chose: {escape(identified.school.name)}"
+                )
+            await self._after_identified(user, channel, identified)
+
+    async def _after_identified(self, user_id: str, channel: str, identified: Identified) -> None:
+        runtime = self.runtime
+        async with runtime.db.session() as session:
+            held = await held_messages.held_for(session, "slack", user_id)
+        if not isinstance(identified, Found):
+            if not keeps_message(identified):
                 async with runtime.db.session() as session:
-                    await held_messages.let_go(session, row.id)
+                    for row in held:
+                        assert row.id is not None
+                        await held_messages.let_go(session, row.id)
+            await self.transport.post(channel, [not_staff_message(identified, "Slack")])
+            return
+        key = ConversationKey("slack", user_id, channel)
+        who = Who(person=identified.person, school=identified.school, key=key)
+        for row in held:
+            assert row.id is not None
+            delivery_id = row.delivery_id or f"held:{row.id}"
+            await self._admit_message(who, row.text, list(row.files or []), delivery_id)
+            async with runtime.db.session() as session:
+                await held_messages.let_go(session, row.id)
 
     # -- replies -------------------------------------------------------------------------
 
@@ -345,6 +378,10 @@ class SlackChannel:
     async def _on_button(self, ack: AsyncAck, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()
         value = str(action.get("value") or "")
+        school_choice = StaffButtonValue.decode(value)
+        if school_choice is not None:
+            self._later(self._chose_school(body, school_choice))
+            return
         case_button = CaseButtonValue.decode(value)
         if case_button is not None:
             self._later(self._on_case_button(body, case_button))

@@ -71,6 +71,21 @@ class SlackDirectory:
         future.set_result(found)
         return found
 
+    async def by_email(self, email: str) -> Profile | None:
+        """users.lookupByEmail: the account with this email, whatever it is (the staff
+        directory decides whether it is staff)."""
+        try:
+            response = await self._client.users_lookupByEmail(email=email.strip().lower())
+        except SlackApiError as exc:
+            data = getattr(exc.response, "data", None)
+            if isinstance(data, dict) and data.get("error") in {"users_not_found", *_UNKNOWN}:
+                return None
+            raise DirectoryUnavailable(failure_of(exc)) from exc
+        except API_FAILURES as exc:
+            raise DirectoryUnavailable(failure_of(exc)) from exc
+        user = response.get("user")
+        return profile_of(user) if isinstance(user, dict) else None
+
     async def _ask(self, user_id: str) -> Profile | None:
         try:
             response = await self._client.users_info(user=user_id)

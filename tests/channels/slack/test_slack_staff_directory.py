@@ -221,13 +221,25 @@ async def test_someone_at_no_schools_address_is_told_who_to_ask_and_their_messag
         assert (await session.execute(select(HeldMessage))).scalars().all() == []
 
 
-async def test_someone_whose_address_fits_two_schools_is_asked_to_be_listed(
+async def test_someone_whose_address_fits_two_schools_is_asked_once_and_it_is_remembered(
     slack: SlackHarness,
 ) -> None:
     (reply,) = await slack.reply_to("U0TRUST", slack.say("U0TRUST", "report"))
     text = text_of_calls([reply])
-    assert "could belong to more than one school" in text
+    assert "Which school do you work at?" in text
     assert "Oakfield Primary School (demo), Beech Academy" in text
+
+    # Their choice is recorded, and what they wrote first is taken at that school.
+    posts = await slack.reply_to("U0TRUST", slack.press_newest("U0TRUST", "Beech Academy"))
+    assert "Who is being targeted?" in text_of_calls(posts)
+    async with slack.runtime.db.session() as session:
+        (member,) = (await session.execute(select(StaffMember))).scalars().all()
+    assert (member.school_id, member.person_id) == ("beech", "rae")
+
+    # Asked once: later messages go straight to Beech.
+    posts = await slack.reply_to("U0TRUST", slack.click("U0TRUST", "me", label="Me"))
+    assert "immediate danger" in text_of_calls(posts)
+    assert "Which school" not in text_of_calls(posts)
 
 
 async def test_a_leaver_loses_access_at_their_next_message_and_their_role(
@@ -288,3 +300,25 @@ async def test_someone_new_during_an_outage_is_told_to_try_again_and_loses_nothi
 
     posts = await slack.reply_to(newcomer, slack.say(newcomer, "hello"))
     assert "Who is being targeted?" in text_of_calls(posts)  # the held "report", taken first
+
+
+async def test_the_daily_sync_removes_a_leaver_who_never_writes_again_and_finds_role_holders(
+    slack: SlackHarness,
+) -> None:
+    from bot.jobs.people import run_people_sync
+
+    newcomer = staff_id(11)
+    await slack.reply_to(newcomer, slack.say(newcomer, "hello"))
+    slack.fake.add_user(newcomer, deleted=True)
+
+    result = (await run_people_sync(slack.runtime))["slack"]
+    assert result.left == ["oakfield/staff11"]
+    assert "oakfield/dana" in result.found  # listed by email: her Slack id is now known
+    school = slack.runtime.directory.school("oakfield")
+    assert school is not None
+    dana = school.person("dana")
+    assert dana is not None
+    assert dana.slack_user_id == DANA
+    leaver = school.person("staff11")
+    assert leaver is not None
+    assert leaver.roles == frozenset()
