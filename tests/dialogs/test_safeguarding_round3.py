@@ -12,6 +12,10 @@ First run, before any change (FIRST_* lists, one run of the recogniser as it sto
 - by safeguarding_concern or may_concern_a_child: 24/53 (45%)
 - near misses wrongly recognised by safeguarding_concern: 4/49 (a parent calling the teacher
   a bully to her son; teaching grooming, sextortion and knife crime to a year group)
+
+After generalising the signs to families of words (verbs of hurting in every tense, carers and
+care homes, self-harm's acts and tools, what exploiters trade, hedged and reported worries),
+and letting teaching a year group the topic go to the policy: 53/53 and 0/49.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import pytest
 
 from dialogs.services.safeguarding_concern import may_concern_a_child, safeguarding_concern
+from tests.dialogs import test_safeguarding_concern, test_safeguarding_phrasings
 
 FIRST_DISCLOSURES = [
     # physical harm, by whoever is at home
@@ -156,23 +161,26 @@ def test_there_are_enough_phrasings_of_each() -> None:
     assert len(set(FIRST_NEAR_MISSES)) >= 40
 
 
-# Until the recogniser is generalised: these record the target, not what it does yet.
-_NOT_YET = pytest.mark.xfail(strict=False, reason="first run, before any change")
-
-
-@_NOT_YET
 @pytest.mark.parametrize("text", FIRST_DISCLOSURES)
 def test_a_fresh_worry_about_a_child_is_recognised(text: str) -> None:
     assert safeguarding_concern(text) is not None
 
 
-@_NOT_YET
 @pytest.mark.parametrize("text", FIRST_NEAR_MISSES)
 def test_a_fresh_policy_question_still_goes_to_the_policy(text: str) -> None:
     assert safeguarding_concern(text) is None, safeguarding_concern(text)
 
 
-@pytest.mark.parametrize("text", FIRST_DISCLOSURES)
+EVERY_DISCLOSURE = (
+    test_safeguarding_concern.DISCLOSURES
+    + test_safeguarding_phrasings.DISCLOSURES
+    + FIRST_DISCLOSURES
+)
+
+
+@pytest.mark.parametrize("text", EVERY_DISCLOSURE)
 def test_a_recognised_worry_is_also_read_as_one_that_could_be(text: str) -> None:
+    """The wider reading must be wider in every direction: a question the intercept lets
+    through and the search then answers is still marked as possibly a worry."""
     if safeguarding_concern(text) is not None:
         assert may_concern_a_child(text)
