@@ -16,6 +16,14 @@ First run, before any change (FIRST_* lists, one run of the recogniser as it sto
 After generalising the signs to families of words (verbs of hurting in every tense, carers and
 care homes, self-harm's acts and tools, what exploiters trade, hedged and reported worries),
 and letting teaching a year group the topic go to the policy: 53/53 and 0/49.
+
+Second fresh set (SECOND_* lists), written after that change and run once, before any further
+change:
+- disclosures recognised by safeguarding_concern: 8/25 (32%)
+- by safeguarding_concern or may_concern_a_child: 10/25 (40%)
+- near misses wrongly recognised by safeguarding_concern: 2/24 (police invited to talk to a
+  year group about knife crime; a grandma who "keeps" commenting hearts on the school's posts)
+So the first change had fitted the first set's words more than their kinds.
 """
 
 from __future__ import annotations
@@ -156,9 +164,74 @@ FIRST_NEAR_MISSES = [
 ]
 
 
+# A second fresh set, written after the change above and run once, to see whether it followed
+# kinds of phrasing or only the first set's sentences.
+SECOND_DISCLOSURES = [
+    "stepgrandad keeps buying a y5 girl sweets and taking her to his caravan on her own",
+    "kinship carer is drinking again and y3 boy was left with no tea and no one put him to bed",
+    "a parent at the gate said her neighbours kid is being locked in the garden shed",
+    "y12 lad showed me a razor he keeps in his pencil case, said it helps",
+    "year 10 girl has been googling painless ways to go",
+    "child in y1 came in with a burn shaped like an iron on her arm",
+    "not sure if its anything but a yr 11 girl says her boyfriend is 24 and collects her in his "
+    "bmw",
+    "yr 9 lad told me a man at the chicken shop gives him free food and asked him to run errands "
+    "for him",
+    "a y8 said her older sisters bf films her when shes getting dressed",
+    "pupil hinted that her step-grandfather makes her play a tickling game she hates",
+    "a girl in 8R confided that her family say shell be sent to bangladesh to wed her cousin",
+    "my y7 tutee has been reading stuff about how jews control everything and repeating it in form",
+    "saw a post on a local fb group with one of our yr 10 boys being jumped and kicked on the "
+    "floor",
+    "a dinner lady told me a reception kid was eating out of the bin again",
+    "the youth club leader has been inviting a y9 boy round to his flat to play xbox",
+    "a y11 pupils been posting that nobody would miss her and she has a plan",
+    "a parent phoned in worried her son is being paid in crypto by people on telegram to move "
+    "packages",
+    "y6 girl whispered that her brothers friend touched her privates at the sleepover",
+    "student in yr13 is pregnant and her partner stops her coming in and checks her phone",
+    "lad in year 8 was sent a deepfake nude of himself and told to pay",
+    "a year 4 boy said his dad makes him punch his little brother as a punishment",
+    "mums new husband has moved in and the y2 twins have gone really withdrawn and wont go home",
+    "a y10 said an influencer on tiktok dmd her offering a modelling job if she sends body shots",
+    "kid in my class is always starving, wears sandals in the snow and hasnt got a coat",
+    "one of my girls said shes going to take all her mums tablets tonight",
+]
+
+SECOND_NEAR_MISSES = [
+    "can our school chaplain have a personal tiktok where pupils might find him",
+    "a parent wants me to remove a picture of her son in his rugby kit from the newsletter",
+    "is it ok to livestream the sixth form debate on youtube",
+    "the year 8s want to run a charity instagram for the food bank, can I help",
+    "a supply teacher asked if she can use her own phone to photograph work samples",
+    "can I send a birthday message to a student on the school app",
+    "a dad messaged me a screenshot of his daughters grades asking why they dropped",
+    "a mum left an angry comment about lunch portions on the trust facebook, can I delete it",
+    "a pupil dmd our department account asking for past papers, can we reply",
+    "can I show a netflix clip about gangs in my sociology lesson",
+    "we want to invite the police to talk to year 9 about knife crime, can we advertise it on "
+    "socials",
+    "a year 12 made a meme of me and the head and it went round the year group",
+    "is it allowed to geotag the school in photos from the science fair",
+    "a former student who is now a TA here wants to follow me on instagram",
+    "a students grandma keeps commenting hearts on the school posts, should we hide them",
+    "a parent posted a video of the year 4 play with a kid who has no photo consent, what now",
+    "can I message a pupils foster carer on whatsapp about parents evening",
+    "can we share the care leavers graduation photos on the website",
+    "can I reply to a y11 who tweeted that my lesson was boring",
+    "someone is impersonating our head on linkedin and messaging staff",
+    "can we use pupils voices in a podcast about mental health week",
+    "a kid posted his gcse art on reddit, can I comment on it",
+    "can I tag a pupils mum in the sports day photo she asked for",
+    "a yr 7 wants me to check out his youtube gaming channel, can I subscribe",
+]
+
+
 def test_there_are_enough_phrasings_of_each() -> None:
     assert len(set(FIRST_DISCLOSURES)) >= 40
     assert len(set(FIRST_NEAR_MISSES)) >= 40
+    assert len(set(SECOND_DISCLOSURES)) >= 20
+    assert len(set(SECOND_NEAR_MISSES)) >= 20
 
 
 @pytest.mark.parametrize("text", FIRST_DISCLOSURES)
@@ -168,6 +241,22 @@ def test_a_fresh_worry_about_a_child_is_recognised(text: str) -> None:
 
 @pytest.mark.parametrize("text", FIRST_NEAR_MISSES)
 def test_a_fresh_policy_question_still_goes_to_the_policy(text: str) -> None:
+    assert safeguarding_concern(text) is None, safeguarding_concern(text)
+
+
+# Until the recogniser is changed again: these record the target, not what it does yet.
+_NOT_YET = pytest.mark.xfail(strict=False, reason="second set's first run, before any change")
+
+
+@_NOT_YET
+@pytest.mark.parametrize("text", SECOND_DISCLOSURES)
+def test_a_second_fresh_worry_is_recognised(text: str) -> None:
+    assert safeguarding_concern(text) is not None
+
+
+@_NOT_YET
+@pytest.mark.parametrize("text", SECOND_NEAR_MISSES)
+def test_a_second_fresh_policy_question_still_goes_to_the_policy(text: str) -> None:
     assert safeguarding_concern(text) is None, safeguarding_concern(text)
 
 
