@@ -272,6 +272,11 @@ _FAMILY = (
     r"lodger|babysitter|childminder|key ?workers?|house ?parents?|residential (?:staff|workers?)"
 )
 _HIM = r"(?:her|him|them)\b"
+# Who a thing is done to, named or not: "her", "a year 9 boy", "one of my girls".
+_A_CHILD = (
+    rf"(?:her|him|them|(?:a|an|the|this|that|my|our|one of (?:my|our|the)) (?:\w+ ){{0,2}}?"
+    rf"(?:{_CHILD_WORDS}))\b"
+)
 # Someone the message says is a child, or a child's home: "her stepdad" is a child's worry too;
 # and a message that opens by passing on what "he" or "she" said is passing on a child's words.
 _CHILD = _signs(
@@ -297,6 +302,7 @@ _CHILD = _signs(
 # verbs, since staff report in every tense.
 _FRAME = re.compile(
     r"\b(?:told|tells?|telling|said|says|saying|mention(?:s|ed)|lets? slip|admit(?:s|ted)|"
+    r"hint(?:s|ed)|whisper(?:s|ed)|implied|blurted|let on|"
     r"confid(?:es|ed|ing)|disclos(?:es|ed|ing)|open(?:s|ed)? up|show(?:s|ed|n)|wr(?:ote|ites|"
     r"itten)|"
     r"worr(?:ied|ies|ying)|concern(?:ed|s|ing)|notic(?:ed|es|ing)|suspect(?:s|ed)?|"
@@ -334,7 +340,10 @@ _AT_STAFF = _signs(
     rf"(?:{_AT_STAFF_WORDS})\w*",
 )
 
-_IMAGES = r"(?:pics?|pix|piccies|photos?|pictures?|images?|selfies?|vids?|videos?|snaps|nudes?)"
+_IMAGES = (
+    r"(?:pics?|pix|piccies|photos?|pictures?|images?|selfies?|vids?|videos?|snaps|nudes?|"
+    r"deepfakes?|(?:body|bikini|mirror|underwear) (?:shots?|pics?))"
+)
 
 # Grave enough on their own, about whomever.
 _SUICIDE = _signs(
@@ -359,6 +368,12 @@ _SUICIDE = _signs(
     r"exist)\b",
     r"\b(?:go to sleep|sleep) (?:forever|and (?:never|not) wake up)\b",
     r"\boverdos\w*|\bligatures?\b|\bnoose\b",
+    r"\b(?:painless|easiest|easy|quick|quickest|best|fastest|peaceful) (?:ways?|methods?) (?:to )?"
+    r"(?:go|die|do it|end it|end things|kill|not wake up)\b",
+    r"\b(?:take|takes|taking|took|taken|swallow\w*|down|neck) (?:all|a load of|loads of|"
+    r"a whole|the whole|a packet of|a box of|a bottle of|a handful of|handfuls of|lots of|"
+    r"every one of|too many|\d{2,}) (?:of )?(?:\w+ ){0,2}(?:pills|tablets|paracetamol|painkillers|"
+    r"ibuprofen|meds|medication)\b",
     r"\b(?:took|taken|taking|swallowed) (?:\w+ ){0,3}(?:pills|tablets|paracetamol|painkillers|"
     r"ibuprofen|sleeping pills)\b",
     r"\b(?:no|see no|see the|whats the) point (?:in|of) (?:living|life|being alive|going on|"
@@ -395,6 +410,10 @@ _SELF_HARM_SIGNS = _signs(
     r" (?:is|are|would|to|it takes|does it take|will)\b|\btoo many (?:pills|tablets|paracetamol)\b",
     r"\b(?:search\w*|googl\w*|look\w* up|research\w*) (?:\w+ ){0,2}(?:how to|ways to) (?:die|"
     r"hang|overdose|end it|kill)\b",
+    r"\brazors?\b|\b(?:sharpener|razor|craft|stanley) blades?\b",
+    r"\b(?:does|do|did) it to (?:feel|cope|numb|release|forget|punish)\w*\b|"
+    r"\b(?:cutting|hurting (?:her|him|them)sel\w*|it) helps (?:her |him |them )?(?:to )?"
+    r"(?:cope|numb|forget|feel something|release)\b",
     r"\b(?:posted|wrote|sent|left|put up|put) (?:a |her |his |their )?goodbye\b(?! (?:to|for) "
     r"(?:the|year|our|my|mr|mrs|miss|ms|all|everyone|her class|his class|their class|leavers))",
     r"\b(?:happier|better off|better|easier) (?:if|without) (?:i|she|he|they|me|her|him|them)\b",
@@ -451,6 +470,15 @@ _PHYSICAL = _signs(
     r"\bfinger ?(?:marks|prints) on\b|\bcigarette burns?\b|\b(?:cuts?|scratch\w*|swelling|lumps?|"
     r"bite marks) on (?:her|his|their) (?:face|neck|arms?|legs?|back|body|head)\b",
     r"\b(?:hands?|arms?) (?:round|around) (?:her|his|their|my) (?:neck|throat)\b",
+    r"\b(?:burn|mark|bruise|cut|scratch|graze|bump|lump|welt|wound|bite|bald patch|gash|"
+    r"swelling)(?:es|s)?\b(?: \w+){0,4} (?:on|across) (?:her|his|their) (?:face|neck|arms?|legs?|"
+    r"back|body|head|hands?|chest|ears?|cheeks?|bottom|bum|thighs?|wrists?|feet|ribs|eye)\b|"
+    r"\bshaped like (?:a|an) (?:iron|hand|belt|buckle|cigarette|fingers?|shoe|plug|lighter)\b",
+    r"\b(?:being|been|was|were|got|gets|getting) (?:jumped|kicked|stamped on|battered|mugged|"
+    r"robbed|knifed|stabbed|glassed|shoved|dragged|grabbed|bitten|whipped|pinched|tied up|"
+    r"chased|cornered|set upon|happy slapped|beaten up|pushed)\b"
+    r"(?! (?:out|off|into|to|for|forward|back|ahead|through|in the (?:queue|rankings)))",
+    rf"\b(?:makes?|made|making|forc\w*) {_HIM} (?:to )?(?:{_HURT})\b",
     r"\b(?:limp(?:s|ing)?|wince[sd]?|wincing)\b|\b(?:wont|will not|refuses? to|doesnt want to|"
     r"didnt want to|wouldnt) (?:get )?chang(?:e|ed|ing) for (?:pe|swimming|games)\b",
     rf"\b(?:will|would|wil|gonna|going to|threaten\w* to|said (?:he|she)d|hed|shed) "
@@ -490,7 +518,8 @@ _NEGLECT = _signs(
     r"\b(?:worn|wearing|wears|in) the same (?:clothes|uniform)\b|\bunwashed\b|\bdirty clothes\b|"
     r"\b(?:she|he|they) (?:always |really |often )?smells?\b|\bnits\b|\bhead lice\b|"
     r"\bsame (?:dirty |smelly |old )?(?:clothes|uniform|jumper|top|trousers|shoes) for\b|"
-    r"\b(?:taking|takes|took|stealing|steals|stole) food\b",
+    r"\b(?:taking|takes|took|stealing|steals|stole|hoard\w*|hid\w*) food\b|"
+    r"\beat\w* (?:out of|from) (?:the |a )?bins?\b|\bscaveng\w*|\bbegg\w* for food\b",
     # a home without the basics, a child's body left uncared for
     r"\bno (?:electric|electricity|gas|heating|hot water|water|beds?|money for (?:food|the meter)|"
     r"clean clothes|coat|shoes)\b|\bcereal with water\b|\b(?:dirty|soiled|full|same|yesterdays) "
@@ -522,8 +551,12 @@ _SEXUAL_HARM = _signs(
     r"\bporn\w*|\bsex\b(?! education)|\bpregnant\b",
     r"\b(?:comes?|came|coming|goes|went|gets|got|climbs?|climbed|walks?|walked|walking) in(?:to)? "
     r"(?:her|his|their|the) (?:room|bed|bedroom|bathroom|shower)\b",
-    r"\b(?:watch\w*|film\w*|looks? at) (?:her|him|them) (?:in the shower|shower\w*|chang\w*|"
-    r"get(?:ting)? changed|undress\w*)\b",
+    r"\b(?:watch\w*|film\w*|record\w*|photograph\w*|looks? at|looking at|peep\w*|spy\w*|"
+    r"star(?:es|ed|ing) at|walks? in on|walked in on|comes? in on) (?:her|him|them)\b(?: \w+){0,3} "
+    r"(?:in the (?:shower|bath)|shower\w*|bath\w*|chang\w*|get(?:ting)? (?:changed|dressed|"
+    r"undressed)|dress\w*|undress\w*|naked|in (?:her|his|their) (?:underwear|pyjamas))\b",
+    r"\b(?:tickl\w*|touching|secret|special|naughty|rude|private|undress\w*|kissing|cuddl\w*|"
+    r"wrestling|doctors and nurses) games?\b",
     r"\b(?:get|gets|getting|got) (?:her|him|them) (?:alone|on (?:her|his|their) own)\b",
     # into a child's bed, their clothes off: the acts, in a child's plain words
     r"\b(?:gets?|got|getting|climbs?|climbed|comes?|came|sneaks?|snuck) (?:in|into) (?:bed|the bed|"
@@ -569,6 +602,8 @@ _DANGER = _signs(
     r"\b(?:sleeping|sleeps|slept|living|lives|staying) in (?:a|the|his|her|their) (?:car|van|tent|"
     r"park|hostel|shed)\b",
     r"\b(?:doesnt|dont|does not|do not|didnt|did not|never) want(?:s|ed)? to go (?:back )?home\b",
+    r"\b(?:wont|will not|wouldnt|refuses? to|refused to|refusing to|scared to|afraid to|begg\w* "
+    r"not to|cried about having to) go (?:back )?home\b",
     r"\b(?:hasnt|has not|havent|not) been (?:in|at|to) school (?:for|since)\b|"
     r"\b(?:nobody|no one|noone) (?:answers|answered|is answering|picks up)\b|"
     r"\b(?:cant|cannot|can not|couldnt) (?:get hold of|contact|reach) (?:the )?(?:family|parents?|"
@@ -588,6 +623,10 @@ _DANGER = _signs(
     rf"(?:{_HIM} )?(?:to )?(?:fight|steal|shoplift|rob|mug|deal|sell drugs|run drugs|"
     rf"do (?:runs|drops|"
     r"jobs))\b",
+    r"\b(?:paid|pays|paying|offered|being made|been made|forced|given (?:money|cash)) "
+    r"(?:\w+ ){0,6}to (?:move|carry|deliver|drop off|hold|hide|stash|sell|run|collect) "
+    r"(?:a |the |some |their )?(?:bags?|packages?|parcels?|stuff|drugs|money|cash|phones?)\b|"
+    r"\bpaid (?:in|with) (?:crypto|bitcoin|cash|vapes?|weed|trainers|clothes|food)\b",
     r"\bpass(?:ed|ing)? (?:a?round|between) (?:\w+ ){0,2}(?:older|men|guys|lads|boys|friends|"
     r"mates)\b",
     r"\b(?:carry|carrying|carried|sell\w*|deal\w*|deliver\w*|hold\w*|hid\w*) drugs\b",
@@ -623,11 +662,16 @@ _CULTURAL = _signs(
     r"(?:husband|wife)\b|\b(?:husband|wife) (?:for (?:her|him|them)|back home|lined up)\b",
     r"\b(?:hurts?|painful|pain|sore) (?:to|when (?:she|he|they)) (?:go to the toilet|"
     r"goes to the toilet|wee|pee)\b",
-    r"\b(?:her|him|them|she|he|they)\b(?: \w+){0,4} to (?:marry|get married|be married|be engaged)"
+    r"\b(?:her|him|them|she|he|they|shes|hes|shell|hell|shed|hed|theyll)\b(?: \w+){0,4} to "
+    r"(?:marry|wed|get married|be married|be engaged|get engaged|a wedding)"
     r"\b|\bmarried off\b|\barranged marriage\b|\b(?:her|his|their) future (?:husband|wife)\b",
     r"\bradicali[sz]\w*|\bextremis\w*|\bterroris\w*|\bjihad\w*|\bfar (?:right|left)\b|"
     r"\bneo ?nazi\w*|\bnazi\w*|\bwhite (?:power|supremac\w*)\b|\bisis\b",
     r"\bextreme (?:group|groups|views|videos|content|ideas|channels?|websites?)\b",
+    r"\b(?:the )?(?:muslims|jews|jewish people|christians|immigrants|refugees|black people|"
+    r"white people|gay people|trans people|asians|foreigners|sikhs|hindus|migrants) "
+    r"(?:control|are (?:taking over|invading|replacing|ruining|vermin|animals|evil|the "
+    r"enemy|behind|parasites|subhuman|a disease)|should (?:go back|be deported|leave))\b",
     r"\b(?:great replacement|white genocide|race war|remigration|incels?|blackpill\w*|"
     r"mein kampf|manifesto|accelerationis\w*|kkk|ku klux|national action|caliphate|kuffar|"
     r"martyr\w*|holy war|infidels?|1488|14 words|proud boys|ethnic cleansing)\b",
@@ -674,6 +718,8 @@ _SUICIDE_SIGNS = _signs(
     r"\bgiv(?:ing|en|es|e) (?:away )?(?:all )?(?:of )?(?:her|his|their|my)? ?(?:things|stuff|"
     r"belongings|possessions|clothes|games) away\b|\bgiving away (?:her|his|their|all)\b",
     r"\bnot long (?:now|left)\b",
+    r"\b(?:nobody|no one|noone|no1) (?:would|will|wud|wd|is going to|gonna) (?:even )?(?:miss|"
+    r"notice|care)\b",
     r"\b(?:fresh|new|deep) (?:cuts|scars|wounds|burns)\b|\blong sleeves\b",
 )
 # Softer signs: a concern when someone passes on what a child said or showed (_FRAME).
@@ -687,8 +733,10 @@ _SOFT = _signs(
     r"\bdrunk\b|\b(?:been|is|was|gets|starts|keeps|when (?:he|she|they)s?) drink(?:ing|s)\b"
     r"(?! (?:water|enough|energy))|\boff (?:his|her|their) face\b|\b(?:is|was|gets|got) "
     r"(?:high|stoned)\b",
-    r"\b(?:hide|hides|hiding|hid)\b(?! (?:my|the|a|her|his|their) (?:profile|account|post|"
-    r"photo|page|likes|comments?|followers))",
+    r"\b(?:hide|hides|hiding|hid)\b(?! (?:them|it|this|that|these|those)\b)"
+    r"(?! (?:my|the|a|her|his|their|our) (?:\w+ )?(?:profile|account|posts?|"
+    r"photos?|page|likes|comments?|followers|stories|story|tweets?|pictures?|reactions))",
+    r"\bwithdrawn\b(?! from)",
     r"\binjur\w*|\bhurts?\b|\bflinch\w*|\bscars?\b|\bin (?:agony|pain)\b",
     r"\bhungry\b|\bno (?:lunch|breakfast|dinner|tea)\b|\bpills\b|"
     r"\bdirty (?:clothes|uniform|jumper|hair|nappy|house|home)\b|"
@@ -714,6 +762,15 @@ _CONTACT = _signs(
     r"\b(?:boyfriend|girlfriend|man|guy|bloke) (?:who is |whos |is )(?:1[89]|[2-9]\d)\b",
     r"\b(?:1[89]|[2-9]\d) ?(?:years?|yrs?) old (?:man|guy|bloke|boyfriend|woman)\b",
     r"\bblackmail\w*|\bextort\w*",
+    # an adult getting a child alone, at their own place: grooming known in person. Invited to
+    # his house is that; taken to "his house" may be the boy's own, so only to a place of the
+    # adult's own.
+    rf"\b(?:invit\w*|gets|got|asks|asked) {_A_CHILD}"
+    r"(?: \w+){0,2}? (?:to|round to|back to|over to|into|round|over) (?:his|her own|their own) "
+    r"(?:caravan|flat|house|place|car|van|room|bedroom|shed|hotel|tent|garage|office|home)\b",
+    rf"\b(?:tak\w*|took|bring\w*|brought|driv\w*|drove) {_A_CHILD}"
+    r"(?: \w+){0,2}? (?:to|round to|back to|over to|into) (?:his|her own|their own) "
+    r"(?:caravan|flat|van|bedroom|shed|hotel|tent|garage|office)\b",
     # lying about an age, or someone not who they said
     r"\b(?:says|said|claims?|claimed|claiming|pretend\w*|makes? out) (?:hes|shes|theyre|he is|"
     r"she is|"
@@ -748,6 +805,8 @@ _CONTACT = _signs(
 # Someone a child knows only online, or hardly at all ...
 _UNKNOWN_PERSON = _signs(
     r"\b(?:someone|somebody|a (?:man|guy|bloke|person|friend|woman|stranger|account|profile)|"
+    r"an? (?:influencer|youtuber|streamer|gamer|agent|scout|producer|photographer|manager|"
+    r"modelling agent|talent scout|account)|"
     r"some (?:man|guy|bloke|person|account|one|people)|people|men|guys)"
     rf"(?: \w+){{0,3}} (?:on|from|off|in|through|via) (?:{_PLATFORMS})\b",
     r"\b(?:guy|man|bloke|person|someone|somebody|friend|people)s?(?: \w+)?? (?:she|he|they)s? "
@@ -772,6 +831,8 @@ _GROOMING = _signs(
     r"(?:anyone|anybody|no one|nobody|her|his|their|mum|dad|my|the)\b",
     r"\b(?:where|what school) (?:she|he|they) (?:lives?|goes|go)\b|\b(?:her|his|their) address\b",
     r"\b(?:beautiful|gorgeous|fit|hot|sexy|pretty|special)\b",
+    r"\boffer(?:s|ed|ing)? (?:her|him|them) (?:a |an |some )?\w+",
+    rf"\b(?:if|once|when) (?:she|he|they) (?:sends?|shares?|posts?|makes?) (?:\w+ )?{_IMAGES}",
 )
 # Asking money for a picture, or paying for one: sextortion and sexual exploitation online.
 _SEXTORTION = _signs(
@@ -871,13 +932,13 @@ _TEACHING_WORDS = (
 _TEACHING = re.compile(rf"\b(?:{_TEACHING_WORDS})\b|\b(?:learning|learn|learnt|taught) about\b")
 # Material that names its topic: "the assembly on knife crime", "year 2 learning about ...".
 _TEACHING_TOPIC = re.compile(
-    rf"\b(?:{_TEACHING_WORDS})(?: \w+){{0,2}}? (?:on|about|around)\b|"
+    rf"\b(?:{_TEACHING_WORDS})(?: \w+){{0,3}}? (?:on|about|around)\b|"
     rf"\banti (?:\w+ ){{0,2}}(?:{_TEACHING_WORDS})\b|"
     r"\b(?:learning|learn|learnt|taught) about\b"
 )
 _SHARING = re.compile(
     r"\b(?:share|post|use|show|put|upload|send|teach|teaching|deliver|run|print|film|record|"
-    r"display|go (?:on|up))\b"
+    r"display|go (?:on|up)|advertise|promote|invite|book|host|organise)\b"
 )
 # One child in particular ("a year 10 boy", "one of my pupils"): a situation, not a topic.
 _A_PARTICULAR_CHILD = re.compile(
@@ -974,8 +1035,9 @@ def may_concern_a_child(text: str) -> bool:
     policy clauses. So an answer to such a question shows no clauses that "may help" and names
     the safeguarding lead (policy_answer.PolicyAnswer.child_safety). Reading this widely costs
     little: the question still gets its answer if the policy answers it. Of the recogniser's
-    192 near misses in the tests, 8 read so ("a student sent me a friend request, should I
-    report it?"); none of the staff questions' dev split and none of the older set do.
+    265 near misses in the tests, 12 read so ("a student sent me a friend request, should I
+    report it?", "invite the police to talk to year 9 about knife crime"); none of the older
+    bench set's dev split does. (The staff questions were not re-run after the third round.)
     """
     words = tidy(text)
     if _CHILD.search(words) is None and _FRAME.search(words) is None:

@@ -24,9 +24,17 @@ change:
 - near misses wrongly recognised by safeguarding_concern: 2/24 (police invited to talk to a
   year group about knife crime; a grandma who "keeps" commenting hearts on the school's posts)
 So the first change had fitted the first set's words more than their kinds.
+
+Fixed, again by kinds rather than sentences (a single injury anywhere on the body, being set
+upon, euphemisms for ways to die, a quantity of pills, an adult getting a child alone at his own
+place, watching a child dress, a people said to be a threat, being paid to move things, not
+going home, "she'll" and "wed" for a marriage, who a child hides from rather than hiding posts,
+a talk to a year group being teaching): 25/25 and 0/24, the first set still 53/53 and 0/49.
 """
 
 from __future__ import annotations
+
+import time
 
 import pytest
 
@@ -244,17 +252,11 @@ def test_a_fresh_policy_question_still_goes_to_the_policy(text: str) -> None:
     assert safeguarding_concern(text) is None, safeguarding_concern(text)
 
 
-# Until the recogniser is changed again: these record the target, not what it does yet.
-_NOT_YET = pytest.mark.xfail(strict=False, reason="second set's first run, before any change")
-
-
-@_NOT_YET
 @pytest.mark.parametrize("text", SECOND_DISCLOSURES)
 def test_a_second_fresh_worry_is_recognised(text: str) -> None:
     assert safeguarding_concern(text) is not None
 
 
-@_NOT_YET
 @pytest.mark.parametrize("text", SECOND_NEAR_MISSES)
 def test_a_second_fresh_policy_question_still_goes_to_the_policy(text: str) -> None:
     assert safeguarding_concern(text) is None, safeguarding_concern(text)
@@ -273,3 +275,14 @@ def test_a_recognised_worry_is_also_read_as_one_that_could_be(text: str) -> None
     through and the search then answers is still marked as possibly a worry."""
     if safeguarding_concern(text) is not None:
         assert may_concern_a_child(text)
+
+
+def test_a_long_question_is_read_in_linear_time() -> None:
+    """13,000 characters, the longest a chat message gets: every phrasing in these lists run
+    together, and one phrase repeated, which is where a pattern that backtracks would show."""
+    mixed = " ".join(EVERY_DISCLOSURE + FIRST_NEAR_MISSES + SECOND_NEAR_MISSES)[:13_000]
+    repeated = ("a pupil said her " * 800)[:13_000]
+    for text, limit in ((mixed, 0.05), (repeated, 0.25)):
+        start = time.perf_counter()
+        safeguarding_concern(text)
+        assert time.perf_counter() - start < limit
