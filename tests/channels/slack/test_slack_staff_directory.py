@@ -21,6 +21,7 @@ from storage.models import Case, Conversation, HeldMessage, StaffMember
 from tests.channels.slack.harness import (
     SAFEGUARDING,
     SlackHarness,
+    buttons_of,
     dm,
     slack_harness,
     text_of_calls,
@@ -155,6 +156,36 @@ async def test_a_member_of_staff_nobody_listed_files_a_full_report_and_the_lead_
     assert "New report of online abuse: CB-2026-0001" in text_of_calls(slack.posts_to(dm(DANA)))
     looked_up = [c.body.get("email") for c in slack.fake.calls_to("users.lookupByEmail")]
     assert looked_up == [f"dana@{DOMAIN}"]
+
+
+async def test_the_lead_listed_by_email_acts_on_the_case_card_before_ever_writing(
+    slack: SlackHarness,
+) -> None:
+    newcomer = staff_id(12)
+    await report_as(slack, newcomer)
+    await slack.deliver()
+    card = slack.posts_to(SAFEGUARDING)[0]
+    ack = next(b for b in buttons_of(card) if b["text"]["text"] == "Acknowledge")
+
+    before = len(slack.fake.calls_to("chat.postEphemeral"))
+    await slack.click(
+        DANA, ack["value"], channel=SAFEGUARDING, message={"ts": card.body.get("ts", "1.1")}
+    )
+    ephemeral = await slack.fake.wait_for("chat.postEphemeral", count=before + 1)
+    assert "You acknowledged CB-2026-0001" in str(ephemeral[-1].body)
+    await slack.deliver()
+    told = text_of_calls(slack.posts_to(dm(newcomer))[-1:])
+    assert "Seen by the safeguarding lead" in told
+
+    # Someone learned as staff, not a lead, pressing it is refused as before.
+    other = staff_id(13)
+    await slack.reply_to(other, slack.say(other, "hello"))
+    before = len(slack.fake.calls_to("chat.postEphemeral"))
+    await slack.click(
+        other, ack["value"], channel=SAFEGUARDING, message={"ts": card.body.get("ts", "1.1")}
+    )
+    refused = await slack.fake.wait_for("chat.postEphemeral", count=before + 1)
+    assert "acknowledged" not in str(refused[-1].body).lower()
 
 
 async def test_the_lead_listed_by_email_gets_an_urgent_alert_without_having_written(
