@@ -8,11 +8,12 @@ danger. It never says anything about other people or the school's configuration.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dialogs.messages import InputKind, Message, MessageKind
+from dialogs.messages import Button, InputKind, Message, MessageKind
 from dialogs.services.button_values import VerbButton
 from dialogs.services.schools import Role, School
 from dialogs.services.staff_directory import Choose, Refusal, Refused
@@ -34,6 +35,47 @@ class StaffButtonValue(VerbButton[StaffVerb]):
 
 
 KEPT = "I've kept your message, so you won't need to write it again."
+_CHANGE_SCHOOL = re.compile(
+    r"^\s*(?:change|switch|move|choose|pick) (?:my |your )?school\s*[.!?]*\s*$", re.IGNORECASE
+)
+
+
+def asks_to_change_school(text: str) -> bool:
+    """ "change school": someone whose email fits several schools choosing again."""
+    return _CHANGE_SCHOOL.match(text) is not None
+
+
+def _school_buttons(schools: Sequence[School]) -> tuple[Button, ...]:
+    return tuple(
+        StaffButtonValue(StaffVerb.SCHOOL, school.id).button(school.name) for school in schools
+    )
+
+
+def change_school_message(current: School, schools: Sequence[School]) -> Message:
+    """The answer to "change school": the schools their email fits, or why there is no choice."""
+    if len(schools) < 2:
+        return Message(
+            kind=MessageKind.INFO,
+            text=f"You're with {current.name}, and your email address isn't at any other school "
+            f"I work for, so there's nothing to change. If that's wrong, please ask "
+            f"{_admins([current])}.",
+        )
+    return Message(
+        kind=MessageKind.PROMPT,
+        title="Which school do you work at?",
+        text=f"You're with {current.name} now. Your reports go to the safeguarding lead of the "
+        "school you choose; reports you have already made stay with the school they went to.",
+        buttons=_school_buttons(schools),
+        expects=InputKind.CHOICE,
+    )
+
+
+def school_chosen_message(school: School) -> Message:
+    return Message(
+        kind=MessageKind.INFO,
+        text=f"Thank you: you're with {school.name}, so what you report goes to its safeguarding "
+        'lead. To change it, write "change school".',
+    )
 
 
 def _admins(schools: Sequence[School]) -> str:
@@ -58,10 +100,7 @@ def not_staff_message(refused: Refused | Choose, platform: str) -> Message:
             "and I need to know which is yours before I can help: your reports go to that "
             f"school's safeguarding lead. If it changes, ask {_admins(refused.schools)}. "
             f"{KEPT} {DANGER}",
-            buttons=tuple(
-                StaffButtonValue(StaffVerb.SCHOOL, school.id).button(school.name)
-                for school in refused.schools
-            ),
+            buttons=_school_buttons(refused.schools),
             expects=InputKind.CHOICE,
         )
     admins = _admins(refused.schools)

@@ -315,6 +315,16 @@ class StaffDirectory:
         self._remember([member])
         return self._found(member)
 
+    def schools_for(self, person: Person) -> tuple[School, ...]:
+        """Every school a person's email fits (by domain, or listed there by email): the
+        choice offered when they ask to change school."""
+        return tuple(
+            school
+            for school in self._configured.schools
+            if school.membership.takes(person.email)
+            or any(_same_email(p.email, person.email) for p in school.people)
+        )
+
     # -- what `policybot people` shows and does --------------------------------------------
 
     def listings(self, school_id: str | None = None) -> list[Listing]:
@@ -414,14 +424,16 @@ class StaffDirectory:
         lookup: PlatformDirectory,
         now: datetime,
     ) -> Identified:
-        if member.left_at is not None:
-            return Refused(Refusal.LEFT, (self._school(member.school_id),))
         if now - member.checked_at < RECHECK_AFTER:
+            if member.left_at is not None:
+                return Refused(Refusal.LEFT, (self._school(member.school_id),))
             return self._found(member)
         try:
             async with asyncio.timeout(RECHECK_WAIT_SECONDS):
                 profile = await lookup.profile(user_id)
         except (DirectoryUnavailable, TimeoutError):
+            if member.left_at is not None:
+                return Refused(Refusal.LEFT, (self._school(member.school_id),))
             return self._found(member)  # an outage never stops someone already known
         return await self._checked(sessions, platform, user_id, profile, now)
 
@@ -439,11 +451,12 @@ class StaffDirectory:
             row = await _row_by_account(session, platform, user_id)
             if row is None:
                 return Refused(Refusal.LEFT)
+            row.checked_at = now
             if still:
                 assert profile is not None
-                row.checked_at = now
                 row.name = profile.name[:120] or row.name
-            else:
+                row.left_at = None  # back (a deactivation undone, a returning member of staff)
+            elif row.left_at is None:
                 row.left_at = now
             session.add(row)
             await session.flush()
@@ -519,18 +532,25 @@ class StaffDirectory:
         now: datetime,
     ) -> StaffMember:
         """The person's row at `school`, found by email (their other platform, or their
-        listing) or made, with this account on it."""
+        listing), moved from another school they chose to leave, or made; with this account on
+        it."""
         from storage.models import StaffMember
 
         column = _id_column(platform)
-        row = next(
-            (r for r in await _rows_by_email(session, profile.email) if r.school_id == school.id),
-            None,
-        )
+        rows = await _rows_by_email(session, profile.email)
+        row = next((r for r in rows if r.school_id == school.id), None)
+        listed = next((p for p in school.people if _same_email(p.email, profile.email)), None)
+        taken = {p.id for p in self._school(school.id).people}
+        person_id = listed.id if listed else _person_id(profile.email, profile.name, taken)
+        elsewhere = next((r for r in rows if r.school_id != school.id and r.left_at is None), None)
+        if row is None and elsewhere is not None:
+            # They chose another of their schools: the same person moves, with their accounts;
+            # what they reported at the old school stays there.
+            self._members.pop((elsewhere.school_id, elsewhere.person_id), None)
+            elsewhere.school_id = school.id
+            elsewhere.person_id = person_id
+            row = elsewhere
         if row is None:
-            listed = next((p for p in school.people if _same_email(p.email, profile.email)), None)
-            taken = {p.id for p in self._school(school.id).people}
-            person_id = listed.id if listed else _person_id(profile.email, profile.name, taken)
             row = StaffMember(
                 school_id=school.id,
                 person_id=person_id,

@@ -41,7 +41,14 @@ from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
 from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
-from dialogs.not_staff import StaffButtonValue, keeps_message, not_staff_message
+from dialogs.not_staff import (
+    StaffButtonValue,
+    asks_to_change_school,
+    change_school_message,
+    keeps_message,
+    not_staff_message,
+    school_chosen_message,
+)
 from dialogs.services import held_messages
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
 from dialogs.services.permissions import CaseAction
@@ -268,9 +275,9 @@ class SlackChannel:
                     runtime.db.session, "slack", user, profile, runtime.clock(), school=school
                 )
             if isinstance(identified, Found):
-                await self._mark(
-                    body, f":white_check_mark: You chose: {escape(identified.school.name)}"
-                )
+                chosen = escape(identified.school.name)
+                await self._mark(body, f":white_check_mark: You chose: {chosen}")
+                await self.transport.post(channel, [school_chosen_message(identified.school)])
             await self._after_identified(user, channel, identified)
 
     async def _after_identified(self, user_id: str, channel: str, identified: Identified) -> None:
@@ -349,6 +356,11 @@ class SlackChannel:
         who = await self._who(user, channel)
         if isinstance(who, Message):
             self._later(self.transport.post(channel, [who]))
+            return
+        if asks_to_change_school(text):
+            schools = self.runtime.staff.schools_for(who.person)
+            offer = change_school_message(who.school, schools)
+            self._later(self.transport.post(channel, [offer]))
             return
         await self._admit_message(who, text, shared_files, delivery_id)
 

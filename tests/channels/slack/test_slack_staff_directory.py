@@ -272,6 +272,47 @@ async def test_someone_whose_address_fits_two_schools_is_asked_once_and_it_is_re
     assert "immediate danger" in text_of_calls(posts)
     assert "Which school" not in text_of_calls(posts)
 
+    # And they can change it: the same person moves, with their Slack account.
+    posts = await slack.reply_to("U0TRUST", slack.say("U0TRUST", "change school"))
+    assert "You're with Beech Academy now" in text_of_calls(posts)
+    posts = await slack.reply_to(
+        "U0TRUST", slack.press_newest("U0TRUST", "Oakfield Primary School (demo)")
+    )
+    assert "you're with Oakfield Primary School (demo)" in text_of_calls(posts)
+    async with slack.runtime.db.session() as session:
+        (member,) = (await session.execute(select(StaffMember))).scalars().all()
+    assert (member.school_id, member.person_id, member.slack_user_id) == (
+        "oakfield",
+        "rae",
+        "U0TRUST",
+    )
+    assert slack.runtime.directory.school("beech").person("rae") is None  # type: ignore[union-attr]
+
+
+async def test_someone_at_one_school_asking_to_change_is_told_there_is_no_choice(
+    slack: SlackHarness,
+) -> None:
+    newcomer = staff_id(14)
+    await slack.reply_to(newcomer, slack.say(newcomer, "hello"))
+    posts = await slack.reply_to(newcomer, slack.say(newcomer, "change school"))
+    assert "there's nothing to change" in text_of_calls(posts)
+
+
+async def test_a_leaver_whose_account_is_restored_is_staff_again(
+    slack: SlackHarness, clock: Clock
+) -> None:
+    newcomer = staff_id(15)
+    await slack.reply_to(newcomer, slack.say(newcomer, "hello"))
+    slack.fake.add_user(newcomer, deleted=True)
+    clock.advance(seconds=RECHECK_AFTER.total_seconds() + 1)
+    (refused,) = await slack.reply_to(newcomer, slack.say(newcomer, "hello"))
+    assert "no longer one of the school's staff accounts" in text_of_calls([refused])
+
+    slack.fake.add_user(newcomer, deleted=False)  # a mistaken deactivation undone
+    clock.advance(seconds=RECHECK_AFTER.total_seconds() + 1)
+    posts = await slack.reply_to(newcomer, slack.say(newcomer, "report"))
+    assert "Who is being targeted?" in text_of_calls(posts)
+
 
 async def test_a_leaver_loses_access_at_their_next_message_and_their_role(
     slack: SlackHarness, clock: Clock
