@@ -21,7 +21,7 @@ from bot.channels.slack.web import API_FAILURES, failure_of
 from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable, Profile
 
 # Slack's answers for an account it does not have: gone from the workspace, or never in it.
-_UNKNOWN = frozenset({"user_not_found", "user_not_visible", "account_inactive"})
+_UNKNOWN = frozenset({"user_not_found", "users_not_found", "user_not_visible", "account_inactive"})
 
 
 def profile_of(user: dict[str, Any]) -> Profile:
@@ -74,21 +74,15 @@ class SlackDirectory:
     async def by_email(self, email: str) -> Profile | None:
         """users.lookupByEmail: the account with this email, whatever it is (the staff
         directory decides whether it is staff)."""
-        try:
-            response = await self._client.users_lookupByEmail(email=email.strip().lower())
-        except SlackApiError as exc:
-            data = getattr(exc.response, "data", None)
-            if isinstance(data, dict) and data.get("error") in {"users_not_found", *_UNKNOWN}:
-                return None
-            raise DirectoryUnavailable(failure_of(exc)) from exc
-        except API_FAILURES as exc:
-            raise DirectoryUnavailable(failure_of(exc)) from exc
-        user = response.get("user")
-        return profile_of(user) if isinstance(user, dict) else None
+        return await self._call("users_lookupByEmail", email=email.strip().lower())
 
     async def _ask(self, user_id: str) -> Profile | None:
+        return await self._call("users_info", user=user_id)
+
+    async def _call(self, method: str, **arguments: str) -> Profile | None:
+        """One Web API call that answers with a user: None when Slack has nobody by it."""
         try:
-            response = await self._client.users_info(user=user_id)
+            response = await getattr(self._client, method)(**arguments)
         except SlackApiError as exc:
             data = getattr(exc.response, "data", None)
             if isinstance(data, dict) and data.get("error") in _UNKNOWN:

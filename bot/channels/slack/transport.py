@@ -10,13 +10,13 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.shared_files import FileContent, unreadable_notice
-from bot.channels.slack.directory import profile_of
+from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.render import fallback_text, mentions, to_blocks
 from bot.channels.slack.web import failure_of
 from dialogs.messages import ImageRef, Message
 from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import AccountKind
+from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -76,22 +76,19 @@ class SlackTransport:
     async def user_by_email(self, email: str | None) -> str | None:
         """The Slack member id of a full member of the workspace with this email
         (users.lookupByEmail), or None when Slack has nobody, or only a guest, bot or
-        deactivated account, by it. An id found is kept for the life of the process."""
+        deactivated account, by it. An id found is kept for the life of the process; a
+        failure to ask is raised, so the delivery is retried."""
         if not email:
             return None
         wanted = email.strip().lower()
         if wanted in self._by_email:
             return self._by_email[wanted]
         try:
-            response = await self.client.users_lookupByEmail(email=wanted)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {"users_not_found", *_CANNOT_DM}:
-                raise
-            return None  # not kept: they may join Slack later
-        user = response.get("user")
-        profile = profile_of(user) if isinstance(user, dict) else None
+            profile = await SlackDirectory(self.client).by_email(wanted)
+        except DirectoryUnavailable as exc:
+            raise exc.__cause__ or exc from None
         if profile is None or profile.kind is not AccountKind.MEMBER:
-            return None
+            return None  # not kept: they may join Slack later
         self._by_email[wanted] = profile.user_id
         return profile.user_id
 
