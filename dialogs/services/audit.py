@@ -84,6 +84,12 @@ class AuditAction(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     KEYS_ROTATE = "keys.rotate"
+    # Who is staff (staff_directory): learned from a platform, moved to another school of
+    # theirs, gone (or back), and accounts refused as not staff.
+    STAFF_LEARN = "staff.learn"
+    STAFF_MOVE = "staff.move"
+    STAFF_LEFT = "staff.left"
+    STAFF_REFUSED = "staff.refused"
 
 
 class AuditLog:

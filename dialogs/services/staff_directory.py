@@ -35,6 +35,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from dialogs.services.audit import SYSTEM_ACTOR, AuditAction, AuditLog
 from dialogs.services.schools import Directory, Person, Role, School
 
 if TYPE_CHECKING:
@@ -281,7 +282,7 @@ class StaffDirectory:
         try:
             profile = await lookup.profile(user_id)
         except DirectoryUnavailable:
-            return Refused(Refusal.UNAVAILABLE)
+            return Refused(Refusal.UNAVAILABLE)  # not a refusal of the person: nothing to audit
         return await self.learn(sessions, platform, user_id, profile, now)
 
     async def learn(
@@ -297,12 +298,13 @@ class StaffDirectory:
         """Take an account the platform described as staff, if it is: `school` when the person
         chose one of several."""
         refusal = self._refusal(profile)
+        if refusal is None and profile is not None and not self._schools_for(profile):
+            refusal = Refused(Refusal.NO_SCHOOL, self._schools_by_workspace(profile))
         if refusal is not None:
+            await _audit_refusal(sessions, platform, user_id, refusal, now)
             return refusal
         assert profile is not None
         candidates = self._schools_for(profile)
-        if not candidates:
-            return Refused(Refusal.NO_SCHOOL, self._schools_by_workspace(profile))
         if school is not None:
             if school.id not in {s.id for s in candidates}:
                 return Choose(profile, tuple(candidates))
@@ -311,7 +313,15 @@ class StaffDirectory:
             chosen = await self._chosen(session, profile, candidates)
             if chosen is None:
                 return Choose(profile, tuple(candidates))
-            member = await self._attach(session, chosen, platform, user_id, profile, now)
+            member, moved = await self._attach(session, chosen, platform, user_id, profile, now)
+            AuditLog(session, now).record(
+                school_id=member.school_id,
+                actor_id=member.person_id,
+                action=AuditAction.STAFF_MOVE if moved else AuditAction.STAFF_LEARN,
+                target_type="person",
+                target_id=member.person_id,
+                detail=f"staff by {platform}'s directory",
+            )
         self._remember([member])
         return self._found(member)
 
@@ -452,12 +462,23 @@ class StaffDirectory:
             if row is None:
                 return Refused(Refusal.LEFT)
             row.checked_at = now
+            change: AuditAction | None = None
             if still:
                 assert profile is not None
                 row.name = profile.name[:120] or row.name
-                row.left_at = None  # back (a deactivation undone, a returning member of staff)
+                if row.left_at is not None:  # back: a deactivation undone, a returning member
+                    row.left_at, change = None, AuditAction.STAFF_LEARN
             elif row.left_at is None:
-                row.left_at = now
+                row.left_at, change = now, AuditAction.STAFF_LEFT
+            if change is not None:
+                AuditLog(session, now).record(
+                    school_id=row.school_id,
+                    actor_id=SYSTEM_ACTOR,
+                    action=change,
+                    target_type="person",
+                    target_id=row.person_id,
+                    detail=f"{platform}'s directory says {'a member' if still else 'gone'}",
+                )
             session.add(row)
             await session.flush()
         self._remember([row])
@@ -530,7 +551,7 @@ class StaffDirectory:
         user_id: str,
         profile: Profile,
         now: datetime,
-    ) -> StaffMember:
+    ) -> tuple[StaffMember, bool]:
         """The person's row at `school`, found by email (their other platform, or their
         listing), moved from another school they chose to leave, or made; with this account on
         it."""
@@ -543,6 +564,7 @@ class StaffDirectory:
         taken = {p.id for p in self._school(school.id).people}
         person_id = listed.id if listed else _person_id(profile.email, profile.name, taken)
         elsewhere = next((r for r in rows if r.school_id != school.id and r.left_at is None), None)
+        moved = row is None and elsewhere is not None
         if row is None and elsewhere is not None:
             # They chose another of their schools: the same person moves, with their accounts;
             # what they reported at the old school stays there.
@@ -564,7 +586,7 @@ class StaffDirectory:
         row.left_at = None
         session.add(row)
         await session.flush()
-        return row
+        return row, moved
 
     # -- the merged directory ------------------------------------------------------------
 
@@ -653,3 +675,23 @@ async def _rows_by_email(session: AsyncSession, email: str | None) -> list[Staff
         select(StaffMember).where(StaffMember.email == email.strip().lower())
     )
     return list(result.scalars().all())
+
+
+async def _audit_refusal(
+    sessions: SessionFactory, platform: PlatformName, user_id: str, refused: Refused, now: datetime
+) -> None:
+    """An account refused as not staff, in the log of each school it could have been at (a
+    bot's messages are not worth an entry; an account at no school's workspace has no log)."""
+    if refused.reason is Refusal.BOT or not refused.schools:
+        return
+    async with sessions() as session:
+        log = AuditLog(session, now)
+        for school in refused.schools:
+            log.record(
+                school_id=school.id,
+                actor_id=f"{platform}:{user_id}"[:64],
+                action=AuditAction.STAFF_REFUSED,
+                target_type="account",
+                target_id=f"{platform}:{user_id}"[:64],
+                detail=f"not taken as staff ({refused.reason.value})",
+            )
