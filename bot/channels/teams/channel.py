@@ -34,13 +34,14 @@ from botbuilder.schema import (
     ConversationParameters,
     ConversationReference,
 )
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
-from bot.channels.teams.directory import TeamsDirectory
+from bot.channels.teams.directory import TeamsDirectory, account_of, team_of
 from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
 from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
@@ -345,6 +346,11 @@ class TeamsChannel:
                 "id": channel_id,
             }
             channel_reference.pop("activityId", None)
+            team = team_of(activity)
+            if team:
+                # The team the channel is in: whose roster finds a lead listed by email who has
+                # never written to the bot (TeamsTransport.member_by_email).
+                channel_reference["teamId"] = team
             found.append(("channel", channel_id, channel_reference))
         return found
 
@@ -1002,9 +1008,13 @@ class TeamsTransport:
 
     def __init__(self, channel: TeamsChannel) -> None:
         self.channel = channel
+        # Email -> (Teams user id "29:…", Entra object id) of full members found in a roster.
+        self._by_email: dict[str, tuple[str, str]] = {}
 
     def reaches(self, person: Person) -> bool:
-        return person.teams_user_id is not None
+        """Someone with a Teams account on record, or an email Teams may know them by (a lead
+        listed by email who has never written to the bot)."""
+        return person.teams_user_id is not None or person.email is not None
 
     def channel_for(self, school: School, purpose: str) -> str | None:
         ref = getattr(school.channels, purpose, None)
@@ -1095,13 +1105,18 @@ class TeamsTransport:
             reference = await self._open_personal_chat(key)
         return reference
 
-    async def _open_personal_chat(self, key: str) -> ConversationReference | None:
+    async def _open_personal_chat(
+        self, key: str, member_id: str | None = None, *, template: dict[str, Any] | None = None
+    ) -> ConversationReference | None:
         """Open the 1:1 chat with someone who has never messaged the bot, as Teams allows once
-        the app is installed in a team they are in; its address is kept for later. None when
-        there is nowhere to ask yet (not installed anywhere) or Teams will not open it (the
-        person has blocked the bot, left the tenant, or the app is not allowed for them)."""
-        async with self.channel.runtime.db.session() as session:
-            template = await self._any_address(session)
+        the app is installed in a team they are in; its address is kept for later, under `key`.
+        `member_id` is their Teams user id ("29:…") when known (from a roster), and `template`
+        the saved address to open it from (the team they were found in). None when there is
+        nowhere to ask yet (not installed anywhere) or Teams will not open it (the person has
+        blocked the bot, left the tenant, or the app is not allowed for them)."""
+        if template is None:
+            async with self.channel.runtime.db.session() as session:
+                template = await self._any_address(session)
         service_url = template.get("serviceUrl") if template else None
         tenant = self.channel.settings.tenant_id or (
             (template or {}).get("conversation") or {}
@@ -1113,7 +1128,7 @@ class TeamsTransport:
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
-            members=[ChannelAccount(id=key)],
+            members=[ChannelAccount(id=member_id or key)],
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}},
         )
@@ -1143,7 +1158,7 @@ class TeamsTransport:
             return None
         if not created:
             return None
-        user = {"id": key}
+        user = {"id": member_id or key}
         if not key.startswith("29:"):
             user["aadObjectId"] = key
         reference = {
@@ -1174,9 +1189,127 @@ class TeamsTransport:
         return True
 
     async def send_to_person(self, person: Person, message: Message) -> bool:
-        if person.teams_user_id is None:
+        """Send in the person's 1:1 chat: the saved one, or one opened now, for someone listed
+        by email only, after finding them in the roster of a team the app is installed in.
+        False when Teams has nobody by that email, or will not open a chat with them."""
+        if person.teams_user_id is not None:
+            return await self.send_to_address(person.teams_user_id, message)
+        found = await self.member_by_email(person.email)
+        if found is None:
             return False
-        return await self.send_to_address(person.teams_user_id, message)
+        member_id, aad_object_id, template = found
+        reference = await self._reference("person", aad_object_id)
+        if reference is None:
+            reference = await self._open_personal_chat(aad_object_id, member_id, template=template)
+        if reference is None:
+            return False
+        for activity in await self.channel.activities_for(message):
+            await self._proactive(reference, activity)
+        return True
+
+    async def member_by_email(
+        self, email: str | None
+    ) -> tuple[str, str, dict[str, Any] | None] | None:
+        """(Teams user id, Entra object id, the saved address of the team they were found in)
+        of a full member with this email (or user principal name, whatever its case) in the
+        roster of a team the app is installed in; None when no such team has them, or only a
+        guest account. Found ids are kept for the life of the process; a miss is not (they may
+        join a team later)."""
+        if not email or "@" not in email:
+            return None
+        wanted = email.strip().lower()
+        if wanted in self._by_email:
+            member_id, aad_object_id = self._by_email[wanted]
+            return member_id, aad_object_id, None
+        for template, team in await self._teams_installed():
+            account = await self._find_in_roster(template, team, wanted)
+            if account is not None:
+                member_id, aad_object_id = str(account.id), str(account.aad_object_id or "")
+                if not aad_object_id:
+                    continue
+                self._by_email[wanted] = (member_id, aad_object_id)
+                return member_id, aad_object_id, template
+        return None
+
+    async def _teams_installed(self) -> list[tuple[dict[str, Any], str]]:
+        """(a saved channel address, the team it is in) for each team the app is installed in
+        that the bot has heard from: the team's id when it was saved with the address, else the
+        channel's (Teams answers a channel's members APIs with its team's roster)."""
+        from sqlmodel import col, select
+
+        from storage.models import PlatformAddress
+
+        async with self.channel.runtime.db.session() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(PlatformAddress)
+                        .where(
+                            PlatformAddress.platform == self.channel.address_book,
+                            PlatformAddress.kind == "channel",
+                        )
+                        .order_by(col(PlatformAddress.updated_at).desc())
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        teams: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            reference = dict(row.reference)
+            conversation = reference.get("conversation") or {}
+            team = str(reference.get("teamId") or conversation.get("id") or "")
+            service_url = str(reference.get("serviceUrl") or "")
+            if team and service_url:
+                teams.setdefault((service_url, team), reference)
+        return [(reference, team) for (_, team), reference in teams.items()]
+
+    async def _find_in_roster(
+        self, template: dict[str, Any], team: str, wanted: str
+    ) -> TeamsChannelAccount | None:
+        """Page through a team's members (TeamsInfo.get_paged_team_members) for a full member
+        whose email or user principal name is `wanted`."""
+        from botbuilder.core.teams import TeamsInfo
+
+        self.channel.services.trust(template.get("serviceUrl"))
+        reference = ConversationReference().deserialize(template)
+        found: list[TeamsChannelAccount] = []
+        failures: list[Exception] = []
+
+        async def page_through(context: TurnContext) -> None:
+            token: str | None = None
+            try:
+                while True:
+
+                    async def one_page(token: str | None = token) -> Any:
+                        return await TeamsInfo.get_paged_team_members(
+                            context, team, token, _ROSTER_PAGE
+                        )
+
+                    page = await with_retries(one_page)
+                    for member in page.members or []:
+                        account = account_of(member)
+                        role = str(account.user_role or "").lower()
+                        addresses = {
+                            str(value).strip().lower()
+                            for value in (account.email, account.user_principal_name)
+                            if value
+                        }
+                        if wanted in addresses and role not in {"guest", "anonymous"}:
+                            found.append(account)
+                            return
+                    token = page.continuation_token
+                    if not token:
+                        return
+            except Exception as exc:
+                failures.append(exc)
+
+        await self.channel.adapter.continue_conversation(
+            reference, page_through, self.channel.settings.app_id or ""
+        )
+        if failures:
+            raise failures[0]
+        return found[0] if found else None
 
     async def personal_chat(self, person: Person) -> ConversationReference | None:
         """The person's 1:1 chat with the bot: where they have talked to it or installed it, or
@@ -1233,6 +1366,9 @@ class TeamsTransport:
         sent = await self._proactive(reference, self.channel.activity_for(message, mention=mention))
         return f"{channel_ref}|{sent}"
 
+
+# Members asked for at once when paging through a team's roster (Teams allows up to 500).
+_ROSTER_PAGE = 200
 
 # What Teams answers when it will not open a 1:1 chat with that person: retrying at once will
 # not change its mind (throttling and outages are retried; they raise).
