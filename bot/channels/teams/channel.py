@@ -994,11 +994,13 @@ class _PolicyBot(ActivityHandler):  # type: ignore[misc]
             activity.conversation is not None
             and activity.conversation.conversation_type == "personal"
         ):
-            who = self.channel.who(activity)
-            if who is not None:
-                await self.channel.send(
-                    turn_context, await self.channel.runtime.runner.opening(who)
-                )
+            # Someone new is looked up in the roster and, if they are staff, greeted and their
+            # chat remembered; anyone else is told nothing yet (they have written nothing).
+            who = await self.channel.who_is(turn_context)
+            if isinstance(who, Message):
+                return
+            await self.channel.remember_if_possible(activity)
+            await self.channel.send(turn_context, await self.channel.runtime.runner.opening(who))
 
 
 class TeamsTransport:

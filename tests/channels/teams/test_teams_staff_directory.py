@@ -297,6 +297,32 @@ async def test_a_throttled_look_up_is_tried_again_as_teams_asks(teams: TeamsHarn
     assert [c.status for c in teams.fake.calls if "/members/" in c.path] == [429, 200]
 
 
+async def test_someone_new_who_installs_the_app_is_greeted_and_a_guest_is_told_nothing(
+    teams: TeamsHarness,
+) -> None:
+    for user in (staff(15), staff(24)):  # staff, then a guest
+        install = teams.fake.activity(
+            **{
+                "type": "installationUpdate",
+                "action": "add",
+                "text": None,
+                "from": user.account,
+                "conversation": {"id": user.chat},
+            }
+        )
+        status, _ = await teams.post(install)
+        assert status in (200, 201)
+    assert "Hello Staff. I'm the social media policy assistant" in text_of(
+        teams.sent_to(staff(15).chat)
+    )
+    assert teams.sent_to(staff(24).chat) == []
+    [member] = await rows(teams, StaffMember)
+    assert member.person_id == "staff15"
+    people = {a.key for a in await rows(teams, PlatformAddress) if a.kind == "person"}
+    assert staff(15).aad_object_id in people
+    assert staff(24).aad_object_id not in people
+
+
 # -- who is refused -----------------------------------------------------------------------------
 
 
