@@ -680,6 +680,11 @@ class FakeBotFramework:
         self._files: dict[str, _StoredFile] = {}
         self._members: dict[str, dict[str, Any]] = {}
         self._conversation_members: dict[str, list[str]] = {}
+        # Teams (team id -> member ids, in the order they joined) and the team each channel
+        # belongs to; people gone from the tenant altogether.
+        self._teams: dict[str, list[str]] = {}
+        self._channel_teams: dict[str, str] = {}
+        self._gone: set[str] = set()
         self._refused_chats: dict[str, tuple[int, str, str]] = {}
         self._message_ids = itertools.count(_FIRST_MESSAGE_ID + 500_000)
         self._changed = asyncio.Event()
@@ -1088,6 +1093,63 @@ class FakeBotFramework:
         self._members[user_id] = {**self._account(user_id), **fields}
         return self._members[user_id]
 
+    def add_team(self, team_id: str, *, channels: Iterable[str] = ()) -> None:
+        """A team the app is installed in, with its channels; its roster starts empty. Teams
+        answers the members APIs of a channel's conversation with the team's roster."""
+        self._teams.setdefault(team_id, [])
+        for channel in channels:
+            self._channel_teams[channel] = team_id
+
+    def add_to_team(
+        self,
+        team_id: str,
+        user_id: str,
+        *,
+        name: str,
+        aad_object_id: str,
+        email: str | None,
+        user_principal_name: str | None = None,
+        user_role: str = "user",
+        tenant_id: str = TENANT_ID,
+    ) -> dict[str, Any]:
+        """Someone in a team's roster, as TeamsChannelAccount puts them on the wire: `userRole`
+        is "user", "guest" (an Entra B2B guest) or "anonymous"; `email` may be missing, as it
+        is for some accounts, when the userPrincipalName is all there is."""
+        given, _, surname = name.partition(" ")
+        account: dict[str, Any] = {
+            "id": user_id,
+            "name": name,
+            "aadObjectId": aad_object_id,
+            "givenName": given,
+            "surname": surname,
+            "userPrincipalName": user_principal_name or email or f"{aad_object_id}@{tenant_id}",
+            "tenantId": tenant_id,
+            "userRole": user_role,
+        }
+        if email is not None:
+            account["email"] = email
+        self._members[user_id] = account
+        self._gone.discard(user_id)
+        roster = self._teams.setdefault(team_id, [])
+        if user_id not in roster:
+            roster.append(user_id)
+        return account
+
+    def remove_from_team(self, team_id: str, user_id: str) -> None:
+        """Someone taken out of a team (they may still be in the tenant): the team's members
+        APIs no longer list or find them."""
+        roster = self._teams.get(team_id, [])
+        if user_id in roster:
+            roster.remove(user_id)
+
+    def remove_member(self, user_id: str) -> None:
+        """Someone gone from the tenant: every members API answers 404 for them, and no 1:1
+        chat can be opened with them."""
+        self._gone.add(user_id)
+        for roster in self._teams.values():
+            if user_id in roster:
+                roster.remove(user_id)
+
     # ----------------------------------------------------------------------------------------
     # connector: routes
 
@@ -1117,12 +1179,14 @@ class FakeBotFramework:
             failure = self._take_failure(path)
             if failure is not None:
                 return _fail(call, failure)
-            status, payload = self._route(request.method, route, body)
+            status, payload = self._route(request.method, route, body, request.query)
             return _answer(call, status, payload)
         finally:
             self._notify()
 
-    def _route(self, method: str, route: list[str], body: Any) -> tuple[int, Any]:
+    def _route(
+        self, method: str, route: list[str], body: Any, query: Mapping[str, str]
+    ) -> tuple[int, Any]:
         match method, route:
             case "POST", ["conversations"]:
                 return self._create_conversation(body)
@@ -1144,10 +1208,9 @@ class FakeBotFramework:
             case "GET", ["conversations", conversation_id, "members"]:
                 return 200, [self._account(u) for u in self._members_of(conversation_id)]
             case "GET", ["conversations", conversation_id, "pagedmembers"]:
-                members = [self._account(u) for u in self._members_of(conversation_id)]
-                return 200, {"members": members}
-            case "GET", ["conversations", _, "members", user_id]:
-                return 200, self._account(user_id)
+                return self._paged_members(conversation_id, query)
+            case "GET", ["conversations", conversation_id, "members", user_id]:
+                return self._member(conversation_id, user_id)
             case "GET", ["attachments", attachment_id]:
                 stored = self._files.get(attachment_id)
                 if stored is None:
@@ -1170,6 +1233,11 @@ class FakeBotFramework:
             return 400, _teams_error("BadArgument", "Tenant ID is required")
         bot = (body.get("bot") or {}).get("id", "")
         refused = [self._refused_chats[m] for m in members if m in self._refused_chats]
+        refused += [
+            (404, "NotFound", "User not found in the tenant.")
+            for m in members
+            if (self._user_id_of(str(m)) or m) in self._gone
+        ]
         if refused:
             status, code, message = refused[0]
             return status, _teams_error(code, message)
@@ -1181,6 +1249,54 @@ class FakeBotFramework:
             conversation_id = f"19:{secrets.token_hex(16)}@thread.v2"
         self._conversation_members[conversation_id] = [str(m) for m in members]
         return 201, {"id": conversation_id}
+
+    def _team_of(self, conversation_id: str) -> str | None:
+        """The team a conversation id stands for: the team's own id, or one of its channels
+        (with or without the ";messageid=…" of a thread)."""
+        bare = conversation_id.split(";", 1)[0]
+        if bare in self._teams:
+            return bare
+        return self._channel_teams.get(bare)
+
+    def _member(self, conversation_id: str, member_id: str) -> tuple[int, Any]:
+        """GET …/members/{id}, by the Teams user id ("29:…") or the Entra object id, as Teams
+        accepts either: 404 for someone not (or no longer) in the team or the tenant."""
+        user_id = self._user_id_of(member_id)
+        team = self._team_of(conversation_id)
+        if (
+            user_id is None
+            or user_id in self._gone
+            or (team is not None and user_id not in self._teams[team])
+        ):
+            return 404, _teams_error(
+                "MemberNotFoundInConversation", "The specified user is not a member of this team."
+            )
+        return 200, self._account(user_id)
+
+    def _user_id_of(self, member_id: str) -> str | None:
+        if member_id in self._members or member_id.startswith("29:"):
+            return member_id
+        for user_id, account in self._members.items():
+            if str(account.get("aadObjectId") or "").lower() == member_id.lower():
+                return user_id
+        return None
+
+    def _paged_members(self, conversation_id: str, query: Mapping[str, str]) -> tuple[int, Any]:
+        """One page of a team's (or a chat's) members, with a continuationToken while more are
+        left; pageSize is a suggestion Teams caps at 500."""
+        team = self._team_of(conversation_id)
+        ids = list(self._teams[team]) if team is not None else self._members_of(conversation_id)
+        ids = [u for u in ids if u not in self._gone]
+        try:
+            size = min(max(int(query.get("pageSize") or 100), 1), 500)
+            start = int(query.get("continuationToken") or 0)
+        except ValueError:
+            return 400, _teams_error("BadArgument", "invalid pageSize or continuationToken")
+        page = ids[start : start + size]
+        result: dict[str, Any] = {"members": [self._account(u) for u in page]}
+        if start + size < len(ids):
+            result["continuationToken"] = str(start + size)
+        return 200, result
 
     def _file_for(self, route: list[str]) -> _StoredFile | None:
         if len(route) == 4 and route[0] == "attachments" and route[2] == "views":

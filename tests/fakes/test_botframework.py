@@ -354,6 +354,73 @@ async def test_a_1_to_1_conversation_without_a_tenant_is_refused(harness: Harnes
     assert [call.status for call in harness.fake.calls] == [400]
 
 
+async def test_a_teams_roster_pages_finds_members_and_forgets_those_removed(
+    harness: Harness,
+) -> None:
+    """TeamsInfo's own calls against the roster: paged members, a member by Teams or Entra id
+    (in the team, or through one of its channels), 404 once removed, no chat with someone gone."""
+    from botbuilder.core.teams import TeamsInfo
+
+    fake = harness.fake
+    team, channel = "19:team@thread.tacv2", "19:general@thread.tacv2"
+    fake.add_team(team, channels=[channel])
+    for n in range(5):
+        fake.add_to_team(
+            team,
+            f"29:{n}",
+            name=f"Person {n}",
+            aad_object_id=f"aad-{n}",
+            email=None if n == 1 else f"p{n}@school.example",
+            user_principal_name=f"p{n}@school.example",
+            user_role="guest" if n == 2 else "user",
+        )
+    fake.remove_from_team(team, "29:3")
+    fake.remove_member("29:4")
+    seen: dict[str, Any] = {}
+
+    async def callback(turn_context: TurnContext) -> None:
+        pages, token = [], None
+        while True:
+            page = await TeamsInfo.get_paged_team_members(turn_context, team, token, 2)
+            pages.append([m.id for m in page.members])
+            token = page.continuation_token
+            if not token:
+                break
+        seen["pages"] = pages
+        connector = turn_context.turn_state[harness.adapter.BOT_CONNECTOR_CLIENT_KEY]
+        member = await connector.conversations.get_conversation_member(
+            f"{channel};messageid=1", "aad-1"
+        )
+        seen["member"] = member
+        for gone in ("29:3", "29:4"):
+            with pytest.raises(Exception, match="not a member") as raised:
+                await connector.conversations.get_conversation_member(team, gone)
+            seen[gone] = raised.value.response.status_code  # type: ignore[attr-defined]
+
+    parameters = ConversationParameters(
+        is_group=False,
+        bot=ChannelAccount(id=f"28:{APP_ID}"),
+        members=[ChannelAccount(id="29:0")],
+        tenant_id=TENANT_ID,
+        channel_data={"tenant": {"id": TENANT_ID}},
+    )
+    await harness.adapter.create_conversation(
+        APP_ID, callback, parameters, "msteams", fake.service_url
+    )
+    assert harness.errors == []
+    assert seen["pages"] == [["29:0", "29:1"], ["29:2"]]
+    assert seen["member"].id == "29:1"
+    assert "email" not in seen["member"].additional_properties
+    assert seen["member"].additional_properties["userPrincipalName"] == "p1@school.example"
+    assert (seen["29:3"], seen["29:4"]) == (404, 404)
+
+    parameters.members = [ChannelAccount(id="29:4")]
+    with pytest.raises(Exception, match="User not found in the tenant"):
+        await harness.adapter.create_conversation(
+            APP_ID, callback, parameters, "msteams", fake.service_url
+        )
+
+
 async def test_an_adaptive_card_action_is_answered_in_the_http_response(harness: Harness) -> None:
     body = harness.fake.invoke_action("approve", {"case": 12})
 

@@ -19,7 +19,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
 import aiohttp
@@ -29,16 +29,19 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import (
     Activity,
     ActivityTypes,
+    Attachment,
     ChannelAccount,
     ConversationParameters,
     ConversationReference,
 )
+from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
+from bot.channels.teams.directory import TeamsDirectory, account_of, team_of
 from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
 from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
@@ -46,20 +49,24 @@ from bot.config import TeamsSettings
 from bot.runtime import Runtime
 from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
+from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.not_staff import keeps_message, not_staff_message
+from dialogs.services import held_messages
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
 from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
+from dialogs.services.staff_directory import Found, Identified, Refusal, Refused
 from storage import addresses
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
-PLATFORM = "teams"
+PLATFORM: Final = "teams"
 # Where the development mode keeps addresses: apart from those saved with credentials.
 DEV_ADDRESS_BOOK = "teams-dev"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
@@ -131,16 +138,6 @@ def _refusal() -> Message:
     )
 
 
-def _unknown_person() -> Message:
-    return Message(
-        kind=MessageKind.INFO,
-        text="Hello. I don't have your Teams account on policybot's list of staff yet, so I "
-        "can't take reports from it. Please ask your IT administrator to add your Microsoft "
-        "Entra object ID to policybot's configuration. If anyone is in immediate danger, call "
-        "999 now.",
-    )
-
-
 def _answered_first(activity: Activity) -> bool:
     """Messages and button presses in a personal chat are journaled and answered before their
     turn is taken (TeamsChannel._admit), and their address is saved with the turn."""
@@ -190,6 +187,8 @@ class TeamsChannel:
         # Public addresses only; tests add their local stand-ins for Teams' file servers.
         self.fetch_policy = FetchPolicy()
         self._remembered: dict[tuple[str, str], str] = {}
+        # One first contact at a time per person: a burst from someone new asks Teams once.
+        self._first_contacts: KeyedLocks[str] = KeyedLocks()
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _PolicyBot(self)
         self.transport = TeamsTransport(self)
@@ -347,6 +346,11 @@ class TeamsChannel:
                 "id": channel_id,
             }
             channel_reference.pop("activityId", None)
+            team = team_of(activity)
+            if team:
+                # The team the channel is in: whose roster finds a lead listed by email who has
+                # never written to the bot (TeamsTransport.member_by_email).
+                channel_reference["teamId"] = team
             found.append(("channel", channel_id, channel_reference))
         return found
 
@@ -433,6 +437,8 @@ class TeamsChannel:
         return None
 
     def who(self, activity: Activity) -> Who | None:
+        """The sender as this process already knows them, without asking anyone (a cheap check,
+        e.g. on installation); messages and buttons are identified with `who_is`."""
         found = self.person_of(activity)
         if found is None or activity.conversation is None:
             return None
@@ -441,6 +447,129 @@ class TeamsChannel:
             PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
         )
         return Who(person=person, school=school, key=key)
+
+    def _account_of(self, activity: Activity) -> str | None:
+        """The id the staff directory knows the sender by: the one the configuration lists
+        them under (their Entra object id, or a "29:" id), else their Entra object id."""
+        sender = activity.from_property
+        if sender is None:
+            return None
+        directory = self.runtime.directory
+        for key in (sender.aad_object_id, sender.id):
+            if key and directory.by_teams_user(str(key)):
+                return str(key)
+        found = sender.aad_object_id or sender.id
+        return str(found) if found else None
+
+    def is_known(self, activity: Activity) -> bool:
+        """Whether the sender is listed or learned already: what can be told before Teams is
+        answered, without asking anyone."""
+        sender = activity.from_property
+        return sender is not None and any(
+            self.runtime.staff.is_known(PLATFORM, str(key))
+            for key in (sender.aad_object_id, sender.id)
+            if key
+        )
+
+    async def identify(self, context: TurnContext, activity: Activity | None = None) -> Identified:
+        """Who sent `activity` (the turn's own, by default): listed, learned, or looked up in
+        the roster of the team or chat it came from (bot.channels.teams.directory)."""
+        activity = activity or context.activity
+        account = self._account_of(activity)
+        if account is None:
+            return Refused(Refusal.OUTSIDE)
+        runtime, lookup = self.runtime, TeamsDirectory(context, activity)
+        return await runtime.staff.identify(
+            runtime.db.session, PLATFORM, account, lookup, runtime.clock()
+        )
+
+    async def who_is(self, context: TurnContext) -> Who | Message:
+        """The school and person writing in a personal chat, or what to tell someone the bot
+        cannot take as staff."""
+        activity = context.activity
+        identified = await self.identify(context)
+        if not isinstance(identified, Found):
+            return not_staff_message(identified, "Teams")
+        if activity.conversation is None or activity.from_property is None:
+            return not_staff_message(Refused(Refusal.OUTSIDE), "Teams")
+        key = ConversationKey(
+            PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
+        )
+        return Who(person=identified.person, school=identified.school, key=key)
+
+    async def _hold(self, activity: Activity, text: str, attachments: Sequence[Any]) -> None:
+        """Keep what someone new wrote, before Teams is answered; who they are is asked of
+        Teams after (the roster could take longer than Teams waits)."""
+        account = self._account_of(activity)
+        if account is None or activity.conversation is None:
+            return
+        async with self.runtime.db.session() as session:
+            await held_messages.hold(
+                session,
+                platform=PLATFORM,
+                user_id=account,
+                conversation=str(activity.conversation.id),
+                text=text,
+                files=[a.serialize() for a in attachments],
+                delivery_id=str(activity.id) if activity.id else None,
+                now=self.runtime.clock(),
+            )
+        self.runtime.runner.in_background(self._first_contact(activity))
+
+    async def _first_contact(self, activity: Activity) -> None:
+        """After Teams has its answer: who someone the bot did not know is, and then what they
+        wrote (held until now), taken in order as their first turns; or, if they cannot be
+        taken as staff, why, and what they wrote is kept only if they may yet be."""
+        account = self._account_of(activity)
+        assert account is not None
+        assert activity.conversation is not None
+        runtime = self.runtime
+        reference = TurnContext.get_conversation_reference(activity)
+        async with self._first_contacts.hold(account):
+            outcome: list[Identified] = []
+            failures: list[Exception] = []
+
+            async def ask(context: TurnContext) -> None:
+                # Caught here, not left to botbuilder, which would apologise for a failed turn
+                # to someone whose message is safely held.
+                try:
+                    identified = await self.identify(context, activity)
+                    outcome.append(identified)
+                    if isinstance(identified, Found):
+                        return
+                    if not keeps_message(identified):
+                        async with runtime.db.session() as session:
+                            for row in await held_messages.held_for(session, PLATFORM, account):
+                                assert row.id is not None
+                                await held_messages.let_go(session, row.id)
+                    await self.send(context, [not_staff_message(identified, "Teams")])
+                except Exception as exc:
+                    failures.append(exc)
+
+            await self.adapter.continue_conversation(reference, ask, self.settings.app_id or "")
+            if failures:
+                raise failures[0]
+            if not outcome or not isinstance(outcome[0], Found):
+                return
+            found = outcome[0]
+            async with runtime.db.session() as session:
+                held = await held_messages.held_for(session, PLATFORM, account)
+            who = Who(
+                person=found.person,
+                school=found.school,
+                key=ConversationKey(
+                    PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
+                ),
+            )
+            for row in held:
+                assert row.id is not None
+                attachments = [
+                    Attachment().deserialize(f) for f in row.files or [] if isinstance(f, dict)
+                ]
+                delivery_id = row.delivery_id or f"held:{row.id}"
+                await self._admit(activity, who, UserInput(text=row.text), delivery_id, attachments)
+                async with runtime.db.session() as session:
+                    await held_messages.let_go(session, row.id)
 
     # -- files ---------------------------------------------------------------------------
 
@@ -513,14 +642,18 @@ class TeamsChannel:
         if conversation is None or conversation.conversation_type != "personal":
             await self.send(context, [_PRIVATE_ONLY])
             return
-        who = self.who(activity)
-        if who is None:
-            await self.send(context, [_unknown_person()])
-            return
         text = _plain_text(activity)
         attachments = [a for a in activity.attachments or [] if _is_file(a)]
-        if text or attachments:
-            await self._admit(activity, who, UserInput(text=text), activity.id, attachments)
+        if not text and not attachments:
+            return
+        if not self.is_known(activity):
+            await self._hold(activity, text, attachments)
+            return
+        who = await self.who_is(context)
+        if isinstance(who, Message):
+            await self.send(context, [who])
+            return
+        await self._admit(activity, who, UserInput(text=text), activity.id, attachments)
 
     async def _admit(
         self,
@@ -591,9 +724,9 @@ class TeamsChannel:
             # A report's questions are only ever answered in a private chat.
             await self.send(context, [_PRIVATE_ONLY])
             return None
-        who = self.who(activity)
-        if who is None:
-            await self.send(context, [_unknown_person()])
+        who = await self.who_is(context)
+        if isinstance(who, Message):
+            await self.send(context, [who])
             return None
         delivery = f"{activity.id or ''}:{activity.reply_to_id or ''}:{value}"
         given = UserInput(value=value, question=cards.question_of(data))
@@ -615,15 +748,22 @@ class TeamsChannel:
 
     # -- case cards ----------------------------------------------------------------------
 
-    def _actor(self, activity: Activity) -> tuple[School, Person] | None:
+    async def _actor(
+        self, context: TurnContext, purpose: str = "safeguarding"
+    ) -> tuple[School, Person] | None:
+        """Who pressed a button on a card in one of a school's channels: a lead or approver
+        listed by email may never have written to the bot, so they are looked up in the team's
+        roster like anyone new."""
+        activity = context.activity
         channel_id = _channel_id(activity)
         school = (
-            self.runtime.directory.by_teams_channel(channel_id, "safeguarding")
-            if channel_id
-            else None
+            self.runtime.directory.by_teams_channel(channel_id, purpose) if channel_id else None
         )
         if school is None:
             return None
+        identified = await self.identify(context)
+        if isinstance(identified, Found) and identified.school.id == school.id:
+            return identified.school, identified.person
         return self.person_of(activity, school)
 
     async def on_channel_button(self, context: TurnContext, value: str, purpose: str) -> None:
@@ -631,10 +771,7 @@ class TeamsChannel:
         who pressed it, with every reply (and any question, such as a reason) in their private
         chat. Whether they may act is checked by the services, as for a typed command."""
         activity = context.activity
-        channel_id = _channel_id(activity)
-        directory = self.runtime.directory
-        school = directory.by_teams_channel(channel_id, purpose) if channel_id else None
-        actor = self.person_of(activity, school) if school else None
+        actor = await self._actor(context, purpose)
         if actor is None:
             refused = Message(kind=MessageKind.HINT, text=_CHANNEL_REFUSALS[purpose])
             await self.tell_privately(context, None, refused)
@@ -667,7 +804,7 @@ class TeamsChannel:
         self.on_outbox()
 
     async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
-        actor = self._actor(context.activity)
+        actor = await self._actor(context)
         if actor is None:  # not one of the school's staff: nobody to refuse by name
             await self.tell_privately(context, None, _refusal())
             return
@@ -736,15 +873,15 @@ class TeamsChannel:
         self.on_outbox()
 
     async def on_case_form(self, context: TurnContext, data: dict[str, Any]) -> None:
-        found = self.person_of(context.activity)
         try:
             verb = CaseVerb(str(data.get("verb")))
         except ValueError:
             return
-        school, person = found if found else (None, None)
-        if school is None or person is None:
+        identified = await self.identify(context)
+        if not isinstance(identified, Found):
             await self.send(context, [_refusal()])
             return
+        school, person = identified.school, identified.person
         try:
             # Claimed in the action's own transaction: a replay of this invoke changes nothing,
             # and a form refused (rolled back) can still be sent again.
@@ -857,11 +994,13 @@ class _PolicyBot(ActivityHandler):  # type: ignore[misc]
             activity.conversation is not None
             and activity.conversation.conversation_type == "personal"
         ):
-            who = self.channel.who(activity)
-            if who is not None:
-                await self.channel.send(
-                    turn_context, await self.channel.runtime.runner.opening(who)
-                )
+            # Someone new is looked up in the roster and, if they are staff, greeted and their
+            # chat remembered; anyone else is told nothing yet (they have written nothing).
+            who = await self.channel.who_is(turn_context)
+            if isinstance(who, Message):
+                return
+            await self.channel.remember_if_possible(activity)
+            await self.channel.send(turn_context, await self.channel.runtime.runner.opening(who))
 
 
 class TeamsTransport:
@@ -871,9 +1010,13 @@ class TeamsTransport:
 
     def __init__(self, channel: TeamsChannel) -> None:
         self.channel = channel
+        # Email -> (Teams user id "29:…", Entra object id) of full members found in a roster.
+        self._by_email: dict[str, tuple[str, str]] = {}
 
     def reaches(self, person: Person) -> bool:
-        return person.teams_user_id is not None
+        """Someone with a Teams account on record, or an email Teams may know them by (a lead
+        listed by email who has never written to the bot)."""
+        return person.teams_user_id is not None or person.email is not None
 
     def channel_for(self, school: School, purpose: str) -> str | None:
         ref = getattr(school.channels, purpose, None)
@@ -964,13 +1107,18 @@ class TeamsTransport:
             reference = await self._open_personal_chat(key)
         return reference
 
-    async def _open_personal_chat(self, key: str) -> ConversationReference | None:
+    async def _open_personal_chat(
+        self, key: str, member_id: str | None = None, *, template: dict[str, Any] | None = None
+    ) -> ConversationReference | None:
         """Open the 1:1 chat with someone who has never messaged the bot, as Teams allows once
-        the app is installed in a team they are in; its address is kept for later. None when
-        there is nowhere to ask yet (not installed anywhere) or Teams will not open it (the
-        person has blocked the bot, left the tenant, or the app is not allowed for them)."""
-        async with self.channel.runtime.db.session() as session:
-            template = await self._any_address(session)
+        the app is installed in a team they are in; its address is kept for later, under `key`.
+        `member_id` is their Teams user id ("29:…") when known (from a roster), and `template`
+        the saved address to open it from (the team they were found in). None when there is
+        nowhere to ask yet (not installed anywhere) or Teams will not open it (the person has
+        blocked the bot, left the tenant, or the app is not allowed for them)."""
+        if template is None:
+            async with self.channel.runtime.db.session() as session:
+                template = await self._any_address(session)
         service_url = template.get("serviceUrl") if template else None
         tenant = self.channel.settings.tenant_id or (
             (template or {}).get("conversation") or {}
@@ -982,7 +1130,7 @@ class TeamsTransport:
         parameters = ConversationParameters(
             is_group=False,
             bot=ChannelAccount(id=bot.get("id"), name=bot.get("name")),
-            members=[ChannelAccount(id=key)],
+            members=[ChannelAccount(id=member_id or key)],
             tenant_id=tenant,
             channel_data={"tenant": {"id": tenant}},
         )
@@ -1012,7 +1160,7 @@ class TeamsTransport:
             return None
         if not created:
             return None
-        user = {"id": key}
+        user = {"id": member_id or key}
         if not key.startswith("29:"):
             user["aadObjectId"] = key
         reference = {
@@ -1043,9 +1191,127 @@ class TeamsTransport:
         return True
 
     async def send_to_person(self, person: Person, message: Message) -> bool:
-        if person.teams_user_id is None:
+        """Send in the person's 1:1 chat: the saved one, or one opened now, for someone listed
+        by email only, after finding them in the roster of a team the app is installed in.
+        False when Teams has nobody by that email, or will not open a chat with them."""
+        if person.teams_user_id is not None:
+            return await self.send_to_address(person.teams_user_id, message)
+        found = await self.member_by_email(person.email)
+        if found is None:
             return False
-        return await self.send_to_address(person.teams_user_id, message)
+        member_id, aad_object_id, template = found
+        reference = await self._reference("person", aad_object_id)
+        if reference is None:
+            reference = await self._open_personal_chat(aad_object_id, member_id, template=template)
+        if reference is None:
+            return False
+        for activity in await self.channel.activities_for(message):
+            await self._proactive(reference, activity)
+        return True
+
+    async def member_by_email(
+        self, email: str | None
+    ) -> tuple[str, str, dict[str, Any] | None] | None:
+        """(Teams user id, Entra object id, the saved address of the team they were found in)
+        of a full member with this email (or user principal name, whatever its case) in the
+        roster of a team the app is installed in; None when no such team has them, or only a
+        guest account. Found ids are kept for the life of the process; a miss is not (they may
+        join a team later)."""
+        if not email or "@" not in email:
+            return None
+        wanted = email.strip().lower()
+        if wanted in self._by_email:
+            member_id, aad_object_id = self._by_email[wanted]
+            return member_id, aad_object_id, None
+        for template, team in await self._teams_installed():
+            account = await self._find_in_roster(template, team, wanted)
+            if account is not None:
+                member_id, aad_object_id = str(account.id), str(account.aad_object_id or "")
+                if not aad_object_id:
+                    continue
+                self._by_email[wanted] = (member_id, aad_object_id)
+                return member_id, aad_object_id, template
+        return None
+
+    async def _teams_installed(self) -> list[tuple[dict[str, Any], str]]:
+        """(a saved channel address, the team it is in) for each team the app is installed in
+        that the bot has heard from: the team's id when it was saved with the address, else the
+        channel's (Teams answers a channel's members APIs with its team's roster)."""
+        from sqlmodel import col, select
+
+        from storage.models import PlatformAddress
+
+        async with self.channel.runtime.db.session() as session:
+            rows = (
+                (
+                    await session.execute(
+                        select(PlatformAddress)
+                        .where(
+                            PlatformAddress.platform == self.channel.address_book,
+                            PlatformAddress.kind == "channel",
+                        )
+                        .order_by(col(PlatformAddress.updated_at).desc())
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        teams: dict[tuple[str, str], dict[str, Any]] = {}
+        for row in rows:
+            reference = dict(row.reference)
+            conversation = reference.get("conversation") or {}
+            team = str(reference.get("teamId") or conversation.get("id") or "")
+            service_url = str(reference.get("serviceUrl") or "")
+            if team and service_url:
+                teams.setdefault((service_url, team), reference)
+        return [(reference, team) for (_, team), reference in teams.items()]
+
+    async def _find_in_roster(
+        self, template: dict[str, Any], team: str, wanted: str
+    ) -> TeamsChannelAccount | None:
+        """Page through a team's members (TeamsInfo.get_paged_team_members) for a full member
+        whose email or user principal name is `wanted`."""
+        from botbuilder.core.teams import TeamsInfo
+
+        self.channel.services.trust(template.get("serviceUrl"))
+        reference = ConversationReference().deserialize(template)
+        found: list[TeamsChannelAccount] = []
+        failures: list[Exception] = []
+
+        async def page_through(context: TurnContext) -> None:
+            token: str | None = None
+            try:
+                while True:
+
+                    async def one_page(token: str | None = token) -> Any:
+                        return await TeamsInfo.get_paged_team_members(
+                            context, team, token, _ROSTER_PAGE
+                        )
+
+                    page = await with_retries(one_page)
+                    for member in page.members or []:
+                        account = account_of(member)
+                        role = str(account.user_role or "").lower()
+                        addresses = {
+                            str(value).strip().lower()
+                            for value in (account.email, account.user_principal_name)
+                            if value
+                        }
+                        if wanted in addresses and role not in {"guest", "anonymous"}:
+                            found.append(account)
+                            return
+                    token = page.continuation_token
+                    if not token:
+                        return
+            except Exception as exc:
+                failures.append(exc)
+
+        await self.channel.adapter.continue_conversation(
+            reference, page_through, self.channel.settings.app_id or ""
+        )
+        if failures:
+            raise failures[0]
+        return found[0] if found else None
 
     async def personal_chat(self, person: Person) -> ConversationReference | None:
         """The person's 1:1 chat with the bot: where they have talked to it or installed it, or
@@ -1102,6 +1368,9 @@ class TeamsTransport:
         sent = await self._proactive(reference, self.channel.activity_for(message, mention=mention))
         return f"{channel_ref}|{sent}"
 
+
+# Members asked for at once when paging through a team's roster (Teams allows up to 500).
+_ROSTER_PAGE = 200
 
 # What Teams answers when it will not open a 1:1 chat with that person: retrying at once will
 # not change its mind (throttling and outages are retried; they raise).
