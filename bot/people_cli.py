@@ -9,6 +9,8 @@ message; and check, before it matters, that every lead, approver and moderator c
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator
 from typing import Any
 
 import click
@@ -16,7 +18,15 @@ import click
 from bot.cli_support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.schools import Person, Role, School
-from dialogs.services.staff_directory import AccountKind, Listing, SyncResult
+from dialogs.services.staff_directory import (
+    AccountKind,
+    DirectoryUnavailable,
+    EmailDirectory,
+    Listing,
+    PlatformDirectory,
+    PlatformName,
+    SyncResult,
+)
 
 # Roles whose holders are sent alerts or cards: each must be reachable before it matters.
 ALERTED = frozenset(
@@ -157,48 +167,72 @@ def _describe_sync(platform: str, result: SyncResult) -> list[str]:
 @people.command("sync")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def sync(as_json: bool) -> None:
-    """Ask Slack about everyone the bot learned there (leavers lose access now), and find the
-    people listed by email who have not written to the bot yet."""
+    """Ask Slack and Teams about everyone the bot learned there (leavers lose access now), and
+    find the people listed by email who have not written to the bot yet."""
     settings = settings_or_exit()
-    if settings.slack is None:
+    if settings.slack is None and not settings.teams.enabled:
         click.echo(
-            "Slack is not configured (SLACK_BOT_TOKEN), so there is nothing to sync from. People "
-            "on Teams are checked when they write to the bot, at most every five minutes.",
+            "Neither Slack (SLACK_BOT_TOKEN) nor Teams (MICROSOFT_APP_ID) is configured, so "
+            "there is nothing to sync from.",
             err=True,
         )
         raise SystemExit(2)
-    slack_settings = settings.slack
 
-    async def work(runtime: Runtime) -> SyncResult:
-        from bot.channels.slack.directory import SlackDirectory
-        from bot.channels.slack.web import web_client
+    async def work(runtime: Runtime) -> dict[str, SyncResult]:
+        async with _directories(runtime) as directories:
+            return {
+                platform: await runtime.staff.sync(
+                    runtime.db.session, platform, lookup, emails, runtime.clock()
+                )
+                for platform, (lookup, emails) in directories.items()
+            }
 
-        client = web_client(slack_settings)
-        directory = SlackDirectory(client)
-        try:
-            return await runtime.staff.sync(
-                runtime.db.session, "slack", directory, directory, runtime.clock()
-            )
-        finally:
-            if client.session is not None:
-                await client.session.close()
-
-    result = run(work, settings)
+    results = run(work, settings)
     if as_json:
         echo_json(
             {
-                "slack": {
+                platform: {
                     "checked": result.checked,
                     "left": result.left,
                     "found": result.found,
                     "not_found": result.not_found,
                     "unavailable": result.unavailable,
                 }
+                for platform, result in results.items()
             }
         )
         return
-    for line in _describe_sync("Slack", result):
-        click.echo(line)
+    for platform, result in results.items():
+        for line in _describe_sync(platform.capitalize(), result):
+            click.echo(line)
+
+
+@contextlib.asynccontextmanager
+async def _directories(
+    runtime: Runtime,
+) -> AsyncIterator[dict[PlatformName, tuple[PlatformDirectory, EmailDirectory | None]]]:
+    """Each configured platform's directory, reached from the command line (its clients are
+    closed after)."""
+    settings = runtime.settings
+    client = teams = None
+    try:
+        if settings.slack is not None:
+            from bot.channels.slack.directory import SlackDirectory
+            from bot.channels.slack.web import web_client
+
+            client = web_client(settings.slack)
+            slack = SlackDirectory(client)
+            runtime.platform_directories["slack"] = (slack, slack)
+        if settings.teams.enabled and not settings.teams.development_mode:
+            from bot.channels.teams.channel import TeamsChannel
+
+            teams = TeamsChannel(runtime, settings.teams)  # registers its own directory
+        yield dict(runtime.platform_directories)
+    finally:
+        if client is not None and client.session is not None:
+            await client.session.close()
+        if teams is not None:
+            await teams.close()
 
 
 @people.command("check")
@@ -208,54 +242,29 @@ def check(as_json: bool) -> None:
     reached now, per platform; exit 1 when a safeguarding lead or deputy cannot be reached at
     all, for monitoring."""
     settings = settings_or_exit()
-    slack_settings = settings.slack
 
     async def work(runtime: Runtime) -> list[dict[str, Any]]:
-        from storage import addresses
-
-        finder = None
-        client = None
-        if slack_settings is not None:
-            from bot.channels.slack.directory import SlackDirectory
-            from bot.channels.slack.web import web_client
-
-            client = web_client(slack_settings)
-            finder = SlackDirectory(client)
         rows: list[dict[str, Any]] = []
-        try:
+        async with _directories(runtime) as directories:
+            slack = directories.get("slack")
+            teams = directories.get("teams")
             for school in runtime.directory.schools:
                 for person in school.people:
                     if not person.roles & ALERTED:
                         continue
-                    slack = await _slack_reach(person, finder, configured=client is not None)
-                    async with runtime.db.session() as session:
-                        remembered = person.teams_user_id is not None and (
-                            await addresses.look_up(
-                                session, platform="teams", kind="person", key=person.teams_user_id
-                            )
-                            is not None
-                        )
-                    teams = (
-                        "yes"
-                        if remembered
-                        else "not until they write to the bot in Teams"
-                        if settings.teams.enabled
-                        else "Teams is not configured"
-                    )
+                    slack_reach = await _slack_reach(person, slack[0] if slack else None)
+                    teams_reach = await _teams_reach(runtime, person, teams[1] if teams else None)
                     rows.append(
                         {
                             "school": school.id,
                             "id": person.id,
                             "name": person.name,
                             "roles": sorted(r.value for r in person.roles & ALERTED),
-                            "slack": slack,
-                            "teams": teams,
-                            "reachable": slack == "yes" or teams == "yes",
+                            "slack": slack_reach,
+                            "teams": teams_reach,
+                            "reachable": slack_reach == "yes" or teams_reach.startswith("yes"),
                         }
                     )
-        finally:
-            if client is not None and client.session is not None:
-                await client.session.close()
         return rows
 
     rows = run(work, settings)
@@ -273,6 +282,30 @@ def check(as_json: bool) -> None:
         raise SystemExit(1)
 
 
+async def _teams_reach(runtime: Runtime, person: Person, emails: EmailDirectory | None) -> str:
+    """Whether Teams reaches one person ("yes ..."), or why not."""
+    from storage import addresses
+
+    if emails is None:
+        return "Teams is not configured"
+    if person.teams_user_id:
+        async with runtime.db.session() as session:
+            saved = await addresses.look_up(
+                session, platform="teams", kind="person", key=person.teams_user_id
+            )
+        if saved is not None:
+            return "yes"
+    if not person.email:
+        return "not until they write to the bot in Teams (no email listed)"
+    try:
+        found = await emails.by_email(person.email)
+    except DirectoryUnavailable:
+        return "Teams could not be asked just now"
+    if found is None:
+        return f"nobody in the teams the app is in has the email {person.email}"
+    return "yes (found in a team's roster)"
+
+
 _KINDS = {
     AccountKind.GUEST: "a guest's",
     AccountKind.BOT: "a bot's",
@@ -281,11 +314,9 @@ _KINDS = {
 }
 
 
-async def _slack_reach(person: Person, finder: Any, *, configured: bool) -> str:
-    """ "yes", or why not, for one person on Slack."""
-    from dialogs.services.staff_directory import DirectoryUnavailable
-
-    if not configured:
+async def _slack_reach(person: Person, finder: Any) -> str:
+    """Whether Slack reaches one person ("yes"), or why not."""
+    if finder is None:
         return "Slack is not configured"
     if not person.slack_user_id and not person.email:
         return "no Slack account or email listed"

@@ -42,6 +42,7 @@ from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
 from bot.channels.teams.directory import TeamsDirectory, account_of, team_of
+from bot.channels.teams.people import TeamsPeople
 from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
 from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
@@ -51,7 +52,14 @@ from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
 from dialogs.keyed_locks import KeyedLocks
 from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
-from dialogs.not_staff import keeps_message, not_staff_message
+from dialogs.not_staff import (
+    StaffButtonValue,
+    asks_to_change_school,
+    change_school_message,
+    keeps_message,
+    not_staff_message,
+    school_chosen_message,
+)
 from dialogs.services import held_messages
 from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comment_card import CommentButtonValue
@@ -59,7 +67,13 @@ from dialogs.services.delivery import NO_ALERT, Alert
 from dialogs.services.permissions import CaseAction
 from dialogs.services.post_card import PostButtonValue
 from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import Found, Identified, Refusal, Refused
+from dialogs.services.staff_directory import (
+    DirectoryUnavailable,
+    Found,
+    Identified,
+    Refusal,
+    Refused,
+)
 from storage import addresses
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable
@@ -192,6 +206,9 @@ class TeamsChannel:
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = _PolicyBot(self)
         self.transport = TeamsTransport(self)
+        # For the daily sync and `policybot people sync`: Teams asked outside any turn.
+        people = TeamsPeople(self)
+        runtime.platform_directories["teams"] = (people, people)
         self.pacer = Pacer()
         self._http: aiohttp.ClientSession | None = None
         if settings.development_mode:
@@ -551,25 +568,56 @@ class TeamsChannel:
                 raise failures[0]
             if not outcome or not isinstance(outcome[0], Found):
                 return
-            found = outcome[0]
+            await self._take_held(activity, account, outcome[0])
+
+    async def _take_held(self, activity: Activity, account: str, found: Found) -> None:
+        """What someone wrote before they were known, taken in order as their first turns."""
+        assert activity.conversation is not None
+        assert activity.from_property is not None
+        runtime = self.runtime
+        async with runtime.db.session() as session:
+            held = await held_messages.held_for(session, PLATFORM, account)
+        who = Who(
+            person=found.person,
+            school=found.school,
+            key=ConversationKey(
+                PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
+            ),
+        )
+        for row in held:
+            assert row.id is not None
+            attachments = [
+                Attachment().deserialize(f) for f in row.files or [] if isinstance(f, dict)
+            ]
+            delivery_id = row.delivery_id or f"held:{row.id}"
+            await self._admit(activity, who, UserInput(text=row.text), delivery_id, attachments)
             async with runtime.db.session() as session:
-                held = await held_messages.held_for(session, PLATFORM, account)
-            who = Who(
-                person=found.person,
-                school=found.school,
-                key=ConversationKey(
-                    PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
-                ),
-            )
-            for row in held:
-                assert row.id is not None
-                attachments = [
-                    Attachment().deserialize(f) for f in row.files or [] if isinstance(f, dict)
-                ]
-                delivery_id = row.delivery_id or f"held:{row.id}"
-                await self._admit(activity, who, UserInput(text=row.text), delivery_id, attachments)
-                async with runtime.db.session() as session:
-                    await held_messages.let_go(session, row.id)
+                await held_messages.let_go(session, row.id)
+
+    async def chose_school(self, context: TurnContext, choice: StaffButtonValue) -> None:
+        """Someone whose email fits several schools pressed the one they work at (first, or
+        after "change school"): recorded, and what they wrote before, if anything, is taken."""
+        activity = context.activity
+        account = self._account_of(activity)
+        if account is None:
+            return
+        runtime = self.runtime
+        school = runtime.directory.school(choice.reference)
+        async with self._first_contacts.hold(account):
+            identified: Identified
+            try:
+                profile = await TeamsDirectory(context, activity).profile(account)
+            except DirectoryUnavailable:
+                identified = Refused(Refusal.UNAVAILABLE)
+            else:
+                identified = await runtime.staff.learn(
+                    runtime.db.session, PLATFORM, account, profile, runtime.clock(), school=school
+                )
+            if not isinstance(identified, Found):
+                await self.send(context, [not_staff_message(identified, "Teams")])
+                return
+            await self.send(context, [school_chosen_message(identified.school)])
+            await self._take_held(activity, account, identified)
 
     # -- files ---------------------------------------------------------------------------
 
@@ -653,6 +701,10 @@ class TeamsChannel:
         if isinstance(who, Message):
             await self.send(context, [who])
             return
+        if asks_to_change_school(text):
+            schools = self.runtime.staff.schools_for(who.person)
+            await self.send(context, [change_school_message(who.school, schools)])
+            return
         await self._admit(activity, who, UserInput(text=text), activity.id, attachments)
 
     async def _admit(
@@ -708,6 +760,10 @@ class TeamsChannel:
         value = str(data.get("value") or "")
         if verb == cards.MULTI_DONE:
             value = str(data.get(cards.MULTI_INPUT) or "")
+        school_choice = StaffButtonValue.decode(value)
+        if school_choice is not None:
+            await self.chose_school(context, school_choice)
+            return None
         case_button = CaseButtonValue.decode(value)
         if case_button is not None:
             await self.on_case_button(context, case_button)
@@ -1021,6 +1077,10 @@ class TeamsTransport:
     def channel_for(self, school: School, purpose: str) -> str | None:
         ref = getattr(school.channels, purpose, None)
         return ref.teams if ref is not None else None
+
+    async def saved_address(self, kind: str, key: str) -> ConversationReference | None:
+        """A person's ("person", their Entra object id) or channel's saved address, if any."""
+        return await self._reference(kind, key)
 
     async def _reference(self, kind: str, key: str) -> ConversationReference | None:
         async with self.channel.runtime.db.session() as session:

@@ -369,13 +369,34 @@ async def test_someone_at_no_schools_address_is_told_who_to_ask_and_their_messag
     assert await rows(teams, HeldMessage) == []
 
 
-async def test_someone_whose_address_fits_two_schools_is_asked_to_be_listed(
+async def test_someone_whose_address_fits_two_schools_chooses_once_and_can_change(
     teams: TeamsHarness,
 ) -> None:
     text = await said(teams, TRUST, "report")
-    assert "could belong to more than one school" in text
+    assert "Which school do you work at?" in text
     assert "Oakfield Primary School (demo), Beech Academy" in text
     assert len(await rows(teams, HeldMessage)) == 1
+
+    # Their choice is recorded, and what they wrote first is taken at that school.
+    chosen = text_of(await teams.replies(TRUST, teams.press(TRUST, "Beech Academy")))
+    assert "you're with Beech Academy" in chosen
+    assert "Who is being targeted?" in chosen
+    (member,) = await rows(teams, StaffMember)
+    assert (member.school_id, member.person_id) == ("beech", "rae")
+    assert await rows(teams, HeldMessage) == []
+
+    # Later they change it: the same person moves, with their Teams account.
+    assert "You're with Beech Academy now" in await said(teams, TRUST, "change school")
+    moved = text_of(
+        await teams.replies(TRUST, teams.press(TRUST, "Oakfield Primary School (demo)"))
+    )
+    assert "you're with Oakfield Primary School (demo)" in moved
+    (member,) = await rows(teams, StaffMember)
+    assert (member.school_id, member.person_id, member.teams_user_id) == (
+        "oakfield",
+        "rae",
+        TRUST.aad_object_id,
+    )
 
 
 # -- leavers ------------------------------------------------------------------------------------
@@ -538,3 +559,42 @@ async def test_one_email_on_both_platforms_is_one_person_in_the_staff_directory(
         assert staff_directory.is_known("teams", "aad-jo")
     finally:
         await runtime.close()
+
+
+# -- the daily sync -----------------------------------------------------------------------------
+
+
+async def test_the_daily_sync_removes_a_leaver_who_never_writes_again_and_finds_the_lead(
+    teams: TeamsHarness,
+) -> None:
+    from bot.jobs.people import run_people_sync
+
+    assert await teams.install_in_team() == 201
+    newcomer = staff(21)
+    assert "Who is being targeted?" in await said(teams, newcomer, "report")
+    teams.fake.remove_member(newcomer.user_id)  # gone from the school's tenant
+
+    result = (await run_people_sync(teams.runtime))["teams"]
+    assert result.left == ["oakfield/staff21"]
+    assert "oakfield/dana" in result.found  # listed by email, found in the team's roster
+    school = teams.runtime.directory.school("oakfield")
+    assert school is not None
+    dana = school.person("dana")
+    assert dana is not None
+    assert dana.teams_user_id == DANA.aad_object_id
+    leaver = school.person("staff21")
+    assert leaver is not None
+    assert leaver.roles == frozenset()
+
+
+async def test_the_sync_never_takes_someone_it_cannot_ask_about_as_gone(
+    teams: TeamsHarness,
+) -> None:
+    from bot.jobs.people import run_people_sync
+
+    newcomer = staff(22)
+    assert "Who is being targeted?" in await said(teams, newcomer, "report")
+    teams.fake.fail_next("/members/", status=503, times=40)
+    result = (await run_people_sync(teams.runtime))["teams"]
+    assert result.left == []
+    assert result.unavailable >= 1
