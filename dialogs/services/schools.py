@@ -121,6 +121,13 @@ class Membership(_Strict):
     teams_tenants: tuple[
         Annotated[str, StringConstraints(pattern=r"^[0-9a-fA-F-]{36}$", to_lower=True)], ...
     ] = ()
+    # The Teams teams whose members are staff ("19:…@thread.tacv2", from the team's link): when
+    # given, someone in Teams must be in one of them, and leaves when taken out of them. The
+    # app must be installed in each.
+    teams_teams: tuple[
+        Annotated[str, StringConstraints(pattern=r"^19:[A-Za-z0-9_.-]+@thread\.(?:tacv2|skype)$")],
+        ...,
+    ] = ()
 
     def takes(self, email: str | None) -> bool:
         """Whether a verified email is at one of this school's domains."""

@@ -488,6 +488,18 @@ class TeamsChannel:
             if key
         )
 
+    def directory_for(self, context: TurnContext, activity: Activity) -> TeamsDirectory:
+        """Teams' directory as seen from an activity: the teams whose members are staff, when
+        schools name them (Membership.teams_teams), else the team or chat it came from."""
+        staff_teams = tuple(
+            dict.fromkeys(
+                team
+                for school in self.runtime.directory.schools
+                for team in school.membership.teams_teams
+            )
+        )
+        return TeamsDirectory(context, activity, staff_teams=staff_teams)
+
     async def identify(self, context: TurnContext, activity: Activity | None = None) -> Identified:
         """Who sent `activity` (the turn's own, by default): listed, learned, or looked up in
         the roster of the team or chat it came from (bot.channels.teams.directory)."""
@@ -495,7 +507,7 @@ class TeamsChannel:
         account = self._account_of(activity)
         if account is None:
             return Refused(Refusal.OUTSIDE)
-        runtime, lookup = self.runtime, TeamsDirectory(context, activity)
+        runtime, lookup = self.runtime, self.directory_for(context, activity)
         return await runtime.staff.identify(
             runtime.db.session, PLATFORM, account, lookup, runtime.clock()
         )
@@ -606,7 +618,7 @@ class TeamsChannel:
         async with self._first_contacts.hold(account):
             identified: Identified
             try:
-                profile = await TeamsDirectory(context, activity).profile(account)
+                profile = await self.directory_for(context, activity).profile(account)
             except DirectoryUnavailable:
                 identified = Refused(Refusal.UNAVAILABLE)
             else:

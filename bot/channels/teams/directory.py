@@ -106,9 +106,18 @@ class TeamsDirectory:
     """The members of the team or chat an activity came from, asked through a turn's connector
     client. Built for each activity: which roster to ask depends on where the person wrote."""
 
-    def __init__(self, context: TurnContext, activity: Activity | None = None) -> None:
+    def __init__(
+        self,
+        context: TurnContext,
+        activity: Activity | None = None,
+        *,
+        staff_teams: tuple[str, ...] = (),
+    ) -> None:
+        """`staff_teams`: the teams whose members are staff (Membership.teams_teams), asked
+        instead of the team or chat the activity came from when a school names them."""
         self._context = context
         self._activity = activity or context.activity
+        self._staff_teams = staff_teams
 
     async def profile(self, user_id: str) -> Profile | None:
         """`user_id` is the Entra object id; Teams is asked by the "29:" id the activity
@@ -121,24 +130,28 @@ class TeamsDirectory:
         conversation = team_of(activity) or (
             activity.conversation.id if activity.conversation is not None else None
         )
-        if not conversation:
+        asked = self._staff_teams or ((conversation,) if conversation else ())
+        if not asked:
             raise DirectoryUnavailable("no team or chat to ask")
+        for where in asked:
+            member = await self._member(str(where), member_id)
+            if member is not None:
+                return profile_of(account_of(member), tenant_of(activity))
+        return None
+
+    async def _member(self, conversation: str, member_id: str) -> Any:
+        """The member of a team or chat, or None when it does not have them (404)."""
         connector = connector_of(self._context)
 
         async def ask() -> Any:
-            return await connector.conversations.get_conversation_member(
-                str(conversation), member_id
-            )
+            return await connector.conversations.get_conversation_member(conversation, member_id)
 
         try:
             async with asyncio.timeout(ASK_WITHIN_SECONDS):
-                member = await with_retries(ask, attempts=3, base_delay=0.25)
+                return await with_retries(ask, attempts=3, base_delay=0.25)
         except Exception as exc:
             status = status_of(exc)
             if status in _NOT_FOUND:
                 return None
             log.warning("Teams member look-up failed: %s (HTTP %s)", type(exc).__name__, status)
             raise DirectoryUnavailable(f"Teams answered {status or type(exc).__name__}") from exc
-        if member is None:
-            return None
-        return profile_of(account_of(member), tenant_of(activity))

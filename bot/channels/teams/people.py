@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.channels.teams.directory import TeamsDirectory
 from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable, Profile
 
 if TYPE_CHECKING:
@@ -52,7 +51,8 @@ class TeamsPeople:
 
         async def ask(context: TurnContext) -> None:
             try:
-                found.append(await TeamsDirectory(context, activity).profile(user_id))
+                lookup = self.channel.directory_for(context, activity)
+                found.append(await lookup.profile(user_id))
             except Exception as exc:  # raised below, not left to the adapter's error handler
                 failures.append(exc)
 

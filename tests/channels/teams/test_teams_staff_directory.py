@@ -598,3 +598,50 @@ async def test_the_sync_never_takes_someone_it_cannot_ask_about_as_gone(
     result = (await run_people_sync(teams.runtime))["teams"]
     assert result.left == []
     assert result.unavailable >= 1
+
+
+# -- staff are the members of the school's team --------------------------------------------------
+
+
+@pytest.fixture
+async def team_staff(
+    settings: Settings, clock: Clock, fake_teams: FakeBotFramework
+) -> AsyncIterator[TeamsHarness]:
+    """As `teams`, but the school says its staff are the members of its team."""
+    roster(fake_teams)
+    configured = directory_only(settings)
+    oakfield, *rest = configured.directory.schools
+    membership = oakfield.membership.model_copy(update={"teams_teams": (TEAM,)})
+    schools = (oakfield.model_copy(update={"membership": membership}), *rest)
+    configured = replace(configured, directory=Directory(schools=schools))
+    async with teams_harness(configured, clock, fake_teams) as harness:
+        yield harness
+
+
+async def test_someone_taken_out_of_the_schools_team_loses_access_at_their_next_message(
+    team_staff: TeamsHarness, clock: Clock
+) -> None:
+    teams = team_staff
+    newcomer = staff(31)
+    assert "Who is being targeted?" in await said(teams, newcomer, "report")
+    teams.fake.remove_from_team(TEAM, newcomer.user_id)  # still in the tenant
+    clock.advance(seconds=RECHECK_AFTER.total_seconds() + 1)
+    assert "no longer one of the school's staff accounts" in await said(teams, newcomer, "hi")
+
+
+async def test_someone_in_the_tenant_but_not_in_the_schools_team_is_refused(
+    team_staff: TeamsHarness,
+) -> None:
+    teams = team_staff
+    outsider = TeamsUser(
+        "Pat Office", "00000000-0000-4000-9000-0000000000f0", "29:1pat", "a:1pat-chat"
+    )
+    teams.fake.add_member(
+        outsider.user_id,
+        name=outsider.name,
+        aadObjectId=outsider.aad_object_id,
+        email=f"pat@{DOMAIN}",
+        userPrincipalName=f"pat@{DOMAIN}",
+    )
+    assert "isn't one of theirs" in await said(teams, outsider, "report")
+    assert await rows(teams, StaffMember) == []
