@@ -24,9 +24,12 @@ $(VENV)/.dev-installed: requirements-dev.lock pyproject.toml | $(BIN)/python
 run: $(VENV)/.run-installed
 	$(BIN)/policybot chat
 
-## test: the whole test suite (SQLite and PostgreSQL)
+## test: the whole test suite (SQLite and PostgreSQL), in TEST_WORKERS processes side by side.
+## The suite mostly waits (fake servers, subprocesses, databases): one process keeps a core about
+## a third busy, so four share two cores well. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 4
 test: $(VENV)/.dev-installed
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
 ## lint: ruff (lint and format check) and mypy
 lint: $(VENV)/.dev-installed

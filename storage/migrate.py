@@ -9,6 +9,7 @@ without it; only when those do not show an up-to-date schema does alembic decide
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,18 +45,25 @@ def _config(url: str | URL) -> Config:
     return cfg
 
 
+# Alembic keeps the migration running now in module-level proxies (alembic.context, op), so
+# two migrations in one process at once, from two threads, would undo each other's: one at a time.
+_ONE_MIGRATION = threading.Lock()
+
+
 def upgrade(url: str | URL, revision: str = "head") -> None:
     """Bring the schema up to `revision`, inside one transaction where the database allows."""
     from alembic import command
 
-    command.upgrade(_config(url), revision)
+    with _ONE_MIGRATION:
+        command.upgrade(_config(url), revision)
 
 
 def revision(url: str | URL, message: str) -> None:
     """Write a new migration by comparing the tables with the database (for developers)."""
     from alembic import command
 
-    command.revision(_config(url), message=message, autogenerate=True)
+    with _ONE_MIGRATION:
+        command.revision(_config(url), message=message, autogenerate=True)
 
 
 def current_revision(url: str | URL) -> str | None:

@@ -232,6 +232,8 @@ def test_a_placeholder_evidence_key_is_refused(tmp_path: Path, placeholder: str)
         "x" * 44,  # the right length, but 33 bytes
         Fernet.generate_key().decode()[:-4],  # a real key, cut short
     ],
+    # Named, not shown: the last is random, and parallel workers must collect the same ids.
+    ids=["not-base64", "five-bytes", "33-bytes", "a-real-key-cut-short"],
 )
 def test_an_evidence_key_that_is_not_a_key_is_refused(tmp_path: Path, garbage: str) -> None:
     message = refusal(write_config(tmp_path), POLICYBOT_EVIDENCE_KEY=garbage)

@@ -322,8 +322,11 @@ class SlackHarness:
         return await self.settle(dm(user), before)
 
     async def settle(self, channel: str, before: int, quiet: float = 0.15) -> list[Call]:
-        """Wait until posts to a channel arrive and then stop arriving."""
+        """Wait until posts to a channel arrive and then stop arriving: until the work the
+        channel does after answering Slack is done, however long a loaded machine takes, and
+        then for a quiet moment."""
         await self.wait_posts(channel, before + 1)
+        await self.runtime.runner.settled()
         count = -1
         while count != len(self.posts_to(channel)):
             count = len(self.posts_to(channel))
