@@ -394,3 +394,25 @@ async def test_the_daily_sync_removes_a_leaver_who_never_writes_again_and_finds_
     leaver = school.person("staff11")
     assert leaver is not None
     assert leaver.roles == frozenset()
+
+
+async def test_files_someone_new_sends_while_slack_cannot_say_who_they_are_are_taken_after(
+    slack: SlackHarness,
+) -> None:
+    from tests.support import png
+
+    newcomer = staff_id(16)
+    slack.fake.fail_next("users.info", status=503, times=3)  # the call and both its retries
+    shared = slack.fake.add_file("FNEW", name="shot.png", data=png("x"), mimetype="image/png")
+    (reply,) = await slack.reply_to(
+        newcomer, slack.say(newcomer, "a parent posted this about me", files=[shared])
+    )
+    assert "couldn't check your Slack account just now" in text_of_calls([reply])
+    async with slack.runtime.db.session() as session:
+        (held,) = (await session.execute(select(HeldMessage))).scalars().all()
+    assert [f["id"] for f in held.files or []] == ["FNEW"]
+
+    # Once Slack answers, the held message is taken with its file, as anyone's would be: a
+    # file outside a report is explained, not silently dropped.
+    posts = await slack.reply_to(newcomer, slack.say(newcomer, "hello?"))
+    assert "I can only keep files as part of a report" in text_of_calls(posts)
