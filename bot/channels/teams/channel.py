@@ -41,7 +41,7 @@ from bot.channels.shared_files import read_files, unreadable_notice
 from bot.channels.teams import cards, dev_mode
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.delivery import Pacer, status_of, with_retries
-from bot.channels.teams.directory import TeamsDirectory, account_of, team_of
+from bot.channels.teams.directory import TeamsDirectory, account_of, team_of, tenant_of
 from bot.channels.teams.people import TeamsPeople
 from bot.channels.teams.safe_fetch import FetchPolicy, RefusedAddress, guarded_session, open_url
 from bot.channels.teams.service_urls import ServiceUrls
@@ -331,7 +331,7 @@ class TeamsChannel:
 
     def _addresses_in(self, activity: Activity) -> list[tuple[str, str, dict[str, Any]]]:
         serialised = TurnContext.get_conversation_reference(activity).serialize()
-        tenant = _tenant_of(activity)
+        tenant = tenant_of(activity)
         if tenant:
             # botbuilder reads and writes the tenant as "tenantID", which Teams never sends; it
             # is kept here, because opening a 1:1 chat later needs it.
@@ -1487,15 +1487,6 @@ def _stamp(card: dict[str, Any], question: str) -> None:
                 visit(item)
 
     visit(card)
-
-
-def _tenant_of(activity: Activity) -> str | None:
-    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = data.get("tenant") or {}
-    found = tenant.get("id") if isinstance(tenant, dict) else None
-    if not found and activity.conversation is not None:
-        found = activity.conversation.tenant_id
-    return str(found) if found else None
 
 
 def _channel_id(activity: Activity) -> str | None:
