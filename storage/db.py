@@ -200,12 +200,20 @@ async def only_one_at_a_time(session: AsyncSession, key: int) -> bool:
 
     On PostgreSQL a transaction-level advisory lock, which another process's attempt fails at
     once (it skips this round rather than waiting); on SQLite the write lock, which other
-    writers wait for.
+    writers wait for. Advisory locks belong to the whole database, so the key is taken with the
+    schema's name: installations in two schemas of one database (or tests side by side) never
+    skip each other's rounds.
     """
     if session.get_bind().dialect.name != "postgresql":
         await lock_for_writing(session)
         return True
-    result = await session.execute(text("SELECT pg_try_advisory_xact_lock(:key)"), {"key": key})
+    result = await session.execute(
+        text(
+            "SELECT pg_try_advisory_xact_lock("
+            "hashtextextended(current_schema() || ':' || CAST(:key AS text), 0))"
+        ),
+        {"key": key},
+    )
     return bool(result.scalar())
 
 
