@@ -192,6 +192,13 @@ class Choose:
 Identified = Found | Refused | Choose
 
 
+def _by_account(
+    directory: Directory, platform: PlatformName
+) -> Callable[[str], list[tuple[School, Person]]]:
+    """The directory's index of one platform's accounts."""
+    return directory.by_slack_user if platform == "slack" else directory.by_teams_user
+
+
 def _id_column(platform: PlatformName) -> str:
     return "slack_user_id" if platform == "slack" else "teams_user_id"
 
@@ -252,7 +259,7 @@ class StaffDirectory:
     def is_known(self, platform: PlatformName, user_id: str) -> bool:
         """Whether this process knows the account already (listed, or learned, or left): what
         a channel can tell before it answers the platform, without asking anyone."""
-        by = self._directory.by_slack_user if platform == "slack" else self._directory.by_teams_user
+        by = _by_account(self._directory, platform)
         return bool(by(user_id))
 
     async def identify(
@@ -403,11 +410,7 @@ class StaffDirectory:
 
     def _listed(self, platform: PlatformName, user_id: str) -> Found | None:
         """A person the configuration itself lists with this platform id."""
-        by = (
-            self._configured.by_slack_user
-            if platform == "slack"
-            else self._configured.by_teams_user
-        )
+        by = _by_account(self._configured, platform)
         matches = by(user_id)
         if not matches:
             return None
@@ -418,7 +421,7 @@ class StaffDirectory:
         return Found(school, self._school(school.id).person(person.id) or person)
 
     def _member_by_account(self, platform: PlatformName, user_id: str) -> Learned | None:
-        by = self._directory.by_slack_user if platform == "slack" else self._directory.by_teams_user
+        by = _by_account(self._directory, platform)
         for school, person in by(user_id):
             member = self._members.get((school.id, person.id))
             if member is not None:

@@ -233,14 +233,18 @@ class SlackChannel:
                 return found_school, person
         return None
 
+    async def _identify(self, user_id: str) -> Identified:
+        """Who an account is: listed, learned, or asked of Slack (staff_directory)."""
+        runtime = self.runtime
+        return await runtime.staff.identify(
+            runtime.db.session, "slack", user_id, self.people, runtime.clock()
+        )
+
     async def _who(self, user_id: str, dm_channel: str | None = None) -> Who | Message:
         """The school and person writing, or what to tell someone the bot cannot take as staff.
         Someone listed or already learned is known at once (with, now and then, a check that
         they are still a member); anyone else is looked up in Slack's directory."""
-        runtime = self.runtime
-        identified = await runtime.staff.identify(
-            runtime.db.session, "slack", user_id, self.people, runtime.clock()
-        )
+        identified = await self._identify(user_id)
         if not isinstance(identified, Found):
             return not_staff_message(identified, "Slack")
         channel = dm_channel or await self.transport.dm_channel(user_id)
@@ -251,11 +255,8 @@ class SlackChannel:
         """After Slack has its answer: who someone the bot did not know is, and then what they
         wrote (held until now), taken in order; or, if they cannot be taken as staff, why, and
         what they wrote is kept only if they may yet be."""
-        runtime = self.runtime
         async with self._first_contacts.hold(user_id):
-            identified = await runtime.staff.identify(
-                runtime.db.session, "slack", user_id, self.people, runtime.clock()
-            )
+            identified = await self._identify(user_id)
             await self._after_identified(user_id, channel, identified)
 
     async def _chose_school(self, body: dict[str, Any], choice: StaffButtonValue) -> None:
@@ -508,10 +509,7 @@ class SlackChannel:
         self._later(self._publish_home(str(event.get("user"))))
 
     async def _publish_home(self, user: str) -> None:
-        runtime = self.runtime
-        identified = await runtime.staff.identify(
-            runtime.db.session, "slack", user, self.people, runtime.clock()
-        )
+        identified = await self._identify(user)
         found = (identified.school, identified.person) if isinstance(identified, Found) else None
         view = await home_view(
             self.runtime, found[0] if found else None, found[1] if found else None
@@ -588,10 +586,8 @@ class SlackChannel:
         school = self.runtime.directory.by_slack_channel(str(channel), "safeguarding")
         if school is None:
             return None
-        user, runtime = str(body["user"]["id"]), self.runtime
-        identified = await runtime.staff.identify(
-            runtime.db.session, "slack", user, self.people, runtime.clock()
-        )
+        user = str(body["user"]["id"])
+        identified = await self._identify(user)
         if isinstance(identified, Found) and identified.school.id == school.id:
             return identified.school, identified.person
         return self._person(user, school)
