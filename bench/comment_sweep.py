@@ -82,10 +82,10 @@ sys.path.insert(0, str(ROOT))
 
 from bot.config import load_settings  # noqa: E402
 from bot.runtime import Runtime, build_runtime, prepare_database  # noqa: E402
-from dialogs.services.comment_card import CommentStatus  # noqa: E402
-from dialogs.services.incoming_comment import CommentSource  # noqa: E402
-from dialogs.services.schools import School  # noqa: E402
-from dialogs.services.working_time import WorkingCalendar  # noqa: E402
+from dialogs.services.comments.card import CommentStatus  # noqa: E402
+from dialogs.services.comments.incoming import CommentSource  # noqa: E402
+from dialogs.services.comments.working_time import WorkingCalendar  # noqa: E402
+from dialogs.services.school.schools import School  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.db import sync_url  # noqa: E402
 from storage.models import Comment, Notification  # noqa: E402

@@ -12,7 +12,7 @@ reports:
     reachable    covered questions where one of the top three passages answers them at all
     others       clauses shown that do not answer the question (all of them, when uncovered)
 
-The floor in use is MAY_HELP_MIN_SHOWS (dialogs/services/policy_answer.py); the others are for
+The floor in use is MAY_HELP_MIN_SHOWS (dialogs/services/policy/answer.py); the others are for
 comparison. Run from the repository root:
 
     .venv/bin/python bench/may_help.py [--split dev|heldout|all] [--list]
@@ -32,9 +32,9 @@ sys.path.insert(0, str(ROOT))
 
 from staff_questions import SPLITS, load  # noqa: E402
 
-from dialogs.services.policy_answer import MAY_HELP_MIN_SHOWS, Passage, PolicyAnswer  # noqa: E402
-from dialogs.services.policy_search import PolicySearch  # noqa: E402
-from dialogs.services.policy_sections import parse_policy  # noqa: E402
+from dialogs.services.policy.answer import MAY_HELP_MIN_SHOWS, Passage, PolicyAnswer  # noqa: E402
+from dialogs.services.policy.search import PolicySearch  # noqa: E402
+from dialogs.services.policy.sections import parse_policy  # noqa: E402
 
 FLOORS = (1e-9, 0.15, 0.2, MAY_HELP_MIN_SHOWS, 0.3, 0.4)
 

@@ -39,8 +39,8 @@ sys.path.insert(0, str(ROOT))
 
 from staff_questions import note_missing, policy_file  # noqa: E402
 
-from dialogs.services.policy_search import PLAIN_BM25, PolicyAnswer, PolicySearch, SearchOptions  # noqa: E402
-from dialogs.services.policy_sections import ParsedPolicy, clause_citation, parse_policy  # noqa: E402
+from dialogs.services.policy.search import PLAIN_BM25, PolicyAnswer, PolicySearch, SearchOptions  # noqa: E402
+from dialogs.services.policy.sections import ParsedPolicy, clause_citation, parse_policy  # noqa: E402
 
 QUESTIONS = ROOT / "bench" / "policy_questions.toml"
 SPLITS = ("dev", "heldout")

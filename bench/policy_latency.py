@@ -36,8 +36,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from dialogs.services.policy_search import PLAIN_BM25, PolicySearch  # noqa: E402
-from dialogs.services.policy_sections import parse_policy  # noqa: E402
+from dialogs.services.policy.search import PLAIN_BM25, PolicySearch  # noqa: E402
+from dialogs.services.policy.sections import parse_policy  # noqa: E402
 
 SAMPLE = ROOT / "bot" / "sample" / "policy.md"
 QUESTIONS = ROOT / "bench" / "policy_questions.toml"

@@ -63,8 +63,8 @@ from semantic_model import (  # noqa: E402
 )
 from staff_questions import StaffQuestion, load  # noqa: E402
 
-from dialogs.services.policy_search import PolicySearch, SearchOptions, _quote, _Scored  # noqa: E402
-from dialogs.services.policy_sections import ParsedPolicy, parse_policy  # noqa: E402
+from dialogs.services.policy.search import PolicySearch, SearchOptions, _quote, _Scored  # noqa: E402
+from dialogs.services.policy.sections import ParsedPolicy, parse_policy  # noqa: E402
 
 SPLIT = "dev"  # the only split this script reads; see bench/README.md for the rule
 RRF_K = (10, 30, 60)
@@ -330,7 +330,7 @@ def build(
 
 
 def _citations(policy: ParsedPolicy) -> list[str]:
-    from dialogs.services.policy_sections import clause_citation
+    from dialogs.services.policy.sections import clause_citation
 
     return [clause_citation(s, c) for s in policy.sections for c in s.clauses]
 

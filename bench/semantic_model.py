@@ -41,7 +41,7 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from dialogs.services.policy_sections import ParsedPolicy
+from dialogs.services.policy.sections import ParsedPolicy
 
 __all__ = [
     "MINILM_PACKAGE",

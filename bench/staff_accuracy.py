@@ -53,9 +53,9 @@ from click.testing import CliRunner  # noqa: E402
 from policy_accuracy import CONFIGS  # noqa: E402
 from staff_questions import SPLITS, Policy, StaffQuestion, load  # noqa: E402
 
-from dialogs.services.policy_answer import PolicyAnswer  # noqa: E402
-from dialogs.services.policy_search import PolicySearch, SearchOptions  # noqa: E402
-from dialogs.services.policy_sections import parse_policy  # noqa: E402
+from dialogs.services.policy.answer import PolicyAnswer  # noqa: E402
+from dialogs.services.policy.search import PolicySearch, SearchOptions  # noqa: E402
+from dialogs.services.policy.sections import parse_policy  # noqa: E402
 
 BOT = "policybot ask"
 BASELINE = "plain BM25"

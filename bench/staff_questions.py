@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, cast
 
-from dialogs.services.policy_sections import SEPARATOR
+from dialogs.services.policy.sections import SEPARATOR
 
 ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = ROOT / "bench" / "staff_questions.toml"

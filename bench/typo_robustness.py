@@ -25,9 +25,9 @@ sys.path.insert(0, str(ROOT))
 import policy_accuracy  # noqa: E402
 from staff_questions import load as load_staff  # noqa: E402
 
-from dialogs.services.policy_search import PolicySearch, SearchOptions  # noqa: E402
-from dialogs.services.policy_sections import ParsedPolicy, parse_policy  # noqa: E402
-from dialogs.services.policy_vocabulary import STOP_WORDS  # noqa: E402
+from dialogs.services.policy.search import PolicySearch, SearchOptions  # noqa: E402
+from dialogs.services.policy.sections import ParsedPolicy, parse_policy  # noqa: E402
+from dialogs.services.policy.vocabulary import STOP_WORDS  # noqa: E402
 
 _KEYBOARD = ["qwertyuiop", "asdfghjkl", "zxcvbnm"]
 

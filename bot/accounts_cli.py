@@ -8,9 +8,9 @@ from typing import Any
 import click
 
 from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
-from dialogs.services.account_requests import STATUS_LABELS, AccountStatus
+from dialogs.services.accounts.requests import STATUS_LABELS, AccountStatus
 from dialogs.services.container import Services
-from dialogs.services.schools import School
+from dialogs.services.school.schools import School
 from storage.models import AccountRequest, RegisteredAccount
 
 _ACCOUNT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")

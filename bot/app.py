@@ -16,7 +16,7 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
 from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
-from dialogs.services.delivery import stuck
+from dialogs.services.outbox import stuck
 from storage.blobstore import free_bytes
 from storage.db import is_unavailable
 

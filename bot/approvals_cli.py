@@ -7,10 +7,10 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli_support import echo_json, in_session, school_and_actor
-from dialogs.services.audit import AuditAction
 from dialogs.services.container import Services
-from dialogs.services.post_card import STATUS_LABELS, PostStatus, accounts_text
-from dialogs.services.schools import School
+from dialogs.services.posts.card import STATUS_LABELS, PostStatus, accounts_text
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.school.schools import School
 from storage.models import Evidence, PostDecision, PostRequest
 
 T = TypeVar("T")

@@ -11,8 +11,8 @@ import click
 
 from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
-from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.audit_chain import ALL_SCHOOLS, AuditChain, Verification
+from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit_chain import ALL_SCHOOLS, AuditChain, Verification
 from storage.audit_anchor_file import AnchorFile
 
 COMMAND_LINE = "command-line"

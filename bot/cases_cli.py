@@ -15,8 +15,8 @@ import click
 
 from bot.cli_support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
-from dialogs.services.case_card import actor_name, reporter_name
-from dialogs.services.cases import (
+from dialogs.services.cases.card import actor_name, reporter_name
+from dialogs.services.cases.service import (
     EVENT_LABELS,
     STATUS_FOR_REPORTER,
     CaseRecord,
@@ -26,8 +26,8 @@ from dialogs.services.cases import (
     event_text,
 )
 from dialogs.services.container import Services
-from dialogs.services.permissions import CaseAction, is_handler, may
-from dialogs.services.schools import Person, School
+from dialogs.services.school.permissions import CaseAction, is_handler, may
+from dialogs.services.school.schools import Person, School
 from storage.models import Case
 
 Work = Callable[[Services, School, Person], Coroutine[Any, Any, None]]

@@ -144,7 +144,7 @@ def serve(host: str) -> None:
     from bot.app import create_app
     from bot.channels.teams.dev_mode import refuse_exposed
     from bot.cli_support import prepared_runtime
-    from dialogs.errors import ConfigError
+    from dialogs.services.errors import ConfigError
 
     settings = settings_or_exit()
     try:

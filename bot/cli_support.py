@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from dialogs.errors import ConfigError, NotFound, NotPermitted, PolicybotError
+from dialogs.services.errors import ConfigError, NotFound, NotPermitted, PolicybotError
 
 if TYPE_CHECKING:
     from bot.config import Settings
     from bot.runtime import Runtime
     from dialogs.services.container import Services
-    from dialogs.services.permissions import Action
-    from dialogs.services.schools import Person, School
+    from dialogs.services.school.permissions import Action
+    from dialogs.services.school.schools import Person, School
 
 T = TypeVar("T")
 
@@ -108,10 +108,10 @@ def allowed_or_usage_error(
 ) -> None:
     """A command's own check of --as, made before it reads anything: refused as a usage error,
     as these commands always were, and recorded in the audit log like every refusal (the
-    refusal ends a unit of work of its own; see dialogs.services.refusals)."""
+    refusal ends a unit of work of its own; see dialogs.services.privacy.refusals)."""
     import asyncio
 
-    from dialogs.services.permissions import may, require
+    from dialogs.services.school.permissions import may, require
 
     if may(person, action, school=school):
         return

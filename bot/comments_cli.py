@@ -11,11 +11,11 @@ from typing import Any
 import click
 
 from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
-from dialogs.errors import PolicybotError
-from dialogs.services.comment_card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
+from dialogs.services.comments.card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
+from dialogs.services.comments.term_dates import parse_term_dates
 from dialogs.services.container import Services
-from dialogs.services.schools import School
-from dialogs.services.term_dates import parse_term_dates
+from dialogs.services.errors import PolicybotError
+from dialogs.services.school.schools import School
 from storage.models import Comment, SchoolClosure
 
 MAX_ICS_BYTES = 1024 * 1024

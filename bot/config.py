@@ -20,8 +20,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from dialogs.errors import ConfigError
-from dialogs.services.schools import Directory, School
+from dialogs.services.errors import ConfigError
+from dialogs.services.school.schools import Directory, School
 from storage.audit_key import decode_key
 
 SAMPLE_CONFIG = Path(str(resources.files("bot") / "sample" / "policybot.toml"))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from bot.config import read_directory
-from dialogs.errors import ConfigError
+from dialogs.services.errors import ConfigError
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime

@@ -16,15 +16,15 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
-from dialogs.services.consent_register import (
+from dialogs.services.posts.consent import (
     COMMAND_LINE,
     MAX_CONSENT_BYTES,
     ConsentCheck,
     ConsentRegister,
 )
-from dialogs.services.permissions import ImportAction
-from dialogs.services.platforms import LABELS, Platform, platform_named
-from dialogs.services.schools import Person, School
+from dialogs.services.school.permissions import ImportAction
+from dialogs.services.school.platforms import LABELS, Platform, platform_named
+from dialogs.services.school.schools import Person, School
 from storage.models import ConsentImport, PupilConsent
 
 T = TypeVar("T")

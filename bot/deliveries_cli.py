@@ -16,7 +16,7 @@ from sqlmodel import col, select
 
 from bot.cli_support import echo_json, run
 from bot.runtime import Runtime
-from dialogs.services.delivery import addressee, retry_escalated
+from dialogs.services.outbox import addressee, retry_escalated
 from storage.models import Notification
 
 

@@ -16,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.cli_support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
-from dialogs.services.key_rotation import NO_KEY, KeyCounts, KeyStatus, RotationResult, rotate
-from dialogs.services.key_rotation import status as key_status
+from dialogs.services.privacy.key_rotation import (
+    NO_KEY,
+    KeyCounts,
+    KeyStatus,
+    RotationResult,
+    rotate,
+)
+from dialogs.services.privacy.key_rotation import status as key_status
 
 
 def _plural(count: int, one: str, many: str | None = None) -> str:

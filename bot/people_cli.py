@@ -1,7 +1,7 @@
 """`policybot people list|show|sync|check`: who the bot knows, and whether it can reach them.
 
 The configuration lists the people with a role beyond staff (by email); everyone else is
-learned from Slack and Teams when they first write (dialogs.services.staff_directory). These
+learned from Slack and Teams when they first write (dialogs.services.people.directory). These
 commands are for the IT administrator: see who the bot knows, at which school, with which
 roles and on which platforms; refresh that from Slack now rather than at each person's next
 message; and check, before it matters, that every lead, approver and moderator can be reached.
@@ -17,8 +17,7 @@ import click
 
 from bot.cli_support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
-from dialogs.services.schools import Person, Role, School
-from dialogs.services.staff_directory import (
+from dialogs.services.people.directory import (
     AccountKind,
     DirectoryUnavailable,
     EmailDirectory,
@@ -27,6 +26,7 @@ from dialogs.services.staff_directory import (
     PlatformName,
     SyncResult,
 )
+from dialogs.services.school.schools import Person, Role, School
 
 # Roles whose holders are sent alerts or cards: each must be reachable before it matters.
 ALERTED = frozenset(

@@ -13,20 +13,20 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
-from dialogs.errors import InvalidRequest, PolicybotError
-from dialogs.services.policy_answer import PolicyAnswer
-from dialogs.services.policy_documents import MAX_POLICY_BYTES, read_policy_document
-from dialogs.services.policy_sections import parse_policy
-from dialogs.services.safeguarding_concern import safeguarding_concern
+from dialogs.services.errors import InvalidRequest, PolicybotError
+from dialogs.services.policy.answer import PolicyAnswer
+from dialogs.services.policy.documents import MAX_POLICY_BYTES, read_policy_document
+from dialogs.services.policy.sections import parse_policy
+from dialogs.services.safeguarding.concern import safeguarding_concern
 
 # `policybot ask --policy FILE` reads, parses and searches one file: the database, the school
 # directory and the services below are imported by the commands that use them, so that it
 # starts in a fraction of a second (tests/bot/test_startup.py).
 if TYPE_CHECKING:
     from dialogs.services.container import Services
-    from dialogs.services.policies import Imported
-    from dialogs.services.safeguarding_reply import SafeguardingReply
-    from dialogs.services.schools import Person, School
+    from dialogs.services.policy.service import Imported
+    from dialogs.services.safeguarding.reply import SafeguardingReply
+    from dialogs.services.school.schools import Person, School
     from storage.models import PolicyQuestion, PolicyVersion
 
 T = TypeVar("T")
@@ -43,7 +43,7 @@ def _read(path: Path) -> bytes:
 
 
 def _school(school_id: str, person_id: str | None) -> tuple[School, Person | None]:
-    from dialogs.services.permissions import ImportAction
+    from dialogs.services.school.permissions import ImportAction
 
     settings = settings_or_exit()
     school, person = whom(settings, person_id, school_id)
@@ -94,7 +94,7 @@ def import_policy(
     as_json: bool,
 ) -> None:
     """Import FILE (Markdown, text, Word .docx or PDF) as a new version of the policy."""
-    from dialogs.services.policies import COMMAND_LINE
+    from dialogs.services.policy.service import COMMAND_LINE
 
     school, person = _school(school_id, person_id)
     data = _read(file)
@@ -185,7 +185,7 @@ def versions(school_id: str, as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def gaps(school_id: str, as_json: bool) -> None:
     """Questions the policy did not answer, answers marked unhelpful, and questions passed on."""
-    from dialogs.services.policies import gap_reason, question_ref
+    from dialogs.services.policy.service import gap_reason, question_ref
 
     school, _ = _school(school_id, None)
 
@@ -232,7 +232,7 @@ def gaps(school_id: str, as_json: bool) -> None:
 @click.option("--school", "school_id", help="Which school, if there are several.")
 def answer(question: str, text: str, person_id: str, school_id: str | None) -> None:
     """Answer QUESTION (e.g. Q-12) with TEXT; the person who asked is sent the answer."""
-    from dialogs.services.policies import parse_question_ref, question_ref
+    from dialogs.services.policy.service import parse_question_ref, question_ref
 
     settings = settings_or_exit()
     school, person = whom(settings, person_id, school_id)
@@ -318,7 +318,7 @@ def _print_answer(result: PolicyAnswer, note: str | None, owners: str | None = N
 def _child_safety_note(result: PolicyAnswer, school: School | None) -> str | None:
     if not result.child_safety:
         return None
-    from dialogs.services.safeguarding_reply import child_safety_note  # the school directory
+    from dialogs.services.safeguarding.reply import child_safety_note  # the school directory
 
     return child_safety_note(school, None)
 
@@ -355,7 +355,7 @@ def ask(
     concern = safeguarding_concern(question)
     if policy_file is not None:
         if concern is not None:  # no school, so no lead to name: "your school's lead"
-            from dialogs.services.safeguarding_reply import safeguarding_reply
+            from dialogs.services.safeguarding.reply import safeguarding_reply
 
             _show_safeguarding(safeguarding_reply(concern, None), as_json)
             return
@@ -364,7 +364,7 @@ def ask(
         except PolicybotError as exc:
             click.echo(exc.message, err=True)
             raise SystemExit(1) from exc
-        from dialogs.services.policy_search import PolicySearch
+        from dialogs.services.policy.search import PolicySearch
 
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
         note = _child_safety_note(result, None)
@@ -373,7 +373,7 @@ def ask(
     assert school_id is not None
     school, _ = _school(school_id, None)
     if concern is not None:
-        from dialogs.services.safeguarding_reply import safeguarding_reply
+        from dialogs.services.safeguarding.reply import safeguarding_reply
 
         _show_safeguarding(safeguarding_reply(concern, school), as_json)
         return
@@ -386,7 +386,7 @@ def ask(
             )
         return result
 
-    from dialogs.services.permissions import owner_names
+    from dialogs.services.school.permissions import owner_names
 
     result = in_session(consult)
     note = _child_safety_note(result, school)

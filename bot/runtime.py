@@ -20,18 +20,18 @@ from typing import TYPE_CHECKING, Any, overload
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.config import Settings
-from dialogs.errors import ConfigError
 from dialogs.services.container import Services
-from dialogs.services.policies import PolicySearches
-from dialogs.services.refusals import recorder
-from dialogs.services.schools import Directory
-from dialogs.services.staff_directory import (
+from dialogs.services.errors import ConfigError
+from dialogs.services.evidence.upload_limits import UploadLimits
+from dialogs.services.people.directory import (
     EmailDirectory,
     PlatformDirectory,
     PlatformName,
     StaffDirectory,
 )
-from dialogs.services.upload_limits import UploadLimits
+from dialogs.services.policy.service import PolicySearches
+from dialogs.services.privacy.refusals import recorder
+from dialogs.services.school.schools import Directory
 from storage import migrate
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file

@@ -12,7 +12,7 @@ import click
 
 from bot.cli_support import run, settings_or_exit, whom
 from bot.runtime import Runtime
-from dialogs.services.subject_access import Erasure
+from dialogs.services.privacy.subject_access import Erasure
 
 
 @click.group()

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import click
 
 from bot.cli_support import echo_json
-from dialogs.services.working_time import (
+from dialogs.services.comments.working_time import (
     BANK_HOLIDAY_REGIONS,
     MAX_WITHIN,
     Closure,

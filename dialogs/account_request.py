@@ -10,16 +10,16 @@ from collections.abc import Sequence
 from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.messages import Fact, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import Choice, ChoicePrompt, SchoolOptionsPrompt, TextPrompt
-from dialogs.services.account_requests import (
+from dialogs.services.accounts.requests import (
     MAX_REASON_CHARS,
     MIN_RUNNERS,
     AccountVerb,
     NewAccount,
 )
-from dialogs.services.platforms import LABELS, Platform
+from dialogs.services.messages import Fact, Message, MessageKind
+from dialogs.services.school.platforms import LABELS, Platform
 
 REQUEST_ACCOUNT = "request_account"
 ACCOUNT_REASON = "account_reason"

@@ -10,12 +10,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from dialogs.errors import InvalidRequest
-from dialogs.messages import Fact, Message, MessageKind
-from dialogs.services.case_card import CaseVerb, details
-from dialogs.services.case_vocabulary import Status
+from dialogs.services.cases.card import CaseVerb, details
+from dialogs.services.cases.vocabulary import Status
 from dialogs.services.container import Services
-from dialogs.services.schools import Person, School
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.messages import Fact, Message, MessageKind
+from dialogs.services.school.schools import Person, School
 
 
 @dataclass(frozen=True)

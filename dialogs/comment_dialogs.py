@@ -11,21 +11,21 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.messages import Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import DateTimePrompt, SchoolOptionsPrompt, TextPrompt
-from dialogs.services.comment_card import CommentVerb, comment_card
-from dialogs.services.comments import MAX_REASON_CHARS
-from dialogs.services.container import Services
-from dialogs.services.incoming_comment import (
+from dialogs.services.comments.card import CommentVerb, comment_card
+from dialogs.services.comments.incoming import (
     MAX_AUTHOR_CHARS,
     MAX_COMMENT_CHARS,
     MAX_LINK_CHARS,
     CommentSource,
     IncomingComment,
 )
-from dialogs.services.permissions import CommentAction, require
-from dialogs.services.schools import Person, School
+from dialogs.services.comments.service import MAX_REASON_CHARS
+from dialogs.services.container import Services
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.school.permissions import CommentAction, require
+from dialogs.services.school.schools import Person, School
 
 LOG_COMMENT = "log_comment"
 COMMENT_REASON = "comment_reason"

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from dialogs.account_request import ACCOUNT_REASON
 from dialogs.comment_dialogs import COMMENT_REASON, open_comments
 from dialogs.engine import DialogContext, DialogState, Engine
-from dialogs.errors import MovedOn, PolicybotError, UploadRejected
 from dialogs.home import (
     APPROVALS,
     ASK_POLICY,
@@ -39,7 +38,6 @@ from dialogs.home import (
     my_reports,
 )
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, moved_on
 from dialogs.other_processes import WEBSITE_REASON
 from dialogs.policy_question import (
     ANSWER_QUESTION,
@@ -57,28 +55,36 @@ from dialogs.post_actions import (
     show_media,
     waiting_for,
 )
-from dialogs.prompts import StoredFile
 from dialogs.report_abuse import platform_mentioned
 from dialogs.reporter_answer import REPORTER_ANSWER
 from dialogs.safeguarding_intercept import intercept
 from dialogs.services import replies
-from dialogs.services.account_checks import OwnerButtonValue
-from dialogs.services.account_requests import AccountButtonValue, AccountVerb
-from dialogs.services.case_card import ReporterButtonValue
-from dialogs.services.comment_card import CommentButtonValue, CommentVerb
+from dialogs.services.accounts.checks import OwnerButtonValue
+from dialogs.services.accounts.requests import AccountButtonValue, AccountVerb
+from dialogs.services.accounts.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.cases.card import ReporterButtonValue
+from dialogs.services.comments.card import CommentButtonValue, CommentVerb
 from dialogs.services.container import Services
+from dialogs.services.errors import MovedOn, PolicybotError, UploadRejected
+from dialogs.services.messages import (
+    IncomingFile,
+    Message,
+    MessageKind,
+    StoredFile,
+    UserInput,
+    moved_on,
+)
 from dialogs.services.notifier import OutboxNotifier, take_undelivered
-from dialogs.services.platforms import LABELS
-from dialogs.services.policies import (
+from dialogs.services.policy.service import (
     PolicyAction,
     parse_action,
     parse_question_ref,
     question_ref,
 )
-from dialogs.services.post_card import PostButtonValue, PostVerb
+from dialogs.services.posts.card import PostButtonValue, PostVerb
 from dialogs.services.replies import Lanes
-from dialogs.services.schools import SchoolFinder
-from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.school.platforms import LABELS
+from dialogs.services.school.schools import SchoolFinder
 from storage import conversations as repo
 from storage import events
 from storage.conversations import ConcurrentTurn

@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 
 from dialogs.conversations import ServicesFactory
 from dialogs.engine import DialogContext, DialogState, Engine
-from dialogs.messages import Message, MessageKind
-from dialogs.services.audit import AuditAction
-from dialogs.services.schools import Directory, Person
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.school.schools import Directory, Person
 from storage import conversations as repo
 from storage.db import Database
 

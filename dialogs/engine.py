@@ -18,16 +18,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import BaseModel, Field
 
-from dialogs.messages import (
-    Button,
-    Fact,
-    ImageRef,
-    InputKind,
-    Message,
-    MessageKind,
-    UserInput,
-    moved_on,
-)
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
@@ -37,11 +27,21 @@ from dialogs.prompts import (
     Rejected,
     Waiting,
 )
-from dialogs.services.platforms import LABELS
+from dialogs.services.messages import (
+    Button,
+    Fact,
+    ImageRef,
+    InputKind,
+    Message,
+    MessageKind,
+    UserInput,
+    moved_on,
+)
+from dialogs.services.school.platforms import LABELS
 
 if TYPE_CHECKING:
     from dialogs.services.container import Services
-    from dialogs.services.schools import Person, School
+    from dialogs.services.school.schools import Person, School
 
 Answers = Mapping[str, Any]
 Phase = Literal["asking", "confirming", "choosing_edit"]

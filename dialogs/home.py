@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
-from dialogs.services.cases import STATUS_FOR_REPORTER, Status
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.cases.service import STATUS_FOR_REPORTER, Status
+from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.school.schools import Person, Role, School
 from storage.models import Case
 
 START_REPORT = "report_abuse"

@@ -22,9 +22,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from dialogs.keyed_locks import KeyedLocks
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput, whole_json, whole_text
-from dialogs.services.schools import Person, School, SchoolFinder
+from dialogs.services.keyed_locks import KeyedLocks
+from dialogs.services.messages import (
+    IncomingFile,
+    Message,
+    MessageKind,
+    UserInput,
+    whole_json,
+    whole_text,
+)
+from dialogs.services.school.schools import Person, School, SchoolFinder
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable

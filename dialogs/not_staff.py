@@ -13,10 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from dialogs.messages import Button, InputKind, Message, MessageKind
-from dialogs.services.button_values import VerbButton
-from dialogs.services.schools import Role, School
-from dialogs.services.staff_directory import Choose, Refusal, Refused
+from dialogs.services.messages import Button, InputKind, Message, MessageKind
+from dialogs.services.people.directory import Choose, Refusal, Refused
+from dialogs.services.school.button_values import VerbButton
+from dialogs.services.school.schools import Role, School
 
 DANGER = "If anyone is in immediate danger, call 999 now."
 

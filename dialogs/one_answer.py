@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.messages import Message, MessageKind
 from dialogs.prompts import TextPrompt
+from dialogs.services.messages import Message, MessageKind
 
 
 class OneAnswerDialog(Dialog):

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.messages import Fact, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import (
     Choice,
@@ -24,13 +23,14 @@ from dialogs.prompts import (
     YesNoPrompt,
     normalise_link,
 )
-from dialogs.services.audit import AuditAction
-from dialogs.services.schools import Person, Role
-from dialogs.services.website_reports import (
+from dialogs.services.accounts.website_reports import (
     MAX_REASON_CHARS,
     NewWebsiteReport,
     WebsiteVerb,
 )
+from dialogs.services.messages import Fact, Message, MessageKind
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.school.schools import Person, Role
 
 MEDIA_ENQUIRY = "media_enquiry"
 WEBSITE_BLOCK = "website_block"

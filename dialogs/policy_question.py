@@ -15,14 +15,14 @@ from datetime import timedelta
 from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.errors import InvalidRequest
 from dialogs.home import post_offer
-from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.prompts import TextPrompt
 from dialogs.safeguarding_intercept import safeguarding_messages
 from dialogs.services.container import Services
-from dialogs.services.permissions import owner_names
-from dialogs.services.policies import (
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.policy.answer import PolicyAnswer
+from dialogs.services.policy.service import (
     MAX_QUESTION_CHARS,
     MAX_REPLY_CHARS,
     Asked,
@@ -32,9 +32,9 @@ from dialogs.services.policies import (
     action_value,
     question_ref,
 )
-from dialogs.services.policy_answer import PolicyAnswer
-from dialogs.services.safeguarding_reply import child_safety_note
-from dialogs.services.schools import Person, School
+from dialogs.services.safeguarding.reply import child_safety_note
+from dialogs.services.school.permissions import owner_names
+from dialogs.services.school.schools import Person, School
 
 ASK_POLICY = "ask_policy"
 ANSWER_QUESTION = "answer_policy_question"

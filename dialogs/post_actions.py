@@ -9,23 +9,23 @@ from datetime import UTC
 from typing import Any
 
 from dialogs.engine import DialogContext, DialogState
-from dialogs.errors import InvalidRequest
-from dialogs.messages import ImageRef, Message, MessageKind
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.post_approval import CONFIRMATIONS, REQUEST_POST
-from dialogs.services.account_requests import account_card
+from dialogs.services.accounts.requests import account_card
+from dialogs.services.accounts.website_reports import website_card
 from dialogs.services.container import Services
-from dialogs.services.permissions import PostAction, may, require
-from dialogs.services.post_card import (
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.messages import ImageRef, Message, MessageKind
+from dialogs.services.posts.card import (
     STATUS_LABELS,
     PostStatus,
     PostVerb,
     post_card,
     see_label,
 )
-from dialogs.services.post_requests import MAX_REASON_CHARS
-from dialogs.services.schools import Person, School
-from dialogs.services.website_reports import website_card
+from dialogs.services.posts.service import MAX_REASON_CHARS
+from dialogs.services.school.permissions import PostAction, may, require
+from dialogs.services.school.schools import Person, School
 
 POST_REASON = "post_reason"
 POST_LINK = "post_link"

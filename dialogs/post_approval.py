@@ -16,8 +16,6 @@ from datetime import datetime
 from typing import Any
 
 from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.errors import InvalidRequest
-from dialogs.messages import Fact, InputKind, Message, MessageKind, UserInput
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
@@ -31,9 +29,11 @@ from dialogs.prompts import (
     TextPrompt,
     YesNoPrompt,
 )
-from dialogs.services.name_scan import scan_post_text
-from dialogs.services.platforms import Platform
-from dialogs.services.post_requests import NewPost
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.messages import Fact, InputKind, Message, MessageKind, UserInput
+from dialogs.services.posts.name_scan import scan_post_text
+from dialogs.services.posts.service import NewPost
+from dialogs.services.school.platforms import Platform
 
 REQUEST_POST = "request_post"
 MAX_POST_CHARS = 5000

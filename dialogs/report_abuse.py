@@ -14,7 +14,6 @@ from datetime import datetime
 from typing import Any, ClassVar
 
 from dialogs.engine import Answers, Dialog, DialogContext, Step
-from dialogs.messages import Fact, Message, MessageKind
 from dialogs.prompts import (
     AttachmentPrompt,
     Choice,
@@ -26,8 +25,7 @@ from dialogs.prompts import (
     check_link,
     normalise_link,
 )
-from dialogs.services.case_vocabulary import VISIBILITY
-from dialogs.services.cases import (
+from dialogs.services.cases.service import (
     AFFECTED,
     HATE,
     NATURE,
@@ -36,8 +34,10 @@ from dialogs.services.cases import (
     NewReport,
     Status,
 )
-from dialogs.services.safeguarding_concern import ConcernKind, safeguarding_concern
-from dialogs.services.safeguarding_reply import leads_to_tell
+from dialogs.services.cases.vocabulary import VISIBILITY
+from dialogs.services.messages import Fact, Message, MessageKind
+from dialogs.services.safeguarding.concern import ConcernKind, safeguarding_concern
+from dialogs.services.safeguarding.reply import leads_to_tell
 
 PLATFORMS = (
     Choice("Facebook", "Facebook", ("fb", "meta", "messenger")),

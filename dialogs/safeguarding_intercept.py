@@ -10,13 +10,13 @@ The words are `SafeguardingReply`'s; this only lays them out as messages for eve
 from __future__ import annotations
 
 from dialogs.home import START_REPORT
-from dialogs.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.container import Services
-from dialogs.services.safeguarding_reply import (
+from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.safeguarding.reply import (
     REPORT_LABEL,
     SafeguardingReply,
 )
-from dialogs.services.schools import Person, School
+from dialogs.services.school.schools import Person, School
 
 
 def intercept(

@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw
 
 from bot.runtime import Runtime
 from dialogs.inbox import Who
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
 from storage.conversations import ConversationKey
 
 

@@ -21,8 +21,8 @@ from bench.semantic_model import (
     fuse,
     load_encoder,
 )
-from dialogs.services.policy_search import PolicySearch
-from dialogs.services.policy_sections import clause_citation, parse_policy
+from dialogs.services.policy.search import PolicySearch
+from dialogs.services.policy.sections import clause_citation, parse_policy
 
 SAMPLE = Path(__file__).resolve().parents[1] / "bot" / "sample" / "policy.md"
 

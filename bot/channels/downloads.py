@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 import aiohttp
 
-from dialogs.errors import UploadRejected
-from dialogs.messages import IncomingFile
+from dialogs.services.errors import UploadRejected
+from dialogs.services.messages import IncomingFile
 
 __all__ = ["Downloaded", "ShortDownload", "cut_short", "read_whole", "unavailable"]
 

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.runtime import Runtime
-from dialogs.messages import ImageRef, Message, MessageKind
+from dialogs.services.messages import ImageRef, Message, MessageKind
 from storage.models import Evidence
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.runtime import Runtime
-from dialogs.services.account_checks import CheckRun
+from dialogs.services.accounts.checks import CheckRun
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.runtime import Runtime
-from dialogs.services.comments import CommentSweep
+from dialogs.services.comments.service import CommentSweep
 
 log = logging.getLogger(__name__)
 

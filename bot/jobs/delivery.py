@@ -13,7 +13,7 @@ import logging
 from collections.abc import Sequence
 
 from bot.runtime import Runtime
-from dialogs.services.delivery import DeliveryResult, Transport, deliver_pending
+from dialogs.services.outbox import DeliveryResult, Transport, deliver_pending
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from bot.runtime import Runtime
-from dialogs.services.staff_directory import SyncResult
+from dialogs.services.people.directory import SyncResult
 
 log = logging.getLogger(__name__)
 

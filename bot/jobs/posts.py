@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.runtime import Runtime
-from dialogs.services.post_requests import SweepResult
+from dialogs.services.posts.service import SweepResult
 
 log = logging.getLogger(__name__)
 

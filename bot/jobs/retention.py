@@ -6,13 +6,13 @@ import logging
 from datetime import timedelta
 
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest
-from dialogs.messages import Message, MessageKind
-from dialogs.services.audit import SYSTEM_ACTOR
-from dialogs.services.audit_chain import AuditChain
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.messages import Message, MessageKind
 from dialogs.services.notifier import OutboxNotifier
-from dialogs.services.retention import Swept
-from dialogs.services.schools import Role
+from dialogs.services.privacy.audit import SYSTEM_ACTOR
+from dialogs.services.privacy.audit_chain import AuditChain
+from dialogs.services.privacy.retention import Swept
+from dialogs.services.school.schools import Role
 from storage import events
 
 log = logging.getLogger(__name__)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from dialogs.services.incoming_comment import (
+from dialogs.services.comments.incoming import (
     MAX_AUTHOR_CHARS,
     MAX_COMMENT_CHARS,
     MAX_EXTERNAL_ID_CHARS,

@@ -24,9 +24,9 @@ from bot.webhooks.payloads import (
     parse_facebook_feed,
 )
 from bot.webhooks.signatures import facebook_challenge, verify_signature
-from dialogs.errors import PolicybotError
-from dialogs.services.incoming_comment import IncomingComment
-from dialogs.services.schools import School
+from dialogs.services.comments.incoming import IncomingComment
+from dialogs.services.errors import PolicybotError
+from dialogs.services.school.schools import School
 
 log = logging.getLogger(__name__)
 

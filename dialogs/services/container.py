@@ -13,27 +13,27 @@ from datetime import datetime
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from dialogs.services.audit import AuditLog
 from dialogs.services.notifier import Notifier, OutboxNotifier
-from dialogs.services.policies import PolicySearches, PolicyService
+from dialogs.services.policy.service import PolicySearches, PolicyService
+from dialogs.services.privacy.audit import AuditLog
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
     from dialogs.engine import DialogState
-    from dialogs.services.account_checks import AccountChecks
-    from dialogs.services.account_register import AccountRegister
-    from dialogs.services.account_requests import AccountRequestService
-    from dialogs.services.cases import CaseService
-    from dialogs.services.comments import CommentService
-    from dialogs.services.consent_register import ConsentRegister
-    from dialogs.services.evidence import DraftAttachments, EvidenceService
-    from dialogs.services.post_requests import PostRequestService
-    from dialogs.services.retention import RetentionService
-    from dialogs.services.schools import Directory, Person, School
-    from dialogs.services.subject_access import SubjectAccessService
-    from dialogs.services.upload_limits import UploadLimits
-    from dialogs.services.website_reports import WebsiteReportService
+    from dialogs.services.accounts.checks import AccountChecks
+    from dialogs.services.accounts.register import AccountRegister
+    from dialogs.services.accounts.requests import AccountRequestService
+    from dialogs.services.accounts.website_reports import WebsiteReportService
+    from dialogs.services.cases.service import CaseService
+    from dialogs.services.comments.service import CommentService
+    from dialogs.services.evidence.service import DraftAttachments, EvidenceService
+    from dialogs.services.evidence.upload_limits import UploadLimits
+    from dialogs.services.posts.consent import ConsentRegister
+    from dialogs.services.posts.service import PostRequestService
+    from dialogs.services.privacy.retention import RetentionService
+    from dialogs.services.privacy.subject_access import SubjectAccessService
+    from dialogs.services.school.schools import Directory, Person, School
     from storage.blobstore import BlobStore
 
 
@@ -58,7 +58,7 @@ class Services:
 
     @cached_property
     def evidence(self) -> EvidenceService:
-        from dialogs.services.evidence import EvidenceService
+        from dialogs.services.evidence.service import EvidenceService
 
         return EvidenceService(
             session=self.session,
@@ -70,7 +70,7 @@ class Services:
 
     @cached_property
     def cases(self) -> CaseService:
-        from dialogs.services.cases import CaseService
+        from dialogs.services.cases.service import CaseService
 
         return CaseService(
             session=self.session,
@@ -82,19 +82,19 @@ class Services:
 
     @cached_property
     def consent(self) -> ConsentRegister:
-        from dialogs.services.consent_register import ConsentRegister
+        from dialogs.services.posts.consent import ConsentRegister
 
         return ConsentRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def register(self) -> AccountRegister:
-        from dialogs.services.account_register import AccountRegister
+        from dialogs.services.accounts.register import AccountRegister
 
         return AccountRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def account_checks(self) -> AccountChecks:
-        from dialogs.services.account_checks import AccountChecks
+        from dialogs.services.accounts.checks import AccountChecks
 
         return AccountChecks(
             session=self.session,
@@ -106,7 +106,7 @@ class Services:
 
     @cached_property
     def posts(self) -> PostRequestService:
-        from dialogs.services.post_requests import PostRequestService
+        from dialogs.services.posts.service import PostRequestService
 
         return PostRequestService(
             session=self.session,
@@ -118,7 +118,7 @@ class Services:
 
     @cached_property
     def accounts(self) -> AccountRequestService:
-        from dialogs.services.account_requests import AccountRequestService
+        from dialogs.services.accounts.requests import AccountRequestService
 
         return AccountRequestService(
             session=self.session,
@@ -130,7 +130,7 @@ class Services:
 
     @cached_property
     def comments(self) -> CommentService:
-        from dialogs.services.comments import CommentService
+        from dialogs.services.comments.service import CommentService
 
         return CommentService(
             session=self.session,
@@ -143,7 +143,7 @@ class Services:
 
     @cached_property
     def subject_access(self) -> SubjectAccessService:
-        from dialogs.services.subject_access import SubjectAccessService
+        from dialogs.services.privacy.subject_access import SubjectAccessService
 
         return SubjectAccessService(
             session=self.session, audit=self.audit, evidence=self.evidence, now=self.now
@@ -151,13 +151,13 @@ class Services:
 
     @cached_property
     def retention(self) -> RetentionService:
-        from dialogs.services.retention import RetentionService
+        from dialogs.services.privacy.retention import RetentionService
 
         return RetentionService(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
     def websites(self) -> WebsiteReportService:
-        from dialogs.services.website_reports import WebsiteReportService
+        from dialogs.services.accounts.website_reports import WebsiteReportService
 
         return WebsiteReportService(
             session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
@@ -176,7 +176,7 @@ class Services:
     def attachments_for(
         self, person: Person, school: School, state: DialogState
     ) -> DraftAttachments:
-        from dialogs.services.evidence import DraftAttachments
+        from dialogs.services.evidence.service import DraftAttachments
 
         return DraftAttachments(
             service=self.evidence,

@@ -14,7 +14,7 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.messages import Message
+from dialogs.services.messages import Message
 from storage.models import Notification
 
 

@@ -31,8 +31,8 @@ from sqlalchemy import ColumnElement, and_, delete, or_, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.keyed_locks import KeyedLocks
-from dialogs.messages import Message
+from dialogs.services.keyed_locks import KeyedLocks
+from dialogs.services.messages import Message
 from dialogs.services.notifier import OutboxNotifier
 from storage.models import Notification
 from storage.processes import this_process, was_stopped

@@ -12,7 +12,7 @@ from cryptography.fernet import Fernet
 
 from bot.config import load_settings
 from bot.runtime import audit_key
-from dialogs.errors import ConfigError
+from dialogs.services.errors import ConfigError
 from tests.conftest import SAMPLE
 
 

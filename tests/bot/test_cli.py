@@ -28,8 +28,8 @@ from alembic import command
 
 from bot.config import Settings
 from bot.runtime import build_runtime
-from dialogs.messages import MessageKind
-from dialogs.services.cases import CaseRecord
+from dialogs.services.cases.service import CaseRecord
+from dialogs.services.messages import MessageKind
 from storage import migrate
 from storage.models import Case, CaseEvent
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, png, text_of, write_png

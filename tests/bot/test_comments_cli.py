@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.config import load_settings
 from bot.runtime import build_runtime
-from dialogs.services.incoming_comment import CommentSource, IncomingComment
+from dialogs.services.comments.incoming import CommentSource, IncomingComment
 from tests.bot.conftest import Cli
 
 TERM_DATES = """BEGIN:VCALENDAR

@@ -16,8 +16,8 @@ import pytest
 from cryptography.fernet import Fernet
 
 from bot.config import SAMPLE_CONFIG, load_settings
-from dialogs.errors import ConfigError
-from dialogs.services.schools import Role
+from dialogs.services.errors import ConfigError
+from dialogs.services.school.schools import Role
 
 POLICYBOT = Path(sys.executable).parent / "policybot"
 TIMEOUT = 60

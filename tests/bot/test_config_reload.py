@@ -15,7 +15,7 @@ import pytest
 from bot.config import SAMPLE_CONFIG, load_settings
 from bot.config_reload import ConfigReloader
 from bot.runtime import Runtime, build_runtime
-from dialogs.services.schools import Role
+from dialogs.services.school.schools import Role
 from tests.conftest import Clock
 
 

@@ -15,15 +15,15 @@ from datetime import UTC, datetime, timedelta
 
 from bot.config import load_settings
 from bot.runtime import build_runtime
-from dialogs.messages import Message
-from dialogs.services.delivery import (
+from dialogs.services.messages import Message
+from dialogs.services.outbox import (
     ESCALATE_AFTER,
     NO_ALERT,
     UNREACHABLE,
     Alert,
     deliver_pending,
 )
-from dialogs.services.schools import Person, School
+from dialogs.services.school.schools import Person, School
 from tests.bot.conftest import Cli
 from tests.support import Person as Staff
 

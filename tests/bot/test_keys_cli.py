@@ -20,8 +20,8 @@ from cryptography.fernet import Fernet
 from bot.config import load_settings
 from bot.keys_cli import keys
 from bot.runtime import build_runtime
-from dialogs.errors import ConfigError
-from dialogs.messages import MessageKind
+from dialogs.services.errors import ConfigError
+from dialogs.services.messages import MessageKind
 from tests.bot.conftest import Cli
 from tests.bot.test_cli import Ran
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, png, text_of

@@ -15,7 +15,7 @@ import pytest
 
 from bot.config import SAMPLE_CONFIG, load_settings
 from bot.runtime import build_runtime
-from dialogs.services.staff_directory import Profile
+from dialogs.services.people.directory import Profile
 from tests.bot.test_cli import Cli, make_cli
 from tests.fakes.slack_api import FakeSlack
 

@@ -24,7 +24,7 @@ from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime
 from dialogs.conversations import ConversationRunner
 from dialogs.inbox import Who
-from dialogs.messages import (
+from dialogs.services.messages import (
     Button,
     Fact,
     ImageRef,

@@ -29,7 +29,7 @@ from bot.webhooks.payloads import (
     parse_facebook_feed,
 )
 from bot.webhooks.signatures import facebook_challenge, sign, verify_signature
-from dialogs.services.incoming_comment import (
+from dialogs.services.comments.incoming import (
     MAX_AUTHOR_CHARS,
     MAX_COMMENT_CHARS,
     MAX_EXTERNAL_ID_CHARS,

@@ -17,13 +17,13 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime, build_runtime
-from dialogs.errors import InvalidRequest, NotPermitted
-from dialogs.messages import Message
-from dialogs.services.account_checks import OwnerButtonValue, OwnerVerb
-from dialogs.services.account_requests import AccountVerb, NewAccount
-from dialogs.services.platforms import Platform
-from dialogs.services.post_card import PostButtonValue, PostVerb
-from dialogs.services.schools import School
+from dialogs.services.accounts.checks import OwnerButtonValue, OwnerVerb
+from dialogs.services.accounts.requests import AccountVerb, NewAccount
+from dialogs.services.errors import InvalidRequest, NotPermitted
+from dialogs.services.messages import Message
+from dialogs.services.posts.card import PostButtonValue, PostVerb
+from dialogs.services.school.platforms import Platform
+from dialogs.services.school.schools import School
 from storage.models import AccountCheck, AuditEntry, Notification, RegisteredAccount
 from tests.conftest import Clock
 from tests.support import Person as Chat

@@ -9,10 +9,10 @@ import pytest
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest, NotPermitted
 from dialogs.home import REQUEST_ACCOUNT
-from dialogs.messages import Message
-from dialogs.services.account_requests import AccountButtonValue, AccountVerb
+from dialogs.services.accounts.requests import AccountButtonValue, AccountVerb
+from dialogs.services.errors import InvalidRequest, NotPermitted
+from dialogs.services.messages import Message
 from storage.models import AccountRequest, AuditEntry
 from tests.support import Person as Chat
 from tests.support import last_prompt, text_of

@@ -31,10 +31,10 @@ from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.runtime import Runtime, build_runtime
 from dialogs.case_actions import Outcome, perform
-from dialogs.messages import Message, MessageKind
-from dialogs.services.case_card import CaseVerb
-from dialogs.services.case_vocabulary import VISIBILITY
-from dialogs.services.schools import Person, School
+from dialogs.services.cases.card import CaseVerb
+from dialogs.services.cases.vocabulary import VISIBILITY
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.school.schools import Person, School
 from storage.models import AuditEntry, Case, Evidence, Notification
 from tests.conftest import SAMPLE, Clock
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, file, png, text_of

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.services.pseudonyms import PREFIX, is_pseudonym, is_theirs, pseudonym
+from dialogs.services.privacy.pseudonyms import PREFIX, is_pseudonym, is_theirs, pseudonym
 from storage.db import Database
 from storage.models import AuditEntry
 

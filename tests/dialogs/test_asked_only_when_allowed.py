@@ -16,13 +16,13 @@ from datetime import UTC, datetime
 from sqlmodel import select
 
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
-from dialogs.services.account_requests import AccountButtonValue, AccountVerb
-from dialogs.services.case_card import ReporterButtonValue, ReporterVerb
-from dialogs.services.comment_card import CommentButtonValue, CommentVerb
-from dialogs.services.incoming_comment import CommentSource, IncomingComment
-from dialogs.services.post_card import PostButtonValue, PostVerb
-from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.accounts.requests import AccountButtonValue, AccountVerb
+from dialogs.services.accounts.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.cases.card import ReporterButtonValue, ReporterVerb
+from dialogs.services.comments.card import CommentButtonValue, CommentVerb
+from dialogs.services.comments.incoming import CommentSource, IncomingComment
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.posts.card import PostButtonValue, PostVerb
 from storage.models import AccountRequest, Conversation, PostRequest
 from tests.dialogs.test_account_requests import requested as account_requested
 from tests.dialogs.test_case_handling import file_report

@@ -13,7 +13,7 @@ from sqlmodel import col
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from dialogs.services.audit_chain import AuditChain, EntryContent, Verification, seal_hash
+from dialogs.services.privacy.audit_chain import AuditChain, EntryContent, Verification, seal_hash
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_sealing import retention_payload
 from storage.models import AuditAnchor, AuditEntry, AuditSeal

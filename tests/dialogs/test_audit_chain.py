@@ -26,9 +26,9 @@ from sqlmodel import col
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest
-from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.audit_chain import (
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit_chain import (
     GENESIS,
     AuditChain,
     EntryContent,

@@ -16,9 +16,9 @@ from sqlmodel import col
 
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime, prepare_database
-from dialogs.errors import ConfigError
-from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.audit_chain import GENESIS, EntryContent, Verification
+from dialogs.services.errors import ConfigError
+from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit_chain import GENESIS, EntryContent, Verification
 from storage.audit_key import AuditKey
 from storage.audit_sealing import OtherAuditKey
 from storage.models import AuditAnchor, AuditEntry, AuditKeying, AuditSeal

@@ -27,13 +27,13 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
-from dialogs.messages import Message, MessageKind
-from dialogs.services.cases import STATUS_FOR_REPORTER, CaseRecord, NewReport, Status
+from dialogs.services.cases.evidence_pack import MISMATCH_WARNING
+from dialogs.services.cases.service import STATUS_FOR_REPORTER, CaseRecord, NewReport, Status
 from dialogs.services.container import Services
-from dialogs.services.evidence_pack import MISMATCH_WARNING
+from dialogs.services.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.services.messages import Message, MessageKind
 from dialogs.services.notifier import take_undelivered
-from dialogs.services.schools import Person, School
+from dialogs.services.school.schools import Person, School
 from storage.models import AuditEntry, Case, CaseEvent, Evidence, Notification
 from tests.conftest import Clock
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, file, png, text_of

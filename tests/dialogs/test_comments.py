@@ -18,10 +18,10 @@ from sqlmodel import col, select
 from bot.config import Settings
 from bot.jobs.comments import run_comment_sweep, run_weekly_digests
 from bot.runtime import Runtime, build_runtime
-from dialogs.messages import Message
-from dialogs.services.comment_card import CommentButtonValue, CommentVerb
-from dialogs.services.comments import CommentSweep
-from dialogs.services.incoming_comment import CommentSource, IncomingComment
+from dialogs.services.comments.card import CommentButtonValue, CommentVerb
+from dialogs.services.comments.incoming import CommentSource, IncomingComment
+from dialogs.services.comments.service import CommentSweep
+from dialogs.services.messages import Message
 from storage.models import AuditEntry, Comment, Evidence, Notification
 from tests.conftest import Clock
 from tests.support import Person as Chat

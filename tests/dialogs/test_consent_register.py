@@ -16,9 +16,8 @@ import pytest
 from sqlmodel import col, func, select
 
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest
-from dialogs.services.audit import AuditAction, AuditLog
-from dialogs.services.consent_register import (
+from dialogs.services.errors import InvalidRequest
+from dialogs.services.posts.consent import (
     MAX_CONSENT_BYTES,
     MAX_PUPILS,
     ConsentCheck,
@@ -29,8 +28,9 @@ from dialogs.services.consent_register import (
     parse_consent_csv,
     split_qualifier,
 )
-from dialogs.services.platforms import Platform
-from dialogs.services.schools import School
+from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.school.platforms import Platform
+from dialogs.services.school.schools import School
 from storage.models import AuditEntry, ConsentImport, PupilConsent
 from tests.conftest import Clock
 

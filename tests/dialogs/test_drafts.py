@@ -7,7 +7,7 @@ from sqlmodel import select
 from bot.jobs.drafts import run_draft_sweep
 from bot.runtime import Runtime
 from dialogs.drafts import SweepResult
-from dialogs.messages import MessageKind
+from dialogs.services.messages import MessageKind
 from storage.models import AuditEntry, Conversation, Evidence
 from tests.conftest import Clock
 from tests.support import HAPPY_PATH, Person, file, png, text_of

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from dialogs.services import evidence_pack
-from dialogs.services.evidence_pack import (
+from dialogs.services.cases import evidence_pack
+from dialogs.services.cases.evidence_pack import (
     MISMATCH_WARNING,
     PackCase,
     PackEvent,

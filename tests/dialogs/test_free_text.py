@@ -12,12 +12,12 @@ from dialogs.account_request import AccountRequestDialog
 from dialogs.comment_dialogs import LogComment
 from dialogs.engine import Dialog
 from dialogs.home import REQUEST_POST
-from dialogs.messages import MessageKind
 from dialogs.other_processes import MediaEnquiry, WebsiteBlock
 from dialogs.policy_question import AskPolicy
 from dialogs.post_approval import RequestPost
-from dialogs.prompts import clean_text
 from dialogs.report_abuse import ReportAbuse
+from dialogs.services.messages import MessageKind
+from dialogs.services.school.text import clean_text
 from storage.models import Conversation
 from tests.support import Person as Chat
 from tests.support import last_prompt, text_of

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from bot.config import Settings
 from dialogs.inbox import Arrival, Inbox, Input, Who
-from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.services.messages import Message, MessageKind, UserInput
 from storage.conversations import ConversationKey
 from storage.journal import Entry, Journal
 from tests.conftest import Clock

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogs.services.name_scan import GIVEN_NAMES, NameFinding, scan_post_text
+from dialogs.services.posts.name_scan import GIVEN_NAMES, NameFinding, scan_post_text
 
 REGISTER: tuple[str, ...] = (
     "Amelia Hart",

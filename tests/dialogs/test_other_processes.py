@@ -9,8 +9,8 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from dialogs.home import COLLEAGUE_MISUSE, MEDIA_ENQUIRY, WEBSITE_BLOCK
-from dialogs.messages import Message, MessageKind
-from dialogs.services.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.accounts.website_reports import WebsiteButtonValue, WebsiteVerb
+from dialogs.services.messages import Message, MessageKind
 from storage.models import AuditEntry, WebsiteReport
 from tests.support import Person as Chat
 from tests.support import last_prompt, text_of

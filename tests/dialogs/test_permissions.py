@@ -1,4 +1,4 @@
-"""Who may do what, as one matrix of role and action, from dialogs.services.permissions.
+"""Who may do what, as one matrix of role and action, from dialogs.services.school.permissions.
 
 Each role is given to one person on its own (with staff, as everyone has), so a cell says what
 that role alone allows. The rows below are the policy a data protection officer signs off:
@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from dialogs.errors import NotFound, NotPermitted
-from dialogs.services.permissions import (
+from dialogs.services.errors import NotFound, NotPermitted
+from dialogs.services.school.permissions import (
     AccountAction,
     AccountInCheck,
     Action,
@@ -29,7 +29,7 @@ from dialogs.services.permissions import (
     may,
     require,
 )
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.school.schools import Person, Role, School
 from storage.models import AccountRequest, Case, PolicyQuestion, PostRequest, WebsiteReport
 
 ROLES = [r for r in Role if r is not Role.STAFF]

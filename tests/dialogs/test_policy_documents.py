@@ -26,15 +26,15 @@ from hypothesis import strategies as st
 from PIL import Image
 from pypdf import PdfWriter
 
-from dialogs.errors import UploadRejected
-from dialogs.services import policy_documents
-from dialogs.services.policy_documents import (
+from dialogs.services.errors import UploadRejected
+from dialogs.services.policy import documents as policy_documents
+from dialogs.services.policy.documents import (
     MAX_POLICY_BYTES,
     PolicyDocument,
     PolicyFormat,
     read_policy_document,
 )
-from dialogs.services.policy_sections import SEPARATOR, ParsedPolicy, Section, parse_policy
+from dialogs.services.policy.sections import SEPARATOR, ParsedPolicy, Section, parse_policy
 
 W = nsdecls("w")
 WORD = re.compile(r"[^\W_]+")

@@ -13,11 +13,11 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
-from dialogs.messages import Message, MessageKind
-from dialogs.services.policies import Imported, PolicyAction, action_value
-from dialogs.services.policy_answer import BRIEF_CHARS
-from dialogs.services.policy_documents import read_policy_document
-from dialogs.services.policy_sections import SEPARATOR
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.policy.answer import BRIEF_CHARS
+from dialogs.services.policy.documents import read_policy_document
+from dialogs.services.policy.sections import SEPARATOR
+from dialogs.services.policy.service import Imported, PolicyAction, action_value
 from storage.models import AuditEntry, PolicyQuestion, PolicyVersion
 from tests.conftest import Clock
 from tests.support import HAPPY_PATH, last_prompt, text_of

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dialogs.services.policy_answer import BRIEF_CHARS, MAY_HELP_MIN_SHOWS
-from dialogs.services.policy_search import (
+from dialogs.services.policy.answer import BRIEF_CHARS, MAY_HELP_MIN_SHOWS
+from dialogs.services.policy.search import (
     PLAIN_BM25,
     QUOTE_SENTENCES,
     Passage,
@@ -25,7 +25,7 @@ from dialogs.services.policy_search import (
     PolicySearch,
     SearchOptions,
 )
-from dialogs.services.policy_sections import SEPARATOR, ParsedPolicy, parse_policy
+from dialogs.services.policy.sections import SEPARATOR, ParsedPolicy, parse_policy
 
 SAMPLE = Path(__file__).resolve().parents[2] / "bot" / "sample" / "policy.md"
 ELLIPSIS = "\u2026"

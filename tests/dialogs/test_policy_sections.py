@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from dialogs.services.policy_sections import (
+from dialogs.services.policy.sections import (
     FRONT_MATTER,
     SEPARATOR,
     WHOLE_DOCUMENT,

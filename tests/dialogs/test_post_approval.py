@@ -12,8 +12,8 @@ from sqlmodel import col, select
 
 from bot.channels.shared_files import read_files
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
-from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb, post_card
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.posts.card import PostButtonValue, PostStatus, PostVerb, post_card
 from storage.models import AuditEntry, Evidence, PostRequest
 from tests.conftest import Clock
 from tests.support import Person as Chat

@@ -15,12 +15,12 @@ import pytest
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest, NotFound, NotPermitted
-from dialogs.messages import Message
 from dialogs.services.container import Services
-from dialogs.services.post_card import PostButtonValue, PostStatus, PostVerb
-from dialogs.services.post_requests import NewPost
-from dialogs.services.schools import ApprovalRules, Person, School
+from dialogs.services.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.services.messages import Message
+from dialogs.services.posts.card import PostButtonValue, PostStatus, PostVerb
+from dialogs.services.posts.service import NewPost
+from dialogs.services.school.schools import ApprovalRules, Person, School
 from storage.models import AuditEntry, Notification, PostDecision, PostRequest
 from tests.conftest import Clock
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.services.policy_search import PolicySearch, SearchOptions
-from dialogs.services.policy_sections import parse_policy
-from dialogs.services.question_aspect import AnswerKind, answer_kind, gives
+from dialogs.services.policy.question_aspect import AnswerKind, answer_kind, gives
+from dialogs.services.policy.search import PolicySearch, SearchOptions
+from dialogs.services.policy.sections import parse_policy
 
 
 @pytest.mark.parametrize(

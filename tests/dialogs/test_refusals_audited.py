@@ -16,15 +16,18 @@ from sqlmodel import col, select
 
 from bot.jobs.accounts import run_account_checks
 from bot.runtime import Runtime
-from dialogs.errors import NotFound, NotPermitted, PolicybotError
 from dialogs.home import LOG_COMMENT
-from dialogs.services.account_checks import OwnerVerb
-from dialogs.services.account_requests import AccountVerb
-from dialogs.services.audit import AuditAction
-from dialogs.services.comment_card import CommentVerb
+from dialogs.services.accounts.checks import OwnerVerb
+from dialogs.services.accounts.requests import AccountVerb
+from dialogs.services.accounts.website_reports import WebsiteVerb
+from dialogs.services.comments.card import CommentVerb
+from dialogs.services.comments.incoming import CommentSource, IncomingComment
 from dialogs.services.container import Services
-from dialogs.services.incoming_comment import CommentSource, IncomingComment
-from dialogs.services.permissions import (
+from dialogs.services.errors import NotFound, NotPermitted, PolicybotError
+from dialogs.services.policy.service import Feedback
+from dialogs.services.posts.card import PostButtonValue, PostVerb
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.school.permissions import (
     AccountAction,
     AccountInCheck,
     Action,
@@ -34,10 +37,7 @@ from dialogs.services.permissions import (
     Target,
     require,
 )
-from dialogs.services.policies import Feedback
-from dialogs.services.post_card import PostButtonValue, PostVerb
-from dialogs.services.schools import Person, Role, School
-from dialogs.services.website_reports import WebsiteVerb
+from dialogs.services.school.schools import Person, Role, School
 from storage.models import AuditEntry, PolicyQuestion
 from tests.dialogs.test_account_register import answer as owner_button
 from tests.dialogs.test_account_register import card_for, sent_to

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
-from dialogs.services.delivery import NO_ALERT, Alert, deliver_pending
+from dialogs.services.messages import Message, MessageKind
 from dialogs.services.notifier import OutboxNotifier, take_undelivered
-from dialogs.services.schools import Person, School
+from dialogs.services.outbox import NO_ALERT, Alert, deliver_pending
+from dialogs.services.school.schools import Person, School
 
 
 @dataclass

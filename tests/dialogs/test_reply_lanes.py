@@ -14,9 +14,9 @@ from sqlmodel import select
 
 from bot.runtime import Runtime
 from dialogs.inbox import Who
-from dialogs.messages import Message, MessageKind
 from dialogs.services import replies
-from dialogs.services.delivery import deliver_pending
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.outbox import deliver_pending
 from storage.conversations import ConversationKey
 from storage.models import Notification
 from storage.processes import this_process

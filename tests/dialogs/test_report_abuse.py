@@ -8,7 +8,7 @@ import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime
-from dialogs.messages import IncomingFile, InputKind, MessageKind
+from dialogs.services.messages import IncomingFile, InputKind, MessageKind
 from storage.models import AuditEntry, Case, Evidence
 from tests.conftest import Clock
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, last_prompt, png, text_of

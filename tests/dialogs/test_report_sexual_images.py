@@ -11,7 +11,7 @@ from __future__ import annotations
 from sqlmodel import select
 
 from bot.runtime import Runtime
-from dialogs.messages import InputKind
+from dialogs.services.messages import InputKind
 from storage.models import Evidence
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, last_prompt, png, text_of
 

@@ -15,12 +15,12 @@ from sqlmodel import col, select
 
 from bot.runtime import Runtime
 from dialogs.case_actions import perform
-from dialogs.errors import NotFound
-from dialogs.messages import Message, MessageKind
-from dialogs.services.case_card import CaseVerb, ReporterButtonValue, ReporterVerb
-from dialogs.services.cases import NewReport
-from dialogs.services.pseudonyms import is_pseudonym
-from dialogs.services.schools import Person, Role, School
+from dialogs.services.cases.card import CaseVerb, ReporterButtonValue, ReporterVerb
+from dialogs.services.cases.service import NewReport
+from dialogs.services.errors import NotFound
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.privacy.pseudonyms import is_pseudonym
+from dialogs.services.school.schools import Person, Role, School
 from storage.models import AuditEntry, Case, CaseEvent, Notification
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, last_prompt, text_of
 from tests.support import Person as Chat

@@ -15,11 +15,11 @@ from sqlmodel import col, select
 
 from bot.jobs.retention import run_retention
 from bot.runtime import Runtime
-from dialogs.services.audit_chain import AuditChain
-from dialogs.services.cases import Status
-from dialogs.services.comment_card import CommentStatus
-from dialogs.services.retention import REMOVED
-from dialogs.services.schools import Person, Retention, School
+from dialogs.services.cases.service import Status
+from dialogs.services.comments.card import CommentStatus
+from dialogs.services.privacy.audit_chain import AuditChain
+from dialogs.services.privacy.retention import REMOVED
+from dialogs.services.school.schools import Person, Retention, School
 from storage.models import AuditEntry, Case, CaseEvent, Comment, Evidence, ProcessedEvent
 from tests.conftest import Clock
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, file, png
@@ -212,7 +212,7 @@ async def test_records_of_handled_deliveries_go_after_thirty_days(
 async def test_messages_held_for_someone_never_added_go_after_thirty_days(
     runtime: Runtime, clock: Clock
 ) -> None:
-    from dialogs.services import held_messages
+    from dialogs.services.people import held_messages
     from storage.models import HeldMessage
 
     async with runtime.db.session() as session:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.services.safeguarding_concern import (
+from dialogs.services.safeguarding.concern import (
     ConcernKind,
     may_concern_a_child,
     safeguarding_concern,

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
+from dialogs.services.messages import Message, MessageKind
 from storage.models import AuditEntry, Conversation, PolicyQuestion
 from tests.support import Person as Chat
 from tests.support import file, last_prompt, png, text_of

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.services.safeguarding_concern import ConcernKind, safeguarding_concern
+from dialogs.services.safeguarding.concern import ConcernKind, safeguarding_concern
 
 DISCLOSURES = [
     # physical abuse

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.config import Settings
-from dialogs.services.safeguarding_concern import Concern, ConcernKind
-from dialogs.services.safeguarding_reply import safeguarding_reply
-from dialogs.services.schools import School
+from dialogs.services.safeguarding.concern import Concern, ConcernKind
+from dialogs.services.safeguarding.reply import safeguarding_reply
+from dialogs.services.school.schools import School
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ import time
 
 import pytest
 
-from dialogs.services.safeguarding_concern import may_concern_a_child, safeguarding_concern
+from dialogs.services.safeguarding.concern import may_concern_a_child, safeguarding_concern
 from tests.dialogs import test_safeguarding_concern, test_safeguarding_phrasings
 
 FIRST_DISCLOSURES = [

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from bot.runtime import Runtime
 from dialogs.inbox import Input
-from dialogs.messages import Message, MessageKind, UserInput
+from dialogs.services.messages import Message, MessageKind, UserInput
 from tests.support import Person, last_prompt, text_of
 
 PUPILS = "Do any pupils appear in the photos, or are any named in the post?"

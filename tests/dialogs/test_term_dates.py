@@ -11,9 +11,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dialogs.errors import InvalidRequest
-from dialogs.services.term_dates import parse_term_dates
-from dialogs.services.working_time import Closure
+from dialogs.services.comments.term_dates import parse_term_dates
+from dialogs.services.comments.working_time import Closure
+from dialogs.services.errors import InvalidRequest
 
 
 def ics(*events: str) -> bytes:

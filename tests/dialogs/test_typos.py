@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from dialogs.services.policy_search import PolicySearch, SearchOptions
-from dialogs.services.policy_sections import parse_policy
-from dialogs.services.typos import TypoReader
+from dialogs.services.policy.search import PolicySearch, SearchOptions
+from dialogs.services.policy.sections import parse_policy
+from dialogs.services.policy.typos import TypoReader
 
 READER = TypoReader(
     ["photograph", "photographs", "colleague", "colleagues", "receive", "facebook", "dates",

@@ -14,9 +14,9 @@ import pytest
 
 from bot.deliveries_cli import stuck
 from bot.runtime import Runtime
-from dialogs.messages import Message, MessageKind
-from dialogs.services.delivery import ESCALATE_AFTER, NO_ALERT, Alert, deliver_pending
-from dialogs.services.schools import Person, School
+from dialogs.services.messages import Message, MessageKind
+from dialogs.services.outbox import ESCALATE_AFTER, NO_ALERT, Alert, deliver_pending
+from dialogs.services.school.schools import Person, School
 from storage.models import Notification
 from tests.conftest import Clock
 

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from PIL import Image, PngImagePlugin
 from pypdf import PdfWriter
 
-from dialogs.errors import UploadRejected
-from dialogs.services.upload_checks import CheckedUpload, UploadLimits, check_upload
+from dialogs.services.errors import UploadRejected
+from dialogs.services.evidence.upload_checks import CheckedUpload, UploadLimits, check_upload
 
 LIMITS = UploadLimits(max_bytes=10 * 1024 * 1024, max_pixels=40_000_000)
 DAMAGED = "seems to be damaged or incomplete"

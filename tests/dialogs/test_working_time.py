@@ -19,7 +19,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from dialogs.services.working_time import (
+from dialogs.services.comments.working_time import (
     BANK_HOLIDAY_REGIONS,
     Closure,
     WorkingCalendar,

@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 
 from bot.config import Settings
 from bot.runtime import Runtime
-from dialogs.services.refusals import recorder
+from dialogs.services.privacy.refusals import recorder
 from storage.db import Database
 from tests.resilience.proxy import CuttableProxy
 

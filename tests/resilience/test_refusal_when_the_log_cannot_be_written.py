@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime
-from dialogs.errors import NotFound
-from dialogs.services.audit import AuditAction
+from dialogs.services.errors import NotFound
+from dialogs.services.privacy.audit import AuditAction
 from storage.models import AuditEntry
 from tests.dialogs.test_case_handling import file_report
 from tests.resilience.conftest import Outage

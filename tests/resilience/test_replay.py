@@ -15,7 +15,7 @@ from sqlmodel import select
 
 from bot.runtime import Runtime
 from dialogs.inbox import Input
-from dialogs.messages import UserInput
+from dialogs.services.messages import UserInput
 from storage.journal import Entry, Journal
 from storage.models import Conversation, Notification
 from tests.support import Person, last_prompt

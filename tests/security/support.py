@@ -12,7 +12,7 @@ from sqlmodel import SQLModel
 from bot.channels.slack.render import fallback_text, to_blocks
 from bot.channels.teams.cards import card_for, summary_text
 from bot.runtime import Runtime
-from dialogs.messages import Message
+from dialogs.services.messages import Message
 from storage.models import (
     AuditEntry,
     Case,

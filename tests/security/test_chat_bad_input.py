@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.runtime import Runtime
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
-from dialogs.prompts import PromptContext, StoredFile, TextPrompt
+from dialogs.prompts import PromptContext, TextPrompt
+from dialogs.services.messages import IncomingFile, Message, MessageKind, StoredFile, UserInput
 from storage.models import Case, Conversation, PolicyQuestion
 from tests.security.support import (
     changed,

@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from bot.cli import main
 from bot.config import Settings
 from bot.runtime import build_runtime
-from dialogs.services.incoming_comment import CommentSource, IncomingComment
+from dialogs.services.comments.incoming import CommentSource, IncomingComment
 from tests.security.support import Counts, changed, counts, file_case
 
 DESCRIPTION_WORDS = "useless and should be sacked"  # from tests.support.HAPPY_PATH

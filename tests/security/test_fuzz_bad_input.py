@@ -27,7 +27,7 @@ from bot.cli import main
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from bot.webhooks.signatures import sign
-from dialogs.messages import IncomingFile, MessageKind
+from dialogs.services.messages import IncomingFile, MessageKind
 from storage.models import Comment
 from tests.channels.slack.harness import SlackHarness
 from tests.channels.teams.harness import TeamsHarness

@@ -33,9 +33,9 @@ from bot.channels.teams.dev_mode import refuse_exposed
 from bot.cli import main
 from bot.config import Settings, TeamsSettings, load_settings
 from bot.runtime import Runtime, build_runtime
-from dialogs.errors import ConfigError
-from dialogs.messages import Message, MessageKind
-from dialogs.services.case_card import case_card
+from dialogs.services.cases.card import case_card
+from dialogs.services.errors import ConfigError
+from dialogs.services.messages import Message, MessageKind
 from storage.models import Case, Conversation, PlatformAddress
 from tests.channels.teams.harness import (
     DANA,

@@ -23,7 +23,7 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from bot.runtime import Runtime
-from dialogs.messages import IncomingFile, MessageKind
+from dialogs.services.messages import IncomingFile, MessageKind
 from storage.models import Evidence
 from tests.channels.slack.harness import SlackHarness, text_of_calls
 from tests.channels.teams.harness import SAM as TEAMS_SAM

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.webhooks.signatures import sign
-from dialogs.messages import Message
+from dialogs.services.messages import Message
 from storage.models import Comment, Notification
 from tests.channels.slack.harness import SlackHarness
 from tests.security.support import (

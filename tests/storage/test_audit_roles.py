@@ -24,7 +24,7 @@ from sqlalchemy.exc import DBAPIError
 from bot.cli import main
 from bot.config import Settings, load_settings
 from bot.runtime import build_runtime
-from dialogs.services.audit_chain import AuditChain, Verification
+from dialogs.services.privacy.audit_chain import AuditChain, Verification
 from storage import migrate
 from storage.db import sync_url
 from storage.models import AuditEntry

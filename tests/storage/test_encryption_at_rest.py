@@ -26,12 +26,12 @@ from sqlmodel import col, select
 
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
-from dialogs.errors import ConfigError
-from dialogs.messages import MessageKind
-from dialogs.services.case_card import CaseVerb
-from dialogs.services.key_rotation import KeyStatus, RotationResult, rotate, status
-from dialogs.services.schools import Person as Staff
-from dialogs.services.schools import School
+from dialogs.services.cases.card import CaseVerb
+from dialogs.services.errors import ConfigError
+from dialogs.services.messages import MessageKind
+from dialogs.services.privacy.key_rotation import KeyStatus, RotationResult, rotate, status
+from dialogs.services.school.schools import Person as Staff
+from dialogs.services.school.schools import School
 from storage.blobstore import BlobCorrupted, LocalBlobStore, RotatingBlobStore
 from storage.crypto import MARK, KeyMissing, Keyring
 from storage.db import sync_url

@@ -25,7 +25,7 @@ import pytest
 from cryptography.fernet import Fernet
 
 from dialogs.inbox import Input
-from dialogs.messages import IncomingFile, UserInput
+from dialogs.services.messages import IncomingFile, UserInput
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.journal import Entry, Journal, Waiting, conversation_tag

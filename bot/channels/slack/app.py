@@ -37,10 +37,7 @@ from bot.channels.slack.transport import SlackTransport
 from bot.channels.slack.web import API_FAILURES, FileFetcher, failure_of, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
-from dialogs.errors import InvalidRequest, PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
-from dialogs.keyed_locks import KeyedLocks
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.not_staff import (
     StaffButtonValue,
     asks_to_change_school,
@@ -49,18 +46,21 @@ from dialogs.not_staff import (
     not_staff_message,
     school_chosen_message,
 )
-from dialogs.services import held_messages
-from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb
-from dialogs.services.permissions import CaseAction
-from dialogs.services.post_card import PostButtonValue, PostVerb
-from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import (
+from dialogs.services.cases.card import NEEDS_FORM, CaseButtonValue, CaseVerb
+from dialogs.services.errors import InvalidRequest, PolicybotError, UploadRejected
+from dialogs.services.keyed_locks import KeyedLocks
+from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.services.people import held_messages
+from dialogs.services.people.directory import (
     DirectoryUnavailable,
     Found,
     Identified,
     Refusal,
     Refused,
 )
+from dialogs.services.posts.card import PostButtonValue, PostVerb
+from dialogs.services.school.permissions import CaseAction
+from dialogs.services.school.schools import Person, School
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable
 
@@ -145,7 +145,7 @@ class SlackChannel:
         self.files = FileFetcher(settings, max_bytes=runtime.settings.evidence.largest_upload_bytes)
         self.on_outbox = on_outbox
         # Who an account is, from Slack's own directory (users.info), for someone the
-        # configuration does not list (dialogs.services.staff_directory).
+        # configuration does not list (dialogs.services.people.directory).
         self.people = SlackDirectory(self.client)
         runtime.platform_directories["slack"] = (self.people, self.people)
         self._first_contacts: KeyedLocks[str] = KeyedLocks()

@@ -18,7 +18,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.slack.web import API_FAILURES, failure_of
-from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable, Profile
+from dialogs.services.people.directory import AccountKind, DirectoryUnavailable, Profile
 
 # Slack's answers for an account it does not have: gone from the workspace, or never in it.
 _UNKNOWN = frozenset({"user_not_found", "users_not_found", "user_not_visible", "account_inactive"})

@@ -9,10 +9,10 @@ from sqlmodel import select
 from bot.channels.slack.render import to_blocks
 from bot.runtime import Runtime
 from dialogs.home import menu_buttons, my_reports
-from dialogs.messages import Fact, Message, MessageKind
-from dialogs.services.case_vocabulary import Status
-from dialogs.services.permissions import is_handler
-from dialogs.services.schools import Person, School
+from dialogs.services.cases.vocabulary import Status
+from dialogs.services.messages import Fact, Message, MessageKind
+from dialogs.services.school.permissions import is_handler
+from dialogs.services.school.schools import Person, School
 from storage.models import Conversation
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.channels.slack import ids
-from dialogs.services.case_card import next_statuses
+from dialogs.services.cases.card import next_statuses
 from storage.models import Case
 
 

@@ -43,7 +43,7 @@ from bot.channels.slack.ids import (
     multi_select_action_id,
     question_block_id,
 )
-from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
+from dialogs.services.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
 
 Block = dict[str, Any]
 

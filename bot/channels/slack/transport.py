@@ -13,10 +13,10 @@ from bot.channels.shared_files import FileContent, unreadable_notice
 from bot.channels.slack.directory import SlackDirectory
 from bot.channels.slack.render import fallback_text, mentions, to_blocks
 from bot.channels.slack.web import failure_of
-from dialogs.messages import ImageRef, Message
-from dialogs.services.delivery import NO_ALERT, Alert
-from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable
+from dialogs.services.messages import ImageRef, Message
+from dialogs.services.outbox import NO_ALERT, Alert
+from dialogs.services.people.directory import AccountKind, DirectoryUnavailable
+from dialogs.services.school.schools import Person, School
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ _CANNOT_DM = frozenset({"user_not_found", "user_not_visible", "user_disabled", "
 
 
 class SlackTransport:
-    """The delivery worker's way into Slack (see dialogs.services.delivery.Transport)."""
+    """The delivery worker's way into Slack (see dialogs.services.outbox.Transport)."""
 
     name = "slack"
 

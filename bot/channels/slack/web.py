@@ -15,8 +15,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.config import SlackSettings
-from dialogs.errors import UploadRejected
-from dialogs.messages import IncomingFile
+from dialogs.services.errors import UploadRejected
+from dialogs.services.messages import IncomingFile
 
 SLACK_FILE_HOSTS = frozenset({"files.slack.com"})
 

@@ -48,8 +48,8 @@ import unicodedata
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Final
 
-from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
-from dialogs.services.case_card import CaseVerb
+from dialogs.services.cases.card import CaseVerb
+from dialogs.services.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
 
 Card = dict[str, Any]
 Element = dict[str, Any]

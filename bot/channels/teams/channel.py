@@ -48,10 +48,7 @@ from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
-from dialogs.errors import PolicybotError, UploadRejected
 from dialogs.inbox import Arrival, Who
-from dialogs.keyed_locks import KeyedLocks
-from dialogs.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.not_staff import (
     StaffButtonValue,
     asks_to_change_school,
@@ -60,20 +57,23 @@ from dialogs.not_staff import (
     not_staff_message,
     school_chosen_message,
 )
-from dialogs.services import held_messages
-from dialogs.services.case_card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
-from dialogs.services.comment_card import CommentButtonValue
-from dialogs.services.delivery import NO_ALERT, Alert
-from dialogs.services.permissions import CaseAction
-from dialogs.services.post_card import PostButtonValue
-from dialogs.services.schools import Person, School
-from dialogs.services.staff_directory import (
+from dialogs.services.cases.card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
+from dialogs.services.comments.card import CommentButtonValue
+from dialogs.services.errors import PolicybotError, UploadRejected
+from dialogs.services.keyed_locks import KeyedLocks
+from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
+from dialogs.services.outbox import NO_ALERT, Alert
+from dialogs.services.people import held_messages
+from dialogs.services.people.directory import (
     DirectoryUnavailable,
     Found,
     Identified,
     Refusal,
     Refused,
 )
+from dialogs.services.posts.card import PostButtonValue
+from dialogs.services.school.permissions import CaseAction
+from dialogs.services.school.schools import Person, School
 from storage import addresses
 from storage.conversations import ConversationKey
 from storage.db import is_unavailable

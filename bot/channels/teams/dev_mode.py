@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from bot.config import TeamsSettings
-from dialogs.errors import ConfigError
+from dialogs.services.errors import ConfigError
 
 # Headers that reverse proxies and load balancers add for the address they received a
 # request from; none of them comes from the Agents Playground itself.

@@ -33,7 +33,7 @@ from botbuilder.schema import Activity
 from botbuilder.schema.teams import TeamsChannelAccount
 
 from bot.channels.teams.delivery import status_of, with_retries
-from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable, Profile
+from dialogs.services.people.directory import AccountKind, DirectoryUnavailable, Profile
 
 log = logging.getLogger(__name__)
 

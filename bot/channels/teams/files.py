@@ -19,7 +19,7 @@ import aiohttp
 from botbuilder.schema import Activity, ActivityTypes, Attachment
 
 from bot.channels.teams.cards import card_for, summary_text
-from dialogs.messages import Message, MessageKind
+from dialogs.services.messages import Message, MessageKind
 
 CONSENT = "application/vnd.microsoft.teams.card.file.consent"
 FILE_INFO = "application/vnd.microsoft.teams.card.file.info"

@@ -20,14 +20,14 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from dialogs.services.staff_directory import AccountKind, DirectoryUnavailable, Profile
+from dialogs.services.people.directory import AccountKind, DirectoryUnavailable, Profile
 
 if TYPE_CHECKING:
     from bot.channels.teams.channel import TeamsChannel
 
 
 class TeamsPeople:
-    """PlatformDirectory and EmailDirectory (dialogs.services.staff_directory) for Teams."""
+    """PlatformDirectory and EmailDirectory (dialogs.services.people.directory) for Teams."""
 
     def __init__(self, channel: TeamsChannel) -> None:
         self.channel = channel

@@ -19,7 +19,7 @@ from typing import TextIO
 from bot.channels.shared_files import FileContent, unreadable_notice
 from dialogs.conversations import ConversationRunner
 from dialogs.inbox import Who
-from dialogs.messages import (
+from dialogs.services.messages import (
     Button,
     ImageRef,
     IncomingFile,

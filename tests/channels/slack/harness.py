@@ -18,7 +18,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.app import DELIVERY, create_app
 from bot.config import Settings, SlackSettings
 from bot.runtime import Runtime, build_runtime
-from dialogs.services.delivery import DeliveryResult
+from dialogs.services.outbox import DeliveryResult
 from tests.conftest import Clock
 from tests.fakes.slack_api import Call, FakeSlack, signed_headers
 

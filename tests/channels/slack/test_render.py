@@ -29,7 +29,10 @@ from bot.channels.slack.render import (
     to_blocks,
 )
 from bot.runtime import Runtime
-from dialogs.messages import (
+from dialogs.prompts import AttachmentPrompt, PromptContext
+from dialogs.report_abuse import ReportAbuse
+from dialogs.services.cases.service import NATURE
+from dialogs.services.messages import (
     Button,
     Fact,
     ImageRef,
@@ -37,10 +40,8 @@ from dialogs.messages import (
     InputKind,
     Message,
     MessageKind,
+    StoredFile,
 )
-from dialogs.prompts import AttachmentPrompt, PromptContext, StoredFile
-from dialogs.report_abuse import ReportAbuse
-from dialogs.services.cases import NATURE
 from tests.support import Person, file, png
 
 HOSTILE = "<!channel> & <https://evil.example|Your bank>"

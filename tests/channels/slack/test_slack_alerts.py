@@ -13,7 +13,7 @@ import logging
 import pytest
 from sqlmodel import select
 
-from dialogs.services.delivery import ESCALATE_AFTER
+from dialogs.services.outbox import ESCALATE_AFTER
 from storage.models import Notification
 from tests.channels.slack.harness import SAFEGUARDING, SlackHarness, dm, text_of_calls
 from tests.conftest import Clock

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot.config import Settings
 from bot.jobs.comments import run_comment_sweep
-from dialogs.services.schools import ChannelRef, Directory
+from dialogs.services.school.schools import ChannelRef, Directory
 from tests.channels.slack.harness import (
     SlackHarness,
     buttons_of,

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from dialogs.services.policy_documents import read_policy_document
+from dialogs.services.policy.documents import read_policy_document
 from storage.models import Conversation, PolicyQuestion
 from tests.channels.slack.harness import SlackHarness, buttons_of, dm, text_of_calls
 from tests.conftest import Clock

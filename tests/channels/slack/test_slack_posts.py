@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 
 from bot.config import Settings
-from dialogs.services.schools import ApprovalRules, Directory
+from dialogs.services.school.schools import ApprovalRules, Directory
 from tests.channels.slack.harness import (
     SlackHarness,
     buttons_of,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
-from dialogs.services.audit import AuditAction
+from dialogs.services.privacy.audit import AuditAction
 from storage.models import AuditEntry, Case, Conversation, PostRequest
 from tests.channels.slack.harness import SAFEGUARDING, SlackHarness, dm, text_of_calls
 from tests.channels.slack.test_slack_interactions import (

@@ -15,8 +15,8 @@ import pytest
 from sqlmodel import select
 
 from bot.config import Settings
-from dialogs.services.schools import Directory, Membership, Role
-from dialogs.services.staff_directory import RECHECK_AFTER
+from dialogs.services.people.directory import RECHECK_AFTER
+from dialogs.services.school.schools import Directory, Membership, Role
 from storage.models import Case, Conversation, HeldMessage, StaffMember
 from tests.channels.slack.harness import (
     SAFEGUARDING,

@@ -22,7 +22,7 @@ from bot.channels.teams.channel import TeamsChannel
 from bot.channels.teams.delivery import Pacer
 from bot.config import Settings, TeamsSettings
 from bot.runtime import Runtime, build_runtime
-from dialogs.services.delivery import DeliveryResult
+from dialogs.services.outbox import DeliveryResult
 from tests.conftest import Clock
 from tests.fakes.botframework import (
     APP_ID,

@@ -37,10 +37,10 @@ from bot.channels.teams.cards import (
     with_mentions,
 )
 from bot.runtime import Runtime
-from dialogs.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
-from dialogs.services.case_card import CaseButtonValue, CaseVerb, case_card, details, next_statuses
-from dialogs.services.schools import Person as Staff
-from dialogs.services.schools import Role, School
+from dialogs.services.cases.card import CaseButtonValue, CaseVerb, case_card, details, next_statuses
+from dialogs.services.messages import Button, Fact, ImageRef, InputKind, Message, MessageKind
+from dialogs.services.school.schools import Person as Staff
+from dialogs.services.school.schools import Role, School
 from storage.models import Case
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, png
 

@@ -43,7 +43,7 @@ from dialogs.home import (
     WEBSITE_BLOCK,
     intent,
 )
-from dialogs.messages import MessageKind
+from dialogs.services.messages import MessageKind
 from tests.support import Person, last_prompt
 
 SCHEMAS = Path(__file__).resolve().parents[3].parent / "shared" / "schemas"

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from dialogs.services.delivery import ESCALATE_AFTER
+from dialogs.services.outbox import ESCALATE_AFTER
 from storage.models import Notification, PlatformAddress
 from tests.channels.teams.harness import (
     DANA,

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.channels.teams.files import CONSENT
 from bot.config import Settings
-from dialogs.services.schools import ApprovalRules, Directory
+from dialogs.services.school.schools import ApprovalRules, Directory
 from tests.channels.teams.harness import (
     APPROVALS,
     DANA,

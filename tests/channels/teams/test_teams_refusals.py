@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlmodel import col, select
 
 from bot.runtime import Runtime
-from dialogs.services.audit import AuditAction
+from dialogs.services.privacy.audit import AuditAction
 from storage.models import AuditEntry, Case, Conversation, PostRequest
 from tests.channels.teams.harness import APPROVALS, JO, PRIYA, TeamsHarness, card_of, text_of
 from tests.channels.teams.test_teams_posts import requested, say

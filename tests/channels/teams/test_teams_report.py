@@ -24,8 +24,8 @@ from sqlmodel import SQLModel, select
 from bot.channels.teams import cards
 from bot.channels.teams.files import CONSENT, FILE_INFO
 from bot.config import Settings
-from dialogs.services.case_vocabulary import Status
-from dialogs.services.schools import Directory
+from dialogs.services.cases.vocabulary import Status
+from dialogs.services.school.schools import Directory
 from storage.models import (
     Case,
     CaseEvent,

@@ -18,7 +18,7 @@ import pytest
 from bot.app import TEAMS
 from bot.channels.teams import cards
 from bot.channels.teams.delivery import with_retries
-from dialogs.services.case_vocabulary import Status
+from dialogs.services.cases.vocabulary import Status
 from storage.models import (
     AuditEntry,
     Case,

@@ -19,8 +19,8 @@ from sqlmodel import SQLModel, select
 
 from bot.config import Settings
 from bot.runtime import build_runtime
-from dialogs.services.schools import Directory, Membership, Role
-from dialogs.services.staff_directory import RECHECK_AFTER, Found, Profile, StaffDirectory
+from dialogs.services.people.directory import RECHECK_AFTER, Found, Profile, StaffDirectory
+from dialogs.services.school.schools import Directory, Membership, Role
 from storage.models import Case, Conversation, HeldMessage, PlatformAddress, StaffMember
 from tests.channels.teams.harness import (
     DANA,

@@ -1,0 +1,6 @@
+"""Reports of online abuse: from the reporter's submission to closure by the lead.
+
+Stateful: `service` (cases, their handling and the reporter kept informed).
+Pure: `card` (the case card and its buttons), `vocabulary` (statuses and categories),
+`conflicts` (who must not see a report), `evidence_pack` (a case exported for the police).
+"""

@@ -1,0 +1,6 @@
+"""Answers from the school's own policy: documents, sections, search, and the owner's replies.
+
+Stateful: `service` (policy versions, questions asked, the owner's answers).
+Pure: `documents` and `docx` (a file to text), `sections` (citable clauses), `search`,
+`answer`, `vocabulary`, `question_aspect`, `typos`.
+"""
