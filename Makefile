@@ -31,9 +31,10 @@ TEST_WORKERS ?= 4
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
-## lint: ruff (lint and format check) and mypy
+## lint: ruff (lint and format check), the import contracts (pyproject.toml) and mypy
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 	$(BIN)/mypy bench

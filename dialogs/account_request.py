@@ -15,11 +15,13 @@ from dialogs.prompts import Choice, ChoicePrompt, SchoolOptionsPrompt, TextPromp
 from dialogs.services.accounts.requests import (
     MAX_REASON_CHARS,
     MIN_RUNNERS,
+    AccountButtonValue,
     AccountVerb,
     NewAccount,
 )
 from dialogs.services.messages import Fact, Message, MessageKind
 from dialogs.services.school.platforms import LABELS, Platform
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 REQUEST_ACCOUNT = "request_account"
 ACCOUNT_REASON = "account_reason"
@@ -127,3 +129,30 @@ class AccountReason(OneAnswerDialog):
             reason=answer,
         )
         return decided.message
+
+
+async def press_account_button(turn: Turn, button: AccountButtonValue) -> TurnOutcome:
+    """Approving a new account is done at once; rejecting asks for the reason first."""
+    who = turn.who
+    services = turn.services()
+
+    async def approve() -> str:
+        decided = await services.accounts.decide(
+            button.reference, school=who.school, actor=who.person, verb=AccountVerb.APPROVE
+        )
+        return decided.message
+
+    async def reference() -> str:
+        got = await services.accounts.for_decision(
+            button.reference, school=who.school, actor=who.person
+        )
+        return got.reference
+
+    return await turn.at_once_or_reason(
+        act=approve if button.verb is AccountVerb.APPROVE else None,
+        reason_dialog=ACCOUNT_REASON,
+        reference=reference,
+    )
+
+
+ACCOUNT_BUTTONS = ButtonKind("account", AccountButtonValue.decode, press_account_button)

@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from dialogs.engine import Dialog, DialogContext, Step
+from dialogs.engine import Dialog, DialogContext, DialogState, Step
+from dialogs.flagged import report_with
 from dialogs.one_answer import OneAnswerDialog
 from dialogs.prompts import DateTimePrompt, SchoolOptionsPrompt, TextPrompt
-from dialogs.services.comments.card import CommentVerb, comment_card
+from dialogs.services.comments.card import CommentButtonValue, CommentVerb, comment_card
 from dialogs.services.comments.incoming import (
     MAX_AUTHOR_CHARS,
     MAX_COMMENT_CHARS,
@@ -25,7 +26,9 @@ from dialogs.services.comments.service import MAX_REASON_CHARS
 from dialogs.services.container import Services
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.school.permissions import CommentAction, require
+from dialogs.services.school.platforms import LABELS
 from dialogs.services.school.schools import Person, School
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 LOG_COMMENT = "log_comment"
 COMMENT_REASON = "comment_reason"
@@ -157,3 +160,48 @@ async def open_comments(services: Services, school: School, person: Person) -> l
     if not waiting:
         return [Message(kind=MessageKind.STATUS, text="No comments are waiting for an answer.")]
     return [comment_card(c, school, now=services.now) for c in waiting]
+
+
+async def press_comment_button(turn: Turn, button: CommentButtonValue) -> TurnOutcome:
+    """A button on a comment: answered ones are marked at once, even mid-dialog; hiding
+    asks for the public reason first; reporting one as abuse starts a report with the
+    comment kept as its evidence."""
+    who, current = turn.who, turn.current
+    services = turn.services()
+    resumed = turn.resumed()
+    if button.verb in (CommentVerb.ACKNOWLEDGE, CommentVerb.REPLIED, CommentVerb.NOT_NEEDED):
+        handled = await services.comments.act(
+            button.reference, school=who.school, actor=who.person, verb=button.verb
+        )
+        return current, [Message(kind=MessageKind.INFO, text=handled.message), *resumed]
+    # Checked before anything is asked for (the public reason, a report): a refusal comes
+    # at once, not after the person has typed it.
+    comment = await services.comments.for_action(
+        button.reference, school=who.school, actor=who.person, verb=button.verb
+    )
+    if current is not None:
+        later = "type comments to see the comment again"
+        return current, [turn.busy(later), *resumed]
+    if button.verb is CommentVerb.HIDE:
+        state = DialogState(dialog=COMMENT_REASON, flags={"reference": comment.reference})
+        return await turn.start(COMMENT_REASON, state)
+    handled = await services.comments.act(
+        button.reference, school=who.school, actor=who.person, verb=CommentVerb.ESCALATE
+    )
+    comment = handled.comment
+    account = who.school.account(comment.account_id)
+    captured: dict[str, Any] = {
+        "platform": LABELS[account.platform] if account else "Social media",
+        "account": account.name if account else comment.account_id,
+        "comment": comment.reference,
+        "author": comment.author,
+        "text": comment.text,
+        "posted_at": comment.received_at.isoformat(),
+    }
+    if comment.link:
+        captured["permalink"] = comment.link
+    state, messages = await report_with(turn, None, "report_abuse", captured)
+    return state, [Message(kind=MessageKind.INFO, text=handled.message), *messages]
+
+
+COMMENT_BUTTONS = ButtonKind("comment", CommentButtonValue.decode, press_comment_button)

@@ -6,85 +6,27 @@ crash at any point either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.account_request import ACCOUNT_REASON
-from dialogs.comment_dialogs import COMMENT_REASON, open_comments
-from dialogs.engine import DialogContext, DialogState, Engine
-from dialogs.home import (
-    APPROVALS,
-    ASK_POLICY,
-    COLLEAGUE_MISUSE,
-    COMMENTS,
-    LOG_COMMENT,
-    MEDIA_ENQUIRY,
-    MENU_VALUES,
-    MY_REPORTS,
-    REQUEST_ACCOUNT,
-    REQUEST_POST,
-    START_REPORT,
-    WEBSITE_BLOCK,
-    about_posting,
-    intent,
-    menu,
-    my_reports,
-)
+from dialogs.engine import DialogState, Engine
+from dialogs.flagged import report_with
+from dialogs.home import menu
 from dialogs.inbox import Arrival, Inbox, Input, Replayed, TurnFailed, Who, files_missed
-from dialogs.other_processes import WEBSITE_REASON
-from dialogs.policy_question import (
-    ANSWER_QUESTION,
-    answer_question,
-    asked_for,
-    follow_up,
-    looks_like_question,
-    typed_reply,
-)
-from dialogs.post_actions import (
-    POST_LINK,
-    POST_REASON,
-    approve,
-    reopen_for_changes,
-    show_media,
-    waiting_for,
-)
-from dialogs.report_abuse import platform_mentioned
-from dialogs.reporter_answer import REPORTER_ANSWER
-from dialogs.safeguarding_intercept import intercept
+from dialogs.routes import route
 from dialogs.services import replies
-from dialogs.services.accounts.checks import OwnerButtonValue
-from dialogs.services.accounts.requests import AccountButtonValue, AccountVerb
-from dialogs.services.accounts.website_reports import WebsiteButtonValue, WebsiteVerb
-from dialogs.services.cases.card import ReporterButtonValue
-from dialogs.services.comments.card import CommentButtonValue, CommentVerb
-from dialogs.services.container import Services
 from dialogs.services.errors import MovedOn, PolicybotError, UploadRejected
-from dialogs.services.messages import (
-    IncomingFile,
-    Message,
-    MessageKind,
-    StoredFile,
-    UserInput,
-    moved_on,
-)
+from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.notifier import OutboxNotifier, take_undelivered
-from dialogs.services.policy.service import (
-    PolicyAction,
-    parse_action,
-    parse_question_ref,
-    question_ref,
-)
-from dialogs.services.posts.card import PostButtonValue, PostVerb
+from dialogs.services.posts.card import PostButtonValue
 from dialogs.services.replies import Lanes
-from dialogs.services.school.platforms import LABELS
 from dialogs.services.school.schools import SchoolFinder
+from dialogs.turn import ServicesFactory, Turn, TurnOutcome
 from storage import conversations as repo
 from storage import events
 from storage.conversations import ConcurrentTurn
@@ -93,15 +35,9 @@ from storage.journal import Journal
 
 log = logging.getLogger(__name__)
 
-_MENU = frozenset({START_REPORT, MY_REPORTS, ASK_POLICY, REQUEST_POST, APPROVALS})
-
 _File = TypeVar("_File")  # a platform's description of a file to fetch
-ServicesFactory = Callable[[AsyncSession, datetime], Services]
 # One turn's work inside its transaction: from where the person was to where they are now.
-Step = Callable[
-    [Who, AsyncSession, datetime, DialogState | None],
-    Awaitable[tuple[DialogState | None, list[Message]]],
-]
+TurnWork = Callable[[Turn], Awaitable[TurnOutcome]]
 
 
 class ConversationRunner:
@@ -302,8 +238,8 @@ class ConversationRunner:
             if row.state is None:
                 return [menu(who.person, who.school)]
             who = await self._with_register(who, session, now)
-            ctx = self._context(who, session, now, DialogState.model_validate(row.state))
-            return self.engine.resume(ctx)
+            state = DialogState.model_validate(row.state)
+            return self.engine.resume(self._turn_of(who, session, now, state).context(state))
 
     async def has_moved_on(self, who: Who, given: UserInput) -> bool:
         """Whether a press is for something that has moved on: a question no longer asked
@@ -384,72 +320,23 @@ class ConversationRunner:
         school = await self.services(session, now).register.school(who.school)
         return replace(who, school=school)
 
-    def _context(
-        self, who: Who, session: AsyncSession, now: datetime, state: DialogState
-    ) -> DialogContext:
-        return DialogContext(
-            person=who.person,
-            school=who.school,
-            channel=who.key.channel,
+    def _turn_of(
+        self, who: Who, session: AsyncSession, now: datetime, current: DialogState | None
+    ) -> Turn:
+        return Turn(
+            who=who,
+            session=session,
             now=now,
-            services=self.services(session, now),
-            state=state,
+            current=current,
+            engine=self.engine,
+            services_for=self.services,
         )
 
     async def _turn(
         self, who: Who, given: UserInput, delivery_id: str, *, queue: bool
     ) -> list[Message]:
-        async def step(
-            who: Who, session: AsyncSession, now: datetime, current: DialogState | None
-        ) -> tuple[DialogState | None, list[Message]]:
-            if current and current.dialog == ASK_POLICY and given.value in _MENU:
-                current = None  # a menu button pressed instead of typing a question
-            action = parse_action(given.value) if given.value else None
-            post_button = PostButtonValue.decode(given.value) if given.value else None
-            comment = CommentButtonValue.decode(given.value) if given.value else None
-            account = AccountButtonValue.decode(given.value) if given.value else None
-            owner = OwnerButtonValue.decode(given.value) if given.value else None
-            website = WebsiteButtonValue.decode(given.value) if given.value else None
-            reply = ReporterButtonValue.decode(given.value) if given.value else None
-            if action is not None:
-                state, messages = await self._policy_button(who, session, now, current, *action)
-            elif post_button is not None:
-                state, messages = await self._post_button(who, session, now, current, post_button)
-            elif comment is not None:
-                state, messages = await self._comment_button(who, session, now, current, comment)
-            elif account is not None:
-                state, messages = await self._account_button(who, session, now, current, account)
-            elif reply is not None:
-                state, messages = await self._reporter_button(who, session, now, current, reply)
-            elif website is not None:
-                state, messages = await self._website_button(who, session, now, current, website)
-            elif owner is not None:
-                answered = await self.services(session, now).account_checks.answer(
-                    owner.reference, school=who.school, actor=who.person, verb=owner.verb
-                )
-                state = current
-                messages = [Message(kind=MessageKind.INFO, text=answered.message)]
-                if current is not None:
-                    messages += self.engine.current(self._context(who, session, now, current))
-            elif current is not None and given.value in MENU_VALUES and given.question is None:
-                # A menu button (an old menu, the App Home) is not an answer to the question
-                # asked now, though its value might pass for one ("my_reports" as a platform).
-                state = current
-                messages = [
-                    self._busy(current, "press it again"),
-                    *self.engine.current(self._context(who, session, now, current)),
-                ]
-            elif current is None and given.question is not None:
-                # A button of a question whose dialog has ended (sent, cancelled, expired).
-                state, messages = None, [moved_on(False), menu(who.person, who.school)]
-            elif current is None:
-                state, messages = await self._idle(who, session, now, given)
-            elif current.dialog == ASK_POLICY and (worry := self._worry(who, session, now, given)):
-                state, messages = None, worry  # however long: the lead, not "too long"
-            else:
-                turn = await self.engine.advance(given, self._context(who, session, now, current))
-                state, messages = turn.state, turn.messages
-            return state, messages
+        async def step(turn: Turn) -> TurnOutcome:
+            return await route(turn, given)
 
         return await self._in_turn(who, delivery_id, step, queue=queue)
 
@@ -463,15 +350,13 @@ class ConversationRunner:
         delivery_id: str,
         queue: bool,
     ) -> list[Message]:
-        async def step(
-            who: Who, session: AsyncSession, now: datetime, current: DialogState | None
-        ) -> tuple[DialogState | None, list[Message]]:
-            return await self._report_with(who, session, now, current, dialog, captured, files)
+        async def step(turn: Turn) -> TurnOutcome:
+            return await report_with(turn, turn.current, dialog, captured, files)
 
         return await self._in_turn(who, delivery_id, step, queue=queue)
 
     async def _in_turn(
-        self, who: Who, delivery_id: str, step: Step, *, queue: bool
+        self, who: Who, delivery_id: str, step: TurnWork, *, queue: bool
     ) -> list[Message]:
         """Load where the person was, take one step, save, in one transaction with the claim
         of the delivery: a repeat of a delivery already taken changes nothing."""
@@ -487,7 +372,7 @@ class ConversationRunner:
                 )
                 who = await self._with_register(who, session, now)
                 current = DialogState.model_validate(row.state) if row.state else None
-                state, messages = await step(who, session, now, current)
+                state, messages = await step(self._turn_of(who, session, now, current))
                 await repo.save_state(
                     session,
                     row,
@@ -549,447 +434,3 @@ class ConversationRunner:
                 message=message,
             )
         return []
-
-    async def _report_with(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        dialog: str,
-        captured: dict[str, Any],
-        files: Sequence[IncomingFile] = (),
-    ) -> tuple[DialogState, list[Message]]:
-        """Keep something flagged (a chat message, a comment on an official account) as
-        evidence, with the files it carried, in the report under way or in a new one started
-        with it."""
-        state = current or DialogState(dialog=dialog)
-        ctx = self._context(who, session, now, state)
-        kept_files, notes = await self._keep_flagged_files(ctx, who, files)
-        stored = await ctx.services.evidence.keep_capture(
-            json.dumps(captured, ensure_ascii=False, indent=2, sort_keys=True).encode(),
-            name=f"{captured.get('platform', 'chat')} message.json",
-            media_type="application/json",
-            extension=".json",
-            school_id=who.school.id,
-            person_id=who.person.id,
-            draft_key=state.draft_id,
-        )
-        with_files = ""
-        if kept_files:
-            names = ", ".join(f"“{f.name}”" for f in kept_files)
-            which = "file" if len(kept_files) == 1 else "files"
-            with_files = f" I've also kept the {which} it carried: {names}."
-        kept = Message(
-            kind=MessageKind.INFO,
-            text="I've saved the message you flagged as evidence: its words, who posted it, "
-            f"where and when, and a link to it.{with_files}",
-        )
-        evidence = [stored.as_json(), *(f.as_json() for f in kept_files)]
-        if current is not None:
-            state.scratch.setdefault("files", [])
-            if state.step == "evidence" or "evidence" not in state.answers:
-                state.scratch["files"].extend(evidence)
-            else:
-                state.answers["evidence"] = [*(state.answers["evidence"] or []), *evidence]
-            messages = [kept, *notes, *self.engine.resume(ctx)]
-        else:
-            prefill: dict[str, Any] = {
-                "platform": captured.get("platform", "Slack"),
-                "evidence": evidence,
-            }
-            if captured.get("permalink"):
-                prefill["link"] = captured["permalink"]
-            if captured.get("ts"):
-                moment = datetime.fromtimestamp(float(captured["ts"]), UTC)
-                prefill["occurred_at"] = moment.isoformat()
-            elif captured.get("posted_at"):
-                prefill["occurred_at"] = str(captured["posted_at"])
-            turn = await self.engine.start(dialog, ctx, prefill=prefill)
-            state, messages = turn.state or state, [kept, *notes, *turn.messages]
-        return state, messages
-
-    @staticmethod
-    async def _keep_flagged_files(
-        ctx: DialogContext, who: Who, files: Sequence[IncomingFile]
-    ) -> tuple[list[StoredFile], list[Message]]:
-        """Check and keep a flagged message's files; each refusal is said, none stops the rest."""
-        kept: list[StoredFile] = []
-        notes: list[Message] = []
-        for file in files:
-            try:
-                kept.append(
-                    await ctx.services.evidence.receive(
-                        file,
-                        school_id=who.school.id,
-                        person_id=who.person.id,
-                        draft_key=ctx.state.draft_id,
-                    )
-                )
-            except UploadRejected as refused:
-                notes.append(Message(kind=MessageKind.HINT, text=refused.message))
-        return kept, notes
-
-    async def _policy_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        action: PolicyAction,
-        question_id: int,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """A button under a policy answer (or the owner's "Answer it"), pressed at any time:
-        it is acted on without losing the place in a dialog under way."""
-        services = self.services(session, now)
-        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
-        if action is not PolicyAction.ANSWER:
-            messages = await follow_up(services, who.school, who.person, action, question_id)
-            return current, [*messages, *resumed]
-        if current is not None:
-            later = f"type answer {question_ref(question_id)} to answer this question"
-            return current, [self._busy(current, later), *resumed]
-        return await self._start_answer(who, session, now, question_id)
-
-    async def _post_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        button: PostButtonValue,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """A button on a post request pressed in the person's own chat. Approving and seeing the
-        photos need nothing more and are done at once, even mid-dialog; the others ask for
-        something first, once the person is known to be able to do it (nobody is asked for a
-        reason or a link only to be refused when they give it)."""
-        services = self.services(session, now)
-        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
-        if button.verb is PostVerb.APPROVE:
-            done = await approve(services, who.school, who.person, button.reference, button.version)
-            return current, [done, *resumed]
-        if button.verb is PostVerb.SHOW_MEDIA:
-            shown = await show_media(services, who.school, who.person, button.reference)
-            return current, [shown, *resumed]
-        busy = [self._busy(current, "type approvals to see the post again")] if current else []
-        if button.verb is PostVerb.RESUBMIT:
-            if current is not None:
-                return current, [*busy, *resumed]
-            state, answers = await reopen_for_changes(
-                services, who.school, who.person, button.reference
-            )
-            turn = self.engine.start_at_summary(
-                REQUEST_POST, self._context(who, session, now, state), answers
-            )
-            return turn.state, turn.messages
-        request = await services.posts.for_decision(
-            button.reference,
-            school=who.school,
-            actor=who.person,
-            verb=button.verb,
-            version=button.version,
-        )
-        if current is not None:
-            return current, [*busy, *resumed]
-        dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
-        flags: dict[str, Any] = {"reference": request.reference, "verb": button.verb.value}
-        if button.version is not None:
-            flags["version"] = button.version
-        state = DialogState(dialog=dialog, flags=flags)
-        turn = await self.engine.start(dialog, self._context(who, session, now, state))
-        return turn.state, turn.messages
-
-    async def _comment_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        button: CommentButtonValue,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """A button on a comment: answered ones are marked at once, even mid-dialog; hiding
-        asks for the public reason first; reporting one as abuse starts a report with the
-        comment kept as its evidence."""
-        services = self.services(session, now)
-        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
-        if button.verb in (CommentVerb.ACKNOWLEDGE, CommentVerb.REPLIED, CommentVerb.NOT_NEEDED):
-            handled = await services.comments.act(
-                button.reference, school=who.school, actor=who.person, verb=button.verb
-            )
-            return current, [Message(kind=MessageKind.INFO, text=handled.message), *resumed]
-        # Checked before anything is asked for (the public reason, a report): a refusal comes
-        # at once, not after the person has typed it.
-        comment = await services.comments.for_action(
-            button.reference, school=who.school, actor=who.person, verb=button.verb
-        )
-        if current is not None:
-            later = "type comments to see the comment again"
-            return current, [self._busy(current, later), *resumed]
-        if button.verb is CommentVerb.HIDE:
-            state = DialogState(dialog=COMMENT_REASON, flags={"reference": comment.reference})
-            turn = await self.engine.start(COMMENT_REASON, self._context(who, session, now, state))
-            return turn.state, turn.messages
-        handled = await services.comments.act(
-            button.reference, school=who.school, actor=who.person, verb=CommentVerb.ESCALATE
-        )
-        comment = handled.comment
-        account = who.school.account(comment.account_id)
-        captured: dict[str, Any] = {
-            "platform": LABELS[account.platform] if account else "Social media",
-            "account": account.name if account else comment.account_id,
-            "comment": comment.reference,
-            "author": comment.author,
-            "text": comment.text,
-            "posted_at": comment.received_at.isoformat(),
-        }
-        if comment.link:
-            captured["permalink"] = comment.link
-        state, messages = await self._report_with(who, session, now, None, "report_abuse", captured)
-        return state, [Message(kind=MessageKind.INFO, text=handled.message), *messages]
-
-    async def _account_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        button: AccountButtonValue,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """Approving a new account is done at once; rejecting asks for the reason first."""
-        services = self.services(session, now)
-
-        async def approve() -> str:
-            decided = await services.accounts.decide(
-                button.reference, school=who.school, actor=who.person, verb=AccountVerb.APPROVE
-            )
-            return decided.message
-
-        async def reference() -> str:
-            got = await services.accounts.for_decision(
-                button.reference, school=who.school, actor=who.person
-            )
-            return got.reference
-
-        return await self._at_once_or_reason(
-            who,
-            session,
-            now,
-            current,
-            act=approve if button.verb is AccountVerb.APPROVE else None,
-            reason_dialog=ACCOUNT_REASON,
-            reference=reference,
-        )
-
-    async def _reporter_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        button: ReporterButtonValue,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """The reporter pressed Answer on a question from the lead: ask for the answer."""
-        services = self.services(session, now)
-
-        async def reference() -> str:
-            case = await services.cases.for_answer(
-                button.reference, school=who.school, actor=who.person
-            )
-            return case.reference
-
-        return await self._at_once_or_reason(
-            who, session, now, current, act=None, reason_dialog=REPORTER_ANSWER, reference=reference
-        )
-
-    async def _website_button(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        button: WebsiteButtonValue,
-    ) -> tuple[DialogState | None, list[Message]]:
-        """IT's answer to a website report: blocked is recorded at once; not blocking asks
-        for the reason the member of staff is told."""
-        services = self.services(session, now)
-
-        async def blocked() -> str:
-            return await services.websites.answer(
-                button.reference, school=who.school, actor=who.person, verb=button.verb
-            )
-
-        async def reference() -> str:
-            got = await services.websites.for_answer(
-                button.reference, school=who.school, actor=who.person
-            )
-            return got.reference
-
-        return await self._at_once_or_reason(
-            who,
-            session,
-            now,
-            current,
-            act=blocked if button.verb is not WebsiteVerb.NOT_BLOCKING else None,
-            reason_dialog=WEBSITE_REASON,
-            reference=reference,
-        )
-
-    async def _at_once_or_reason(
-        self,
-        who: Who,
-        session: AsyncSession,
-        now: datetime,
-        current: DialogState | None,
-        *,
-        act: Callable[[], Awaitable[str]] | None,
-        reason_dialog: str,
-        reference: Callable[[], Awaitable[str]],
-    ) -> tuple[DialogState | None, list[Message]]:
-        """A decision button in a person's own chat: one that needs nothing more is done at
-        once, even mid-dialog; one that needs a reason asks for it, unless a dialog is under
-        way (which is kept, and the person told how to come back to this). `reference` checks
-        that the person may act on the record as it is now, before anything is asked, so a
-        refusal comes at once rather than after the reason is typed."""
-        resumed = self.engine.current(self._context(who, session, now, current)) if current else []
-        if act is not None:
-            return current, [Message(kind=MessageKind.INFO, text=await act()), *resumed]
-        flags = {"reference": await reference()}
-        if current is not None:
-            later = self.engine.dialogs[reason_dialog].restart_hint
-            return current, [self._busy(current, later), *resumed]
-        state = DialogState(dialog=reason_dialog, flags=flags)
-        turn = await self.engine.start(reason_dialog, self._context(who, session, now, state))
-        return turn.state, turn.messages
-
-    def _busy(self, current: DialogState, later: str) -> Message:
-        """A button that would start something new, pressed while a dialog is under way: the
-        dialog is kept, and the person is told how to come back to the button's business."""
-        title = self.engine.dialogs[current.dialog].title.lower()
-        return Message(
-            kind=MessageKind.HINT,
-            text=f"You're in the middle of a {title}. Finish or cancel it first; then {later}.",
-        )
-
-    async def _start_answer(
-        self, who: Who, session: AsyncSession, now: datetime, question_id: int
-    ) -> tuple[DialogState | None, list[Message]]:
-        question = await self.services(session, now).policies.for_answering(
-            who.school, who.person, question_id
-        )
-        state = DialogState(
-            dialog=ANSWER_QUESTION,
-            flags={"question_id": question_id, "question_text": question.question},
-        )
-        turn = await self.engine.start(ANSWER_QUESTION, self._context(who, session, now, state))
-        return turn.state, turn.messages
-
-    async def _about_the_policy(
-        self, who: Who, session: AsyncSession, now: datetime, typed: str, wanted: str | None
-    ) -> tuple[DialogState | None, list[Message]] | None:
-        """Typed words about the policy: the owner's "answer Q-7", "ask ..." or a question in
-        its own right, or "yes"/"no" straight after an answer; None for anything else."""
-        answering = re.match(r"(?i)answer\s+(q-?\d+|\d+)\s*$", typed)
-        if answering:
-            number = parse_question_ref(answering.group(1))
-            assert number is not None
-            return await self._start_answer(who, session, now, number)
-        question = asked_for(typed)
-        if question is None and wanted is None:
-            question = looks_like_question(typed)
-        services = self.services(session, now)
-        if question:
-            answered = await answer_question(
-                services,
-                who.school,
-                who.person,
-                channel=who.key.channel,
-                question=question,
-                offer_post=about_posting(question),
-            )
-            return None, answered
-        if wanted is None:
-            reply = await typed_reply(services, who.school, who.person, typed)
-            if reply is not None:
-                return None, reply
-        return None
-
-    def _worry(
-        self, who: Who, session: AsyncSession, now: datetime, given: UserInput
-    ) -> list[Message] | None:
-        """The safeguarding reply, if what was typed (not a button pressed) is a worry about a
-        child: before the policy is searched, the menu shown, or a report started."""
-        if given.value is not None:
-            return None
-        return intercept(
-            self.services(session, now),
-            who.school,
-            who.person,
-            channel=who.key.channel,
-            text=given.text,
-            files=len(given.files),
-        )
-
-    async def _idle(
-        self, who: Who, session: AsyncSession, now: datetime, given: UserInput
-    ) -> tuple[DialogState | None, list[Message]]:
-        worry = self._worry(who, session, now, given)
-        if worry:
-            return None, worry
-        typed = given.answer
-        wanted = intent(typed)
-        if not given.files:
-            handled = await self._about_the_policy(who, session, now, typed, wanted)
-            if handled is not None:
-                return handled
-        if wanted in (
-            ASK_POLICY,
-            REQUEST_POST,
-            LOG_COMMENT,
-            MEDIA_ENQUIRY,
-            WEBSITE_BLOCK,
-            REQUEST_ACCOUNT,
-        ):
-            assert wanted is not None
-            ctx = self._context(who, session, now, DialogState(dialog=wanted))
-            turn = await self.engine.start(wanted, ctx)
-            return turn.state, turn.messages
-        if wanted == APPROVALS:
-            services = self.services(session, now)
-            return None, await waiting_for(services, who.school, who.person)
-        if wanted == COMMENTS:
-            services = self.services(session, now)
-            return None, await open_comments(services, who.school, who.person)
-        if wanted == COLLEAGUE_MISUSE:
-            # The same confidential route as a report of abuse, with the colleague as the one
-            # responsible; only the safeguarding lead and deputy see it.
-            state = DialogState(dialog="report_abuse", flags={"about": "colleague"})
-            ctx = self._context(who, session, now, state)
-            turn = await self.engine.start("report_abuse", ctx, prefill={"responsible": "staff"})
-            return turn.state, turn.messages
-        if wanted == START_REPORT:
-            ctx = self._context(who, session, now, DialogState(dialog="report_abuse"))
-            platform = platform_mentioned(typed)
-            prefill: dict[str, Any] = {"platform": platform} if platform else {}
-            if re.search(r"(?i)\banonymous(ly)?\b", typed):
-                prefill["reporter_visibility"] = "anonymous"
-            turn = await self.engine.start("report_abuse", ctx, prefill=prefill)
-            return turn.state, turn.messages
-        if wanted == MY_REPORTS:
-            services = self.services(session, now)
-            cases = await services.cases.list_for(
-                school=who.school, actor=who.person, mine_only=True
-            )
-            return None, [
-                my_reports(cases, who.school),
-                menu(who.person, who.school, greeting=False),
-            ]
-        messages: list[Message] = []
-        if given.files:
-            messages.append(
-                Message(
-                    kind=MessageKind.HINT,
-                    text="I can only keep files as part of a report. Start a report first, then "
-                    "send them when I ask for screenshots.",
-                )
-            )
-        return None, [*messages, menu(who.person, who.school)]

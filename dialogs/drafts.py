@@ -11,11 +11,11 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from dialogs.conversations import ServicesFactory
 from dialogs.engine import DialogContext, DialogState, Engine
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.privacy.audit import AuditAction
 from dialogs.services.school.schools import Directory, Person
+from dialogs.turn import ServicesFactory
 from storage import conversations as repo
 from storage.db import Database
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class DraftSweep:
     reminded: int = 0
     expired: int = 0
     failed: int = 0
@@ -44,7 +44,7 @@ async def sweep_drafts(
     now: datetime,
     remind_after: timedelta,
     expire_after: timedelta,
-) -> SweepResult:
+) -> DraftSweep:
     async with db.session() as session:
         candidates = [
             row.id for row in await repo.idle_drafts(session, idle_since=now - remind_after)
@@ -118,4 +118,4 @@ async def sweep_drafts(
         except Exception:  # one bad draft must not stop the sweep; it is retried next time
             log.exception("could not sweep draft conversation %s", conversation_id)
             failed += 1
-    return SweepResult(reminded=reminded, expired=expired, failed=failed)
+    return DraftSweep(reminded=reminded, expired=expired, failed=failed)

@@ -85,7 +85,9 @@ class DialogContext:
         return PromptContext(
             now=self.now,
             tz=self.school.tz,
-            attachments=self.services.attachments_for(self.person, self.school, self.state),
+            attachments=self.services.attachments_for(
+                self.person, self.school, draft_id=self.state.draft_id
+            ),
             scratch=self.state.scratch,
             answers=self.state.answers,
             flags=self.state.flags,

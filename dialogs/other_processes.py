@@ -26,11 +26,13 @@ from dialogs.prompts import (
 from dialogs.services.accounts.website_reports import (
     MAX_REASON_CHARS,
     NewWebsiteReport,
+    WebsiteButtonValue,
     WebsiteVerb,
 )
 from dialogs.services.messages import Fact, Message, MessageKind
 from dialogs.services.privacy.audit import AuditAction
 from dialogs.services.school.schools import Person, Role
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 MEDIA_ENQUIRY = "media_enquiry"
 WEBSITE_BLOCK = "website_block"
@@ -249,3 +251,30 @@ class WebsiteReason(OneAnswerDialog):
             verb=WebsiteVerb.NOT_BLOCKING,
             reason=answer,
         )
+
+
+async def press_website_button(turn: Turn, button: WebsiteButtonValue) -> TurnOutcome:
+    """IT's answer to a website report: blocked is recorded at once; not blocking asks
+    for the reason the member of staff is told."""
+    who = turn.who
+    services = turn.services()
+
+    async def blocked() -> str:
+        return await services.websites.answer(
+            button.reference, school=who.school, actor=who.person, verb=button.verb
+        )
+
+    async def reference() -> str:
+        got = await services.websites.for_answer(
+            button.reference, school=who.school, actor=who.person
+        )
+        return got.reference
+
+    return await turn.at_once_or_reason(
+        act=blocked if button.verb is not WebsiteVerb.NOT_BLOCKING else None,
+        reason_dialog=WEBSITE_REASON,
+        reference=reference,
+    )
+
+
+WEBSITE_BUTTONS = ButtonKind("website", WebsiteButtonValue.decode, press_website_button)

@@ -14,8 +14,8 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from dialogs.engine import Dialog, DialogContext, Step
-from dialogs.home import post_offer
+from dialogs.engine import Dialog, DialogContext, DialogState, Step
+from dialogs.home import about_posting, post_offer
 from dialogs.prompts import TextPrompt
 from dialogs.safeguarding_intercept import safeguarding_messages
 from dialogs.services.container import Services
@@ -30,11 +30,14 @@ from dialogs.services.policy.service import (
     Intercepted,
     PolicyAction,
     action_value,
+    parse_action,
+    parse_question_ref,
     question_ref,
 )
 from dialogs.services.safeguarding.reply import child_safety_note
 from dialogs.services.school.permissions import owner_names
 from dialogs.services.school.schools import Person, School
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 ASK_POLICY = "ask_policy"
 ANSWER_QUESTION = "answer_policy_question"
@@ -390,3 +393,64 @@ async def follow_up(
             f"{owners} can help.",
         )
     ]
+
+
+async def press_policy_button(turn: Turn, pressed: tuple[PolicyAction, int]) -> TurnOutcome:
+    """A button under a policy answer (or the owner's "Answer it"), pressed at any time:
+    it is acted on without losing the place in a dialog under way."""
+    action, question_id = pressed
+    who, current = turn.who, turn.current
+    services = turn.services()
+    resumed = turn.resumed()
+    if action is not PolicyAction.ANSWER:
+        messages = await follow_up(services, who.school, who.person, action, question_id)
+        return current, [*messages, *resumed]
+    if current is not None:
+        later = f"type answer {question_ref(question_id)} to answer this question"
+        return current, [turn.busy(later), *resumed]
+    return await start_answer(turn, question_id)
+
+
+POLICY_BUTTONS = ButtonKind("policy", parse_action, press_policy_button)
+
+
+async def start_answer(turn: Turn, question_id: int) -> TurnOutcome:
+    """The policy owner answering a question the policy did not."""
+    question = await turn.services().policies.for_answering(
+        turn.who.school, turn.who.person, question_id
+    )
+    state = DialogState(
+        dialog=ANSWER_QUESTION,
+        flags={"question_id": question_id, "question_text": question.question},
+    )
+    return await turn.start(ANSWER_QUESTION, state)
+
+
+async def about_the_policy(turn: Turn, typed: str, wanted: str | None) -> TurnOutcome | None:
+    """Typed words about the policy: the owner's "answer Q-7", "ask ..." or a question in
+    its own right, or "yes"/"no" straight after an answer; None for anything else."""
+    who = turn.who
+    answering = re.match(r"(?i)answer\s+(q-?\d+|\d+)\s*$", typed)
+    if answering:
+        number = parse_question_ref(answering.group(1))
+        assert number is not None
+        return await start_answer(turn, number)
+    question = asked_for(typed)
+    if question is None and wanted is None:
+        question = looks_like_question(typed)
+    services = turn.services()
+    if question:
+        answered = await answer_question(
+            services,
+            who.school,
+            who.person,
+            channel=who.key.channel,
+            question=question,
+            offer_post=about_posting(question),
+        )
+        return None, answered
+    if wanted is None:
+        reply = await typed_reply(services, who.school, who.person, typed)
+        if reply is not None:
+            return None, reply
+    return None

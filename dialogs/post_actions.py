@@ -18,6 +18,7 @@ from dialogs.services.errors import InvalidRequest
 from dialogs.services.messages import ImageRef, Message, MessageKind
 from dialogs.services.posts.card import (
     STATUS_LABELS,
+    PostButtonValue,
     PostStatus,
     PostVerb,
     post_card,
@@ -26,6 +27,7 @@ from dialogs.services.posts.card import (
 from dialogs.services.posts.service import MAX_REASON_CHARS
 from dialogs.services.school.permissions import PostAction, may, require
 from dialogs.services.school.schools import Person, School
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 POST_REASON = "post_reason"
 POST_LINK = "post_link"
@@ -173,3 +175,45 @@ async def _posts_waiting(services: Services, school: School, person: Person) -> 
             post_card(request, school, await services.posts.media(request), approvals=approvals)
         )
     return cards
+
+
+async def press_post_button(turn: Turn, button: PostButtonValue) -> TurnOutcome:
+    """A button on a post request pressed in the person's own chat. Approving and seeing the
+    photos need nothing more and are done at once, even mid-dialog; the others ask for
+    something first, once the person is known to be able to do it (nobody is asked for a
+    reason or a link only to be refused when they give it)."""
+    who, current = turn.who, turn.current
+    services = turn.services()
+    resumed = turn.resumed()
+    if button.verb is PostVerb.APPROVE:
+        done = await approve(services, who.school, who.person, button.reference, button.version)
+        return current, [done, *resumed]
+    if button.verb is PostVerb.SHOW_MEDIA:
+        shown = await show_media(services, who.school, who.person, button.reference)
+        return current, [shown, *resumed]
+    busy = [turn.busy("type approvals to see the post again")] if current else []
+    if button.verb is PostVerb.RESUBMIT:
+        if current is not None:
+            return current, [*busy, *resumed]
+        state, answers = await reopen_for_changes(
+            services, who.school, who.person, button.reference
+        )
+        summary = turn.engine.start_at_summary(REQUEST_POST, turn.context(state), answers)
+        return summary.state, summary.messages
+    request = await services.posts.for_decision(
+        button.reference,
+        school=who.school,
+        actor=who.person,
+        verb=button.verb,
+        version=button.version,
+    )
+    if current is not None:
+        return current, [*busy, *resumed]
+    dialog = POST_LINK if button.verb is PostVerb.PUBLISH else POST_REASON
+    flags: dict[str, Any] = {"reference": request.reference, "verb": button.verb.value}
+    if button.version is not None:
+        flags["version"] = button.version
+    return await turn.start(dialog, DialogState(dialog=dialog, flags=flags))
+
+
+POST_BUTTONS = ButtonKind("post", PostButtonValue.decode, press_post_button)

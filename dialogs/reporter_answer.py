@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dialogs.engine import DialogContext
 from dialogs.one_answer import OneAnswerDialog
+from dialogs.services.cases.card import ReporterButtonValue
+from dialogs.turn import ButtonKind, Turn, TurnOutcome
 
 REPORTER_ANSWER = "reporter_answer"
 
@@ -30,3 +32,22 @@ class ReporterAnswer(OneAnswerDialog):
             ctx.state.flags["reference"], school=ctx.school, actor=ctx.person, answer=answer
         )
         return f"Thank you: your answer about {case.reference} has been passed on."
+
+
+async def press_reporter_button(turn: Turn, button: ReporterButtonValue) -> TurnOutcome:
+    """The reporter pressed Answer on a question from the lead: ask for the answer."""
+    who = turn.who
+    services = turn.services()
+
+    async def reference() -> str:
+        case = await services.cases.for_answer(
+            button.reference, school=who.school, actor=who.person
+        )
+        return case.reference
+
+    return await turn.at_once_or_reason(
+        act=None, reason_dialog=REPORTER_ANSWER, reference=reference
+    )
+
+
+REPORTER_BUTTONS = ButtonKind("reporter", ReporterButtonValue.decode, press_reporter_button)

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from dialogs.home import START_REPORT
 from dialogs.services.container import Services
-from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind, UserInput
 from dialogs.services.safeguarding.reply import (
     REPORT_LABEL,
     SafeguardingReply,
 )
 from dialogs.services.school.schools import Person, School
+from dialogs.turn import Turn
 
 
 def intercept(
@@ -74,3 +75,18 @@ def safeguarding_messages(reply: SafeguardingReply, *, files_not_kept: int = 0) 
             )
         )
     return messages
+
+
+def worry(turn: Turn, given: UserInput) -> list[Message] | None:
+    """The safeguarding reply, if what was typed (not a button pressed) is a worry about a
+    child: before the policy is searched, the menu shown, or a report started."""
+    if given.value is not None:
+        return None
+    return intercept(
+        turn.services(),
+        turn.who.school,
+        turn.who.person,
+        channel=turn.who.key.channel,
+        text=given.text,
+        files=len(given.files),
+    )

@@ -38,6 +38,7 @@ from sqlmodel import col
 from storage.audit_anchor_file import AnchorFile, head_line
 from storage.audit_key import AuditKey, canonical
 from storage.models import AuditAnchor, AuditEntry, AuditKeying, AuditSeal
+from storage.urls import sync_url
 
 SEALING_ATTRIBUTE: Final = "policybot_audit_sealing"
 CHAIN_LOCK_KEY: Final = 0x706F6C_6175  # "pol" "au": whoever appends to the chain
@@ -238,8 +239,6 @@ def _keyed_already(session: Session | Connection, key: AuditKey) -> bool:
 def refuse_another_key(url: str, key: AuditKey) -> None:
     """Raise OtherAuditKey if the database's audit log is sealed with a key other than `key`:
     checked at start-up, before anything is written."""
-    from storage.db import sync_url  # storage.db attaches sealing to its engines
-
     engine = create_engine(sync_url(url), poolclass=NullPool)
     try:
         with engine.connect() as connection:

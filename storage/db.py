@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -30,24 +30,8 @@ from sqlalchemy.ext.asyncio import (
 from storage.audit_sealing import AuditSealing, attach
 from storage.crypto import Keyring
 from storage.types import KEYRING_ATTRIBUTE
-
-
-def _normalise(url: str | URL, *, is_async: bool) -> URL:
-    parsed = make_url(url)
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        return parsed.set(drivername="sqlite+aiosqlite" if is_async else "sqlite")
-    if backend == "postgresql":
-        return parsed.set(drivername="postgresql+psycopg")
-    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
-
-
-def async_url(url: str | URL) -> URL:
-    return _normalise(url, is_async=True)
-
-
-def sync_url(url: str | URL) -> URL:
-    return _normalise(url, is_async=False)
+from storage.urls import async_url as async_url
+from storage.urls import sync_url as sync_url
 
 
 def _sqlite_pragmas(busy_timeout_ms: int) -> Any:

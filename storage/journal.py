@@ -82,7 +82,7 @@ class Entry:
 
 
 @dataclass(frozen=True)
-class Waiting:
+class Backlog:
     """How much is waiting, for `policybot journal status` and the readiness check; never
     what it says."""
 
@@ -170,7 +170,7 @@ class Journal:
         return Entry.from_json(json.loads(payload))
 
     def pending(self, key: ConversationKey | None = None) -> list[Path]:
-        """Waiting entries, oldest first (one conversation's, given its key)."""
+        """Entries waiting, oldest first (one conversation's, given its key)."""
         # One pass over the folder with plain string tests: pathlib's glob builds a Path and
         # runs a pattern for every entry, and under a burst a thousand entries wait here while
         # every turn looks for its conversation's.
@@ -188,10 +188,10 @@ class Journal:
     def failed(self) -> list[Path]:
         return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)
 
-    def waiting(self) -> Waiting:
+    def waiting(self) -> Backlog:
         pending, failed = self.pending(), self.failed()
         oldest = min((_arrival(p) for p in pending), default=None)
-        return Waiting(
+        return Backlog(
             pending=len(pending),
             failed=len(failed),
             oldest=datetime.fromtimestamp(oldest[0] / 1e9, UTC) if oldest is not None else None,

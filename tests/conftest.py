@@ -1,6 +1,7 @@
 """Shared fixtures: every storage test runs on SQLite and on PostgreSQL.
 
-PostgreSQL tests each get a schema of their own in the `test` database, so they can run side by
+Each test gets a database of its own, copied from one migrated once per test process: a SQLite
+file, or a PostgreSQL schema in the `test` database, so tests can run side by
 side and leave nothing behind. Under CI=true a missing PostgreSQL fails the run instead of
 skipping, so a green build always means both databases were exercised.
 """
@@ -8,14 +9,17 @@ skipping, so a green build always means both databases were exercised.
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import sqlite3
+import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.engine import make_url
 
 from bot.config import Settings, load_settings
@@ -56,30 +60,114 @@ def _require_postgres() -> None:
     pytest.skip(message + "; set POLICYBOT_TEST_POSTGRES_URL or start the server")
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, migrated database of each kind."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'policybot.sqlite3'}"
-        migrate.upgrade(url)
-        yield url
-        return
+@dataclass(frozen=True)
+class _PostgresTemplate:
+    """A schema migrated once per test process, as the SQL that makes a copy of it: running
+    the migrations for every test cost a second or more each, far more than the tests."""
+
+    schema: str
+    ddl: str
+    tables_with_rows: tuple[str, ...]
+
+    def copy_to(self, connection: Connection, schema: str) -> None:
+        renamed = re.sub(rf"\b{self.schema}\b", schema, self.ddl)
+        # Straight to the driver, without parameters: the dump's own '%' are not placeholders.
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(renamed)
+        finally:
+            cursor.close()
+        for table in self.tables_with_rows:
+            connection.exec_driver_sql(
+                f'INSERT INTO "{schema}"."{table}" SELECT * FROM "{self.schema}"."{table}"'
+            )
+
+
+@pytest.fixture(scope="session")
+def _migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per test process; each test gets a copy."""
+    path = tmp_path_factory.mktemp("template") / "migrated.sqlite3"
+    migrate.upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def _postgres_template() -> Iterator[_PostgresTemplate]:
     _require_postgres()
-    schema = f"t_{secrets.token_hex(6)}"
+    schema = f"tmpl_{secrets.token_hex(6)}"
     admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    url = (
+    try:
+        migrate.upgrade(_in_schema(schema))
+        url = make_url(POSTGRES_URL)
+        dumped = subprocess.run(
+            [
+                "pg_dump",
+                "--schema-only",
+                f"--schema={schema}",
+                f"--host={url.host or '127.0.0.1'}",
+                f"--port={url.port or 5432}",
+                f"--username={url.username or 'postgres'}",
+                url.database or "postgres",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, **({"PGPASSWORD": url.password} if url.password else {})},
+        ).stdout
+        # Plain dumps may carry psql meta-commands (\restrict); they are not SQL.
+        ddl = "\n".join(line for line in dumped.splitlines() if not line.startswith("\\"))
+        with admin.connect() as connection:
+            tables = connection.execute(
+                text("SELECT tablename FROM pg_tables WHERE schemaname = :schema"),
+                {"schema": schema},
+            ).scalars()
+            with_rows = tuple(
+                table
+                for table in tables
+                if connection.exec_driver_sql(
+                    f'SELECT EXISTS (SELECT 1 FROM "{schema}"."{table}")'
+                ).scalar()
+            )
+        yield _PostgresTemplate(schema=schema, ddl=ddl, tables_with_rows=with_rows)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _in_schema(schema: str) -> str:
+    return (
         make_url(POSTGRES_URL)
         .update_query_dict({"options": f"-csearch_path={schema}"})
         .render_as_string(hide_password=False)
     )
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A fresh database of each kind, at the latest migration (a copy of one migrated once)."""
+    if request.param == "sqlite":
+        path = tmp_path / "policybot.sqlite3"
+        template: Path = request.getfixturevalue("_migrated_sqlite")
+        with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
+            source.backup(copy)
+        source.close()
+        copy.close()
+        yield f"sqlite:///{path}"
+        return
+    _require_postgres()
+    migrated: _PostgresTemplate = request.getfixturevalue("_postgres_template")
+    schema = f"t_{secrets.token_hex(6)}"
+    admin = create_engine(sync_url(POSTGRES_URL), isolation_level="AUTOCOMMIT")
     try:
-        migrate.upgrade(url)
-        yield url
+        with admin.connect() as connection:
+            migrated.copy_to(connection, schema)
+        yield _in_schema(schema)
     finally:
         with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+            connection.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         admin.dispose()
 
 

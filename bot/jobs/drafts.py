@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.runtime import Runtime
-from dialogs.drafts import SweepResult, sweep_drafts
+from dialogs.drafts import DraftSweep, sweep_drafts
 
 
-async def run_draft_sweep(runtime: Runtime) -> SweepResult:
+async def run_draft_sweep(runtime: Runtime) -> DraftSweep:
     drafts = runtime.settings.drafts
     return await sweep_drafts(
         db=runtime.db,

@@ -5,12 +5,12 @@ from __future__ import annotations
 import logging
 
 from bot.runtime import Runtime
-from dialogs.services.posts.service import SweepResult
+from dialogs.services.posts.service import PostSweep
 
 log = logging.getLogger(__name__)
 
 
-async def run_post_sweep(runtime: Runtime) -> SweepResult:
+async def run_post_sweep(runtime: Runtime) -> PostSweep:
     """One transaction per school, so a problem at one school never holds up another's."""
     reminded = expired = 0
     for school in runtime.directory.schools:
@@ -22,4 +22,4 @@ async def run_post_sweep(runtime: Runtime) -> SweepResult:
             continue
         reminded += result.reminded
         expired += result.expired
-    return SweepResult(reminded, expired)
+    return PostSweep(reminded, expired)

@@ -20,8 +20,7 @@ from dialogs.services.privacy.audit import AuditLog
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from dialogs.engine import DialogState
-    from dialogs.services.accounts.checks import AccountChecks
+    from dialogs.services.accounts.checks import AccountCheckService
     from dialogs.services.accounts.register import AccountRegister
     from dialogs.services.accounts.requests import AccountRequestService
     from dialogs.services.accounts.website_reports import WebsiteReportService
@@ -93,14 +92,15 @@ class Services:
         return AccountRegister(session=self.session, audit=self.audit, now=self.now)
 
     @cached_property
-    def account_checks(self) -> AccountChecks:
-        from dialogs.services.accounts.checks import AccountChecks
+    def account_checks(self) -> AccountCheckService:
+        from dialogs.services.accounts.checks import AccountCheckService
 
-        return AccountChecks(
+        return AccountCheckService(
             session=self.session,
             audit=self.audit,
             notifier=self.notifier,
             register=self.register,
+            activity=self.posts,
             now=self.now,
         )
 
@@ -173,14 +173,12 @@ class Services:
             now=self.now,
         )
 
-    def attachments_for(
-        self, person: Person, school: School, state: DialogState
-    ) -> DraftAttachments:
+    def attachments_for(self, person: Person, school: School, *, draft_id: str) -> DraftAttachments:
         from dialogs.services.evidence.service import DraftAttachments
 
         return DraftAttachments(
             service=self.evidence,
             school_id=school.id,
             person_id=person.id,
-            draft_key=state.draft_id,
+            draft_key=draft_id,
         )

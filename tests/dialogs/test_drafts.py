@@ -6,7 +6,7 @@ from sqlmodel import select
 
 from bot.jobs.drafts import run_draft_sweep
 from bot.runtime import Runtime
-from dialogs.drafts import SweepResult
+from dialogs.drafts import DraftSweep
 from dialogs.services.messages import MessageKind
 from storage.models import AuditEntry, Conversation, Evidence
 from tests.conftest import Clock
@@ -22,19 +22,19 @@ async def test_a_draft_is_reminded_once_then_expires_with_its_files(
     await sam.say("", file("shot.png", png()))
 
     clock.advance(hours=23)
-    assert await run_draft_sweep(runtime) == SweepResult()
+    assert await run_draft_sweep(runtime) == DraftSweep()
 
     clock.advance(hours=2)
-    assert await run_draft_sweep(runtime) == SweepResult(reminded=1)
+    assert await run_draft_sweep(runtime) == DraftSweep(reminded=1)
     reminder = await sam.inbox()
     assert [m.title for m in reminder] == ["You have an unfinished report of online abuse"]
     assert "will be deleted on" in reminder[0].text
 
     clock.advance(hours=24)
-    assert await run_draft_sweep(runtime) == SweepResult()  # reminded once only
+    assert await run_draft_sweep(runtime) == DraftSweep()  # reminded once only
 
     clock.advance(hours=24 * 6)
-    assert await run_draft_sweep(runtime) == SweepResult(expired=1)
+    assert await run_draft_sweep(runtime) == DraftSweep(expired=1)
     expired = await sam.inbox()
     assert "has been deleted" in text_of(expired)
     async with runtime.db.session() as session:
@@ -57,5 +57,5 @@ async def test_coming_back_after_a_reminder_resets_the_clock(
     await sam.say("Instagram")
     clock.advance(hours=24 * 6)
     # Six days after the last answer: not expired, and reminded again for the new idle spell.
-    assert await run_draft_sweep(runtime) == SweepResult(reminded=1)
+    assert await run_draft_sweep(runtime) == DraftSweep(reminded=1)
     assert "question" in text_of(await sam.open())

@@ -28,7 +28,7 @@ from dialogs.inbox import Input
 from dialogs.services.messages import IncomingFile, UserInput
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
-from storage.journal import Entry, Journal, Waiting, conversation_tag
+from storage.journal import Backlog, Entry, Journal, conversation_tag
 
 SAM = ConversationKey("slack", "U0SAMSECRETID", "D0SAMSECRETID")
 DANA = ConversationKey("teams", "29:1dana-teams-user", "a:1dana-personal-chat")
@@ -346,7 +346,7 @@ def test_an_unreadable_entry_is_moved_aside_as_it_is(journal: Journal) -> None:
 
 def test_waiting_counts_without_reading_what_was_said(tmp_path: Path) -> None:
     journal = keyed(tmp_path, Fernet.generate_key())
-    assert journal.waiting() == Waiting(pending=0, failed=0, oldest=None)
+    assert journal.waiting() == Backlog(pending=0, failed=0, oldest=None)
     before = datetime.now(UTC)
     first = journal.write(typed("one"))
     journal.write(typed("two"))

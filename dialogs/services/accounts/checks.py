@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,14 +25,13 @@ from dialogs.services.accounts.register import AccountRegister, Ownership
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.notifier import Notifier
-from dialogs.services.posts.card import PostVerb
 from dialogs.services.privacy.audit import SYSTEM_ACTOR, AuditAction, AuditLog
 from dialogs.services.school.button_values import VerbButton
 from dialogs.services.school.permissions import AccountAction, AccountInCheck, require
 from dialogs.services.school.platforms import LABELS
 from dialogs.services.school.schools import OfficialAccount, Person, Role, School
 from storage.db import only_one_at_a_time
-from storage.models import AccountCheck, OwnerAnswer, PostDecision, PostRequest
+from storage.models import AccountCheck, OwnerAnswer
 
 CHECK_LOCK_KEY = 0x706F6C_6163  # "pol" "ac"
 
@@ -69,7 +69,14 @@ class Answered:
     message: str
 
 
-class AccountChecks:
+class AccountActivity(Protocol):
+    """Where an account was last used with the school's approval (the posts context), so a
+    yearly check knows which accounts have gone quiet without reading another context's tables."""
+
+    async def last_approved(self, school: School) -> dict[str, datetime]: ...
+
+
+class AccountCheckService:
     def __init__(
         self,
         *,
@@ -77,12 +84,14 @@ class AccountChecks:
         audit: AuditLog,
         notifier: Notifier,
         register: AccountRegister,
+        activity: AccountActivity,
         now: datetime,
     ) -> None:
         self._session = session
         self._audit = audit
         self._notifier = notifier
         self._register = register
+        self._activity = activity
         self._now = now
 
     # -- the scheduled run -----------------------------------------------------------------
@@ -95,7 +104,7 @@ class AccountChecks:
         rules = school.account_checks
         recorded = {r.account_id: r for r in await self._register.recorded(school)}
         rounds = await self._rounds(school)
-        approved = await self._last_approved(school)
+        approved = await self._activity.last_approved(school)
         asked = flagged = 0
         for account in school.accounts:
             mine = rounds.get(account.id, [])
@@ -342,23 +351,6 @@ class AccountChecks:
         for check in result.scalars().all():
             rounds.setdefault(check.account_id, []).append(check)
         return rounds
-
-    async def _last_approved(self, school: School) -> dict[str, datetime]:
-        """When something was last approved (or published) for each account."""
-        result = await self._session.execute(
-            select(PostRequest.accounts, PostDecision.at)
-            .join(PostDecision, col(PostDecision.request_id) == col(PostRequest.id))
-            .where(
-                PostRequest.school_id == school.id,
-                col(PostDecision.action).in_([PostVerb.APPROVE.value, PostVerb.PUBLISH.value]),
-            )
-        )
-        latest: dict[str, datetime] = {}
-        for accounts, at in result.all():
-            for account_id in accounts:
-                if account_id not in latest or at > latest[account_id]:
-                    latest[account_id] = at
-        return latest
 
     async def status(self, school: School) -> dict[str, dict[str, object]]:
         """For the register listing: when each account was last confirmed by all its owners,

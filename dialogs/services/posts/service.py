@@ -65,7 +65,7 @@ class Decided:
 
 
 @dataclass(frozen=True)
-class SweepResult:
+class PostSweep:
     reminded: int
     expired: int
 
@@ -85,6 +85,24 @@ class PostRequestService:
         self._notifier = notifier
         self._register = register
         self._now = now
+
+    async def last_approved(self, school: School) -> dict[str, datetime]:
+        """When something was last approved (or published) for each account (the yearly account
+        check asks, through `accounts.checks.AccountActivity`)."""
+        result = await self._session.execute(
+            select(PostRequest.accounts, PostDecision.at)
+            .join(PostDecision, col(PostDecision.request_id) == col(PostRequest.id))
+            .where(
+                PostRequest.school_id == school.id,
+                col(PostDecision.action).in_([PostVerb.APPROVE.value, PostVerb.PUBLISH.value]),
+            )
+        )
+        latest: dict[str, datetime] = {}
+        for accounts, at in result.all():
+            for account_id in accounts:
+                if account_id not in latest or at > latest[account_id]:
+                    latest[account_id] = at
+        return latest
 
     # -- asking ------------------------------------------------------------------------------
 
@@ -288,7 +306,7 @@ class PostRequestService:
 
     # -- time passing --------------------------------------------------------------------------
 
-    async def sweep(self, school: School) -> SweepResult:
+    async def sweep(self, school: School) -> PostSweep:
         """Remind about approved posts whose planned time has passed, once; let approvals lapse
         EXPIRE_AFTER later, telling the author and the approvers' channel."""
         school = await self._register.school(school)
@@ -330,7 +348,7 @@ class PostRequestService:
                 )
                 self._remind_publishers(request, school)
                 reminded += 1
-        return SweepResult(reminded, expired)
+        return PostSweep(reminded, expired)
 
     # -- reading -------------------------------------------------------------------------------
 
