@@ -15,7 +15,10 @@
 
 At this root: the container (the services of one unit of work), the ports every context uses
 (`messages`, the neutral message model; `errors`, the one error hierarchy; `notifier`, how a
-service reaches people) and the outbox that channels deliver (`outbox`, `replies`).
+service reaches people) and the outbox that channels deliver (`outbox`, `replies`). Also here:
+`privacy_composition` (which contexts' retention rules and subject access parts privacy/ runs,
+in order) and `unsent_personal_data` (the conversations' and the outbox's part of a subject
+access request).
 
 Inside a context, the stateful modules (a service holding a database session) are apart from
 the pure ones (vocabulary, cards, parsing); each context's `__init__` names which is which, and

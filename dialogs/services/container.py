@@ -144,16 +144,23 @@ class Services:
     @cached_property
     def subject_access(self) -> SubjectAccessService:
         from dialogs.services.privacy.subject_access import SubjectAccessService
+        from dialogs.services.privacy_composition import subject_access_parts
 
         return SubjectAccessService(
-            session=self.session, audit=self.audit, evidence=self.evidence, now=self.now
+            session=self.session,
+            audit=self.audit,
+            now=self.now,
+            parts=subject_access_parts(session=self.session, evidence=self.evidence),
         )
 
     @cached_property
     def retention(self) -> RetentionService:
         from dialogs.services.privacy.retention import RetentionService
+        from dialogs.services.privacy_composition import RETENTION_RULES
 
-        return RetentionService(session=self.session, audit=self.audit, now=self.now)
+        return RetentionService(
+            session=self.session, audit=self.audit, now=self.now, rules=RETENTION_RULES
+        )
 
     @cached_property
     def websites(self) -> WebsiteReportService:

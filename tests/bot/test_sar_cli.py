@@ -16,6 +16,7 @@ from typing import Any
 from bot.config import Settings
 from bot.runtime import Runtime, build_runtime
 from tests.bot.conftest import Cli
+from tests.bot.test_audit_cli import audit_rows
 from tests.support import AFTER_EVIDENCE, HAPPY_PATH, file, png
 from tests.support import Person as Chat
 
@@ -112,3 +113,65 @@ def test_erasure_removes_what_may_go_and_says_what_is_kept_and_why(
     again = cli.run("sar", "erase", "sam", "--as", "ash")
     assert "Would erase: 0 unfinished conversations" in again.out
     assert "Would erase: 0 policy questions asked" in again.out
+
+
+def test_the_package_and_the_erasure_keep_their_order_wording_and_counts(
+    cli: Cli, settings: Settings, database_url: str, tmp_path: Path
+) -> None:
+    """The sections of the package, in order, and every line of an erasure, in order, with
+    its count and reason, and what the erasure's audit entry says: the DPO's reading of both
+    does not change when the contexts that contribute to them do."""
+    seeded(settings)
+    out = tmp_path / "sam.zip"
+    assert cli.run("sar", "export", "sam", "--out", str(out), "--as", "ash").code == 0
+    data, _, page = package(out)
+    assert list(data) == EXPECTED_SECTIONS
+    headings = [line for line in page.splitlines() if line.startswith("<h2>")]
+    assert [h.split(" (")[0].removeprefix("<h2>") for h in headings] == [
+        key.replace("_", " ").capitalize() for key in EXPECTED_SECTIONS[1:]
+    ]
+    assert len(data["audit_log"]) == 1
+    plan = cli.run("sar", "erase", "sam", "--as", "ash")
+    assert plan.out.splitlines() == [
+        "Would erase: 1 unfinished conversations (held only to resume them)",
+        "Would erase: 0 files attached to unfinished drafts (never sent)",
+        "Would erase: 0 messages not yet delivered (not yet read)",
+        "Would erase: 1 policy questions asked (no longer needed)",
+        "Would erase: 0 post requests that never went out (not published)",
+        "Kept: 1 reports they made (safeguarding records, kept for the school's retention "
+        "period (legal obligation))",
+        "Kept: 0 reports that name them (safeguarding records about others too, kept for the "
+        "retention period)",
+        "Kept: 1 their actions on reports, posts and comments (the record of decisions the "
+        "school must be able to show)",
+        "Kept: 1 audit log entries (the tamper-evident record of who did what; "
+        "removed only by retention)",
+        "Nothing has been erased yet: run again with --confirm.",
+    ]
+    assert cli.run("sar", "erase", "sam", "--as", "ash", "--confirm").code == 0
+    [erased] = [e for e in audit_rows(database_url) if e.action == "sar.erase"]
+    assert erased.detail == (
+        "1 unfinished conversations, 0 files attached to unfinished drafts, "
+        "0 messages not yet delivered, 1 policy questions asked, "
+        "0 post requests that never went out"
+    )
+
+
+EXPECTED_SECTIONS = [
+    "about",
+    "profile",
+    "learned_from_platforms",
+    "reports_made",
+    "reports_naming_them",
+    "actions_on_reports",
+    "post_requests",
+    "post_decisions",
+    "comments_handled",
+    "account_requests",
+    "account_confirmations",
+    "website_reports",
+    "policy_questions",
+    "conversations_in_progress",
+    "messages_waiting",
+    "audit_log",
+]
