@@ -2,6 +2,6 @@
 
 Stateful: `service` (policy versions, questions asked, the owner's answers), `personal_data`
 (its part of a subject access request).
-Pure: `documents` and `docx` (a file to text), `sections` (citable clauses), `search`,
+Pure: `documents`, `docx` and `reading` (a file to text), `sections` (citable clauses), `search`,
 `answer`, `vocabulary`, `question_aspect`, `typos`.
 """

@@ -35,13 +35,13 @@ to do instead, and it never carries a library's error text.
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PureWindowsPath
 from typing import Final, Literal
 
 from dialogs.services.errors import UploadRejected
+from dialogs.services.policy.reading import FORMATS_IN_WORDS, LETTER_RE, damaged_message
 from dialogs.services.school.file_names import file_subject, megabytes
 from dialogs.services.school.text_files import DamagedText, NotText, decode_text
 
@@ -71,9 +71,7 @@ MAX_POLICY_BYTES: Final = 20 * _MEBIBYTE
 _MAX_POLICY_CHARS: Final = 2_000_000
 _MAX_PDF_PAGES: Final = 300
 
-FORMATS_IN_WORDS: Final = "a Word (.docx) file, a PDF, or a Markdown or plain text file"
 _MARKDOWN_SUFFIXES: Final = frozenset({".md", ".markdown"})
-LETTER_RE: Final = re.compile(r"[^\W\d_]")
 
 
 def read_policy_document(data: bytes, filename: str) -> PolicyDocument:
@@ -140,10 +138,6 @@ def _scanned_message(subject: str) -> str:
         f"{subject} has no text I can read: it looks like a scanned image; please import the "
         "original Word file or a PDF with selectable text."
     )
-
-
-def damaged_message(subject: str, described: str, fix: str) -> str:
-    return f"{subject} looks like {described} but seems to be damaged, so I can't read it. {fix}"
 
 
 # --- Plain text and Markdown -------------------------------------------------------------------

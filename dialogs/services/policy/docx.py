@@ -28,7 +28,7 @@ from docx.package import Package
 from docx.parts.document import DocumentPart
 
 from dialogs.services.errors import UploadRejected
-from dialogs.services.policy.documents import FORMATS_IN_WORDS, LETTER_RE, damaged_message
+from dialogs.services.policy.reading import FORMATS_IN_WORDS, LETTER_RE, damaged_message
 
 _MEBIBYTE: Final = 1024 * 1024
 # A .docx is a ZIP, and python-docx unpacks every part into memory, so the ZIP's own directory is
