@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from dialogs.services.notifier import Notifier, OutboxNotifier
 from dialogs.services.policy.service import PolicySearches, PolicyService
 from dialogs.services.privacy.audit import AuditLog
+from dialogs.services.privacy.audited import Audited, Notifying
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -56,129 +57,87 @@ class Services:
         return self.notifier_override or OutboxNotifier(self.session, self.now)
 
     @cached_property
+    def audited(self) -> Audited:
+        """What every service of this unit of work shares (privacy.audited)."""
+        return Audited(session=self.session, audit=self.audit, now=self.now)
+
+    @cached_property
+    def notifying(self) -> Notifying:
+        return Notifying(**self.audited, notifier=self.notifier)
+
+    @cached_property
     def evidence(self) -> EvidenceService:
         from dialogs.services.evidence.service import EvidenceService
 
-        return EvidenceService(
-            session=self.session,
-            blobs=self.blobs,
-            limits=self.limits,
-            audit=self.audit,
-            now=self.now,
-        )
+        return EvidenceService(blobs=self.blobs, limits=self.limits, **self.audited)
 
     @cached_property
     def cases(self) -> CaseService:
         from dialogs.services.cases.service import CaseService
 
-        return CaseService(
-            session=self.session,
-            audit=self.audit,
-            notifier=self.notifier,
-            evidence=self.evidence,
-            now=self.now,
-        )
+        return CaseService(evidence=self.evidence, **self.notifying)
 
     @cached_property
     def consent(self) -> ConsentRegister:
         from dialogs.services.posts.consent import ConsentRegister
 
-        return ConsentRegister(session=self.session, audit=self.audit, now=self.now)
+        return ConsentRegister(**self.audited)
 
     @cached_property
     def register(self) -> AccountRegister:
         from dialogs.services.accounts.register import AccountRegister
 
-        return AccountRegister(session=self.session, audit=self.audit, now=self.now)
+        return AccountRegister(**self.audited)
 
     @cached_property
     def account_checks(self) -> AccountCheckService:
         from dialogs.services.accounts.checks import AccountCheckService
 
-        return AccountCheckService(
-            session=self.session,
-            audit=self.audit,
-            notifier=self.notifier,
-            register=self.register,
-            activity=self.posts,
-            now=self.now,
-        )
+        return AccountCheckService(register=self.register, activity=self.posts, **self.notifying)
 
     @cached_property
     def posts(self) -> PostRequestService:
         from dialogs.services.posts.service import PostRequestService
 
-        return PostRequestService(
-            session=self.session,
-            audit=self.audit,
-            notifier=self.notifier,
-            register=self.register,
-            now=self.now,
-        )
+        return PostRequestService(register=self.register, **self.notifying)
 
     @cached_property
     def accounts(self) -> AccountRequestService:
         from dialogs.services.accounts.requests import AccountRequestService
 
-        return AccountRequestService(
-            session=self.session,
-            audit=self.audit,
-            notifier=self.notifier,
-            register=self.register,
-            now=self.now,
-        )
+        return AccountRequestService(register=self.register, **self.notifying)
 
     @cached_property
     def comments(self) -> CommentService:
         from dialogs.services.comments.service import CommentService
 
-        return CommentService(
-            session=self.session,
-            schools=self.directory.schools,
-            notifier=self.notifier,
-            audit=self.audit,
-            register=self.register,
-            now=self.now,
-        )
+        schools = self.directory.schools
+        return CommentService(schools=schools, register=self.register, **self.notifying)
 
     @cached_property
     def subject_access(self) -> SubjectAccessService:
         from dialogs.services.privacy.subject_access import SubjectAccessService
         from dialogs.services.privacy_composition import subject_access_parts
 
-        return SubjectAccessService(
-            session=self.session,
-            audit=self.audit,
-            now=self.now,
-            parts=subject_access_parts(session=self.session, evidence=self.evidence),
-        )
+        parts = subject_access_parts(session=self.session, evidence=self.evidence)
+        return SubjectAccessService(parts=parts, **self.audited)
 
     @cached_property
     def retention(self) -> RetentionService:
         from dialogs.services.privacy.retention import RetentionService
         from dialogs.services.privacy_composition import RETENTION_RULES
 
-        return RetentionService(
-            session=self.session, audit=self.audit, now=self.now, rules=RETENTION_RULES
-        )
+        return RetentionService(rules=RETENTION_RULES, **self.audited)
 
     @cached_property
     def websites(self) -> WebsiteReportService:
         from dialogs.services.accounts.website_reports import WebsiteReportService
 
-        return WebsiteReportService(
-            session=self.session, audit=self.audit, notifier=self.notifier, now=self.now
-        )
+        return WebsiteReportService(**self.notifying)
 
     @cached_property
     def policies(self) -> PolicyService:
-        return PolicyService(
-            session=self.session,
-            audit=self.audit,
-            notifier=self.notifier,
-            searches=self.policy_searches,
-            now=self.now,
-        )
+        return PolicyService(searches=self.policy_searches, **self.notifying)
 
     def attachments_for(self, person: Person, school: School, *, draft_id: str) -> DraftAttachments:
         from dialogs.services.evidence.service import DraftAttachments

@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.privacy.subject_access import (
     ErasureLine,
-    PersonalData,
     PlannedErasure,
+    StoredPersonalData,
     Subject,
     when,
 )
@@ -26,10 +25,7 @@ from dialogs.services.school.schools import School
 from storage.models import Conversation, Notification
 
 
-class UnfinishedConversations(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class UnfinishedConversations(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         return {
             "conversations_in_progress": [
@@ -67,10 +63,7 @@ class UnfinishedConversations(PersonalData):
         return list(found.scalars().all())
 
 
-class UndeliveredMessages(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class UndeliveredMessages(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         return {
             "messages_waiting": [

@@ -15,17 +15,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, Unpack
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.accounts.register import AccountRegister, Ownership
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
-from dialogs.services.privacy.audit import SYSTEM_ACTOR, AuditAction, AuditLog
+from dialogs.services.privacy.audit import SYSTEM_ACTOR, AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.button_values import VerbButton
 from dialogs.services.school.permissions import AccountAction, AccountInCheck, require
 from dialogs.services.school.platforms import LABELS
@@ -76,23 +75,13 @@ class AccountActivity(Protocol):
     async def last_approved(self, school: School) -> dict[str, datetime]: ...
 
 
-class AccountCheckService:
+class AccountCheckService(NotifyingService):
     def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        notifier: Notifier,
-        register: AccountRegister,
-        activity: AccountActivity,
-        now: datetime,
+        self, *, register: AccountRegister, activity: AccountActivity, **work: Unpack[Notifying]
     ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
+        super().__init__(**work)
         self._register = register
         self._activity = activity
-        self._now = now
 
     # -- the scheduled run -----------------------------------------------------------------
 

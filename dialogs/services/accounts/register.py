@@ -12,15 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Audited, AuditedService
 from dialogs.services.school.permissions import AccountAction, require
 from dialogs.services.school.schools import OfficialAccount, Person, School
 from storage.models import OwnerAnswer, RegisteredAccount
@@ -63,13 +62,11 @@ class Ownership:
         return len(self.current) < MIN_OWNERS
 
 
-class AccountRegister:
-    def __init__(self, *, session: AsyncSession, audit: AuditLog, now: datetime) -> None:
-        self._session = session
-        self._audit = audit
-        self._now = now
+class AccountRegister(AuditedService):
+    def __init__(self, **work: Unpack[Audited]) -> None:
+        super().__init__(**work)
         # Kept with the session, so every service in one unit of work reads the register once.
-        self._schools: dict[str, School] = session.info.setdefault("account_register", {})
+        self._schools: dict[str, School] = self._session.info.setdefault("account_register", {})
 
     async def school(self, school: School) -> School:
         """The school with its recorded accounts added to those in its configuration.

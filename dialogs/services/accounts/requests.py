@@ -12,18 +12,17 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
+from typing import Unpack
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.accounts.register import AccountRegister
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.button_values import VerbButton
 from dialogs.services.school.permissions import (
     ACCOUNT_DECIDER_ROLES,
@@ -85,21 +84,10 @@ class AccountDecided:
     message: str
 
 
-class AccountRequestService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        notifier: Notifier,
-        register: AccountRegister,
-        now: datetime,
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
+class AccountRequestService(NotifyingService):
+    def __init__(self, *, register: AccountRegister, **work: Unpack[Notifying]) -> None:
+        super().__init__(**work)
         self._register = register
-        self._now = now
 
     async def submit(self, new: NewAccount, *, school: School, requester: Person) -> AccountRequest:
         runners = list(dict.fromkeys(new.runners))

@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import NotifyingService
 from dialogs.services.school.button_values import VerbButton
 from dialogs.services.school.permissions import WebsiteAction, blockers, may, require
 from dialogs.services.school.references import school_reference
@@ -61,15 +60,7 @@ def defang(address: str) -> str:
     return address.replace("://", "[:]//").replace(".", "[.]")
 
 
-class WebsiteReportService:
-    def __init__(
-        self, *, session: AsyncSession, audit: AuditLog, notifier: Notifier, now: datetime
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
-        self._now = now
-
+class WebsiteReportService(NotifyingService):
     async def submit(
         self, new: NewWebsiteReport, *, school: School, reporter: Person
     ) -> tuple[WebsiteReport, list[Person]]:

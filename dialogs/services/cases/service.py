@@ -11,8 +11,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Unpack
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.cases import evidence_pack as pack
@@ -43,8 +43,8 @@ from dialogs.services.cases.vocabulary import (
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.evidence.service import EvidenceService
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.privacy.pseudonyms import pseudonym
 from dialogs.services.school.permissions import CaseAction, case_handlers, may, require
 from dialogs.services.school.references import school_reference
@@ -87,21 +87,10 @@ class CaseRecord:
     events: list[CaseEvent]
 
 
-class CaseService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        notifier: Notifier,
-        evidence: EvidenceService,
-        now: datetime,
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
+class CaseService(NotifyingService):
+    def __init__(self, *, evidence: EvidenceService, **work: Unpack[Notifying]) -> None:
+        super().__init__(**work)
         self._evidence = evidence
-        self._now = now
 
     # -- creating ------------------------------------------------------------------------
 

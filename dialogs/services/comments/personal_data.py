@@ -8,18 +8,14 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
-from dialogs.services.privacy.subject_access import PersonalData, Subject, when
+from dialogs.services.privacy.subject_access import StoredPersonalData, Subject, when
 from dialogs.services.school.schools import School
 from storage.models import Comment
 
 
-class CommentsPersonalData(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class CommentsPersonalData(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         pid = subject.person_id
         found = await self._session.execute(

@@ -16,10 +16,10 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Unpack
 
 from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.accounts.register import AccountRegister
@@ -46,8 +46,8 @@ from dialogs.services.comments.incoming import (
 from dialogs.services.comments.working_time import Closure, WorkingCalendar
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.permissions import CommentAction, require
 from dialogs.services.school.references import school_reference
 from dialogs.services.school.schools import OfficialAccount, Person, Role, School
@@ -90,23 +90,13 @@ class NudgePoint:
     at: datetime
 
 
-class CommentService:
+class CommentService(NotifyingService):
     def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        schools: Sequence[School],
-        notifier: Notifier,
-        audit: AuditLog,
-        register: AccountRegister,
-        now: datetime,
+        self, *, schools: Sequence[School], register: AccountRegister, **work: Unpack[Notifying]
     ) -> None:
-        self._session = session
-        self._schools = {s.id: s for s in schools}
-        self._notifier = notifier
-        self._audit = audit
+        super().__init__(**work)
         self._register = register
-        self._now = now
+        self._schools = {s.id: s for s in schools}
         self._calendars: dict[str, WorkingCalendar] = {}
 
     # -- the calendar ----------------------------------------------------------------------

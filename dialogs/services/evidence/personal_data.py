@@ -8,23 +8,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.privacy.subject_access import (
     ErasureLine,
-    PersonalData,
     PlannedErasure,
+    StoredPersonalData,
     Subject,
 )
 from dialogs.services.school.schools import School
 from storage.models import Evidence
 
 
-class DraftFilesPersonalData(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class DraftFilesPersonalData(StoredPersonalData):
     async def erasure(
         self, school: School, subject: Subject, gathered: Mapping[str, Any]
     ) -> list[PlannedErasure]:

@@ -12,15 +12,15 @@ import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from typing import Unpack
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.errors import NoRoomForFile, UploadRejected
 from dialogs.services.evidence.upload_checks import CheckedUpload, UploadLimits, check_upload
 from dialogs.services.messages import IncomingFile, StoredFile
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Audited, AuditedService
 from dialogs.services.privacy.pseudonyms import pseudonym
 from dialogs.services.school.text import clean_text
 from storage.blobstore import BlobCorrupted, BlobStore, StorageFull
@@ -37,21 +37,11 @@ class EvidenceContent:
         return hashlib.sha256(self.content).hexdigest() == self.record.sha256
 
 
-class EvidenceService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        blobs: BlobStore,
-        limits: UploadLimits,
-        audit: AuditLog,
-        now: datetime,
-    ) -> None:
-        self._session = session
+class EvidenceService(AuditedService):
+    def __init__(self, *, blobs: BlobStore, limits: UploadLimits, **work: Unpack[Audited]) -> None:
+        super().__init__(**work)
         self._blobs = blobs
         self._limits = limits
-        self._audit = audit
-        self._now = now
 
     async def receive(
         self, file: IncomingFile, *, school_id: str, person_id: str, draft_key: str

@@ -7,18 +7,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
-from dialogs.services.privacy.subject_access import PersonalData, Subject, when
+from dialogs.services.privacy.subject_access import StoredPersonalData, Subject, when
 from dialogs.services.school.schools import School
 from storage.models import StaffMember
 
 
-class DirectoryPersonalData(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class DirectoryPersonalData(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         found = await self._session.execute(
             select(StaffMember).where(

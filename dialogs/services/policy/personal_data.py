@@ -8,13 +8,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import select
 
 from dialogs.services.privacy.subject_access import (
     ErasureLine,
-    PersonalData,
     PlannedErasure,
+    StoredPersonalData,
     Subject,
     when,
 )
@@ -22,10 +21,7 @@ from dialogs.services.school.schools import School
 from storage.models import PolicyQuestion
 
 
-class QuestionsPersonalData(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class QuestionsPersonalData(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         return {
             "policy_questions": [

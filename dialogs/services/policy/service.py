@@ -19,20 +19,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import load_only
 from sqlmodel import col, func, or_, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import PolicyDocument, read_policy_document
 from dialogs.services.policy.sections import Clause, ParsedPolicy, Section, parse_policy
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.safeguarding.concern import may_concern_a_child, safeguarding_concern
 from dialogs.services.safeguarding.reply import SafeguardingReply, safeguarding_reply
 from dialogs.services.school.permissions import QuestionAction, policy_owners, require
@@ -182,21 +181,10 @@ class Intercepted:
     reply: SafeguardingReply
 
 
-class PolicyService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        notifier: Notifier,
-        searches: PolicySearches,
-        now: datetime,
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
+class PolicyService(NotifyingService):
+    def __init__(self, *, searches: PolicySearches, **work: Unpack[Notifying]) -> None:
+        super().__init__(**work)
         self._searches = searches
-        self._now = now
 
     # -- versions ----------------------------------------------------------------------------
 

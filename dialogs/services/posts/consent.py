@@ -45,17 +45,16 @@ import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from enum import StrEnum
 from pathlib import PureWindowsPath
 from typing import Final
 
 from sqlalchemy import delete, insert
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import AuditedService
 from dialogs.services.school.file_names import file_subject, megabytes
 from dialogs.services.school.permissions import CONSENT_ADMIN_ROLES
 from dialogs.services.school.platforms import LABELS, Platform, platforms_in
@@ -842,13 +841,8 @@ def _example_qualifier(row: PupilConsent) -> str:
     return (row.year_group or "Year 4").split(_YEAR_SEPARATOR)[0]
 
 
-class ConsentRegister:
+class ConsentRegister(AuditedService):
     """The school's consent register: imported from its MIS, consulted before every post."""
-
-    def __init__(self, *, session: AsyncSession, audit: AuditLog, now: datetime) -> None:
-        self._session = session
-        self._audit = audit
-        self._now = now
 
     async def import_csv(
         self, school: School, data: bytes, *, source_name: str, imported_by: str

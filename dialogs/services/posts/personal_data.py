@@ -11,14 +11,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.posts.card import PostStatus
 from dialogs.services.privacy.subject_access import (
     ErasureLine,
-    PersonalData,
     PlannedErasure,
+    StoredPersonalData,
     Subject,
     when,
 )
@@ -28,10 +27,7 @@ from storage.models import Evidence, PostDecision, PostRequest
 _UNSENT_POSTS = [PostStatus.REJECTED.value, PostStatus.WITHDRAWN.value, PostStatus.EXPIRED.value]
 
 
-class PostsPersonalData(PersonalData):
-    def __init__(self, *, session: AsyncSession) -> None:
-        self._session = session
-
+class PostsPersonalData(StoredPersonalData):
     async def gather(self, school: School, subject: Subject) -> dict[str, Any]:
         pid = subject.person_id
         requests = await self._session.execute(

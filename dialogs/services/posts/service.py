@@ -13,15 +13,13 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Unpack
 
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.accounts.register import AccountRegister
 from dialogs.services.errors import InvalidRequest, MovedOn, NotFound
 from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
-from dialogs.services.notifier import Notifier
 from dialogs.services.posts.card import (
     STATUS_LABELS,
     PostStatus,
@@ -31,7 +29,8 @@ from dialogs.services.posts.card import (
     post_card,
     post_subject,
 )
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.permissions import PostAction, may, require
 from dialogs.services.school.references import school_reference
 from dialogs.services.school.schools import Person, Role, School
@@ -70,21 +69,10 @@ class PostSweep:
     expired: int
 
 
-class PostRequestService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        notifier: Notifier,
-        register: AccountRegister,
-        now: datetime,
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._notifier = notifier
+class PostRequestService(NotifyingService):
+    def __init__(self, *, register: AccountRegister, **work: Unpack[Notifying]) -> None:
+        super().__init__(**work)
         self._register = register
-        self._now = now
 
     async def last_approved(self, school: School) -> dict[str, datetime]:
         """When something was last approved (or published) for each account (the yearly account

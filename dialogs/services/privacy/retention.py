@@ -17,11 +17,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, Unpack
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dialogs.services.privacy.audit import SYSTEM_ACTOR, AuditAction, AuditLog
+from dialogs.services.privacy.audit import SYSTEM_ACTOR, AuditAction
+from dialogs.services.privacy.audited import Audited, AuditedService
 from dialogs.services.school.schools import School
 
 # What a removed text reads as, wherever a rule keeps the record but not what people wrote.
@@ -63,18 +64,9 @@ class RetentionRule(Protocol):
     ) -> None: ...
 
 
-class RetentionService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        now: datetime,
-        rules: Sequence[RetentionRule],
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._now = now
+class RetentionService(AuditedService):
+    def __init__(self, *, rules: Sequence[RetentionRule], **work: Unpack[Audited]) -> None:
+        super().__init__(**work)
         self._rules = rules
 
     async def sweep(self, school: School, *, dry_run: bool = False) -> Swept:

@@ -25,14 +25,15 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, Unpack
 
 from sqlalchemy import or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest
-from dialogs.services.privacy.audit import AuditAction, AuditLog
+from dialogs.services.privacy.audit import AuditAction
+from dialogs.services.privacy.audited import Audited, AuditedService
 from dialogs.services.privacy.pseudonyms import PREFIX, is_pseudonym, is_theirs
 from dialogs.services.school.permissions import RecordsAction, require
 from dialogs.services.school.schools import Person, School
@@ -108,6 +109,13 @@ class PersonalData(Protocol):
         return []
 
 
+class StoredPersonalData(PersonalData):
+    """A part that reads its context's tables in the request's own unit of work."""
+
+    def __init__(self, *, session: AsyncSession) -> None:
+        self._session = session
+
+
 @dataclass(frozen=True)
 class SubjectAccessParts:
     """The parts of a request, in order. The export reads context by context; an erasure lists
@@ -122,18 +130,9 @@ def when(moment: datetime | None) -> str | None:
     return moment.isoformat() if moment else None
 
 
-class SubjectAccessService:
-    def __init__(
-        self,
-        *,
-        session: AsyncSession,
-        audit: AuditLog,
-        now: datetime,
-        parts: SubjectAccessParts,
-    ) -> None:
-        self._session = session
-        self._audit = audit
-        self._now = now
+class SubjectAccessService(AuditedService):
+    def __init__(self, *, parts: SubjectAccessParts, **work: Unpack[Audited]) -> None:
+        super().__init__(**work)
         self._parts = parts
 
     def subject(self, school: School, person_id: str, extra_names: Sequence[str] = ()) -> Subject:
