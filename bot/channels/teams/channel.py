@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import tempfile
 import time
 import uuid
 from collections.abc import Sequence
@@ -48,6 +47,8 @@ from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
+from dialogs import case_actions
+from dialogs.case_actions import Declined, FormWanted
 from dialogs.inbox import Arrival, Who
 from dialogs.not_staff import (
     StaffButtonValue,
@@ -57,9 +58,9 @@ from dialogs.not_staff import (
     not_staff_message,
     school_chosen_message,
 )
-from dialogs.services.cases.card import NEEDS_FORM, CaseButtonValue, CaseVerb, next_statuses
+from dialogs.services.cases.card import CaseButtonValue, CaseVerb, next_statuses
 from dialogs.services.comments.card import CommentButtonValue
-from dialogs.services.errors import PolicybotError, UploadRejected
+from dialogs.services.errors import UploadRejected
 from dialogs.services.keyed_locks import KeyedLocks
 from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.outbox import NO_ALERT, Alert
@@ -72,7 +73,6 @@ from dialogs.services.people.directory import (
     Refused,
 )
 from dialogs.services.posts.card import PostButtonValue
-from dialogs.services.school.permissions import CaseAction
 from dialogs.services.school.schools import Person, School
 from storage import addresses
 from storage.conversations import ConversationKey
@@ -84,11 +84,6 @@ PLATFORM: Final = "teams"
 # Where the development mode keeps addresses: apart from those saved with credentials.
 DEV_ADDRESS_BOOK = "teams-dev"
 FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
-_FORM_ACTION = {
-    CaseVerb.NOTE: CaseAction.NOTE,
-    CaseVerb.STATUS: CaseAction.CHANGE_STATUS,
-    CaseVerb.ASK: CaseAction.ASK_REPORTER,
-}
 
 
 # botbuilder's public-cloud values. Once any endpoint is overridden (a sovereign cloud, a test
@@ -142,14 +137,6 @@ _CHANNEL_REFUSALS = {
     "moderators": "Only the school's moderators can answer comments here. Nothing has been "
     "changed.",
 }
-
-
-def _refusal() -> Message:
-    return Message(
-        kind=MessageKind.HINT,
-        text="Only the designated safeguarding lead or their deputy can act on reports. "
-        "Nothing has been changed.",
-    )
 
 
 def _answered_first(activity: Activity) -> bool:
@@ -872,73 +859,55 @@ class TeamsChannel:
         self.on_outbox()
 
     async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
-        actor = await self._actor(context)
-        if actor is None:  # not one of the school's staff: nobody to refuse by name
-            await self.tell_privately(context, None, _refusal())
-            return
-        school, person = actor
-        if button.verb in NEEDS_FORM:
-            try:
-                async with self.runtime.db.session() as session:
-                    services = self.runtime.services(session, self.runtime.clock())
-                    case = await services.cases.for_action(
-                        button.reference,
-                        school=school,
-                        actor=person,
-                        action=_FORM_ACTION[button.verb],
-                    )
-            except PolicybotError as exc:
-                await self.tell_privately(
-                    context, person, Message(kind=MessageKind.HINT, text=exc.message)
-                )
-                return
-            statuses = [(s.value, s.value.title()) for s in next_statuses(case)]
-            form = cards.case_form_card(
-                verb=button.verb.value,
-                reference=case.reference,
-                statuses=statuses if button.verb is CaseVerb.STATUS else None,
-            )
-            if not await self.transport.send_card_to_person(person, form):
-                await self.send(
-                    context,
-                    [
-                        Message(
-                            kind=MessageKind.INFO,
-                            text="Please open a private chat with me first (say hello), then "
-                            "press the button again: forms are sent there, not into this "
-                            "channel.",
-                        )
-                    ],
-                )
-            return
+        school, person = await self._actor(context) or (None, None)
         activity = context.activity
         # One press is acted on once: the same activity sent again (a replay) changes nothing
         # and, for an export, offers no second pack.
         delivery = f"button:{_delivery_of(activity)}:{activity.reply_to_id or ''}:{button.encode()}"
-        with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
-            try:
-                outcome = await self.runtime.case_action(
-                    delivery_id=delivery,
-                    source=PLATFORM,
-                    school=school,
-                    actor=person,
-                    verb=button.verb,
-                    reference=button.reference,
-                    export_dir=Path(folder),
-                    handlers_only=True,
-                )
-            except PolicybotError as exc:
-                await self.tell_privately(
-                    context, person, Message(kind=MessageKind.HINT, text=exc.message)
-                )
+        async with case_actions.press(
+            self.runtime.unit_of_work,
+            source=PLATFORM,
+            delivery_id=delivery,
+            school=school,
+            actor=person,
+            button=button,
+        ) as pressed:
+            if isinstance(pressed, Declined):
+                await self.tell_privately(context, person, pressed.message)
                 return
-            if outcome is None:
+            if isinstance(pressed, FormWanted):
+                assert person is not None
+                await self._send_form(context, person, pressed)
                 return
-            if outcome.pack is not None:
-                await self.transport.offer_file(person, outcome.pack, outcome.message)
+            if pressed is None:
+                return
+            assert person is not None
+            if pressed.pack is not None:
+                await self.transport.offer_file(person, pressed.pack, pressed.message)
             else:
-                await self.transport.send_to_person(person, outcome.message)
+                await self.transport.send_to_person(person, pressed.message)
         self.on_outbox()
+
+    async def _send_form(self, context: TurnContext, person: Person, form: FormWanted) -> None:
+        """The form goes to the handler's private chat, never into the channel."""
+        statuses = [(s.value, s.value.title()) for s in next_statuses(form.case)]
+        card = cards.case_form_card(
+            verb=form.verb.value,
+            reference=form.case.reference,
+            statuses=statuses if form.verb is CaseVerb.STATUS else None,
+        )
+        if not await self.transport.send_card_to_person(person, card):
+            await self.send(
+                context,
+                [
+                    Message(
+                        kind=MessageKind.INFO,
+                        text="Please open a private chat with me first (say hello), then "
+                        "press the button again: forms are sent there, not into this "
+                        "channel.",
+                    )
+                ],
+            )
 
     async def on_case_form(self, context: TurnContext, data: dict[str, Any]) -> None:
         try:
@@ -946,32 +915,24 @@ class TeamsChannel:
         except ValueError:
             return
         identified = await self.identify(context)
-        if not isinstance(identified, Found):
-            await self.send(context, [_refusal()])
-            return
-        school, person = identified.school, identified.person
-        try:
-            # Claimed in the action's own transaction: a replay of this invoke changes nothing,
-            # and a form refused (rolled back) can still be sent again.
-            outcome = await self.runtime.case_action(
-                delivery_id=f"case-form:{_delivery_of(context.activity)}",
-                source=PLATFORM,
-                school=school,
-                actor=person,
-                verb=verb,
-                reference=str(data.get("reference") or ""),
-                text=_str(data.get("text")),
-                status=_str(data.get("status")),
-                outcome=_str(data.get("outcome")),
-                handlers_only=True,
-            )
-        except PolicybotError as exc:
-            await self.send(context, [Message(kind=MessageKind.HINT, text=exc.message)])
-            return
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            await self.send(context, [_NOT_SAVED_YET])  # the form keeps what they wrote
+        found = identified if isinstance(identified, Found) else None
+        # Claimed in the action's own transaction: a replay of this invoke changes nothing,
+        # and a form refused (rolled back) can still be sent again.
+        outcome = await case_actions.submit(
+            self.runtime.unit_of_work,
+            source=PLATFORM,
+            delivery_id=f"case-form:{_delivery_of(context.activity)}",
+            school=found.school if found else None,
+            actor=found.person if found else None,
+            verb=verb,
+            reference=str(data.get("reference") or ""),
+            text=_str(data.get("text")),
+            status=_str(data.get("status")),
+            outcome=_str(data.get("outcome")),
+            handlers_only=True,
+        )
+        if isinstance(outcome, Declined):
+            await self.send(context, [outcome.message])  # the form keeps what they wrote
             return
         if outcome is None:
             return  # a replay of a form already acted on
@@ -1447,12 +1408,6 @@ _ROSTER_PAGE = 200
 # What Teams answers when it will not open a 1:1 chat with that person: retrying at once will
 # not change its mind (throttling and outages are retried; they raise).
 _CANNOT_OPEN = frozenset({400, 403, 404})
-
-_NOT_SAVED_YET = Message(
-    kind=MessageKind.HINT,
-    text="I can't reach my records just now, so this isn't saved yet. What you wrote is still "
-    "in the form: please press the button again in a minute.",
-)
 
 
 def _fingerprint(reference: dict[str, Any]) -> str:
