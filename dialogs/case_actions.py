@@ -108,22 +108,23 @@ async def act(
 @asynccontextmanager
 async def press(
     unit: UnitOfWork,
+    button: CaseButtonValue,
+    by: tuple[School, Person] | None,
     *,
     source: str,
     delivery_id: str,
-    school: School | None,
-    actor: Person | None,
-    button: CaseButtonValue,
 ) -> AsyncIterator[Outcome | FormWanted | Declined | None]:
-    """A button on a case card, pressed by `actor` (None: not one of the school's staff).
+    """A button on a case card, pressed `by` a school's staff member (None: not one of the
+    school's staff).
 
     One press is acted on once: the same delivery again (a replay) is None, changes nothing
     and, for an export, makes no second pack. An evidence pack lives until the block ends, so
     the channel hands it over inside it.
     """
-    if school is None or actor is None:  # nobody to refuse by name
+    if by is None:  # nobody to refuse by name
         yield Declined(REFUSAL)
         return
+    school, actor = by
     if button.verb in NEEDS_FORM:
         try:
             async with unit.db.session() as session:
@@ -160,11 +161,10 @@ async def press(
 
 async def submit(
     unit: UnitOfWork,
+    by: tuple[School, Person] | None,
     *,
     source: str,
     delivery_id: str,
-    school: School | None,
-    actor: Person | None,
     verb: CaseVerb,
     reference: str,
     text: str | None,
@@ -172,11 +172,13 @@ async def submit(
     outcome: str | None,
     handlers_only: bool = False,
 ) -> Outcome | Declined | None:
-    """A case action's form, submitted. A form is acted on once (a refused one, rolled back,
+    """A case action's form, submitted `by` a school's staff member (None: not one of them).
+    A form is acted on once (a refused one, rolled back,
     can be sent again), so a delivery of the same form is a replay: None, and nothing changes.
     The database being out of reach is a refusal too: the form keeps what they wrote."""
-    if school is None or actor is None:
+    if by is None:
         return Declined(REFUSAL)
+    school, actor = by
     try:
         return await act(
             unit,

@@ -600,24 +600,19 @@ class SlackChannel:
     async def _on_case_button(self, body: dict[str, Any], button: CaseButtonValue) -> None:
         channel = str((body.get("channel") or {}).get("id"))
         user = str(body["user"]["id"])
-        school, person = await self._actor(body) or (None, None)
+        actor = await self._actor(body)
         # One press is acted on once: the same interaction sent again (a replay) changes
         # nothing and, for an export, makes no second pack.
         delivery = f"button:{user}:{body.get('trigger_id') or ''}:{_action_ts(body)}"
         async with case_actions.press(
-            self.runtime.unit_of_work,
-            source="slack",
-            delivery_id=delivery,
-            school=school,
-            actor=person,
-            button=button,
+            self.runtime.unit_of_work, button, actor, source="slack", delivery_id=delivery
         ) as pressed:
             if isinstance(pressed, Declined):
                 await self.transport.ephemeral(channel, user, pressed.message)
                 return
             if isinstance(pressed, FormWanted):
-                assert school is not None
-                await self._open_form(body, channel, school, button.reference, pressed)
+                assert actor is not None
+                await self._open_form(body, channel, actor[0], button.reference, pressed)
                 return
             if pressed is None:
                 return  # a replay of a press already acted on
@@ -688,10 +683,9 @@ class SlackChannel:
         # delivery of the same view is a replay: acknowledged, and nothing changes.
         outcome = await case_actions.submit(
             self.runtime.unit_of_work,
+            found,
             source="slack",
             delivery_id=f"view:{view.get('id')}:{view.get('hash')}",
-            school=school,
-            actor=found[1],
             verb=verb,
             reference=str(metadata.get("reference")),
             text=field("text"),

@@ -859,18 +859,14 @@ class TeamsChannel:
         self.on_outbox()
 
     async def on_case_button(self, context: TurnContext, button: CaseButtonValue) -> None:
-        school, person = await self._actor(context) or (None, None)
+        actor = await self._actor(context)
+        person = actor[1] if actor else None
         activity = context.activity
         # One press is acted on once: the same activity sent again (a replay) changes nothing
         # and, for an export, offers no second pack.
         delivery = f"button:{_delivery_of(activity)}:{activity.reply_to_id or ''}:{button.encode()}"
         async with case_actions.press(
-            self.runtime.unit_of_work,
-            source=PLATFORM,
-            delivery_id=delivery,
-            school=school,
-            actor=person,
-            button=button,
+            self.runtime.unit_of_work, button, actor, source=PLATFORM, delivery_id=delivery
         ) as pressed:
             if isinstance(pressed, Declined):
                 await self.tell_privately(context, person, pressed.message)
@@ -915,15 +911,14 @@ class TeamsChannel:
         except ValueError:
             return
         identified = await self.identify(context)
-        found = identified if isinstance(identified, Found) else None
+        actor = (identified.school, identified.person) if isinstance(identified, Found) else None
         # Claimed in the action's own transaction: a replay of this invoke changes nothing,
         # and a form refused (rolled back) can still be sent again.
         outcome = await case_actions.submit(
             self.runtime.unit_of_work,
+            actor,
             source=PLATFORM,
             delivery_id=f"case-form:{_delivery_of(context.activity)}",
-            school=found.school if found else None,
-            actor=found.person if found else None,
             verb=verb,
             reference=str(data.get("reference") or ""),
             text=_str(data.get("text")),
