@@ -34,6 +34,7 @@ from botbuilder.schema import (
     ConversationReference,
 )
 from botbuilder.schema.teams import TeamsChannelAccount
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.channels.downloads import ShortDownload, cut_short, read_whole, unavailable
 from bot.channels.shared_files import read_files, unreadable_notice
@@ -1062,27 +1063,18 @@ class TeamsTransport:
         self.channel.services.trust(stored.get("serviceUrl"))
         return ConversationReference().deserialize(stored)
 
-    async def _any_address(self, session: Any) -> dict[str, Any] | None:
+    async def _any_address(self, session: AsyncSession) -> dict[str, Any] | None:
         """Some saved address, for its service URL, tenant and bot: a team's channel first
         (where the app is installed for everyone in the team), else anyone's chat."""
-        from sqlmodel import col, select
-
-        from storage.models import PlatformAddress
-
-        row = (
-            await session.execute(
-                select(PlatformAddress)
-                .where(PlatformAddress.platform == self.channel.address_book)
-                .order_by(col(PlatformAddress.kind) != "channel", col(PlatformAddress.updated_at))
-                .limit(1)
-            )
-        ).scalar_one_or_none()
-        if row is None:
+        reference = await addresses.any_reference(session, platform=self.channel.address_book)
+        if reference is None:
             return None
-        self.channel.services.trust(row.reference.get("serviceUrl"))
-        return dict(row.reference)
+        self.channel.services.trust(reference.get("serviceUrl"))
+        return reference
 
-    async def _channel_from_any(self, session: Any, channel_id: str) -> dict[str, Any] | None:
+    async def _channel_from_any(
+        self, session: AsyncSession, channel_id: str
+    ) -> dict[str, Any] | None:
         """A channel the bot has not heard from yet is reached through its team's service."""
         reference = await self._any_address(session)
         if reference is None:
@@ -1265,28 +1257,10 @@ class TeamsTransport:
         """(a saved channel address, the team it is in) for each team the app is installed in
         that the bot has heard from: the team's id when it was saved with the address, else the
         channel's (Teams answers a channel's members APIs with its team's roster)."""
-        from sqlmodel import col, select
-
-        from storage.models import PlatformAddress
-
         async with self.channel.runtime.db.session() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(PlatformAddress)
-                        .where(
-                            PlatformAddress.platform == self.channel.address_book,
-                            PlatformAddress.kind == "channel",
-                        )
-                        .order_by(col(PlatformAddress.updated_at).desc())
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            saved = await addresses.channel_references(session, platform=self.channel.address_book)
         teams: dict[tuple[str, str], dict[str, Any]] = {}
-        for row in rows:
-            reference = dict(row.reference)
+        for reference in saved:
             conversation = reference.get("conversation") or {}
             team = str(reference.get("teamId") or conversation.get("id") or "")
             service_url = str(reference.get("serviceUrl") or "")
