@@ -105,6 +105,23 @@ async def act(
         return await perform(unit.services(session, now), **action)
 
 
+async def form(
+    unit: UnitOfWork, by: tuple[School, Person], verb: CaseVerb, reference: str
+) -> FormWanted | Declined:
+    """The form for `verb` on a case, if `by` may act on it: to show first, or again with a
+    refusal beside the field it is about."""
+    school, actor = by
+    try:
+        async with unit.db.session() as session:
+            services = unit.services(session, unit.clock())
+            case = await services.cases.for_action(
+                reference, school=school, actor=actor, action=FORM_ACTION[verb]
+            )
+    except PolicybotError as exc:
+        return _refused(exc)
+    return FormWanted(verb, case)
+
+
 @asynccontextmanager
 async def press(
     unit: UnitOfWork,
@@ -126,19 +143,7 @@ async def press(
         return
     school, actor = by
     if button.verb in NEEDS_FORM:
-        try:
-            async with unit.db.session() as session:
-                services = unit.services(session, unit.clock())
-                case = await services.cases.for_action(
-                    button.reference,
-                    school=school,
-                    actor=actor,
-                    action=FORM_ACTION[button.verb],
-                )
-        except PolicybotError as exc:
-            yield _refused(exc)
-            return
-        yield FormWanted(button.verb, case)
+        yield await form(unit, by, button.verb, button.reference)
         return
     with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
         try:

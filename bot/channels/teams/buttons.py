@@ -8,15 +8,17 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
-from botbuilder.core import TurnContext
+from botbuilder.core import CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity
 
 from bot.channels.teams import address_book, cards, identity, sending
+from bot.channels.teams.delivery import with_retries
 from bot.channels.teams.directory import channel_of
 from dialogs import case_actions
 from dialogs.case_actions import Declined, FormWanted
 from dialogs.inbox import Who
 from dialogs.services.cases.card import CaseButtonValue, CaseVerb, next_statuses
+from dialogs.services.errors import FormField
 from dialogs.services.messages import Message, MessageKind, UserInput
 from dialogs.services.people.directory import Found
 from dialogs.services.school.schools import Person, School
@@ -174,12 +176,49 @@ async def on_case_form(channel: TeamsChannel, context: TurnContext, data: dict[s
         handlers_only=True,
     )
     if isinstance(outcome, Declined):
+        if outcome.field is not None and actor is not None:
+            await _show_on_form(channel, context, actor, verb, data, outcome)
         await sending.send(channel, context, [outcome.message])  # the form keeps what they wrote
         return
     if outcome is None:
         return  # a replay of a form already acted on
     await sending.send(channel, context, [outcome.message])
     channel.on_outbox()
+
+
+async def _show_on_form(
+    channel: TeamsChannel,
+    context: TurnContext,
+    actor: tuple[School, Person],
+    verb: CaseVerb,
+    data: dict[str, Any],
+    refused: Declined,
+) -> None:
+    """The form pressed, shown again with the refusal beside the input it is about and what
+    was typed kept. Best effort: the refusal is also said in the chat."""
+    reply_to = context.activity.reply_to_id
+    assert refused.field is not None
+    if not reply_to:
+        return
+    wanted = await case_actions.form(
+        channel.runtime.unit_of_work, actor, verb, str(data.get("reference") or "")
+    )
+    if not isinstance(wanted, FormWanted):
+        return
+    statuses = [(s.value, s.value.title()) for s in next_statuses(wanted.case)]
+    card = cards.case_form_card(
+        verb=verb.value,
+        reference=wanted.case.reference,
+        statuses=statuses if verb is CaseVerb.STATUS else None,
+        problem=(_FIELD_INPUT[refused.field], refused.message.text),
+        values={k: str(data[k]) for k in ("text", "status", "outcome") if _str(data.get(k))},
+    )
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+    activity.id = reply_to
+    try:
+        await with_retries(lambda: context.update_activity(activity))
+    except Exception as exc:  # the chat still has the refusal
+        log.warning("could not show a refusal on a Teams form: %s", type(exc).__name__)
 
 
 async def tell_privately(
@@ -201,6 +240,17 @@ async def tell_privately(
         log.warning("could not reach someone privately in Teams: %s", type(exc).__name__)
         return
     log.info("could not reach someone privately in Teams; they have not chatted with the bot")
+
+
+# Where a form's refusal is shown: the input of the form (cards.case_form_card) that holds
+# the field it is about.
+_FIELD_INPUT = {
+    FormField.NOTE: "text",
+    FormField.QUESTION: "text",
+    FormField.REASON: "text",
+    FormField.STATUS: "status",
+    FormField.OUTCOME: "outcome",
+}
 
 
 def _delivery_of(activity: Activity) -> str:
