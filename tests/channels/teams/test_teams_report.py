@@ -375,7 +375,7 @@ async def submit_form(
     with the press."""
     data = {"pb": "case_form", "reference": REFERENCE, **fields}
     before = len(teams.sent_to(DANA.chat))
-    pressed_on = {"replyToId": reply_to} if reply_to else {}
+    pressed_on: dict[str, Any] = {"replyToId": reply_to} if reply_to else {}
     answer = await teams.invoke(DANA, cards.CASE_FORM, data, **pressed_on)
     assert answer["type"] == "application/vnd.microsoft.activity.message"
     return teams.sent_to(DANA.chat)[before:]
