@@ -41,7 +41,7 @@ from storage.db import Database, is_unavailable
 from storage.journal import Journal
 
 if TYPE_CHECKING:
-    from dialogs.case_actions import Outcome
+    from dialogs.case_actions import Outcome, UnitOfWork
     from dialogs.conversations import ConversationRunner
     from dialogs.engine import Engine
 
@@ -191,6 +191,13 @@ class Runtime:
         """Inputs kept on local disk until their turn is saved (storage.journal)."""
         return Journal(self.settings.data_dir / "journal", keys=self.settings.keys)
 
+    @property
+    def unit_of_work(self) -> UnitOfWork:
+        """What a case action opens its own transaction with (dialogs.case_actions)."""
+        from dialogs.case_actions import UnitOfWork
+
+        return UnitOfWork(db=self.db, services=self.services, clock=self.clock)
+
     @overload
     async def case_action(self, *, delivery_id: str, **action: Any) -> Outcome | None: ...
     @overload
@@ -198,23 +205,15 @@ class Runtime:
     async def case_action(
         self, *, delivery_id: str | None = None, source: str = "case_action", **action: Any
     ) -> Outcome | None:
-        """Perform a handler's case action (see dialogs.case_actions.perform) in its own
-        transaction, as every channel's buttons and forms do.
+        """Perform a handler's case action in its own transaction (dialogs.case_actions.act).
 
         With a `delivery_id` (claimed under `source`), a delivery already acted on is None and
         changes nothing; the claim is in the same transaction, so a refused action can be sent
         again.
         """
-        from dialogs.case_actions import perform
-        from storage import events
+        from dialogs.case_actions import act
 
-        async with self.db.session() as session:
-            now = self.clock()
-            if delivery_id is not None and not await events.claim(
-                session, source=source, event_id=delivery_id, now=now
-            ):
-                return None
-            return await perform(self.services(session, now), **action)
+        return await act(self.unit_of_work, delivery_id=delivery_id, source=source, **action)
 
     async def close(self) -> None:
         for task in list(self._background):

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.models import PlatformAddress
 
@@ -49,3 +49,30 @@ async def look_up(
         )
     ).scalar_one_or_none()
     return row.reference if row else None
+
+
+async def any_reference(session: AsyncSession, *, platform: str) -> dict[str, Any] | None:
+    """Some saved address on `platform`, for its service URL, tenant and bot: a channel's
+    first (where the app is installed for everyone in a team), else anyone's chat; the longest
+    unchanged of them."""
+    row = (
+        await session.execute(
+            select(PlatformAddress)
+            .where(PlatformAddress.platform == platform)
+            .order_by(col(PlatformAddress.kind) != "channel", col(PlatformAddress.updated_at))
+            .limit(1)
+        )
+    ).scalar_one_or_none()
+    return dict(row.reference) if row is not None else None
+
+
+async def channel_references(session: AsyncSession, *, platform: str) -> list[dict[str, Any]]:
+    """Every saved channel address on `platform`, the most recently refreshed first."""
+    rows = (
+        await session.execute(
+            select(PlatformAddress)
+            .where(PlatformAddress.platform == platform, PlatformAddress.kind == "channel")
+            .order_by(col(PlatformAddress.updated_at).desc())
+        )
+    ).scalars()
+    return [dict(row.reference) for row in rows]

@@ -87,6 +87,20 @@ async def idle_drafts(session: AsyncSession, *, idle_since: datetime) -> Sequenc
     return result.scalars().all()
 
 
+async def drafts_of(
+    session: AsyncSession, *, person_id: str, school_id: str
+) -> Sequence[Conversation]:
+    """A person's conversations at one school with an unfinished dialog (in any chat)."""
+    result = await session.execute(
+        select(Conversation).where(
+            Conversation.person_id == person_id,
+            Conversation.school_id == school_id,
+            col(Conversation.dialog).is_not(None),
+        )
+    )
+    return result.scalars().all()
+
+
 async def lock(session: AsyncSession, conversation_id: int) -> Conversation | None:
     result = await session.execute(
         select(Conversation).where(col(Conversation.id) == conversation_id).with_for_update()

@@ -7,6 +7,7 @@ as it is; nothing in these messages may contain secrets or another person's repo
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,17 @@ class Refusal:
     reason: str  # why the rule said no ("role", "not_visible", ...)
 
 
+class FormField(StrEnum):
+    """The part of a form an error is about, so a channel can show the error beside it (a
+    Slack modal's block, a Teams card's input) instead of guessing from the error's words."""
+
+    NOTE = "note"
+    STATUS = "status"
+    REASON = "reason"
+    OUTCOME = "outcome"
+    QUESTION = "question"
+
+
 class PolicybotError(Exception):
     """Base of every error whose message is safe and meant to be shown to the person.
 
@@ -30,10 +42,14 @@ class PolicybotError(Exception):
     (dialogs.services.privacy.refusals); `refusal_recorded` makes sure it is recorded once.
     """
 
-    def __init__(self, message: str, *, refusal: Refusal | None = None) -> None:
+    def __init__(
+        self, message: str, *, refusal: Refusal | None = None, field: FormField | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.refusal = refusal
+        # None: about the request as a whole (the case's state, the person's role).
+        self.field = field
         self.refusal_recorded = False
 
 

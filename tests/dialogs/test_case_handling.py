@@ -30,7 +30,7 @@ from bot.runtime import Runtime, build_runtime
 from dialogs.services.cases.evidence_pack import MISMATCH_WARNING
 from dialogs.services.cases.service import STATUS_FOR_REPORTER, CaseRecord, NewReport, Status
 from dialogs.services.container import Services
-from dialogs.services.errors import InvalidRequest, NotFound, NotPermitted
+from dialogs.services.errors import FormField, InvalidRequest, NotFound, NotPermitted
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.notifier import take_undelivered
 from dialogs.services.school.schools import Person, School
@@ -492,26 +492,36 @@ async def test_a_transition_that_is_not_allowed_says_which_are(
         await _status(runtime, clock, reference, refused, outcome="Resolved informally.")
 
     assert str(error.value).endswith(f"from there it can move to: {allowed}.")
+    assert error.value.field is None  # about the case's state, not anything typed
     assert await snapshot(runtime, reference) == before
 
 
 @pytest.mark.parametrize(
-    ("reason", "outcome", "complaint"),
+    ("reason", "outcome", "complaint", "field"),
     [
-        ("Parent apologised.", None, "needs its outcome"),
-        ("Parent apologised.", "   ", "needs its outcome"),
-        ("", "Post removed.", "reason"),
-        ("  \n ", "Post removed.", "reason"),
+        ("Parent apologised.", None, "needs its outcome", FormField.OUTCOME),
+        ("Parent apologised.", "   ", "needs its outcome", FormField.OUTCOME),
+        ("", "Post removed.", "reason", FormField.REASON),
+        ("  \n ", "Post removed.", "reason", FormField.REASON),
     ],
 )
 async def test_closing_needs_an_outcome_and_a_reason(
-    runtime: Runtime, clock: Clock, reason: str, outcome: str | None, complaint: str
+    runtime: Runtime,
+    clock: Clock,
+    reason: str,
+    outcome: str | None,
+    complaint: str,
+    field: FormField,
 ) -> None:
+    """Each complaint names the form field it is about, so a channel shows it beside that
+    field."""
     reference = await file_report(runtime)
     before = await snapshot(runtime, reference)
 
-    with pytest.raises(InvalidRequest, match=complaint):
+    with pytest.raises(InvalidRequest, match=complaint) as error:
         await _status(runtime, clock, reference, Status.CLOSED, reason=reason, outcome=outcome)
+
+    assert error.value.field is field
 
     assert await snapshot(runtime, reference) == before
     assert before.status == "new"

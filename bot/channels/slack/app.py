@@ -13,10 +13,8 @@ import html
 import json
 import logging
 import re
-import tempfile
 from collections.abc import Callable, Coroutine, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -37,6 +35,8 @@ from bot.channels.slack.transport import SlackTransport
 from bot.channels.slack.web import API_FAILURES, FileFetcher, failure_of, web_client
 from bot.config import SlackSettings
 from bot.runtime import Runtime
+from dialogs import case_actions
+from dialogs.case_actions import Declined, FormWanted, Outcome
 from dialogs.inbox import Arrival, Who
 from dialogs.not_staff import (
     StaffButtonValue,
@@ -46,8 +46,8 @@ from dialogs.not_staff import (
     not_staff_message,
     school_chosen_message,
 )
-from dialogs.services.cases.card import NEEDS_FORM, CaseButtonValue, CaseVerb
-from dialogs.services.errors import InvalidRequest, PolicybotError, UploadRejected
+from dialogs.services.cases.card import CaseButtonValue, CaseVerb
+from dialogs.services.errors import FormField, UploadRejected
 from dialogs.services.keyed_locks import KeyedLocks
 from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.people import held_messages
@@ -59,19 +59,19 @@ from dialogs.services.people.directory import (
     Refused,
 )
 from dialogs.services.posts.card import PostButtonValue, PostVerb
-from dialogs.services.school.permissions import CaseAction
 from dialogs.services.school.schools import Person, School
 from storage.conversations import ConversationKey
-from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
 
-# Opening a form shows nothing of the case, so it is checked against the action, not audited
-# as a view.
-FORM_ACTION = {
-    CaseVerb.NOTE: CaseAction.NOTE,
-    CaseVerb.STATUS: CaseAction.CHANGE_STATUS,
-    CaseVerb.ASK: CaseAction.ASK_REPORTER,
+# Where a form's refusal is shown: the block of the modal (bot.channels.slack.modals) that
+# holds the field it is about; anything else is shown under the text box.
+FIELD_BLOCK = {
+    FormField.NOTE: "text",
+    FormField.QUESTION: "text",
+    FormField.REASON: "text",
+    FormField.STATUS: "status",
+    FormField.OUTCOME: "outcome",
 }
 MODAL_VERB = {
     ids.NOTE_MODAL: CaseVerb.NOTE,
@@ -91,12 +91,17 @@ def from_slack_text(text: str) -> str:
     return html.unescape(text)
 
 
-def _refusal() -> Message:
-    return Message(
-        kind=MessageKind.HINT,
-        text="Only the designated safeguarding lead or their deputy can act on reports. "
-        "Nothing has been changed.",
-    )
+def _form_errors(verb: CaseVerb, refused: Declined) -> dict[str, str]:
+    """A refused form as Slack shows it: the error beside the field it is about."""
+    if refused.unavailable:
+        # The form stays open with what they wrote, so nothing is lost by saying so.
+        return {
+            "status" if verb is CaseVerb.STATUS else "text": "I can't reach my records just "
+            "now, so this isn't saved yet. What you wrote is still here: please press the "
+            "button again in a minute."
+        }
+    block = FIELD_BLOCK.get(refused.field, "text") if refused.field else "text"
+    return {block: refused.message.text}
 
 
 def _action_ts(body: dict[str, Any]) -> str:
@@ -596,96 +601,61 @@ class SlackChannel:
         channel = str((body.get("channel") or {}).get("id"))
         user = str(body["user"]["id"])
         actor = await self._actor(body)
-        if actor is None:  # not one of the school's staff: nobody to refuse by name
-            await self.transport.ephemeral(channel, user, _refusal())
-            return
-        school, person = actor
-        if button.verb in NEEDS_FORM:
-            metadata = json.dumps(
-                {"reference": button.reference, "school": school.id, "channel": channel}
-            )
-            try:
-                async with self.runtime.db.session() as session:
-                    services = self.runtime.services(session, self.runtime.clock())
-                    case = await services.cases.for_action(
-                        button.reference,
-                        school=school,
-                        actor=person,
-                        action=FORM_ACTION[button.verb],
-                    )
-            except PolicybotError as exc:
-                await self.transport.ephemeral(
-                    channel, user, Message(kind=MessageKind.HINT, text=exc.message)
-                )
-                return
-            if button.verb is CaseVerb.NOTE:
-                view = note_modal(button.reference, metadata)
-            elif button.verb is CaseVerb.ASK:
-                view = ask_modal(button.reference, metadata)
-            else:
-                view = status_modal(case, metadata)
-            await self.client.views_open(trigger_id=body["trigger_id"], view=view)
-            return
         # One press is acted on once: the same interaction sent again (a replay) changes
         # nothing and, for an export, makes no second pack.
         delivery = f"button:{user}:{body.get('trigger_id') or ''}:{_action_ts(body)}"
-        await self._perform(
-            channel, user, school, person, button.verb, button.reference, delivery=delivery
-        )
-
-    async def _perform(
-        self,
-        channel: str,
-        user: str,
-        school: School,
-        person: Person,
-        verb: CaseVerb,
-        reference: str,
-        *,
-        delivery: str,
-    ) -> None:
-        with tempfile.TemporaryDirectory(prefix="policybot-pack-") as folder:
-            try:
-                outcome = await self.runtime.case_action(
-                    delivery_id=delivery,
-                    source="slack",
-                    school=school,
-                    actor=person,
-                    verb=verb,
-                    reference=reference,
-                    export_dir=Path(folder),
-                    handlers_only=True,
-                )
-            except PolicybotError as exc:
-                await self.transport.ephemeral(
-                    channel, user, Message(kind=MessageKind.HINT, text=exc.message)
-                )
+        async with case_actions.press(
+            self.runtime.unit_of_work, button, actor, source="slack", delivery_id=delivery
+        ) as pressed:
+            if isinstance(pressed, Declined):
+                await self.transport.ephemeral(channel, user, pressed.message)
                 return
-            if outcome is None:
+            if isinstance(pressed, FormWanted):
+                assert actor is not None
+                await self._open_form(body, channel, actor[0], button.reference, pressed)
+                return
+            if pressed is None:
                 return  # a replay of a press already acted on
-            if outcome.pack is not None:
-                dm = await self.transport.dm_channel(user)
-                await self.client.files_upload_v2(
-                    channel=dm,
-                    file=str(outcome.pack),
-                    filename=outcome.pack.name,
-                    title=outcome.pack.name,
-                    initial_comment="\n".join(
-                        [fallback_text(outcome.message)]
-                        + [f"{escape(f.label)}: {escape(f.value)}" for f in outcome.message.facts]
-                    ),
-                )
-                await self.transport.ephemeral(
-                    channel,
-                    user,
-                    Message(
-                        kind=MessageKind.INFO,
-                        text="I've sent the evidence pack to you in a direct message.",
-                    ),
-                )
+            if pressed.pack is not None:
+                await self._hand_over_pack(channel, user, pressed)
             else:
-                await self.transport.ephemeral(channel, user, outcome.message)
+                await self.transport.ephemeral(channel, user, pressed.message)
         self.on_outbox()
+
+    async def _open_form(
+        self, body: dict[str, Any], channel: str, school: School, reference: str, form: FormWanted
+    ) -> None:
+        metadata = json.dumps({"reference": reference, "school": school.id, "channel": channel})
+        if form.verb is CaseVerb.NOTE:
+            view = note_modal(reference, metadata)
+        elif form.verb is CaseVerb.ASK:
+            view = ask_modal(reference, metadata)
+        else:
+            view = status_modal(form.case, metadata)
+        await self.client.views_open(trigger_id=body["trigger_id"], view=view)
+
+    async def _hand_over_pack(self, channel: str, user: str, outcome: Outcome) -> None:
+        """An evidence pack goes to the handler's direct messages, never into the channel."""
+        assert outcome.pack is not None
+        dm = await self.transport.dm_channel(user)
+        await self.client.files_upload_v2(
+            channel=dm,
+            file=str(outcome.pack),
+            filename=outcome.pack.name,
+            title=outcome.pack.name,
+            initial_comment="\n".join(
+                [fallback_text(outcome.message)]
+                + [f"{escape(f.label)}: {escape(f.value)}" for f in outcome.message.facts]
+            ),
+        )
+        await self.transport.ephemeral(
+            channel,
+            user,
+            Message(
+                kind=MessageKind.INFO,
+                text="I've sent the evidence pack to you in a direct message.",
+            ),
+        )
 
     async def _on_case_form(
         self, ack: AsyncAck, body: dict[str, Any], view: dict[str, Any]
@@ -709,48 +679,21 @@ class SlackChannel:
             return element.get("value")
 
         verb = MODAL_VERB.get(str(view.get("callback_id")), CaseVerb.STATUS)
-        reference = str(metadata.get("reference"))
         # A view is submitted once (a refused one, rolled back, can be sent again), so a
         # delivery of the same view is a replay: acknowledged, and nothing changes.
-        try:
-            outcome = await self.runtime.case_action(
-                delivery_id=f"view:{view.get('id')}:{view.get('hash')}",
-                source="slack",
-                school=school,
-                actor=found[1],
-                verb=verb,
-                reference=reference,
-                text=field("text"),
-                status=field("status"),
-                outcome=field("outcome"),
-            )
-        except InvalidRequest as exc:
-            block = (
-                "outcome"
-                if "outcome" in exc.message
-                else (
-                    "status"
-                    if verb is CaseVerb.STATUS and "status" in exc.message.lower()
-                    else "text"
-                )
-            )
-            await ack(response_action="errors", errors={block: exc.message})
-            return
-        except PolicybotError as exc:
-            await ack(response_action="errors", errors={"text": exc.message})
-            return
-        except Exception as exc:
-            if not is_unavailable(exc):
-                raise
-            # The form stays open with what they wrote, so nothing is lost by saying so.
-            await ack(
-                response_action="errors",
-                errors={
-                    "status" if verb is CaseVerb.STATUS else "text": "I can't reach my records "
-                    "just now, so this isn't saved yet. What you wrote is still here: please "
-                    "press the button again in a minute."
-                },
-            )
+        outcome = await case_actions.submit(
+            self.runtime.unit_of_work,
+            found,
+            source="slack",
+            delivery_id=f"view:{view.get('id')}:{view.get('hash')}",
+            verb=verb,
+            reference=str(metadata.get("reference")),
+            text=field("text"),
+            status=field("status"),
+            outcome=field("outcome"),
+        )
+        if isinstance(outcome, Declined):
+            await ack(response_action="errors", errors=_form_errors(verb, outcome))
             return
         await ack()
         if outcome is None:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
-
 from bot.channels.slack.render import to_blocks
 from bot.runtime import Runtime
 from dialogs.home import menu_buttons, my_reports
@@ -13,7 +11,7 @@ from dialogs.services.cases.vocabulary import Status
 from dialogs.services.messages import Fact, Message, MessageKind
 from dialogs.services.school.permissions import is_handler
 from dialogs.services.school.schools import Person, School
-from storage.models import Conversation
+from storage import conversations
 
 
 async def home_view(
@@ -42,19 +40,7 @@ async def home_view(
     async with runtime.db.session() as session:
         services = runtime.services(session, now)
         mine = await services.cases.list_for(school=school, actor=person, mine_only=True)
-        drafts = (
-            (
-                await session.execute(
-                    select(Conversation).where(
-                        Conversation.person_id == person.id,
-                        Conversation.school_id == school.id,
-                        Conversation.dialog.is_not(None),  # type: ignore[union-attr]
-                    )
-                )
-            )
-            .scalars()
-            .all()
-        )
+        drafts = await conversations.drafts_of(session, person_id=person.id, school_id=school.id)
         queue = []
         if is_handler(person):
             queue = [

@@ -185,13 +185,20 @@ def answered_card(card: Mapping[str, Any], chosen: str) -> Card:
 
 
 def case_form_card(
-    *, verb: str, reference: str, statuses: list[tuple[str, str]] | None = None
+    *,
+    verb: str,
+    reference: str,
+    statuses: list[tuple[str, str]] | None = None,
+    problem: tuple[str, str] | None = None,
+    values: Mapping[str, str] | None = None,
 ) -> Card:
     """The form a handler fills in for a case action that needs words: a note, a question for
     the reporter, or a new status.
 
     The reference travels in the action's data and comes back with the answer, so the handler must
-    check again that the person submitting may act on that case.
+    check again that the person submitting may act on that case. Shown again after a refusal,
+    `problem` (an input's id, what is wrong) is said beside that input, and `values` keeps what
+    was typed.
     """
     if verb not in _CASE_VERBS:
         raise ValueError(f"no form for {verb!r}; only {sorted(_CASE_VERBS)} need one")
@@ -257,6 +264,12 @@ def case_form_card(
             _text_input("outcome", "Outcome (needed when closing)", required=None),
         ]
         submit = _execute(CASE_FORM, data, "Change status", style="positive")
+    for element in body:
+        if values and element.get("id") in values:
+            element["value"] = values[element["id"]]
+    if problem is not None:
+        at = next((i for i, e in enumerate(body) if e.get("id") == problem[0]), len(body) - 1)
+        body.insert(at + 1, _block([_run(_cut(problem[1], MAX_FORM_TEXT), color="attention")]))
     body.append({"type": "ActionSet", "actions": [submit]})
     return _card(body)
 

@@ -65,6 +65,19 @@ def tenant_of(activity: Activity) -> str | None:
     return str(found) if found else None
 
 
+def channel_of(activity: Activity) -> str | None:
+    """The channel an activity came from, without the thread ("19:…;messageid=…")."""
+    data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    channel = data.get("channel") or {}
+    channel_id = channel.get("id") if isinstance(channel, dict) else None
+    if channel_id:
+        return str(channel_id)
+    conversation = activity.conversation
+    if conversation is not None and conversation.conversation_type == "channel" and conversation.id:
+        return str(conversation.id).split(";", 1)[0]
+    return None
+
+
 def account_of(member: Any) -> TeamsChannelAccount:
     """A connector ChannelAccount as the TeamsChannelAccount it is on the wire (its Teams
     fields arrive as additional properties), as TeamsInfo builds it."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
+from bot.channels.teams import identity
 from dialogs.services.people.directory import AccountKind, DirectoryUnavailable, Profile
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ class TeamsPeople:
 
         async def ask(context: TurnContext) -> None:
             try:
-                lookup = self.channel.directory_for(context, activity)
+                lookup = identity.directory_for(self.channel, context, activity)
                 found.append(await lookup.profile(user_id))
             except Exception as exc:  # raised below, not left to the adapter's error handler
                 failures.append(exc)

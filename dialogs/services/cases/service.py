@@ -40,7 +40,7 @@ from dialogs.services.cases.vocabulary import (
     case_summary_json,
     event_text,
 )
-from dialogs.services.errors import InvalidRequest, NotFound
+from dialogs.services.errors import FormField, InvalidRequest, NotFound
 from dialogs.services.evidence.service import EvidenceService
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.privacy.audit import AuditAction
@@ -411,9 +411,9 @@ class CaseService(NotifyingService):
         require(actor, CaseAction.NOTE, case, school)
         text = text.strip()
         if not text:
-            raise InvalidRequest("A note needs some text.")
+            raise InvalidRequest("A note needs some text.", field=FormField.NOTE)
         if len(text) > 10_000:
-            raise InvalidRequest("A note can be at most 10,000 characters.")
+            raise InvalidRequest("A note can be at most 10,000 characters.", field=FormField.NOTE)
         self._event(case, actor, "note", text)
         self._record(case, actor, AuditAction.CASE_NOTE)
         return case
@@ -437,10 +437,13 @@ class CaseService(NotifyingService):
                 f"{case.reference} is {current.value}; from there it can move to: {allowed}."
             )
         if not reason.strip():
-            raise InvalidRequest("Please give the reason for this decision; it goes in the record.")
+            raise InvalidRequest(
+                "Please give the reason for this decision; it goes in the record.",
+                field=FormField.REASON,
+            )
         if status is Status.CLOSED:
             if not (outcome and outcome.strip()):
-                raise InvalidRequest("Closing a report needs its outcome.")
+                raise InvalidRequest("Closing a report needs its outcome.", field=FormField.OUTCOME)
             case.outcome = outcome.strip()
             case.closed_at = self._now
         elif current is Status.CLOSED:
@@ -469,9 +472,13 @@ class CaseService(NotifyingService):
         require(actor, CaseAction.ASK_REPORTER, case, school)
         question = " ".join(question.split())
         if len(question) < 3:
-            raise InvalidRequest("Please type the question for the reporter.")
+            raise InvalidRequest(
+                "Please type the question for the reporter.", field=FormField.QUESTION
+            )
         if len(question) > 2000:
-            raise InvalidRequest("A question can be at most 2,000 characters.")
+            raise InvalidRequest(
+                "A question can be at most 2,000 characters.", field=FormField.QUESTION
+            )
         self._event(case, actor, "question", question)
         self._record(case, actor, AuditAction.CASE_QUESTION)
         self._notifier.notify(

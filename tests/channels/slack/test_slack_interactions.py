@@ -199,6 +199,22 @@ async def test_the_lead_closes_a_case_through_the_status_modal(slack: SlackHarne
     assert answer["response_action"] == "errors"
     assert list(answer["errors"]) == ["outcome"]
     assert "outcome" in answer["errors"]["outcome"]
+
+    # No reason, or no status: each is said under its own field.
+    for missing, block in (("text", "text"), ("status", "status")):
+        values = {
+            "status": picked("closed", "Closed"),
+            "text": typed("Spoke to the parent."),
+            "outcome": typed("The parent apologised and removed the post."),
+        }
+        values[missing] = (
+            {"value": {"type": "static_select", "selected_option": None}}
+            if missing == "status"
+            else typed(None)
+        )
+        status, body = await slack.submit_view(DANA, view, values)
+        assert status == 200
+        assert list(json.loads(body)["errors"]) == [block]
     case = await the_case(slack)
     assert (case.status, case.outcome) == ("new", None)
     assert await events_of(slack, "status") == []

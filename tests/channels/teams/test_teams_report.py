@@ -368,10 +368,15 @@ async def test_someone_who_is_not_a_lead_is_refused_privately(teams: TeamsHarnes
 # -- 5. forms ----------------------------------------------------------------------------------
 
 
-async def submit_form(teams: TeamsHarness, **fields: str) -> list[dict[str, Any]]:
+async def submit_form(
+    teams: TeamsHarness, *, reply_to: str | None = None, **fields: str
+) -> list[dict[str, Any]]:
+    """The form submitted as Dana; `reply_to`: the id of the form's message, which Teams sends
+    with the press."""
     data = {"pb": "case_form", "reference": REFERENCE, **fields}
     before = len(teams.sent_to(DANA.chat))
-    answer = await teams.invoke(DANA, cards.CASE_FORM, data)
+    pressed_on: dict[str, Any] = {"replyToId": reply_to} if reply_to else {}
+    answer = await teams.invoke(DANA, cards.CASE_FORM, data, **pressed_on)
     assert answer["type"] == "application/vnd.microsoft.activity.message"
     return teams.sent_to(DANA.chat)[before:]
 
@@ -402,10 +407,25 @@ async def test_the_lead_adds_a_note_and_changes_the_status_through_forms(
     assert "closed" in [choice["value"] for choice in status_choices["choices"]]
     events_before = len(await rows(teams, CaseEvent))
 
+    form_id, _ = teams.posts(DANA.chat)[-1]
     refused = await submit_form(
-        teams, verb="status", status="closed", text="The post was removed.", outcome=""
+        teams,
+        reply_to=form_id,
+        verb="status",
+        status="closed",
+        text="The post was removed.",
+        outcome="",
     )
     assert "Closing a report needs its outcome." in text_of(refused)
+    # The form itself says so too, beside the outcome, and keeps what Dana typed.
+    [shown] = [u for u in teams.fake.updates(DANA.chat) if u["id"] == form_id]
+    body = card_of(shown)["body"]
+    at = next(i for i, e in enumerate(body) if e.get("id") == "outcome")
+    assert "Closing a report needs its outcome." in json.dumps(body[at + 1])
+    assert [e.get("value") for e in body if e.get("id") in ("status", "text")] == [
+        "closed",
+        "The post was removed.",
+    ]
     [case] = await rows(teams, Case)
     assert (case.status, case.outcome) == (Status.NEW, None)
     assert len(await rows(teams, CaseEvent)) == events_before
