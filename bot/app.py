@@ -94,16 +94,9 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
-    """Build the application; nothing starts until aiohttp runs its start-up hooks."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
-    app[RUNTIME] = runtime
-    app.router.add_get("/healthz", _healthz)
-    app.router.add_get("/readyz", _readyz)
-    app.router.add_get("/privacy", _privacy)
-    app.router.add_get("/terms", _terms)
-    worker = DeliveryWorker(runtime, [])
-    app[DELIVERY] = worker
+def _add_channels(app: web.Application, runtime: Runtime, worker: DeliveryWorker) -> None:
+    """Slack and Teams as configured: each delivers through the worker, and takes its events
+    on a route of its own (Slack in Socket Mode needs none)."""
     slack_settings = runtime.settings.slack
     if slack_settings is not None:
         slack = SlackChannel(runtime, slack_settings, on_outbox=worker.kick)
@@ -118,6 +111,20 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         app[TEAMS] = teams
         worker.transports.append(teams.transport)
         app.router.add_post("/api/messages", teams.handle_http)
+
+
+def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
+    """Build the application; nothing starts until aiohttp runs its start-up hooks."""
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app[RUNTIME] = runtime
+    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/readyz", _readyz)
+    app.router.add_get("/privacy", _privacy)
+    app.router.add_get("/terms", _terms)
+    worker = DeliveryWorker(runtime, [])
+    app[DELIVERY] = worker
+    slack_settings = runtime.settings.slack
+    _add_channels(app, runtime, worker)
     CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:

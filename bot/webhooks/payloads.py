@@ -175,53 +175,63 @@ def _facebook_comment(
     comment_id = value.get("comment_id")
     if not isinstance(comment_id, str) or _GRAPH_ID.fullmatch(comment_id) is None:
         raise MalformedPayload(f"{where}.comment_id must be a comment id")
-    author = UNKNOWN_AUTHOR
-    sender = value.get("from")
-    if sender is not None:
-        if not isinstance(sender, dict):
-            raise MalformedPayload(f"{where}.from must be an object")
-        sender_id = sender.get("id")
-        if sender_id is not None and not isinstance(sender_id, str):
-            raise MalformedPayload(f"{where}.from.id must be a string")
-        if sender_id == page_id:
-            return None  # the school replying on its own Page: nothing to answer
-        name = sender.get("name")
-        if name is not None:
-            if not isinstance(name, str):
-                raise MalformedPayload(f"{where}.from.name must be a string")
-            author = _name(name, f"{where}.from.name") or UNKNOWN_AUTHOR
-    message = value.get("message")
-    if message is not None and not isinstance(message, str):
-        raise MalformedPayload(f"{where}.message must be a string")
-    text = clean_text(message) if message is not None else ""
-    if not text:
-        text = NO_TEXT
-    elif len(text) > MAX_COMMENT_CHARS:
-        # Facebook allows longer comments than we store; refusing the delivery would lose the
-        # comment (and its deadline) for good, so the moderator gets the start and the link.
-        text = text[: MAX_COMMENT_CHARS - len(TRUNCATED)].rstrip() + TRUNCATED
-    created = value.get("created_time")
-    if created is None:
-        received_at = now.astimezone(UTC)
-    elif isinstance(created, int) and not isinstance(created, bool):
-        received_at = _checked_time(
-            _unix_time(created, f"{where}.created_time"), f"{where}.created_time", now
-        )
-    elif isinstance(created, str):
-        moment = _iso_time(created, f"{where}.created_time")
-        received_at = _checked_time(moment, f"{where}.created_time", now)
-    else:
-        raise MalformedPayload(f"{where}.created_time must be a unix time or an ISO 8601 string")
+    author = _facebook_author(value.get("from"), page_id, f"{where}.from")
+    if author is None:
+        return None  # the school replying on its own Page: nothing to answer
     return IncomingComment(
         source=CommentSource.FACEBOOK,
         external_id=comment_id,
         author=author,
-        text=text,
-        received_at=received_at,
+        text=_facebook_text(value.get("message"), f"{where}.message"),
+        received_at=_facebook_time(value.get("created_time"), f"{where}.created_time", now),
         account_id=None,
         platform_account=page_id,
         link=f"https://www.facebook.com/{comment_id}",
     )
+
+
+def _facebook_author(sender: object, page_id: str, where: str) -> str | None:
+    """The commenter's name as shown, or None when the Page itself wrote the comment."""
+    if sender is None:
+        return UNKNOWN_AUTHOR
+    if not isinstance(sender, dict):
+        raise MalformedPayload(f"{where} must be an object")
+    sender_id = sender.get("id")
+    if sender_id is not None and not isinstance(sender_id, str):
+        raise MalformedPayload(f"{where}.id must be a string")
+    if sender_id == page_id:
+        return None
+    name = sender.get("name")
+    if name is None:
+        return UNKNOWN_AUTHOR
+    if not isinstance(name, str):
+        raise MalformedPayload(f"{where}.name must be a string")
+    return _name(name, f"{where}.name") or UNKNOWN_AUTHOR
+
+
+def _facebook_text(message: object, where: str) -> str:
+    """The comment's text, cleaned; for a photo or sticker alone, a note saying so."""
+    if message is not None and not isinstance(message, str):
+        raise MalformedPayload(f"{where} must be a string")
+    text = clean_text(message) if message is not None else ""
+    if not text:
+        return NO_TEXT
+    if len(text) > MAX_COMMENT_CHARS:
+        # Facebook allows longer comments than we store; refusing the delivery would lose the
+        # comment (and its deadline) for good, so the moderator gets the start and the link.
+        return text[: MAX_COMMENT_CHARS - len(TRUNCATED)].rstrip() + TRUNCATED
+    return text
+
+
+def _facebook_time(created: object, where: str, now: datetime) -> datetime:
+    """When the comment was made: Facebook sends unix time or ISO 8601, and may send neither."""
+    if created is None:
+        return now.astimezone(UTC)
+    if isinstance(created, int) and not isinstance(created, bool):
+        return _checked_time(_unix_time(created, where), where, now)
+    if isinstance(created, str):
+        return _checked_time(_iso_time(created, where), where, now)
+    raise MalformedPayload(f"{where} must be a unix time or an ISO 8601 string")
 
 
 def _require_aware(now: datetime) -> None:

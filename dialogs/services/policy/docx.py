@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol, cast
 
@@ -418,25 +418,33 @@ class _Numbering:
             value = counters[k]
             return _format_number(start_of(k) if value is None else value, fmt), fmt
 
-        rendered = _PLACEHOLDER_RE.sub(lambda m: shown(int(m.group(1)) - 1)[0], level.text)
-        if not rendered.strip():
-            return _Label("none", "")
-        placeholders = [int(k) - 1 for k in _PLACEHOLDER_RE.findall(level.text)]
-        if not placeholders and len(rendered.strip()) <= 2:
-            return _Label("bullet", "")  # a symbol drawn as a number format: a bullet to readers
-        literal = _PLACEHOLDER_RE.sub("", level.text)
-        if placeholders and placeholders[-1] == ilvl and not level.legal:
-            own, fmt = shown(ilvl)
-            if fmt in _LETTER_FORMATS:
-                return _Label("number", f"({own})")  # the parser's lettered shape
-        dotted = rendered.strip().rstrip(".)").strip()
-        if (
-            placeholders
-            and re.fullmatch(r"\d+(?:\.\d+)*", dotted)
-            and not re.search(r"[^.)\s]", literal)
-        ):
-            return _Label("number", dotted)
-        return _Label("number", rendered.strip())
+        return _shown_label(level, ilvl, shown)
+
+
+def _shown_label(level: _Level, ilvl: int, shown: Callable[[int], tuple[str, str]]) -> _Label:
+    """What a reader sees beside a numbered paragraph, in the shapes the text parser knows.
+
+    `shown(k)` is the number of level k as Word writes it, with the format it is written in.
+    """
+    rendered = _PLACEHOLDER_RE.sub(lambda m: shown(int(m.group(1)) - 1)[0], level.text)
+    if not rendered.strip():
+        return _Label("none", "")
+    placeholders = [int(k) - 1 for k in _PLACEHOLDER_RE.findall(level.text)]
+    if not placeholders and len(rendered.strip()) <= 2:
+        return _Label("bullet", "")  # a symbol drawn as a number format: a bullet to readers
+    literal = _PLACEHOLDER_RE.sub("", level.text)
+    if placeholders and placeholders[-1] == ilvl and not level.legal:
+        own, fmt = shown(ilvl)
+        if fmt in _LETTER_FORMATS:
+            return _Label("number", f"({own})")  # the parser's lettered shape
+    dotted = rendered.strip().rstrip(".)").strip()
+    if (
+        placeholders
+        and re.fullmatch(r"\d+(?:\.\d+)*", dotted)
+        and not re.search(r"[^.)\s]", literal)
+    ):
+        return _Label("number", dotted)
+    return _Label("number", rendered.strip())
 
 
 def _level(lvl: _Element) -> _Level:

@@ -65,7 +65,6 @@ import logging
 import math
 import re
 import threading
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
@@ -320,6 +319,88 @@ class _Query:
         return tuple(g for g in self.groups if g.weight > 0)
 
 
+class _Ideas:
+    """Which words of a question make one idea: the words of a paraphrase found join up.
+
+    A union-find over the question's word positions, with the phrases each paraphrase adds
+    (kept at its first word) and the positions that belong to an idiom.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._parent = list(range(size))
+        self.adds: dict[int, set[str]] = {}
+        self.idiom: set[int] = set()
+
+    def _root(self, i: int) -> int:
+        parent = self._parent
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def join(self, info: _PhraseInfo, positions: list[int]) -> None:
+        """Record a paraphrase found at these positions: its words become one idea."""
+        for j in positions[1:]:
+            self._parent[self._root(j)] = self._root(positions[0])
+        self.adds.setdefault(positions[0], set()).update(info.adds)
+        if info.idiom:
+            self.idiom.update(positions)
+
+    def members(self) -> list[list[int]]:
+        """The positions of each idea, the ideas in the order of their first word."""
+        members: dict[int, list[int]] = {}
+        for i in range(len(self._parent)):
+            members.setdefault(self._root(i), []).append(i)
+        return list(members.values())
+
+
+def _find_phrases(stems: list[str], words: list[str], ideas: _Ideas) -> None:
+    """Join the words of each paraphrase found in the question.
+
+    Longest phrase first, and a word belongs to one phrase: "break the rules" is a breach, and
+    its "break" is then no lunch break. Generic words may sit inside a phrase ("break the
+    social media rules"), as they say nothing of their own.
+    """
+    taken: set[int] = set()
+    meaningful = [j for j in range(len(words)) if words[j] not in _GENERIC_SKIP]
+    for i in range(len(words)):
+        if i in taken:
+            continue
+        match = _phrase_at(i, stems, meaningful, taken)
+        if match is not None:
+            positions, info = match
+            ideas.join(info, positions)
+            taken.update(positions)
+
+
+def _phrase_at(
+    i: int, stems: list[str], meaningful: list[int], taken: set[int]
+) -> tuple[list[int], _PhraseInfo] | None:
+    """The longest phrase starting at word i, its words side by side or skipping generic ones."""
+    first = bisect.bisect_right(meaningful, i)
+    later = meaningful[first : first + _LONGEST_PHRASE]
+    for n in range(min(_LONGEST_PHRASE, len(stems) - i), 0, -1):
+        contiguous = list(range(i, i + n))
+        skipping = [i, *later[: n - 1]]
+        for positions in (contiguous, skipping):
+            if len(positions) == n and not taken.intersection(positions):
+                info = _PHRASES.get(tuple(stems[k] for k in positions))
+                if info is not None:
+                    return positions, info
+    return None
+
+
+def _find_split_phrasal_verbs(stems: list[str], words: list[str], ideas: _Ideas) -> None:
+    """A phrasal verb can be split by its object: "take a post down", "set it up"."""
+    for i in range(len(words)):
+        for gap in range(1, _MAX_PARTICLE_GAP + 1):
+            end = i + gap + 1
+            if end < len(words) and words[end] in _PARTICLES:
+                info = _PHRASES.get((stems[i], stems[end]))
+                if info is not None:
+                    ideas.join(info, [i, end])
+
+
 # --- The search --------------------------------------------------------------------------------
 
 
@@ -468,129 +549,97 @@ class PolicySearch:
     # -- internals -----------------------------------------------------------------------------
 
     def _analyse(self, question: str) -> _Query:
-        opts = self.options
         words = _words(question[:MAX_QUESTION_CHARS])
         if self._typos is not None:
             words = [w if w in STOP_WORDS else self._typos.read(w) for w in words]
-        stems = [_stem(w) for w in words]
-        # Paraphrases found in the question; the words of one phrase make one group.
-        parent = list(range(len(words)))
-
-        def root(i: int) -> int:
-            while parent[i] != i:
-                parent[i] = parent[parent[i]]
-                i = parent[i]
-            return i
-
-        adds: dict[int, set[str]] = {}
-        idiom: set[int] = set()
-        if opts.paraphrases:
-            # Longest phrase first, and a word belongs to one phrase: "break the rules" is a
-            # breach, and its "break" is then no lunch break. Generic words may sit inside a
-            # phrase ("break the social media rules"), as they say nothing of their own.
-            taken: set[int] = set()
-            meaningful = [j for j in range(len(words)) if words[j] not in _GENERIC_SKIP]
-            for i in range(len(words)):
-                if i in taken:
-                    continue
-                first = bisect.bisect_right(meaningful, i)
-                later = meaningful[first : first + _LONGEST_PHRASE]
-                for n in range(min(_LONGEST_PHRASE, len(words) - i), 0, -1):
-                    contiguous = list(range(i, i + n))
-                    skipping = [i, *later[: n - 1]]
-                    match = None
-                    for positions in (contiguous, skipping):
-                        if len(positions) == n and not taken.intersection(positions):
-                            info = _PHRASES.get(tuple(stems[k] for k in positions))
-                            if info is not None:
-                                match = positions, info
-                                break
-                    if match is not None:
-                        self._found_phrase(match[1], match[0], root, parent, adds, idiom)
-                        taken.update(match[0])
-                        break
-            for i in range(len(words)):
-                # A phrasal verb can be split by its object: "take a post down", "set it up".
-                for gap in range(1, _MAX_PARTICLE_GAP + 1):
-                    end = i + gap + 1
-                    if end < len(words) and words[end] in _PARTICLES:
-                        info = _PHRASES.get((stems[i], stems[end]))
-                        if info is not None:
-                            self._found_phrase(info, [i, end], root, parent, adds, idiom)
-        members: dict[int, list[int]] = {}
-        for i in range(len(words)):
-            members.setdefault(root(i), []).append(i)
-
+        ideas = _Ideas(len(words))
+        if self.options.paraphrases:
+            stems = [_stem(w) for w in words]
+            _find_phrases(stems, words, ideas)
+            _find_split_phrasal_verbs(stems, words, ideas)
         groups: dict[tuple[object, ...], _Group] = {}
         weights: dict[str, float] = {}
-        for positions in members.values():
-            own: dict[str, float] = {}
-            for i in positions:
-                word = words[i]
-                if opts.stop_words and word in STOP_WORDS:
-                    continue
-                t = _term(word, opts)
-                own[t] = max(own.get(t, 0.0), self._weight(t, idiom=i in idiom))
-            phrases = {p for i in positions for p in adds.get(i, ())}
-            alternatives: list[tuple[str, ...]] = []
-            for phrase in sorted(phrases):
-                terms = self._phrase_terms[phrase]
-                if (
-                    terms
-                    and terms not in alternatives
-                    and not (len(terms) == 1 and terms[0] in own)
-                ):
-                    alternatives.append(terms)
-            if not own and not alternatives:
+        for positions in ideas.members():
+            group = self._group(words, positions, ideas)
+            if group is None:
                 continue
-            # The confidence rule ignores stop words and generic words whatever the ranking does.
-            content = {
-                _term(words[i], opts)
-                for i in positions
-                if words[i] not in STOP_WORDS
-                and not (opts.generic_words and _term(words[i], opts) in self._generic)
-            }
-            evidence: tuple[frozenset[str], ...] = ()
-            weight = 0.0
-            if content:
-                found: list[frozenset[str]] = []
-                literal = {
-                    _term(words[i], opts) for i in positions if i not in idiom
-                } & content  # an idiom's own words are no evidence: "free period", "period"
-                if literal:
-                    # One word of a phrase is not the phrase: "request" is no friend request.
-                    found.append(frozenset(literal))
-                for terms in alternatives:
-                    kept = frozenset(t for t in terms if t not in self._generic)
-                    if kept:  # "school hours" shows itself by "hours"; "social media" never
-                        found.append(kept)
-                evidence = tuple(found)
-                weight = max(self._idf.get(t, self._unseen_idf) for t in content)
-            weighted = tuple(
-                tuple((t, self._weight(t, paraphrase=True)) for t in terms)
-                for terms in alternatives
-            )
-            group = _Group(tuple(sorted(own.items())), weighted, evidence, weight)
             groups.setdefault((group.own, group.alternatives), group)
-            for t, w in (*own.items(), *(pair for phrase in weighted for pair in phrase)):
+            for t, w in (*group.own, *(pair for phrase in group.alternatives for pair in phrase)):
                 weights[t] = max(weights.get(t, 0.0), w)
         return _Query(tuple(groups.values()), weights, answer_kind(question[:MAX_QUESTION_CHARS]))
 
-    @staticmethod
-    def _found_phrase(
-        info: _PhraseInfo,
+    def _group(self, words: list[str], positions: list[int], ideas: _Ideas) -> _Group | None:
+        """One idea of the question as the ranking and the confidence rule see it, if any."""
+        own = self._own_terms(words, positions, ideas.idiom)
+        alternatives = self._alternatives(positions, ideas.adds, own)
+        if not own and not alternatives:
+            return None
+        evidence, weight = self._evidence(words, positions, ideas.idiom, alternatives)
+        weighted = tuple(
+            tuple((t, self._weight(t, paraphrase=True)) for t in terms) for terms in alternatives
+        )
+        return _Group(tuple(sorted(own.items())), weighted, evidence, weight)
+
+    def _own_terms(
+        self, words: list[str], positions: list[int], idiom: set[int]
+    ) -> dict[str, float]:
+        """The idea's own words as ranking terms, each with its weight."""
+        opts = self.options
+        own: dict[str, float] = {}
+        for i in positions:
+            word = words[i]
+            if opts.stop_words and word in STOP_WORDS:
+                continue
+            t = _term(word, opts)
+            own[t] = max(own.get(t, 0.0), self._weight(t, idiom=i in idiom))
+        return own
+
+    def _alternatives(
+        self, positions: list[int], adds: dict[int, set[str]], own: dict[str, float]
+    ) -> list[tuple[str, ...]]:
+        """The terms of each paraphrase the idea brings in, once each, none that merely repeats
+        one of its own words."""
+        phrases = {p for i in positions for p in adds.get(i, ())}
+        alternatives: list[tuple[str, ...]] = []
+        for phrase in sorted(phrases):
+            terms = self._phrase_terms[phrase]
+            if terms and terms not in alternatives and not (len(terms) == 1 and terms[0] in own):
+                alternatives.append(terms)
+        return alternatives
+
+    def _evidence(
+        self,
+        words: list[str],
         positions: list[int],
-        root: Callable[[int], int],
-        parent: list[int],
-        adds: dict[int, set[str]],
         idiom: set[int],
-    ) -> None:
-        """Record a paraphrase found at these positions: its words become one idea."""
-        for j in positions[1:]:
-            parent[root(j)] = root(positions[0])
-        adds.setdefault(positions[0], set()).update(info.adds)
-        if info.idiom:
-            idiom.update(positions)
+        alternatives: list[tuple[str, ...]],
+    ) -> tuple[tuple[frozenset[str], ...], float]:
+        """What shows a clause is about the idea, and the idea's weight in the confidence rule.
+
+        The confidence rule ignores stop words and generic words whatever the ranking does, so
+        an idea made only of those is no evidence and weighs nothing.
+        """
+        opts = self.options
+        content = {
+            _term(words[i], opts)
+            for i in positions
+            if words[i] not in STOP_WORDS
+            and not (opts.generic_words and _term(words[i], opts) in self._generic)
+        }
+        if not content:
+            return (), 0.0
+        found: list[frozenset[str]] = []
+        literal = {
+            _term(words[i], opts) for i in positions if i not in idiom
+        } & content  # an idiom's own words are no evidence: "free period", "period"
+        if literal:
+            # One word of a phrase is not the phrase: "request" is no friend request.
+            found.append(frozenset(literal))
+        for terms in alternatives:
+            kept = frozenset(t for t in terms if t not in self._generic)
+            if kept:  # "school hours" shows itself by "hours"; "social media" never
+                found.append(kept)
+        return tuple(found), max(self._idf.get(t, self._unseen_idf) for t in content)
 
     def _weight(self, term: str, *, idiom: bool = False, paraphrase: bool = False) -> float:
         """A term's weight in the ranking: the question's own words 1, everything else less."""

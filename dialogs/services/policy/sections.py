@@ -518,39 +518,74 @@ def _classify(idx: int, raw: str, markdown: bool) -> _Line:
     s = raw.strip()
     indent = len(raw) - len(raw.lstrip())
     if markdown:
-        while s.startswith(">"):
-            s = s[1:].strip()
+        s = _unquoted(s)
     if not s:
         return _Line("blank", idx=idx, raw=raw)
     md = _MD_HEAD_RE.fullmatch(s)
     if md:
-        if not md.group("text") or not _WORD_RE.search(md.group("text")):
-            return _Line("blank", idx=idx, raw=raw)
-        return _Line("md", md.group("text"), raw, idx, indent, level=len(md.group("hashes")))
+        return _md_heading(md, raw, idx, indent)
     if _RULE_RE.fullmatch(s) or _SETEXT1_RE.fullmatch(s):
         return _Line("blank", s, raw, idx, indent)
-    bold = False
-    whole = _WHOLE_BOLD_RE.fullmatch(s)
-    if whole and "**" not in whole.group("text") and "__" not in whole.group("text"):
-        s, bold = whole.group("text"), True
+    s, bold = _unbolded(s)
     bullet = _BULLET_RE.fullmatch(s)
     if bullet:
-        inner = bullet.group("text")
-        letter = _LETTER_RE.fullmatch(inner)
-        if letter and _WORD_RE.search(letter.group("text")):
-            label = letter.group("p") or letter.group("q")
-            return _Line("letter", letter.group("text"), raw, idx, indent, label)
-        if not _WORD_RE.search(inner):
-            return _Line("blank", "", raw, idx, indent)
-        return _Line("bullet", inner, raw, idx, indent)
+        return _bulleted(bullet.group("text"), raw, idx, indent)
     if _BULLET_ALONE_RE.fullmatch(s):
         return _Line("bullet", "", raw, idx, indent)
     if not _WORD_RE.search(s):
         return _Line("blank", "", raw, idx, indent)  # stray punctuation: nothing to quote
+    lettered = _lettered(s, raw, idx, indent)
+    if lettered is not None:
+        return lettered
+    return _numbered_or_text(s, raw, idx, indent, bold)
+
+
+def _unquoted(s: str) -> str:
+    """A Markdown line without its block-quote markers ("> > text")."""
+    while s.startswith(">"):
+        s = s[1:].strip()
+    return s
+
+
+def _unbolded(s: str) -> tuple[str, bool]:
+    """A line bold from end to end (as headings often are) without its markers, and whether so."""
+    whole = _WHOLE_BOLD_RE.fullmatch(s)
+    if whole and "**" not in whole.group("text") and "__" not in whole.group("text"):
+        return whole.group("text"), True
+    return s, False
+
+
+def _md_heading(md: re.Match[str], raw: str, idx: int, indent: int) -> _Line:
+    """A Markdown heading ("## Scope"); one with no words in it is a blank line."""
+    if not md.group("text") or not _WORD_RE.search(md.group("text")):
+        return _Line("blank", idx=idx, raw=raw)
+    return _Line("md", md.group("text"), raw, idx, indent, level=len(md.group("hashes")))
+
+
+def _bulleted(inner: str, raw: str, idx: int, indent: int) -> _Line:
+    """A bulleted line: a lettered item behind a bullet is still lettered."""
+    lettered = _lettered(inner, raw, idx, indent)
+    if lettered is not None:
+        return lettered
+    if not _WORD_RE.search(inner):
+        return _Line("blank", "", raw, idx, indent)
+    return _Line("bullet", inner, raw, idx, indent)
+
+
+def _lettered(s: str, raw: str, idx: int, indent: int) -> _Line | None:
+    """A lettered item ("(a) ...", "b) ..."), if the line is one with words after its label."""
     letter = _LETTER_RE.fullmatch(s)
     if letter and _WORD_RE.search(letter.group("text")):
         label = letter.group("p") or letter.group("q")
         return _Line("letter", letter.group("text"), raw, idx, indent, label)
+    return None
+
+
+def _numbered_or_text(s: str, raw: str, idx: int, indent: int, bold: bool) -> _Line:
+    """A numbered clause ("3.1 Staff must ..."), or else a line of plain text.
+
+    A number followed by words that carry on a sentence ("2 weeks after ...") is text.
+    """
     num = _NUM_RE.fullmatch(s)
     if num:
         text = num.group("text")

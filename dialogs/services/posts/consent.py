@@ -43,7 +43,7 @@ import hashlib
 import io
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PureWindowsPath
@@ -688,11 +688,43 @@ def parse_consent_csv(data: bytes, source_name: str) -> ParsedRegister:
     pupils: list[ConsentRow] = []
     first_seen: dict[tuple[str, str], ConsentRow] = {}
     clashes: dict[tuple[str, str], list[int]] = {}
-    shown = columns.headings
     try:
         records = list(_reader(text, header.delimiter))
     except csv.Error as exc:
         raise InvalidRequest(f"{subject} isn't a CSV file I can read. " + _SAVE_AS_CSV) from exc
+    for line, record in _pupil_records(records, header, subject):
+        row, row_problems = _read_row(record, columns, line)
+        problems.extend((line, problem) for problem in row_problems)
+        if row is None:
+            continue
+        key = (match_key(row.name), _year_key(row.year_group or ""))
+        earlier = first_seen.get(key)
+        if earlier is None:
+            first_seen[key] = row
+            pupils.append(row)
+        elif (earlier.consent, earlier.never_publish) != (row.consent, row.never_publish):
+            clashes.setdefault(key, [earlier.line]).append(line)
+    problems.extend(_clash_problems(clashes))
+    if problems:
+        ordered = [problem for _, problem in sorted(problems, key=lambda p: p[0])]
+        raise InvalidRequest(_problems_message(subject, ordered, columns))
+    if not pupils:
+        raise InvalidRequest(
+            f"{subject} has the headings of a consent register but no pupils under them, so "
+            "nothing was imported."
+        )
+    return ParsedRegister(pupils=tuple(pupils), platforms=platforms)
+
+
+def _pupil_records(
+    records: list[list[str]], header: _Header, subject: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The pupils' rows under the header (not blank, not the headings again), numbered as
+    a spreadsheet numbers them.
+
+    Raises `InvalidRequest` past MAX_PUPILS rows, as no school's register is that long.
+    """
+    shown = header.columns.headings
     counted = 0
     for line, record in enumerate(records[header.index + 1 :], start=header.index + 2):
         if not any(cell.strip() for cell in record):
@@ -705,76 +737,94 @@ def parse_consent_csv(data: bytes, source_name: str) -> ParsedRegister:
                 f"{subject} has more than {MAX_PUPILS:,} rows, more than any school's register. "
                 "Please export one school's pupils at a time, as CSV. Nothing was imported."
             )
-        row_problems: list[str] = []
-        name = _name_of(record, columns)
-        if not name:
-            row_problems.append(f"Row {line}: there is no pupil name.")
-        elif not _LETTER_RE.search(name):
-            row_problems.append(f"Row {line}: {_shown(name)} doesn't look like a pupil's name.")
-        elif len(name) > _MAX_NAME_CHARS:
-            row_problems.append(f"Row {line}: the name is longer than {_MAX_NAME_CHARS} letters.")
-        consent: dict[Platform, bool] = {}
-        for platform, indexes in columns.platforms.items():
-            answers: list[bool] = []
-            for index in indexes:
-                cell = _cell(record, index)
-                answer = _value(cell, _CONSENT_VALUES)
-                if answer is None:
-                    row_problems.append(
-                        f"Row {line}: {_shown(cell)} under {_shown(shown[index], 40)} isn't "
-                        "yes or no."
-                    )
-                else:
-                    answers.append(answer)
-            # A platform named by two columns ("Instagram", "Facebook/Instagram") needs both:
-            # a "no" anywhere is a no.
-            consent[platform] = bool(answers) and all(answers)
-        never = False
-        for index in columns.never:
+        yield line, record
+
+
+def _read_row(
+    record: list[str], columns: _Columns, line: int
+) -> tuple[ConsentRow | None, list[str]]:
+    """One pupil's row, or no row and what is wrong with it (each problem once)."""
+    name = _name_of(record, columns)
+    consent, consent_problems = _consent_of(record, columns, line)
+    never, never_problems = _never_publish_of(record, columns, line)
+    # Problems from one row are listed once each; a shifted row can fail every column.
+    problems = list(
+        dict.fromkeys([*_name_problems(name, line), *consent_problems, *never_problems])
+    )
+    if problems:
+        return None, problems
+    row = ConsentRow(
+        name=name,
+        year_group=_year_of(record, columns),
+        consent=consent,
+        never_publish=never,
+        line=line,
+    )
+    return row, []
+
+
+def _name_problems(name: str, line: int) -> list[str]:
+    """What is wrong with the pupil's name, if anything (at most one thing)."""
+    if not name:
+        return [f"Row {line}: there is no pupil name."]
+    if not _LETTER_RE.search(name):
+        return [f"Row {line}: {_shown(name)} doesn't look like a pupil's name."]
+    if len(name) > _MAX_NAME_CHARS:
+        return [f"Row {line}: the name is longer than {_MAX_NAME_CHARS} letters."]
+    return []
+
+
+def _consent_of(
+    record: list[str], columns: _Columns, line: int
+) -> tuple[dict[Platform, bool], list[str]]:
+    """Whether the row gives consent on each platform, and the cells that say neither."""
+    consent: dict[Platform, bool] = {}
+    problems: list[str] = []
+    for platform, indexes in columns.platforms.items():
+        answers: list[bool] = []
+        for index in indexes:
             cell = _cell(record, index)
-            answer = _value(cell, _NEVER_VALUES)
+            answer = _value(cell, _CONSENT_VALUES)
             if answer is None:
-                row_problems.append(
-                    f"Row {line}: {_shown(cell)} under {_shown(shown[index], 40)} isn't yes or "
-                    "no (yes means the pupil must never be published)."
+                problems.append(
+                    f"Row {line}: {_shown(cell)} under {_shown(columns.headings[index], 40)} "
+                    "isn't yes or no."
                 )
             else:
-                never = never or answer
-        # Problems from one row are listed once each; a shifted row can fail every column.
-        problems.extend((line, problem) for problem in dict.fromkeys(row_problems))
-        if row_problems:
-            continue
-        row = ConsentRow(
-            name=name,
-            year_group=_year_of(record, columns),
-            consent=consent,
-            never_publish=never,
-            line=line,
-        )
-        key = (match_key(row.name), _year_key(row.year_group or ""))
-        earlier = first_seen.get(key)
-        if earlier is None:
-            first_seen[key] = row
-            pupils.append(row)
-        elif (earlier.consent, earlier.never_publish) != (row.consent, row.never_publish):
-            clashes.setdefault(key, [earlier.line]).append(line)
-    for lines in clashes.values():
-        problems.append(
-            (
-                lines[-1],
-                f"{_rows_label(lines)} are the same pupil (same name and year group) with "
-                "different answers; please keep only the right one.",
+                answers.append(answer)
+        # A platform named by two columns ("Instagram", "Facebook/Instagram") needs both:
+        # a "no" anywhere is a no.
+        consent[platform] = bool(answers) and all(answers)
+    return consent, problems
+
+
+def _never_publish_of(record: list[str], columns: _Columns, line: int) -> tuple[bool, list[str]]:
+    """Whether any "never publish" column says yes, and the cells that say neither."""
+    never = False
+    problems: list[str] = []
+    for index in columns.never:
+        cell = _cell(record, index)
+        answer = _value(cell, _NEVER_VALUES)
+        if answer is None:
+            problems.append(
+                f"Row {line}: {_shown(cell)} under {_shown(columns.headings[index], 40)} isn't "
+                "yes or no (yes means the pupil must never be published)."
             )
+        else:
+            never = never or answer
+    return never, problems
+
+
+def _clash_problems(clashes: dict[tuple[str, str], list[int]]) -> list[tuple[int, str]]:
+    """One problem for each pupil given twice with different answers, at its last row."""
+    return [
+        (
+            lines[-1],
+            f"{_rows_label(lines)} are the same pupil (same name and year group) with "
+            "different answers; please keep only the right one.",
         )
-    if problems:
-        ordered = [problem for _, problem in sorted(problems, key=lambda p: p[0])]
-        raise InvalidRequest(_problems_message(subject, ordered, columns))
-    if not pupils:
-        raise InvalidRequest(
-            f"{subject} has the headings of a consent register but no pupils under them, so "
-            "nothing was imported."
-        )
-    return ParsedRegister(pupils=tuple(pupils), platforms=platforms)
+        for lines in clashes.values()
+    ]
 
 
 # -- checking consent ----------------------------------------------------------------------------
