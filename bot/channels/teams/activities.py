@@ -28,7 +28,7 @@ from dialogs.services.messages import Message, MessageKind, UserInput
 from dialogs.services.posts.card import PostButtonValue
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 _PRIVATE_ONLY = Message(
@@ -71,7 +71,7 @@ def _plain_text(activity: Activity) -> str:
     return text.replace("&nbsp;", " ").strip()
 
 
-async def on_message(channel: TeamsChannel, context: TurnContext) -> None:
+async def on_message(channel: TeamsConnection, context: TurnContext) -> None:
     activity = context.activity
     if isinstance(activity.value, dict) and cards.action_data(activity.value) is not None:
         verb, data = cards.action_data(activity.value) or ("", {})
@@ -100,7 +100,7 @@ async def on_message(channel: TeamsChannel, context: TurnContext) -> None:
 
 
 async def on_action(
-    channel: TeamsChannel, context: TurnContext, verb: str, data: dict[str, Any]
+    channel: TeamsConnection, context: TurnContext, verb: str, data: dict[str, Any]
 ) -> dict[str, Any] | None:
     """A card button; returns the card that should replace the one pressed, if any."""
     activity = context.activity
@@ -154,7 +154,7 @@ async def on_action(
 
 
 class PolicyBot(ActivityHandler):  # type: ignore[misc]
-    def __init__(self, channel: TeamsChannel) -> None:
+    def __init__(self, channel: TeamsConnection) -> None:
         self.channel = channel
 
     async def on_turn(self, turn_context: TurnContext) -> None:

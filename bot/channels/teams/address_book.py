@@ -10,30 +10,25 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.channels.teams import identity
+from bot.channels.teams.connection import DEV_ADDRESS_BOOK as DEV_ADDRESS_BOOK
+from bot.channels.teams.connection import PLATFORM as PLATFORM
 from bot.channels.teams.directory import channel_of, team_of, tenant_of
 from storage import addresses
 from storage.db import is_unavailable
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 log = logging.getLogger(__name__)
 
 
-PLATFORM: Final = "teams"
-
-
-# Where the development mode keeps addresses: apart from those saved with credentials.
-DEV_ADDRESS_BOOK = "teams-dev"
-
-
-async def remember(channel: TeamsChannel, activity: Activity) -> None:
+async def remember(channel: TeamsConnection, activity: Activity) -> None:
     """Keep where to reach each person and served channel, for messages sent later.
 
     Only what changed is written: the same person in the same chat sends the same address
@@ -63,7 +58,7 @@ async def remember(channel: TeamsChannel, activity: Activity) -> None:
         channel._remembered[(kind, key)] = _fingerprint(reference)
 
 
-async def remember_if_possible(channel: TeamsChannel, activity: Activity) -> None:
+async def remember_if_possible(channel: TeamsConnection, activity: Activity) -> None:
     try:
         await remember(channel, activity)
     except Exception as exc:
@@ -75,7 +70,7 @@ async def remember_if_possible(channel: TeamsChannel, activity: Activity) -> Non
 
 
 def _addresses_in(
-    channel: TeamsChannel, activity: Activity
+    channel: TeamsConnection, activity: Activity
 ) -> list[tuple[str, str, dict[str, Any]]]:
     serialised = TurnContext.get_conversation_reference(activity).serialize()
     tenant = tenant_of(activity)

@@ -25,7 +25,7 @@ from dialogs.services.school.schools import Person, School
 from storage.conversations import ConversationKey
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ _CHANNEL_REFUSALS = {
 
 
 async def _actor(
-    channel: TeamsChannel, context: TurnContext, purpose: str = "safeguarding"
+    channel: TeamsConnection, context: TurnContext, purpose: str = "safeguarding"
 ) -> tuple[School, Person] | None:
     """Who pressed a button on a card in one of a school's channels: a lead or approver
     listed by email may never have written to the bot, so they are looked up in the team's
@@ -56,7 +56,7 @@ async def _actor(
 
 
 async def on_channel_button(
-    channel: TeamsChannel, context: TurnContext, value: str, purpose: str
+    channel: TeamsConnection, context: TurnContext, value: str, purpose: str
 ) -> None:
     """A button on a card in the approvals or moderators channel: acted on as the person
     who pressed it, with every reply (and any question, such as a reason) in their private
@@ -97,7 +97,7 @@ async def on_channel_button(
 
 
 async def on_case_button(
-    channel: TeamsChannel, context: TurnContext, button: CaseButtonValue
+    channel: TeamsConnection, context: TurnContext, button: CaseButtonValue
 ) -> None:
     actor = await _actor(channel, context)
     person = actor[1] if actor else None
@@ -130,7 +130,7 @@ async def on_case_button(
 
 
 async def _send_form(
-    channel: TeamsChannel, context: TurnContext, person: Person, form: FormWanted
+    channel: TeamsConnection, context: TurnContext, person: Person, form: FormWanted
 ) -> None:
     """The form goes to the handler's private chat, never into the channel."""
     statuses = [(s.value, s.value.title()) for s in next_statuses(form.case)]
@@ -154,7 +154,9 @@ async def _send_form(
         )
 
 
-async def on_case_form(channel: TeamsChannel, context: TurnContext, data: dict[str, Any]) -> None:
+async def on_case_form(
+    channel: TeamsConnection, context: TurnContext, data: dict[str, Any]
+) -> None:
     try:
         verb = CaseVerb(str(data.get("verb")))
     except ValueError:
@@ -187,7 +189,7 @@ async def on_case_form(channel: TeamsChannel, context: TurnContext, data: dict[s
 
 
 async def _show_on_form(
-    channel: TeamsChannel,
+    channel: TeamsConnection,
     context: TurnContext,
     actor: tuple[School, Person],
     verb: CaseVerb,
@@ -222,7 +224,7 @@ async def _show_on_form(
 
 
 async def tell_privately(
-    channel: TeamsChannel, context: TurnContext, person: Person | None, message: Message | None
+    channel: TeamsConnection, context: TurnContext, person: Person | None, message: Message | None
 ) -> None:
     """Teams has no private replies in a channel: answer in the person's 1:1 chat when the
     bot can, and never in the channel itself."""

@@ -15,23 +15,16 @@ import logging
 import time
 from typing import Any
 
-import aiohttp
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 
-from bot.channels.teams import activities, cloud_config, dev_mode, proactive, sending
-from bot.channels.teams.address_book import DEV_ADDRESS_BOOK, PLATFORM
-from bot.channels.teams.clients import ReusingAuthentication
-from bot.channels.teams.delivery import Pacer
+from bot.channels.teams import activities, dev_mode, proactive, sending
+from bot.channels.teams.connection import DEV_ADDRESS_BOOK, PLATFORM, TeamsConnection
 from bot.channels.teams.people import TeamsPeople
-from bot.channels.teams.safe_fetch import FetchPolicy
-from bot.channels.teams.service_urls import ServiceUrls
 from bot.channels.teams.tokens import check_lifetime
 from bot.config import TeamsSettings
 from bot.runtime import Runtime
-from dialogs.services.keyed_locks import KeyedLocks
 from dialogs.services.messages import Message, MessageKind
 
 log = logging.getLogger(__name__)
@@ -39,29 +32,17 @@ log = logging.getLogger(__name__)
 __all__ = ["DEV_ADDRESS_BOOK", "PLATFORM", "TeamsChannel"]
 
 
-class TeamsChannel:
+class TeamsChannel(TeamsConnection):
+    transport: proactive.TeamsTransport
+
     def __init__(self, runtime: Runtime, settings: TeamsSettings, *, on_outbox: Any = None) -> None:
-        self.runtime = runtime
-        self.settings = settings
-        self.on_outbox = on_outbox or (lambda: None)
-        self.services = ServiceUrls(local_only=settings.development_mode)
-        self.adapter = CloudAdapter(
-            ReusingAuthentication(cloud_config.BotFrameworkConfig(settings), self.services)
-        )
-        self.address_book = DEV_ADDRESS_BOOK if settings.development_mode else PLATFORM
-        # Public addresses only; tests add their local stand-ins for Teams' file servers.
-        self.fetch_policy = FetchPolicy()
-        self._remembered: dict[tuple[str, str], str] = {}
-        # One first contact at a time per person: a burst from someone new asks Teams once.
-        self._first_contacts: KeyedLocks[str] = KeyedLocks()
+        super().__init__(runtime, settings, on_outbox=on_outbox)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = activities.PolicyBot(self)
         self.transport = proactive.TeamsTransport(self)
         # For the daily sync and `policybot people sync`: Teams asked outside any turn.
         people = TeamsPeople(self)
         runtime.platform_directories["teams"] = (people, people)
-        self.pacer = Pacer()
-        self._http: aiohttp.ClientSession | None = None
         if settings.development_mode:
             log.warning(dev_mode.WARNING)
 

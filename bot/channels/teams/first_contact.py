@@ -29,11 +29,11 @@ from dialogs.services.people.directory import (
 from storage.conversations import ConversationKey
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 async def hold(
-    channel: TeamsChannel, activity: Activity, text: str, attachments: Sequence[Any]
+    channel: TeamsConnection, activity: Activity, text: str, attachments: Sequence[Any]
 ) -> None:
     """Keep what someone new wrote, before Teams is answered; who they are is asked of
     Teams after (the roster could take longer than Teams waits)."""
@@ -54,7 +54,7 @@ async def hold(
     channel.runtime.runner.in_background(_first_contact(channel, activity))
 
 
-async def _first_contact(channel: TeamsChannel, activity: Activity) -> None:
+async def _first_contact(channel: TeamsConnection, activity: Activity) -> None:
     """After Teams has its answer: who someone the bot did not know is, and then what they
     wrote (held until now), taken in order as their first turns; or, if they cannot be
     taken as staff, why, and what they wrote is kept only if they may yet be."""
@@ -94,7 +94,9 @@ async def _first_contact(channel: TeamsChannel, activity: Activity) -> None:
         await _take_held(channel, activity, account, outcome[0])
 
 
-async def _take_held(channel: TeamsChannel, activity: Activity, account: str, found: Found) -> None:
+async def _take_held(
+    channel: TeamsConnection, activity: Activity, account: str, found: Found
+) -> None:
     """What someone wrote before they were known, taken in order as their first turns."""
     assert activity.conversation is not None
     assert activity.from_property is not None
@@ -120,7 +122,7 @@ async def _take_held(channel: TeamsChannel, activity: Activity, account: str, fo
 
 
 async def chose_school(
-    channel: TeamsChannel, context: TurnContext, choice: StaffButtonValue
+    channel: TeamsConnection, context: TurnContext, choice: StaffButtonValue
 ) -> None:
     """Someone whose email fits several schools pressed the one they work at (first, or
     after "change school"): recorded, and what they wrote before, if anything, is taken."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from bot.channels.teams import address_book
+from bot.channels.teams.connection import PLATFORM
 from bot.channels.teams.directory import TeamsDirectory
 from dialogs.inbox import Who
 from dialogs.not_staff import not_staff_message
@@ -18,11 +18,11 @@ from dialogs.services.school.schools import Person, School
 from storage.conversations import ConversationKey
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 def person_of(
-    channel: TeamsChannel, activity: Activity, school: School | None = None
+    channel: TeamsConnection, activity: Activity, school: School | None = None
 ) -> tuple[School, Person] | None:
     sender = activity.from_property
     if sender is None:
@@ -35,20 +35,18 @@ def person_of(
     return None
 
 
-def who(channel: TeamsChannel, activity: Activity) -> Who | None:
+def who(channel: TeamsConnection, activity: Activity) -> Who | None:
     """The sender as this process already knows them, without asking anyone (a cheap check,
     e.g. on installation); messages and buttons are identified with `who_is`."""
     found = person_of(channel, activity)
     if found is None or activity.conversation is None:
         return None
     school, person = found
-    key = ConversationKey(
-        address_book.PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
-    )
+    key = ConversationKey(PLATFORM, str(activity.from_property.id), str(activity.conversation.id))
     return Who(person=person, school=school, key=key)
 
 
-def staff_account(channel: TeamsChannel, activity: Activity) -> str | None:
+def staff_account(channel: TeamsConnection, activity: Activity) -> str | None:
     """The id the staff directory knows the sender by: the one the configuration lists
     them under (their Entra object id, or a "29:" id), else their Entra object id."""
     sender = activity.from_property
@@ -62,19 +60,19 @@ def staff_account(channel: TeamsChannel, activity: Activity) -> str | None:
     return str(found) if found else None
 
 
-def is_known(channel: TeamsChannel, activity: Activity) -> bool:
+def is_known(channel: TeamsConnection, activity: Activity) -> bool:
     """Whether the sender is listed or learned already: what can be told before Teams is
     answered, without asking anyone."""
     sender = activity.from_property
     return sender is not None and any(
-        channel.runtime.staff.is_known(address_book.PLATFORM, str(key))
+        channel.runtime.staff.is_known(PLATFORM, str(key))
         for key in (sender.aad_object_id, sender.id)
         if key
     )
 
 
 def directory_for(
-    channel: TeamsChannel, context: TurnContext, activity: Activity
+    channel: TeamsConnection, context: TurnContext, activity: Activity
 ) -> TeamsDirectory:
     """Teams' directory as seen from an activity: the teams whose members are staff, when
     schools name them (Membership.teams_teams), else the team or chat it came from."""
@@ -89,7 +87,7 @@ def directory_for(
 
 
 async def identify(
-    channel: TeamsChannel, context: TurnContext, activity: Activity | None = None
+    channel: TeamsConnection, context: TurnContext, activity: Activity | None = None
 ) -> Identified:
     """Who sent `activity` (the turn's own, by default): listed, learned, or looked up in
     the roster of the team or chat it came from (bot.channels.teams.directory)."""
@@ -99,11 +97,11 @@ async def identify(
         return Refused(Refusal.OUTSIDE)
     runtime, lookup = channel.runtime, directory_for(channel, context, activity)
     return await runtime.staff.identify(
-        runtime.db.session, address_book.PLATFORM, account, lookup, runtime.clock()
+        runtime.db.session, PLATFORM, account, lookup, runtime.clock()
     )
 
 
-async def who_is(channel: TeamsChannel, context: TurnContext) -> Who | Message:
+async def who_is(channel: TeamsConnection, context: TurnContext) -> Who | Message:
     """The school and person writing in a personal chat, or what to tell someone the bot
     cannot take as staff."""
     activity = context.activity
@@ -112,7 +110,5 @@ async def who_is(channel: TeamsChannel, context: TurnContext) -> Who | Message:
         return not_staff_message(identified, "Teams")
     if activity.conversation is None or activity.from_property is None:
         return not_staff_message(Refused(Refusal.OUTSIDE), "Teams")
-    key = ConversationKey(
-        address_book.PLATFORM, str(activity.from_property.id), str(activity.conversation.id)
-    )
+    key = ConversationKey(PLATFORM, str(activity.from_property.id), str(activity.conversation.id))
     return Who(person=identified.person, school=identified.school, key=key)

@@ -16,7 +16,7 @@ from dialogs.services.errors import UploadRejected
 from dialogs.services.messages import IncomingFile
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,7 @@ FILE_DOWNLOAD_INFO = "application/vnd.microsoft.teams.file.download.info"
 
 
 async def fetch(
-    channel: TeamsChannel, context: TurnContext, attachment: Any, service_url: str | None
+    channel: TeamsConnection, context: TurnContext, attachment: Any, service_url: str | None
 ) -> IncomingFile | None:
     """A file or pasted image from the message, or None for Teams' own extra parts."""
     content_type = str(getattr(attachment, "content_type", "") or "")
@@ -70,7 +70,7 @@ async def fetch(
     return downloaded.as_incoming(name, content_type)
 
 
-async def _bot_token(channel: TeamsChannel, context: TurnContext) -> str | None:
+async def _bot_token(channel: TeamsConnection, context: TurnContext) -> str | None:
     """The token the turn's connector client already uses (none in development mode)."""
     if channel.settings.development_mode:
         return None

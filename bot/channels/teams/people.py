@@ -24,13 +24,13 @@ from bot.channels.teams import identity
 from dialogs.services.people.directory import AccountKind, DirectoryUnavailable, Profile
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 class TeamsPeople:
     """PlatformDirectory and EmailDirectory (dialogs.services.people.directory) for Teams."""
 
-    def __init__(self, channel: TeamsChannel) -> None:
+    def __init__(self, channel: TeamsConnection) -> None:
         self.channel = channel
 
     async def profile(self, user_id: str) -> Profile | None:

@@ -26,7 +26,7 @@ from dialogs.services.school.schools import Person, School
 from storage import addresses
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class TeamsTransport:
 
     name = address_book.PLATFORM
 
-    def __init__(self, channel: TeamsChannel) -> None:
+    def __init__(self, channel: TeamsConnection) -> None:
         self.channel = channel
         # Email -> (Teams user id "29:…", Entra object id) of full members found in a roster.
         self._by_email: dict[str, tuple[str, str]] = {}

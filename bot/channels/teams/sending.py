@@ -16,7 +16,7 @@ from dialogs.inbox import Who
 from dialogs.services.messages import Message
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 def _question_of(message: Message) -> str:
@@ -24,7 +24,7 @@ def _question_of(message: Message) -> str:
 
 
 def activity_for(
-    channel: TeamsChannel, message: Message, *, mention: Sequence[tuple[str, str]] = ()
+    channel: TeamsConnection, message: Message, *, mention: Sequence[tuple[str, str]] = ()
 ) -> Activity:
     """The message as a card; `mention` lists (Teams id, name) of people it alerts."""
     card = cards.card_for(message)
@@ -37,7 +37,7 @@ def activity_for(
     return activity
 
 
-async def activities_for(channel: TeamsChannel, message: Message) -> list[Activity]:
+async def activities_for(channel: TeamsConnection, message: Message) -> list[Activity]:
     """The message's card, then an offer of each file it hands over.
 
     Teams lets a bot give files only through a consent card in a personal chat, and the
@@ -67,7 +67,7 @@ async def activities_for(channel: TeamsChannel, message: Message) -> list[Activi
 
 
 async def send(
-    channel: TeamsChannel, context: TurnContext, messages: Sequence[Message]
+    channel: TeamsConnection, context: TurnContext, messages: Sequence[Message]
 ) -> list[str]:
     ids: list[str] = []
     conversation = context.activity.conversation.id if context.activity.conversation else ""
@@ -84,7 +84,7 @@ async def send(
 
 
 async def reply(
-    channel: TeamsChannel, context: TurnContext, who: Who, messages: Sequence[Message]
+    channel: TeamsConnection, context: TurnContext, who: Who, messages: Sequence[Message]
 ) -> None:
     """Send a turn's replies in order. The turn is already saved, so if Teams still refuses
     after its retries, what is left goes to the outbox and is sent later, never dropped."""

@@ -13,11 +13,11 @@ from dialogs.inbox import Arrival, Who
 from dialogs.services.messages import IncomingFile, Message, UserInput
 
 if TYPE_CHECKING:
-    from bot.channels.teams.channel import TeamsChannel
+    from bot.channels.teams.connection import TeamsConnection
 
 
 async def admit(
-    channel: TeamsChannel,
+    channel: TeamsConnection,
     activity: Activity,
     who: Who,
     given: UserInput,

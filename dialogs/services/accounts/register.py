@@ -19,7 +19,7 @@ from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.privacy.audit import AuditAction
-from dialogs.services.privacy.audited import Audited, AuditedService
+from dialogs.services.privacy.audited import Audited, AuditedService, Notifying, NotifyingService
 from dialogs.services.school.permissions import AccountAction, require
 from dialogs.services.school.schools import OfficialAccount, Person, School
 from storage.models import OwnerAnswer, RegisteredAccount
@@ -224,3 +224,12 @@ class AccountRegister(AuditedService):
         latest = (await self.latest_answers(school, account_id)).get(person_id)
         if latest is not None and not latest.still_runs:
             await self._session.delete(latest)
+
+
+class ReadsTheRegister(NotifyingService):
+    """A service that sees a school's official accounts as the register holds them (recorded
+    ones as well as those in the configuration)."""
+
+    def __init__(self, *, register: AccountRegister, **work: Unpack[Notifying]) -> None:
+        super().__init__(**work)
+        self._register = register

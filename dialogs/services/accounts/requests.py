@@ -13,16 +13,14 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
 
-from dialogs.services.accounts.register import AccountRegister
+from dialogs.services.accounts.register import ReadsTheRegister
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Fact, InputKind, Message, MessageKind
 from dialogs.services.privacy.audit import AuditAction
-from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.button_values import VerbButton
 from dialogs.services.school.permissions import (
     ACCOUNT_DECIDER_ROLES,
@@ -84,11 +82,7 @@ class AccountDecided:
     message: str
 
 
-class AccountRequestService(NotifyingService):
-    def __init__(self, *, register: AccountRegister, **work: Unpack[Notifying]) -> None:
-        super().__init__(**work)
-        self._register = register
-
+class AccountRequestService(ReadsTheRegister):
     async def submit(self, new: NewAccount, *, school: School, requester: Person) -> AccountRequest:
         runners = list(dict.fromkeys(new.runners))
         if len(runners) < MIN_RUNNERS:

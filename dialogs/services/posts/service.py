@@ -13,11 +13,11 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Unpack
+from typing import Any
 
 from sqlmodel import col, select
 
-from dialogs.services.accounts.register import AccountRegister
+from dialogs.services.accounts.register import ReadsTheRegister
 from dialogs.services.errors import InvalidRequest, MovedOn, NotFound
 from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
 from dialogs.services.posts.card import (
@@ -30,7 +30,6 @@ from dialogs.services.posts.card import (
     post_subject,
 )
 from dialogs.services.privacy.audit import AuditAction
-from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.school.permissions import PostAction, may, require
 from dialogs.services.school.references import school_reference
 from dialogs.services.school.schools import Person, Role, School
@@ -69,11 +68,7 @@ class PostSweep:
     expired: int
 
 
-class PostRequestService(NotifyingService):
-    def __init__(self, *, register: AccountRegister, **work: Unpack[Notifying]) -> None:
-        super().__init__(**work)
-        self._register = register
-
+class PostRequestService(ReadsTheRegister):
     async def last_approved(self, school: School) -> dict[str, datetime]:
         """When something was last approved (or published) for each account (the yearly account
         check asks, through `accounts.checks.AccountActivity`)."""
