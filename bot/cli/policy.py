@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
+from bot.cli.support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.services.errors import InvalidRequest, PolicybotError
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import MAX_POLICY_BYTES, read_policy_document

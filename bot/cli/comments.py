@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
+from bot.cli.support import echo_json, in_session, school_and_actor, settings_or_exit, whom
 from dialogs.services.comments.card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
 from dialogs.services.comments.term_dates import parse_term_dates
 from dialogs.services.container import Services

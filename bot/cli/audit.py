@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit, whom
+from bot.cli.support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.privacy.audit import AuditAction, AuditLog
 from dialogs.services.privacy.audit_chain import ALL_SCHOOLS, AuditChain, Verification

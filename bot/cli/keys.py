@@ -14,7 +14,7 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.privacy.key_rotation import (
     NO_KEY,

@@ -6,7 +6,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor
+from bot.cli.support import echo_json, in_session, school_and_actor
 from dialogs.services.container import Services
 from dialogs.services.posts.card import STATUS_LABELS, PostStatus, accounts_text
 from dialogs.services.privacy.audit import AuditAction

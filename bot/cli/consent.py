@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
+from bot.cli.support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
 from dialogs.services.posts.consent import (
     COMMAND_LINE,
     MAX_CONSENT_BYTES,

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from bot.cli_support import echo_json
+from bot.cli.support import echo_json
 from dialogs.services.comments.working_time import (
     BANK_HOLIDAY_REGIONS,
     MAX_WITHIN,

@@ -14,7 +14,7 @@ from typing import Any
 import click
 from sqlmodel import col, select
 
-from bot.cli_support import echo_json, run
+from bot.cli.support import echo_json, run
 from bot.runtime import Runtime
 from dialogs.services.outbox import addressee, retry_escalated
 from storage.models import Notification

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import echo_json, run
+from bot.cli.support import echo_json, run
 from bot.runtime import Runtime
 
 

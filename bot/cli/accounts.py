@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
+from bot.cli.support import echo_json, in_session, school_and_actor, settings_or_exit, whom
 from dialogs.services.accounts.requests import STATUS_LABELS, AccountStatus
 from dialogs.services.container import Services
 from dialogs.services.school.schools import School

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
+from bot.cli.support import run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.privacy.subject_access import Erasure
 

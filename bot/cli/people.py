@@ -15,7 +15,7 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.people.directory import (
     AccountKind,

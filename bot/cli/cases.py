@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit, whom
+from bot.cli.support import echo_json, run, settings_or_exit, whom
 from bot.runtime import Runtime
 from dialogs.services.cases.card import actor_name, reporter_name
 from dialogs.services.cases.service import (

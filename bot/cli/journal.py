@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.support import echo_json, run, settings_or_exit
 from bot.config import Settings
 from bot.runtime import Runtime
 from dialogs.inbox import Replayed
