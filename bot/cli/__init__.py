@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from bot.cli.lazy import LazyCommand, LazyGroup
-from bot.cli.support import run, settings_or_exit, unreachable_database_exits, whom
+from bot.cli.options import as_option, school_option, whom
+from bot.cli.support import ExitCode, exit_with, run, settings_or_exit, unreachable_database_exits
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -94,8 +95,8 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--as", "person_id", help="Who you are (a person id from the configuration).")
-@click.option("--school", "school_id", help="Which school (needed when there are several).")
+@as_option(help="Who you are (a person id from the configuration).")
+@school_option()
 def chat(person_id: str | None, school_id: str | None) -> None:
     """Talk to the bot in this terminal (answers can also be piped in)."""
     from bot.channels.shared_files import read_files
@@ -150,8 +151,7 @@ def serve(host: str) -> None:
     try:
         refuse_exposed(settings.teams, host)
     except ConfigError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(2) from exc
+        exit_with(ExitCode.USAGE, exc.message)
     runtime = prepared_runtime(settings)
     if settings.slack is None:
         click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)
