@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from sqlalchemy import create_engine, delete, insert, select, update
 from sqlmodel import col
 
-from bot.audit_cli import audit
+from bot.cli.audit import audit
 from storage.db import sync_url
 from storage.models import AuditEntry, AuditSeal
 from tests.bot.conftest import Cli

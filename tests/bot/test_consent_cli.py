@@ -1,6 +1,6 @@
 """`policybot consent ...` as a headteacher or IT admin would run it.
 
-The `consent` group is run on its own (`bot.consent_cli.consent`) through click's runner, with
+The `consent` group is run on its own (`bot.cli.consent.consent`) through click's runner, with
 the environment `make_cli` gives the `policybot` script: its own data directory and the
 `database_url` fixture, so everything runs on SQLite and on PostgreSQL. Each command builds and
 closes its own runtime, as a separate process would. The children are invented.
@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from bot.consent_cli import consent as consent_group
+from bot.cli.consent import consent as consent_group
 from tests.bot.test_cli import Ran, make_cli
 
 REGISTER = """Photo consent report - printed 01/09/2026

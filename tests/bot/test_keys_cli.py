@@ -2,7 +2,7 @@
 would use them: each command in its own runtime, as a separate process would, on SQLite and on
 PostgreSQL.
 
-The group is run directly (it is registered in `policybot` by bot/cli.py) with the same
+The group is run directly (it is registered in `policybot` by bot/cli/__init__.py) with the same
 environment the `cli` fixture gives the whole command.
 """
 
@@ -17,8 +17,8 @@ import pytest
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 
+from bot.cli.keys import keys
 from bot.config import load_settings
-from bot.keys_cli import keys
 from bot.runtime import build_runtime
 from dialogs.services.errors import ConfigError
 from dialogs.services.messages import MessageKind

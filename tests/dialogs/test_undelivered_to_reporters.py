@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.deliveries_cli import stuck
+from bot.cli.deliveries import stuck
 from bot.runtime import Runtime
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.outbox import ESCALATE_AFTER, NO_ALERT, Alert, deliver_pending

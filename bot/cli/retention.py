@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import echo_json, run
+from bot.cli.options import json_option
+from bot.cli.support import echo_json, run
 from bot.runtime import Runtime
 
 
@@ -15,7 +16,7 @@ def retention() -> None:
 
 @retention.command("run")
 @click.option("--dry-run", is_flag=True, help="Only count what is past its period.")
-@click.option("--json", "as_json", is_flag=True, help="Print the counts as JSON.")
+@json_option(help="Print the counts as JSON.")
 def run_now(dry_run: bool, as_json: bool) -> None:
     """Anonymise closed reports and remove evidence, comments and post requests past their
     periods (reports on legal hold are kept). The server does this every hour."""

@@ -6,7 +6,8 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor
+from bot.cli.options import as_option, json_option, school_and_actor, school_option
+from bot.cli.support import echo_json, in_session
 from dialogs.services.container import Services
 from dialogs.services.posts.card import STATUS_LABELS, PostStatus, accounts_text
 from dialogs.services.privacy.audit import AuditAction
@@ -62,12 +63,12 @@ def approvals() -> None:
 
 
 @approvals.command("list")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--as", "person_id", help="List what this person may see (default: everything).")
+@school_option()
+@as_option(help="List what this person may see (default: everything).")
 @click.option(
     "--status", type=click.Choice([s.value for s in PostStatus]), help="Only this status."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def list_requests(
     school_id: str | None, person_id: str | None, status: str | None, as_json: bool
 ) -> None:
@@ -94,9 +95,9 @@ def list_requests(
 
 @approvals.command("show")
 @click.argument("reference")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--as", "person_id", help="Show it as this person may see it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@as_option(help="Show it as this person may see it.")
+@json_option()
 def show(reference: str, school_id: str | None, person_id: str | None, as_json: bool) -> None:
     """Show one request with its text, checks, warnings and every decision on it."""
     school, person = school_and_actor(school_id, person_id)

@@ -10,7 +10,8 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_and_actor, school_option, whom
+from bot.cli.support import echo_json, in_session, settings_or_exit
 from dialogs.services.comments.card import STATUS_LABELS, CommentStatus, CommentVerb, account_text
 from dialogs.services.comments.term_dates import parse_term_dates
 from dialogs.services.container import Services
@@ -50,10 +51,10 @@ def comments() -> None:
 
 
 @comments.command("list")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--as", "person_id", help="List as this person (a moderator).")
+@school_option()
+@as_option(help="List as this person (a moderator).")
 @click.option("--open", "open_only", is_flag=True, help="Only comments still waiting.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def list_comments(
     school_id: str | None, person_id: str | None, open_only: bool, as_json: bool
 ) -> None:
@@ -81,9 +82,9 @@ def list_comments(
 
 @comments.command("show")
 @click.argument("reference")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--as", "person_id", help="Show it as this person may see it.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@as_option(help="Show it as this person may see it.")
+@json_option()
 def show(reference: str, school_id: str | None, person_id: str | None, as_json: bool) -> None:
     """Show one comment with what was said and how it was answered."""
     school, person = school_and_actor(school_id, person_id)
@@ -110,10 +111,10 @@ def show(reference: str, school_id: str | None, person_id: str | None, as_json: 
 
 @comments.command("answer")
 @click.argument("reference")
-@click.option("--as", "person_id", required=True, help="The moderator answering it.")
+@as_option(required=True, help="The moderator answering it.")
 @click.option("--how", type=click.Choice(sorted(_HOW)), required=True, help="What was done.")
 @click.option("--reason", help="For hidden: the reason given publicly.")
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def answer(
     reference: str, person_id: str, how: str, reason: str | None, school_id: str | None
 ) -> None:
@@ -136,14 +137,14 @@ def calendar() -> None:
 
 @calendar.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 @click.option(
     "--terms",
     is_flag=True,
     help="The file's events are the terms; the gaps between them are the closures. "
     "(Without this, each event is a closure: a holiday, a half term or an INSET day.)",
 )
-@click.option("--as", "person_id", help="Who is importing (for the audit log).")
+@as_option(help="Who is importing (for the audit log).")
 def import_calendar(file: Path, school_id: str | None, terms: bool, person_id: str | None) -> None:
     """Import closures from an iCalendar (.ics) file of term dates, replacing earlier imports."""
     school, person = school_and_actor(school_id, person_id)
@@ -170,8 +171,8 @@ def import_calendar(file: Path, school_id: str | None, terms: bool, person_id: s
 
 
 @calendar.command("show")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@json_option()
 def show_calendar(school_id: str | None, as_json: bool) -> None:
     """List the school's closures: from its configuration and from imported term dates."""
     school, _ = school_and_actor(school_id, None)

@@ -14,7 +14,8 @@ from typing import Any
 import click
 from sqlmodel import col, select
 
-from bot.cli_support import echo_json, run
+from bot.cli.options import json_option
+from bot.cli.support import ExitCode, echo_json, exit_with, run
 from bot.runtime import Runtime
 from dialogs.services.outbox import addressee, retry_escalated
 from storage.models import Notification
@@ -51,7 +52,7 @@ def _iso(when: datetime | None) -> str | None:
 
 
 @click.group(invoke_without_command=True)
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.pass_context
 def deliveries(context: click.Context, as_json: bool) -> None:
     """Messages not delivered yet after failing, and those escalated (exit 1 when any were
@@ -76,7 +77,7 @@ def deliveries(context: click.Context, as_json: bool) -> None:
                 f"{item['attempts']} attempt(s), {item['problem']}; {state}"
             )
     if escalated:
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)
 
 
 @deliveries.command("retry")

@@ -4,7 +4,7 @@ Every `policybot` command is its own process, and importing every command's modu
 database layer, the dialogs, the chat platforms' SDKs) took most of the two seconds a one-line
 `policybot ask` used to take. This is click's documented "LazyGroup" pattern, with one addition:
 each lazy command's short help is recorded next to its import path, so `policybot --help` can
-list every command without importing any of them. tests/bot/test_cli.py checks that the
+list every command without importing any of them. tests/bot/test_startup.py checks that the
 recorded help is what each command's docstring says.
 """
 

@@ -1,4 +1,5 @@
-"""What every `policybot` command needs: settings, a ready database, and errors as exit codes.
+"""What every `policybot` command needs: settings, a ready database, and errors as exit codes
+(`ExitCode`, the one convention every command follows; the README's "Exit codes" lists it).
 
 Imported by every command, including the ones that never open the database (`policybot ask
 --policy FILE`), so the database layer, the runtime and the services are imported by the
@@ -10,7 +11,8 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -26,14 +28,39 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
+class ExitCode(IntEnum):
+    """How every `policybot` command ends, for scripts and monitoring."""
+
+    DONE = 0
+    # A check found a problem (`audit verify`, `people check`, `journal status`, `deliveries`,
+    # `keys rotate` leaving something unreadable), or the services could not do what was asked
+    # (closing a report without its outcome, a file that is not a policy).
+    PROBLEM = 1
+    # The command line needs changing before the command can run: click's own usage errors, a
+    # --school or --as the configuration does not have, an invalid configuration, a database
+    # that cannot be reached, a missing key, a file that is already there. Also, as it has
+    # always been, --as refused by `policy import` and `consent import`, which check it before
+    # reading the file.
+    USAGE = 2
+    # Refused or not found: the services said this person may not, or found no record by that
+    # reference that this person can see (a report, a comment, a question, a person).
+    REFUSED = 3
+
+
+def exit_with(code: ExitCode, message: str | None = None) -> NoReturn:
+    """End the command with `code`, saying why on standard error first."""
+    if message is not None:
+        click.echo(message, err=True)
+    raise SystemExit(int(code))
+
+
 def settings_or_exit() -> Settings:
     from bot.config import load_settings
 
     try:
         return load_settings()
     except ConfigError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(2) from exc
+        exit_with(ExitCode.USAGE, exc.message)
 
 
 @contextmanager
@@ -44,8 +71,7 @@ def unreachable_database_exits(setting: str = "DATABASE_URL") -> Iterator[None]:
     try:
         yield
     except (OperationalError, InterfaceError) as exc:
-        click.echo(f"Cannot reach the database in {setting} ({type(exc).__name__}).", err=True)
-        raise SystemExit(2) from exc
+        exit_with(ExitCode.USAGE, f"Cannot reach the database in {setting} ({type(exc).__name__}).")
 
 
 def prepared_runtime(settings: Settings) -> Runtime:
@@ -55,8 +81,7 @@ def prepared_runtime(settings: Settings) -> Runtime:
         prepare_database(settings)
         return build_runtime(settings)
     except ConfigError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(2) from exc
+        exit_with(ExitCode.USAGE, exc.message)
 
 
 def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | None = None) -> T:
@@ -77,19 +102,16 @@ def run(work: Callable[[Runtime], Coroutine[Any, Any, T]], settings: Settings | 
     try:
         return asyncio.run(main())
     except (NotFound, NotPermitted) as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(3) from exc
+        exit_with(ExitCode.REFUSED, exc.message)
     except PolicybotError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(1) from exc
-    except KeyMissing as exc:
-        click.echo(
+        exit_with(ExitCode.PROBLEM, exc.message)
+    except KeyMissing:
+        exit_with(
+            ExitCode.USAGE,
             "Some records are encrypted with a key that is not configured. Set "
             "POLICYBOT_EVIDENCE_KEY to the current key, and any older ones in "
             "POLICYBOT_PREVIOUS_KEYS.",
-            err=True,
         )
-        raise SystemExit(2) from exc
 
 
 def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
@@ -106,9 +128,10 @@ def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
 def allowed_or_usage_error(
     settings: Settings, person: Person, action: Action, school: School
 ) -> None:
-    """A command's own check of --as, made before it reads anything: refused as a usage error,
-    as these commands always were, and recorded in the audit log like every refusal (the
-    refusal ends a unit of work of its own; see dialogs.services.privacy.refusals)."""
+    """A command's own check of --as, made before it reads anything: refused as a usage error
+    (ExitCode.USAGE, not REFUSED), as these commands always were, and recorded in the audit log
+    like every refusal (the refusal ends a unit of work of its own; see
+    dialogs.services.privacy.refusals)."""
     import asyncio
 
     from dialogs.services.school.permissions import may, require
@@ -132,33 +155,3 @@ def allowed_or_usage_error(
 
 def echo_json(data: Any) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False))
-
-
-def whom(settings: Settings, person_id: str | None, school_id: str | None) -> tuple[School, Person]:
-    directory = settings.directory
-    if school_id:
-        school = directory.school(school_id)
-        if school is None:
-            raise click.UsageError(f"There is no school {school_id!r} in the configuration.")
-        schools = [school]
-    elif person_id:
-        schools = directory.schools_of(person_id) or list(directory.schools)
-    else:
-        schools = list(directory.schools)
-    if len(schools) > 1:
-        names = ", ".join(s.id for s in schools)
-        raise click.UsageError(f"Please choose a school with --school ({names}).")
-    school = schools[0]
-    if person_id is None:
-        return school, school.people[0]
-    person = school.person(person_id)
-    if person is None:
-        raise click.UsageError(f"There is no person {person_id!r} at {school.name}.")
-    return school, person
-
-
-def school_and_actor(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
-    """The school a command is about, and who runs it: None without --as, which is whoever
-    administers the server (everything visible, acting as the command line)."""
-    school, person = whom(settings_or_exit(), person_id, school_id)
-    return school, person if person_id else None

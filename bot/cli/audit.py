@@ -9,7 +9,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_option, whom
+from bot.cli.support import ExitCode, echo_json, exit_with, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.privacy.audit import AuditAction, AuditLog
 from dialogs.services.privacy.audit_chain import ALL_SCHOOLS, AuditChain, Verification
@@ -34,7 +35,7 @@ def audit() -> None:
     help="The anchor file to compare the log with (default: POLICYBOT_AUDIT_ANCHOR, or the "
     "one in the data directory), e.g. a copy kept on another machine.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def verify(anchor: Path | None, as_json: bool) -> None:
     """Check that no audit entry was changed, removed or inserted after it was sealed, and
     that the newest entries the anchor file records are still there (exit code 1 if not)."""
@@ -62,7 +63,7 @@ def verify(anchor: Path | None, as_json: bool) -> None:
     else:
         _explain(result, anchor_file)
     if not result.ok:
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)
 
 
 def _detail(result: Verification) -> str:
@@ -105,11 +106,11 @@ def _explain(result: Verification, anchor: AnchorFile) -> None:
 
 
 @audit.command("show")
-@click.option("--as", "person_id", required=True, help="The DPO or Headteacher reading it.")
+@as_option(required=True, help="The DPO or Headteacher reading it.")
 @click.option("--target", help="Only entries about one record, e.g. case:<id> or person:sam.")
 @click.option("--limit", default=50, show_default=True, help="How many of the newest entries.")
-@click.option("--json", "as_json", is_flag=True, help="Print the entries as JSON.")
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@json_option(help="Print the entries as JSON.")
+@school_option()
 def show(
     person_id: str, target: str | None, limit: int, as_json: bool, school_id: str | None
 ) -> None:
@@ -119,9 +120,9 @@ def show(
 
 
 @audit.command("export")
-@click.option("--as", "person_id", required=True, help="The data protection officer.")
+@as_option(required=True, help="The data protection officer.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def export(person_id: str, out: Path, school_id: str | None) -> None:
     """Every entry of the school's audit log, as JSON lines, for an auditor."""
     if out.exists():

@@ -14,7 +14,8 @@ from typing import Any
 import click
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.options import json_option
+from bot.cli.support import ExitCode, echo_json, exit_with, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.privacy.key_rotation import (
     NO_KEY,
@@ -60,8 +61,7 @@ def rotate_keys(batch: int) -> None:
     was stored before a key was set)."""
     settings = settings_or_exit()
     if not settings.keys:
-        click.echo(NO_KEY, err=True)
-        raise SystemExit(2)
+        exit_with(ExitCode.USAGE, NO_KEY)
     schools = [school.id for school in settings.directory.schools]
 
     async def work(runtime: Runtime) -> RotationResult:
@@ -86,12 +86,12 @@ def rotate_keys(batch: int) -> None:
             "`policybot keys status`.",
             err=True,
         )
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)
     click.echo("Check `policybot keys status` before removing an old key.")
 
 
 @keys.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def show_status(as_json: bool) -> None:
     """How much is not encrypted, under the current key, or under an older key."""
     settings = settings_or_exit()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.options import json_option
+from bot.cli.support import ExitCode, echo_json, exit_with, run, settings_or_exit
 from bot.config import Settings
 from bot.runtime import Runtime
 from dialogs.inbox import Replayed
@@ -28,7 +29,7 @@ def journal() -> None:
 
 
 @journal.command("status")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def status(as_json: bool) -> None:
     """How many messages wait, how long the oldest has waited, and those set aside (exit 1
     when any are set aside, for monitoring)."""
@@ -68,7 +69,7 @@ def status(as_json: bool) -> None:
             details = ", ".join(f"{k}: {v}" for k, v in item.items() if k != "file")
             click.echo(f"  {item['file']}: {details}")
     if aside:
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)
 
 
 @journal.command("retry")
@@ -88,4 +89,4 @@ def retry() -> None:
         "running server."
     )
     if replayed.set_aside:
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)

@@ -15,7 +15,8 @@ from typing import Any, TypeVar
 
 import click
 
-from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_option, whom
+from bot.cli.support import allowed_or_usage_error, echo_json, in_session, settings_or_exit
 from dialogs.services.posts.consent import (
     COMMAND_LINE,
     MAX_CONSENT_BYTES,
@@ -41,7 +42,7 @@ def _read(path: Path) -> bytes:
         return handle.read(MAX_CONSENT_BYTES + 1)
 
 
-def _school(school_id: str, person_id: str | None) -> tuple[School, Person | None]:
+def _school(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
     settings = settings_or_exit()
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
@@ -110,15 +111,15 @@ def consent() -> None:
 
 @consent.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--school", "school_id", required=True, help="Which school's register this is.")
-@click.option(
-    "--as",
-    "person_id",
+@school_option()
+@as_option(
     help="Who is importing it (recorded; must be the headteacher, a senior leader, the "
     "safeguarding lead or an IT administrator).",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def import_register(file: Path, school_id: str, person_id: str | None, as_json: bool) -> None:
+@json_option()
+def import_register(
+    file: Path, school_id: str | None, person_id: str | None, as_json: bool
+) -> None:
     """Import FILE, a CSV export from the school's MIS, replacing the register in use.
 
     The whole file is checked first: if any row has a problem, every problem is listed and
@@ -163,10 +164,10 @@ def import_register(file: Path, school_id: str, person_id: str | None, as_json: 
 
 
 @consent.command("show")
-@click.option("--school", "school_id", required=True, help="Which school.")
+@school_option()
 @click.option("--pupils", "with_pupils", is_flag=True, help="Also list every pupil's consent.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def show(school_id: str, with_pupils: bool, as_json: bool) -> None:
+@json_option()
+def show(school_id: str | None, with_pupils: bool, as_json: bool) -> None:
     """Show the register in use: where it came from and how many pupils have consent where."""
     school, _ = _school(school_id, None)
 
@@ -239,7 +240,7 @@ def _platforms(values: Sequence[str]) -> list[Platform]:
 
 
 @consent.command("check")
-@click.option("--school", "school_id", required=True, help="Which school.")
+@school_option()
 @click.option(
     "--platform",
     "platform_names",
@@ -255,9 +256,9 @@ def _platforms(values: Sequence[str]) -> list[Platform]:
     help='A pupil in the post, as staff would type it (repeat for several), e.g. "Amelia Hart '
     '(Year 4)".',
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def check(
-    school_id: str, platform_names: tuple[str, ...], pupils: tuple[str, ...], as_json: bool
+    school_id: str | None, platform_names: tuple[str, ...], pupils: tuple[str, ...], as_json: bool
 ) -> None:
     """Say what the bot would say about picturing these pupils on these platforms."""
     school, _ = _school(school_id, None)

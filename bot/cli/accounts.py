@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, in_session, school_and_actor, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_and_actor, school_option, whom
+from bot.cli.support import echo_json, in_session, settings_or_exit
 from dialogs.services.accounts.requests import STATUS_LABELS, AccountStatus
 from dialogs.services.container import Services
 from dialogs.services.school.schools import School
@@ -34,8 +35,8 @@ def _register(school: School) -> list[dict[str, Any]]:
 
 
 @accounts.command("list")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@json_option()
 def list_accounts(school_id: str | None, as_json: bool) -> None:
     """The register: accounts from the configuration and those recorded after approval."""
     school, _ = school_and_actor(school_id, None)
@@ -55,8 +56,8 @@ def list_accounts(school_id: str | None, as_json: bool) -> None:
 
 @accounts.command("show")
 @click.argument("account_id")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@json_option()
 def show(account_id: str, school_id: str | None, as_json: bool) -> None:
     """One account in the register."""
     school, _ = school_and_actor(school_id, None)
@@ -71,8 +72,8 @@ def show(account_id: str, school_id: str | None, as_json: bool) -> None:
 
 
 @accounts.command("requests")
-@click.option("--school", "school_id", help="Which school, if there are several.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@school_option()
+@json_option()
 def list_requests(school_id: str | None, as_json: bool) -> None:
     """Requests for new accounts and where each has got to."""
     school, _ = school_and_actor(school_id, None)
@@ -105,7 +106,7 @@ def list_requests(school_id: str | None, as_json: bool) -> None:
 
 @accounts.command("record")
 @click.argument("reference")
-@click.option("--as", "person_id", required=True, help="The IT administrator recording it.")
+@as_option(required=True, help="The IT administrator recording it.")
 @click.option("--id", "account_id", required=True, help="A short id, e.g. year6-blog.")
 @click.option("--handle", required=True, help="The account's handle or name on the platform.")
 @click.option("--link", required=True, help="The account's address (https://…).")
@@ -124,7 +125,7 @@ def list_requests(school_id: str | None, as_json: bool) -> None:
     type=click.FloatRange(min=0, min_open=True, max=720),
     help="This account's own comment deadline, if not the school's.",
 )
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def record(
     reference: str,
     person_id: str,
@@ -160,7 +161,7 @@ def record(
 
 @accounts.command("update")
 @click.argument("account_id")
-@click.option("--as", "person_id", required=True, help="The IT administrator or senior leader.")
+@as_option(required=True, help="The IT administrator or senior leader.")
 @click.option("--add-owner", "add_owners", multiple=True, help="A person id; may be repeated.")
 @click.option("--remove-owner", "remove_owners", multiple=True, help="A person id.")
 @click.option(
@@ -173,7 +174,7 @@ def record(
     type=click.FloatRange(min=0, min_open=True, max=720),
     help="This account's own comment deadline.",
 )
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def update(
     account_id: str,
     person_id: str,

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from bot.cli_support import run, settings_or_exit, whom
+from bot.cli.options import as_option, school_option, whom
+from bot.cli.support import run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.privacy.subject_access import Erasure
 
@@ -23,9 +24,9 @@ def sar() -> None:
 @sar.command("export")
 @click.argument("person_id")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True)
-@click.option("--as", "actor_id", required=True, help="The DPO or Headteacher asking.")
+@as_option(required=True, help="The DPO or Headteacher asking.", dest="actor_id")
 @click.option("--name", "names", multiple=True, help="Another name they may be written under.")
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def export(
     person_id: str, out: Path, actor_id: str, names: tuple[str, ...], school_id: str | None
 ) -> None:
@@ -53,10 +54,10 @@ def export(
 
 @sar.command("erase")
 @click.argument("person_id")
-@click.option("--as", "actor_id", required=True, help="The data protection officer.")
+@as_option(required=True, help="The data protection officer.", dest="actor_id")
 @click.option("--confirm", is_flag=True, help="Erase; without it, only say what would go.")
 @click.option("--name", "names", multiple=True, help="Another name they may be written under.")
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@school_option()
 def erase(
     person_id: str, actor_id: str, confirm: bool, names: tuple[str, ...], school_id: str | None
 ) -> None:

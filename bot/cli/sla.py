@@ -15,7 +15,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
 
-from bot.cli_support import echo_json
+from bot.cli.options import json_option
+from bot.cli.support import echo_json
 from dialogs.services.comments.working_time import (
     BANK_HOLIDAY_REGIONS,
     MAX_WITHIN,
@@ -150,7 +151,7 @@ def sla() -> None:
     callback=_zone,
     help="The school's timezone.",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option()
 def due(
     received: datetime,
     within: timedelta,

@@ -12,7 +12,15 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from bot.cli_support import allowed_or_usage_error, echo_json, in_session, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_option, whom
+from bot.cli.support import (
+    ExitCode,
+    allowed_or_usage_error,
+    echo_json,
+    exit_with,
+    in_session,
+    settings_or_exit,
+)
 from dialogs.services.errors import InvalidRequest, PolicybotError
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import MAX_POLICY_BYTES, read_policy_document
@@ -42,7 +50,7 @@ def _read(path: Path) -> bytes:
     return path.read_bytes()
 
 
-def _school(school_id: str, person_id: str | None) -> tuple[School, Person | None]:
+def _school(school_id: str | None, person_id: str | None) -> tuple[School, Person | None]:
     from dialogs.services.school.permissions import ImportAction
 
     settings = settings_or_exit()
@@ -77,18 +85,18 @@ def policy() -> None:
 
 @policy.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--school", "school_id", required=True, help="Which school's policy this is.")
+@school_option()
 @click.option(
     "--effective-from",
     type=click.DateTime(formats=["%Y-%m-%d"]),
     help="The date the new version takes effect (YYYY-MM-DD); until then the previous "
     "version keeps answering.",
 )
-@click.option("--as", "person_id", help="Who is importing it (recorded; must be an owner).")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@as_option(help="Who is importing it (recorded; must be an owner).")
+@json_option()
 def import_policy(
     file: Path,
-    school_id: str,
+    school_id: str | None,
     effective_from: datetime | None,
     person_id: str | None,
     as_json: bool,
@@ -103,8 +111,7 @@ def import_policy(
     try:
         document = read_policy_document(data, file.name)
     except PolicybotError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(1) from exc
+        exit_with(ExitCode.PROBLEM, exc.message)
 
     async def store(services: Services) -> tuple[Imported, PolicyVersion | None]:
         imported = await services.policies.import_document(
@@ -153,9 +160,9 @@ def import_policy(
 
 
 @policy.command("versions")
-@click.option("--school", "school_id", required=True, help="Which school.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def versions(school_id: str, as_json: bool) -> None:
+@school_option()
+@json_option()
+def versions(school_id: str | None, as_json: bool) -> None:
     """List every imported version, newest last, and which one is in force."""
     school, _ = _school(school_id, None)
 
@@ -181,9 +188,9 @@ def versions(school_id: str, as_json: bool) -> None:
 
 
 @policy.command("gaps")
-@click.option("--school", "school_id", required=True, help="Which school.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def gaps(school_id: str, as_json: bool) -> None:
+@school_option()
+@json_option()
+def gaps(school_id: str | None, as_json: bool) -> None:
     """Questions the policy did not answer, answers marked unhelpful, and questions passed on."""
     from dialogs.services.policy.service import gap_reason, question_ref
 
@@ -228,8 +235,8 @@ def gaps(school_id: str, as_json: bool) -> None:
 @policy.command("answer")
 @click.argument("question")
 @click.argument("text")
-@click.option("--as", "person_id", required=True, help="The policy owner answering.")
-@click.option("--school", "school_id", help="Which school, if there are several.")
+@as_option(required=True, help="The policy owner answering.")
+@school_option()
 def answer(question: str, text: str, person_id: str, school_id: str | None) -> None:
     """Answer QUESTION (e.g. Q-12) with TEXT; the person who asked is sent the answer."""
     from dialogs.services.policy.service import parse_question_ref, question_ref
@@ -338,9 +345,9 @@ def _show_safeguarding(reply: SafeguardingReply, as_json: bool) -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Answer from this file (Markdown, text, .docx or PDF) without importing it.",
 )
-@click.option("--school", "school_id", help="Answer from this school's imported policy.")
+@school_option(help="Answer from this school's imported policy.")
 @click.option("-k", "--passages", "k", default=3, show_default=True, help="Passages to list.")
-@click.option("--json", "as_json", is_flag=True, help="Print the answer as JSON.")
+@json_option(help="Print the answer as JSON.")
 def ask(
     question: str, policy_file: Path | None, school_id: str | None, k: int, as_json: bool
 ) -> None:
@@ -362,8 +369,7 @@ def ask(
         try:
             document = read_policy_document(_read(policy_file), policy_file.name)
         except PolicybotError as exc:
-            click.echo(exc.message, err=True)
-            raise SystemExit(1) from exc
+            exit_with(ExitCode.PROBLEM, exc.message)
         from dialogs.services.policy.search import PolicySearch
 
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)

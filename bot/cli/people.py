@@ -15,7 +15,8 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit
+from bot.cli.options import json_option, school_option
+from bot.cli.support import ExitCode, echo_json, exit_with, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.people.directory import (
     AccountKind,
@@ -90,8 +91,8 @@ def people() -> None:
 
 
 @people.command("list")
-@click.option("--school", "school_id", help="Only this school's people.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@school_option(help="Only this school's people.")
+@json_option()
 def list_people(school_id: str | None, as_json: bool) -> None:
     """Everyone the bot knows, with their school, roles, platforms and whether they have left."""
 
@@ -120,8 +121,8 @@ def list_people(school_id: str | None, as_json: bool) -> None:
 
 @people.command("show")
 @click.argument("person_id")
-@click.option("--school", "school_id", help="The school, when the id is at several.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@school_option(help="The school, when the id is at several.")
+@json_option()
 def show(person_id: str, school_id: str | None, as_json: bool) -> None:
     """One person: their school, roles, platforms, and when the platform last vouched for them."""
 
@@ -135,8 +136,7 @@ def show(person_id: str, school_id: str | None, as_json: bool) -> None:
 
     found = run(work)
     if not found:
-        click.echo(f"Nobody with the id {person_id!r} is known.", err=True)
-        raise SystemExit(3)
+        exit_with(ExitCode.REFUSED, f"Nobody with the id {person_id!r} is known.")
     if len(found) > 1:
         names = ", ".join(listing.school.id for listing in found)
         raise click.UsageError(
@@ -165,7 +165,7 @@ def _describe_sync(platform: str, result: SyncResult) -> list[str]:
 
 
 @people.command("sync")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def sync(as_json: bool) -> None:
     """Ask Slack and Teams about everyone the bot learned there (leavers lose access now), and
     find the people listed by email who have not written to the bot yet."""
@@ -176,7 +176,7 @@ def sync(as_json: bool) -> None:
             "there is nothing to sync from.",
             err=True,
         )
-        raise SystemExit(2)
+        exit_with(ExitCode.USAGE)
 
     async def work(runtime: Runtime) -> dict[str, SyncResult]:
         async with _directories(runtime) as directories:
@@ -236,7 +236,7 @@ async def _directories(
 
 
 @people.command("check")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def check(as_json: bool) -> None:
     """Whether each person whose role is sent alerts (leads, approvers, moderators ...) can be
     reached now, per platform; exit 1 when a safeguarding lead or deputy cannot be reached at
@@ -279,7 +279,7 @@ def check(as_json: bool) -> None:
             )
     leads = {Role.SAFEGUARDING_LEAD.value, Role.DEPUTY_SAFEGUARDING_LEAD.value}
     if any(not row["reachable"] and leads & set(row["roles"]) for row in rows):
-        raise SystemExit(1)
+        exit_with(ExitCode.PROBLEM)
 
 
 async def _teams_reach(runtime: Runtime, person: Person, emails: EmailDirectory | None) -> str:

@@ -13,7 +13,8 @@ from typing import Any
 
 import click
 
-from bot.cli_support import echo_json, run, settings_or_exit, whom
+from bot.cli.options import as_option, json_option, school_option, whom
+from bot.cli.support import echo_json, run, settings_or_exit
 from bot.runtime import Runtime
 from dialogs.services.cases.card import actor_name, reporter_name
 from dialogs.services.cases.service import (
@@ -34,11 +35,7 @@ Work = Callable[[Services, School, Person], Coroutine[Any, Any, None]]
 
 
 def _as_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    command = click.option("--school", "school_id", help="Which school, if there are several.")(
-        command
-    )
-    command = click.option("--as", "person_id", required=True, help="Who is acting.")(command)
-    return command
+    return as_option(required=True, help="Who is acting.")(school_option()(command))
 
 
 def _act(person_id: str, school_id: str | None, work: Work) -> None:
@@ -121,7 +118,7 @@ def cases() -> None:
 @cases.command("list")
 @_as_options
 @click.option("--status", type=click.Choice([s.value for s in Status]), help="Only this status.")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def list_cases(person_id: str, school_id: str | None, status: str | None, as_json: bool) -> None:
     """Every report (safeguarding leads), or your own reports (anyone else)."""
 
@@ -158,7 +155,7 @@ def list_cases(person_id: str, school_id: str | None, status: str | None, as_jso
 @cases.command("show")
 @_as_options
 @click.argument("reference")
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -> None:
     """One report: everything for leads (audited), its status for its reporter."""
 
@@ -220,7 +217,7 @@ def show(person_id: str, school_id: str | None, reference: str, as_json: bool) -
 
 @cases.command("ack")
 @_as_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.argument("reference")
 def acknowledge(person_id: str, school_id: str | None, reference: str, as_json: bool) -> None:
     """Acknowledge a new report (the reporter is told)."""
@@ -234,7 +231,7 @@ def acknowledge(person_id: str, school_id: str | None, reference: str, as_json: 
 
 @cases.command("assign")
 @_as_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.argument("reference")
 @click.option("--to", "to_person", help="A safeguarding lead or deputy (default: you).")
 def assign(
@@ -258,7 +255,7 @@ def assign(
 
 @cases.command("note")
 @_as_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.argument("reference")
 @click.argument("text")
 def note(person_id: str, school_id: str | None, reference: str, text: str, as_json: bool) -> None:
@@ -275,7 +272,7 @@ def note(person_id: str, school_id: str | None, reference: str, text: str, as_js
 
 @cases.command("status")
 @_as_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.argument("reference")
 @click.argument("status", type=click.Choice([s.value for s in Status if s is not Status.NEW]))
 @click.option("--reason", required=True, help="Why: it goes in the chronology.")
@@ -307,7 +304,7 @@ def change_status(
 
 @cases.command("export")
 @_as_options
-@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@json_option()
 @click.argument("reference")
 @click.option("--out", "out", required=True, type=click.Path(path_type=Path, dir_okay=False))
 def export(person_id: str, school_id: str | None, reference: str, out: Path, as_json: bool) -> None:
@@ -317,9 +314,9 @@ def export(person_id: str, school_id: str | None, reference: str, out: Path, as_
         try:
             written = await services.cases.export(reference, school=school, actor=person, out=out)
         except FileExistsError as exc:
-            raise click.ClickException(f"{out} already exists; choose another name.") from exc
+            raise click.UsageError(f"{out} already exists; choose another name.") from exc
         except FileNotFoundError as exc:
-            raise click.ClickException(
+            raise click.UsageError(
                 f"The folder {out.parent} does not exist; create it or choose another."
             ) from exc
         if as_json:

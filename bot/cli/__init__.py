@@ -10,72 +10,73 @@ from typing import TYPE_CHECKING
 
 import click
 
-from bot.cli_support import run, settings_or_exit, unreachable_database_exits, whom
-from bot.lazy_commands import LazyCommand, LazyGroup
+from bot.cli.lazy import LazyCommand, LazyGroup
+from bot.cli.options import as_option, school_option, whom
+from bot.cli.support import ExitCode, exit_with, run, settings_or_exit, unreachable_database_exits
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
 # The commands kept in modules of their own, imported only when one of them runs (see
-# bot.lazy_commands). The help is the first paragraph of each command's docstring, so that
-# `policybot --help` lists them all without importing them; tests/bot/test_cli.py checks it.
+# bot.cli.lazy). The help is the first paragraph of each command's docstring, so that
+# `policybot --help` lists them all without importing them; tests/bot/test_startup.py checks it.
 LAZY_COMMANDS = {
     "accounts": LazyCommand(
-        "bot.accounts_cli:accounts", "The school's official accounts, and requests for new ones."
+        "bot.cli.accounts:accounts", "The school's official accounts, and requests for new ones."
     ),
     "approvals": LazyCommand(
-        "bot.approvals_cli:approvals",
+        "bot.cli.approvals:approvals",
         "Requests to publish posts on the school's official accounts.",
     ),
     "ask": LazyCommand(
-        "bot.policy_cli:ask",
+        "bot.cli.policy:ask",
         "Answer QUESTION from a policy, as the bot would (the question is not recorded).",
     ),
-    "audit": LazyCommand("bot.audit_cli:audit", "The audit log's tamper-evident chain."),
+    "audit": LazyCommand("bot.cli.audit:audit", "The audit log's tamper-evident chain."),
     "calendar": LazyCommand(
-        "bot.comments_cli:calendar", "The school's closures, for deadlines counted in school days."
+        "bot.cli.comments:calendar", "The school's closures, for deadlines counted in school days."
     ),
     "cases": LazyCommand(
-        "bot.cases_cli:cases",
+        "bot.cli.cases:cases",
         "Reports of online abuse: list, show, acknowledge, assign, note, status, export.",
     ),
     "comments": LazyCommand(
-        "bot.comments_cli:comments",
+        "bot.cli.comments:comments",
         "Comments on the school's official accounts and their deadlines.",
     ),
     "consent": LazyCommand(
-        "bot.consent_cli:consent",
+        "bot.cli.consent:consent",
         "The school's parental consent register: which pupils may appear on which platforms.",
     ),
     "deliveries": LazyCommand(
-        "bot.deliveries_cli:deliveries",
+        "bot.cli.deliveries:deliveries",
         "Messages not delivered yet after failing, and those escalated (exit 1 when any were "
         "escalated, for monitoring).",
     ),
     "journal": LazyCommand(
-        "bot.journal_cli:journal", "Messages kept on disk until the database could take them."
+        "bot.cli.journal:journal", "Messages kept on disk until the database could take them."
     ),
     "keys": LazyCommand(
-        "bot.keys_cli:keys", "The keys that encrypt report text and evidence files at rest."
+        "bot.cli.keys:keys", "The keys that encrypt report text and evidence files at rest."
     ),
     "people": LazyCommand(
-        "bot.people_cli:people",
+        "bot.cli.people:people",
         "Who the bot knows: listed in the configuration, or learned from Slack and Teams.",
     ),
     "policy": LazyCommand(
-        "bot.policy_cli:policy",
+        "bot.cli.policy:policy",
         "The school's policy: import versions, see them, and see the questions it left open.",
     ),
     "retention": LazyCommand(
-        "bot.retention_cli:retention",
+        "bot.cli.retention:retention",
         "Records past their retention periods: see what would go, or remove it now.",
     ),
     "sar": LazyCommand(
-        "bot.sar_cli:sar",
+        "bot.cli.sar:sar",
         "Subject access: export everything held about a person, or erase what may be erased.",
     ),
     "sla": LazyCommand(
-        "bot.sla_cli:sla", "Deadlines for answering comments on the school's official accounts."
+        "bot.cli.sla:sla", "Deadlines for answering comments on the school's official accounts."
     ),
 }
 
@@ -94,8 +95,8 @@ def main(verbose: bool) -> None:
 
 
 @main.command()
-@click.option("--as", "person_id", help="Who you are (a person id from the configuration).")
-@click.option("--school", "school_id", help="Which school (needed when there are several).")
+@as_option(help="Who you are (a person id from the configuration).")
+@school_option()
 def chat(person_id: str | None, school_id: str | None) -> None:
     """Talk to the bot in this terminal (answers can also be piped in)."""
     from bot.channels.shared_files import read_files
@@ -143,15 +144,14 @@ def serve(host: str) -> None:
     from bot.access_log import RedactingAccessLogger
     from bot.app import create_app
     from bot.channels.teams.dev_mode import refuse_exposed
-    from bot.cli_support import prepared_runtime
+    from bot.cli.support import prepared_runtime
     from dialogs.services.errors import ConfigError
 
     settings = settings_or_exit()
     try:
         refuse_exposed(settings.teams, host)
     except ConfigError as exc:
-        click.echo(exc.message, err=True)
-        raise SystemExit(2) from exc
+        exit_with(ExitCode.USAGE, exc.message)
     runtime = prepared_runtime(settings)
     if settings.slack is None:
         click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)
