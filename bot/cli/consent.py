@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from bot.cli.options import as_option, json_option, school_option, whom
-from bot.cli.support import allowed_or_usage_error, echo_json, in_session, settings_or_exit
+from bot.cli.support import allowed_or_refused, echo_json, in_session, settings_or_exit
 from dialogs.services.posts.consent import (
     COMMAND_LINE,
     MAX_CONSENT_BYTES,
@@ -47,7 +47,7 @@ def _school(school_id: str | None, person_id: str | None) -> tuple[School, Perso
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
         return school, None
-    allowed_or_usage_error(settings, person, ImportAction.CONSENT, school)
+    allowed_or_refused(settings, person, ImportAction.CONSENT, school)
     return school, person
 
 

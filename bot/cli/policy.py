@@ -15,7 +15,7 @@ import click
 from bot.cli.options import as_option, json_option, school_option, whom
 from bot.cli.support import (
     ExitCode,
-    allowed_or_usage_error,
+    allowed_or_refused,
     echo_json,
     exit_with,
     in_session,
@@ -57,7 +57,7 @@ def _school(school_id: str | None, person_id: str | None) -> tuple[School, Perso
     school, person = whom(settings, person_id, school_id)
     if person_id is None:
         return school, None
-    allowed_or_usage_error(settings, person, ImportAction.POLICY, school)
+    allowed_or_refused(settings, person, ImportAction.POLICY, school)
     return school, person
 
 

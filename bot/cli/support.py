@@ -38,9 +38,7 @@ class ExitCode(IntEnum):
     PROBLEM = 1
     # The command line needs changing before the command can run: click's own usage errors, a
     # --school or --as the configuration does not have, an invalid configuration, a database
-    # that cannot be reached, a missing key, a file that is already there. Also, as it has
-    # always been, --as refused by `policy import` and `consent import`, which check it before
-    # reading the file.
+    # that cannot be reached, a missing key, a file that is already there.
     USAGE = 2
     # Refused or not found: the services said this person may not, or found no record by that
     # reference that this person can see (a report, a comment, a question, a person).
@@ -125,13 +123,10 @@ def in_session(fetch: Callable[[Services], Coroutine[Any, Any, T]]) -> T:
     return run(go)
 
 
-def allowed_or_usage_error(
-    settings: Settings, person: Person, action: Action, school: School
-) -> None:
-    """A command's own check of --as, made before it reads anything: refused as a usage error
-    (ExitCode.USAGE, not REFUSED), as these commands always were, and recorded in the audit log
-    like every refusal (the refusal ends a unit of work of its own; see
-    dialogs.services.privacy.refusals)."""
+def allowed_or_refused(settings: Settings, person: Person, action: Action, school: School) -> None:
+    """A command's own check of --as, made before it reads anything: refused with
+    ExitCode.REFUSED and recorded in the audit log like every refusal (the refusal ends a unit
+    of work of its own; see dialogs.services.privacy.refusals)."""
     import asyncio
 
     from dialogs.services.school.permissions import may, require
@@ -150,7 +145,7 @@ def allowed_or_usage_error(
     try:
         asyncio.run(attempt())
     except NotPermitted as exc:
-        raise click.UsageError(exc.message) from exc
+        exit_with(ExitCode.REFUSED, exc.message)
 
 
 def echo_json(data: Any) -> None:

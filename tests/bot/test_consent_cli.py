@@ -115,10 +115,10 @@ def test_import_is_refused_to_staff_and_a_bad_file_imports_nothing(
 ) -> None:
     good = write(tmp_path, "consent.csv", REGISTER)
     staff = consent.run("import", str(good), "--school", "oakfield", "--as", "sam")
-    assert staff.code == 2
+    assert staff.code == 3
     assert "Sam Patel is not the headteacher" in staff.err
     approver = consent.run("import", str(good), "--school", "oakfield", "--as", "priya")
-    assert approver.code == 2
+    assert approver.code == 3
     assert consent.run("show", "--school", "oakfield", "--json").json()["import"] is None
 
     assert consent.run("import", str(good), "--school", "oakfield", "--as", "dana").code == 0

@@ -225,7 +225,7 @@ def test_import_refuses_what_is_not_a_policy_and_people_who_may_not(
     assert "Traceback" not in refused.err
     policy = write(tmp_path, "policy.md", POLICY_MD)
     staff = cli.run("policy", "import", str(policy), "--school", "oakfield", "--as", "sam")
-    assert staff.code == 2
+    assert staff.code == 3
     assert "not the policy owner" in staff.err
     # Nothing refused was stored: the only version is the configured sample, read on demand.
     listed = cli.run("policy", "versions", "--school", "oakfield", "--json").json()

@@ -107,21 +107,21 @@ def test_a_refused_command_is_recorded_once_however_it_is_refused(
     assert [e["detail"] for e in entries] == [f"{REFERENCE} case.view_status (not_visible)"] * 2
 
 
-def test_an_import_run_as_someone_who_may_not_is_refused_as_before_and_recorded(
+def test_an_import_run_as_someone_who_may_not_is_refused_like_any_refusal_and_recorded(
     cli: Cli, tmp_path: Path
 ) -> None:
-    """The import commands check --as themselves, before reading the file: still a usage
-    error in the same words, and now in the audit log like any other refusal."""
+    """The import commands check --as themselves, before reading the file: refused in the same
+    words and with the same exit code (3) as every other refusal, and in the audit log."""
     policy = tmp_path / "policy.md"
     policy.write_text("# Social media policy\n\n## 1. Personal use\n\nBe careful.\n")
     register = tmp_path / "consent.csv"
     register.write_text("Forename,Surname,Year,Website\nAmelia,Hart,4,Yes\n")
 
     ran = cli.run("policy", "import", str(policy), "--school", "oakfield", "--as", "sam")
-    assert ran.code == 2
+    assert ran.code == 3
     assert "Sam Patel is not the policy owner, the headteacher or an IT administrator." in ran.err
     ran = cli.run("consent", "import", str(register), "--school", "oakfield", "--as", "priya")
-    assert ran.code == 2
+    assert ran.code == 3
     assert "Priya Shah is not the headteacher, a senior leader" in ran.err
 
     entries = refused_entries(cli)
