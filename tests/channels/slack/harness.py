@@ -321,16 +321,14 @@ class SlackHarness:
         await action
         return await self.settle(dm(user), before)
 
-    async def settle(self, channel: str, before: int, quiet: float = 0.15) -> list[Call]:
-        """Wait until posts to a channel arrive and then stop arriving: until the work the
-        channel does after answering Slack is done, however long a loaded machine takes, and
-        then for a quiet moment."""
+    async def settle(self, channel: str, before: int) -> list[Call]:
+        """Wait until posts to a channel arrive and the work the channel does after answering
+        Slack is done, however long a loaded machine takes. Everything the channel does after
+        answering runs through the runner (`in_background`, admitted messages), and the outbox
+        is delivered only when a test says so (`deliver`), so once the runner has settled
+        nothing more is on its way: no quiet moment to wait for."""
         await self.wait_posts(channel, before + 1)
         await self.runtime.runner.settled()
-        count = -1
-        while count != len(self.posts_to(channel)):
-            count = len(self.posts_to(channel))
-            await asyncio.sleep(quiet)
         return self.posts_to(channel)[before:]
 
 
