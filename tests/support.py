@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw
 
 from bot.runtime import Runtime
@@ -138,3 +140,26 @@ AFTER_EVIDENCE: list[str] = [
     "Pat Jones",  # their name
     "1, 4",  # nature: threatening + sexist
 ]
+
+
+def one_database_unless_marked(metafunc: pytest.Metafunc) -> None:
+    """Give a test that uses `database_url` SQLite only, unless it (or its module) is marked
+    `both_databases` or chooses its databases itself. Called first from a directory's
+    pytest_generate_tests hook, before the fixture's own parameters are applied."""
+    if "database_url" not in metafunc.fixturenames:
+        return
+    if metafunc.definition.get_closest_marker("both_databases") is not None:
+        return
+    chosen = (
+        mark
+        for mark in metafunc.definition.iter_markers("parametrize")
+        if "database_url" in _argnames(mark.args[0])
+    )
+    if next(chosen, None) is None:
+        metafunc.definition.add_marker(
+            pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+        )
+
+
+def _argnames(spec: str | Sequence[str]) -> list[str]:
+    return [name.strip() for name in spec.split(",")] if isinstance(spec, str) else list(spec)

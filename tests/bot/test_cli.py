@@ -1,6 +1,8 @@
 """The `policybot` command end to end: real processes, real databases, as staff would use it.
 
-Each test runs the installed console script in a subprocess, with its own data directory and the
+The chats marked REAL_PROCESSES run the installed console script in subprocesses; the other
+tests run the same command in this process (click's runner, a new runtime per command, the same
+environment), which saves a second of start-up per command. Each has its own data directory and the
 `database_url` fixture (so everything runs on SQLite and on PostgreSQL), answers piped in the way
 a scripted conversation would be, and checks only what a person sees: what is printed, the exit
 code, and the JSON the commands emit.
@@ -9,11 +11,13 @@ code, and the JSON the commands emit.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import json
 import os
 import subprocess
 import sys
+import threading
 import zipfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -36,6 +40,8 @@ from tests.support import AFTER_EVIDENCE, HAPPY_PATH, Person, file, png, text_of
 
 POLICYBOT = Path(sys.executable).parent / "policybot"
 TIMEOUT = 60  # seconds; a hung process fails its test instead of the whole run
+# click's runner and the working directory belong to the whole process: one command at a time.
+_ONE_COMMAND_AT_A_TIME = threading.Lock()
 # The processes run on the real clock: the first report of the year in the school's timezone.
 REFERENCE = f"CB-{datetime.now(ZoneInfo('Europe/London')).year}-0001"
 SHOT_ONE = png("abuse screenshot one")
@@ -62,8 +68,14 @@ class Cli:
 
     env: dict[str, str]
     cwd: Path
+    # In this process (click's runner) rather than a new one: the same command, arguments,
+    # environment and output, without a second of interpreter start-up per command. Tests about
+    # what survives the process (a chat stopped half way, a kill) keep real processes.
+    in_process: bool = False
 
     def run(self, *args: str, stdin: str = "") -> Ran:
+        if self.in_process:
+            return self._run_in_process(args, stdin)
         done = subprocess.run(
             [str(POLICYBOT), *args],
             input=stdin,
@@ -79,6 +91,28 @@ class Cli:
         assert "Traceback" not in ran.err, f"policybot {' '.join(args)} crashed:\n{ran.err}"
         return ran
 
+    def _run_in_process(self, args: tuple[str, ...], stdin: str) -> Ran:
+        """As the process would run: the same environment (nothing else of this one's settings
+        leaks in), working directory, piped input, output and exit code; a crash fails the test
+        as a traceback would. Every command builds its own runtime, as in a new process."""
+        from click.testing import CliRunner
+
+        from bot.cli import main
+
+        env: dict[str, str | None] = {
+            key: None
+            for key in os.environ
+            if (key.startswith("POLICYBOT_") or key == "DATABASE_URL") and key not in self.env
+        }
+        env.update(self.env)
+        with _ONE_COMMAND_AT_A_TIME, contextlib.chdir(self.cwd):
+            result = CliRunner().invoke(
+                main, list(args), input=stdin, env=env, prog_name="policybot"
+            )
+        if result.exception is not None and not isinstance(result.exception, SystemExit):
+            raise AssertionError(f"policybot {' '.join(args)} crashed") from result.exception
+        return Ran(args, result.exit_code, result.stdout, result.stderr)
+
     def ok(self, *args: str, stdin: str = "") -> Ran:
         ran = self.run(*args, stdin=stdin)
         assert ran.code == 0, f"policybot {' '.join(args)} exited {ran.code}: {ran.err}"
@@ -86,6 +120,8 @@ class Cli:
 
     def run_all(self, *commands: Sequence[str]) -> list[Ran]:
         """Run independent commands side by side (they only read, or are refused)."""
+        if self.in_process:  # click's runner swaps this process's stdin and stdout
+            return [self.run(*args) for args in commands]
         with ThreadPoolExecutor(max_workers=len(commands)) as pool:
             return list(pool.map(lambda args: self.run(*args), commands))
 
@@ -99,7 +135,7 @@ class Cli:
         return shown
 
 
-def make_cli(tmp_path: Path, database_url: str) -> Cli:
+def make_cli(tmp_path: Path, database_url: str, *, in_process: bool = False) -> Cli:
     env = {
         k: v
         for k, v in os.environ.items()
@@ -112,12 +148,20 @@ def make_cli(tmp_path: Path, database_url: str) -> Cli:
     )
     work = tmp_path / "cwd"
     work.mkdir()
-    return Cli(env=env, cwd=work)
+    return Cli(env=env, cwd=work, in_process=in_process)
 
 
 @pytest.fixture
-def cli(tmp_path: Path, database_url: str) -> Cli:
-    return make_cli(tmp_path, database_url)
+def cli(request: pytest.FixtureRequest, tmp_path: Path, database_url: str) -> Cli:
+    """The commands in this process, or in real ones for the tests marked REAL_PROCESSES."""
+    return make_cli(
+        tmp_path, database_url, in_process=getattr(request, "param", None) != REAL_PROCESS_PARAM
+    )
+
+
+REAL_PROCESS_PARAM = "processes"
+# What a person sees across processes: each command of the test a new `policybot` process.
+REAL_PROCESSES = pytest.mark.parametrize("cli", [REAL_PROCESS_PARAM], indirect=True)
 
 
 def sha256(data: bytes) -> str:
@@ -170,6 +214,7 @@ def case_as_lead_in_process(
 # -- the acceptance scenario -------------------------------------------------------------------
 
 
+@REAL_PROCESSES
 def test_a_scripted_chat_files_a_report_with_two_screenshots_kept_exactly(
     cli: Cli, tmp_path: Path
 ) -> None:
@@ -216,6 +261,7 @@ def test_a_scripted_chat_files_a_report_with_two_screenshots_kept_exactly(
     assert [e["kind"] for e in case["chronology"]] == ["submitted"]
 
 
+@REAL_PROCESSES
 def test_a_chat_stopped_half_way_carries_on_in_the_next_process(cli: Cli) -> None:
     first = cli.chat("sam", HAPPY_PATH[:4])  # menu, who, danger, platform; then end of input
 

@@ -47,7 +47,7 @@ async def fake_slack() -> AsyncIterator[FakeSlack]:
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str, fake_slack: FakeSlack) -> Cli:
-    made = make_cli(tmp_path, database_url)
+    made = make_cli(tmp_path, database_url, in_process=True)
     made.env.update(
         POLICYBOT_CONFIG=str(config_with_domains(tmp_path)),
         SLACK_BOT_TOKEN=fake_slack.bot_token,

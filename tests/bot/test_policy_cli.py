@@ -42,7 +42,7 @@ ADDED_KEYS = {"may_help", "child_safety_note"}
 
 @pytest.fixture
 def cli(tmp_path: Path, database_url: str) -> Cli:
-    return make_cli(tmp_path, database_url)
+    return make_cli(tmp_path, database_url, in_process=True)
 
 
 def write(tmp_path: Path, name: str, data: str | bytes) -> Path:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
 from sqlmodel import select
 
 from bot.app import SLACK
@@ -29,6 +30,9 @@ from tests.channels.slack.test_slack_interactions import (
 )
 from tests.fakes.slack_api import Call
 from tests.support import png
+
+# Two deliveries race for the same row: the database's locking is what is under test.
+pytestmark = pytest.mark.both_databases
 
 CARD = {"ts": "1700000001.000100", "text": "", "blocks": []}
 

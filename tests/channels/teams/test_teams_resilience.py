@@ -45,6 +45,9 @@ from tests.channels.teams.test_teams_report import (
 )
 from tests.conftest import Clock
 
+# Two deliveries race for the same row: the database's locking is what is under test.
+pytestmark = pytest.mark.both_databases
+
 DANGER = "Is anyone in immediate danger right now?"
 WHERE = "Where did it happen?"
 
