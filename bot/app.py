@@ -14,6 +14,7 @@ from bot.channels.teams.channel import TeamsChannel
 from bot.config import Settings
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
+from bot.observability.requests import request_ids
 from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
 from dialogs.services.outbox import stuck
@@ -115,7 +116,7 @@ def _add_channels(app: web.Application, runtime: Runtime, worker: DeliveryWorker
 
 def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     """Build the application; nothing starts until aiohttp runs its start-up hooks."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[request_ids])
     app[RUNTIME] = runtime
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)

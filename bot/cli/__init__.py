@@ -13,6 +13,7 @@ import click
 from bot.cli.lazy import LazyCommand, LazyGroup
 from bot.cli.options import as_option, school_option, whom
 from bot.cli.support import ExitCode, exit_with, run, settings_or_exit, unreachable_database_exits
+from bot.observability.logs import LOG_FORMATS, LogFormat, configure_logging, default_format
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -83,11 +84,21 @@ LAZY_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never report contents).")
-def main(verbose: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    envvar="POLICYBOT_LOG_FORMAT",
+    help="How log lines are written to stderr: json (one object a line) or text. Default: "
+    "json for `serve` when stderr is not a terminal, else text [env: POLICYBOT_LOG_FORMAT].",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, log_format: LogFormat | None) -> None:
     """policybot: live by your school's staff Social Media Policy."""
-    logging.basicConfig(
+    server = ctx.invoked_subcommand == "serve"
+    configure_logging(
         level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        log_format=log_format or default_format(server=server),
+        server=server,
     )
 
 
