@@ -403,7 +403,9 @@ class ConversationRunner:
             result = TurnResult.UNAVAILABLE if failed.unavailable else TurnResult.FAILED
             raise failed from exc
         finally:
-            self._observer.turn_taken(who.key.channel, result, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            self._observer.turn_taken(who.key.channel, result, seconds)
+            log.info("%s turn %s in %.3fs", who.key.channel, result.value, seconds)
 
     async def _refused(
         self, who: Who, now: datetime, error: PolicybotError, *, queue: bool

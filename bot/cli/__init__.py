@@ -95,11 +95,23 @@ LAZY_COMMANDS = {
 def main(ctx: click.Context, verbose: bool, log_format: LogFormat | None) -> None:
     """policybot: live by your school's staff Social Media Policy."""
     server = ctx.invoked_subcommand == "serve"
+    chosen = log_format or default_format(server=server)
+    ctx.meta[LOG_FORMAT] = chosen
     configure_logging(
-        level=logging.INFO if verbose else logging.WARNING,
-        log_format=log_format or default_format(server=server),
-        server=server,
+        level=logging.INFO if verbose else logging.WARNING, log_format=chosen, server=server
     )
+
+
+LOG_FORMAT = "policybot.log_format"
+
+
+def _notice(message: str, *, warning: bool = False) -> None:
+    """Tell whoever started the server: on stderr as it is, or, when stderr is a JSON log, as
+    a line of that log (every line of which is one JSON object)."""
+    if click.get_current_context().meta.get(LOG_FORMAT) == "json":
+        logging.getLogger("bot.cli").log(logging.WARNING if warning else logging.INFO, message)
+    else:
+        click.echo(message, err=True)
 
 
 # -- chat ------------------------------------------------------------------------------
@@ -165,11 +177,11 @@ def serve(host: str) -> None:
         exit_with(ExitCode.USAGE, exc.message)
     runtime = prepared_runtime(settings)
     if settings.slack is None:
-        click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)
+        _notice("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", warning=True)
     elif settings.slack.socket_mode:
-        click.echo("Slack: Socket Mode (no public URL needed).", err=True)
+        _notice("Slack: Socket Mode (no public URL needed).")
     else:
-        click.echo(f"Slack: events at http://{host}:{settings.port}/slack/events", err=True)
+        _notice(f"Slack: events at http://{host}:{settings.port}/slack/events")
     web.run_app(
         create_app(runtime),
         host=host,

@@ -53,6 +53,14 @@ def redact_secrets(_logger: Any, _method: str, event: EventDict) -> EventDict:
     return event
 
 
+def _without_formatter_leftovers(_logger: Any, _method: str, event: EventDict) -> EventDict:
+    """`message` and `asctime`, which another handler's formatter may have set on a record
+    before this one saw it: not extras, and `message` would repeat the event."""
+    event.pop("message", None)
+    event.pop("asctime", None)
+    return event
+
+
 def _shared() -> list[Processor]:
     """What every line gets, whether it came from structlog or from stdlib logging."""
     import structlog
@@ -62,6 +70,7 @@ def _shared() -> list[Processor]:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.stdlib.ExtraAdder(),
+        _without_formatter_leftovers,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]
 
