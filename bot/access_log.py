@@ -7,6 +7,9 @@ request line, so with `serve -v` the secret would end up in every log collector 
 ships its logs to. The bot needs no query value to be run or debugged, so every one is
 replaced, whatever its name: a parameter added later cannot leak because nobody thought to
 list it. The parameters' names stay, so the log still says what kind of request it was.
+
+Each line is also given as fields (method, path, status, duration, the request's id) for a
+structured log (bot.observability.logs), where the same values are hidden.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import logging
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web_request import BaseRequest
 from aiohttp.web_response import StreamResponse
+
+from bot.observability.requests import REQUEST_ID
 
 HIDDEN = "[redacted]"
 
@@ -51,6 +56,19 @@ class RedactingAccessLogger(AbstractAccessLogger):
         # a second log line.
         target = without_query_values(request.rel_url.raw_path_qs)
         referer = request.headers.get("Referer")
+        shown_referer = without_query_values(referer) if referer else "-"
+        user_agent = request.headers.get("User-Agent", "-")
+        fields = {
+            "request_id": request.get(REQUEST_ID),
+            "remote": request.remote or "-",
+            "method": request.method,
+            "path": target,
+            "status": response.status,
+            "bytes": response.body_length,
+            "duration_s": round(time, 6),
+            "referer": shown_referer,
+            "user_agent": user_agent,
+        }
         self.logger.info(
             '%s "%s %s HTTP/%d.%d" %d %d %.3fs "%s" "%s"',
             request.remote or "-",
@@ -61,6 +79,7 @@ class RedactingAccessLogger(AbstractAccessLogger):
             response.status,
             response.body_length,
             time,
-            without_query_values(referer) if referer else "-",
-            request.headers.get("User-Agent", "-"),
+            shown_referer,
+            user_agent,
+            extra=fields,
         )

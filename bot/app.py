@@ -14,6 +14,9 @@ from bot.channels.teams.channel import TeamsChannel
 from bot.config import Settings
 from bot.jobs.delivery import DeliveryWorker
 from bot.jobs.scheduler import start_scheduler
+from bot.observability.endpoint import Observability
+from bot.observability.metrics import Metrics
+from bot.observability.requests import request_ids
 from bot.runtime import Runtime
 from bot.webhooks.routes import CommentWebhooks
 from dialogs.services.outbox import stuck
@@ -27,6 +30,7 @@ SLACK = web.AppKey("slack", SlackChannel)
 DELIVERY = web.AppKey("delivery", DeliveryWorker)
 SCHEDULER = web.AppKey("scheduler", object)
 TEAMS = web.AppKey("teams", TeamsChannel)
+OBSERVABILITY = web.AppKey("observability", Observability)
 
 
 async def _healthz(request: web.Request) -> web.Response:
@@ -94,29 +98,40 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
-def _add_channels(app: web.Application, runtime: Runtime, worker: DeliveryWorker) -> None:
+def _add_channels(
+    app: web.Application, runtime: Runtime, worker: DeliveryWorker, metrics: Metrics
+) -> None:
     """Slack and Teams as configured: each delivers through the worker, and takes its events
-    on a route of its own (Slack in Socket Mode needs none)."""
+    on a route of its own (Slack in Socket Mode needs none), whose answers are counted and
+    timed here, so the channels know nothing of metrics."""
     slack_settings = runtime.settings.slack
     if slack_settings is not None:
         slack = SlackChannel(runtime, slack_settings, on_outbox=worker.kick)
         app[SLACK] = slack
         worker.transports.append(slack.transport)
         if not slack_settings.socket_mode:
-            app.router.add_post(ids.EVENTS_PATH, slack.handle_http)
+            app.router.add_post(ids.EVENTS_PATH, metrics.timing_acks("slack", slack.handle_http))
     if runtime.settings.teams.enabled:
         # Without credentials (or the development mode asked for), there is no route at all:
         # nobody on it could be told apart.
         teams = TeamsChannel(runtime, runtime.settings.teams, on_outbox=worker.kick)
         app[TEAMS] = teams
         worker.transports.append(teams.transport)
-        app.router.add_post("/api/messages", teams.handle_http)
+        app.router.add_post("/api/messages", metrics.timing_acks("teams", teams.handle_http))
+
+
+def _channels(settings: Settings) -> list[str]:
+    """The channels whose series exist from the start (at zero)."""
+    named = [("slack", settings.slack is not None), ("teams", settings.teams.enabled)]
+    return [name for name, configured in named if configured]
 
 
 def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     """Build the application; nothing starts until aiohttp runs its start-up hooks."""
-    app = web.Application(client_max_size=2 * 1024 * 1024)
+    app = web.Application(client_max_size=2 * 1024 * 1024, middlewares=[request_ids])
     app[RUNTIME] = runtime
+    observability = Observability(runtime, _channels(runtime.settings))
+    app[OBSERVABILITY] = observability
     app.router.add_get("/healthz", _healthz)
     app.router.add_get("/readyz", _readyz)
     app.router.add_get("/privacy", _privacy)
@@ -124,7 +139,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     worker = DeliveryWorker(runtime, [])
     app[DELIVERY] = worker
     slack_settings = runtime.settings.slack
-    _add_channels(app, runtime, worker)
+    _add_channels(app, runtime, worker, observability.metrics)
     CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
 
     async def on_startup(app: web.Application) -> None:
@@ -148,7 +163,10 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         if run_jobs:
             worker.start()
             worker.kick()
-            app[SCHEDULER] = start_scheduler(runtime)
+            scheduler = start_scheduler(runtime)
+            observability.watch_scheduler(scheduler)
+            app[SCHEDULER] = scheduler
+        await observability.start(runtime.settings.metrics)
 
     async def on_shutdown(app: web.Application) -> None:
         # Background work stops first: aiohttp waits for running tasks before clean-up, and
@@ -161,6 +179,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
             await app[SLACK].close()
 
     async def on_cleanup(app: web.Application) -> None:
+        await observability.stop()
         if TEAMS in app:
             await app[TEAMS].close()
         await runtime.close()

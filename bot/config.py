@@ -122,6 +122,38 @@ class WebhookSettings:
     facebook_verify_token: str | None = field(default=None, repr=False)
 
 
+@dataclass(frozen=True)
+class MetricsSettings:
+    """Where Prometheus scrapes the server's metrics (bot.observability): a port of their own,
+    never the public one that Slack and Teams reach, on this machine only unless
+    POLICYBOT_METRICS_HOST names another address. Without POLICYBOT_METRICS_PORT there is no
+    metrics endpoint at all."""
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+
+    @property
+    def enabled(self) -> bool:
+        return self.port is not None
+
+
+def _metrics(env: Mapping[str, str], public_port: int) -> MetricsSettings:
+    raw = (env.get("POLICYBOT_METRICS_PORT") or "").strip()
+    host = (env.get("POLICYBOT_METRICS_HOST") or "").strip() or "127.0.0.1"
+    if not raw:
+        return MetricsSettings(host=host)
+    if not raw.isdigit() or not 0 < int(raw) < 65536:
+        raise ConfigError(f"POLICYBOT_METRICS_PORT must be a port number, not {raw[:20]!r}.")
+    if int(raw) == public_port:
+        raise ConfigError(
+            "POLICYBOT_METRICS_PORT must differ from PORT: the metrics are never served where "
+            "Slack and Teams reach the bot."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9.:_-]+", host):
+        raise ConfigError(f"POLICYBOT_METRICS_HOST must be an address, not {host[:40]!r}.")
+    return MetricsSettings(port=int(raw), host=host)
+
+
 def comments_secret_name(school_id: str) -> str:
     return "POLICYBOT_COMMENTS_SECRET_" + re.sub(r"[^A-Z0-9]", "_", school_id.upper())
 
@@ -166,6 +198,7 @@ class Settings:
     audit_key_file: Path | None = None
     # Where the audit chain's head is kept outside the database (POLICYBOT_AUDIT_ANCHOR).
     audit_anchor: Path | None = None
+    metrics: MetricsSettings = MetricsSettings()
 
     def __post_init__(self) -> None:
         if self.previous_keys and self.evidence_key is None:
@@ -408,6 +441,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     evidence_key = _evidence_key(env.get("POLICYBOT_EVIDENCE_KEY"))
     audit_key, audit_key_file = _audit_key(env)
     anchor = (env.get("POLICYBOT_AUDIT_ANCHOR") or "").strip()
+    port = _port(env)
     return Settings(
         config_path=config_path,
         data_dir=data_dir,
@@ -423,7 +457,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         directory=directory,
         slack=_slack(env),
         teams=_teams(env),
-        port=_port(env),
+        port=port,
+        metrics=_metrics(env, port),
         public_url=(env.get("POLICYBOT_PUBLIC_URL") or "").rstrip("/") or None,
         webhooks=_webhooks(env, [school.id for school in directory.schools]),
     )

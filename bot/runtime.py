@@ -23,6 +23,7 @@ from bot.config import Settings
 from dialogs.services.container import Services
 from dialogs.services.errors import ConfigError
 from dialogs.services.evidence.upload_limits import UploadLimits
+from dialogs.services.observer import Observers
 from dialogs.services.people.directory import (
     EmailDirectory,
     PlatformDirectory,
@@ -117,6 +118,9 @@ class Runtime:
     platform_directories: dict[PlatformName, tuple[PlatformDirectory, EmailDirectory | None]] = (
         field(default_factory=dict)
     )
+    # Who is told how turns end and how sure policy answers are: the server adds its metrics
+    # (bot.observability); commands add nobody.
+    observers: Observers = field(default_factory=Observers)
 
     @cached_property
     def staff(self) -> StaffDirectory:
@@ -166,6 +170,7 @@ class Runtime:
             ),
             now=now,
             policy_searches=self.policy_searches,
+            observer=self.observers,
         )
 
     @cached_property
@@ -184,6 +189,7 @@ class Runtime:
             journal=self.journal,
             directory=self.staff,
             kept_replies=KEPT_REPLIES,
+            observer=self.observers,
         )
 
     @cached_property

@@ -7,6 +7,7 @@ crash at any point either loses nothing or repeats nothing.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
 from dataclasses import replace
 from datetime import datetime
@@ -23,6 +24,7 @@ from dialogs.services import replies
 from dialogs.services.errors import MovedOn, PolicybotError, UploadRejected
 from dialogs.services.messages import IncomingFile, Message, MessageKind, UserInput
 from dialogs.services.notifier import OutboxNotifier, take_undelivered
+from dialogs.services.observer import Observer, Observers, TurnResult
 from dialogs.services.posts.card import PostButtonValue
 from dialogs.services.replies import Lanes
 from dialogs.services.school.schools import SchoolFinder
@@ -51,9 +53,11 @@ class ConversationRunner:
         journal: Journal | None = None,
         directory: SchoolFinder | None = None,
         kept_replies: Collection[str] = (),
+        observer: Observer | None = None,
     ) -> None:
         """`kept_replies` names the platforms whose replies travel over a network that can
-        refuse them: those are kept in the outbox until delivered (dialogs.services.replies)."""
+        refuse them: those are kept in the outbox until delivered (dialogs.services.replies).
+        `observer` is told how each turn ended and how long it took (for monitoring)."""
         self.db = db
         self.engine = engine
         self.services = services
@@ -61,6 +65,7 @@ class ConversationRunner:
         self.inbox = Inbox(journal, take=self._take, clock=clock, directory=directory)
         self.lanes = Lanes()
         self._kept_replies = frozenset(kept_replies)
+        self._observer = observer or Observers()
 
     async def handle(
         self,
@@ -359,13 +364,17 @@ class ConversationRunner:
         self, who: Who, delivery_id: str, step: TurnWork, *, queue: bool
     ) -> list[Message]:
         """Load where the person was, take one step, save, in one transaction with the claim
-        of the delivery: a repeat of a delivery already taken changes nothing."""
+        of the delivery: a repeat of a delivery already taken changes nothing. The observer is
+        told how it ended and how long it took."""
         now = self.clock()
+        started = time.perf_counter()
+        result = TurnResult.DONE
         try:
             async with self.db.session() as session:
                 if not await events.claim(
                     session, source=who.key.channel, event_id=delivery_id, now=now
                 ):
+                    result = TurnResult.REPEAT
                     return []
                 row = await repo.load_or_create(
                     session, who.key, school_id=who.school.id, person_id=who.person.id, now=now
@@ -382,13 +391,21 @@ class ConversationRunner:
                 )
                 return await self._replies(who, session, now, messages, queue=queue)
         except PolicybotError as exc:
+            result = TurnResult.REFUSED
             return await self._refused(who, now, exc, queue=queue)
         except ConcurrentTurn:
+            result = TurnResult.BUSY
             raise
         except Exception as exc:
             # The transaction was rolled back, so the conversation is exactly as it was before
             # this message; the caller keeps the message itself (the journal).
-            raise TurnFailed.of(exc, who) from exc
+            failed = TurnFailed.of(exc, who)
+            result = TurnResult.UNAVAILABLE if failed.unavailable else TurnResult.FAILED
+            raise failed from exc
+        finally:
+            seconds = time.perf_counter() - started
+            self._observer.turn_taken(who.key.channel, result, seconds)
+            log.info("%s turn %s in %.3fs", who.key.channel, result.value, seconds)
 
     async def _refused(
         self, who: Who, now: datetime, error: PolicybotError, *, queue: bool

@@ -13,6 +13,7 @@ import click
 from bot.cli.lazy import LazyCommand, LazyGroup
 from bot.cli.options import as_option, school_option, whom
 from bot.cli.support import ExitCode, exit_with, run, settings_or_exit, unreachable_database_exits
+from bot.observability.logs import LOG_FORMATS, LogFormat, configure_logging, default_format
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -83,12 +84,34 @@ LAZY_COMMANDS = {
 
 @click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never report contents).")
-def main(verbose: bool) -> None:
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    envvar="POLICYBOT_LOG_FORMAT",
+    help="How log lines are written to stderr: json (one object a line) or text. Default: "
+    "json for `serve` when stderr is not a terminal, else text [env: POLICYBOT_LOG_FORMAT].",
+)
+@click.pass_context
+def main(ctx: click.Context, verbose: bool, log_format: LogFormat | None) -> None:
     """policybot: live by your school's staff Social Media Policy."""
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    server = ctx.invoked_subcommand == "serve"
+    chosen = log_format or default_format(server=server)
+    ctx.meta[LOG_FORMAT] = chosen
+    configure_logging(
+        level=logging.INFO if verbose else logging.WARNING, log_format=chosen, server=server
     )
+
+
+LOG_FORMAT = "policybot.log_format"
+
+
+def _notice(message: str, *, warning: bool = False) -> None:
+    """Tell whoever started the server: on stderr as it is, or, when stderr is a JSON log, as
+    a line of that log (every line of which is one JSON object)."""
+    if click.get_current_context().meta.get(LOG_FORMAT) == "json":
+        logging.getLogger("bot.cli").log(logging.WARNING if warning else logging.INFO, message)
+    else:
+        click.echo(message, err=True)
 
 
 # -- chat ------------------------------------------------------------------------------
@@ -154,11 +177,11 @@ def serve(host: str) -> None:
         exit_with(ExitCode.USAGE, exc.message)
     runtime = prepared_runtime(settings)
     if settings.slack is None:
-        click.echo("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", err=True)
+        _notice("Slack is not configured (SLACK_BOT_TOKEN, SLACK_SIGNING_SECRET).", warning=True)
     elif settings.slack.socket_mode:
-        click.echo("Slack: Socket Mode (no public URL needed).", err=True)
+        _notice("Slack: Socket Mode (no public URL needed).")
     else:
-        click.echo(f"Slack: events at http://{host}:{settings.port}/slack/events", err=True)
+        _notice(f"Slack: events at http://{host}:{settings.port}/slack/events")
     web.run_app(
         create_app(runtime),
         host=host,

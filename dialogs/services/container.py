@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from dialogs.services.notifier import Notifier, OutboxNotifier
+from dialogs.services.observer import Observer, Observers
 from dialogs.services.policy.service import PolicySearches, PolicyService
 from dialogs.services.privacy.audit import AuditLog
 from dialogs.services.privacy.audited import Audited, Notifying
@@ -47,6 +48,8 @@ class Services:
     notifier_override: Notifier | None = field(default=None)
     # Shared by every unit of work in a process, so a policy is indexed once, not per message.
     policy_searches: PolicySearches = field(default_factory=PolicySearches)
+    # Who is told how sure each policy answer was (the server's metrics; nobody by default).
+    observer: Observer = field(default_factory=Observers)
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -137,7 +140,9 @@ class Services:
 
     @cached_property
     def policies(self) -> PolicyService:
-        return PolicyService(searches=self.policy_searches, **self.notifying)
+        return PolicyService(
+            searches=self.policy_searches, observer=self.observer, **self.notifying
+        )
 
     def attachments_for(self, person: Person, school: School, *, draft_id: str) -> DraftAttachments:
         from dialogs.services.evidence.service import DraftAttachments

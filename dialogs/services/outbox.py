@@ -550,6 +550,33 @@ class Stuck:
     escalated: int
 
 
+@dataclass(frozen=True)
+class Waiting:
+    """The outbox's depth, for monitoring: messages queued for the delivery worker (and when
+    the oldest of them was queued), and turns' replies their own turn holds while it sends them
+    (dialogs.services.replies; deleted once sent, at the worker's next round)."""
+
+    queued: int
+    sending: int
+    oldest_queued: datetime | None
+
+
+async def waiting(db: Database) -> Waiting:
+    held = col(Notification.sender).is_not(None)
+    async with db.session() as session:
+        rows = await session.execute(
+            sa_select(held, func.count(), func.min(col(Notification.created_at)))
+            .where(
+                col(Notification.delivered_at).is_(None),
+                col(Notification.escalated_at).is_(None),
+            )
+            .group_by(held)
+        )
+        found = {bool(is_held): (int(count), oldest) for is_held, count, oldest in rows.all()}
+    queued, oldest = found.get(False, (0, None))
+    return Waiting(queued=queued, sending=found.get(True, (0, None))[0], oldest_queued=oldest)
+
+
 async def stuck(db: Database) -> Stuck:
     async with db.session() as session:
         rows = await session.execute(

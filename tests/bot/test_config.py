@@ -272,6 +272,47 @@ def test_an_unsupported_database_url_is_refused_without_its_password(
     assert "hunter2" not in message
 
 
+def test_metrics_are_off_unless_given_a_port_and_then_on_this_machine_only(
+    tmp_path: Path,
+) -> None:
+    config = str(write_config(tmp_path))
+    off = load_settings({"POLICYBOT_CONFIG": config})
+    on = load_settings({"POLICYBOT_CONFIG": config, "POLICYBOT_METRICS_PORT": "9464"})
+    shared = load_settings(
+        {
+            "POLICYBOT_CONFIG": config,
+            "POLICYBOT_METRICS_PORT": "9464",
+            "POLICYBOT_METRICS_HOST": "10.0.0.5",
+        }
+    )
+
+    assert not off.metrics.enabled
+    assert (on.metrics.port, on.metrics.host) == (9464, "127.0.0.1")
+    assert (shared.metrics.port, shared.metrics.host) == (9464, "10.0.0.5")
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"POLICYBOT_METRICS_PORT": "http"}, "POLICYBOT_METRICS_PORT must be a port number"),
+        ({"POLICYBOT_METRICS_PORT": "70000"}, "POLICYBOT_METRICS_PORT must be a port number"),
+        ({"POLICYBOT_METRICS_PORT": "3978"}, "POLICYBOT_METRICS_PORT must differ from PORT"),
+        (
+            {"POLICYBOT_METRICS_PORT": "9464", "PORT": "9464"},
+            "POLICYBOT_METRICS_PORT must differ from PORT",
+        ),
+        (
+            {"POLICYBOT_METRICS_PORT": "9464", "POLICYBOT_METRICS_HOST": "a b"},
+            "POLICYBOT_METRICS_HOST must be an address",
+        ),
+    ],
+)
+def test_a_bad_metrics_address_is_refused(
+    tmp_path: Path, env: dict[str, str], expected: str
+) -> None:
+    assert refusal(write_config(tmp_path), **env).startswith(expected)
+
+
 # -- what the command does with a bad configuration -------------------------------------------
 
 

@@ -22,7 +22,16 @@ from bot.cli import LAZY_COMMANDS, main
 SAMPLE_POLICY = Path(__file__).resolve().parents[2] / "bot" / "sample" / "policy.md"
 
 # Packages only the server, the scheduler or the dialogs use.
-SERVER_ONLY = ("aiohttp", "apscheduler", "botbuilder", "dateparser", "slack_bolt", "slack_sdk")
+SERVER_ONLY = (
+    "aiohttp",
+    "apscheduler",
+    "botbuilder",
+    "dateparser",
+    "prometheus_client",
+    "slack_bolt",
+    "slack_sdk",
+    "structlog",
+)
 # What only a command that opens the database or reads uploads uses.
 DATABASE_AND_UPLOADS = (
     "alembic",

@@ -27,6 +27,7 @@ from sqlmodel import col, func, or_, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
 from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from dialogs.services.observer import Confidence, Observer, Observers
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import PolicyDocument, read_policy_document
 from dialogs.services.policy.sections import Clause, ParsedPolicy, Section, parse_policy
@@ -182,9 +183,16 @@ class Intercepted:
 
 
 class PolicyService(NotifyingService):
-    def __init__(self, *, searches: PolicySearches, **work: Unpack[Notifying]) -> None:
+    def __init__(
+        self,
+        *,
+        searches: PolicySearches,
+        observer: Observer | None = None,
+        **work: Unpack[Notifying],
+    ) -> None:
         super().__init__(**work)
         self._searches = searches
+        self._observer = observer or Observers()
 
     # -- versions ----------------------------------------------------------------------------
 
@@ -355,6 +363,7 @@ class PolicyService(NotifyingService):
         )
         self._session.add(row)
         await self._session.flush()
+        self._observer.policy_answered(_confidence(answer))
         return Asked(question=row, answer=answer, version=version)
 
     def intercept(
@@ -373,6 +382,7 @@ class PolicyService(NotifyingService):
             target_id=person.id,
             detail=f"safeguarding reply given instead of the policy ({channel})",
         )
+        self._observer.policy_answered(Confidence.SAFEGUARDING)
         return Intercepted(reply=safeguarding_reply(concern, school, asker=person))
 
     async def intercepted_since(self, school: School, person: Person, when: datetime) -> bool:
@@ -554,6 +564,12 @@ def _within(text: str, limit: int, *, empty: str, too_long: str) -> str:
     if len(text) > limit:
         raise InvalidRequest(too_long.format(n=len(text), limit=limit))
     return text
+
+
+def _confidence(answer: PolicyAnswer) -> Confidence:
+    if answer.confident:
+        return Confidence.CONFIDENT
+    return Confidence.MAY_HELP if answer.may_help else Confidence.UNANSWERED
 
 
 def gap_reason(row: PolicyQuestion) -> str:
