@@ -99,30 +99,24 @@ class StateCollector(Collector):
             int(snapshot.database_up),
         )
         if snapshot.outbox is not None and snapshot.outbox_now is not None:
-            pending = GaugeMetricFamily(
+            yield _by_state(
                 "policybot_outbox_pending",
                 "Messages in the outbox not delivered yet and still tried: queued for the "
                 "delivery worker, or a turn's replies that turn is sending itself.",
-                labels=["state"],
+                {"queued": snapshot.outbox.queued, "sending": snapshot.outbox.sending},
             )
-            pending.add_metric(["queued"], snapshot.outbox.queued)
-            pending.add_metric(["sending"], snapshot.outbox.sending)
-            yield pending
             yield _gauge(
                 "policybot_outbox_oldest_pending_seconds",
                 "Age of the oldest message queued for the delivery worker (0 when none).",
                 _age(snapshot.outbox.oldest_queued, snapshot.outbox_now),
             )
         if snapshot.stuck is not None:
-            stuck_family = GaugeMetricFamily(
+            yield _by_state(
                 "policybot_deliveries_stuck",
                 "Messages not delivered after failing: still retried (retrying), or past their "
                 "retry budget and given up on until `policybot deliveries retry` (escalated).",
-                labels=["state"],
+                {"retrying": snapshot.stuck.retrying, "escalated": snapshot.stuck.escalated},
             )
-            stuck_family.add_metric(["retrying"], snapshot.stuck.retrying)
-            stuck_family.add_metric(["escalated"], snapshot.stuck.escalated)
-            yield stuck_family
         if snapshot.journal is not None and snapshot.journal_now is not None:
             yield _gauge(
                 "policybot_journal_pending",
@@ -143,6 +137,15 @@ class StateCollector(Collector):
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _by_state(name: str, documentation: str, values: dict[str, int]) -> GaugeMetricFamily:
+    """One gauge with a `state` label, a sample per state (zeros included, so a dashboard's
+    series never vanish when a queue empties)."""
+    family = GaugeMetricFamily(name, documentation, labels=["state"])
+    for state, value in values.items():
+        family.add_metric([state], value)
+    return family
 
 
 def _age(oldest: datetime | None, now: datetime) -> float:
