@@ -25,17 +25,12 @@ from bot.config import Settings
 from dialogs.inbox import Replayed
 from storage.db import Database
 from storage.models import Conversation, ProcessedEvent
-from tests.bot.test_serve import free_port
 from tests.channels.teams.harness import SAM, TeamsHarness, teams_harness, text_of
 from tests.conftest import Clock
 from tests.fakes.botframework import APP_ID, FakeBotFramework
 from tests.fakes.slack_api import FakeSlack
-from tests.resilience.test_killed_mid_turn import (
-    serve_env,
-    serving,
-    turn_held_in_the_database,
-    wait_for_file,
-)
+from tests.resilience.test_killed_mid_turn import SECRET, turn_held_in_the_database, wait_for_file
+from tests.serving import free_port, serve_env, serving, slack_env
 
 DANGER = "Is anyone in immediate danger"
 WHERE = "Where did it happen?"
@@ -94,8 +89,8 @@ async def test_teams_is_answered_while_the_turn_waits_and_answers_keep_their_ord
     assert list(pending.glob("*.entry")) == []
 
 
-def teams_env(slack: FakeSlack, data_dir: Path, database_url: str, port: int) -> dict[str, str]:
-    env = serve_env(slack, data_dir, database_url, port)
+def teams_env(slack: FakeSlack, data_dir: Path, database_url: str) -> dict[str, str]:
+    env = serve_env(data_dir, database_url, **slack_env(slack, SECRET))
     for name in [k for k in env if k.startswith("MICROSOFT_APP")]:
         del env[name]
     env["POLICYBOT_TEAMS_DEV"] = "1"  # no tokens, callers on this machine only
@@ -143,7 +138,7 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
     data_dir = tmp_path / "data"
     async with FakeSlack() as slack, FakeBotFramework(require_auth=False) as connector:
         port = free_port()
-        env = teams_env(slack, data_dir, database_url, port)
+        env = teams_env(slack, data_dir, database_url)
 
         def message(text: str, activity_id: str) -> dict[str, Any]:
             return sams_message(connector, text, activity_id)
@@ -151,7 +146,7 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
         async def post(body: dict[str, Any]) -> int:
             return await post_activity(port, body)
 
-        async with serving(env, port) as first:
+        async with serving(env, port=port) as first:
             assert await post(message("report", "1")) == 201
             await connector.wait_for_activities(2, timeout=15, conversation_id=SAM.chat)
             assert "Who is being targeted?" in text_of(connector.sent_activities(SAM.chat))
@@ -160,12 +155,12 @@ async def test_a_teams_message_answered_but_not_yet_taken_survives_a_kill(
                 assert await post(message("me", "KILLED")) == 201  # Teams is done with it
                 await wait_for_file(data_dir / "journal" / "pending")
                 await asyncio.sleep(0.5)  # inside the held transaction by now
-                first.kill()
-                await first.wait()
+                first.process.kill()
+                await first.process.wait()
             assert first.returncode == -signal.SIGKILL
         sent_before = len(connector.sent_activities(SAM.chat))
 
-        async with serving(env, port):
+        async with serving(env, port=port):
             # Replies are delivered at least once: the first turn's may come again if the kill
             # fell between Teams taking them and the outbox recording that it had.
             assert DANGER in await told_in_teams(connector, sent_before, DANGER)
@@ -193,8 +188,8 @@ async def test_a_teams_reply_waiting_out_a_rate_limit_is_sent_by_the_next_proces
     data_dir = tmp_path / "data"
     async with FakeSlack() as slack, FakeBotFramework(require_auth=False) as connector:
         port = free_port()
-        env = teams_env(slack, data_dir, database_url, port)
-        async with serving(env, port) as first:
+        env = teams_env(slack, data_dir, database_url)
+        async with serving(env, port=port) as first:
             assert await post_activity(port, sams_message(connector, "report", "1")) == 201
             await connector.wait_for_activities(2, timeout=15, conversation_id=SAM.chat)
             connector.fail_next("/activities", status=429, retry_after=50)
@@ -203,10 +198,10 @@ async def test_a_teams_reply_waiting_out_a_rate_limit_is_sent_by_the_next_proces
                 if any(call.status == 429 for call in connector.calls):
                     break
                 await asyncio.sleep(0.05)
-            first.kill()
-            await first.wait()
+            first.process.kill()
+            await first.process.wait()
         sent_before = len(connector.sent_activities(SAM.chat))
 
-        async with serving(env, port):
+        async with serving(env, port=port):
             assert DANGER in await told_in_teams(connector, sent_before, DANGER, 40)
         assert (await answers_of(database_url))["affected"] == "me"

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -26,68 +25,11 @@ from sqlmodel import select
 
 from storage.db import Database, sync_url
 from storage.models import Conversation, ProcessedEvent
-from tests.bot.test_serve import POLICYBOT, free_port, wait_healthy
 from tests.fakes.slack_api import FakeSlack, signed_headers
+from tests.serving import free_port, serve_env, serving, slack_env, slack_message
 from tests.support import png
 
 SECRET = "killed-mid-turn-secret"
-
-
-def message_event(text_: str, event_id: str, *, files: list[dict[str, Any]] | None = None) -> str:
-    event: dict[str, Any] = {
-        "type": "message",
-        "channel": "DU0SAM",
-        "channel_type": "im",
-        "user": "U0SAM",
-        "text": text_,
-        "ts": f"{time.time():.6f}",
-    }
-    if files:
-        event.update(subtype="file_share", files=files)
-    return json.dumps(
-        {
-            "type": "event_callback",
-            "team_id": "T0001",
-            "event_id": event_id,
-            "event_time": int(time.time()),
-            "event": event,
-        }
-    )
-
-
-def serve_env(fake: FakeSlack, data_dir: Path, database_url: str, port: int) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "POLICYBOT_DATA_DIR": str(data_dir),
-        "DATABASE_URL": database_url,
-        "SLACK_BOT_TOKEN": fake.bot_token,
-        "SLACK_SIGNING_SECRET": SECRET,
-        "SLACK_API_URL": fake.base_url,
-        "PORT": str(port),
-    }
-    env.pop("SLACK_APP_TOKEN", None)
-    return env
-
-
-@asynccontextmanager
-async def serving(env: dict[str, str], port: int) -> AsyncIterator[asyncio.subprocess.Process]:
-    process = await asyncio.create_subprocess_exec(
-        str(POLICYBOT),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        async with aiohttp.ClientSession() as session:
-            await wait_healthy(session, f"http://127.0.0.1:{port}")
-        yield process
-    finally:
-        if process.returncode is None:
-            process.send_signal(signal.SIGINT)
-            await asyncio.wait_for(process.communicate(), timeout=15)
 
 
 @contextmanager
@@ -181,19 +123,19 @@ async def test_an_answer_whose_turn_was_killed_is_taken_by_the_next_process(
     data_dir = tmp_path / "data"
     async with FakeSlack() as fake:
         port = free_port()
-        env = serve_env(fake, data_dir, database_url, port)
+        env = serve_env(data_dir, database_url, **slack_env(fake, SECRET))
 
-        async with serving(env, port) as first:
-            assert await post(port, message_event("report", "EvREPORT")) == 200
+        async with serving(env, port=port) as first:
+            assert await post(port, slack_message("report", "EvREPORT")) == 200
             await fake.wait_for("chat.postMessage", count=2, timeout=15)
             assert "Who is being targeted?" in await posted_text(fake)
 
             with turn_held_in_the_database(database_url):
-                assert await post(port, message_event("me", "EvKILLED")) == 200  # Slack is done
+                assert await post(port, slack_message("me", "EvKILLED")) == 200  # Slack is done
                 await wait_for_file(data_dir / "journal" / "pending")
                 await asyncio.sleep(0.5)  # well inside the held transaction by now
-                first.kill()
-                await first.wait()
+                first.process.kill()
+                await first.process.wait()
             assert first.returncode == -signal.SIGKILL
 
         answers, claims = await stored(database_url)
@@ -201,7 +143,7 @@ async def test_an_answer_whose_turn_was_killed_is_taken_by_the_next_process(
         assert claims == 0
         posts_before = len(fake.calls_to("chat.postMessage"))
 
-        async with serving(env, port):
+        async with serving(env, port=port):
             told = await told_after(fake, posts_before, "Is anyone in immediate danger")
             assert "Is anyone in immediate danger" in told
 
@@ -219,14 +161,14 @@ async def test_a_message_killed_while_its_file_downloads_keeps_its_text_and_says
     data_dir = tmp_path / "data"
     async with FakeSlack() as fake:
         port = free_port()
-        env = serve_env(fake, data_dir, database_url, port)
+        env = serve_env(data_dir, database_url, **slack_env(fake, SECRET))
         shared = fake.add_file("FSLOW", name="shot.png", data=png(), mimetype="image/png")
         fake.hold_download("FSLOW")
 
-        async with serving(env, port) as first:
-            assert await post(port, message_event("report", "EvREPORT")) == 200
+        async with serving(env, port=port) as first:
+            assert await post(port, slack_message("report", "EvREPORT")) == 200
             await fake.wait_for("chat.postMessage", count=2, timeout=15)
-            body = message_event("me", "EvKILLED", files=[shared])
+            body = slack_message("me", "EvKILLED", files=[shared])
             assert await post(port, body) == 200
             await wait_for_file(data_dir / "journal" / "pending")
             for _ in range(500):  # until the download has started (and is held)
@@ -234,11 +176,11 @@ async def test_a_message_killed_while_its_file_downloads_keeps_its_text_and_says
                     break
                 await asyncio.sleep(0.02)
             assert fake.downloads
-            first.kill()
-            await first.wait()
+            first.process.kill()
+            await first.process.wait()
         posts_before = len(fake.calls_to("chat.postMessage"))
 
-        async with serving(env, port):
+        async with serving(env, port=port):
             told = await told_after(fake, posts_before, "Is anyone in immediate danger")
             assert "interrupted while fetching “shot.png”" in told
             assert "Is anyone in immediate danger" in told
@@ -256,20 +198,20 @@ async def test_a_reply_waiting_out_a_rate_limit_is_sent_by_the_next_process(
     data_dir = tmp_path / "data"
     async with FakeSlack() as fake:
         port = free_port()
-        env = serve_env(fake, data_dir, database_url, port)
+        env = serve_env(data_dir, database_url, **slack_env(fake, SECRET))
 
-        async with serving(env, port) as first:
-            assert await post(port, message_event("report", "EvREPORT")) == 200
+        async with serving(env, port=port) as first:
+            assert await post(port, slack_message("report", "EvREPORT")) == 200
             await fake.wait_for("chat.postMessage", count=2, timeout=15)
             fake.fail_next("chat.postMessage", status=429, retry_after=60)
-            assert await post(port, message_event("me", "EvWAITING")) == 200
+            assert await post(port, slack_message("me", "EvWAITING")) == 200
             refused = await fake.wait_for("chat.postMessage", count=3, timeout=15)
             assert refused[-1].refused  # the client now waits a minute before trying again
-            first.kill()
-            await first.wait()
+            first.process.kill()
+            await first.process.wait()
         posts_before = len(fake.calls_to("chat.postMessage"))
 
-        async with serving(env, port):
+        async with serving(env, port=port):
             told = await told_after(fake, posts_before, "Is anyone in immediate danger", 40)
             assert "Is anyone in immediate danger" in told
 

@@ -7,9 +7,6 @@ real server runs as an administrator runs it, with `-v`, and its log is read fro
 
 from __future__ import annotations
 
-import asyncio
-import os
-import signal
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -17,8 +14,8 @@ import aiohttp
 import pytest
 
 from bot.access_log import without_query_values
-from tests.bot.test_serve import POLICYBOT, free_port, wait_healthy
 from tests.security.support import APP_SECRET, VERIFY_TOKEN
+from tests.serving import serve_env, serving
 
 WRONG_TOKEN = "a-guess-at-the-token-4711"
 OTHER_SECRET = "query-secret-0815"
@@ -27,52 +24,36 @@ OTHER_SECRET = "query-secret-0815"
 async def test_the_access_log_shows_the_request_but_no_query_value(
     tmp_path: Path, database_url: str
 ) -> None:
-    port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "FACEBOOK_"))},
-        "POLICYBOT_DATA_DIR": str(tmp_path / "data"),
-        "DATABASE_URL": database_url,
-        "FACEBOOK_APP_SECRET": APP_SECRET,
-        "FACEBOOK_VERIFY_TOKEN": VERIFY_TOKEN,
-        "PORT": str(port),
-    }
-    process = await asyncio.create_subprocess_exec(
-        str(POLICYBOT),
-        "-v",
-        "serve",
-        "--host",
-        "127.0.0.1",
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
+    env = serve_env(
+        tmp_path / "data",
+        database_url,
+        FACEBOOK_APP_SECRET=APP_SECRET,
+        FACEBOOK_VERIFY_TOKEN=VERIFY_TOKEN,
     )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            await wait_healthy(session, base)
-            # What Facebook sends when the webhook is subscribed, and a guess at the token.
-            for token, expected in ((VERIFY_TOKEN, 200), (WRONG_TOKEN, 403)):
-                query = urlencode(
-                    {
-                        "hub.mode": "subscribe",
-                        "hub.verify_token": token,
-                        "hub.challenge": "1158201444",
-                    }
-                )
-                async with session.get(f"{base}/webhooks/facebook?{query}") as response:
-                    assert response.status == expected
-            # A token some other caller puts in the query, on a path that does not exist.
-            async with session.get(f"{base}/slack/oauth?code={OTHER_SECRET}&state=x") as response:
-                assert response.status == 404
-            async with session.get(
-                f"{base}/healthz", headers={"Referer": f"https://example.org/?token={OTHER_SECRET}"}
-            ) as response:
-                assert response.status == 200
-    finally:
-        process.send_signal(signal.SIGINT)
-        _, stderr = await asyncio.wait_for(process.communicate(), timeout=15)
-    log = stderr.decode()
-    assert process.returncode == 0, log[-2000:]
+    async with serving(env, "-v") as served, aiohttp.ClientSession() as session:
+        # What Facebook sends when the webhook is subscribed, and a guess at the token.
+        for token, expected in ((VERIFY_TOKEN, 200), (WRONG_TOKEN, 403)):
+            query = urlencode(
+                {
+                    "hub.mode": "subscribe",
+                    "hub.verify_token": token,
+                    "hub.challenge": "1158201444",
+                }
+            )
+            async with session.get(f"{served.base}/webhooks/facebook?{query}") as response:
+                assert response.status == expected
+        # A token some other caller puts in the query, on a path that does not exist.
+        async with session.get(
+            f"{served.base}/slack/oauth?code={OTHER_SECRET}&state=x"
+        ) as response:
+            assert response.status == 404
+        async with session.get(
+            f"{served.base}/healthz",
+            headers={"Referer": f"https://example.org/?token={OTHER_SECRET}"},
+        ) as response:
+            assert response.status == 200
+    log = served.log
+    assert served.returncode == 0, log[-2000:]
 
     for secret in (VERIFY_TOKEN, WRONG_TOKEN, OTHER_SECRET, APP_SECRET):
         assert secret not in log
