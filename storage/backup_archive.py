@@ -24,6 +24,7 @@ import os
 import re
 import secrets
 import tarfile
+import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -121,7 +122,7 @@ class ArchiveWriter:
             digest.update(chunk)
         source.seek(start)
         info = tarfile.TarInfo(name)
-        info.size, info.mode = size, 0o600
+        info.size, info.mode, info.mtime = size, 0o600, int(time.time())
         self._tar.addfile(info, source)
         self.members[name] = digest.hexdigest()
 
@@ -132,7 +133,7 @@ class ArchiveWriter:
         manifest = replace(manifest, members=dict(self.members))
         data = manifest.to_json()
         info = tarfile.TarInfo(MANIFEST)
-        info.size, info.mode = len(data), 0o600
+        info.size, info.mode, info.mtime = len(data), 0o600, int(time.time())
         self._tar.addfile(info, io.BytesIO(data))
         self._tar.close()
         self._file.flush()

@@ -14,6 +14,7 @@ import asyncio
 import base64
 import io
 import json
+import os
 import secrets
 import sqlite3
 import tarfile
@@ -276,6 +277,30 @@ def test_the_archive_holds_no_key(tmp_path: Path, new_database: MakeDatabase) ->
     assert b"Pat Jones" not in data
 
 
+def test_backup_and_restore_as_separate_processes(
+    tmp_path: Path, new_database: MakeDatabase
+) -> None:
+    """The installed `policybot` command, one process per step, as cron and an administrator
+    would run it."""
+    school = installation(tmp_path, "school", new_database("sqlite"))
+    file_reports(settings_of(school), ("sam", [SHOT_ONE]))
+    processes = {**os.environ, "PYTHONIOENCODING": "utf-8"}
+    for name in [*processes]:
+        if name.startswith("POLICYBOT_") or name == "DATABASE_URL":
+            del processes[name]
+    archive = tmp_path / "school.tar.gz"
+    source = Cli(env={**processes, **school.env}, cwd=school.cwd)
+    source.ok("backup", "--out", str(archive))
+    restored = installation(tmp_path, "rebuilt", new_database("sqlite"))
+    target = Cli(env={**processes, **restored.env}, cwd=restored.cwd)
+
+    ran = target.ok("restore", str(archive))
+
+    assert "The audit log is intact" in ran.out
+    assert evidence_files(restored) == evidence_files(school)
+    assert target.run("restore", str(archive)).code == 2  # not empty any more
+
+
 # -- consistency while the bot runs ----------------------------------------------------------
 
 
@@ -518,6 +543,26 @@ def test_replace_swaps_the_installation_for_the_backup(
     for name, rows in backed_up.items():
         assert after[name][: len(rows)] == rows, name
     school.ok("audit", "verify")
+
+
+def test_rows_that_do_not_match_the_manifest_are_all_taken_back(
+    taken: Path, tmp_path: Path, new_database: MakeDatabase
+) -> None:
+    """Found only while writing (the manifest counts more rows than the member holds): the
+    transaction is rolled back, and nothing of the restore is left."""
+    target = installation(tmp_path, "target", new_database("sqlite"))
+
+    def more_cases(name: str, data: bytes) -> bytes:
+        if name != MANIFEST:
+            return data
+        manifest = json.loads(data)
+        manifest["tables"]["case_event"]["rows"] += 1
+        return json.dumps(manifest).encode()
+
+    ran = refused(target, rewritten(taken, change=more_cases), 1)
+
+    assert "rows of case_event, and its manifest says" in ran.err
+    nothing_in(target)
 
 
 def test_a_backup_of_another_schema_revision_is_refused(
