@@ -132,10 +132,12 @@ def backup(out: Path, as_json: bool) -> None:
             err=True,
         )
     if result.missing_files:
+        missing = len(result.missing_files)
         exit_with(
             ExitCode.PROBLEM,
-            f"{_plural(len(result.missing_files), 'evidence file')} the database refers to "
-            "were not in the evidence store, so the backup does not have them.",
+            f"{_plural(missing, 'evidence file')} the database refers to "
+            f"{'was' if missing == 1 else 'were'} not in the evidence store, so the backup "
+            f"does not have {'it' if missing == 1 else 'them'}.",
         )
 
 

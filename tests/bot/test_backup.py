@@ -600,6 +600,21 @@ def test_a_database_not_at_this_versions_schema_is_refused(
     assert "policybot db upgrade" in ran.err
 
 
+def test_a_backup_missing_an_evidence_file_says_so(
+    tmp_path: Path, new_database: MakeDatabase
+) -> None:
+    school = installation(tmp_path, "school", new_database("sqlite"))
+    file_reports(settings_of(school), ("sam", [SHOT_ONE, SHOT_TWO]))
+    root = Path(school.env["POLICYBOT_DATA_DIR"]) / "evidence"
+    next(p for p in root.rglob("*") if p.is_file()).unlink()
+
+    ran = school.run("backup", "--out", str(tmp_path / "school.tar"), "--json")
+
+    assert ran.code == 1
+    assert "1 evidence file the database refers to was not in the evidence store" in ran.err
+    assert len(json.loads(ran.out)["missing_files"]) == 1
+
+
 def test_backup_refuses_to_write_over_a_file(tmp_path: Path, new_database: MakeDatabase) -> None:
     school = installation(tmp_path, "school", new_database("sqlite"))
     there = tmp_path / "there.tar"
