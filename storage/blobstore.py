@@ -71,6 +71,17 @@ class RotatingBlobStore(BlobStore, Protocol):
     async def rotate(self, name: str, *, encrypted: bool) -> str | None: ...
 
 
+class ArchivableBlobStore(BlobStore, Protocol):
+    """A store whose files can be copied out and back in exactly as stored (ciphertext stays
+    ciphertext), for `policybot backup` and `policybot restore` (storage.backup)."""
+
+    async def stored_names(self) -> list[str]: ...
+
+    async def read_stored(self, name: str) -> bytes: ...
+
+    async def write_stored(self, name: str, data: bytes) -> None: ...
+
+
 # Written a piece at a time, so a disk that fills up part-way fails where it fills.
 _WRITE_CHUNK = 1024 * 1024
 
@@ -235,3 +246,38 @@ class LocalBlobStore:
 
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(self._delete, name)
+
+    # -- copied out and back in as stored (ArchivableBlobStore) --------------------------------
+
+    def _stored_names(self) -> list[str]:
+        if not self.root.is_dir():
+            return []
+        return sorted(
+            path.name
+            for path in self.root.glob("??/*")
+            if path.is_file() and _is_name(path.name) and path.parent.name == path.name[:2]
+        )
+
+    def _write_stored(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        if path.exists():
+            raise FileExistsError(f"{name} is already stored")
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self._write_file(path, data)
+
+    async def stored_names(self) -> list[str]:
+        """Every file kept, sorted; temporary files (a write under way, a room check) are not."""
+        return await asyncio.to_thread(self._stored_names)
+
+    async def read_stored(self, name: str) -> bytes:
+        """The file's bytes exactly as stored (encrypted ones stay encrypted)."""
+        return await asyncio.to_thread(self._path(name).read_bytes)
+
+    async def write_stored(self, name: str, data: bytes) -> None:
+        """Keep `data` as the stored bytes of `name`; files are written once, so a name already
+        there raises FileExistsError, and a name the store would never make, ValueError."""
+        await asyncio.to_thread(self._write_stored, name, data)
+
+
+def _is_name(name: str) -> bool:
+    return name.isalnum() and len(name) == 32

@@ -66,6 +66,24 @@ class Keyring:
         return tuple(_hmac_hex(key, subject) for key in self._pseudonym_keys)
 
 
+def key_id(key: bytes) -> str:
+    """A name for a key that can be written down (in a backup's manifest, in a message) without
+    revealing it: a keyed digest of a fixed label, from which the key cannot be recovered."""
+    return _hmac_hex(_derived(key, b"policybot key id v1"), "key id")[:16]
+
+
+def key_index(fernets: Sequence[Fernet], token: bytes) -> int | None:
+    """Which of `fernets` made `token` (only its authentication tag is checked, nothing is
+    decrypted), or None when none of them did."""
+    for index, fernet in enumerate(fernets):
+        try:
+            fernet.extract_timestamp(token)
+        except InvalidToken:
+            continue
+        return index
+    return None
+
+
 def is_encrypted(stored: str) -> bool:
     return stored.startswith(MARK)
 

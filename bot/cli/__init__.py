@@ -34,6 +34,11 @@ LAZY_COMMANDS = {
         "Answer QUESTION from a policy, as the bot would (the question is not recorded).",
     ),
     "audit": LazyCommand("bot.cli.audit:audit", "The audit log's tamper-evident chain."),
+    "backup": LazyCommand(
+        "bot.cli.backup:backup",
+        "Write the database, the evidence files and a manifest of their hashes to one archive "
+        "(encrypted things stay encrypted; no key goes in it).",
+    ),
     "calendar": LazyCommand(
         "bot.cli.comments:calendar", "The school's closures, for deadlines counted in school days."
     ),
@@ -67,6 +72,12 @@ LAZY_COMMANDS = {
     "policy": LazyCommand(
         "bot.cli.policy:policy",
         "The school's policy: import versions, see them, and see the questions it left open.",
+    ),
+    "restore": LazyCommand(
+        "bot.cli.backup:restore_command",
+        "Restore an archive made by `policybot backup` into an empty installation, after "
+        "checking its hashes, its schema revision and the keys; then check the audit log's "
+        "chain.",
     ),
     "retention": LazyCommand(
         "bot.cli.retention:retention",

@@ -84,6 +84,9 @@ class AuditAction(StrEnum):
     AUDIT_VIEW = "audit.view"
     AUDIT_EXPORT = "audit.export"
     KEYS_ROTATE = "keys.rotate"
+    # A backup was taken of the whole installation, or one was restored into it.
+    BACKUP_TAKE = "backup.take"
+    BACKUP_RESTORE = "backup.restore"
     # Who is staff (staff_directory): learned from a platform, moved to another school of
     # theirs, gone (or back), and accounts refused as not staff.
     STAFF_LEARN = "staff.learn"
