@@ -91,3 +91,20 @@ def test_serve_without_the_tenant_stops_at_start_up_and_says_why(tmp_path: Path)
     assert done.returncode == 2
     assert "MICROSOFT_APP_TENANT_ID is needed" in done.stderr
     assert not (tmp_path / "data").exists()
+
+
+def test_the_development_mode_without_an_app_id_builds_botbuilders_anonymous_auth(
+    tmp_path: Path,
+) -> None:
+    """No app id, no identity: botbuilder's SingleTenant factory would refuse to start."""
+    from botbuilder.integration.aiohttp import ConfigurationServiceClientCredentialFactory
+
+    from bot.channels.teams.cloud_config import BotFrameworkConfig
+
+    settings = load_settings(
+        {"POLICYBOT_CONFIG": str(write_config(tmp_path)), "POLICYBOT_TEAMS_DEV": "1"}
+    )
+    assert settings.teams.app_type == "SingleTenant"
+    config = BotFrameworkConfig(settings.teams)
+    assert config.APP_TYPE == "MultiTenant"
+    ConfigurationServiceClientCredentialFactory(config)  # raises for a SingleTenant without id
