@@ -282,6 +282,7 @@ def test_the_bot_answers_through_nginx_with_nginxs_request_id(tmp_path: Path, se
         assert re.fullmatch(r"[0-9a-f]{32}", request_id)  # nginx's $request_id, passed on
         with pytest.raises(urllib.error.HTTPError) as closed:
             urllib.request.urlopen(f"{base}/metrics", timeout=10, context=context)
+        closed.value.close()  # the error holds the response, and its socket
         assert closed.value.code == 404
         plain = http.client.HTTPConnection("127.0.0.1", http_port, timeout=10)
         plain.request("GET", "/healthz", headers={"Host": "bot.school.example"})
