@@ -34,12 +34,15 @@ test: $(VENV)/.dev-installed
 ## test-pythons: a part of the suite (PYTHONS_TESTS) on each newer Python policybot supports,
 ## each in a .venv-3.X of its own built from requirements-dev.lock. The lock is resolved for
 ## 3.11, but it pins every wheel of each version with its hash, so pip picks 3.12's and 3.13's.
-## An interpreter that is not found (python3.X on PATH, or pyenv's) is named and skipped.
+## An interpreter that is not found (python3.X on PATH that runs, or pyenv's) is named and skipped.
 EXTRA_PYTHONS ?= 3.12 3.13
 PYTHONS_TESTS ?= tests/storage tests/dialogs tests/deploy tests/bot/test_config.py tests/bot/test_startup.py
 test-pythons:
 	@for version in $(EXTRA_PYTHONS); do \
-	    python=$$(command -v python$$version || ls -d $$HOME/.pyenv/versions/$$version.*/bin/python$$version 2>/dev/null | sort -V | tail -n 1); \
+	    python=; \
+	    for candidate in $$(command -v python$$version) $$(ls -d $$HOME/.pyenv/versions/$$version.*/bin/python$$version 2>/dev/null | sort -rV); do \
+	        if [ -z "$$python" ] && "$$candidate" -c 'pass' >/dev/null 2>&1; then python=$$candidate; fi; \
+	    done; \
 	    if [ -z "$$python" ]; then echo "test-pythons: Python $$version not found, skipped"; continue; fi; \
 	    venv=$(VENV)-$$version; \
 	    if [ ! -f $$venv/.dev-installed ] || [ requirements-dev.lock -nt $$venv/.dev-installed ] || [ pyproject.toml -nt $$venv/.dev-installed ]; then \
