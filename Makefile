@@ -5,7 +5,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint format lock clean
+.PHONY: run test test-pythons lint format lock clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,30 @@ TEST_WORKERS ?= 4
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest -n $(TEST_WORKERS) --dist worksteal
 
+## test-pythons: a part of the suite (PYTHONS_TESTS) on each newer Python policybot supports,
+## each in a .venv-3.X of its own built from requirements-dev.lock. The lock is resolved for
+## 3.11, but it pins every wheel of each version with its hash, so pip picks 3.12's and 3.13's.
+## An interpreter that is not found (python3.X on PATH that runs, or pyenv's) is named and skipped.
+EXTRA_PYTHONS ?= 3.12 3.13
+PYTHONS_TESTS ?= tests/storage tests/dialogs tests/deploy tests/bot/test_config.py tests/bot/test_startup.py
+test-pythons:
+	@for version in $(EXTRA_PYTHONS); do \
+	    python=; \
+	    for candidate in $$(command -v python$$version) $$(ls -d $$HOME/.pyenv/versions/$$version.*/bin/python$$version 2>/dev/null | sort -rV); do \
+	        if [ -z "$$python" ] && "$$candidate" -c 'pass' >/dev/null 2>&1; then python=$$candidate; fi; \
+	    done; \
+	    if [ -z "$$python" ]; then echo "test-pythons: Python $$version not found, skipped"; continue; fi; \
+	    venv=$(VENV)-$$version; \
+	    if [ ! -f $$venv/.dev-installed ] || [ requirements-dev.lock -nt $$venv/.dev-installed ] || [ pyproject.toml -nt $$venv/.dev-installed ]; then \
+	        rm -rf $$venv && $$python -m venv $$venv \
+	        && $$venv/bin/pip install --quiet --disable-pip-version-check --require-hashes -r requirements-dev.lock \
+	        && $$venv/bin/pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e . \
+	        && touch $$venv/.dev-installed || exit 1; \
+	    fi; \
+	    echo "test-pythons: $$($$venv/bin/python --version)"; \
+	    $$venv/bin/pytest -n $(TEST_WORKERS) --dist worksteal -q $(PYTHONS_TESTS) || exit 1; \
+	done
+
 ## lint: ruff (lint and format check), the import contracts (pyproject.toml) and mypy
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
@@ -50,7 +74,7 @@ lock: $(VENV)/.dev-installed
 	$(BIN)/uv pip compile pyproject.toml requirements-build.in --extra dev --python-version 3.11 --generate-hashes -q -o requirements-dev.lock
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV)-3.* .pytest_cache .mypy_cache .ruff_cache
 
 ## bench: policy answers (accuracy on both question sets, latency), the comment sweep and the
 ## commands' start-up; see bench/README.md. BASELINE=/other/checkout times its start-up too.

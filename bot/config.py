@@ -76,6 +76,20 @@ class SlackSettings:
         return self.app_token is not None
 
 
+TEAMS_APP_TYPES = ("SingleTenant", "MultiTenant", "UserAssignedMSI")
+# A school's bot serves one Microsoft 365 tenant, its own, so SingleTenant is the default: only
+# that tenant's Entra ID issues the bot's tokens, and it is what Azure now creates a new Azure
+# Bot as. MultiTenant (an older registration) and UserAssignedMSI (a managed identity) are
+# chosen by name, and a SingleTenant bot without its tenant stops start-up.
+DEFAULT_TEAMS_APP_TYPE = "SingleTenant"
+_TENANT_NEEDED = (
+    "MICROSOFT_APP_ID is set, so MICROSOFT_APP_TENANT_ID is needed: the bot is SingleTenant "
+    "unless MICROSOFT_APP_TYPE says otherwise. Set it to the Directory (tenant) ID shown on "
+    "the app registration's Overview page in the Azure portal, or, for a bot registered as "
+    "multi-tenant, set MICROSOFT_APP_TYPE=MultiTenant."
+)
+
+
 @dataclass(frozen=True)
 class TeamsSettings:
     """Bot Framework credentials (from the environment only) and, for sovereign clouds or
@@ -185,7 +199,7 @@ class Settings:
     drafts: DraftSettings
     directory: Directory
     slack: SlackSettings | None = None
-    teams: TeamsSettings = TeamsSettings(None, None, None, "MultiTenant")
+    teams: TeamsSettings = TeamsSettings(None, None, None, DEFAULT_TEAMS_APP_TYPE)
     port: int = 3978
     public_url: str | None = None
     webhooks: WebhookSettings = WebhookSettings()
@@ -355,23 +369,22 @@ def _teams(env: Mapping[str, str]) -> TeamsSettings:
     app_id = (env.get("MICROSOFT_APP_ID") or "").strip() or None
     password = _secret(env, "MICROSOFT_APP_PASSWORD")
     tenant = (env.get("MICROSOFT_APP_TENANT_ID") or "").strip() or None
-    app_type = (
-        env.get("MICROSOFT_APP_TYPE") or ("SingleTenant" if tenant else "MultiTenant")
-    ).strip()
-    if app_type not in {"MultiTenant", "SingleTenant", "UserAssignedMSI"}:
+    app_type = (env.get("MICROSOFT_APP_TYPE") or "").strip() or DEFAULT_TEAMS_APP_TYPE
+    if app_type not in TEAMS_APP_TYPES:
         raise ConfigError(
-            "MICROSOFT_APP_TYPE must be MultiTenant, SingleTenant or UserAssignedMSI."
+            "MICROSOFT_APP_TYPE must be SingleTenant (the default), MultiTenant or "
+            f"UserAssignedMSI, not {app_type[:40]!r}."
         )
-    if app_id and not password and app_type != "UserAssignedMSI":
-        raise ConfigError("MICROSOFT_APP_ID is set, so MICROSOFT_APP_PASSWORD is needed too.")
-    if app_type == "SingleTenant" and app_id and not tenant:
-        raise ConfigError("A SingleTenant bot needs MICROSOFT_APP_TENANT_ID.")
     development = _teams_development(env)
     if development and app_id:
         raise ConfigError(
             "POLICYBOT_TEAMS_DEV=1 turns off the Bot Framework token check, so it cannot be "
             "used with MICROSOFT_APP_ID: unset POLICYBOT_TEAMS_DEV on a real Teams server."
         )
+    if app_id and not password and app_type != "UserAssignedMSI":
+        raise ConfigError("MICROSOFT_APP_ID is set, so MICROSOFT_APP_PASSWORD is needed too.")
+    if app_type == "SingleTenant" and app_id and not tenant:
+        raise ConfigError(_TENANT_NEEDED)
 
     def optional(name: str) -> str | None:
         return (env.get(name) or "").strip() or None

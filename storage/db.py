@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,19 +33,42 @@ from storage.types import KEYRING_ATTRIBUTE
 from storage.urls import async_url as async_url
 from storage.urls import sync_url as sync_url
 
+DEFAULT_BUSY_TIMEOUT_MS = 10_000
 
-def _sqlite_pragmas(busy_timeout_ms: int) -> Any:
-    def on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # WAL lets the chat and a scheduled sweep read while the other writes; foreign keys are
-        # off by default in SQLite and we rely on them; busy_timeout waits for a writer instead
-        # of failing at once.
-        cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA foreign_keys=ON")
+
+def prepare_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) -> None:
+    """Set up one new SQLite connection: its busy timeout, foreign keys, and WAL for the file.
+
+    The busy timeout comes first and is set on every connection (it belongs to the connection):
+    anything after it, the switch to WAL included, then waits for another process's writer
+    instead of failing at once. Foreign keys are off by default in SQLite and we rely on them.
+    WAL lets the chat and a scheduled sweep read while the other writes; it belongs to the
+    database file and lasts, so it is switched on once, by the first connection that finds the
+    file in another mode (switching needs the file to itself, which a running server's other
+    connections would deny). An in-memory database has no WAL and keeps its own mode.
+    """
+    cursor = dbapi_connection.cursor()
+    try:
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA journal_mode")
+        (mode,) = cursor.fetchone()
+        if str(mode).lower() not in ("wal", "memory"):
+            cursor.execute("PRAGMA journal_mode=WAL")
+    finally:
         cursor.close()
 
-    return on_connect
+
+def sqlite_connections(engine: Engine, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
+    """Prepare every connection `engine` opens (prepare_sqlite_connection), when it is SQLite's:
+    the server's engine, and the short-lived ones of migrations and schema checks."""
+    if engine.dialect.name != "sqlite":
+        return
+
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        prepare_sqlite_connection(dbapi_connection, busy_timeout_ms)
+
+    event.listen(engine, "connect", on_connect)
 
 
 # A server that does not answer should be noticed in seconds, not after the operating system's
@@ -81,7 +104,7 @@ class Database:
         echo: bool = False,
         keys: Sequence[bytes] = (),
         audit: AuditSealing | None = None,
-        busy_timeout_ms: int = 10_000,
+        busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS,
     ) -> None:
         self.url = async_url(url)
         self.audit = audit
@@ -95,8 +118,7 @@ class Database:
                 pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
             )
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
-        if self.is_sqlite:
-            event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas(busy_timeout_ms))
+        sqlite_connections(self.engine.sync_engine, busy_timeout_ms)
         if keys:
             # The first key encrypts, all of them decrypt: the previous keys are kept only so
             # that text written before a rotation can still be read until it is rewritten.

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, pool, text
-from sqlalchemy.engine import URL
+from sqlalchemy.engine import URL, Engine
 
-from storage.db import sync_url
+from storage.db import sqlite_connections, sync_url
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -66,10 +66,18 @@ def revision(url: str | URL, message: str) -> None:
         command.revision(_config(url), message=message, autogenerate=True)
 
 
+def _engine(url: str | URL) -> Engine:
+    """A short-lived engine for a schema check; on SQLite its connections wait for a writer as
+    the server's do (storage.db.sqlite_connections)."""
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    sqlite_connections(engine)
+    return engine
+
+
 def current_revision(url: str | URL) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    engine = _engine(url)
     try:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
@@ -129,7 +137,7 @@ def _quoted(value: str) -> str | None:
 
 def _stored_revisions(url: str | URL) -> list[str]:
     """The revisions in alembic's version table (none when the table is not there)."""
-    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    engine = _engine(url)
     try:
         with engine.connect() as connection:
             if not inspect(connection).has_table("alembic_version"):

@@ -93,7 +93,30 @@ LAZY_COMMANDS = {
 }
 
 
+def _print_version(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+    """`policybot --version`: the installed package's version, read from its metadata (which
+    imports nothing of policybot's), so a deployment can be checked without starting anything."""
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        found = version("policybot")
+    except PackageNotFoundError:
+        found = "unknown (not installed: run from a source tree)"
+    click.echo(f"policybot {found}")
+    ctx.exit()
+
+
 @click.group(cls=LazyGroup, lazy_commands=LAZY_COMMANDS)
+@click.option(
+    "--version",
+    is_flag=True,
+    expose_value=False,
+    is_eager=True,
+    callback=_print_version,
+    help="Show the installed version and exit.",
+)
 @click.option("-v", "--verbose", is_flag=True, help="Log more (never report contents).")
 @click.option(
     "--log-format",

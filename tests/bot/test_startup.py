@@ -115,3 +115,24 @@ def test_the_command_list_is_what_every_command_says_of_itself() -> None:
         command = main.get_command(click.Context(main), name)
         assert command is not None
         assert lazy.help == command.get_short_help_str(limit=1000), name
+
+
+def test_version_is_the_installed_packages_and_starts_nothing() -> None:
+    """`policybot --version`, as a deployment's check runs it: the real command, in a process
+    of its own, printing the version in the package's metadata and importing nothing heavy."""
+    from importlib.metadata import version
+
+    command = Path(sys.executable).parent / "policybot"
+    done = subprocess.run(
+        [str(command), "--version"], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout == f"policybot {version('policybot')}\n"
+    assert done.stderr == ""
+    loaded = loaded_after(["--version"])
+    assert not loaded & {*SERVER_ONLY, *DATABASE_AND_UPLOADS}
+
+
+def test_help_lists_the_version_option() -> None:
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0
+    assert "--version" in result.output

@@ -34,7 +34,10 @@ class BotFrameworkConfig:
     def __init__(self, settings: TeamsSettings) -> None:
         self.APP_ID = settings.app_id or ""
         self.APP_PASSWORD = settings.app_password or ""
-        self.APP_TYPE = settings.app_type
+        # Without an app id (the local development mode) there is no identity to be single-
+        # or multi-tenant; botbuilder's anonymous mode is its MultiTenant factory with no id
+        # (its SingleTenant factory insists on one).
+        self.APP_TYPE = settings.app_type if settings.app_id else "MultiTenant"
         self.APP_TENANTID = settings.tenant_id
         overrides = {
             "TO_BOT_FROM_CHANNEL_OPENID_METADATA_URL": settings.openid_metadata_url,
