@@ -1,4 +1,4 @@
-"""Dialog turns under load: policybot's real server against bare Bolt and bare botbuilder.
+"""Dialog turns under load: policybot's real server against the bare persisted turn.
 
 One command (`make bench-turns`) starts `policybot serve` on loopback in its own process, with a
 generated configuration of --people staff (default 1,000), and drives it from this process:
