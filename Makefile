@@ -86,7 +86,7 @@ bench: $(VENV)/.run-installed
 	$(BIN)/python bench/comment_sweep.py
 	$(BIN)/python bench/startup.py $(if $(BASELINE),--baseline $(BASELINE))
 
-## bench-turns: dialog turns under load against bare Bolt and botbuilder; see bench/README.md
+## bench-turns: dialog turns under load against the bare persisted turn; see bench/README.md
 .PHONY: bench-turns
 bench-turns: $(VENV)/.run-installed
 	$(BIN)/python bench/turns.py $(ARGS)

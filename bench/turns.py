@@ -1,4 +1,4 @@
-"""Dialog turns under load: policybot's real server against bare Bolt and bare botbuilder.
+"""Dialog turns under load: policybot's real server against the bare persisted turn.
 
 One command (`make bench-turns`) starts `policybot serve` on loopback in its own process, with a
 generated configuration of --people staff (default 1,000), and drives it from this process:
@@ -13,10 +13,26 @@ reaches them is on the same clock as the moment its message was sent. Each perso
 the first questions of a report, then cancels it and starts again (eight turns), and a turn
 counts as done when the reply that belongs to it (the next question) reaches the fake.
 
-Baselines, run in the same command on the same machine and load, are a bare Bolt AsyncApp that
-only acknowledges (bot/channels/slack/bare_app.py) and a bare botbuilder bot that does nothing
-(bot/channels/teams/bare_bot.py). Their throughput is acknowledgements per second; policybot's
-is completed turns per second, so the ratio is "a whole turn" against "the framework alone".
+The yardstick, run in the same command on the same machine and load, is the bare persisted
+turn (bot/channels/slack/bare_persisted.py, bot/channels/teams/bare_persisted.py): the same
+framework acknowledges, loads one row and saves it in one transaction on the same database
+(through storage.db, so with policybot's engine settings), and sends one reply with the same HTTP
+client, in the order policybot does. No turn that keeps its answer can do less, so it is the best
+a persisted dialog turn can do here; it runs on SQLite and PostgreSQL, each time on a fresh
+database of its own, in the closed, paced and burst scenarios, its turns counted done when their
+reply reaches the fakes, as policybot's are. Comparing with a framework that only acknowledges is
+not fair to a bot that must persist every answer, but those baselines still run, to show what
+the framework alone costs: a bare Bolt AsyncApp that only acknowledges
+(bot/channels/slack/bare_app.py) and a bare botbuilder bot that does nothing
+(bot/channels/teams/bare_bot.py), whose throughput is acknowledgements per second.
+
+Every server's CPU time (utime + stime from /proc/<pid>/stat, summed over its processes) is read
+before and after each scenario; divided by the turns done it is the server's CPU per turn, which
+unlike throughput does not depend on how busy the rest of the machine is. The summary gives
+policybot's closed-loop turns per second as a share of the bare persisted turn's (per platform,
+per database) beside its share of the bare acknowledgements, and its CPU per turn, each against
+the targets (at least 50% of the bare persisted turn; at most 3 ms of CPU per Slack turn and
+4 ms per Teams turn).
 
 Scenarios, each on SQLite and on PostgreSQL (and with --processes servers sharing PostgreSQL):
   closed   --concurrency people each send their next answer as soon as the last one's reply
@@ -94,6 +110,24 @@ BASELINES: tuple[tuple[str, str, tuple[str, ...], str], ...] = (
         "/api/messages",
     ),
 )
+
+# The yardstick: the same frameworks doing the least any persisted turn must do. Acknowledge,
+# load the conversation's row and save it in one transaction on the same database (through
+# storage.db, so with policybot's engine settings), send one reply with the same HTTP client.
+# Each repeats the person's words in its reply, which is how its turn's reply is recognised.
+PERSISTED: tuple[tuple[str, str, str, str], ...] = (
+    ("bare Bolt, persisted", "slack", "bot.channels.slack.bare_persisted", "/slack/events"),
+    (
+        "bare botbuilder, persisted",
+        "teams",
+        "bot.channels.teams.bare_persisted",
+        "/api/messages",
+    ),
+)
+# The issue's targets for the summary: policybot's share of the bare persisted turn, and the
+# server's CPU time per turn.
+TARGET_SHARE = 0.5
+TARGET_CPU_MS = {"slack": 3.0, "teams": 4.0}
 
 
 # -- the people ---------------------------------------------------------------------------------
@@ -266,6 +300,7 @@ class Target:
     ports: Sequence[int]
     replies: bool  # False for a baseline, which only acknowledges
     pids: Sequence[int] = ()
+    echoes: bool = False  # a bare persisted turn: its reply repeats what was sent
 
     def url(self, person: Person) -> str:
         port = self.ports[person.index % len(self.ports)]
@@ -301,6 +336,7 @@ class Result:
     ack_max_ms: float
     reply_p50_ms: float | None
     reply_p99_ms: float | None
+    cpu_ms_per_turn: float | None = None
     rss_before_mb: float | None = None
     rss_after_mb: float | None = None
     notes: list[str] = field(default_factory=list)
@@ -328,6 +364,8 @@ class Driver:
 
     async def turn(self, target: Target, person: Person) -> Sample:
         text, words = person.next_answer()
+        if target.echoes:
+            text = words = f"{text} #{uuid.uuid4().hex[:12]}"
         if target.platform == "slack":
             body, headers = slack_request(person, text)
         else:
@@ -424,6 +462,7 @@ def summarise(
     samples: Sequence[Sample],
     seconds: float,
     *,
+    cpu_seconds: float | None = None,
     notes: Sequence[str] = (),
 ) -> Result:
     good = [s for s in samples if s.status < 300 and (s.reply is not None or not target.replies)]
@@ -443,8 +482,35 @@ def summarise(
         ack_max_ms=round(max(acks, default=float("nan")), 1),
         reply_p50_ms=round(percentile(replies, 0.50), 1) if replies else None,
         reply_p99_ms=round(percentile(replies, 0.99), 1) if replies else None,
+        cpu_ms_per_turn=(
+            round(cpu_seconds * 1000 / len(good), 2) if cpu_seconds is not None and good else None
+        ),
         notes=list(notes),
     )
+
+
+def cpu_seconds(pids: Sequence[int]) -> float | None:
+    """User and system CPU time the servers have used so far (/proc/<pid>/stat, utime and
+    stime): read before and after a scenario, the difference over the turns done is the
+    server's CPU per turn, whatever else the machine is doing."""
+    if not pids:
+        return None
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+        except OSError:
+            return None
+        # The command name (field 2) may hold spaces; the fields after it are plain numbers.
+        fields = stat.rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15
+    return total / ticks
+
+
+def cpu_since(pids: Sequence[int], before: float | None) -> float | None:
+    now = cpu_seconds(pids)
+    return None if now is None or before is None else now - before
 
 
 def rss_mb(pid: int) -> float:
@@ -551,7 +617,7 @@ async def policybot_servers(
         yield servers
 
 
-def postgres_database(admin_url: str, name: str) -> str:
+def postgres_database(admin_url: str, name: str, *, migrated: bool = True) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
@@ -564,7 +630,8 @@ def postgres_database(admin_url: str, name: str) -> str:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
-    migrate.upgrade(url)
+    if migrated:
+        migrate.upgrade(url)
     return url
 
 
@@ -603,7 +670,7 @@ async def warm_up(driver: Driver, target: Target, people: Sequence[Person]) -> N
         await asyncio.gather(*(driver.turn(target, p) for p in people[batch : batch + 100]))
 
 
-async def measure_policybot(
+async def measure_turns(
     driver: Driver,
     target: Target,
     people: Sequence[Person],
@@ -615,22 +682,44 @@ async def measure_policybot(
     results: list[Result] = []
     await warm_up(driver, target, people)
     await driver.settle()
+    cpu = cpu_seconds(target.pids)
     with profiling(options.profile, target, database, options.seconds):
         samples, took = await driver.closed(target, people, options.concurrency, options.seconds)
-    results.append(summarise(target, f"closed x{options.concurrency}", database, samples, took))
+    results.append(
+        summarise(
+            target,
+            f"closed x{options.concurrency}",
+            database,
+            samples,
+            took,
+            cpu_seconds=cpu_since(target.pids, cpu),
+        )
+    )
     await driver.settle()
+    cpu = cpu_seconds(target.pids)
     samples, took, skipped = await driver.paced(target, people, options.rate, options.seconds)
+    used = cpu_since(target.pids, cpu)
     notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
     drained = await driver.settle()
     if drained > 3:
         notes.append(f"{drained:.0f}s more to finish the backlog")
     results.append(
-        summarise(target, f"paced {options.rate:g}/s", database, samples, took, notes=notes)
+        summarise(
+            target,
+            f"paced {options.rate:g}/s",
+            database,
+            samples,
+            took,
+            cpu_seconds=used,
+            notes=notes,
+        )
     )
     # The burst's first seconds are its acknowledgements: sampled on their own, to see what
     # the event loop does while a thousand requests wait for an answer.
+    cpu = cpu_seconds(target.pids)
     with profiling(options.profile, target, f"{database}-burst", BURST_PROFILE_SECONDS):
         samples, took = await driver.burst(target, people)
+    used = cpu_since(target.pids, cpu)
     await driver.settle()
     limit = SLACK_LIMIT if target.platform == "slack" else TEAMS_LIMIT
     slowest = max((s.ack for s in samples), default=0.0)
@@ -641,14 +730,17 @@ async def measure_policybot(
             database,
             samples,
             took,
+            cpu_seconds=used,
             notes=[f"slowest ack {slowest:.2f}s of the {limit:g}s limit"],
         )
     )
-    if soak and target.pids:
+    if soak and target.pids and options.soak_seconds > 0:
         before = sum(rss_mb(pid) for pid in target.pids)
+        cpu = cpu_seconds(target.pids)
         samples, took, skipped = await driver.paced(
             target, people, options.soak_rate, options.soak_seconds
         )
+        used = cpu_since(target.pids, cpu)
         after = sum(rss_mb(pid) for pid in target.pids)
         drained = await driver.settle()
         notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
@@ -660,6 +752,7 @@ async def measure_policybot(
             database,
             samples,
             took,
+            cpu_seconds=used,
             notes=notes,
         )
         result.rss_before_mb, result.rss_after_mb = round(before, 1), round(after, 1)
@@ -704,10 +797,43 @@ def profiling(folder: Path | None, target: Target, database: str, seconds: float
 async def measure_baseline(
     driver: Driver, target: Target, people: Sequence[Person], options: Options
 ) -> list[Result]:
+    cpu = cpu_seconds(target.pids)
     samples, took = await driver.closed(target, people, options.concurrency, options.seconds)
-    results = [summarise(target, f"closed x{options.concurrency}", "-", samples, took)]
+    used = cpu_since(target.pids, cpu)
+    results = [
+        summarise(target, f"closed x{options.concurrency}", "-", samples, took, cpu_seconds=used)
+    ]
+    cpu = cpu_seconds(target.pids)
     samples, took, _ = await driver.paced(target, people, options.rate, options.seconds)
-    results.append(summarise(target, f"paced {options.rate:g}/s", "-", samples, took))
+    used = cpu_since(target.pids, cpu)
+    results.append(
+        summarise(target, f"paced {options.rate:g}/s", "-", samples, took, cpu_seconds=used)
+    )
+    return results
+
+
+async def measure_persisted(
+    driver: Driver, database: str, database_url: str, env: dict[str, str], options: Options
+) -> list[Result]:
+    """The bare persisted turns on this database, in the scenarios policybot's turns run."""
+    results: list[Result] = []
+    for name, platform_name, module, path in PERSISTED:
+        if platform_name not in options.platforms:
+            continue
+        command = [str(PYTHON), "-m", module]
+        async with running(command, {**env, "DATABASE_URL": database_url}, path) as bare:
+            target = Target(
+                name=name,
+                platform=platform_name,
+                ports=[bare.port],
+                replies=True,
+                pids=[bare.process.pid],
+                echoes=True,
+            )
+            people = [Person(i) for i in range(options.people)]
+            got = await measure_turns(driver, target, people, database, options, soak=False)
+            results += got
+            print_rows(got)
     return results
 
 
@@ -764,6 +890,19 @@ async def run(options: Options) -> list[Result]:
 
                         migrate.upgrade(url)
                     label = database if count == 1 else f"{database} x{count} processes"
+                    if count == 1:
+                        # The yardstick first, on a fresh database of its own of the same kind.
+                        if database == "sqlite":
+                            bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
+                        else:
+                            assert options.postgres  # the PostgreSQL rows come from there
+                            pg_names.append(f"policybot_bench_{os.getpid()}_bare")
+                            bare_url = postgres_database(
+                                options.postgres, pg_names[-1], migrated=False
+                            )
+                        results += await measure_persisted(
+                            driver, database, bare_url, base_env, options
+                        )
                     async with policybot_servers(count, config, data_dir, url, fake_url) as servers:
                         for platform_name in options.platforms:
                             people = [Person(i) for i in range(options.people)]
@@ -774,7 +913,7 @@ async def run(options: Options) -> list[Result]:
                                 replies=True,
                                 pids=[s.process.pid for s in servers],
                             )
-                            got = await measure_policybot(
+                            got = await measure_turns(
                                 driver, target, people, label, options, soak=count == 1
                             )
                             results += got
@@ -801,6 +940,7 @@ _COLUMNS = (
     ("ack_max_ms", "ack max ms"),
     ("reply_p50_ms", "reply p50 ms"),
     ("reply_p99_ms", "reply p99 ms"),
+    ("cpu_ms_per_turn", "CPU ms/turn"),
 )
 
 
@@ -831,25 +971,50 @@ def markdown(results: Sequence[Result]) -> str:
     return "\n".join(lines)
 
 
+def _closed(results: Sequence[Result], target: str, database: str | None = None) -> list[Result]:
+    return [
+        r
+        for r in results
+        if r.target == target
+        and r.scenario.startswith("closed")
+        and (database is None or r.database == database)
+    ]
+
+
 def ratios(results: Sequence[Result]) -> list[str]:
-    """policybot's closed-loop turns per second as a share of the bare framework's acks."""
+    """policybot's closed-loop turns per second as a share of the bare persisted turn's on the
+    same database (the yardstick), and of the bare framework's acknowledgements; and the
+    server's CPU per turn, each against the issue's targets."""
     out: list[str] = []
-    pairs = [(platform_name, name) for name, platform_name, _, _ in BASELINES]
-    for platform_name, bare_name in pairs:
-        bare = [r for r in results if r.target == bare_name and r.scenario.startswith("closed")]
-        ours = [
-            r
-            for r in results
-            if r.target == f"policybot {platform_name}" and r.scenario.startswith("closed")
-        ]
-        if not bare or not ours or not bare[0].per_second:
-            continue
-        for row in ours:
-            share = row.per_second / bare[0].per_second
-            out.append(
-                f"{row.target} on {row.database}: {row.per_second}/s full turns = "
-                f"{share:.0%} of {bare_name}'s {bare[0].per_second}/s acks"
-            )
+    for platform_name in ("slack", "teams"):
+        for row in _closed(results, f"policybot {platform_name}"):
+            shares: list[str] = []
+            for name, persisted_platform, _, _ in PERSISTED:
+                bare = _closed(results, name, row.database)
+                if persisted_platform == platform_name and bare and bare[0].per_second:
+                    share = row.per_second / bare[0].per_second
+                    verdict = "meets" if share >= TARGET_SHARE else "misses"
+                    shares.append(
+                        f"{share:.0%} of {name}'s {bare[0].per_second}/s "
+                        f"({verdict} the {TARGET_SHARE:.0%} target)"
+                    )
+            for name, ack_platform, _, _ in BASELINES:
+                bare = _closed(results, name)
+                if ack_platform == platform_name and bare and bare[0].per_second:
+                    share = row.per_second / bare[0].per_second
+                    shares.append(f"{share:.0%} of {name}'s {bare[0].per_second}/s acks")
+            if shares:
+                out.append(
+                    f"{row.target} on {row.database}: {row.per_second}/s full turns = "
+                    + "; ".join(shares)
+                )
+            if row.cpu_ms_per_turn is not None:
+                limit = TARGET_CPU_MS[platform_name]
+                verdict = "meets" if row.cpu_ms_per_turn <= limit else "misses"
+                out.append(
+                    f"{row.target} on {row.database}: server CPU {row.cpu_ms_per_turn} ms per "
+                    f"turn, closed loop ({verdict} the {limit:g} ms target)"
+                )
     return out
 
 

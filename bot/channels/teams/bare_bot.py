@@ -19,7 +19,9 @@ from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.service_urls import ServiceUrls
 
 
-class _NoApp:
+class NoApp:
+    """No app id and no password: the local development mode, without token checks."""
+
     APP_ID = ""
     APP_PASSWORD = ""
     APP_TYPE = "MultiTenant"
@@ -34,9 +36,9 @@ def build(*, reuse_clients: bool = False) -> web.Application:
     """With `reuse_clients`, botbuilder's per-activity clients are built once, as policybot
     builds them (bot/channels/teams/clients.py), to show what that alone is worth."""
     authentication = (
-        ReusingAuthentication(_NoApp(), ServiceUrls(local_only=True))
+        ReusingAuthentication(NoApp(), ServiceUrls(local_only=True))
         if reuse_clients
-        else ConfigurationBotFrameworkAuthentication(_NoApp())
+        else ConfigurationBotFrameworkAuthentication(NoApp())
     )
     adapter = CloudAdapter(authentication)
     bot = _Silent()
