@@ -20,6 +20,7 @@ import fcntl
 import hashlib
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -92,8 +93,9 @@ class Backlog:
 
 
 class Journal:
-    def __init__(self, root: Path, *, keys: Sequence[bytes] = ()) -> None:
+    def __init__(self, root: Path, *, keys: Sequence[bytes] = (), host: str | None = None) -> None:
         self.root = root
+        self.host = host or socket.gethostname()
         self.pending_dir = root / "pending"
         self.failed_dir = root / "failed"
         self._keyring = Keyring(keys) if keys else None
