@@ -151,6 +151,9 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
             if not is_unavailable(exc):
                 raise
             runtime.in_background(runtime.load_people_when_possible())
+        if run_jobs and runtime.leases is not None:
+            # Other hosts sharing the journal leave this one's entries alone while it renews.
+            runtime.in_background(runtime.leases.keep_renewing())
         if run_jobs:
             from bot.config_reload import ConfigReloader
 

@@ -39,6 +39,7 @@ from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_o
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
 from storage.blobstore import EvidenceStore, LocalBlobStore
 from storage.db import Database, is_unavailable
+from storage.host_leases import HostLeases
 from storage.journal import Journal
 
 if TYPE_CHECKING:
@@ -198,6 +199,15 @@ class Runtime:
         return Journal(
             self.settings.journal_dir, keys=self.settings.keys, host=self.settings.hosts.host_id
         )
+
+    @cached_property
+    def leases(self) -> HostLeases | None:
+        """This host's lease, by which hosts sharing the journal know it is alive
+        (storage.host_leases); None on SQLite, which belongs to one host."""
+        if self.db.is_sqlite:
+            return None
+        hosts = self.settings.hosts
+        return HostLeases(self.db, hosts.host_id, lease_seconds=hosts.lease_seconds)
 
     @property
     def unit_of_work(self) -> UnitOfWork:
