@@ -3,7 +3,9 @@
 Exactly one of them runs the scheduled jobs (policybot_scheduler_leader on each one's metrics
 page). The leader is killed (SIGKILL, no clean-up) in the middle of a person's turn, with the
 message already acknowledged to Slack: the other server takes the jobs over within its retry
-interval, and takes the message from the journal they share, so the person gets their reply.
+interval, and takes the message from the journal they share, so the person gets their reply:
+as two processes on one machine (the killed one's pid has gone), and as two hosts, each with a
+host id of its own (the killed one's lease runs out).
 """
 
 from __future__ import annotations
@@ -16,7 +18,9 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from sqlalchemy import text
 
+from storage.db import Database
 from tests.bot.test_serve import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.observability.support import Page
@@ -34,6 +38,16 @@ from tests.resilience.test_killed_mid_turn import (
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
 RETRY_SECONDS = 1
+
+
+async def adoptions(database_url: str) -> int:
+    db = Database(database_url)
+    try:
+        async with db.session() as session:
+            found = await session.execute(text("SELECT count(*) FROM journal_adoption"))
+            return int(found.scalar() or 0)
+    finally:
+        await db.dispose()
 
 
 async def leader_gauge(session: aiohttp.ClientSession, metrics_port: int) -> float:
@@ -56,14 +70,15 @@ async def until_one_leads(session: aiohttp.ClientSession, metrics_ports: list[in
     raise AssertionError(f"never exactly one leader: {found}")
 
 
+@pytest.mark.parametrize("host_ids", [None, ("host-a", "host-b")], ids=["one-machine", "two-hosts"])
 async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is_killed(
-    tmp_path: Path, database_url: str
+    tmp_path: Path, database_url: str, host_ids: tuple[str, str] | None
 ) -> None:
     shared_journal = tmp_path / "shared-journal"
     audit_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
     async with FakeSlack() as fake:
         ports, metrics_ports, envs = [], [], []
-        for host in ("a", "b"):
+        for index, host in enumerate(("a", "b")):
             port, metrics_port = free_port(), free_port()
             env = serve_env(fake, tmp_path / f"data-{host}", database_url, port)
             env.update(
@@ -72,6 +87,8 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
                 POLICYBOT_METRICS_PORT=str(metrics_port),
                 POLICYBOT_LEADER_RETRY_SECONDS=str(RETRY_SECONDS),
             )
+            if host_ids is not None:
+                env.update(POLICYBOT_HOST_ID=host_ids[index], POLICYBOT_LEASE_SECONDS="3")
             ports.append(port)
             metrics_ports.append(metrics_port)
             envs.append(env)
@@ -116,4 +133,6 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
             assert answers["affected"] == "me"
             assert claims == 1
             assert list((shared_journal / "pending").glob("*.entry")) == []
+            # Two hosts: taken over through the lease (claimed once); one machine: by pid.
+            assert await adoptions(database_url) == (0 if host_ids is None else 1)
             assert processes[follower].returncode is None
