@@ -149,7 +149,10 @@ class ArchivableBlobStore(BlobStore, Protocol):
 
     async def read_stored(self, name: str) -> bytes: ...
 
-    async def write_stored(self, name: str, data: bytes) -> None: ...
+    async def write_stored(self, name: str, data: bytes) -> None:
+        """Written once: FileExistsError when `name` holds other bytes; the same bytes again
+        change nothing (a restore may be run twice). ValueError for an invalid name."""
+        ...
 
 
 class EvidenceStore(RotatingBlobStore, ArchivableBlobStore, Protocol):
@@ -292,7 +295,13 @@ class LocalBlobStore:
         return sorted(names)
 
     def _write_stored(self, name: str, data: bytes) -> None:
-        self._keep(self._path(name), data, replace=False)
+        path = self._path(name)
+        try:
+            self._keep(path, data, replace=False)
+        except FileExistsError:
+            if path.read_bytes() != data:
+                raise
+            # The same bytes already there (a restore run again): nothing is changed.
 
     async def put(self, data: bytes) -> str:
         """Keep a file and return its name; StorageFull when there is no room for it."""
@@ -332,6 +341,6 @@ class LocalBlobStore:
 
     async def write_stored(self, name: str, data: bytes) -> None:
         """Keep bytes read with `read_stored` under the same name, as they are. Files are
-        written once: FileExistsError when the name is taken, ValueError for a name this store
-        would never have made."""
+        written once: FileExistsError when the name holds other bytes (the same bytes again
+        change nothing), ValueError for a name this store would never have made."""
         await asyncio.to_thread(self._write_stored, name, data)

@@ -160,6 +160,7 @@ async def test_files_are_copied_out_and_back_exactly_as_stored(
     ]
     with pytest.raises(FileExistsError):  # written once
         await target.write_stored(names[0], copied[names[1]])
+    await target.write_stored(names[0], copied[names[0]])  # the same again changes nothing
     assert await target.read_stored(names[0]) == copied[names[0]]
     for bad in ("../escape", "a" * 31, "é" * 32, ""):
         with pytest.raises(ValueError, match="not a blob name"):
@@ -219,12 +220,20 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         request.transport.abort()  # a cut connection, mid-upload
         return web.Response(status=500)
     body = await request.read()
+    if fault == "answer-lost":
+        # The bucket keeps the file, and its answer never reaches the store.
+        await _pass_on(request, faults, body)
+        return web.Response(status=503, body=_UNAVAILABLE, content_type="application/xml")
     if fault in ("slowdown", "503"):
         return web.Response(
             status=503,
             body=_SLOW_DOWN if fault == "slowdown" else _UNAVAILABLE,
             content_type="application/xml",
         )
+    return await _pass_on(request, faults, body)
+
+
+async def _pass_on(request: web.Request, faults: Faults, body: bytes) -> web.StreamResponse:
     headers = {k: v for k, v in request.headers.items() if k.lower() not in _HOP_BY_HOP}
     session: aiohttp.ClientSession = request.app[SESSION]
     async with session.request(
@@ -235,8 +244,8 @@ async def _forward(request: web.Request) -> web.StreamResponse:
         auto_decompress=False,
     ) as answer:
         kept = {k: v for k, v in answer.headers.items() if k.lower() not in _HOP_BY_HOP}
-        if request.method == "HEAD":
-            return web.Response(status=answer.status, headers=kept)
+        if request.method == "HEAD" or request.method == "PUT":
+            return web.Response(status=answer.status, headers=kept, body=await answer.read())
         response = web.StreamResponse(status=answer.status, headers=kept)
         response.enable_chunked_encoding()
         await response.prepare(request)
@@ -354,3 +363,20 @@ def test_a_bad_bucket_setting_is_named(tmp_path: Path, variable: str, value: str
     env = {"POLICYBOT_EVIDENCE_S3_BUCKET": "school-evidence", variable: value}
     with pytest.raises(ConfigError, match=variable):
         _settings(tmp_path, **env)
+
+
+async def test_a_put_whose_answer_was_lost_is_not_refused_as_a_second_write(
+    s3_server: str, bucket: str, faulty: tuple[str, Faults]
+) -> None:
+    """The bucket kept the file but its answer was lost: the retry is refused (If-None-Match),
+    and the store sees that what is there is its own file, whole."""
+    endpoint, faults = faulty
+    blobs = store(endpoint, bucket, keys=[KEY], max_attempts=3)
+    faults.next("PUT", "answer-lost")
+    name = await blobs.put(SECRET_TEXT)
+    assert [fault for method, fault in faults.seen if method == "PUT"] == ["answer-lost", "passed"]
+    assert list(objects(s3_server, bucket)) == [name]
+    assert await blobs.get(name, encrypted=True) == SECRET_TEXT
+    # Other bytes under a name that is taken are refused, whatever the retries.
+    with pytest.raises(FileExistsError):
+        await blobs.write_stored(name, b"something else")
