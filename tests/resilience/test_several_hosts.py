@@ -5,15 +5,17 @@ page). The leader is killed (SIGKILL, no clean-up) in the middle of a person's t
 message already acknowledged to Slack: the other server takes the jobs over within its retry
 interval, and takes the message from the journal they share, so the person gets their reply:
 as two processes on one machine (the killed one's pid has gone), and as two hosts, each with a
-host id of its own (the killed one's lease runs out).
+host id of its own (the killed one's lease runs out) and their evidence in one S3 bucket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import secrets
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -34,6 +36,7 @@ from tests.resilience.test_killed_mid_turn import (
     turn_held_in_the_database,
     wait_for_file,
 )
+from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -76,6 +79,37 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
 ) -> None:
     shared_journal = tmp_path / "shared-journal"
     audit_key = base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+    with contextlib.ExitStack() as stack:
+        bucket: dict[str, str] = {}
+        if host_ids is not None:  # two hosts keep their evidence in one bucket
+            endpoint = stack.enter_context(s3_server())
+            aws = aws_environment(tmp_path)
+            stack.enter_context(_environment(aws))
+            bucket = {
+                **aws,
+                "POLICYBOT_EVIDENCE_S3_BUCKET": new_bucket(endpoint),
+                "POLICYBOT_EVIDENCE_S3_ENDPOINT": endpoint,
+                "POLICYBOT_EVIDENCE_S3_REGION": REGION,
+            }
+        await _run(tmp_path, database_url, host_ids, shared_journal, audit_key, bucket)
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in values.items():
+            patch.setenv(name, value)
+        yield
+
+
+async def _run(
+    tmp_path: Path,
+    database_url: str,
+    host_ids: tuple[str, str] | None,
+    shared_journal: Path,
+    audit_key: str,
+    bucket: dict[str, str],
+) -> None:
     async with FakeSlack() as fake:
         ports, metrics_ports, envs = [], [], []
         for index, host in enumerate(("a", "b")):
@@ -87,6 +121,7 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
                 POLICYBOT_METRICS_PORT=str(metrics_port),
                 POLICYBOT_LEADER_RETRY_SECONDS=str(RETRY_SECONDS),
             )
+            env.update(bucket)
             if host_ids is not None:
                 env.update(POLICYBOT_HOST_ID=host_ids[index], POLICYBOT_LEASE_SECONDS="3")
             ports.append(port)
@@ -99,6 +134,9 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
             aiohttp.ClientSession() as session,
         ):
             processes = [first, second]
+            for port in ports:  # with a bucket: ready only once it answers
+                async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
+                    assert response.status == 200, await response.text()
             leader = await until_one_leads(session, metrics_ports)
             follower = 1 - leader
             # Still exactly one after several of the follower's tries.
@@ -136,3 +174,6 @@ async def test_two_servers_run_one_scheduler_and_lose_nothing_when_the_leader_is
             # Two hosts: taken over through the lease (claimed once); one machine: by pid.
             assert await adoptions(database_url) == (0 if host_ids is None else 1)
             assert processes[follower].returncode is None
+        if bucket:  # evidence is in the bucket, on neither host's disk
+            assert not (tmp_path / "data-a" / "evidence").exists()
+            assert not (tmp_path / "data-b" / "evidence").exists()

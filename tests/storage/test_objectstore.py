@@ -20,7 +20,6 @@ import pytest
 from aiohttp import web
 from botocore.exceptions import ClientError
 from cryptography.fernet import Fernet
-from moto.server import ThreadedMotoServer
 
 from bot.config import SAMPLE_CONFIG, Settings, load_settings
 from bot.runtime import evidence_store
@@ -28,6 +27,7 @@ from dialogs.services.errors import ConfigError
 from storage.blobstore import ArchivableBlobStore, BlobCorrupted, EvidenceStore, LocalBlobStore
 from storage.objectstore import S3BlobStore
 from tests.bot.test_serve import free_port
+from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
 KEY, OLD_KEY = Fernet.generate_key(), Fernet.generate_key()
 SECRET_TEXT = b"the words that were said about the teacher"
@@ -35,39 +35,26 @@ SECRET_TEXT = b"the words that were said about the teacher"
 
 @pytest.fixture(autouse=True)
 def _aws_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """Credentials as the standard chain finds them, and none of this machine's own files."""
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-2")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    for name, value in aws_environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
     for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_ENDPOINT_URL"):
         monkeypatch.delenv(name, raising=False)
 
 
 @pytest.fixture(scope="module")
-def s3_server() -> Iterator[str]:
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.stop()
+def s3_endpoint() -> Iterator[str]:
+    with s3_server() as endpoint:
+        yield endpoint
 
 
 @pytest.fixture
-def bucket(s3_server: str, _aws_credentials: None) -> str:
-    name = f"evidence-{secrets.token_hex(6)}"
-    boto3.client("s3", endpoint_url=s3_server, region_name="eu-west-2").create_bucket(
-        Bucket=name, CreateBucketConfiguration={"LocationConstraint": "eu-west-2"}
-    )
-    return name
+def bucket(s3_endpoint: str, _aws_credentials: None) -> str:
+    return new_bucket(s3_endpoint)
 
 
 def objects(endpoint: str, bucket: str) -> dict[str, bytes]:
     """Everything in the bucket, read straight from the server."""
-    client = boto3.client("s3", endpoint_url=endpoint, region_name="eu-west-2")
+    client = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
     found: dict[str, bytes] = {}
     for item in client.list_objects_v2(Bucket=bucket).get("Contents", []):
         key = item.get("Key", "")
@@ -76,14 +63,16 @@ def objects(endpoint: str, bucket: str) -> dict[str, bytes]:
 
 
 def store(endpoint: str, bucket: str, **options: object) -> S3BlobStore:
-    return S3BlobStore(bucket, endpoint_url=endpoint, region="eu-west-2", **options)  # type: ignore[arg-type]
+    return S3BlobStore(bucket, endpoint_url=endpoint, region=REGION, **options)  # type: ignore[arg-type]
 
 
-async def test_a_file_goes_in_and_comes_back_under_its_prefix(s3_server: str, bucket: str) -> None:
-    blobs = store(s3_server, bucket, prefix="/school-a/evidence/")
+async def test_a_file_goes_in_and_comes_back_under_its_prefix(
+    s3_endpoint: str, bucket: str
+) -> None:
+    blobs = store(s3_endpoint, bucket, prefix="/school-a/evidence/")
     name = await blobs.put(SECRET_TEXT)
     assert await blobs.get(name, encrypted=False) == SECRET_TEXT
-    assert set(objects(s3_server, bucket)) == {f"school-a/evidence/{name}"}
+    assert set(objects(s3_endpoint, bucket)) == {f"school-a/evidence/{name}"}
     assert not blobs.encrypts
     assert await blobs.key_of(name, encrypted=False) is None
     with pytest.raises(FileNotFoundError):
@@ -93,37 +82,37 @@ async def test_a_file_goes_in_and_comes_back_under_its_prefix(s3_server: str, bu
 
 
 async def test_what_is_stored_is_ciphertext_and_a_changed_file_is_refused(
-    s3_server: str, bucket: str
+    s3_endpoint: str, bucket: str
 ) -> None:
-    blobs = store(s3_server, bucket, keys=[KEY])
+    blobs = store(s3_endpoint, bucket, keys=[KEY])
     assert blobs.encrypts
     name = await blobs.put(SECRET_TEXT)
-    [stored] = objects(s3_server, bucket).values()
+    [stored] = objects(s3_endpoint, bucket).values()
     assert SECRET_TEXT not in stored
     assert await blobs.get(name, encrypted=True) == SECRET_TEXT
     # Tampered with in the bucket, by someone with write access to it.
-    client = boto3.client("s3", endpoint_url=s3_server, region_name="eu-west-2")
+    client = boto3.client("s3", endpoint_url=s3_endpoint, region_name=REGION)
     client.put_object(Bucket=bucket, Key=name, Body=stored[:-5] + b"AAAAA")
     with pytest.raises(BlobCorrupted):
         await blobs.get(name, encrypted=True)
     # Without the key, nothing is readable.
     with pytest.raises(BlobCorrupted):
-        await store(s3_server, bucket).get(name, encrypted=True)
+        await store(s3_endpoint, bucket).get(name, encrypted=True)
 
 
 async def test_rotation_copies_under_the_new_key_and_leaves_the_original(
-    s3_server: str, bucket: str
+    s3_endpoint: str, bucket: str
 ) -> None:
-    old = store(s3_server, bucket, keys=[OLD_KEY])
-    plain = await store(s3_server, bucket).put(b"kept before any key")
+    old = store(s3_endpoint, bucket, keys=[OLD_KEY])
+    plain = await store(s3_endpoint, bucket).put(b"kept before any key")
     name = await old.put(SECRET_TEXT)
-    rotating = store(s3_server, bucket, keys=[KEY, OLD_KEY])
+    rotating = store(s3_endpoint, bucket, keys=[KEY, OLD_KEY])
     assert await rotating.key_of(name, encrypted=True) == 1
     copy = await rotating.rotate(name, encrypted=True)
     assert copy is not None
     assert copy != name
     assert await rotating.key_of(copy, encrypted=True) == 0
-    assert await store(s3_server, bucket, keys=[KEY]).get(copy, encrypted=True) == SECRET_TEXT
+    assert await store(s3_endpoint, bucket, keys=[KEY]).get(copy, encrypted=True) == SECRET_TEXT
     assert await rotating.rotate(copy, encrypted=True) is None  # already current
     assert await old.get(name, encrypted=True) == SECRET_TEXT  # the original is untouched
     from_plain = await rotating.rotate(plain, encrypted=False)
@@ -139,12 +128,12 @@ async def test_rotation_copies_under_the_new_key_and_leaves_the_original(
 
 @pytest.mark.parametrize("kind", ["s3", "local"])
 async def test_files_are_copied_out_and_back_exactly_as_stored(
-    s3_server: str, bucket: str, tmp_path: Path, kind: str
+    s3_endpoint: str, bucket: str, tmp_path: Path, kind: str
 ) -> None:
     def make(where: str) -> EvidenceStore:
         if kind == "local":
             return LocalBlobStore(tmp_path / where, keys=[KEY])
-        return store(s3_server, bucket, prefix=where, keys=[KEY])
+        return store(s3_endpoint, bucket, prefix=where, keys=[KEY])
 
     source, target = make("source"), make("target")
     names = sorted([await source.put(b"first file"), await source.put(SECRET_TEXT)])
@@ -168,9 +157,9 @@ async def test_files_are_copied_out_and_back_exactly_as_stored(
     assert await target.stored_names() == names
 
 
-async def test_an_unreachable_bucket_makes_the_store_short(s3_server: str, bucket: str) -> None:
-    assert await store(s3_server, bucket).shortage(reserve=10**12) is None
-    missing = await store(s3_server, "no-such-bucket-here").shortage(reserve=0)
+async def test_an_unreachable_bucket_makes_the_store_short(s3_endpoint: str, bucket: str) -> None:
+    assert await store(s3_endpoint, bucket).shortage(reserve=10**12) is None
+    missing = await store(s3_endpoint, "no-such-bucket-here").shortage(reserve=0)
     assert missing is not None
     assert "answers" in missing
     nowhere = store(f"http://127.0.0.1:{free_port()}", bucket, max_attempts=1)
@@ -261,9 +250,9 @@ SESSION = web.AppKey("session", aiohttp.ClientSession)
 
 
 @pytest.fixture
-async def faulty(s3_server: str) -> AsyncIterator[tuple[str, Faults]]:
+async def faulty(s3_endpoint: str) -> AsyncIterator[tuple[str, Faults]]:
     app = web.Application(client_max_size=64 * 1024 * 1024)
-    faults = Faults(upstream=s3_server)
+    faults = Faults(upstream=s3_endpoint)
     app[FAULTS] = faults
     app.router.add_route("*", "/{tail:.*}", _forward)
     async with aiohttp.ClientSession() as session:
@@ -280,7 +269,7 @@ async def faulty(s3_server: str) -> AsyncIterator[tuple[str, Faults]]:
 
 
 async def test_runs_of_503_and_slowdown_are_retried(
-    s3_server: str, bucket: str, faulty: tuple[str, Faults]
+    s3_endpoint: str, bucket: str, faulty: tuple[str, Faults]
 ) -> None:
     endpoint, faults = faulty
     blobs = store(endpoint, bucket, keys=[KEY], max_attempts=5)
@@ -289,11 +278,11 @@ async def test_runs_of_503_and_slowdown_are_retried(
     faults.next("GET", "503", "slowdown")
     assert await blobs.get(name, encrypted=True) == SECRET_TEXT
     assert faults.seen.count(("PUT", "passed")) == 1
-    assert len(objects(s3_server, bucket)) == 1
+    assert len(objects(s3_endpoint, bucket)) == 1
 
 
 async def test_a_large_file_survives_cut_uploads_and_slow_chunked_answers(
-    s3_server: str, bucket: str, faulty: tuple[str, Faults]
+    s3_endpoint: str, bucket: str, faulty: tuple[str, Faults]
 ) -> None:
     endpoint, faults = faulty
     blobs = store(endpoint, bucket, keys=[KEY], max_attempts=5)
@@ -306,13 +295,13 @@ async def test_a_large_file_survives_cut_uploads_and_slow_chunked_answers(
         "drop",
         "passed",
     ]
-    assert list(objects(s3_server, bucket)) == [name]  # one object, whole
+    assert list(objects(s3_endpoint, bucket)) == [name]  # one object, whole
     assert await blobs.get(name, encrypted=True) == video  # back through slow chunks
-    assert await blobs.read_stored(name) == objects(s3_server, bucket)[name]
+    assert await blobs.read_stored(name) == objects(s3_endpoint, bucket)[name]
 
 
 async def test_an_upload_that_never_gets_through_leaves_nothing(
-    s3_server: str, bucket: str, faulty: tuple[str, Faults]
+    s3_endpoint: str, bucket: str, faulty: tuple[str, Faults]
 ) -> None:
     endpoint, faults = faulty
     blobs = store(endpoint, bucket, keys=[KEY], max_attempts=3)
@@ -320,7 +309,7 @@ async def test_an_upload_that_never_gets_through_leaves_nothing(
     with pytest.raises(ClientError, match=r"SlowDown|ServiceUnavailable"):
         await blobs.put(secrets.token_bytes(3 * 1024 * 1024))
     assert faults.pending["PUT"], "the attempts are bounded"
-    assert objects(s3_server, bucket) == {}
+    assert objects(s3_endpoint, bucket) == {}
     assert await blobs.stored_names() == []
 
 
@@ -334,19 +323,19 @@ def _settings(tmp_path: Path, **env: str) -> Settings:
 
 
 async def test_a_bucket_named_in_the_environment_holds_the_evidence(
-    s3_server: str, bucket: str, tmp_path: Path
+    s3_endpoint: str, bucket: str, tmp_path: Path
 ) -> None:
     settings = _settings(
         tmp_path,
         POLICYBOT_EVIDENCE_S3_BUCKET=bucket,
-        POLICYBOT_EVIDENCE_S3_ENDPOINT=s3_server,
+        POLICYBOT_EVIDENCE_S3_ENDPOINT=s3_endpoint,
         POLICYBOT_EVIDENCE_S3_PREFIX="trust/",
-        POLICYBOT_EVIDENCE_S3_REGION="eu-west-2",
+        POLICYBOT_EVIDENCE_S3_REGION=REGION,
     )
     blobs = evidence_store(settings)
     assert isinstance(blobs, S3BlobStore)
     name = await blobs.put(b"kept in the bucket")
-    assert list(objects(s3_server, bucket)) == [f"trust/{name}"]
+    assert list(objects(s3_endpoint, bucket)) == [f"trust/{name}"]
     assert not (tmp_path / "evidence").exists()
     assert isinstance(evidence_store(_settings(tmp_path)), LocalBlobStore)
 
@@ -366,7 +355,7 @@ def test_a_bad_bucket_setting_is_named(tmp_path: Path, variable: str, value: str
 
 
 async def test_a_put_whose_answer_was_lost_is_not_refused_as_a_second_write(
-    s3_server: str, bucket: str, faulty: tuple[str, Faults]
+    s3_endpoint: str, bucket: str, faulty: tuple[str, Faults]
 ) -> None:
     """The bucket kept the file but its answer was lost: the retry is refused (If-None-Match),
     and the store sees that what is there is its own file, whole."""
@@ -375,7 +364,7 @@ async def test_a_put_whose_answer_was_lost_is_not_refused_as_a_second_write(
     faults.next("PUT", "answer-lost")
     name = await blobs.put(SECRET_TEXT)
     assert [fault for method, fault in faults.seen if method == "PUT"] == ["answer-lost", "passed"]
-    assert list(objects(s3_server, bucket)) == [name]
+    assert list(objects(s3_endpoint, bucket)) == [name]
     assert await blobs.get(name, encrypted=True) == SECRET_TEXT
     # Other bytes under a name that is taken are refused, whatever the retries.
     with pytest.raises(FileExistsError):
