@@ -195,7 +195,8 @@ class Runtime:
 
     @cached_property
     def journal(self) -> Journal:
-        """Inputs kept on local disk until their turn is saved (storage.journal)."""
+        """Inputs kept on disk until their turn is saved (storage.journal), in a folder of
+        this machine's or one several hosts share (POLICYBOT_JOURNAL_DIR)."""
         return Journal(
             self.settings.journal_dir, keys=self.settings.keys, host=self.settings.hosts.host_id
         )
