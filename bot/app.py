@@ -13,7 +13,7 @@ from bot.channels.slack.app import SlackChannel
 from bot.channels.teams.channel import TeamsChannel
 from bot.config import Settings
 from bot.jobs.delivery import DeliveryWorker
-from bot.jobs.scheduler import start_scheduler
+from bot.jobs.scheduler import lead_the_scheduler, start_scheduler
 from bot.observability.endpoint import Observability
 from bot.observability.metrics import Metrics
 from bot.observability.requests import request_ids
@@ -151,6 +151,9 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
             if not is_unavailable(exc):
                 raise
             runtime.in_background(runtime.load_people_when_possible())
+        if run_jobs and runtime.leases is not None:
+            # Other hosts sharing the journal leave this one's entries alone while it renews.
+            runtime.in_background(runtime.leases.keep_renewing())
         if run_jobs:
             from bot.config_reload import ConfigReloader
 
@@ -163,9 +166,10 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
         if run_jobs:
             worker.start()
             worker.kick()
-            scheduler = start_scheduler(runtime)
+            scheduler = start_scheduler(runtime, paused=True)
             observability.watch_scheduler(scheduler)
             app[SCHEDULER] = scheduler
+            lead_the_scheduler(runtime, scheduler, on_change=observability.jobs.leading)
         await observability.start(runtime.settings.metrics)
 
     async def on_shutdown(app: web.Application) -> None:

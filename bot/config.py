@@ -11,6 +11,7 @@ import base64
 import binascii
 import os
 import re
+import socket
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -168,6 +169,77 @@ def _metrics(env: Mapping[str, str], public_port: int) -> MetricsSettings:
     return MetricsSettings(port=int(raw), host=host)
 
 
+@dataclass(frozen=True)
+class EvidenceBucket:
+    """Evidence in an S3-compatible bucket (storage.objectstore) rather than under the data
+    directory: for several servers, which must all read what any of them kept. Chosen by
+    POLICYBOT_EVIDENCE_S3_BUCKET; POLICYBOT_EVIDENCE_S3_ENDPOINT names a server other than AWS
+    (MinIO, Ceph), POLICYBOT_EVIDENCE_S3_PREFIX a folder in the bucket. Credentials come from
+    the standard AWS chain (AWS_ACCESS_KEY_ID and so on, or a role), never from here."""
+
+    bucket: str
+    endpoint: str | None = None
+    prefix: str = ""
+    region: str | None = None
+
+
+def _evidence_bucket(env: Mapping[str, str]) -> EvidenceBucket | None:
+    bucket = (env.get("POLICYBOT_EVIDENCE_S3_BUCKET") or "").strip()
+    if not bucket:
+        return None
+    if not re.fullmatch(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]", bucket):
+        raise ConfigError(f"POLICYBOT_EVIDENCE_S3_BUCKET is not a bucket name: {bucket[:70]!r}.")
+    endpoint = (env.get("POLICYBOT_EVIDENCE_S3_ENDPOINT") or "").strip() or None
+    if endpoint is not None and not re.fullmatch(r"https?://[^\s/]+(/[^\s]*)?", endpoint):
+        raise ConfigError("POLICYBOT_EVIDENCE_S3_ENDPOINT must be an http:// or https:// URL.")
+    prefix = (env.get("POLICYBOT_EVIDENCE_S3_PREFIX") or "").strip().strip("/")
+    if prefix and (
+        not re.fullmatch(r"[A-Za-z0-9._/-]{1,200}", prefix) or ".." in prefix.split("/")
+    ):
+        raise ConfigError("POLICYBOT_EVIDENCE_S3_PREFIX may hold letters, digits and . _ - / only.")
+    region = (env.get("POLICYBOT_EVIDENCE_S3_REGION") or "").strip() or None
+    return EvidenceBucket(bucket=bucket, endpoint=endpoint, prefix=prefix, region=region)
+
+
+@dataclass(frozen=True)
+class HostSettings:
+    """How this server shares the work with others on the same PostgreSQL database.
+
+    `host_id` names this machine in the inbound journal's entries and in its lease
+    (POLICYBOT_HOST_ID, by default the host name); a host that stops renewing its lease for
+    `lease_seconds` (POLICYBOT_LEASE_SECONDS) has its journaled messages taken over by another.
+    A server that does not run the scheduled jobs asks to every `leader_retry_seconds`
+    (POLICYBOT_LEADER_RETRY_SECONDS) whether the one that did has gone."""
+
+    host_id: str
+    lease_seconds: float = 60
+    leader_retry_seconds: float = 15
+
+
+def _positive_seconds(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = (env.get(name) or "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = 0
+    if not 0 < value <= 86_400:
+        raise ConfigError(f"{name} must be a number of seconds, not {raw[:20]!r}.")
+    return value
+
+
+def _hosts(env: Mapping[str, str]) -> HostSettings:
+    host_id = (env.get("POLICYBOT_HOST_ID") or "").strip() or socket.gethostname()
+    if not re.fullmatch(r"[A-Za-z0-9._-]{1,100}", host_id):
+        raise ConfigError("POLICYBOT_HOST_ID may hold letters, digits and . _ - only.")
+    return HostSettings(
+        host_id=host_id,
+        lease_seconds=_positive_seconds(env, "POLICYBOT_LEASE_SECONDS", 60),
+        leader_retry_seconds=_positive_seconds(env, "POLICYBOT_LEADER_RETRY_SECONDS", 15),
+    )
+
+
 def comments_secret_name(school_id: str) -> str:
     return "POLICYBOT_COMMENTS_SECRET_" + re.sub(r"[^A-Z0-9]", "_", school_id.upper())
 
@@ -213,6 +285,11 @@ class Settings:
     # Where the audit chain's head is kept outside the database (POLICYBOT_AUDIT_ANCHOR).
     audit_anchor: Path | None = None
     metrics: MetricsSettings = MetricsSettings()
+    evidence_bucket: EvidenceBucket | None = None
+    # The inbound journal's folder: under the data directory unless POLICYBOT_JOURNAL_DIR puts
+    # it on storage that several hosts share (storage.journal).
+    journal_dir_override: Path | None = None
+    hosts: HostSettings = field(default_factory=lambda: HostSettings(socket.gethostname()))
 
     def __post_init__(self) -> None:
         if self.previous_keys and self.evidence_key is None:
@@ -225,6 +302,10 @@ class Settings:
     @property
     def default_audit_key_file(self) -> Path:
         return self.data_dir / "audit.key"
+
+    @property
+    def journal_dir(self) -> Path:
+        return self.journal_dir_override or self.data_dir / "journal"
 
     @property
     def audit_anchor_file(self) -> Path:
@@ -454,6 +535,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     evidence_key = _evidence_key(env.get("POLICYBOT_EVIDENCE_KEY"))
     audit_key, audit_key_file = _audit_key(env)
     anchor = (env.get("POLICYBOT_AUDIT_ANCHOR") or "").strip()
+    journal = (env.get("POLICYBOT_JOURNAL_DIR") or "").strip()
     port = _port(env)
     return Settings(
         config_path=config_path,
@@ -474,4 +556,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         metrics=_metrics(env, port),
         public_url=(env.get("POLICYBOT_PUBLIC_URL") or "").rstrip("/") or None,
         webhooks=_webhooks(env, [school.id for school in directory.schools]),
+        evidence_bucket=_evidence_bucket(env),
+        journal_dir_override=Path(journal).expanduser().resolve() if journal else None,
+        hosts=_hosts(env),
     )

@@ -37,8 +37,9 @@ from storage import migrate
 from storage.audit_anchor_file import AnchorFile
 from storage.audit_key import AuditKey, AuditKeyFileError, read_key_file, read_or_create_key_file
 from storage.audit_sealing import AuditSealing, OtherAuditKey, refuse_another_key
-from storage.blobstore import LocalBlobStore
+from storage.blobstore import EvidenceStore, LocalBlobStore
 from storage.db import Database, is_unavailable
+from storage.host_leases import HostLeases
 from storage.journal import Journal
 
 if TYPE_CHECKING:
@@ -109,7 +110,7 @@ def audit_key(settings: Settings) -> AuditKey:
 class Runtime:
     settings: Settings
     db: Database
-    blobs: LocalBlobStore
+    blobs: EvidenceStore
     clock: Callable[[], datetime] = field(default=utc_now)
     policy_searches: PolicySearches = field(default_factory=PolicySearches)
     _background: set[asyncio.Task[object]] = field(default_factory=set, repr=False)
@@ -194,8 +195,20 @@ class Runtime:
 
     @cached_property
     def journal(self) -> Journal:
-        """Inputs kept on local disk until their turn is saved (storage.journal)."""
-        return Journal(self.settings.data_dir / "journal", keys=self.settings.keys)
+        """Inputs kept on disk until their turn is saved (storage.journal), in a folder of
+        this machine's or one several hosts share (POLICYBOT_JOURNAL_DIR)."""
+        return Journal(
+            self.settings.journal_dir, keys=self.settings.keys, host=self.settings.hosts.host_id
+        )
+
+    @cached_property
+    def leases(self) -> HostLeases | None:
+        """This host's lease, by which hosts sharing the journal know it is alive
+        (storage.host_leases); None on SQLite, which belongs to one host."""
+        if self.db.is_sqlite:
+            return None
+        hosts = self.settings.hosts
+        return HostLeases(self.db, hosts.host_id, lease_seconds=hosts.lease_seconds)
 
     @property
     def unit_of_work(self) -> UnitOfWork:
@@ -231,9 +244,26 @@ class Runtime:
         await self.db.dispose()
 
 
-def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
+def evidence_store(settings: Settings) -> EvidenceStore:
+    """Where evidence is kept: the bucket POLICYBOT_EVIDENCE_S3_BUCKET names, or the data
+    directory's own folder (readable by the service's user only)."""
+    bucket = settings.evidence_bucket
+    if bucket is not None:
+        from storage.objectstore import S3BlobStore  # boto3 loads only when it is used
+
+        return S3BlobStore(
+            bucket.bucket,
+            prefix=bucket.prefix,
+            keys=settings.keys,
+            endpoint_url=bucket.endpoint,
+            region=bucket.region,
+        )
     settings.evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(settings.evidence_dir, 0o700)
+    return LocalBlobStore(settings.evidence_dir, keys=settings.keys)
+
+
+def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Runtime:
     db = Database(
         settings.database_url,
         keys=settings.keys,
@@ -243,7 +273,7 @@ def build_runtime(settings: Settings, *, clock: Callable[[], datetime] = utc_now
     return Runtime(
         settings=settings,
         db=db,
-        blobs=LocalBlobStore(settings.evidence_dir, keys=settings.keys),
+        blobs=evidence_store(settings),
         clock=clock,
     )
 

@@ -368,9 +368,10 @@ class Inbox:
         held: set[str] = set()
         for path in self.journal.pending():
             tag = path.name.split("-", 1)[0]
-            if tag in held or belongs_to_another_live_process(path):
-                # Another server on this machine is taking it now (its live turn): racing it
-                # would tell the person their message was kept for later when it was not.
+            if tag in held or belongs_to_another_live_process(path, host=self.journal.host):
+                # Another server on this machine is taking it now (its live turn), or another
+                # host's, until its lease runs out: racing it would tell the person their
+                # message was kept for later when it was not.
                 waiting += 1
                 held.add(tag)
                 continue

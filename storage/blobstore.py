@@ -11,6 +11,10 @@ A disk (or the service user's quota) can fill up. A file that does not fit raise
 and nothing of it stays behind: a half-written temporary file is removed whatever stopped the
 write. The store then says it is short of room (`shortage`, which the readiness check asks)
 until a test file of its own fits again, because a full quota does not show as a full disk.
+
+The encryption is `Sealing`, shared with the bucket store (storage.objectstore) that several
+servers use instead of a disk. Both can also hand their files out and take them back exactly as
+stored (ArchivableBlobStore), for a backup that never holds anything decrypted.
 """
 
 from __future__ import annotations
@@ -52,6 +56,71 @@ def free_bytes(path: Path) -> int:
     return stats.f_bavail * stats.f_frsize
 
 
+def check_name(name: str) -> str:
+    """A stored file's name as this store generates it (32 letters and digits), or ValueError:
+    a name read back from the database or an archive never reaches a path or a key unchecked."""
+    if not name.isalnum() or len(name) != 32 or not name.isascii():
+        raise ValueError("not a blob name")
+    return name
+
+
+def new_name() -> str:
+    return secrets.token_hex(16)
+
+
+class Sealing:
+    """Encryption at rest, the same wherever the files are kept (storage.blobstore on disk,
+    storage.objectstore in a bucket): the first key encrypts, every key decrypts, and a stored
+    file that was changed fails its authentication tag (BlobCorrupted)."""
+
+    def __init__(self, keys: Sequence[bytes] = ()) -> None:
+        self._fernets = [Fernet(k) for k in keys]
+        self._multi = MultiFernet(self._fernets) if self._fernets else None
+
+    @property
+    def encrypts(self) -> bool:
+        return self._multi is not None
+
+    def seal(self, data: bytes) -> bytes:
+        """What is stored for `data`: encrypted under the current key, or as it is."""
+        return self._multi.encrypt(data) if self._multi else data
+
+    def open(self, name: str, payload: bytes, *, encrypted: bool) -> bytes:
+        """The original bytes of a stored file."""
+        if not encrypted:
+            return payload
+        if self._multi is None:
+            raise BlobCorrupted(f"{name} is encrypted and no evidence key is configured")
+        try:
+            return self._multi.decrypt(payload)
+        except InvalidToken as exc:
+            raise BlobCorrupted(name) from exc
+
+    def key_index(self, name: str, payload: bytes) -> int:
+        """Which configured key a stored file is under (0 is the current one)."""
+        for index, fernet in enumerate(self._fernets):
+            try:
+                # Checks the authentication tag only: enough to know the key, without decrypting.
+                fernet.extract_timestamp(payload)
+            except InvalidToken:
+                continue
+            return index
+        raise BlobCorrupted(f"{name} is not readable with any configured key")
+
+    def resealed(self, name: str, payload: bytes, *, encrypted: bool) -> bytes | None:
+        """A stored file sealed again under the current key, or None when it already is."""
+        if self._multi is None:
+            raise BlobCorrupted("no evidence key is configured, so nothing can be encrypted")
+        if encrypted:
+            try:
+                self._fernets[0].extract_timestamp(payload)
+            except InvalidToken:
+                pass
+            else:
+                return None  # already under the current key: nothing to write
+        return self._multi.encrypt(self.open(name, payload, encrypted=encrypted))
+
+
 class BlobStore(Protocol):
     @property
     def encrypts(self) -> bool: ...
@@ -72,14 +141,24 @@ class RotatingBlobStore(BlobStore, Protocol):
 
 
 class ArchivableBlobStore(BlobStore, Protocol):
-    """A store whose files can be copied out and back in exactly as stored (ciphertext stays
-    ciphertext), for `policybot backup` and `policybot restore` (storage.backup)."""
+    """A store whose files can be copied out and back exactly as stored (a backup and its
+    restore): ciphertext stays ciphertext, so an archive holds nothing readable without the
+    evidence key."""
 
     async def stored_names(self) -> list[str]: ...
 
     async def read_stored(self, name: str) -> bytes: ...
 
-    async def write_stored(self, name: str, data: bytes) -> None: ...
+    async def write_stored(self, name: str, data: bytes) -> None:
+        """Written once: FileExistsError when `name` holds other bytes; the same bytes again
+        change nothing (a restore may be run twice). ValueError for an invalid name."""
+        ...
+
+
+class EvidenceStore(RotatingBlobStore, ArchivableBlobStore, Protocol):
+    """Everything the server asks of where evidence is kept (on disk, or in a bucket)."""
+
+    async def shortage(self, *, reserve: int) -> str | None: ...
 
 
 # Written a piece at a time, so a disk that fills up part-way fails where it fills.
@@ -101,29 +180,30 @@ class LocalBlobStore:
         test can have the disk fill up part-way through a file."""
         if key is not None and keys:
             raise TypeError("give either key= (one key) or keys= (current first), not both")
-        all_keys = tuple(keys) if keys else ((key,) if key else ())
         self.root = root
         self._os_write = write
         self._out_of_room = False
-        self._fernets = [Fernet(k) for k in all_keys]
-        self._multi = MultiFernet(self._fernets) if self._fernets else None
+        self._sealing = Sealing(tuple(keys) if keys else ((key,) if key else ()))
 
     @property
     def encrypts(self) -> bool:
-        return self._multi is not None
+        return self._sealing.encrypts
 
     def _path(self, name: str) -> Path:
-        if not name.isalnum() or len(name) != 32:
-            raise ValueError("not a blob name")
+        check_name(name)
         return self.root / name[:2] / name
 
     def _write(self, data: bytes) -> str:
-        name = secrets.token_hex(16)
-        path = self._path(name)
-        payload = self._multi.encrypt(data) if self._multi else data
+        name = new_name()
+        self._keep(self._path(name), self._sealing.seal(data))
+        return name
+
+    def _keep(self, path: Path, payload: bytes, *, replace: bool = True) -> None:
+        """Write a file in full or not at all; StorageFull when it does not fit. Without
+        `replace`, a file already under that name is left as it is (FileExistsError)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-            self._write_file(path, payload)
+            self._write_file(path, payload, replace=replace)
         except OSError as exc:
             if exc.errno not in _NO_SPACE:
                 raise
@@ -136,11 +216,11 @@ class LocalBlobStore:
             )
             raise StorageFull(errno.errorcode[exc.errno]) from exc
         self._out_of_room = False
-        return name
 
-    def _write_file(self, path: Path, payload: bytes) -> None:
+    def _write_file(self, path: Path, payload: bytes, *, replace: bool = True) -> None:
         """Write to a temporary name, flush to disk and rename into place; if anything fails
-        on the way, the temporary file is removed."""
+        on the way, the temporary file is removed. Without `replace` the file is linked into
+        place, which fails rather than overwrite a file already there."""
         temporary = path.with_suffix(".part")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
@@ -151,7 +231,11 @@ class LocalBlobStore:
                 os.fsync(descriptor)
             finally:
                 os.close(descriptor)
-            os.replace(temporary, path)
+            if replace:
+                os.replace(temporary, path)
+            else:
+                os.link(temporary, path)
+                os.unlink(temporary)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temporary)
@@ -175,49 +259,49 @@ class LocalBlobStore:
         self._out_of_room = False
         return True
 
-    def _decrypt(self, name: str, payload: bytes, encrypted: bool) -> bytes:
-        if not encrypted:
-            return payload
-        if self._multi is None:
-            raise BlobCorrupted(f"{name} is encrypted and no evidence key is configured")
-        try:
-            return self._multi.decrypt(payload)
-        except InvalidToken as exc:
-            raise BlobCorrupted(name) from exc
-
     def _read(self, name: str, encrypted: bool) -> bytes:
-        return self._decrypt(name, self._path(name).read_bytes(), encrypted)
+        return self._sealing.open(name, self._path(name).read_bytes(), encrypted=encrypted)
 
     def _key_of(self, name: str, encrypted: bool) -> int | None:
         path = self._path(name)
         if not encrypted:
             path.stat()  # only whether it is there
             return None
-        payload = path.read_bytes()
-        for index, fernet in enumerate(self._fernets):
-            try:
-                # Checks the authentication tag only: enough to know the key, without decrypting.
-                fernet.extract_timestamp(payload)
-            except InvalidToken:
-                continue
-            return index
-        raise BlobCorrupted(f"{name} is not readable with any configured key")
+        return self._sealing.key_index(name, path.read_bytes())
 
     def _rotate(self, name: str, encrypted: bool) -> str | None:
-        if self._multi is None:
-            raise BlobCorrupted("no evidence key is configured, so nothing can be encrypted")
         payload = self._path(name).read_bytes()
-        if encrypted:
-            try:
-                self._fernets[0].extract_timestamp(payload)
-            except InvalidToken:
-                pass
-            else:
-                return None  # already under the current key: nothing to write
-        return self._write(self._decrypt(name, payload, encrypted))
+        resealed = self._sealing.resealed(name, payload, encrypted=encrypted)
+        if resealed is None:
+            return None
+        copy = new_name()
+        self._keep(self._path(copy), resealed)
+        return copy
 
     def _delete(self, name: str) -> None:
         self._path(name).unlink(missing_ok=True)
+
+    def _stored_names(self) -> list[str]:
+        names: list[str] = []
+        if not self.root.is_dir():
+            return names
+        for folder in self.root.iterdir():
+            if len(folder.name) != 2 or not folder.is_dir():
+                continue
+            for path in folder.iterdir():
+                # Temporaries (.part) and room checks are never evidence.
+                if path.name.isalnum() and len(path.name) == 32 and path.name[:2] == folder.name:
+                    names.append(path.name)
+        return sorted(names)
+
+    def _write_stored(self, name: str, data: bytes) -> None:
+        path = self._path(name)
+        try:
+            self._keep(path, data, replace=False)
+        except FileExistsError:
+            if path.read_bytes() != data:
+                raise
+            # The same bytes already there (a restore run again): nothing is changed.
 
     async def put(self, data: bytes) -> str:
         """Keep a file and return its name; StorageFull when there is no room for it."""
@@ -247,37 +331,16 @@ class LocalBlobStore:
     async def delete(self, name: str) -> None:
         await asyncio.to_thread(self._delete, name)
 
-    # -- copied out and back in as stored (ArchivableBlobStore) --------------------------------
-
-    def _stored_names(self) -> list[str]:
-        if not self.root.is_dir():
-            return []
-        return sorted(
-            path.name
-            for path in self.root.glob("??/*")
-            if path.is_file() and _is_name(path.name) and path.parent.name == path.name[:2]
-        )
-
-    def _write_stored(self, name: str, data: bytes) -> None:
-        path = self._path(name)
-        if path.exists():
-            raise FileExistsError(f"{name} is already stored")
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        self._write_file(path, data)
-
     async def stored_names(self) -> list[str]:
-        """Every file kept, sorted; temporary files (a write under way, a room check) are not."""
+        """Every stored file's name, sorted (temporaries left by a failed write excluded)."""
         return await asyncio.to_thread(self._stored_names)
 
     async def read_stored(self, name: str) -> bytes:
-        """The file's bytes exactly as stored (encrypted ones stay encrypted)."""
-        return await asyncio.to_thread(self._path(name).read_bytes)
+        """A file's bytes exactly as stored: ciphertext when it was encrypted."""
+        return await asyncio.to_thread(lambda: self._path(name).read_bytes())
 
     async def write_stored(self, name: str, data: bytes) -> None:
-        """Keep `data` as the stored bytes of `name`; files are written once, so a name already
-        there raises FileExistsError, and a name the store would never make, ValueError."""
+        """Keep bytes read with `read_stored` under the same name, as they are. Files are
+        written once: FileExistsError when the name holds other bytes (the same bytes again
+        change nothing), ValueError for a name this store would never have made."""
         await asyncio.to_thread(self._write_stored, name, data)
-
-
-def _is_name(name: str) -> bool:
-    return name.isalnum() and len(name) == 32

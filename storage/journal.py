@@ -11,6 +11,12 @@ Entries are files rather than rows because the database is exactly what may be m
 hold what people wrote, so they are encrypted with the evidence key when one is configured, and
 readable only by the service's own user. An entry whose turn fails for any other reason than the
 database is moved aside to `failed/`, never deleted, for IT to retry once the fault is fixed.
+
+Each entry's name says who wrote it, as `pid@host`. On one machine a process that has gone
+leaves its entries to the others at once (its pid no longer runs). Several hosts may share the
+folder (POLICYBOT_JOURNAL_DIR on shared storage): a pid means nothing on another machine, so a
+host leaves other hosts' entries alone until that host's lease has run out, and then exactly one
+host takes them over (storage.host_leases), renaming them as its own.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import os
+import socket
 import time
 import uuid
 from collections.abc import Iterator, Sequence
@@ -92,8 +99,9 @@ class Backlog:
 
 
 class Journal:
-    def __init__(self, root: Path, *, keys: Sequence[bytes] = ()) -> None:
+    def __init__(self, root: Path, *, keys: Sequence[bytes] = (), host: str | None = None) -> None:
         self.root = root
+        self.host = host or socket.gethostname()
         self.pending_dir = root / "pending"
         self.failed_dir = root / "failed"
         self._keyring = Keyring(keys) if keys else None
@@ -122,12 +130,27 @@ class Journal:
         return path
 
     def place(self, entry: Entry) -> Path:
-        """Where an entry arriving now goes: its name orders it among its conversation's."""
+        """Where an entry arriving now goes: its name orders it among its conversation's, and
+        names this process as its owner."""
         name = (
-            f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{os.getpid()}-"
+            f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{os.getpid()}@{self.host}-"
             f"{uuid.uuid4().hex}{_SUFFIX}"
         )
         return self.pending_dir / name
+
+    def adopt(self, path: Path) -> Path | None:
+        """Make another host's entry this process's own, keeping its place in the order (call
+        only once the entry is claimed: storage.host_leases). None if it has gone meanwhile."""
+        parts = path.name.split("-")
+        target = path.with_name(
+            f"{parts[0]}-{parts[1]}-{os.getpid()}@{self.host}-{uuid.uuid4().hex}{_SUFFIX}"
+        )
+        try:
+            os.rename(path, target)
+        except FileNotFoundError:
+            return None
+        _sync_directory(self.pending_dir)
+        return target
 
     def _write_file(self, path: Path, entry: Entry) -> None:
         payload = json.dumps(entry.to_json(), ensure_ascii=False).encode()
@@ -261,19 +284,49 @@ class Journal:
             os.close(descriptor)
 
 
-def belongs_to_another_live_process(path: Path, *, orphaned_after: float = 600.0) -> bool:
-    """Whether another process on this machine wrote this entry and is still running, so it is
-    that process's to finish (it may be in the middle of the turn). An entry whose process has
-    gone (killed, restarted) is anyone's to take, as is one older than `orphaned_after`
-    seconds, in case its process id has been reused."""
-    parts = path.name.split("-")
-    try:
-        owner, written = int(parts[2]), int(parts[1])
-    except (IndexError, ValueError):
+@dataclass(frozen=True)
+class Owner:
+    """The process that wrote an entry: its id, and its host (None in names written before
+    entries named their host, which were all this machine's)."""
+
+    pid: int
+    host: str | None
+
+
+def owner_of(path: Path) -> Owner | None:
+    """Who wrote an entry, from its name (`<tag>-<time>-<pid>@<host>-<uuid>.entry`; a host
+    name may itself hold "-"), or None for a name that does not say."""
+    parts = path.name.removesuffix(_SUFFIX).split("-")
+    if len(parts) < 4:
+        return None
+    pid, _, host = "-".join(parts[2:-1]).partition("@")
+    if not pid.isdigit():
+        return None
+    return Owner(int(pid), host or None)
+
+
+def belongs_to_another_live_process(
+    path: Path, *, host: str | None = None, orphaned_after: float = 600.0
+) -> bool:
+    """Whether another process wrote this entry and may still be taking it, so it is that
+    process's to finish (it may be in the middle of the turn).
+
+    On this machine (`host`, by default the host name): an entry whose process has gone
+    (killed, restarted) is anyone's to take, as is one older than `orphaned_after` seconds, in
+    case its process id has been reused. Another host's entry is that host's: it is taken over
+    only once the host's lease has run out (storage.host_leases), which renames it."""
+    owner = owner_of(path)
+    if owner is None:
         return False  # written before entries named their process
-    if owner == os.getpid() or time.time_ns() - written > orphaned_after * 1e9:
+    if owner.host is not None and owner.host != (host or socket.gethostname()):
+        return True
+    try:
+        written = int(path.name.split("-")[1])
+    except (IndexError, ValueError):
         return False
-    return running(owner)
+    if owner.pid == os.getpid() or time.time_ns() - written > orphaned_after * 1e9:
+        return False
+    return running(owner.pid)
 
 
 def _arrival(path: Path) -> tuple[int, str]:

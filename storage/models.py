@@ -680,3 +680,27 @@ class HeldMessage(SQLModel, table=True):
     text: str = Field(sa_column=Column(EncryptedText, nullable=False))
     files: list[Any] | None = Field(default=None, sa_column=Column(EncryptedJSON, nullable=True))
     received_at: datetime = _when()
+
+
+class HostLease(SQLModel, table=True):
+    """A server host saying it is alive, renewed every third of its lease. Several hosts that
+    share the inbound journal (storage.journal) leave one another's entries alone while the
+    writer's lease runs; once it has run out, the host is gone and another takes them over
+    (storage.host_leases). Times are the database's own, so hosts' clocks need not agree."""
+
+    __tablename__ = "host_lease"
+
+    host_id: str = Field(primary_key=True, max_length=100)
+    renewed_at: datetime = _when()
+    expires_at: datetime = _when(index=True)
+
+
+class JournalAdoption(SQLModel, table=True):
+    """A journal entry of a host whose lease ran out, claimed by the host that takes it over:
+    the primary key lets exactly one host claim it, however many look at once."""
+
+    __tablename__ = "journal_adoption"
+
+    entry: str = Field(primary_key=True, max_length=255)
+    host_id: str = Field(max_length=100)
+    adopted_at: datetime = _when(index=True)

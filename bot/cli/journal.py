@@ -20,7 +20,7 @@ from storage.journal import Journal
 
 
 def _journal(settings: Settings) -> Journal:
-    return Journal(settings.data_dir / "journal", keys=settings.keys)
+    return Journal(settings.journal_dir, keys=settings.keys, host=settings.hosts.host_id)
 
 
 @click.group()

@@ -2,7 +2,8 @@
 
 Each round first takes inputs still waiting in the inbound journal (after a restart, or while
 the database was away), so at start-up and every few seconds after an outage ends, what people
-sent is taken in order and their replies sent.
+sent is taken in order and their replies sent. Before that, the entries of other hosts that
+share the journal and have gone (their lease ran out) are taken over.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Sequence
 
 from bot.runtime import Runtime
 from dialogs.services.outbox import DeliveryResult, Transport, deliver_pending
+from storage.db import is_unavailable
+from storage.host_leases import adopt_from_departed_hosts
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +37,7 @@ class DeliveryWorker:
 
     async def run_once(self) -> DeliveryResult:
         """Take what waits in the inbound journal (its replies join the outbox), then deliver."""
+        await self._adopt()
         replayed = await self.runtime.runner.replay_journal()
         if replayed.taken or replayed.set_aside:
             log.info(
@@ -49,6 +53,19 @@ class DeliveryWorker:
             now=self.runtime.clock(),
             lanes=self.runtime.runner.lanes,
         )
+
+    async def _adopt(self) -> None:
+        """Take over the journal entries of hosts that have gone (storage.host_leases), so this
+        round's replay takes them; with the database away, that waits for a later round."""
+        leases = self.runtime.leases
+        if leases is None:
+            return
+        try:
+            await adopt_from_departed_hosts(self.runtime.journal, leases)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.warning("journal entries of other hosts are checked once the database is back")
 
     async def _loop(self) -> None:
         while True:

@@ -1,4 +1,4 @@
-"""Timed work inside the running process's event loop."""
+"""Timed work inside the running process's event loop, on one server of several at a time."""
 
 from __future__ import annotations
 
@@ -14,12 +14,14 @@ from bot.jobs.people import SYNC_EVERY_MINUTES, run_people_sync
 from bot.jobs.posts import run_post_sweep
 from bot.jobs.retention import run_retention
 from bot.runtime import Runtime
+from storage.leadership import Leadership
 
 log = logging.getLogger(__name__)
 
 
-def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
-    """Start the jobs; call from inside a running event loop.
+def start_scheduler(runtime: Runtime, *, paused: bool = False) -> AsyncIOScheduler:
+    """Start the jobs (`paused`: ready, but running nothing until resumed); call from inside a
+    running event loop.
 
     `coalesce` and one instance at a time mean a slow sweep is never run twice at once, and a
     process that was asleep catches up with one run rather than a burst.
@@ -45,5 +47,34 @@ def start_scheduler(runtime: Runtime) -> AsyncIOScheduler:
             coalesce=True,
             max_instances=1,
         )
-    scheduler.start()
+    scheduler.start(paused=paused)
     return scheduler
+
+
+def lead_the_scheduler(
+    runtime: Runtime,
+    scheduler: AsyncIOScheduler,
+    *,
+    on_change: Callable[[bool], None] = lambda leading: None,
+) -> Leadership:
+    """Run `scheduler` (started paused) only while this server leads: of several servers on
+    one PostgreSQL database exactly one runs the jobs (storage.leadership), and another takes
+    over within POLICYBOT_LEADER_RETRY_SECONDS of its going. `on_change` is told each time."""
+    leadership = Leadership(
+        runtime.settings.database_url,
+        retry_seconds=runtime.settings.hosts.leader_retry_seconds,
+    )
+
+    def gained() -> None:
+        scheduler.resume()
+        on_change(True)
+
+    def lost() -> None:
+        # A job already running finishes (its rows are claimed in its own transaction); no
+        # new one starts here until this server leads again.
+        scheduler.pause()
+        on_change(False)
+
+    on_change(False)  # until the first try says otherwise
+    runtime.in_background(leadership.lead(gained=gained, lost=lost))
+    return leadership

@@ -4,6 +4,8 @@ The scheduler tells this watch when each job is started, finishes, fails, is mis
 skipped because its last run has not finished; a scrape turns that into gauges. The one to
 alert on is `policybot_job_lag_seconds`: how far a job's last success is behind its schedule
 (0 while it succeeds every interval; growing while it fails, hangs or is never run).
+`policybot_scheduler_leader` says whether this server runs the jobs at all: of several servers on
+one database exactly one does, and only its jobs are reported.
 """
 
 from __future__ import annotations
@@ -39,6 +41,15 @@ class JobWatch(Collector):
         self._last_success: dict[str, float] = {}
         self._start_delay: dict[str, float] = {}
         self._runs: Counter[tuple[str, str]] = Counter()
+        # None: the scheduler runs by itself (a terminal chat), not only while leading.
+        self._leading: bool | None = None
+
+    def leading(self, leading: bool) -> None:
+        """This server began (True) or stopped (False) running the jobs: of several servers on
+        one database only the leader runs them (bot.jobs.scheduler), so only its jobs can lag."""
+        self._leading = leading
+        if leading:
+            self._since = time.time()
 
     def watch(self, scheduler: Any) -> None:
         """Listen to a started APScheduler scheduler (untyped: apscheduler has no stubs)."""
@@ -75,6 +86,12 @@ class JobWatch(Collector):
     def collect(self) -> Iterator[Metric]:
         if self._scheduler is None:
             return
+        leader = GaugeMetricFamily(
+            "policybot_scheduler_leader",
+            "1 while this server runs the scheduled jobs; of several on one database, one does.",
+        )
+        leader.add_metric([], 0 if self._leading is False else 1)
+        yield leader
         now = time.time()
         interval = GaugeMetricFamily(
             "policybot_job_interval_seconds",
@@ -92,7 +109,9 @@ class JobWatch(Collector):
             "one interval (0 while on time).",
             labels=["job"],
         )
-        for job in self._scheduler.get_jobs():
+        # Only the leader runs the jobs: on another server nothing is late.
+        jobs = [] if self._leading is False else self._scheduler.get_jobs()
+        for job in jobs:
             every = getattr(job.trigger, "interval", None)
             if every is None:
                 continue

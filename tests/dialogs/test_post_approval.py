@@ -14,6 +14,7 @@ from bot.channels.shared_files import read_files
 from bot.runtime import Runtime
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.posts.card import PostButtonValue, PostStatus, PostVerb, post_card
+from storage.blobstore import LocalBlobStore
 from storage.models import AuditEntry, Evidence, PostRequest
 from tests.conftest import Clock
 from tests.support import Person as Chat
@@ -335,6 +336,7 @@ async def test_a_damaged_copy_is_not_passed_on_as_the_photo(runtime: Runtime, cl
         await sam.say(answer)
     async with runtime.db.session() as session:
         [record] = (await session.execute(select(Evidence))).scalars().all()
+    assert isinstance(runtime.blobs, LocalBlobStore)
     [stored] = runtime.blobs.root.rglob(record.stored_name)
     stored.chmod(0o600)
     stored.write_bytes(b"not the photo that was sent")
