@@ -23,19 +23,17 @@ import pytest
 from sqlalchemy import text
 
 from storage.db import Database
-from tests.bot.test_serve import free_port
 from tests.fakes.slack_api import FakeSlack
 from tests.observability.support import Page
 from tests.resilience.test_killed_mid_turn import (
-    message_event,
+    SECRET,
     post,
-    serve_env,
-    serving,
     stored,
     told_after,
     turn_held_in_the_database,
     wait_for_file,
 )
+from tests.serving import free_port, serve_env, serving, slack_env, slack_message
 from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
 pytestmark = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
@@ -114,7 +112,7 @@ async def _run(
         ports, metrics_ports, envs = [], [], []
         for index, host in enumerate(("a", "b")):
             port, metrics_port = free_port(), free_port()
-            env = serve_env(fake, tmp_path / f"data-{host}", database_url, port)
+            env = serve_env(tmp_path / f"data-{host}", database_url, **slack_env(fake, SECRET))
             env.update(
                 POLICYBOT_JOURNAL_DIR=str(shared_journal),
                 POLICYBOT_AUDIT_KEY=audit_key,
@@ -129,11 +127,11 @@ async def _run(
             envs.append(env)
 
         async with (
-            serving(envs[0], ports[0]) as first,
-            serving(envs[1], ports[1]) as second,
+            serving(envs[0], port=ports[0]) as first,
+            serving(envs[1], port=ports[1]) as second,
             aiohttp.ClientSession() as session,
         ):
-            processes = [first, second]
+            processes = [first.process, second.process]
             for port in ports:  # with a bucket: ready only once it answers
                 async with session.get(f"http://127.0.0.1:{port}/readyz") as response:
                     assert response.status == 200, await response.text()
@@ -146,11 +144,11 @@ async def _run(
                     1.0 if index == leader else 0.0 for index in range(2)
                 ]
 
-            assert await post(ports[leader], message_event("report", "EvREPORT")) == 200
+            assert await post(ports[leader], slack_message("report", "EvREPORT")) == 200
             await fake.wait_for("chat.postMessage", count=2, timeout=15)
             with turn_held_in_the_database(database_url):
                 # Acknowledged to Slack (which will never send it again), then the leader dies.
-                assert await post(ports[leader], message_event("me", "EvKILLED")) == 200
+                assert await post(ports[leader], slack_message("me", "EvKILLED")) == 200
                 await wait_for_file(shared_journal / "pending")
                 await asyncio.sleep(0.5)  # well inside the held transaction by now
                 processes[leader].send_signal(signal.SIGKILL)

@@ -11,7 +11,7 @@ from typing import Final
 import boto3
 from moto.server import ThreadedMotoServer
 
-from tests.bot.test_serve import free_port
+from tests.serving import free_port
 
 REGION: Final = "eu-west-2"
 

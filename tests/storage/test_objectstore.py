@@ -26,7 +26,7 @@ from bot.runtime import evidence_store
 from dialogs.services.errors import ConfigError
 from storage.blobstore import ArchivableBlobStore, BlobCorrupted, EvidenceStore, LocalBlobStore
 from storage.objectstore import S3BlobStore
-from tests.bot.test_serve import free_port
+from tests.serving import free_port
 from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
 KEY, OLD_KEY = Fernet.generate_key(), Fernet.generate_key()
