@@ -23,6 +23,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, select, text
@@ -39,6 +40,7 @@ from storage.db import Database, sync_url
 from tests.bot.test_cli import REFERENCE, SHOT_ONE, SHOT_TWO, Cli, Ran, file_reports
 from tests.bot.test_comments_cli import TERM_DATES
 from tests.conftest import SAMPLE, _in_schema, _PostgresTemplate, _require_postgres
+from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
 Rows = dict[str, list[dict[str, Any]]]
 MakeDatabase = Callable[[str], str]
@@ -625,3 +627,48 @@ def test_backup_refuses_to_write_over_a_file(tmp_path: Path, new_database: MakeD
     assert ran.code == 2
     assert "already exists" in ran.err
     assert there.read_bytes() == b"keep me"
+
+
+def bucket_files(endpoint: str, bucket: str) -> dict[str, bytes]:
+    s3 = boto3.client("s3", endpoint_url=endpoint, region_name=REGION)
+    listed = s3.list_objects_v2(Bucket=bucket).get("Contents", [])
+    return {
+        item["Key"].rsplit("/", 1)[-1]: s3.get_object(Bucket=bucket, Key=item["Key"])["Body"].read()
+        for item in listed
+    }
+
+
+def test_evidence_kept_in_a_bucket_is_backed_up_and_restored_into_another_bucket(
+    tmp_path: Path, new_database: MakeDatabase, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Several hosts keep evidence in an S3-compatible bucket: the archive takes the files from
+    the bucket as stored (still encrypted), and a restore puts them in the new bucket."""
+    for name, value in aws_environment(tmp_path).items():
+        monkeypatch.setenv(name, value)
+    with s3_server() as endpoint:
+        buckets = {}
+        for name in ("school", "rebuilt"):
+            buckets[name] = {
+                "POLICYBOT_EVIDENCE_S3_BUCKET": new_bucket(endpoint),
+                "POLICYBOT_EVIDENCE_S3_ENDPOINT": endpoint,
+                "POLICYBOT_EVIDENCE_S3_PREFIX": "evidence/",
+            }
+        school = installation(tmp_path, "school", new_database("sqlite"), KEYS | buckets["school"])
+        file_reports(settings_of(school), ("sam", [SHOT_ONE, SHOT_TWO]))
+        stored = bucket_files(endpoint, buckets["school"]["POLICYBOT_EVIDENCE_S3_BUCKET"])
+        assert len(stored) == 2
+        assert SHOT_ONE not in stored.values()  # encrypted in the bucket
+        archive = tmp_path / "school.tar"
+        assert school.ok("backup", "--out", str(archive), "--json").json()["evidence_files"] == 2
+        restored = installation(
+            tmp_path, "rebuilt", new_database("postgresql"), KEYS | buckets["rebuilt"]
+        )
+
+        restored.ok("restore", str(archive))
+
+        again = bucket_files(endpoint, buckets["rebuilt"]["POLICYBOT_EVIDENCE_S3_BUCKET"])
+        assert again == stored
+        assert evidence_files(restored) == {}  # nothing on the new host's own disk
+        assert restored.ok("audit", "verify").out.startswith("The audit log is intact")
+        case = restored.run("cases", "show", REFERENCE, "--as", "dana", "--json").json()
+        assert len(case["evidence"]) == 2
