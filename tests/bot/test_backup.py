@@ -19,7 +19,6 @@ import secrets
 import sqlite3
 import tarfile
 from collections.abc import Callable, Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +29,6 @@ from sqlalchemy import create_engine, select, text
 
 from bot.config import Settings, load_settings
 from bot.runtime import build_runtime
-from dialogs.services.comments.incoming import CommentSource, IncomingComment
 from dialogs.services.privacy.audit import AuditAction, AuditLog
 from dialogs.services.privacy.audit_chain import ALL_SCHOOLS
 from storage.backup import take_backup
@@ -38,7 +36,7 @@ from storage.backup_archive import MANIFEST
 from storage.backup_database import _raw, data_tables, encode, kind_of, snapshot
 from storage.db import Database, sync_url
 from tests.bot.test_cli import REFERENCE, SHOT_ONE, SHOT_TWO, Cli, Ran, file_reports
-from tests.bot.test_comments_cli import TERM_DATES
+from tests.bot.test_comments_cli import TERM_DATES, receive_a_parents_comment
 from tests.conftest import SAMPLE, _in_schema, _PostgresTemplate, _require_postgres
 from tests.storage.s3 import REGION, aws_environment, new_bucket, s3_server
 
@@ -126,27 +124,7 @@ def build_school_year(cli: Cli, tmp_path: Path) -> None:
     ics.write_text(TERM_DATES, encoding="utf-8")
     cli.ok("calendar", "import", str(ics), "--as", "morgan")
 
-    async def receive() -> None:
-        runtime = build_runtime(settings)
-        school = settings.directory.school("oakfield")
-        assert school is not None
-        try:
-            async with runtime.db.session() as session:
-                await runtime.services(session, runtime.clock()).comments.receive(
-                    school,
-                    IncomingComment(
-                        source=CommentSource.WEBHOOK,
-                        external_id="zap-1",
-                        account_id="website",
-                        author="A Parent",
-                        text="Where do I find the lunch menu?",
-                        received_at=runtime.clock() - timedelta(hours=1),
-                    ),
-                )
-        finally:
-            await runtime.close()
-
-    asyncio.run(receive())
+    receive_a_parents_comment(settings)
     cli.ok("audit", "verify")
 
 

@@ -8,7 +8,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.runtime import build_runtime
 from dialogs.services.comments.incoming import CommentSource, IncomingComment
 from tests.bot.conftest import Cli
@@ -77,9 +77,10 @@ def test_comments_are_listed_and_answered_from_the_command_line(cli: Cli) -> Non
     assert "I can't find a comment CM-2026-0009" in missing.err
 
 
-def test_a_moderator_records_an_answer_and_the_list_shows_it(cli: Cli) -> None:
+def receive_a_parents_comment(settings: Settings) -> None:
+    """A parent's question on the school website, an hour old, as the comments webhook takes it."""
+
     async def receive() -> None:
-        settings = load_settings({k: v for k, v in cli.env.items() if v is not None})
         runtime = build_runtime(settings)
         school = settings.directory.school("oakfield")
         assert school is not None
@@ -100,6 +101,10 @@ def test_a_moderator_records_an_answer_and_the_list_shows_it(cli: Cli) -> None:
             await runtime.close()
 
     asyncio.run(receive())
+
+
+def test_a_moderator_records_an_answer_and_the_list_shows_it(cli: Cli) -> None:
+    receive_a_parents_comment(load_settings({k: v for k, v in cli.env.items() if v is not None}))
     [listed] = json.loads(cli.run("comments", "list", "--open", "--json", "--as", "jo").out)
     assert (listed["reference"], listed["status"]) == ("CM-2026-0001", "open")
     ran = cli.run("comments", "answer", "CM-2026-0001", "--as", "jo", "--how", "replied")
