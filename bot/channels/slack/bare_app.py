@@ -7,13 +7,14 @@ channel ever does. Run: python -m bot.channels.slack.bare_app --port PORT
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.channels.bare_server import arguments, run_on_loopback
 
 
 def build(signing_secret: str, token: str, api_url: str | None) -> web.Application:
@@ -33,21 +34,13 @@ def build(signing_secret: str, token: str, api_url: str | None) -> web.Applicati
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    web.run_app(
-        build(
-            os.environ["SLACK_SIGNING_SECRET"],
-            os.environ["SLACK_BOT_TOKEN"],
-            os.environ.get("SLACK_API_URL"),
-        ),
-        host="127.0.0.1",
-        port=args.port,
-        print=None,
-        access_log=None,
+    args = arguments(__doc__).parse_args()
+    app = build(
+        os.environ["SLACK_SIGNING_SECRET"],
+        os.environ["SLACK_BOT_TOKEN"],
+        os.environ.get("SLACK_API_URL"),
     )
+    run_on_loopback(app, args.port)
 
 
 if __name__ == "__main__":

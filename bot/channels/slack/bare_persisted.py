@@ -18,7 +18,6 @@ python -m bot.channels.slack.bare_persisted --port PORT
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -29,6 +28,7 @@ from aiohttp import web
 from slack_bolt.async_app import AsyncApp
 
 from bot.channels import bare_turn
+from bot.channels.bare_server import arguments, run_on_loopback
 from bot.channels.slack.web import web_client
 from bot.config import SlackSettings
 from storage.db import Database
@@ -64,23 +64,14 @@ def build(settings: SlackSettings, database: Database) -> web.Application:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
+    args = arguments(__doc__).parse_args()
     settings = SlackSettings(
         bot_token=os.environ["SLACK_BOT_TOKEN"],
         signing_secret=os.environ["SLACK_SIGNING_SECRET"],
         app_token=None,
         api_url=os.environ.get("SLACK_API_URL"),
     )
-    web.run_app(
-        build(settings, Database(os.environ["DATABASE_URL"])),
-        host="127.0.0.1",
-        port=args.port,
-        print=None,
-        access_log=None,
-    )
+    run_on_loopback(build(settings, Database(os.environ["DATABASE_URL"])), args.port)
 
 
 if __name__ == "__main__":

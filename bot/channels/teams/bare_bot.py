@@ -8,13 +8,11 @@ replaced, the baseline is replaced with it. Run: python -m bot.channels.teams.ba
 
 from __future__ import annotations
 
-import argparse
-import logging
-
 from aiohttp import web
 from botbuilder.core import ActivityHandler
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
+from bot.channels.bare_server import arguments, run_on_loopback
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.service_urls import ServiceUrls
 
@@ -53,18 +51,10 @@ def build(*, reuse_clients: bool = False) -> web.Application:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
+    parser = arguments(__doc__)
     parser.add_argument("--reuse-clients", action="store_true")
     args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    web.run_app(
-        build(reuse_clients=args.reuse_clients),
-        host="127.0.0.1",
-        port=args.port,
-        print=None,
-        access_log=None,
-    )
+    run_on_loopback(build(reuse_clients=args.reuse_clients), args.port)
 
 
 if __name__ == "__main__":

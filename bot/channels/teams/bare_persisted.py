@@ -16,7 +16,6 @@ Run: DATABASE_URL=... python -m bot.channels.teams.bare_persisted --port PORT
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import logging
 import os
@@ -28,6 +27,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import ConversationReference
 
 from bot.channels import bare_turn
+from bot.channels.bare_server import arguments, run_on_loopback
 from bot.channels.teams.bare_bot import NoApp
 from bot.channels.teams.clients import ReusingAuthentication
 from bot.channels.teams.service_urls import ServiceUrls
@@ -92,17 +92,8 @@ def build(database: Database) -> web.Application:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    web.run_app(
-        build(Database(os.environ["DATABASE_URL"])),
-        host="127.0.0.1",
-        port=args.port,
-        print=None,
-        access_log=None,
-    )
+    args = arguments(__doc__).parse_args()
+    run_on_loopback(build(Database(os.environ["DATABASE_URL"])), args.port)
 
 
 if __name__ == "__main__":
