@@ -106,7 +106,7 @@ def _add_channels(
     timed here, so the channels know nothing of metrics."""
     slack_settings = runtime.settings.slack
     if slack_settings is not None:
-        slack = SlackChannel(runtime, slack_settings, on_outbox=worker.kick)
+        slack = SlackChannel(runtime, slack_settings)
         app[SLACK] = slack
         worker.transports.append(slack.transport)
         if not slack_settings.socket_mode:
@@ -114,7 +114,7 @@ def _add_channels(
     if runtime.settings.teams.enabled:
         # Without credentials (or the development mode asked for), there is no route at all:
         # nobody on it could be told apart.
-        teams = TeamsChannel(runtime, runtime.settings.teams, on_outbox=worker.kick)
+        teams = TeamsChannel(runtime, runtime.settings.teams)
         app[TEAMS] = teams
         worker.transports.append(teams.transport)
         app.router.add_post("/api/messages", metrics.timing_acks("teams", teams.handle_http))
@@ -140,7 +140,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = True) -> web.Application:
     app[DELIVERY] = worker
     slack_settings = runtime.settings.slack
     _add_channels(app, runtime, worker, observability.metrics)
-    CommentWebhooks(runtime, on_outbox=worker.kick).register(app)
+    CommentWebhooks(runtime).register(app)
 
     async def on_startup(app: web.Application) -> None:
         # The people learned in earlier runs; a database that is down must not stop the server

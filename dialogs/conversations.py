@@ -6,6 +6,7 @@ crash at any point either loses nothing or repeats nothing.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
@@ -54,10 +55,12 @@ class ConversationRunner:
         directory: SchoolFinder | None = None,
         kept_replies: Collection[str] = (),
         observer: Observer | None = None,
+        forget_pause_seconds: float = 0.05,
     ) -> None:
         """`kept_replies` names the platforms whose replies travel over a network that can
         refuse them: those are kept in the outbox until delivered (dialogs.services.replies).
-        `observer` is told how each turn ended and how long it took (for monitoring)."""
+        `observer` is told how each turn ended and how long it took (for monitoring).
+        `forget_pause_seconds` is how long sent replies' rows wait to be deleted together."""
         self.db = db
         self.engine = engine
         self.services = services
@@ -66,6 +69,13 @@ class ConversationRunner:
         self.lanes = Lanes()
         self._kept_replies = frozenset(kept_replies)
         self._observer = observer or Observers()
+        self._forget_pause = forget_pause_seconds
+        self._forgetting = False
+
+    def wake_for_backlog(self, wake: Callable[[], None] | None) -> None:
+        """`wake` is called when a turn is saved while inputs still wait in the journal for
+        the database, so that the replay taking them starts at once (bot.jobs.delivery)."""
+        self.inbox.on_backlog = wake
 
     async def handle(
         self,
@@ -301,7 +311,27 @@ class ConversationRunner:
                     return False
                 if message.ledger is not None:
                     self.lanes.sent(message.ledger)
+                    self._forget_soon()
             return True
+
+    def _forget_soon(self) -> None:
+        """A sent reply's outbox row is deleted a moment later, with those of every reply sent
+        meanwhile: one transaction for many turns' replies under load, rather than one per turn
+        (or a delivery round per turn). Until then `Lanes` keeps this process from sending it
+        again; a process stopped before the deletion may send it once more (at least once)."""
+        if not self._forgetting:
+            self._forgetting = True
+            self.inbox.spawn(self._forget_batch())
+
+    async def _forget_batch(self) -> None:
+        forgotten = False
+        try:
+            await asyncio.sleep(self._forget_pause)
+            forgotten = await self.forget_sent()
+        finally:
+            self._forgetting = False
+        if forgotten and self.lanes.unforgotten():
+            self._forget_soon()  # sent while this batch was being deleted
 
     async def _release(self, lane: replies.Lane, unsent: Sequence[Message]) -> None:
         try:
@@ -310,14 +340,16 @@ class ConversationRunner:
         except Exception as exc:  # the platform and the database are both away
             log.error("replies could not be handed to the outbox: %s", type(exc).__name__)
 
-    async def forget_sent(self) -> None:
-        """Delete the outbox rows of replies sent since the last delivery round (on stopping,
-        so that the next start does not send them again)."""
+    async def forget_sent(self) -> bool:
+        """Delete the outbox rows of replies sent and not yet forgotten (also on stopping, so
+        that the next start does not send them again); False if the database refused."""
         try:
             async with self.db.session() as session:
                 await replies.forget_sent(session, self.lanes)
         except Exception as exc:
             log.warning("sent replies not yet forgotten: %s", type(exc).__name__)
+            return False
+        return True
 
     async def _with_register(self, who: Who, session: AsyncSession, now: datetime) -> Who:
         """The person's school as this turn sees it: with the accounts recorded in its

@@ -196,6 +196,16 @@ class Inbox:
         # 3 s, Teams within 15 s) would wait behind all of them.
         self._turns = asyncio.Semaphore(turns_at_once)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Inputs were left waiting for the database: once a turn goes through again, the
+        # replay that takes them is woken (`on_backlog`) rather than waiting for its timer.
+        self._backlog = False
+        self.on_backlog: Callable[[], None] | None = None
+
+    def _taken_live(self) -> None:
+        """A live turn has been saved: the database takes turns again."""
+        if self._backlog and self.on_backlog is not None:
+            self._backlog = False
+            self.on_backlog()
 
     async def accept(
         self,
@@ -356,6 +366,7 @@ class Inbox:
                 taken = await self._keep(path, entry, failed)
                 return [*replies, kept_for_later() if taken is Taken.WAITING else kept_for_it()]
             self.journal.done(path)
+            self._taken_live()
             return [*replies, *messages]
 
     async def replay(self) -> Replayed:
@@ -423,6 +434,7 @@ class Inbox:
         """A turn rolled back by a fault: the input waits for the database, or is set aside."""
         assert self.journal is not None
         if failed.unavailable:
+            self._backlog = True
             await asyncio.to_thread(self.journal.note_attempt, path, entry, failed.problem)
             return Taken.WAITING
         await asyncio.to_thread(self.journal.set_aside, path, entry, failed.problem)

@@ -87,6 +87,8 @@ _POSTGRES_CONNECT_ARGS = {
 # What to do once a unit of work has been rolled back by an error, given the error; it runs
 # before the error goes on, and may use a session of its own (see Database.after_rollback).
 RollbackHook = Callable[[Exception], Awaitable[None]]
+# Given a committed session's `info` (what the unit of work noted about itself).
+CommitHook = Callable[[dict[str, Any]], None]
 
 # Whether this task is inside a SQLite session already (see Database.session).
 _inside_gate: contextvars.ContextVar[bool] = contextvars.ContextVar(
@@ -130,6 +132,10 @@ class Database:
         # Set by the composition root: the audit log's record of a refused attempt, whose own
         # unit of work was rolled back with everything else it wrote.
         self.after_rollback: RollbackHook | None = None
+        # Told of every unit of work once it has committed, with what its session noted in
+        # `session.info` (dialogs.services.notifier marks one that queued outbox rows, so the
+        # delivery worker wakes for exactly those, not after every turn).
+        self.after_commit: list[CommitHook] = []
 
     @property
     def is_sqlite(self) -> bool:
@@ -161,14 +167,19 @@ class Database:
     @asynccontextmanager
     async def _unit_of_work(self) -> AsyncIterator[AsyncSession]:
         """One transaction; once an error has rolled it back, `after_rollback` is given the
-        error (on SQLite still inside the gate, so its own session goes straight in)."""
+        error (on SQLite still inside the gate, so its own session goes straight in); once it
+        has committed, each of `after_commit` is told."""
         try:
-            async with self._sessions() as session, session.begin():
-                yield session
+            async with self._sessions() as session:
+                async with session.begin():
+                    yield session
+                committed = dict(session.info)
         except Exception as exc:
             if self.after_rollback is not None:
                 await self.after_rollback(exc)
             raise
+        for hook in self.after_commit:
+            hook(committed)
 
     async def ping(self) -> bool:
         try:

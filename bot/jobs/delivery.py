@@ -1,5 +1,10 @@
 """The outbox delivery loop: sends soon after something is queued, and retries on a timer.
 
+It wakes when a unit of work that queued something commits (storage.db.Database.after_commit),
+and when a turn goes through while inputs still wait in the journal; not after every turn,
+since a turn sends its own replies (dialogs.services.replies) and a round per turn cost more
+than the turn's own work.
+
 Each round first takes inputs still waiting in the inbound journal (after a restart, or while
 the database was away), so at start-up and every few seconds after an outage ends, what people
 sent is taken in order and their replies sent. Before that, the entries of other hosts that
@@ -12,8 +17,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from bot.runtime import Runtime
+from dialogs.services.notifier import queued
 from dialogs.services.outbox import DeliveryResult, Transport, deliver_pending
 from storage.db import is_unavailable
 from storage.host_leases import adopt_from_departed_hosts
@@ -34,6 +41,10 @@ class DeliveryWorker:
     def kick(self) -> None:
         """Something was queued: deliver now rather than at the next tick."""
         self._wake.set()
+
+    def _committed(self, info: dict[str, Any]) -> None:
+        if queued(info):
+            self.kick()
 
     async def run_once(self) -> DeliveryResult:
         """Take what waits in the inbound journal (its replies join the outbox), then deliver."""
@@ -82,9 +93,14 @@ class DeliveryWorker:
 
     def start(self) -> None:
         if self._task is None:
+            self.runtime.db.after_commit.append(self._committed)
+            self.runtime.runner.wake_for_backlog(self.kick)
             self._task = asyncio.create_task(self._loop(), name="outbox-delivery")
 
     async def stop(self) -> None:
+        with contextlib.suppress(ValueError):
+            self.runtime.db.after_commit.remove(self._committed)
+        self.runtime.runner.wake_for_backlog(None)
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):

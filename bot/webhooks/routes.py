@@ -9,7 +9,6 @@ sender's own id), so a platform retrying after a timeout is harmless.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 from aiohttp import web
 
@@ -40,9 +39,8 @@ def _error(status: int, message: str) -> web.Response:
 
 
 class CommentWebhooks:
-    def __init__(self, runtime: Runtime, *, on_outbox: Callable[[], None]) -> None:
+    def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self.on_outbox = on_outbox
 
     def register(self, app: web.Application) -> None:
         app.router.add_post(COMMENTS_PATH, self.comments)
@@ -95,8 +93,6 @@ class CommentWebhooks:
             services = self.runtime.services(session, self.runtime.clock())
             received = await services.comments.receive(school, incoming)
             reference = received.comment.reference
-        if received.created:
-            self.on_outbox()
         return reference, received.created
 
     # -- Facebook Pages ----------------------------------------------------------------------

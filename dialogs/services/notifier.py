@@ -3,13 +3,17 @@
 Services call a Notifier; the one wired in by default writes each message to the outbox table in
 the same transaction as the change it announces, and channels deliver from there. So an alert
 is never lost because Slack or Teams was down, or the process died, at the wrong moment.
+
+A session that queued something is marked (`mark_queued`), and the composition root wakes the
+delivery worker when such a session commits (storage.db.Database.after_commit): the worker
+runs for what was queued, not after every turn.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -38,12 +42,29 @@ class Notifier(Protocol):
         subject replaces the earlier post."""
 
 
+_QUEUED = "policybot.outbox.queued"
+
+
+def mark_queued(session: AsyncSession) -> None:
+    """This unit of work leaves something for the delivery worker once it commits."""
+    session.info[_QUEUED] = True
+
+
+def queued(info: dict[str, Any]) -> bool:
+    """Whether a committed unit of work (its session's `info`) left anything to deliver."""
+    return bool(info.get(_QUEUED))
+
+
 class OutboxNotifier:
     """A Notifier that queues messages durably for channels to deliver."""
 
     def __init__(self, session: AsyncSession, now: datetime) -> None:
         self._session = session
         self._now = now
+
+    def _add(self, row: Notification) -> None:
+        self._session.add(row)
+        mark_queued(self._session)
 
     def notify(
         self,
@@ -54,7 +75,7 @@ class OutboxNotifier:
         message: Message,
         on_behalf_of: str | None = None,
     ) -> None:
-        self._session.add(
+        self._add(
             Notification(
                 school_id=school_id,
                 person_id=person_id,
@@ -68,7 +89,7 @@ class OutboxNotifier:
     def reply(self, *, school_id: str, person_id: str, platform: str, message: Message) -> None:
         """A turn's reply that could not be sent at once: for the person's conversation on
         that platform, never another (its buttons answer that conversation's question)."""
-        self._session.add(
+        self._add(
             Notification(
                 school_id=school_id,
                 person_id=person_id,
@@ -82,7 +103,7 @@ class OutboxNotifier:
     def notify_channel(
         self, *, school_id: str, purpose: str, subject: str, kind: str, message: Message
     ) -> None:
-        self._session.add(
+        self._add(
             Notification(
                 school_id=school_id,
                 channel_purpose=purpose,

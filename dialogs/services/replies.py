@@ -14,10 +14,10 @@ replies go out one at a time, and a turn that finds earlier replies of its lane 
 (refused, or left by a stopped process) sends them first.
 
 What is cheap on the way: the earlier replies are read in the turn's own transaction, and a
-sent reply's row is deleted in the delivery worker's next round (which every turn starts)
-rather than in a transaction of its own. Until then `Lanes` remembers it, so nothing in this
-process sends it again; if the process stops first, it may be sent once more. Delivery is
-at least once, never lost.
+sent reply's row is deleted a moment later together with those of the other replies sent
+meanwhile (dialogs.conversations), rather than in a transaction of its own. Until then `Lanes`
+remembers it, so nothing in this process sends it again; if the process stops first, it may be
+sent once more. Delivery is at least once, never lost.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from sqlmodel import col, select
 
 from dialogs.services.keyed_locks import KeyedLocks
 from dialogs.services.messages import Message
-from dialogs.services.notifier import OutboxNotifier
+from dialogs.services.notifier import OutboxNotifier, mark_queued
 from storage.models import Notification
 from storage.processes import this_process, was_stopped
 
@@ -89,6 +89,10 @@ class Lanes(KeyedLocks[Lane]):
 
     def was_sent(self, row: int) -> bool:
         return row in self._recent_set
+
+    def unforgotten(self) -> bool:
+        """Whether sent replies' rows are still to be deleted."""
+        return bool(self._unforgotten)
 
     def to_forget(self) -> list[int]:
         """The sent replies whose rows are still to be deleted; give them back with
@@ -175,6 +179,7 @@ async def release(
 ) -> None:
     """Hand what the platform refused to the delivery worker, now and in order."""
     kept = [m.ledger for m in unsent if m.ledger is not None]
+    mark_queued(session)
     if kept:
         await session.execute(
             update(Notification)

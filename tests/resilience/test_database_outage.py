@@ -226,3 +226,23 @@ async def test_teams_a_note_sent_while_the_database_is_away_is_not_lost(
     assert [e.text for e in await rows(teams, CaseEvent) if e.kind == "note"] == [
         "Called Sam; the post is being reported."
     ]
+
+
+async def test_slack_the_first_turn_after_the_outage_wakes_the_replay_of_the_others(
+    slack: SlackHarness, outage: Outage
+) -> None:
+    """The delivery worker no longer runs after every turn; so that what waited in the
+    journal is not left until its next timer, the first turn saved once the database is back
+    wakes it, and only that one."""
+    woken: list[str] = []
+    slack.runtime.runner.wake_for_backlog(lambda: woken.append("woken"))
+    await slack.reply_to(SAM, slack.say(SAM, "report"))
+    assert woken == []  # nothing was waiting
+
+    await outage.cut()
+    await slack.reply_to(SAM, slack.click(SAM, "me", label="Me"))
+    await outage.restore()
+    await slack.reply_to(DANA, slack.say(DANA, "hello"))  # someone else's turn goes through
+    assert woken == ["woken"]
+    await slack.reply_to(DANA, slack.say(DANA, "help"))
+    assert woken == ["woken"]

@@ -13,7 +13,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Coroutine, Sequence
 from functools import partial
 from typing import Any
 
@@ -140,15 +140,12 @@ def _only_shows(value: str) -> bool:
 
 
 class SlackChannel:
-    def __init__(
-        self, runtime: Runtime, settings: SlackSettings, *, on_outbox: Callable[[], None]
-    ) -> None:
+    def __init__(self, runtime: Runtime, settings: SlackSettings) -> None:
         self.runtime = runtime
         self.settings = settings
         self.client = web_client(settings)
         self.transport = SlackTransport(self.client, partial(read_files, runtime))
         self.files = FileFetcher(settings, max_bytes=runtime.settings.evidence.largest_upload_bytes)
-        self.on_outbox = on_outbox
         # Who an account is, from Slack's own directory (users.info), for someone the
         # configuration does not list (dialogs.services.people.directory).
         self.people = SlackDirectory(self.client)
@@ -315,8 +312,7 @@ class SlackChannel:
         async def post(message: Message) -> None:
             await self.transport.post(who.key.conversation_key, [message])
 
-        if not await self.runtime.runner.send_replies(who, messages, post):
-            self.on_outbox()
+        await self.runtime.runner.send_replies(who, messages, post)
 
     def _later(self, work: Coroutine[Any, Any, object]) -> None:
         """Work that calls Slack, done after Slack has its answer: Slack allows 3 seconds, and
@@ -326,7 +322,6 @@ class SlackChannel:
     async def _turn(self, who: Who, given: UserInput, delivery_id: str | None) -> None:
         replies = await self.runtime.runner.handle(who, given, delivery_id=delivery_id)
         await self._reply(who, replies)
-        self.on_outbox()
 
     # -- direct messages -----------------------------------------------------------------
 
@@ -381,7 +376,6 @@ class SlackChannel:
                 fetch=self.files.fetch,
                 send=partial(self._reply, who),
             )
-            self.on_outbox()
 
         # Journaled before anything else, files included by name: a restart while they
         # download loses neither the text nor the fact that files were on their way.
@@ -424,7 +418,6 @@ class SlackChannel:
             elif not _only_shows(given.value or ""):
                 await self._mark(body, f":white_check_mark: You chose: {escape(chosen)}")
             await self._reply(arrival.who, replies)
-            self.on_outbox()
 
         async def admit() -> None:
             who = await self._who(user, dm_channel)
@@ -543,7 +536,6 @@ class SlackChannel:
             files=files,
         )
         await self._reply(who, replies)
-        self.on_outbox()
 
     async def _flagged_files(
         self, shortcut: dict[str, Any]
@@ -620,7 +612,6 @@ class SlackChannel:
                 await self._hand_over_pack(channel, user, pressed)
             else:
                 await self.transport.ephemeral(channel, user, pressed.message)
-        self.on_outbox()
 
     async def _open_form(
         self, body: dict[str, Any], channel: str, school: School, reference: str, form: FormWanted
@@ -700,4 +691,3 @@ class SlackChannel:
             return
         told = self.transport.ephemeral(str(metadata.get("channel")), user, outcome.message)
         self._later(told)
-        self.on_outbox()

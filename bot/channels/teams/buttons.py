@@ -93,7 +93,6 @@ async def on_channel_button(
     replies = await channel.runtime.runner.handle(who, UserInput(value=value), delivery_id=delivery)
     for reply in replies:
         await channel.transport.send_to_person(person, reply)
-    channel.on_outbox()
 
 
 async def on_case_button(
@@ -126,7 +125,6 @@ async def on_case_button(
             await channel.transport.offer_file(person, pressed.pack, pressed.message)
         else:
             await channel.transport.send_to_person(person, pressed.message)
-    channel.on_outbox()
 
 
 async def _send_form(
@@ -185,7 +183,6 @@ async def on_case_form(
     if outcome is None:
         return  # a replay of a form already acted on
     await sending.send(channel, context, [outcome.message])
-    channel.on_outbox()
 
 
 async def _show_on_form(

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from typing import Any
 
 from aiohttp import web
 from botbuilder.core import TurnContext
@@ -35,8 +34,8 @@ __all__ = ["DEV_ADDRESS_BOOK", "PLATFORM", "TeamsChannel"]
 class TeamsChannel(TeamsConnection):
     transport: proactive.TeamsTransport
 
-    def __init__(self, runtime: Runtime, settings: TeamsSettings, *, on_outbox: Any = None) -> None:
-        super().__init__(runtime, settings, on_outbox=on_outbox)
+    def __init__(self, runtime: Runtime, settings: TeamsSettings) -> None:
+        super().__init__(runtime, settings)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = activities.PolicyBot(self)
         self.transport = proactive.TeamsTransport(self)

@@ -8,7 +8,6 @@ package has no import cycle. `Reach` is what they need of the proactive transpor
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -58,12 +57,9 @@ class TeamsConnection:
 
     transport: Reach
 
-    def __init__(
-        self, runtime: Runtime, settings: TeamsSettings, *, on_outbox: Callable[[], Any] | None
-    ) -> None:
+    def __init__(self, runtime: Runtime, settings: TeamsSettings) -> None:
         self.runtime = runtime
         self.settings = settings
-        self.on_outbox: Callable[[], Any] = on_outbox or (lambda: None)
         self.services = ServiceUrls(local_only=settings.development_mode)
         self.adapter = CloudAdapter(
             ReusingAuthentication(cloud_config.BotFrameworkConfig(settings), self.services)

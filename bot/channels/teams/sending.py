@@ -92,8 +92,7 @@ async def reply(
     async def post(message: Message) -> None:
         await send(channel, context, [message])
 
-    if not await channel.runtime.runner.send_replies(who, messages, post):
-        channel.on_outbox()
+    await channel.runtime.runner.send_replies(who, messages, post)
 
 
 def _stamp(card: dict[str, Any], question: str) -> None:

@@ -48,7 +48,6 @@ async def admit(
             )
 
         await channel.adapter.continue_conversation(reference, turn, channel.settings.app_id or "")
-        channel.on_outbox()
 
     await channel.runtime.runner.admit(
         who,
