@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
 from storage.models import Conversation
@@ -58,23 +59,28 @@ async def save_state(
     state: dict[str, Any] | None,
     now: datetime,
 ) -> None:
-    """Save only if nobody else saved since this turn read the row."""
+    """Save only if nobody else saved since this turn read the row.
+
+    The row in hand is given the saved values as they now are in the database, rather than
+    read back: one statement a turn fewer."""
     assert row.id is not None
+    saved: dict[str, Any] = {
+        "dialog": dialog,
+        "state": state,
+        "version": row.version + 1,
+        "updated_at": now,
+        "reminded_at": None,
+    }
     result = await session.execute(
         update(Conversation)
         .where(col(Conversation.id) == row.id, col(Conversation.version) == row.version)
-        .values(
-            dialog=dialog,
-            state=state,
-            version=row.version + 1,
-            updated_at=now,
-            reminded_at=None,
-        )
+        .values(**saved)
         .execution_options(synchronize_session=False)
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentTurn(row.id)
-    await session.refresh(row)
+    for name, value in saved.items():
+        set_committed_value(row, name, value)
 
 
 async def idle_drafts(session: AsyncSession, *, idle_since: datetime) -> Sequence[Conversation]:
