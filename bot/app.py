@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from importlib import resources
 
 from aiohttp import web
@@ -24,6 +25,8 @@ from storage.blobstore import free_bytes
 from storage.db import is_unavailable
 
 log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 RUNTIME = web.AppKey("runtime", Runtime)
 SLACK = web.AppKey("slack", SlackChannel)
@@ -98,6 +101,16 @@ async def _readyz(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _admitting(runtime: Runtime, handler: Handler) -> Handler:
+    """A platform's requests are answered before turns go on (ConversationRunner.admitting)."""
+
+    async def admit(request: web.Request) -> web.StreamResponse:
+        with runtime.runner.admitting():
+            return await handler(request)
+
+    return admit
+
+
 def _add_channels(
     app: web.Application, runtime: Runtime, worker: DeliveryWorker, metrics: Metrics
 ) -> None:
@@ -110,14 +123,16 @@ def _add_channels(
         app[SLACK] = slack
         worker.transports.append(slack.transport)
         if not slack_settings.socket_mode:
-            app.router.add_post(ids.EVENTS_PATH, metrics.timing_acks("slack", slack.handle_http))
+            handler = _admitting(runtime, slack.handle_http)
+            app.router.add_post(ids.EVENTS_PATH, metrics.timing_acks("slack", handler))
     if runtime.settings.teams.enabled:
         # Without credentials (or the development mode asked for), there is no route at all:
         # nobody on it could be told apart.
         teams = TeamsChannel(runtime, runtime.settings.teams)
         app[TEAMS] = teams
         worker.transports.append(teams.transport)
-        app.router.add_post("/api/messages", metrics.timing_acks("teams", teams.handle_http))
+        handler = _admitting(runtime, teams.handle_http)
+        app.router.add_post("/api/messages", metrics.timing_acks("teams", handler))
 
 
 def _channels(settings: Settings) -> list[str]:

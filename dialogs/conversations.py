@@ -10,6 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Collection, Coroutine, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
@@ -71,6 +72,11 @@ class ConversationRunner:
         self._observer = observer or Observers()
         self._forget_pause = forget_pause_seconds
         self._forgetting = False
+
+    def admitting(self) -> AbstractContextManager[None]:
+        """Held by a channel while it verifies, journals and answers a request: turns yield to
+        it, so the platform's answer never waits behind them (dialogs.turn_slots)."""
+        return self.inbox.turn_slots.admitting()
 
     def wake_for_backlog(self, wake: Callable[[], None] | None) -> None:
         """`wake` is called when a turn is saved while inputs still wait in the journal for

@@ -32,6 +32,7 @@ from dialogs.services.messages import (
     whole_text,
 )
 from dialogs.services.school.schools import Person, School, SchoolFinder
+from dialogs.turn_slots import TurnSlots
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable
@@ -193,8 +194,9 @@ class Inbox:
         self._locks: KeyedLocks[str] = KeyedLocks()
         # Turns in progress at once. Beyond this they wait their turn: each running turn is
         # more work for one event loop, and acknowledging new requests (Slack wants it within
-        # 3 s, Teams within 15 s) would wait behind all of them.
-        self._turns = asyncio.Semaphore(turns_at_once)
+        # 3 s, Teams within 15 s) would wait behind all of them; while requests are being
+        # acknowledged, one at a time (dialogs.turn_slots).
+        self.turn_slots = TurnSlots(turns_at_once)
         self._tasks: set[asyncio.Task[None]] = set()
         # Inputs were left waiting for the database: once a turn goes through again, the
         # replay that takes them is woken (`on_backlog`) rather than waiting for its timer.
@@ -256,7 +258,7 @@ class Inbox:
         """Take a turn with nothing kept on disk (no journal, or a disk that refused it): if it
         fails, nothing is left to take it again, and the person is asked to send it again."""
         try:
-            async with self._turns:
+            async with self.turn_slots.slot():
                 return await self._take(who, received, delivery, attempts, queue=False)
         except TurnFailed:
             return [not_saved()]
@@ -358,7 +360,7 @@ class Inbox:
             if not mine:  # another process on this machine is taking it
                 return [*replies, kept_for_later()]
             try:
-                async with self._turns:
+                async with self.turn_slots.slot():
                     messages = await self._take(
                         who, received, entry.delivery_id, attempts, queue=False
                     )
@@ -421,7 +423,7 @@ class Inbox:
                 self.journal.set_aside(path, entry, "the person is no longer on the staff list")
                 return Taken.SET_ASIDE, [], entry.payload
             try:
-                async with self._turns:
+                async with self.turn_slots.slot():
                     messages = await self._take(who, received, entry.delivery_id, 3, queue=queue)
             except TurnFailed as failed:
                 taken = await self._keep(path, entry, failed)
