@@ -253,6 +253,27 @@ class ApprovalRules(_Strict):
     required: Annotated[int, Field(ge=1, le=2)] = 1
 
 
+# A school's people by id, for the staff lists this process holds now: looked up several times
+# a turn, and a trust lists thousands. Kept by the identity of the `people` tuple (a school
+# copied with other accounts shares it; a reloaded or newly learned list is a new tuple), so a
+# changed list can never be answered from the old one. Only the last few lists are kept.
+_PEOPLE_INDEXES: dict[int, tuple[tuple[Person, ...], dict[str, Person]]] = {}
+_PEOPLE_INDEXES_KEPT = 64
+
+
+def _people_by_id(people: tuple[Person, ...]) -> dict[str, Person]:
+    kept = _PEOPLE_INDEXES.get(id(people))
+    if kept is not None and kept[0] is people:
+        return kept[1]
+    index: dict[str, Person] = {}
+    for person in people:
+        index.setdefault(person.id, person)  # the first, as a search from the start finds
+    if len(_PEOPLE_INDEXES) >= _PEOPLE_INDEXES_KEPT:
+        _PEOPLE_INDEXES.pop(next(iter(_PEOPLE_INDEXES)))
+    _PEOPLE_INDEXES[id(people)] = (people, index)
+    return index
+
+
 class School(_Strict):
     id: Identifier
     name: Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
@@ -314,7 +335,7 @@ class School(_Strict):
         return ZoneInfo(self.timezone)
 
     def person(self, person_id: str) -> Person | None:
-        return next((p for p in self.people if p.id == person_id), None)
+        return _people_by_id(self.people).get(person_id)
 
     def with_role(self, *roles: Role) -> list[Person]:
         wanted = frozenset(roles)
