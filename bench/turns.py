@@ -574,18 +574,26 @@ class Driver:
         acknowledged. A person may have several messages awaiting replies (the server takes
         one person's messages in the order it acknowledged them, so the replies are matched in
         that order), but never two awaiting an acknowledgement, so the order the server has
-        them in is the order they were sent. Returns the samples once every reply arrived (or
-        `reply_wait` passed), the seconds spent sending and in all, and the ticks when every
-        person was still waiting for an acknowledgement (nothing sent: more --people)."""
+        them in is the order they were sent. The bare persisted turn's replies carry their
+        message's tag, so its people take turns without waiting for anything. Returns the
+        samples once every reply arrived (or `reply_wait` passed), the seconds spent sending
+        and in all, and the ticks when every person was still waiting for an acknowledgement
+        (nothing sent: more --people)."""
         ready: collections.deque[Person] = collections.deque(people)
         samples: list[Sample] = []
         tasks: set[asyncio.Task[None]] = set()
         skipped = 0
+        # A reply that repeats its message's unique tag is matched whatever the order, so the
+        # bare persisted turn's people need not wait for their acknowledgements.
+        in_order = not target.echoes
 
         async def one(person: Person) -> None:
             samples.append(
                 await self.turn(
-                    target, person, reply_wait=reply_wait, on_ack=lambda: ready.append(person)
+                    target,
+                    person,
+                    reply_wait=reply_wait,
+                    on_ack=(lambda: ready.append(person)) if in_order else None,
                 )
             )
 
@@ -594,10 +602,14 @@ class Driver:
             delay = started + n / rate - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
-            if not ready:
+            if not in_order:
+                person = people[n % len(people)]
+            elif ready:
+                person = ready.popleft()
+            else:
                 skipped += 1
                 continue
-            task = asyncio.create_task(one(ready.popleft()))
+            task = asyncio.create_task(one(person))
             tasks.add(task)
             task.add_done_callback(tasks.discard)
         sending = time.monotonic() - started
@@ -991,11 +1003,14 @@ def memory_notes(readings: Sequence[tuple[int, float]]) -> list[str]:
         return []
     (first_turn, start), (last_turn, end) = readings[0], readings[-1]
     growth = (end - start) * 1000 / (last_turn - first_turn)
-    return [
+    notes = [
         f"RSS start {start:.1f} MB, end {end:.1f} MB, max {max(mb for _, mb in readings):.1f} MB",
         f"growth {growth:+.2f} MB per 1,000 turns",
-        "RSS by turn " + ", ".join(f"{turn}: {mb:.1f}" for turn, mb in readings),
     ]
+    if len(readings) > 2 and last_turn > readings[1][0]:
+        later = (end - readings[1][1]) * 1000 / (last_turn - readings[1][0])
+        notes.append(f"{later:+.2f} MB per 1,000 turns after the first fifth")
+    return [*notes, "RSS by turn " + ", ".join(f"{turn}: {mb:.1f}" for turn, mb in readings)]
 
 
 async def soak_by_turns(

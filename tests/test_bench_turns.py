@@ -160,9 +160,10 @@ def test_the_soak_reads_memory_at_each_fifth_and_gives_growth_per_thousand_turns
     assert soak_marks(10_000) == {2000, 4000, 6000, 8000}
     readings = [(0, 150.0), (2000, 160.0), (4000, 161.0), (6000, 159.0), (8000, 161.5)]
     notes = memory_notes([*readings, (10_000, 160.0)])
-    assert notes[:2] == [
+    assert notes[:3] == [
         "RSS start 150.0 MB, end 160.0 MB, max 161.5 MB",
         "growth +1.00 MB per 1,000 turns",
+        "+0.00 MB per 1,000 turns after the first fifth",  # a cache filled, then flat
     ]
     assert memory_notes([(0, 150.0)]) == []
 
