@@ -1,7 +1,8 @@
 """Dialog turns under load: policybot's real server against the bare persisted turn.
 
 One command (`make bench-turns`) starts `policybot serve` on loopback in its own process, with a
-generated configuration of --people staff (default 1,000), and drives it from this process:
+generated configuration of --people staff (default 1,000, and --burst-people more who only
+send in the 10x burst), and drives it from this process:
 
 - Slack: signed `message` events to /slack/events, each answering the person's current question
   (the turn loads the conversation, validates, saves, and replies through the Web API);
@@ -56,8 +57,8 @@ In the 10x burst people may send again before their reply arrives: a person's ne
 goes once the server has acknowledged their last one (so the server has them in the order they
 were sent, and takes them in that order), and replies are matched to the oldest message of the
 conversation still waiting whose reply words they hold; the bare persisted turn's words carry a
-unique tag. With too few --people for the rate, a tick when everyone awaits an acknowledgement
-sends nothing, and the notes say how many.
+unique tag. With too few people for the rate, a tick when everyone awaits an acknowledgement
+sends nothing, and the notes say how many: --burst-people adds staff who send in this burst only.
 
 --repeats N runs every target N times, a whole round after another (fresh databases and
 servers each round), so drift on the shared machine falls on all alike; the table gives each
@@ -578,7 +579,7 @@ class Driver:
         message's tag, so its people take turns without waiting for anything. Returns the
         samples once every reply arrived (or `reply_wait` passed), the seconds spent sending
         and in all, and the ticks when every person was still waiting for an acknowledgement
-        (nothing sent: more --people)."""
+        (nothing sent: more --burst-people)."""
         ready: collections.deque[Person] = collections.deque(people)
         samples: list[Sample] = []
         tasks: set[asyncio.Task[None]] = set()
@@ -870,6 +871,7 @@ class Options:
     profile: Path | None = None
     burst_factor: float = 10.0
     burst_seconds: float = 10.0
+    burst_people: int = 0  # staff beyond --people who take part in the 10x burst only
     soak_turns: int = 10_000
     soak_share: float = 0.6
     repeats: int = 1
@@ -1109,6 +1111,10 @@ async def burst_over_closed(
     message must have had exactly one reply at the fakes, and where policybot's own records are
     at hand, one recorded delivery each (processed_event) and nothing left in the journal."""
     rate = burst_rate(closed.per_second, options.burst_factor)
+    extra = range(options.people, options.people + options.burst_people)
+    if target.echoes:  # the bare persisted turn knows nobody: anyone may take part
+        extra = range(0)
+    pool = [*people, *(Person(i) for i in extra)]
     # Long enough for the backlog: the server takes it at about its closed-loop rate.
     reply_wait = options.timeout + options.burst_factor * options.burst_seconds * 3
     events_before = (
@@ -1120,7 +1126,7 @@ async def burst_over_closed(
     cpu = cpu_seconds(target.pids)
     try:
         samples, sending, took, skipped = await driver.open_loop(
-            target, people, rate, options.burst_seconds, reply_wait=reply_wait
+            target, pool, rate, options.burst_seconds, reply_wait=reply_wait
         )
         used = cpu_since(target.pids, cpu)
         await driver.settle()  # a reply sent twice may come after the last awaited one
@@ -1137,7 +1143,10 @@ async def burst_over_closed(
         ),
     ]
     if skipped:
-        notes.append(f"{skipped} not sent: everyone awaited an acknowledgement (more --people)")
+        notes.append(
+            f"{skipped} not sent: all {len(pool)} people awaited an acknowledgement "
+            "(more --burst-people)"
+        )
     if events_before is not None and target.database_url:
         events_after = await asyncio.to_thread(processed_events, target.database_url)
         if events_after is not None:
@@ -1347,7 +1356,9 @@ async def one_round(driver: Driver, fake_url: str, options: Options, repeat: int
                     data_dir = work / f"data-{database}-{tag}"
                     data_dir.mkdir()
                     config = write_config(
-                        work / f"config-{tag}", options.people, tree.path / "bot" / "sample"
+                        work / f"config-{tag}",
+                        options.people + options.burst_people,
+                        tree.path / "bot" / "sample",
                     )
                     async with policybot_servers(
                         count, config, data_dir, url, fake_url, tree.path
@@ -1685,6 +1696,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--burst-seconds", type=float, default=10.0, help="the 10x burst's length")
     parser.add_argument(
+        "--burst-people",
+        type=int,
+        default=0,
+        help="staff beyond --people, in policybot's configuration, who send in the 10x burst only"
+        " (they raise the CPU of every turn: see bench/README.md)",
+    )
+    parser.add_argument(
         "--soak-turns", type=int, default=10_000, help="policybot's memory soak, in turns (0: none)"
     )
     parser.add_argument(
@@ -1720,6 +1738,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         profile=args.profile,
         burst_factor=args.burst_factor,
         burst_seconds=args.burst_seconds,
+        burst_people=args.burst_people,
         soak_turns=args.soak_turns,
         soak_share=args.soak_share,
         repeats=max(1, args.repeats),
