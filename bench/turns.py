@@ -155,6 +155,7 @@ PERSISTED: tuple[tuple[str, str, str, str], ...] = (
 # server's CPU time per turn.
 TARGET_SHARE = 0.5
 TARGET_CPU_MS = {"slack": 3.0, "teams": 4.0}
+TARGET_BURST_ACK_P99_MS = 100.0  # under the 10x burst
 
 
 # -- the people ---------------------------------------------------------------------------------
@@ -436,6 +437,7 @@ class Result:
     rss_before_mb: float | None = None
     rss_after_mb: float | None = None
     notes: list[str] = field(default_factory=list)
+    rss_growth_mb_per_1000: float | None = None  # the turn soak's, start to end
     repeat: int = 1
     # Over several repeats (see `aggregate`): how many, and the lowest and highest /s and CPU.
     repeats: int = 1
@@ -1055,6 +1057,9 @@ async def soak_by_turns(
         notes=[f"paced {rate:g}/s ({options.soak_share:.0%} of closed)", *notes],
     )
     result.notes += memory_notes(readings)
+    if readings[-1][0] > 0:
+        growth = (readings[-1][1] - readings[0][1]) * 1000 / readings[-1][0]
+        result.rss_growth_mb_per_1000 = round(growth, 2)
     result.rss_before_mb, result.rss_after_mb = round(readings[0][1], 1), round(readings[-1][1], 1)
     return result
 
@@ -1557,6 +1562,7 @@ class Figure:
     of: str  # what it is a share of: the yardstick's or the framework's name
     value: float
     platform: str
+    detail: str = ""  # the 10x burst's exactly-once check, in that round
 
 
 def figures(results: Sequence[Result]) -> list[Figure]:
@@ -1579,6 +1585,15 @@ def figures(results: Sequence[Result]) -> list[Figure]:
                     out.append(Figure(subject, "acks", name, share, platform_name))
             if row.cpu_ms_per_turn is not None:
                 out.append(Figure(subject, "cpu", "", row.cpu_ms_per_turn, platform_name))
+            for burst in _scenario(results, row.target, row.database, "burst 10x"):
+                check = next((n for n in burst.notes if n.startswith("lost ")), "unchecked")
+                out.append(
+                    Figure(subject, "burst", "", burst.ack_p99_ms, platform_name, detail=check)
+                )
+            for soak in _scenario(results, row.target, row.database, "soak "):
+                if soak.rss_growth_mb_per_1000 is not None:
+                    growth = soak.rss_growth_mb_per_1000
+                    out.append(Figure(subject, "soak", soak.scenario, growth, platform_name))
             for base in _closed(results, f"{row.target} (baseline)", row.database)[:1]:
                 if base.per_second:
                     ratio = row.per_second / base.per_second
@@ -1587,6 +1602,14 @@ def figures(results: Sequence[Result]) -> list[Figure]:
                     ratio = row.cpu_ms_per_turn / base.cpu_ms_per_turn
                     out.append(Figure(subject, "baseline cpu", base.target, ratio, platform_name))
     return out
+
+
+def _scenario(results: Sequence[Result], target: str, database: str, start: str) -> list[Result]:
+    return [
+        r
+        for r in results
+        if r.target == target and r.database == database and r.scenario.startswith(start)
+    ]
 
 
 def _verdict(ok: bool) -> str:
@@ -1602,18 +1625,20 @@ def summary(results: Sequence[Result]) -> list[str]:
         rounds.setdefault(row.repeat, []).append(row)
     per_round = [figures(rows) for _, rows in sorted(rounds.items())]
     values: dict[tuple[str, str, str], list[float]] = {}
+    details: dict[tuple[str, str, str], list[str]] = {}
     first: dict[tuple[str, str, str], Figure] = {}
     for found in per_round:
         for figure in found:
             key = (figure.subject, figure.kind, figure.of)
             values.setdefault(key, []).append(figure.value)
+            details.setdefault(key, []).append(figure.detail)
             first.setdefault(key, figure)
     out = ratios(results) if len(rounds) == 1 else []
     for key, figure in first.items():
         got = values[key]
         middle, low, high = statistics.median(got), min(got), max(got)
         several = len(rounds) > 1
-        if not several and figure.kind not in ("baseline /s", "baseline cpu"):
+        if not several and figure.kind in ("share", "acks", "cpu"):
             continue  # already said by `ratios`
         spread = f"median of {len(got)}, {low:.2f} to {high:.2f}" if several else "1 repeat"
         if figure.kind == "share":
@@ -1633,6 +1658,17 @@ def summary(results: Sequence[Result]) -> list[str]:
                 f"{figure.subject}: server CPU {middle:.2f} ms per turn, closed loop "
                 f"({len(got)} repeats: {low:.2f} to {high:.2f}; "
                 f"{_verdict(middle <= limit)} the {limit:g} ms target)"
+            )
+        elif figure.kind == "burst":
+            checks = sorted(set(details[key]))
+            out.append(
+                f"{figure.subject}: 10x burst ack p99 {middle:g} ms ({spread}; "
+                f"{_verdict(middle < TARGET_BURST_ACK_P99_MS)} the "
+                f"{TARGET_BURST_ACK_P99_MS:g} ms target); " + ", ".join(checks)
+            )
+        elif figure.kind == "soak":
+            out.append(
+                f"{figure.subject}: {figure.of}, resident memory {middle:+.2f} MB per 1,000 turns"
             )
         elif figure.kind == "baseline /s":
             out.append(

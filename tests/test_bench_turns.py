@@ -219,3 +219,25 @@ def test_one_repeat_keeps_the_summary_as_it_was_and_adds_the_baseline() -> None:
         "policybot slack on sqlite: server CPU per turn x0.50 of policybot slack (baseline)'s "
         "(1 repeat)",
     ]
+
+
+def test_the_summary_gives_the_10x_bursts_p99_ack_and_check_and_the_soaks_growth() -> None:
+    results = []
+    for repeat, p99 in ((1, 900.0), (2, 80.0), (3, 120.0)):
+        closed = _result("policybot slack", "sqlite", 60.0, 9.0)
+        burst = _result("policybot slack", "sqlite", 60.0, 9.0)
+        burst.scenario, burst.ack_p99_ms = "burst 10x closed", p99
+        burst.notes = ["offered 600/s", "lost 0 / twice 0"]
+        closed.repeat = burst.repeat = repeat
+        results += [closed, burst]
+    soak = _result("policybot slack", "sqlite", 36.0, 9.0)
+    soak.scenario, soak.rss_growth_mb_per_1000 = "soak 10000 turns", 0.25
+    results.append(soak)
+    lines = summary(results)
+    assert (
+        "policybot slack on sqlite: 10x burst ack p99 120 ms (median of 3, 80.00 to 900.00; "
+        "misses the 100 ms target); lost 0 / twice 0"
+    ) in lines
+    assert (
+        "policybot slack on sqlite: soak 10000 turns, resident memory +0.25 MB per 1,000 turns"
+    ) in lines
