@@ -1,7 +1,8 @@
 """Dialog turns under load: policybot's real server against the bare persisted turn.
 
 One command (`make bench-turns`) starts `policybot serve` on loopback in its own process, with a
-generated configuration of --people staff (default 1,000), and drives it from this process:
+generated configuration of --people staff (default 1,000, and --burst-people more who only
+send in the 10x burst), and drives it from this process:
 
 - Slack: signed `message` events to /slack/events, each answering the person's current question
   (the turn loads the conversation, validates, saves, and replies through the Web API);
@@ -42,16 +43,41 @@ Scenarios, each on SQLite and on PostgreSQL (and with --processes servers sharin
   burst    every person answers at the same moment (a rumour in the staff group at 8am):
            the slowest acknowledgement, against Slack's 3 s and Teams' 15 s;
   soak     paced at --soak-rate (within what the server sustains), for --soak-seconds, with
-           the server's resident memory read from /proc before and after.
+           the server's resident memory read from /proc before and after;
+  soak N turns  policybot only, first repeat only: --soak-turns turns (10,000) paced at
+           --soak-share (60%) of the closed-loop rate it just sustained, resident memory read
+           at the start, at each fifth and at the end: start, end, highest, growth per 1,000;
+  burst 10x closed  every target that takes turns: open loop at --burst-factor (10) times the
+           closed-loop rate the same target just sustained, for --burst-seconds (10): acks
+           p50/p99/max, then, once all has drained, each message must have had exactly one
+           reply at the fakes ("lost N / twice M"; "FAILED" and exit status 1 otherwise), and
+           for policybot one recorded delivery each (processed_event) and an empty journal.
 
-Results are printed as a table (and with --json as JSON); bench/README.md keeps the last run.
+In the 10x burst people may send again before their reply arrives: a person's next message
+goes once the server has acknowledged their last one (so the server has them in the order they
+were sent, and takes them in that order), and replies are matched to the oldest message of the
+conversation still waiting whose reply words they hold; the bare persisted turn's words carry a
+unique tag. With too few people for the rate, a tick when everyone awaits an acknowledgement
+sends nothing, and the notes say how many: --burst-people adds staff who send in this burst only.
+
+--repeats N runs every target N times, a whole round after another (fresh databases and
+servers each round), so drift on the shared machine falls on all alike; the table gives each
+row's median and the range of /s and CPU per turn, and the summary each ratio per round, then
+their median and range. --baseline DIR runs another checkout's policybot as an extra target
+("policybot slack (baseline)") in the same rounds, from its own PYTHONPATH, on databases
+migrated by its own code, and the summary gives this tree's /s and CPU per turn over its.
+
+Results are printed as a table (and with --json as JSON; the exit status is 1 when a check
+failed); bench/README.md keeps the last run.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import contextlib
+import dataclasses
 import hashlib
 import hmac
 import json
@@ -60,12 +86,13 @@ import platform
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,6 +155,7 @@ PERSISTED: tuple[tuple[str, str, str, str], ...] = (
 # server's CPU time per turn.
 TARGET_SHARE = 0.5
 TARGET_CPU_MS = {"slack": 3.0, "teams": 4.0}
+TARGET_BURST_ACK_P99_MS = 100.0  # under the 10x burst
 
 
 # -- the people ---------------------------------------------------------------------------------
@@ -160,10 +188,11 @@ class Person:
         return answer
 
 
-def write_config(folder: Path, people: int) -> Path:
+def write_config(folder: Path, people: int, sample: Path = SAMPLE) -> Path:
     """The bundled sample school with `people` more members of staff, each on Slack and Teams."""
-    shutil.copy(SAMPLE / "policy.md", folder / "policy.md")
-    text = (SAMPLE / "policybot.toml").read_text()
+    folder.mkdir(parents=True, exist_ok=True)
+    shutil.copy(sample / "policy.md", folder / "policy.md")
+    text = (sample / "policybot.toml").read_text()
     blocks = [
         "\n[[schools.people]]\n"
         f'id = "bench{p.index:05d}"\nname = "Bench Person {p.index}"\nroles = ["staff"]\n'
@@ -178,24 +207,88 @@ def write_config(folder: Path, people: int) -> Path:
 # -- the fakes: where replies land --------------------------------------------------------------
 
 
+@dataclass(eq=False)
+class Expected:
+    """One message's awaited reply: resolved with the time the words of it reached a fake, and
+    (while a ledger is kept, in the 10x burst) how many replies it got."""
+
+    words: str
+    future: asyncio.Future[float]
+    answers: int = 0
+    acknowledged: bool = False
+
+
 class Expectations:
-    """Each person's awaited reply: resolved with the time the words of it reached a fake."""
+    """Each person's awaited replies, oldest first.
+
+    A reply is matched to the oldest message of its conversation still waiting whose words it
+    holds. A person usually has one message waiting; in the 10x burst they may have several,
+    and the server takes one person's messages one at a time in the order it acknowledged them
+    (dialogs.inbox), so their replies come in that order too. While a ledger is kept, a reply
+    that matches nothing waiting but repeats the words of one of the person's messages already
+    answered counts as that message answered twice; anything else is another message (a turn may
+    send a tip before its question), counted as stray."""
 
     def __init__(self) -> None:
-        self._waiting: dict[str, tuple[str, asyncio.Future[float]]] = {}
+        self._waiting: dict[str, list[Expected]] = {}
+        self._answered: dict[str, list[Expected]] | None = None
+        self.ledger: list[Expected] | None = None
         self.replies = 0
+        self.stray = 0
 
-    def expect(self, key: str, words: str) -> asyncio.Future[float]:
-        future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
-        self._waiting[key] = (words, future)
-        return future
+    def expect(self, key: str, words: str) -> Expected:
+        expected = Expected(words, asyncio.get_running_loop().create_future())
+        self._waiting.setdefault(key, []).append(expected)
+        if self.ledger is not None:
+            self.ledger.append(expected)
+        return expected
+
+    def withdraw(self, key: str, expected: Expected) -> None:
+        """No reply is awaited any more (refused, or waited for too long)."""
+        waiting = self._waiting.get(key, [])
+        if expected in waiting:
+            waiting.remove(expected)
+        if not waiting:
+            self._waiting.pop(key, None)
+        if not expected.future.done():
+            expected.future.cancel()
+
+    def keep_ledger(self) -> list[Expected]:
+        """From now on, every message expected and every reply to it is counted."""
+        self.ledger, self._answered, self.stray = [], {}, 0
+        return self.ledger
+
+    def stop_ledger(self) -> None:
+        self.ledger = self._answered = None
 
     def arrived(self, key: str, body: str) -> None:
         self.replies += 1
-        waiting = self._waiting.get(key)
-        if waiting is not None and waiting[0] in body and not waiting[1].done():
-            waiting[1].set_result(time.monotonic())
-            del self._waiting[key]
+        waiting = self._waiting.get(key, [])
+        for expected in waiting:
+            if expected.words in body:
+                waiting.remove(expected)
+                if not waiting:
+                    del self._waiting[key]
+                expected.answers += 1
+                if not expected.future.done():
+                    expected.future.set_result(time.monotonic())
+                if self._answered is not None:
+                    self._answered.setdefault(key, []).append(expected)
+                return
+        if self._answered is None:
+            return
+        for expected in reversed(self._answered.get(key, [])):
+            if expected.words in body:
+                expected.answers += 1
+                return
+        self.stray += 1
+
+
+def exactly_once(ledger: Sequence[Expected]) -> tuple[int, int]:
+    """Of the messages the server acknowledged: how many got no reply (lost), and how many got
+    more than one (answered twice)."""
+    answers = [e.answers for e in ledger if e.acknowledged]
+    return sum(1 for a in answers if a == 0), sum(1 for a in answers if a > 1)
 
 
 def fake_platforms(expected: Expectations) -> web.Application:
@@ -301,6 +394,10 @@ class Target:
     replies: bool  # False for a baseline, which only acknowledges
     pids: Sequence[int] = ()
     echoes: bool = False  # a bare persisted turn: its reply repeats what was sent
+    # policybot's own records, read after the 10x burst: its database and its data directory
+    # (where the inbound journal keeps what is not yet taken).
+    database_url: str | None = None
+    data_dir: Path | None = None
 
     def url(self, person: Person) -> str:
         port = self.ports[person.index % len(self.ports)]
@@ -340,6 +437,12 @@ class Result:
     rss_before_mb: float | None = None
     rss_after_mb: float | None = None
     notes: list[str] = field(default_factory=list)
+    rss_growth_mb_per_1000: float | None = None  # the turn soak's, start to end
+    repeat: int = 1
+    # Over several repeats (see `aggregate`): how many, and the lowest and highest /s and CPU.
+    repeats: int = 1
+    per_second_range: tuple[float, float] | None = None
+    cpu_range: tuple[float, float] | None = None
 
 
 def percentile(values: Sequence[float], share: float) -> float:
@@ -362,7 +465,14 @@ class Driver:
         self.fake_url = fake_url
         self.timeout = timeout
 
-    async def turn(self, target: Target, person: Person) -> Sample:
+    async def turn(
+        self,
+        target: Target,
+        person: Person,
+        *,
+        reply_wait: float | None = None,
+        on_ack: Callable[[], None] | None = None,
+    ) -> Sample:
         text, words = person.next_answer()
         if target.echoes:
             text = words = f"{text} #{uuid.uuid4().hex[:12]}"
@@ -370,7 +480,8 @@ class Driver:
             body, headers = slack_request(person, text)
         else:
             body, headers = teams_request(person, text, self.fake_url)
-        reply = self.expected.expect(target.key(person), words) if target.replies else None
+        key = target.key(person)
+        reply = self.expected.expect(key, words) if target.replies else None
         started = time.monotonic()
         try:
             async with self.session.post(target.url(person), data=body, headers=headers) as got:
@@ -379,13 +490,17 @@ class Driver:
         except (aiohttp.ClientError, TimeoutError):
             status = 599
         acked = time.monotonic()
+        if on_ack is not None:
+            on_ack()
         if reply is None or status >= 300:
             if reply is not None:
-                reply.cancel()
+                self.expected.withdraw(key, reply)
             return Sample(ack=acked - started, reply=None, status=status)
+        reply.acknowledged = True
         try:
-            arrived = await asyncio.wait_for(reply, self.timeout)
+            arrived = await asyncio.wait_for(reply.future, reply_wait or self.timeout)
         except TimeoutError:
+            self.expected.withdraw(key, reply)
             return Sample(ack=acked - started, reply=None, status=status)
         return Sample(ack=acked - started, reply=arrived - started, status=status)
 
@@ -407,9 +522,17 @@ class Driver:
         return samples, time.monotonic() - started
 
     async def paced(
-        self, target: Target, people: Sequence[Person], rate: float, seconds: float
+        self,
+        target: Target,
+        people: Sequence[Person],
+        rate: float,
+        seconds: float,
+        *,
+        count: int | None = None,
+        on_sent: Callable[[int], None] | None = None,
     ) -> tuple[list[Sample], float, int]:
-        """Open loop: a turn every 1/rate seconds by someone whose last turn is finished."""
+        """Open loop: a turn every 1/rate seconds by someone whose last turn is finished, for
+        `seconds` (or `count` turns); `on_sent(n)` is told of each tick as it passes."""
         idle: asyncio.Queue[Person] = asyncio.Queue()
         for person in people:
             idle.put_nowait(person)
@@ -422,12 +545,14 @@ class Driver:
             idle.put_nowait(person)
 
         started = time.monotonic()
-        count = int(rate * seconds)
+        count = int(rate * seconds) if count is None else count
         for n in range(count):
             at = started + n / rate
             delay = at - time.monotonic()
             if delay > 0:
                 await asyncio.sleep(delay)
+            if on_sent is not None:
+                on_sent(n)
             if idle.empty():
                 skipped += 1  # everyone is still waiting for a reply: the server is behind
                 continue
@@ -437,6 +562,63 @@ class Driver:
         if tasks:
             await asyncio.gather(*tasks)
         return samples, time.monotonic() - started, skipped
+
+    async def open_loop(
+        self,
+        target: Target,
+        people: Sequence[Person],
+        rate: float,
+        seconds: float,
+        *,
+        reply_wait: float,
+    ) -> tuple[list[Sample], float, float, int]:
+        """The 10x burst: a message every 1/rate seconds for `seconds`, whatever the server
+        does, each from the person who has waited longest since their last message was
+        acknowledged. A person may have several messages awaiting replies (the server takes
+        one person's messages in the order it acknowledged them, so the replies are matched in
+        that order), but never two awaiting an acknowledgement, so the order the server has
+        them in is the order they were sent. The bare persisted turn's replies carry their
+        message's tag, so its people take turns without waiting for anything. Returns the
+        samples once every reply arrived (or `reply_wait` passed), the seconds spent sending
+        and in all, and the ticks when every person was still waiting for an acknowledgement
+        (nothing sent: more --burst-people)."""
+        ready: collections.deque[Person] = collections.deque(people)
+        samples: list[Sample] = []
+        tasks: set[asyncio.Task[None]] = set()
+        skipped = 0
+        # A reply that repeats its message's unique tag is matched whatever the order, so the
+        # bare persisted turn's people need not wait for their acknowledgements.
+        in_order = not target.echoes
+
+        async def one(person: Person) -> None:
+            samples.append(
+                await self.turn(
+                    target,
+                    person,
+                    reply_wait=reply_wait,
+                    on_ack=(lambda: ready.append(person)) if in_order else None,
+                )
+            )
+
+        started = time.monotonic()
+        for n in range(int(rate * seconds)):
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            if not in_order:
+                person = people[n % len(people)]
+            elif ready:
+                person = ready.popleft()
+            else:
+                skipped += 1
+                continue
+            task = asyncio.create_task(one(person))
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        sending = time.monotonic() - started
+        if tasks:
+            await asyncio.gather(*tasks)
+        return samples, sending, time.monotonic() - started, skipped
 
     async def settle(self, quiet: float = 2.0, longest: float = 180.0) -> float:
         """Wait until replies stop arriving, so work a scenario left queued in the server (an
@@ -583,7 +765,11 @@ async def running(command: Sequence[str], env: dict[str, str], path: str) -> Asy
         log_file.close()
 
 
-def policybot_env(config: Path, data_dir: Path, database_url: str, fake_url: str) -> dict[str, str]:
+def policybot_env(
+    config: Path, data_dir: Path, database_url: str, fake_url: str, tree: Path = ROOT
+) -> dict[str, str]:
+    """The servers' environment: made-up credentials, the fakes, and `tree` first on the
+    import path, so the code measured is that checkout's whatever the venv has installed."""
     env = {
         k: v
         for k, v in os.environ.items()
@@ -598,15 +784,16 @@ def policybot_env(config: Path, data_dir: Path, database_url: str, fake_url: str
         SLACK_API_URL=f"{fake_url}/api/",
         # Teams without tokens, as the bare botbuilder baseline runs: callers on this machine.
         POLICYBOT_TEAMS_DEV="1",
+        PYTHONPATH=str(tree),
     )
     return env
 
 
 @contextlib.asynccontextmanager
 async def policybot_servers(
-    count: int, config: Path, data_dir: Path, database_url: str, fake_url: str
+    count: int, config: Path, data_dir: Path, database_url: str, fake_url: str, tree: Path = ROOT
 ) -> AsyncIterator[list[Started]]:
-    env = policybot_env(config, data_dir, database_url, fake_url)
+    env = policybot_env(config, data_dir, database_url, fake_url, tree)
     async with contextlib.AsyncExitStack() as stack:
         servers = [
             await stack.enter_async_context(
@@ -617,11 +804,33 @@ async def policybot_servers(
         yield servers
 
 
-def postgres_database(admin_url: str, name: str, *, migrated: bool = True) -> str:
+def migrate_with(tree: Path, url: str) -> None:
+    """Bring a fresh database to `tree`'s schema: this checkout's in this process, another's
+    (--baseline) with its own code, since its migrations may differ."""
+    if tree == ROOT:
+        from storage import migrate
+
+        migrate.upgrade(url)
+        return
+    subprocess.run(  # noqa: S603 - our own interpreter, the other checkout's migrations
+        [
+            str(PYTHON),
+            "-c",
+            "import sys; from storage import migrate; migrate.upgrade(sys.argv[1])",
+            url,
+        ],
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
+        check=True,
+    )
+
+
+def postgres_database(
+    admin_url: str, name: str, *, migrated: bool = True, tree: Path = ROOT
+) -> str:
     from sqlalchemy import create_engine, text
     from sqlalchemy.engine import make_url
 
-    from storage import migrate
     from storage.db import sync_url
 
     admin = create_engine(sync_url(admin_url), isolation_level="AUTOCOMMIT")
@@ -631,7 +840,7 @@ def postgres_database(admin_url: str, name: str, *, migrated: bool = True) -> st
     admin.dispose()
     url = make_url(admin_url).set(database=name).render_as_string(hide_password=False)
     if migrated:
-        migrate.upgrade(url)
+        migrate_with(tree, url)
     return url
 
 
@@ -662,6 +871,13 @@ class Options:
     platforms: tuple[str, ...]
     timeout: float
     profile: Path | None = None
+    burst_factor: float = 10.0
+    burst_seconds: float = 10.0
+    burst_people: int = 0  # staff beyond --people who take part in the 10x burst only
+    soak_turns: int = 10_000
+    soak_share: float = 0.6
+    repeats: int = 1
+    baseline: Path | None = None
 
 
 async def warm_up(driver: Driver, target: Target, people: Sequence[Person]) -> None:
@@ -735,29 +951,231 @@ async def measure_turns(
         )
     )
     if soak and target.pids and options.soak_seconds > 0:
-        before = sum(rss_mb(pid) for pid in target.pids)
-        cpu = cpu_seconds(target.pids)
-        samples, took, skipped = await driver.paced(
-            target, people, options.soak_rate, options.soak_seconds
+        results.append(await soak_for_seconds(driver, target, people, database, options))
+    if soak and target.pids and options.soak_turns > 0 and results[0].per_second > 0:
+        results.append(
+            await soak_by_turns(driver, target, people, database, options, results[0].per_second)
+        )
+    if options.burst_factor > 0 and options.burst_seconds > 0 and results[0].per_second > 0:
+        results.append(
+            await burst_over_closed(driver, target, people, database, options, results[0])
+        )
+    return results
+
+
+async def soak_for_seconds(
+    driver: Driver, target: Target, people: Sequence[Person], database: str, options: Options
+) -> Result:
+    """Paced at --soak-rate for --soak-seconds, resident memory read before and after."""
+    before = sum(rss_mb(pid) for pid in target.pids)
+    cpu = cpu_seconds(target.pids)
+    samples, took, skipped = await driver.paced(
+        target, people, options.soak_rate, options.soak_seconds
+    )
+    used = cpu_since(target.pids, cpu)
+    after = sum(rss_mb(pid) for pid in target.pids)
+    drained = await driver.settle()
+    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
+    if drained > 3:
+        notes.append(f"{drained:.0f}s more to finish the backlog")
+    result = summarise(
+        target,
+        f"soak {options.soak_rate:g}/s {options.soak_seconds:g}s",
+        database,
+        samples,
+        took,
+        cpu_seconds=used,
+        notes=notes,
+    )
+    result.rss_before_mb, result.rss_after_mb = round(before, 1), round(after, 1)
+    return result
+
+
+SOAK_READINGS = 5  # resident memory read at the start, at each fifth of the turns, at the end
+
+
+def soak_marks(turns: int) -> set[int]:
+    """The turns (counted from 0) before which memory is read: each fifth of the way."""
+    return {turns * k // SOAK_READINGS for k in range(1, SOAK_READINGS)}
+
+
+def memory_notes(readings: Sequence[tuple[int, float]]) -> list[str]:
+    """Resident memory over a soak, read at (turns sent, MB): its start, end and highest, and
+    the growth per 1,000 turns from start to end (a leak grows with every turn; a cache that
+    fills up levels off, which the readings in between show)."""
+    if len(readings) < 2 or readings[-1][0] <= readings[0][0]:
+        return []
+    (first_turn, start), (last_turn, end) = readings[0], readings[-1]
+    growth = (end - start) * 1000 / (last_turn - first_turn)
+    notes = [
+        f"RSS start {start:.1f} MB, end {end:.1f} MB, max {max(mb for _, mb in readings):.1f} MB",
+        f"growth {growth:+.2f} MB per 1,000 turns",
+    ]
+    if len(readings) > 2 and last_turn > readings[1][0]:
+        later = (end - readings[1][1]) * 1000 / (last_turn - readings[1][0])
+        notes.append(f"{later:+.2f} MB per 1,000 turns after the first fifth")
+    return [*notes, "RSS by turn " + ", ".join(f"{turn}: {mb:.1f}" for turn, mb in readings)]
+
+
+async def soak_by_turns(
+    driver: Driver,
+    target: Target,
+    people: Sequence[Person],
+    database: str,
+    options: Options,
+    closed_per_second: float,
+) -> Result:
+    """--soak-turns turns paced at --soak-share of the closed-loop rate this server just
+    sustained (so it keeps up and nothing piles up in memory that a backlog would explain),
+    resident memory read from /proc at the start, at each fifth, and once all replies are in.
+    The warm-up and the earlier scenarios are behind it, so their growth is not counted."""
+    rate = round(options.soak_share * closed_per_second, 1)
+    marks = soak_marks(options.soak_turns)
+    readings: list[tuple[int, float]] = [(0, sum(rss_mb(pid) for pid in target.pids))]
+
+    def sent(n: int) -> None:
+        if n in marks:
+            readings.append((n, sum(rss_mb(pid) for pid in target.pids)))
+
+    cpu = cpu_seconds(target.pids)
+    samples, took, skipped = await driver.paced(
+        target, people, rate, options.soak_turns / rate, count=options.soak_turns, on_sent=sent
+    )
+    used = cpu_since(target.pids, cpu)
+    readings.append((options.soak_turns, sum(rss_mb(pid) for pid in target.pids)))
+    drained = await driver.settle()
+    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
+    if drained > 3:
+        notes.append(f"{drained:.0f}s more to finish the backlog")
+    result = summarise(
+        target,
+        f"soak {options.soak_turns} turns",
+        database,
+        samples,
+        took,
+        cpu_seconds=used,
+        notes=[f"paced {rate:g}/s ({options.soak_share:.0%} of closed)", *notes],
+    )
+    result.notes += memory_notes(readings)
+    if readings[-1][0] > 0:
+        growth = (readings[-1][1] - readings[0][1]) * 1000 / readings[-1][0]
+        result.rss_growth_mb_per_1000 = round(growth, 2)
+    result.rss_before_mb, result.rss_after_mb = round(readings[0][1], 1), round(readings[-1][1], 1)
+    return result
+
+
+def burst_rate(closed_per_second: float, factor: float) -> float:
+    """The 10x burst's offered load: `factor` times the closed-loop turns per second the same
+    target sustained just before, in the same run."""
+    return round(factor * closed_per_second, 1)
+
+
+def exactly_once_notes(lost: int, twice: int, *, stray: int = 0, refused: int = 0) -> list[str]:
+    """What the 10x burst's check says, loudly when a message was lost or answered twice."""
+    notes = [f"lost {lost} / twice {twice}"]
+    if stray:
+        notes.append(f"{stray} other messages (no message's reply words: tips and the like)")
+    if refused:
+        notes.append(f"{refused} refused (not acknowledged)")
+    if lost or twice:
+        notes.insert(0, "FAILED: not every message handled exactly once")
+    return notes
+
+
+def processed_events(database_url: str) -> int | None:
+    """How many deliveries policybot has recorded as acted on (one per turn), or None."""
+    from sqlalchemy import create_engine, text
+
+    from storage.db import sync_url
+
+    try:
+        engine = create_engine(sync_url(database_url))
+        with engine.connect() as connection:
+            count = connection.execute(text("SELECT count(*) FROM processed_event")).scalar()
+        engine.dispose()
+    except Exception:  # a baseline tree's schema may differ: the fakes' count still stands
+        return None
+    return int(count or 0)
+
+
+def journal_pending(data_dir: Path) -> int:
+    """Inputs in the inbound journal not yet taken (entries left in journal/pending)."""
+    return sum(1 for _ in (data_dir / "journal" / "pending").glob("*.entry"))
+
+
+async def burst_over_closed(
+    driver: Driver,
+    target: Target,
+    people: Sequence[Person],
+    database: str,
+    options: Options,
+    closed: Result,
+) -> Result:
+    """The issue's 10x burst: --burst-factor times the closed-loop rate, for --burst-seconds,
+    open loop (see Driver.open_loop); then, once everything has drained, every acknowledged
+    message must have had exactly one reply at the fakes, and where policybot's own records are
+    at hand, one recorded delivery each (processed_event) and nothing left in the journal."""
+    rate = burst_rate(closed.per_second, options.burst_factor)
+    extra = range(options.people, options.people + options.burst_people)
+    if target.echoes:  # the bare persisted turn knows nobody: anyone may take part
+        extra = range(0)
+    pool = [*people, *(Person(i) for i in extra)]
+    # Long enough for the backlog: the server takes it at about its closed-loop rate.
+    reply_wait = options.timeout + options.burst_factor * options.burst_seconds * 3
+    events_before = (
+        await asyncio.to_thread(processed_events, target.database_url)
+        if target.database_url
+        else None
+    )
+    ledger = driver.expected.keep_ledger()
+    cpu = cpu_seconds(target.pids)
+    try:
+        samples, sending, took, skipped = await driver.open_loop(
+            target, pool, rate, options.burst_seconds, reply_wait=reply_wait
         )
         used = cpu_since(target.pids, cpu)
-        after = sum(rss_mb(pid) for pid in target.pids)
-        drained = await driver.settle()
-        notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
-        if drained > 3:
-            notes.append(f"{drained:.0f}s more to finish the backlog")
-        result = summarise(
-            target,
-            f"soak {options.soak_rate:g}/s {options.soak_seconds:g}s",
-            database,
-            samples,
-            took,
-            cpu_seconds=used,
-            notes=notes,
+        await driver.settle()  # a reply sent twice may come after the last awaited one
+    finally:
+        driver.expected.stop_ledger()
+    lost, twice = exactly_once(ledger)
+    acknowledged = sum(1 for e in ledger if e.acknowledged)
+    notes = [
+        f"offered {len(samples) / sending if sending else 0:.0f}/s for "
+        f"{options.burst_seconds:g}s, asked {rate:g}/s = "
+        f"{options.burst_factor:g}x closed {closed.per_second}/s",
+        *exactly_once_notes(
+            lost, twice, stray=driver.expected.stray, refused=len(ledger) - acknowledged
+        ),
+    ]
+    if skipped:
+        notes.append(
+            f"{skipped} not sent: all {len(pool)} people awaited an acknowledgement "
+            "(more --burst-people)"
         )
-        result.rss_before_mb, result.rss_after_mb = round(before, 1), round(after, 1)
-        results.append(result)
-    return results
+    if events_before is not None and target.database_url:
+        events_after = await asyncio.to_thread(processed_events, target.database_url)
+        if events_after is not None:
+            recorded = events_after - events_before
+            notes.append(f"server recorded {recorded} deliveries of {acknowledged}")
+            if recorded != acknowledged:
+                notes.insert(0, "FAILED: the server's records do not match the messages")
+    if target.data_dir is not None:
+        left = journal_pending(target.data_dir)
+        notes.append(f"journal pending {left}")
+        if left:
+            notes.insert(0, "FAILED: inputs left in the journal")
+    limit = SLACK_LIMIT if target.platform == "slack" else TEAMS_LIMIT
+    slowest = max((s.ack for s in samples), default=0.0)
+    notes.append(f"slowest ack {slowest:.2f}s of the {limit:g}s limit")
+    return summarise(
+        target,
+        f"burst {options.burst_factor:g}x closed",
+        database,
+        samples,
+        took,
+        cpu_seconds=used,
+        notes=notes,
+    )
 
 
 @contextlib.contextmanager
@@ -837,7 +1255,26 @@ async def measure_persisted(
     return results
 
 
+@dataclass(frozen=True)
+class Tree:
+    """A checkout whose policybot is measured: this one, or --baseline's beside it."""
+
+    path: Path
+    suffix: str = ""  # added to its targets' names: " (baseline)"
+
+    @property
+    def is_this(self) -> bool:
+        return self.path == ROOT
+
+
+def trees(options: Options) -> list[Tree]:
+    baseline = [Tree(options.baseline.resolve(), " (baseline)")] if options.baseline else []
+    return [Tree(ROOT), *baseline]
+
+
 async def run(options: Options) -> list[Result]:
+    """--repeats rounds of every target, one whole round after another, so drift on the shared
+    machine falls on every target alike; each round starts from fresh databases and servers."""
     expected = Expectations()
     fakes = web.AppRunner(fake_platforms(expected), access_log=None)
     await fakes.setup()
@@ -847,82 +1284,111 @@ async def run(options: Options) -> list[Result]:
     connector = aiohttp.TCPConnector(limit=0, force_close=False)
     timeout = aiohttp.ClientTimeout(total=60)
     results: list[Result] = []
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
+        driver = Driver(session, expected, fake_url, options.timeout)
+        for repeat in range(1, options.repeats + 1):
+            if options.repeats > 1:
+                print(f"  -- repeat {repeat} of {options.repeats}", flush=True)
+            got = await one_round(driver, fake_url, options, repeat)
+            for result in got:
+                result.repeat = repeat
+            results += got
+    await fakes.cleanup()
+    return results
+
+
+async def one_round(driver: Driver, fake_url: str, options: Options, repeat: int) -> list[Result]:
+    """Every target once: the bare frameworks, then per database the bare persisted turns and
+    policybot (and --baseline's policybot), each on a fresh database of its own. The soaks run
+    in the first round only, and for this tree only: memory is not a ratio."""
+    results: list[Result] = []
     with tempfile.TemporaryDirectory(prefix="policybot-bench-") as folder:
         work = Path(folder)
-        config = write_config(work, options.people)
         people = [Person(i) for i in range(options.people)]
-        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-            driver = Driver(session, expected, fake_url, options.timeout)
-            base_env = policybot_env(config, work / "unused", "sqlite://", fake_url)
-            for name, platform_name, command, path in BASELINES:
-                if platform_name not in options.platforms:
-                    continue
-                async with running([str(PYTHON), "-m", *command], base_env, path) as bare:
-                    target = Target(
-                        name=name,
-                        platform=platform_name,
-                        ports=[bare.port],
-                        replies=False,
-                        pids=[bare.process.pid],
+        base_env = policybot_env(
+            write_config(work, options.people), work / "unused", "sqlite://", fake_url
+        )
+        for name, platform_name, command, path in BASELINES:
+            if platform_name not in options.platforms:
+                continue
+            async with running([str(PYTHON), "-m", *command], base_env, path) as bare:
+                target = Target(
+                    name=name,
+                    platform=platform_name,
+                    ports=[bare.port],
+                    replies=False,
+                    pids=[bare.process.pid],
+                )
+                results += await measure_baseline(driver, target, people, options)
+                print_rows(results[-2:])
+
+        counts = sorted({1, options.processes}) if options.postgres else [1]
+        databases = [("sqlite", 1)] + [
+            ("postgresql", count) for count in counts if options.postgres
+        ]
+        pg_names: list[str] = []
+
+        def fresh_database(database: str, name: str, tree: Tree | None) -> str:
+            """A new, empty database; migrated to `tree`'s schema unless None (the bare
+            persisted turns make their own table)."""
+            if database == "sqlite":
+                (work / name).mkdir()
+                url = f"sqlite:///{work / name / 'policybot.sqlite3'}"
+                if tree is not None:
+                    migrate_with(tree.path, url)
+                return url
+            assert options.postgres  # the PostgreSQL rows come from there
+            pg_names.append(f"policybot_bench_{os.getpid()}_{name}")
+            return postgres_database(
+                options.postgres,
+                pg_names[-1],
+                migrated=tree is not None,
+                tree=tree.path if tree else ROOT,
+            )
+
+        try:
+            for database, count in databases:
+                label = database if count == 1 else f"{database} x{count} processes"
+                if count == 1:
+                    # The yardstick first, on a fresh database of its own of the same kind.
+                    bare_url = fresh_database(database, "bare", None)
+                    results += await measure_persisted(
+                        driver, database, bare_url, base_env, options
                     )
-                    results += await measure_baseline(driver, target, people, options)
-                    print_rows(results[-2:])
-
-            databases: list[tuple[str, str, int]] = [
-                ("sqlite", f"sqlite:///{work / 'sqlite' / 'policybot.sqlite3'}", 1)
-            ]
-            # One fresh database for each configuration: people start again from their first
-            # answer, so a database left mid-dialog by the previous configuration would have
-            # them answering questions they are not being asked.
-            pg_names: list[str] = []
-            if options.postgres:
-                for count in sorted({1, options.processes}):
-                    pg_names.append(f"policybot_bench_{os.getpid()}_x{count}")
-                    url = postgres_database(options.postgres, pg_names[-1])
-                    databases.append(("postgresql", url, count))
-            try:
-                for database, url, count in databases:
-                    data_dir = work / f"{database}-{count}"
+                for tree in trees(options):
+                    tag = f"x{count}" + ("_baseline" if not tree.is_this else "")
+                    url = fresh_database(database, tag, tree)
+                    data_dir = work / f"data-{database}-{tag}"
                     data_dir.mkdir()
-                    if database == "sqlite":
-                        (work / "sqlite").mkdir(exist_ok=True)
-                        from storage import migrate
-
-                        migrate.upgrade(url)
-                    label = database if count == 1 else f"{database} x{count} processes"
-                    if count == 1:
-                        # The yardstick first, on a fresh database of its own of the same kind.
-                        if database == "sqlite":
-                            bare_url = f"sqlite:///{work / 'bare.sqlite3'}"
-                        else:
-                            assert options.postgres  # the PostgreSQL rows come from there
-                            pg_names.append(f"policybot_bench_{os.getpid()}_bare")
-                            bare_url = postgres_database(
-                                options.postgres, pg_names[-1], migrated=False
-                            )
-                        results += await measure_persisted(
-                            driver, database, bare_url, base_env, options
-                        )
-                    async with policybot_servers(count, config, data_dir, url, fake_url) as servers:
+                    config = write_config(
+                        work / f"config-{tag}",
+                        options.people + options.burst_people,
+                        tree.path / "bot" / "sample",
+                    )
+                    async with policybot_servers(
+                        count, config, data_dir, url, fake_url, tree.path
+                    ) as servers:
                         for platform_name in options.platforms:
                             people = [Person(i) for i in range(options.people)]
                             target = Target(
-                                name=f"policybot {platform_name}",
+                                name=f"policybot {platform_name}{tree.suffix}",
                                 platform=platform_name,
                                 ports=[s.port for s in servers],
                                 replies=True,
                                 pids=[s.process.pid for s in servers],
+                                database_url=url,
+                                data_dir=data_dir,
                             )
+                            soak = count == 1 and repeat == 1 and tree.is_this
                             got = await measure_turns(
-                                driver, target, people, label, options, soak=count == 1
+                                driver, target, people, label, options, soak=soak
                             )
                             results += got
                             print_rows(got)
-            finally:
-                for name in pg_names:
-                    assert options.postgres  # the databases were made there
-                    drop_postgres_database(options.postgres, name)
-    await fakes.cleanup()
+        finally:
+            for name in pg_names:
+                assert options.postgres  # the databases were made there
+                drop_postgres_database(options.postgres, name)
     return results
 
 
@@ -957,18 +1423,87 @@ def print_rows(rows: Sequence[Result]) -> None:
 
 
 def markdown(results: Sequence[Result]) -> str:
-    lines = [
-        "| " + " | ".join(title for _, title in _COLUMNS) + " | notes |",
-        "|" + "---|" * (len(_COLUMNS) + 1),
-    ]
+    """The table; rows aggregated over repeats (see `aggregate`) also give the lowest and
+    highest /s and CPU per turn of the repeats."""
+    spread = any(row.repeats > 1 for row in results)
+    extra = ["/s range", "CPU range"] if spread else []
+    titles = [title for _, title in _COLUMNS] + extra
+    lines = ["| " + " | ".join(titles) + " | notes |", "|" + "---|" * (len(titles) + 1)]
     for row in results:
         values = asdict(row)
         notes = list(row.notes)
         if row.rss_before_mb is not None:
             notes.append(f"RSS {row.rss_before_mb} → {row.rss_after_mb} MB")
         cells = ["-" if values[key] is None else str(values[key]) for key, _ in _COLUMNS]
+        if spread:
+            cells += [_span(row.per_second_range), _span(row.cpu_range)]
         lines.append("| " + " | ".join(cells) + " | " + "; ".join(notes) + " |")
     return "\n".join(lines)
+
+
+def _span(values: tuple[float, float] | None) -> str:
+    return "-" if values is None else f"{values[0]} to {values[1]}"
+
+
+_INTEGERS = ("sent", "done", "failed")
+_MEDIANS = (
+    "seconds",
+    "per_second",
+    "ack_p50_ms",
+    "ack_p99_ms",
+    "ack_max_ms",
+    "reply_p50_ms",
+    "reply_p99_ms",
+    "cpu_ms_per_turn",
+    "rss_before_mb",
+    "rss_after_mb",
+)
+
+
+def _median(values: Sequence[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return round(statistics.median(known), 2) if known else None
+
+
+def _range(values: Sequence[float | None]) -> tuple[float, float] | None:
+    known = [v for v in values if v is not None]
+    return (min(known), max(known)) if known else None
+
+
+def aggregate(results: Sequence[Result]) -> list[Result]:
+    """One row per target, scenario and database, in the order they first ran: over several
+    repeats, each figure is the repeats' median, with the lowest and highest /s and CPU per
+    turn beside it (how far the shared machine moved them), and each repeat's notes."""
+    groups: dict[tuple[str, str, str], list[Result]] = {}
+    for row in results:
+        groups.setdefault((row.target, row.scenario, row.database), []).append(row)
+    out: list[Result] = []
+    for rows in groups.values():
+        if len(rows) == 1:
+            out.append(rows[0])
+            continue
+        medians: dict[str, Any] = {k: _median([getattr(r, k) for r in rows]) for k in _MEDIANS}
+        medians.update(
+            {k: int(statistics.median_low([getattr(r, k) for r in rows])) for k in _INTEGERS}
+        )
+        notes = [list(r.notes) for r in rows]
+        merged = (
+            notes[0]
+            if all(n == notes[0] for n in notes)
+            else [f"r{r.repeat}: " + ", ".join(r.notes) for r in rows if r.notes]
+        )
+        out.append(
+            dataclasses.replace(
+                rows[0],
+                **medians,
+                notes=merged,
+                repeat=0,
+                repeats=len(rows),
+                per_second_range=_range([r.per_second for r in rows]),
+                cpu_range=_range([r.cpu_ms_per_turn for r in rows]),
+            )
+        )
+    return out
 
 
 def _closed(results: Sequence[Result], target: str, database: str | None = None) -> list[Result]:
@@ -1018,6 +1553,144 @@ def ratios(results: Sequence[Result]) -> list[str]:
     return out
 
 
+@dataclass(frozen=True)
+class Figure:
+    """One figure of the summary, from one repeat: `kind` says how it reads and against what."""
+
+    subject: str  # "policybot slack on sqlite"
+    kind: str  # "share", "acks", "cpu", "baseline /s", "baseline cpu"
+    of: str  # what it is a share of: the yardstick's or the framework's name
+    value: float
+    platform: str
+    detail: str = ""  # the 10x burst's exactly-once check, in that round
+
+
+def figures(results: Sequence[Result]) -> list[Figure]:
+    """The summary's figures from one repeat's closed-loop rows: policybot's turns per second
+    as a share of the bare persisted turn's and of the bare framework's acknowledgements, its
+    CPU per turn, and with --baseline, this tree's /s and CPU per turn over the baseline's."""
+    out: list[Figure] = []
+    for platform_name in ("slack", "teams"):
+        for row in _closed(results, f"policybot {platform_name}"):
+            subject = f"{row.target} on {row.database}"
+            for name, persisted_platform, _, _ in PERSISTED:
+                bare = _closed(results, name, row.database)
+                if persisted_platform == platform_name and bare and bare[0].per_second:
+                    share = row.per_second / bare[0].per_second
+                    out.append(Figure(subject, "share", name, share, platform_name))
+            for name, ack_platform, _, _ in BASELINES:
+                bare = _closed(results, name)
+                if ack_platform == platform_name and bare and bare[0].per_second:
+                    share = row.per_second / bare[0].per_second
+                    out.append(Figure(subject, "acks", name, share, platform_name))
+            if row.cpu_ms_per_turn is not None:
+                out.append(Figure(subject, "cpu", "", row.cpu_ms_per_turn, platform_name))
+            for burst in _scenario(results, row.target, row.database, "burst 10x"):
+                check = next((n for n in burst.notes if n.startswith("lost ")), "unchecked")
+                out.append(
+                    Figure(subject, "burst", "", burst.ack_p99_ms, platform_name, detail=check)
+                )
+            for soak in _scenario(results, row.target, row.database, "soak "):
+                if soak.rss_growth_mb_per_1000 is not None:
+                    growth = soak.rss_growth_mb_per_1000
+                    out.append(Figure(subject, "soak", soak.scenario, growth, platform_name))
+            for base in _closed(results, f"{row.target} (baseline)", row.database)[:1]:
+                if base.per_second:
+                    ratio = row.per_second / base.per_second
+                    out.append(Figure(subject, "baseline /s", base.target, ratio, platform_name))
+                if row.cpu_ms_per_turn is not None and base.cpu_ms_per_turn:
+                    ratio = row.cpu_ms_per_turn / base.cpu_ms_per_turn
+                    out.append(Figure(subject, "baseline cpu", base.target, ratio, platform_name))
+    return out
+
+
+def _scenario(results: Sequence[Result], target: str, database: str, start: str) -> list[Result]:
+    return [
+        r
+        for r in results
+        if r.target == target and r.database == database and r.scenario.startswith(start)
+    ]
+
+
+def _verdict(ok: bool) -> str:
+    return "meets" if ok else "misses"
+
+
+def summary(results: Sequence[Result]) -> list[str]:
+    """The summary: with one repeat, `ratios` as it always read (and the baseline's lines);
+    with several, each figure computed per repeat, then the median of the repeats and their
+    range, so a ratio compares a target with the yardstick that ran in the same round."""
+    rounds: dict[int, list[Result]] = {}
+    for row in results:
+        rounds.setdefault(row.repeat, []).append(row)
+    per_round = [figures(rows) for _, rows in sorted(rounds.items())]
+    values: dict[tuple[str, str, str], list[float]] = {}
+    details: dict[tuple[str, str, str], list[str]] = {}
+    first: dict[tuple[str, str, str], Figure] = {}
+    for found in per_round:
+        for figure in found:
+            key = (figure.subject, figure.kind, figure.of)
+            values.setdefault(key, []).append(figure.value)
+            details.setdefault(key, []).append(figure.detail)
+            first.setdefault(key, figure)
+    out = ratios(results) if len(rounds) == 1 else []
+    for key, figure in first.items():
+        got = values[key]
+        middle, low, high = statistics.median(got), min(got), max(got)
+        several = len(rounds) > 1
+        if not several and figure.kind in ("share", "acks", "cpu"):
+            continue  # already said by `ratios`
+        spread = f"median of {len(got)}, {low:.2f} to {high:.2f}" if several else "1 repeat"
+        if figure.kind == "share":
+            out.append(
+                f"{figure.subject}: {middle:.0%} of {figure.of}'s closed-loop turns/s "
+                f"({len(got)} repeats: {low:.0%} to {high:.0%}; "
+                f"{_verdict(middle >= TARGET_SHARE)} the {TARGET_SHARE:.0%} target)"
+            )
+        elif figure.kind == "acks":
+            out.append(
+                f"{figure.subject}: {middle:.0%} of {figure.of}'s closed-loop acks/s "
+                f"({len(got)} repeats: {low:.0%} to {high:.0%})"
+            )
+        elif figure.kind == "cpu":
+            limit = TARGET_CPU_MS[figure.platform]
+            out.append(
+                f"{figure.subject}: server CPU {middle:.2f} ms per turn, closed loop "
+                f"({len(got)} repeats: {low:.2f} to {high:.2f}; "
+                f"{_verdict(middle <= limit)} the {limit:g} ms target)"
+            )
+        elif figure.kind == "burst":
+            checks = sorted(set(details[key]))
+            out.append(
+                f"{figure.subject}: 10x burst ack p99 {middle:g} ms ({spread}; "
+                f"{_verdict(middle < TARGET_BURST_ACK_P99_MS)} the "
+                f"{TARGET_BURST_ACK_P99_MS:g} ms target); " + ", ".join(checks)
+            )
+        elif figure.kind == "soak":
+            out.append(
+                f"{figure.subject}: {figure.of}, resident memory {middle:+.2f} MB per 1,000 turns"
+            )
+        elif figure.kind == "baseline /s":
+            out.append(
+                f"{figure.subject}: closed-loop turns/s x{middle:.2f} of {figure.of}'s ({spread})"
+            )
+        else:
+            out.append(
+                f"{figure.subject}: server CPU per turn x{middle:.2f} of {figure.of}'s ({spread})"
+            )
+    return out
+
+
+def failures(results: Sequence[Result]) -> list[str]:
+    """Rows whose checks failed (a message lost or answered twice, records that disagree)."""
+    return [
+        f"{r.target} {r.scenario} on {r.database} (repeat {r.repeat}): {note}"
+        for r in results
+        for note in r.notes
+        if note.startswith("FAILED")
+    ]
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     with contextlib.suppress(OSError):
@@ -1051,6 +1724,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--platform", choices=["slack", "teams", "both"], default="both")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for a reply")
+    parser.add_argument(
+        "--burst-factor",
+        type=float,
+        default=10.0,
+        help="the 10x burst: offered load as a multiple of the target's closed-loop rate (0: none)",
+    )
+    parser.add_argument("--burst-seconds", type=float, default=10.0, help="the 10x burst's length")
+    parser.add_argument(
+        "--burst-people",
+        type=int,
+        default=0,
+        help="staff beyond --people, in policybot's configuration, who send in the 10x burst only"
+        " (they raise the CPU of every turn: see bench/README.md)",
+    )
+    parser.add_argument(
+        "--soak-turns", type=int, default=10_000, help="policybot's memory soak, in turns (0: none)"
+    )
+    parser.add_argument(
+        "--soak-share",
+        type=float,
+        default=0.6,
+        help="the turn soak's pace, as a share of the server's closed-loop rate",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="rounds of every target, one after another"
+    )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout whose policybot runs beside this one's, in the same rounds",
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument(
         "--profile", type=Path, help="write py-spy folded stacks of each server to this folder"
@@ -1068,7 +1772,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         platforms=("slack", "teams") if args.platform == "both" else (args.platform,),
         timeout=args.timeout,
         profile=args.profile,
+        burst_factor=args.burst_factor,
+        burst_seconds=args.burst_seconds,
+        burst_people=args.burst_people,
+        soak_turns=args.soak_turns,
+        soak_share=args.soak_share,
+        repeats=max(1, args.repeats),
+        baseline=args.baseline,
     )
+    if options.baseline is not None and not (options.baseline / "bot" / "__main__.py").exists():
+        parser.error(f"--baseline {options.baseline} is not a policybot checkout")
     if options.postgres and not postgres_reachable(options.postgres):
         print(f"PostgreSQL at {options.postgres} cannot be reached: SQLite only.", file=sys.stderr)
         options.postgres = None
@@ -1076,13 +1789,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("  " + " | ".join(title for _, title in _COLUMNS), flush=True)
     results = asyncio.run(run(options))
     print()
-    print(markdown(results))
+    if options.repeats > 1:
+        print(f"Medians of {options.repeats} repeats (each repeat's rows are printed above):")
+    print(markdown(aggregate(results)))
     print()
-    for line in ratios(results):
+    for line in summary(results):
         print(line)
     if args.json:
         print(json.dumps([asdict(r) for r in results], indent=2))
-    return 0
+    failed = failures(results)
+    for line in failed:
+        print(line, file=sys.stderr)
+    return 1 if failed else 0
 
 
 def postgres_reachable(url: str) -> bool:
