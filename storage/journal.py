@@ -6,6 +6,8 @@ rolled back and, without this, the person's words would be gone. So each input i
 first, durably (written, flushed to disk and renamed into place), and removed only after its turn
 has committed. Whatever is still here is taken again, in the order it arrived; the delivery id
 it carries makes a turn that did commit (the process died just before the removal) a no-op.
+Inputs arriving together are written as one group that shares the folder's sync
+(`write_group`, storage.group_commit), each still acknowledged only once it is on disk.
 
 Entries are files rather than rows because the database is exactly what may be missing. They
 hold what people wrote, so they are encrypted with the evidence key when one is configured, and
@@ -186,7 +188,9 @@ class Journal:
         self._note_written([target])
         return target
 
-    def _write_entries(self, entries: Sequence[tuple[Entry, Path]]) -> list[Path | Exception]:
+    def _write_entries(
+        self, entries: Sequence[tuple[Entry, Path]], *, new: bool = True
+    ) -> list[Path | Exception]:
         """The disk work of `write` and `write_group`: each entry is written to a temporary
         file, its data synced, then all are renamed into place and the folder is synced once
         for them all. That one folder sync is what makes every rename survive a power cut, so a
@@ -194,11 +198,32 @@ class Journal:
         no narrower way to sync several files (`syncfs` would flush everything else on the disk
         too, the database included); but a batch of files is written before any is synced, and
         their syncs are issued together from a few threads (`_sync_files`), so the file system
-        commits them in shared journal transactions and disk-cache flushes, not one each."""
+        can commit them together rather than one after another.
+
+        `new` entries (arriving inputs) whose folder sync fails are taken away again; an entry
+        rewritten in place (`new` False) stays, as it is the only copy there is."""
         paths = [path for _, path in entries]
         outcomes: list[Path | Exception] = list(paths)
+        renamed: list[tuple[int, Path]] = []
+        for place, temporary in self._synced_temporaries(entries, outcomes):
+            try:
+                os.replace(temporary, paths[place])
+            except OSError as exc:
+                _remove(temporary)
+                outcomes[place] = exc
+            else:
+                renamed.append((place, paths[place]))
+        self._sync_folders(renamed, outcomes, new=new)
+        return outcomes
+
+    def _synced_temporaries(
+        self, entries: Sequence[tuple[Entry, Path]], outcomes: list[Path | Exception]
+    ) -> list[tuple[int, Path]]:
+        """Each entry written to a temporary file and its data synced, in batches: for each
+        that was, its place in `entries` and the file; why each other one was not goes in its
+        place in `outcomes`."""
         numbered = list(enumerate(entries))
-        synced: list[tuple[int, Path]] = []  # (place in outcomes, temporary file)
+        synced: list[tuple[int, Path]] = []
         for first in range(0, len(numbered), _FILES_AT_ONCE):
             batch = numbered[first : first + _FILES_AT_ONCE]
             opened: list[tuple[int, int, Path]] = []  # (place, descriptor, temporary file)
@@ -217,29 +242,29 @@ class Journal:
                     outcomes[place] = refused
                 else:
                     synced.append((place, temporary))
-        renamed: list[tuple[int, Path]] = []
-        for place, temporary in synced:
-            try:
-                os.replace(temporary, paths[place])
-            except OSError as exc:
-                _remove(temporary)
-                outcomes[place] = exc
-            else:
-                renamed.append((place, paths[place]))
+        return synced
+
+    def _sync_folders(
+        self, renamed: list[tuple[int, Path]], outcomes: list[Path | Exception], *, new: bool
+    ) -> None:
+        """Sync each folder entries were renamed into, once, so the renames survive a power
+        cut; if it fails, so does every entry renamed into it."""
         for directory in {path.parent for _, path in renamed}:
             in_directory = [(place, path) for place, path in renamed if path.parent == directory]
             try:
                 _sync_directory(directory)
             except OSError as exc:
+                for place, _ in in_directory:
+                    outcomes[place] = exc
+                if not new:
+                    continue
                 # Not known to be durable, so not journaled: taken away again (as far as the
                 # disk allows), so that what was not promised is not taken a second time later.
-                for place, path in in_directory:
+                for _, path in in_directory:
                     _remove(path)
-                    outcomes[place] = exc
                 self._note_removed(path for _, path in in_directory)
             else:
                 self._note_written(path for _, path in in_directory)
-        return outcomes
 
     def _write_temporary(self, path: Path, entry: Entry) -> tuple[int, Path]:
         """An entry's bytes written (not yet synced) to a new temporary file beside `path`:
@@ -266,7 +291,7 @@ class Journal:
 
     def _write_file(self, path: Path, entry: Entry) -> None:
         """Write one entry in place, atomically (rewrites, attempts, setting aside)."""
-        [written] = self._write_entries([(entry, path)])
+        [written] = self._write_entries([(entry, path)], new=False)
         if isinstance(written, Exception):
             raise written
 
@@ -485,10 +510,11 @@ def _arrival(path: Path) -> tuple[int, str]:
 
 def _sync_files(descriptors: list[int]) -> list[OSError | None]:
     """Sync each file's data to disk, at the same time: for each, None or why it failed.
-    Concurrent syncs are what a file system groups into one commit (ext4 and XFS do), so a
-    group's cost is nearer one sync's than the sum of them. One file is synced here."""
-    if len(descriptors) == 1:
-        return [_sync_file(descriptors[0])]
+    Syncs issued together can share a file system commit (ext4 and XFS group them) instead of
+    waiting for one another's; bench/journal.py measures what that buys. One file is synced
+    here, without a thread hop."""
+    if len(descriptors) <= 1:
+        return [_sync_file(descriptor) for descriptor in descriptors]
     global _syncing
     with _syncing_lock:
         if _syncing is None:

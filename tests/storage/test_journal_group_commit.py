@@ -225,3 +225,17 @@ async def test_a_writer_that_stops_waiting_does_not_stop_the_others(journal: Jou
     assert all(isinstance(d, Path) for n, d in enumerate(done) if n != 2)
     # Its entry may be on disk all the same: then the replay takes it, as before groups.
     assert len(journal.pending()) in (4, 5)
+
+
+def test_an_entry_rewritten_in_place_stays_when_its_folder_cannot_be_synced(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counting an attempt rewrites the only copy of an input: a folder that will not sync
+    must not cost the person their message."""
+    path = journal.write(typed(0))
+    disk = Disk(monkeypatch)
+    disk.refuse = lambda synced: synced == str(journal.pending_dir)
+    with pytest.raises(OSError, match="No space left"):
+        journal.note_attempt(path, journal.read(path), "OperationalError")
+    assert journal.pending() == [path]
+    assert journal.read(path).payload == typed(0).payload
