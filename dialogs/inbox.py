@@ -36,6 +36,7 @@ from dialogs.turn_slots import TurnSlots
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable
+from storage.group_commit import GroupCommit
 from storage.journal import Entry, Journal, belongs_to_another_live_process, conversation_tag
 
 log = logging.getLogger(__name__)
@@ -188,6 +189,9 @@ class Inbox:
         turns_at_once: int = 16,
     ) -> None:
         self.journal = journal
+        # Entries arriving together are written as one group, and each admit still returns
+        # only once its own entry is on disk (storage.group_commit).
+        self._writes = GroupCommit(journal) if journal is not None else None
         self._take = take
         self._clock = clock
         self._directory = directory
@@ -244,7 +248,7 @@ class Inbox:
         async with self._conversation(conversation_tag(who.key)):
             # Written (and flushed to disk) off the event loop, so other people's turns go on.
             try:
-                path = await asyncio.to_thread(self.journal.write, entry)
+                path = await self._write(entry, self.journal.place(entry))
             except (OSError, ValueError) as exc:
                 log.error(
                     "could not journal an input (%s); taking it unjournaled", type(exc).__name__
@@ -291,7 +295,7 @@ class Inbox:
         # taken in the order of their places in the journal, however the writes finish.
         self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
         try:
-            await asyncio.to_thread(self.journal.write, entry, path)
+            await self._write(entry, path)
         except (OSError, ValueError) as exc:
             # The disk refused (full, read-only), or the entry could not be encoded: the turn
             # is still taken, only not kept against a crash in the meantime.
@@ -302,6 +306,12 @@ class Inbox:
             raise
         else:
             written.set_result(True)
+
+    async def _write(self, entry: Entry, path: Path) -> Path:
+        """Journal an entry at its place; returns once it is on disk (off the event loop, with
+        the entries arriving meanwhile), or raises why it is not."""
+        assert self._writes is not None
+        return await self._writes.write(entry, path)
 
     async def _held(
         self,

@@ -6,6 +6,8 @@ rolled back and, without this, the person's words would be gone. So each input i
 first, durably (written, flushed to disk and renamed into place), and removed only after its turn
 has committed. Whatever is still here is taken again, in the order it arrived; the delivery id
 it carries makes a turn that did commit (the process died just before the removal) a no-op.
+Inputs arriving together are written as one group that shares the folder's sync
+(`write_group`, storage.group_commit), each still acknowledged only once it is on disk.
 
 Entries are files rather than rows because the database is exactly what may be missing. They
 hold what people wrote, so they are encrypted with the evidence key when one is configured, and
@@ -27,9 +29,11 @@ import hashlib
 import json
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,6 +47,15 @@ from storage.processes import running
 
 _SUFFIX = ".entry"
 _STALE_TEMPORARY_SECONDS = 3600
+# How old this process's picture of the pending folder may be before a conversation's entries
+# are looked up in the folder itself again (see Journal.pending).
+_LISTING_FRESH_SECONDS = 0.25
+# Entries of a group written before their data is synced: each holds a file open meanwhile.
+_FILES_AT_ONCE = 64
+# Threads syncing a group's files at the same time (see _sync_files), made when first needed.
+_SYNCS_AT_ONCE = 4
+_syncing: ThreadPoolExecutor | None = None
+_syncing_lock = threading.Lock()
 _PLAIN, _SEALED = b"pbj-plain1\n", b"pbj-fernet1\n"
 
 
@@ -108,6 +121,13 @@ class Journal:
         for directory in (root, self.pending_dir, self.failed_dir):
             directory.mkdir(parents=True, exist_ok=True, mode=0o700)
         self._clear_stale_temporaries()
+        # Pending entries' names by conversation tag, as this process last saw the folder plus
+        # what it has written and removed since (see `pending`). The folder is the truth: the
+        # index starts empty, is rebuilt from the folder by every full listing, and writer
+        # threads and the event loop both change it, so under a lock.
+        self._index: dict[str, set[str]] = {}
+        self._listed_at: float | None = None
+        self._index_lock = threading.Lock()
 
     def _clear_stale_temporaries(self) -> None:
         """Half-written files from a process killed mid-write: never entries, so safe to remove
@@ -125,9 +145,22 @@ class Journal:
         """Keep an entry durably; it is on disk (not just in a cache) when this returns. `path`
         is a place taken earlier with `place`, so the entry's place in the order is the moment
         it arrived, not the moment the disk finished writing it."""
-        path = path or self.place(entry)
-        self._write_file(path, entry)
-        return path
+        [written] = self._write_entries([(entry, path or self.place(entry))])
+        if isinstance(written, Exception):
+            raise written
+        return written
+
+    def write_group(self, entries: Sequence[tuple[Entry, Path]]) -> list[Path | Exception]:
+        """Keep several entries durably at once, each at the place taken for it: the group
+        shares one flush of the folder (see `_write_entries`). For each entry, its path once it
+        is on disk, or the reason it is not (the disk refused it, or it could not be encoded);
+        an entry that failed is not in the journal at all. A group of one is a plain `write`."""
+        if len(entries) == 1:
+            try:
+                return [self.write(*entries[0])]
+            except (OSError, ValueError) as exc:
+                return [exc]
+        return self._write_entries(entries)
 
     def place(self, entry: Entry) -> Path:
         """Where an entry arriving now goes: its name orders it among its conversation's, and
@@ -148,11 +181,94 @@ class Journal:
         try:
             os.rename(path, target)
         except FileNotFoundError:
+            self._note_removed([path])
             return None
+        self._note_removed([path])
         _sync_directory(self.pending_dir)
+        self._note_written([target])
         return target
 
-    def _write_file(self, path: Path, entry: Entry) -> None:
+    def _write_entries(
+        self, entries: Sequence[tuple[Entry, Path]], *, new: bool = True
+    ) -> list[Path | Exception]:
+        """The disk work of `write` and `write_group`: each entry is written to a temporary
+        file, its data synced, then all are renamed into place and the folder is synced once
+        for them all. That one folder sync is what makes every rename survive a power cut, so a
+        group pays it once rather than once an entry. Data is synced file by file, as POSIX has
+        no narrower way to sync several files (`syncfs` would flush everything else on the disk
+        too, the database included); but a batch of files is written before any is synced, and
+        their syncs are issued together from a few threads (`_sync_files`), so the file system
+        can commit them together rather than one after another.
+
+        `new` entries (arriving inputs) whose folder sync fails are taken away again; an entry
+        rewritten in place (`new` False) stays, as it is the only copy there is."""
+        paths = [path for _, path in entries]
+        outcomes: list[Path | Exception] = list(paths)
+        renamed: list[tuple[int, Path]] = []
+        for place, temporary in self._synced_temporaries(entries, outcomes):
+            try:
+                os.replace(temporary, paths[place])
+            except OSError as exc:
+                _remove(temporary)
+                outcomes[place] = exc
+            else:
+                renamed.append((place, paths[place]))
+        self._sync_folders(renamed, outcomes, new=new)
+        return outcomes
+
+    def _synced_temporaries(
+        self, entries: Sequence[tuple[Entry, Path]], outcomes: list[Path | Exception]
+    ) -> list[tuple[int, Path]]:
+        """Each entry written to a temporary file and its data synced, in batches: for each
+        that was, its place in `entries` and the file; why each other one was not goes in its
+        place in `outcomes`."""
+        numbered = list(enumerate(entries))
+        synced: list[tuple[int, Path]] = []
+        for first in range(0, len(numbered), _FILES_AT_ONCE):
+            batch = numbered[first : first + _FILES_AT_ONCE]
+            opened: list[tuple[int, int, Path]] = []  # (place, descriptor, temporary file)
+            for place, (entry, path) in batch:
+                try:
+                    descriptor, temporary = self._write_temporary(path, entry)
+                except (OSError, ValueError) as exc:
+                    outcomes[place] = exc
+                else:
+                    opened.append((place, descriptor, temporary))
+            refusals = _sync_files([descriptor for _, descriptor, _ in opened])
+            for (place, descriptor, temporary), refused in zip(opened, refusals, strict=True):
+                os.close(descriptor)
+                if refused is not None:
+                    _remove(temporary)
+                    outcomes[place] = refused
+                else:
+                    synced.append((place, temporary))
+        return synced
+
+    def _sync_folders(
+        self, renamed: list[tuple[int, Path]], outcomes: list[Path | Exception], *, new: bool
+    ) -> None:
+        """Sync each folder entries were renamed into, once, so the renames survive a power
+        cut; if it fails, so does every entry renamed into it."""
+        for directory in {path.parent for _, path in renamed}:
+            in_directory = [(place, path) for place, path in renamed if path.parent == directory]
+            try:
+                _sync_directory(directory)
+            except OSError as exc:
+                for place, _ in in_directory:
+                    outcomes[place] = exc
+                if not new:
+                    continue
+                # Not known to be durable, so not journaled: taken away again (as far as the
+                # disk allows), so that what was not promised is not taken a second time later.
+                for _, path in in_directory:
+                    _remove(path)
+                self._note_removed(path for _, path in in_directory)
+            else:
+                self._note_written(path for _, path in in_directory)
+
+    def _write_temporary(self, path: Path, entry: Entry) -> tuple[int, Path]:
+        """An entry's bytes written (not yet synced) to a new temporary file beside `path`:
+        its open descriptor, and its name."""
         payload = json.dumps(entry.to_json(), ensure_ascii=False).encode()
         data = (
             _SEALED + self._keyring.encrypt_bytes(payload)
@@ -164,16 +280,20 @@ class Journal:
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, path)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(descriptor, view) :]
         except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temporary)
+            os.close(descriptor)
+            _remove(temporary)
             raise
-        _sync_directory(path.parent)
+        return descriptor, temporary
+
+    def _write_file(self, path: Path, entry: Entry) -> None:
+        """Write one entry in place, atomically (rewrites, attempts, setting aside)."""
+        [written] = self._write_entries([(entry, path)], new=False)
+        if isinstance(written, Exception):
+            raise written
 
     # -- reading -------------------------------------------------------------------------
 
@@ -193,20 +313,68 @@ class Journal:
         return Entry.from_json(json.loads(payload))
 
     def pending(self, key: ConversationKey | None = None) -> list[Path]:
-        """Entries waiting, oldest first (one conversation's, given its key)."""
-        # One pass over the folder with plain string tests: pathlib's glob builds a Path and
-        # runs a pattern for every entry, and under a burst a thousand entries wait here while
-        # every turn looks for its conversation's.
-        prefix = f"{conversation_tag(key)}-" if key else ""
-        with os.scandir(self.pending_dir) as entries:
-            names = [
-                e.name
-                for e in entries
-                if e.name.startswith(prefix)
-                and e.name.endswith(_SUFFIX)
-                and not e.name.startswith(".")
-            ]
+        """Entries waiting, oldest first (one conversation's, given its key).
+
+        Every turn looks for its conversation's, and under a burst a thousand entries may wait
+        here: listing the folder for each turn would cost every turn more the longer the queue.
+        So one conversation's are looked up in this process's index of the folder, which holds
+        what the last listing found plus what this process has written and removed since; the
+        folder is listed again (in one pass, with plain string tests) when that listing is
+        older than a quarter of a second, so entries other processes write are seen within
+        that; and each name found is checked still to be there, since others remove entries
+        too. All entries (key None: the replay, the status) are always listed afresh."""
+        if key is None or self._listing_is_stale():
+            names = self._list()
+            if key is None:
+                return self._in_order(names)
+        tag = conversation_tag(key)
+        with self._index_lock:
+            known = list(self._index.get(tag, ()))
+        present = [name for name in known if os.path.exists(self.pending_dir / name)]
+        if len(present) < len(known):
+            self._note_removed(self.pending_dir / n for n in set(known) - set(present))
+        return self._in_order(present)
+
+    def _listing_is_stale(self) -> bool:
+        listed_at = self._listed_at
+        return listed_at is None or time.monotonic() - listed_at > _LISTING_FRESH_SECONDS
+
+    def _list(self) -> list[str]:
+        """Every pending entry's name, from the folder itself; the index is rebuilt from it.
+        Listed under the index's lock: a write or removal finishing meanwhile changes the index
+        only after the listing, so it is neither lost nor brought back by it."""
+        with self._index_lock:
+            listed_at = time.monotonic()
+            with os.scandir(self.pending_dir) as entries:
+                names = [
+                    e.name
+                    for e in entries
+                    if e.name.endswith(_SUFFIX) and not e.name.startswith(".")
+                ]
+            self._index = {}
+            for name in names:
+                self._index.setdefault(name.split("-", 1)[0], set()).add(name)
+            self._listed_at = listed_at
+        return names
+
+    def _in_order(self, names: Iterable[str]) -> list[Path]:
         return sorted((self.pending_dir / name for name in names), key=_arrival)
+
+    def _note_written(self, paths: Iterable[Path]) -> None:
+        with self._index_lock:
+            for path in paths:
+                if path.parent == self.pending_dir:
+                    self._index.setdefault(path.name.split("-", 1)[0], set()).add(path.name)
+
+    def _note_removed(self, paths: Iterable[Path]) -> None:
+        with self._index_lock:
+            for path in paths:
+                tag = path.name.split("-", 1)[0]
+                names = self._index.get(tag)
+                if names is not None:
+                    names.discard(path.name)
+                    if not names:
+                        del self._index[tag]
 
     def failed(self) -> list[Path]:
         return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)
@@ -227,6 +395,7 @@ class Journal:
         the entry is taken again and its delivery id makes that a no-op."""
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        self._note_removed([path])
 
     def rewrite(self, path: Path, entry: Entry) -> None:
         """Replace an entry in place (atomically), keeping its place in the order."""
@@ -251,18 +420,20 @@ class Journal:
         """An entry that cannot even be read (damaged on disk) is moved aside as it is."""
         target = self.failed_dir / path.name
         os.replace(path, target)
+        self._note_removed([path])
         _sync_directory(self.failed_dir)
         return target
 
     def retry_failed(self) -> int:
         """Put every set-aside entry back in line, in its original place by arrival."""
-        moved = 0
+        moved: list[Path] = []
         for path in self.failed():
             os.replace(path, self.pending_dir / path.name)
-            moved += 1
+            moved.append(self.pending_dir / path.name)
         if moved:
             _sync_directory(self.pending_dir)
-        return moved
+            self._note_written(moved)
+        return len(moved)
 
     @contextlib.contextmanager
     def claimed(self, path: Path) -> Iterator[bool]:
@@ -335,6 +506,33 @@ def _arrival(path: Path) -> tuple[int, str]:
         return int(parts[1]), path.name
     except (IndexError, ValueError):
         return 0, path.name
+
+
+def _sync_files(descriptors: list[int]) -> list[OSError | None]:
+    """Sync each file's data to disk, at the same time: for each, None or why it failed.
+    Syncs issued together can share a file system commit (ext4 and XFS group them) instead of
+    waiting for one another's; bench/journal.py measures what that buys. One file is synced
+    here, without a thread hop."""
+    if len(descriptors) <= 1:
+        return [_sync_file(descriptor) for descriptor in descriptors]
+    global _syncing
+    with _syncing_lock:
+        if _syncing is None:
+            _syncing = ThreadPoolExecutor(_SYNCS_AT_ONCE, thread_name_prefix="journal-sync")
+    return list(_syncing.map(_sync_file, descriptors))
+
+
+def _sync_file(descriptor: int) -> OSError | None:
+    try:
+        os.fsync(descriptor)
+    except OSError as exc:
+        return exc
+    return None
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(OSError):
+        os.unlink(path)
 
 
 def _sync_directory(directory: Path) -> None:

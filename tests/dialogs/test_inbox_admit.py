@@ -9,7 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import os
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from bot.config import Settings
 from dialogs.inbox import Arrival, Inbox, Input, Who
@@ -176,3 +180,103 @@ async def test_an_entry_that_cannot_be_encoded_is_still_taken(
 
     assert turns.taken == [("a:chat", "me", False)]
     assert replies == ["got me"]
+
+
+class SyncsAndAnswers:
+    """Records, in order, every fsync (by what was synced), every rename into place, and
+    every admit returning (the moment the platform would be answered)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.happened: list[str] = []
+        self.full_after = 10**9  # file syncs the disk allows before it is full
+        fsync, replace = os.fsync, os.replace
+
+        def recorded_fsync(descriptor: int) -> None:
+            synced = os.readlink(f"/proc/self/fd/{descriptor}")
+            if synced.endswith(".tmp"):
+                self.full_after -= 1
+                if self.full_after < 0:
+                    raise OSError(errno.ENOSPC, "No space left on device")
+            fsync(descriptor)
+            self.happened.append(f"synced {synced}")
+
+        def recorded_replace(source: Any, target: Any) -> None:
+            replace(source, target)
+            self.happened.append(f"renamed {source} to {target}")
+
+        monkeypatch.setattr(os, "fsync", recorded_fsync)
+        monkeypatch.setattr(os, "replace", recorded_replace)
+
+
+async def admit_at_once(
+    inbox: Inbox, inputs: list[tuple[Who, str]], answered: list[str]
+) -> list[Arrival]:
+    """Admit every input at the same moment, as a burst arrives; their turns wait."""
+    arrivals: list[Arrival] = []
+
+    async def then(arrival: Arrival) -> None:
+        arrivals.append(arrival)
+
+    async def admit(w: Who, text: str) -> None:
+        await inbox.admit(w, typed(w, text), f"Ev-{text}", then)
+        answered.append(f"answered Ev-{text}")
+
+    await asyncio.gather(*(admit(w, text) for w, text in inputs))
+    await inbox.settled()
+    return arrivals
+
+
+async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_disk(
+    settings: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = SyncsAndAnswers(monkeypatch)
+    journal = Journal(tmp_path / "journal")
+    inbox = Inbox(journal, take=Turns(), clock=clock, directory=None)
+    chats = [who(settings, f"a:chat-{n % 7}") for n in range(50)]
+
+    arrivals = await admit_at_once(inbox, [(w, f"{n}") for n, w in enumerate(chats)], disk.happened)
+
+    assert len(arrivals) == 50
+    folder_synced = f"synced {journal.pending_dir}"
+    for arrival in arrivals:
+        assert arrival.path is not None
+        answered = disk.happened.index(f"answered {arrival.delivery_id}")
+        [renamed] = [
+            n
+            for n, e in enumerate(disk.happened[:answered])
+            if e.startswith("renamed ") and e.endswith(f" to {arrival.path}")
+        ]
+        temporary = disk.happened[renamed].removeprefix("renamed ").split(" to ")[0]
+        assert f"synced {temporary}" in disk.happened[:renamed]
+        assert folder_synced in disk.happened[renamed:answered]
+    # The burst shared the folder's syncs rather than paying one each.
+    assert disk.happened.count(folder_synced) < 10
+    assert len(journal.pending()) == 50
+
+
+async def test_a_disk_full_mid_burst_takes_exactly_the_unwritten_ones_unjournaled(
+    settings: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    disk = SyncsAndAnswers(monkeypatch)
+    disk.full_after = 6
+    journal = Journal(tmp_path / "journal")
+    inbox = Inbox(journal, take=Turns(), clock=clock, directory=None)
+    chats = [who(settings, f"a:chat-{n}") for n in range(20)]
+
+    arrivals = await admit_at_once(inbox, [(w, f"{n}") for n, w in enumerate(chats)], disk.happened)
+
+    kept = [a for a in arrivals if a.path is not None]
+    unjournaled = [a for a in arrivals if a.path is None]
+    assert len(kept) == 6
+    assert len(unjournaled) == 14
+    assert sorted(journal.pending()) == sorted(a.path for a in kept if a.path is not None)
+    assert [p for p in os.listdir(journal.pending_dir) if p.endswith(".tmp")] == []
+    # The follow-up takes each unjournaled one as before: a turn, just not kept meanwhile.
+    turns = Turns()
+    again = Inbox(journal, take=turns, clock=clock, directory=None)
+    replies: list[str] = []
+    for arrival in unjournaled:
+        [reply] = await again.accept(arrival.who, typed(arrival.who, "x"), None, 3, arrival=arrival)
+        replies.append(reply.text)
+    assert replies == ["got x"] * 14
+    assert len(journal.pending()) == 6  # the unjournaled left nothing behind
