@@ -151,8 +151,8 @@ class PolicySearches:
 
     def build(self, row: PolicyVersion) -> PolicySearch:
         assert row.id is not None
-        # Imported here, not at the top: the search engine and numpy take a quarter of a
-        # second to load, which every command would otherwise pay before doing anything.
+        # Imported here, not at the top: the search's word tables and stemmer are loaded
+        # when a question needs them, not by every command.
         from dialogs.services.policy.search import PolicySearch
 
         built = self._built[row.id] = PolicySearch(policy_from_row(row))
