@@ -6,7 +6,7 @@ its document the way staff would, before anyone relies on an answer.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -377,7 +377,8 @@ def ask(
         echo_json(_answer_json(result, note)) if as_json else _print_answer(result, note)
         return
     assert school_id is not None
-    school, _ = _school(school_id, None)
+    settings = settings_or_exit()
+    school, _ = whom(settings, None, school_id)
     if concern is not None:
         from dialogs.services.safeguarding.reply import safeguarding_reply
 
@@ -392,9 +393,12 @@ def ask(
             )
         return result
 
-    from dialogs.services.school.permissions import owner_names
+    from dialogs.services.policy.stored_answer import consult_stored
+    from dialogs.services.school.owners import owner_names
 
-    result = in_session(consult)
+    # Read-only: straight from the embedded database when it is ready, else through the runtime.
+    stored = consult_stored(settings.database_url, school, question, k=k, now=datetime.now(UTC))
+    result = stored if stored is not None else in_session(consult)
     note = _child_safety_note(result, school)
     if as_json:
         echo_json(_answer_json(result, note))
