@@ -72,8 +72,8 @@ import Stemmer  # type: ignore[import-not-found]
 
 from dialogs.services.policy.answer import Passage, PolicyAnswer
 from dialogs.services.policy.bm25 import BM25
+from dialogs.services.policy.parsed import ParsedPolicy, Section, clause_citation
 from dialogs.services.policy.question_aspect import AnswerKind, answer_kind, gives
-from dialogs.services.policy.sections import ParsedPolicy, Section, clause_citation
 from dialogs.services.policy.typos import TypoReader
 from dialogs.services.policy.vocabulary import (
     GENERIC_WORDS,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dialogs.services.policy.sections import Clause, ParsedPolicy, Section
+from dialogs.services.policy.parsed import Clause, ParsedPolicy, Section
 
 
 def sections_to_json(policy: ParsedPolicy) -> list[dict[str, Any]]:
