@@ -450,11 +450,14 @@ def _build_index(corpus: list[list[str]], options: SearchOptions) -> _Index | No
     return _Index(BM25.index(corpus, k1=options.k1, b=options.b))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scored:
     order: tuple[int, ...]  # documents with a positive score, best first
     scores: dict[int, float]  # every document with a positive score
     query: _Query = field(repr=False)
+    # The weight of the query's concepts each clause shows, for the confidence rule and "may
+    # help": worked out once per question, when first needed (PolicySearch._coverage).
+    shown: dict[int, float] | None = field(default=None, repr=False)
 
 
 class PolicySearch:
@@ -708,12 +711,12 @@ class PolicySearch:
             _add(found, credit, weight)
         return found
 
-    def _all_of(self, terms: frozenset[str], postings: dict[str, frozenset[int]]) -> set[int]:
-        """The clauses that have every one of `terms`."""
-        docs = set(range(len(self._docs)))
-        for t in terms:
-            docs &= postings.get(t, frozenset())
-        return docs
+    def _all_of(self, terms: frozenset[str], postings: dict[str, frozenset[int]]) -> frozenset[int]:
+        """The clauses that have every one of `terms` (the rarest term's first)."""
+        if not terms:
+            return frozenset(range(len(self._docs)))
+        having = sorted((postings.get(t, frozenset()) for t in terms), key=len)
+        return having[0].intersection(*having[1:])
 
     def _coverage(self, scored: _Scored, doc: int) -> float:
         """The IDF-weighted share of the question's concepts the clause (with context) shows."""
@@ -721,7 +724,9 @@ class PolicySearch:
         total = sum(c.weight for c in concepts)
         if not total:
             return 0.0
-        return self._found(concepts, partial=False).get(doc, 0.0) / total
+        if scored.shown is None:
+            scored.shown = self._found(concepts, partial=False)
+        return scored.shown.get(doc, 0.0) / total
 
     def _confident(self, scored: _Scored) -> bool:
         opts = self.options
