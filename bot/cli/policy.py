@@ -401,7 +401,7 @@ def ask(
     from dialogs.services.policy.stored_answer import consult_stored
     from dialogs.services.school.owners import owner_names
 
-    # Read-only: straight from the embedded database when it is ready, else through the runtime.
+    # Read-only: straight from the database when it is ready, else through the runtime.
     stored = consult_stored(settings.database_url, school, question, k=k, now=datetime.now(UTC))
     result = stored if stored is not None else in_session(consult)
     note = _child_safety_note(result, school)

@@ -2,21 +2,22 @@
 (dialogs.services.policy.stored_answer, storage.policy_in_force): it must answer exactly as
 PolicyService.consult does, and leave everything else to it.
 
-Every test runs on SQLite and on PostgreSQL (the `database_url` fixture); PostgreSQL is always
-left to the service.
+Every test runs on SQLite and on PostgreSQL (the `database_url` fixture).
 """
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date, datetime, timedelta
+
+from sqlalchemy import create_engine, text
 
 from bot.runtime import Runtime
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import read_policy_document
 from dialogs.services.policy.stored_answer import consult_stored
 from dialogs.services.school.schools import School
-from storage.policy_in_force import embedded_file, read_in_force
+from storage.db import sync_url
+from storage.policy_in_force import embedded_file, read_in_force, server_conninfo
 from tests.conftest import Clock
 
 QUESTIONS = (
@@ -88,9 +89,6 @@ async def test_it_answers_as_the_service_from_the_version_in_force_each_day(
         now = clock() + timedelta(days=days)
         for question in QUESTIONS:
             stored = consult_stored(url, oakfield(runtime), question, k=3, now=now)
-            if embedded_file(url) is None:
-                assert stored is None  # PostgreSQL: always the service's way
-                continue
             assert stored == await consulted(runtime, now, question), (days, question)
 
 
@@ -103,9 +101,6 @@ async def test_when_every_version_waits_the_newest_answers_as_in_the_service(
     await import_version(runtime, clock, POLICY_V3, "v3.md", today + timedelta(days=7))
 
     stored = read_in_force(url, "oakfield", today)
-    if embedded_file(url) is None:
-        assert stored is None
-        return
     assert stored is not None
     assert stored.version == 2
     assert consult_stored(url, oakfield(runtime), QUESTIONS[1], k=3, now=clock()) == (
@@ -119,8 +114,7 @@ async def test_nothing_imported_yet_is_left_to_the_service(runtime: Runtime, clo
 
     await consulted(runtime, clock(), QUESTIONS[0])  # the service imports the configured policy
 
-    found = read_in_force(url, "oakfield", clock().date())
-    assert (found is None) == (embedded_file(url) is None)
+    assert read_in_force(url, "oakfield", clock().date()) is not None
     assert read_in_force(url, "another-school", clock().date()) is None
 
 
@@ -129,23 +123,33 @@ async def test_a_schema_not_at_the_newest_migration_is_left_to_the_service(
 ) -> None:
     url = runtime.settings.database_url
     await consulted(runtime, clock(), QUESTIONS[0])
-    file = embedded_file(url)
-    if file is None:
-        return
     assert read_in_force(url, "oakfield", clock().date()) is not None
-    with sqlite3.connect(file) as connection:
-        connection.execute("UPDATE alembic_version SET version_num = '0001'")
-    connection.close()
+    engine = create_engine(sync_url(url))
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = '0001'"))
+    finally:
+        engine.dispose()
 
     assert read_in_force(url, "oakfield", clock().date()) is None
 
 
-def test_only_a_plain_embedded_database_file_is_read(tmp_path: object) -> None:
+def test_a_plain_embedded_file_or_a_postgresql_server_is_read() -> None:
     assert embedded_file("sqlite:////srv/policybot/db.sqlite3") is not None
     assert embedded_file("sqlite+aiosqlite:///data/db.sqlite3") is not None
     assert embedded_file("sqlite://") is None
     assert embedded_file("sqlite:///:memory:") is None
     assert embedded_file("sqlite:///db.sqlite3?mode=ro") is None
     assert embedded_file("postgresql://bot@db/policybot") is None
+    assert server_conninfo("postgresql+psycopg://bot:p%40ss@db:5432/policybot?sslmode=require") == (
+        "postgresql://bot:p%40ss@db:5432/policybot?sslmode=require"
+    )
+    assert server_conninfo("sqlite:////srv/policybot/db.sqlite3") is None
     missing = "sqlite:////nonexistent/policybot.sqlite3"
     assert read_in_force(missing, "oakfield", date(2026, 11, 21)) is None
+
+
+def test_a_server_that_cannot_be_reached_is_left_to_the_service() -> None:
+    """The service says what is wrong (`Cannot reach the database in DATABASE_URL`)."""
+    unreachable = "postgresql://bot@127.0.0.1:9/policybot?connect_timeout=2"
+    assert read_in_force(unreachable, "oakfield", date(2026, 11, 21)) is None

@@ -3,9 +3,10 @@
 
 The runtime (the database layer, every table model, the services) is what the server and the
 other commands need, and it took most of the second `ask --school` used to take. When the
-version in force can be read from the embedded database straight away
-(storage.policy_in_force), this answers exactly as PolicyService.consult would; when it cannot
-(PostgreSQL, a first start, nothing imported yet), it says None and the caller asks the service.
+version in force can be read with the database's driver alone (storage.policy_in_force), this
+answers exactly as PolicyService.consult would; when it cannot (a first start, nothing imported
+yet, a schema behind the code, a database out of reach), it says None and the caller asks the
+service.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ def consult_stored(
     database_url: str, school: School, question: str, *, k: int, now: datetime
 ) -> PolicyAnswer | None:
     """PolicyService.consult's answer from the version in force at `now`, or None when the
-    embedded database cannot be read without the runtime (see storage.policy_in_force)."""
+    database cannot be read without the runtime (see storage.policy_in_force)."""
     stored = read_in_force(database_url, school.id, now.astimezone(school.tz).date())
     if stored is None:
         return None
