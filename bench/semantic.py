@@ -285,12 +285,20 @@ def _order(scores: np.ndarray) -> list[int]:
     return [int(i) for i in np.argsort(-scores, kind="stable")]
 
 
+def _dense(scored: _Scored | None, n: int) -> np.ndarray:
+    """PolicySearch's scores of all n clauses (it keeps only those that scored above 0)."""
+    out = np.zeros(n)
+    for i, score in scored.scores.items() if scored is not None else ():
+        out[i] = score
+    return out
+
+
 def rankings(policy: Policy, question: str) -> tuple[_Scored | None, dict[str, list[int]]]:
     """Every way of ranking the clauses for one question: BM25, the model, and their fusions."""
     scored = policy.search._score(question)
     similarity = policy.index.scores(question)
     n = len(similarity)
-    bm25 = scored.scores if scored is not None else np.zeros(n)
+    bm25 = _dense(scored, n)
     out = {"BM25 (PolicySearch)": list(scored.order) if scored is not None else []}
     out["model alone"] = _order(similarity)
     lexical_rank = np.full(n, float(n))  # clauses BM25 does not rank come after all it does
@@ -471,7 +479,7 @@ def answer_ms(encoder: ClauseEncoder, weight: float, repeats: int) -> dict[str, 
             scored = search._score(text)
             similarity = index.scores(text)
             if scored is not None:
-                fuse(scored.scores, similarity, weight)
+                fuse(_dense(scored, len(similarity)), similarity, weight)
             fused.append((time.perf_counter() - start) * 1000)
     return {
         "clauses": len(index.vectors),

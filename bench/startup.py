@@ -17,7 +17,10 @@ Each command is run as `python -m bot ...` with the tree on PYTHONPATH, the bund
 configuration and a throwaway data directory. Compiled bytecode is kept, as an installed package
 keeps it, but under a throwaway PYTHONPYCACHEPREFIX (PYTHONDONTWRITEBYTECODE is cleared), so the
 untimed first run compiles and every timed run reads bytecode, as a user's would. Reported: the
-median and p90 wall time of each, and the median as a multiple of `python -c pass`.
+median and p90 wall time of each, the median as a multiple of `python -c pass`, and the median
+CPU time (user and system) the command's process used: on a machine shared with other work, the
+wall time waits for the CPU as well, while the CPU time is close to what the command takes on a
+quiet machine.
 
 With --baseline DIR (another checkout, e.g. `git worktree add /tmp/base main`), the same
 commands of that tree run in the same rounds, and the report adds this tree's median over the
@@ -34,6 +37,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -76,8 +80,11 @@ class Tree:
         env["POLICYBOT_DATA_DIR"] = str(self.data_dir)
         return env
 
-    def run(self, args: list[str]) -> tuple[float, str]:
-        """One run: wall seconds, and what it printed (checked against the other tree's)."""
+    def run(self, args: list[str]) -> tuple[float, float, str]:
+        """One run: wall seconds, CPU seconds, and what it printed (checked against the other
+        tree's). Runs are one at a time, so the CPU time of this process's finished children
+        grows by this run's alone."""
+        used = _children_cpu()
         start = time.perf_counter()
         done = subprocess.run(  # noqa: S603 - our own interpreter and arguments
             [sys.executable, *args],
@@ -88,11 +95,17 @@ class Tree:
             check=False,
         )
         elapsed = time.perf_counter() - start
+        cpu = _children_cpu() - used
         if done.returncode != 0:
             raise SystemExit(
                 f"{self.name}: `{' '.join(args)}` exited {done.returncode}:\n{done.stderr}"
             )
-        return elapsed, done.stdout
+        return elapsed, cpu, done.stdout
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def percentile(samples: list[float], share: float) -> float:
@@ -100,24 +113,30 @@ def percentile(samples: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(share * (len(ordered) - 1))))]
 
 
-def measure(trees: list[Tree], runs: int) -> dict[str, dict[str, list[float]]]:
-    """Every (tree, command) once per round, in an order that rotates from round to round."""
+Samples = dict[str, dict[str, list[float]]]  # tree -> command -> seconds, one per round
+
+
+def measure(trees: list[Tree], runs: int) -> tuple[Samples, Samples]:
+    """Every (tree, command) once per round, in an order that rotates from round to round:
+    the wall times, and the CPU times."""
     pairs = [(tree, name) for name in COMMANDS for tree in trees]
     for tree, name in pairs:  # untimed: migrates and imports for --school, warms the disk cache
         tree.run(COMMANDS[name])
     outputs: dict[str, str] = {}
     for name in COMMANDS:
-        printed = {tree.name: tree.run(COMMANDS[name])[1] for tree in trees}
+        printed = {tree.name: tree.run(COMMANDS[name])[2] for tree in trees}
         if len(set(printed.values())) > 1:
             raise SystemExit(f"`{name}` prints differently in {', '.join(printed)}")
         outputs[name] = next(iter(printed.values()))
-    times: dict[str, dict[str, list[float]]] = {t.name: {n: [] for n in COMMANDS} for t in trees}
+    times: Samples = {t.name: {n: [] for n in COMMANDS} for t in trees}
+    cpu: Samples = {t.name: {n: [] for n in COMMANDS} for t in trees}
     for round_ in range(runs):
         shift = round_ % len(pairs)
         for tree, name in pairs[shift:] + pairs[:shift]:
-            elapsed, _ = tree.run(COMMANDS[name])
+            elapsed, used, _ = tree.run(COMMANDS[name])
             times[tree.name][name].append(elapsed)
-    return times
+            cpu[tree.name][name].append(used)
+    return times, cpu
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
                     scratch_path / "pycache",
                 )
             )
-        times = measure(trees, args.runs)
+        times, cpu = measure(trees, args.runs)
 
     results: dict[str, Any] = {"runs": args.runs, "python": sys.version.split()[0], "trees": {}}
     for tree in trees:
@@ -151,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
                     "median_ms": round(statistics.median(samples) * 1000, 1),
                     "p90_ms": round(percentile(samples, 0.9) * 1000, 1),
                     "x_python": round(statistics.median(samples) / floor, 2),
+                    "median_cpu_ms": round(statistics.median(cpu[tree.name][name]) * 1000, 1),
                 }
                 for name, samples in times[tree.name].items()
             },
@@ -171,9 +191,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.runs} rounds, every command once per round; Python {results['python']}")
     for tree_name, tree_results in results["trees"].items():
         print(f"\n{tree_name} ({tree_results['path']})")
-        print(f"{'command':<24}{'median ms':>11}{'p90 ms':>9}{'x python':>10}")
+        print(f"{'command':<24}{'median ms':>11}{'p90 ms':>9}{'x python':>10}{'cpu ms':>9}")
         for name, r in tree_results["commands"].items():
-            print(f"{name:<24}{r['median_ms']:>11.1f}{r['p90_ms']:>9.1f}{r['x_python']:>10.2f}")
+            print(
+                f"{name:<24}{r['median_ms']:>11.1f}{r['p90_ms']:>9.1f}{r['x_python']:>10.2f}"
+                f"{r['median_cpu_ms']:>9.1f}"
+            )
     if args.baseline is not None:
         print(f"\n{'this tree / baseline':<24}{'median':>11}")
         for name, r in results["this / baseline"].items():

@@ -8,25 +8,19 @@ without it; only when those do not show an up-to-date schema does alembic decide
 
 from __future__ import annotations
 
-import re
 import threading
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sqlalchemy import create_engine, inspect, pool, text
 from sqlalchemy.engine import URL, Engine
 
 from storage.db import sqlite_connections, sync_url
+from storage.migration_chain import MIGRATIONS as _MIGRATIONS
+from storage.migration_chain import plain_chain_head as plain_chain_head
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-_MIGRATIONS = Path(__file__).with_name("migrations")
-# A migration script's identifiers, as alembic writes them: `revision: str = "0014"`.
-_IDENTIFIERS = re.compile(
-    r"^(revision|down_revision|branch_labels|depends_on)\b[^=\n]*=\s*(.*?)\s*$", re.MULTILINE
-)
-_QUOTED = re.compile(r"""^(?:"([\w-]+)"|'([\w-]+)')$""")
 
 # The audit log's tables: the server's role may read them and add to them, nothing more.
 # Entries go only through retention's audit_prune function, which runs with the owner's rights.
@@ -96,43 +90,6 @@ def is_up_to_date(url: str | URL) -> bool:
     if head is not None and _stored_revisions(url) == [head]:
         return True
     return current_revision(url) == head_revision()
-
-
-def plain_chain_head() -> str | None:
-    """The newest migration, read from the scripts' text, when they form one plain chain (each
-    with one parent, no branch labels, no dependencies): then it is the head alembic finds.
-    None for anything else, which is left to alembic (tests/storage/test_migrations.py checks
-    the two agree)."""
-    parents: dict[str, str | None] = {}
-    for script in (_MIGRATIONS / "versions").glob("*.py"):
-        found = _IDENTIFIERS.findall(script.read_text(encoding="utf-8"))
-        values = dict(found)
-        if len(found) != 4 or len(values) != 4:
-            return None
-        if values["branch_labels"] != "None" or values["depends_on"] != "None":
-            return None
-        revision = _quoted(values["revision"])
-        parent = None if values["down_revision"] == "None" else _quoted(values["down_revision"])
-        if revision is None or revision in parents:
-            return None
-        if parent is None and values["down_revision"] != "None":
-            return None
-        parents[revision] = parent
-    heads = set(parents) - set(parents.values())
-    if len(heads) != 1:
-        return None
-    head = heads.pop()
-    chain: list[str] = []
-    at: str | None = head
-    while at is not None and at in parents and len(chain) <= len(parents):
-        chain.append(at)
-        at = parents[at]
-    return head if at is None and len(chain) == len(parents) else None
-
-
-def _quoted(value: str) -> str | None:
-    match = _QUOTED.match(value)
-    return (match.group(1) or match.group(2)) if match else None
 
 
 def _stored_revisions(url: str | URL) -> list[str]:

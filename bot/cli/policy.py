@@ -6,7 +6,7 @@ its document the way staff would, before anyone relies on an answer.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -23,13 +23,12 @@ from bot.cli.support import (
 )
 from dialogs.services.errors import InvalidRequest, PolicybotError
 from dialogs.services.policy.answer import PolicyAnswer
-from dialogs.services.policy.documents import MAX_POLICY_BYTES, read_policy_document
-from dialogs.services.policy.sections import parse_policy
 from dialogs.services.safeguarding.concern import safeguarding_concern
 
-# `policybot ask --policy FILE` reads, parses and searches one file: the database, the school
-# directory and the services below are imported by the commands that use them, so that it
-# starts in a fraction of a second (tests/bot/test_startup.py).
+# `policybot ask --policy FILE` reads, parses and searches one file, and `ask --school ID` reads
+# the version in force: the database layer, the school directory, the services and the
+# document readers and parser are imported by the commands that use them, so that both start
+# in a fraction of a second (tests/bot/test_startup.py).
 if TYPE_CHECKING:
     from dialogs.services.container import Services
     from dialogs.services.policy.service import Imported
@@ -43,6 +42,8 @@ NOT_IN_POLICY = "The policy doesn't say."
 
 
 def _read(path: Path) -> bytes:
+    from dialogs.services.policy.documents import MAX_POLICY_BYTES
+
     if path.stat().st_size > MAX_POLICY_BYTES:
         raise click.UsageError(
             f"{path.name} is larger than {MAX_POLICY_BYTES // (1024 * 1024)} MB; is it the policy?"
@@ -102,6 +103,7 @@ def import_policy(
     as_json: bool,
 ) -> None:
     """Import FILE (Markdown, text, Word .docx or PDF) as a new version of the policy."""
+    from dialogs.services.policy.documents import read_policy_document
     from dialogs.services.policy.service import COMMAND_LINE
 
     school, person = _school(school_id, person_id)
@@ -366,18 +368,22 @@ def ask(
 
             _show_safeguarding(safeguarding_reply(concern, None), as_json)
             return
+        from dialogs.services.policy.documents import read_policy_document
+        from dialogs.services.policy.search import PolicySearch
+        from dialogs.services.policy.sections import parse_policy
+
         try:
             document = read_policy_document(_read(policy_file), policy_file.name)
         except PolicybotError as exc:
             exit_with(ExitCode.PROBLEM, exc.message)
-        from dialogs.services.policy.search import PolicySearch
 
         result = PolicySearch(parse_policy(document.text, kind=document.kind)).answer(question, k=k)
         note = _child_safety_note(result, None)
         echo_json(_answer_json(result, note)) if as_json else _print_answer(result, note)
         return
     assert school_id is not None
-    school, _ = _school(school_id, None)
+    settings = settings_or_exit()
+    school, _ = whom(settings, None, school_id)
     if concern is not None:
         from dialogs.services.safeguarding.reply import safeguarding_reply
 
@@ -392,9 +398,12 @@ def ask(
             )
         return result
 
-    from dialogs.services.school.permissions import owner_names
+    from dialogs.services.policy.stored_answer import consult_stored
+    from dialogs.services.school.owners import owner_names
 
-    result = in_session(consult)
+    # Read-only: straight from the database when it is ready, else through the runtime.
+    stored = consult_stored(settings.database_url, school, question, k=k, now=datetime.now(UTC))
+    result = stored if stored is not None else in_session(consult)
     note = _child_safety_note(result, school)
     if as_json:
         echo_json(_answer_json(result, note))

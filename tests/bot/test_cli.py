@@ -434,8 +434,10 @@ def test_db_commands_explain_an_unreachable_database(tmp_path: Path) -> None:
 
 
 def test_starting_a_command_does_not_load_the_policy_search_engine() -> None:
-    """bm25s and numpy are loaded when the first question needs them, not by every command."""
-    code = "import sys, bot.cli; print(sorted({'bm25s', 'numpy'} & set(sys.modules)))"
+    """The search (its word tables and stemmer) is loaded when the first question needs it,
+    not by every command; bm25s and numpy, which it no longer uses, never."""
+    heavy = {"bm25s", "numpy", "dialogs.services.policy.search"}
+    code = f"import sys, bot.cli; print(sorted({heavy!r} & set(sys.modules)))"
     loaded = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     ).stdout

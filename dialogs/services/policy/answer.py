@@ -1,7 +1,7 @@
 """What an answer from the policy is: the best passages, and whether the best one is trusted.
 
 Kept apart from the search itself so that code which only passes answers around does not load
-the search engine (and numpy) when it starts.
+the search engine (its word tables and stemmer) when it starts.
 
 When the top passage is not trusted, the passages that touch the question are still worth
 showing, as "these parts of the policy may help" and never as an answer (`may_help`). A passage

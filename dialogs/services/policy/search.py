@@ -17,14 +17,14 @@ How a question is answered
        question's own words and its best paraphrase (weighted `expansion_weight`), so a clause
        with five synonyms of "offensive" counts one idea, not five. The literal words of a
        staff idiom ("free period") and generic words ("school", "Facebook") weigh less.
-    3. Ranking. BM25 (bm25s) ranks clauses, the quotable unit. A clause's heading path and
-       lead-in are a second, weaker BM25 field (`context_weight`): a bullet under "Use of
-       images" is about images even when it only says "permission should be sought", but a
-       clause that says "images" itself says it more directly. The score is then multiplied by
-       the (IDF-weighted) share of the question's ideas the clause shows ("coordination"), so a
-       clause that speaks to most of the question beats one that shares a single rare word.
-       Adding the score of the clause's whole section is available (`section_weight`) but did
-       not help on the question set, so it is off.
+    3. Ranking. BM25 (bm25.py, which scores as bm25s does) ranks clauses, the quotable unit. A
+       clause's heading path and lead-in are a second, weaker BM25 field (`context_weight`): a
+       bullet under "Use of images" is about images even when it only says "permission should be
+       sought", but a clause that says "images" itself says it more directly. The score is then
+       multiplied by the (IDF-weighted) share of the question's ideas the clause shows
+       ("coordination"), so a clause that speaks to most of the question beats one that shares a
+       single rare word. Adding the score of the clause's whole section is available
+       (`section_weight`) but did not help on the question set, so it is off.
     4. Quote. The top clause is quoted, not its section, with its lead-in ("Staff must not post
        ... about:" before "Current, past or prospective pupils"), and cut to at most
        QUOTE_SENTENCES sentences: the ones that matched, with "…" where text was left out.
@@ -61,7 +61,6 @@ Sharing
 from __future__ import annotations
 
 import bisect
-import logging
 import math
 import re
 import threading
@@ -69,13 +68,12 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Literal
 
-import bm25s  # type: ignore[import-untyped]
-import numpy as np
 import Stemmer  # type: ignore[import-not-found]
 
 from dialogs.services.policy.answer import Passage, PolicyAnswer
+from dialogs.services.policy.bm25 import BM25
+from dialogs.services.policy.parsed import ParsedPolicy, Section, clause_citation
 from dialogs.services.policy.question_aspect import AnswerKind, answer_kind, gives
-from dialogs.services.policy.sections import ParsedPolicy, Section, clause_citation
 from dialogs.services.policy.typos import TypoReader
 from dialogs.services.policy.vocabulary import (
     GENERIC_WORDS,
@@ -89,9 +87,6 @@ from dialogs.services.policy.vocabulary import (
 from dialogs.services.safeguarding.concern import may_concern_a_child
 
 __all__ = ["PLAIN_BM25", "Passage", "PolicyAnswer", "PolicySearch", "SearchOptions"]
-
-# bm25s sets its own logger to DEBUG when imported; building an index per policy is not news.
-logging.getLogger("bm25s").setLevel(logging.WARNING)
 
 QUOTE_SENTENCES = 3
 MIN_IDF_CLAUSES = 20
@@ -130,7 +125,7 @@ class SearchOptions:
     answer_kinds: bool = True  # a "how quickly"/"who" question needs a clause giving a time/person
 
 
-# Every idea switched off: bm25s over clauses and lower-cased words, any match an answer. The
+# Every idea switched off: plain BM25 over clauses and lower-cased words, any match an answer. The
 # baseline the benchmarks measure each idea against.
 PLAIN_BM25 = SearchOptions(
     stemming=False,
@@ -417,49 +412,52 @@ class _Doc:
 
 @dataclass(frozen=True)
 class _Index:
-    retriever: bm25s.BM25
-    vocab: dict[str, int]
-    size: int
+    bm25: BM25
 
-    def scores(self, groups: tuple[_Group, ...]) -> np.ndarray:
-        """Each document's score: the sum over groups of the better of own words and paraphrase."""
-        cache: dict[str, np.ndarray] = {}
-        zero = np.zeros(self.size)
+    def scores(self, groups: tuple[_Group, ...]) -> dict[int, float]:
+        """Each document's score: the sum over groups of the better of own words and paraphrase.
 
-        def term(t: str) -> np.ndarray:
-            if t not in cache:
-                tid = self.vocab.get(t)
-                cache[t] = (
-                    zero
-                    if tid is None
-                    else np.asarray(self.retriever.get_scores_from_ids([tid]), dtype=np.float64)
-                )
-            return cache[t]
-
-        total = np.zeros(self.size)
+        Only the documents that score: a term a document lacks adds 0 to its sum, so leaving
+        it out adds the same, in the same order (the sums are those of a dense vector).
+        """
+        total: dict[int, float] = {}
         for group in groups:
-            own = sum((weight * term(t) for t, weight in group.own), zero)
-            best = own
+            best = self._weighted_sum(group.own)
             for phrase in group.alternatives:
-                best = np.maximum(best, sum((weight * term(t) for t, weight in phrase), zero))
-            total += best
+                for doc, score in self._weighted_sum(phrase).items():
+                    if score > best.get(doc, 0.0):
+                        best[doc] = score
+            _add(total, best)
         return total
+
+    def _weighted_sum(self, terms: tuple[tuple[str, float], ...]) -> dict[int, float]:
+        summed: dict[int, float] = {}
+        for t, weight in terms:
+            for doc, score in self.bm25.scores(t).items():
+                summed[doc] = summed.get(doc, 0.0) + weight * score
+        return summed
+
+
+def _add(total: dict[int, float], more: dict[int, float], weight: float = 1.0) -> None:
+    """total += weight * more, document by document."""
+    for doc, score in more.items():
+        total[doc] = total.get(doc, 0.0) + weight * score
 
 
 def _build_index(corpus: list[list[str]], options: SearchOptions) -> _Index | None:
     if not any(corpus):
-        return None  # bm25s cannot index a corpus without a single word (nor need to)
-    retriever = bm25s.BM25(k1=options.k1, b=options.b)
-    retriever.index(corpus, show_progress=False)
-    vocab: dict[str, int] = {t: i for t, i in retriever.vocab_dict.items() if t}
-    return _Index(retriever, vocab, len(corpus))
+        return None  # a corpus without a single word has nothing to rank
+    return _Index(BM25.index(corpus, k1=options.k1, b=options.b))
 
 
-@dataclass(frozen=True)
+@dataclass
 class _Scored:
     order: tuple[int, ...]  # documents with a positive score, best first
-    scores: np.ndarray
+    scores: dict[int, float]  # every document with a positive score
     query: _Query = field(repr=False)
+    # The weight of the query's concepts each clause shows, for the confidence rule and "may
+    # help": worked out once per question, when first needed (PolicySearch._coverage).
+    shown: dict[int, float] | None = field(default=None, repr=False)
 
 
 class PolicySearch:
@@ -507,7 +505,6 @@ class PolicySearch:
         self._context = _build_index(context_tokens, opts) if opts.context else None
         use_sections = opts.granularity == "clause" and opts.section_weight > 0
         self._sections = _build_index(section_tokens, opts) if use_sections else None
-        self._section_of = np.asarray([d.section_index for d in docs], dtype=np.int64)
         n = len(docs)
         df: dict[str, int] = {}
         for doc in docs:
@@ -657,10 +654,15 @@ class PolicySearch:
             return None
         scores = self._index.scores(query.groups)
         if self._context is not None:
-            scores = scores + self.options.context_weight * self._context.scores(query.groups)
+            _add(scores, self._context.scores(query.groups), self.options.context_weight)
         if self._sections is not None:
             by_section = self._sections.scores(query.groups)
-            scores = scores + self.options.section_weight * by_section[self._section_of]
+            of_clauses = {
+                doc: by_section[d.section_index]
+                for doc, d in enumerate(self._docs)
+                if d.section_index in by_section
+            }
+            _add(scores, of_clauses, self.options.section_weight)
         concepts = query.concepts
         if self.options.coordination > 0 and concepts:
             # A clause that speaks to more of what was asked beats one that shares a rare word.
@@ -669,11 +671,15 @@ class PolicySearch:
                 sum(c.weight for c in concepts) if self.options.coordination_idf else len(concepts)
             )
             smooth = total / (len(concepts) + 1)
-            scores = scores * ((found + smooth) / (total + smooth)) ** self.options.coordination
-        order = tuple(int(i) for i in np.argsort(-scores, kind="stable") if scores[i] > 0)
+            power = self.options.coordination
+            for doc, score in scores.items():
+                scores[doc] = score * ((found.get(doc, 0.0) + smooth) / (total + smooth)) ** power
+        # Best first; equal scores in the policy's order (a stable sort of the documents).
+        ranked = sorted((d for d in sorted(scores) if scores[d] > 0), key=lambda d: -scores[d])
+        order = tuple(ranked)
         if not order:
             return None
-        return _Scored(order, scores, query)
+        return _Scored(order, {d: scores[d] for d in order}, query)
 
     def _passages(self, scored: _Scored, k: int) -> list[Passage]:
         out: list[Passage] = []
@@ -684,41 +690,33 @@ class PolicySearch:
             out.append(Passage(doc.citation, doc.section, text, float(scored.scores[i]), shows))
         return out
 
-    def _found(self, concepts: tuple[_Group, ...], *, partial: bool) -> np.ndarray:
+    def _found(self, concepts: tuple[_Group, ...], *, partial: bool) -> dict[int, float]:
         """For every clause, the weight of the question's concepts it shows.
 
         Without `partial` (the confidence rule), a concept shown by the heading or lead-in counts
         like one shown by the clause's own words; with it (coordination), context_weight of it.
         With `coordination_idf` off, coordination counts every concept as 1.
         """
-        n = len(self._docs)
-        found = np.zeros(n)
+        found: dict[int, float] = {}  # a clause showing none of them is not in it
         for concept in concepts:
-            own = np.zeros(n, dtype=bool)
-            anywhere = np.zeros(n, dtype=bool)
+            own: set[int] = set()
+            anywhere: set[int] = set()
             for terms in concept.evidence:
                 anywhere |= self._all_of(terms, self._postings)
                 if partial:
                     own |= self._all_of(terms, self._own_postings)
-            if partial:
-                weak = self.options.context_weight
-                credit = np.where(own, 1.0, np.where(anywhere, weak, 0.0))
-            else:
-                credit = anywhere.astype(np.float64)
+            weak = self.options.context_weight if partial else 1.0
+            credit = {doc: 1.0 if doc in own else weak for doc in anywhere}
             weight = concept.weight if self.options.coordination_idf or not partial else 1.0
-            found += weight * credit
+            _add(found, credit, weight)
         return found
 
-    def _all_of(self, terms: frozenset[str], postings: dict[str, np.ndarray]) -> np.ndarray:
-        mask = np.ones(len(self._docs), dtype=bool)
-        for t in terms:
-            docs = postings.get(t)
-            if docs is None:
-                return np.zeros(len(self._docs), dtype=bool)
-            hit = np.zeros(len(self._docs), dtype=bool)
-            hit[docs] = True
-            mask &= hit
-        return mask
+    def _all_of(self, terms: frozenset[str], postings: dict[str, frozenset[int]]) -> frozenset[int]:
+        """The clauses that have every one of `terms` (the rarest term's first)."""
+        if not terms:
+            return frozenset(range(len(self._docs)))
+        having = sorted((postings.get(t, frozenset()) for t in terms), key=len)
+        return having[0].intersection(*having[1:])
 
     def _coverage(self, scored: _Scored, doc: int) -> float:
         """The IDF-weighted share of the question's concepts the clause (with context) shows."""
@@ -726,7 +724,9 @@ class PolicySearch:
         total = sum(c.weight for c in concepts)
         if not total:
             return 0.0
-        return float(self._found(concepts, partial=False)[doc]) / total
+        if scored.shown is None:
+            scored.shown = self._found(concepts, partial=False)
+        return scored.shown.get(doc, 0.0) / total
 
     def _confident(self, scored: _Scored) -> bool:
         opts = self.options
@@ -769,13 +769,13 @@ def _vocabulary(policy: ParsedPolicy) -> set[str]:
     return words
 
 
-def _postings(docs: list[frozenset[str]]) -> dict[str, np.ndarray]:
+def _postings(docs: list[frozenset[str]]) -> dict[str, frozenset[int]]:
     """Term -> the documents that contain it."""
     found: dict[str, list[int]] = {}
     for i, terms in enumerate(docs):
         for t in terms:
             found.setdefault(t, []).append(i)
-    return {t: np.asarray(ids, dtype=np.int64) for t, ids in found.items()}
+    return {t: frozenset(ids) for t, ids in found.items()}
 
 
 def _idf(df: int, n: int) -> float:

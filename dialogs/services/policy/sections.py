@@ -77,44 +77,15 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dialogs.services.policy.parsed import SEPARATOR as SEPARATOR
+from dialogs.services.policy.parsed import Clause as Clause
+from dialogs.services.policy.parsed import ParsedPolicy as ParsedPolicy
+from dialogs.services.policy.parsed import Section as Section
+from dialogs.services.policy.parsed import clause_citation as clause_citation
+
 FRONT_MATTER = "Front matter"
 WHOLE_DOCUMENT = "Whole document"
-SEPARATOR = " \u203a "
 TITLE_JOINER = " \u2014 "
-
-
-@dataclass(frozen=True)
-class Clause:
-    """The smallest quotable unit: an answer quotes a clause, not a whole section."""
-
-    number: str | None  # "3.1.4", "3.1.4(a)", "(ii)"; a bullet's clause; None for paragraphs
-    text: str  # the clause's own words, whitespace-normalised, without its number or bullet
-    lead_in: str | None = None  # the sentence ending in ":" that introduced this list item
-
-
-@dataclass(frozen=True)
-class Section:
-    citation: str  # unique within the document; see "Citations" above
-    heading_path: tuple[str, ...]  # headings from the top, without their numbers
-    number: str | None  # the section's own number ("3.2"), if its heading has one
-    clauses: tuple[Clause, ...]  # never empty
-    text: str  # the clause texts, one per line
-
-
-@dataclass(frozen=True)
-class ParsedPolicy:
-    title: str | None
-    sections: tuple[Section, ...]
-    dropped: tuple[str, ...]  # removed lines, in document order, so an importer can show them
-
-
-def clause_citation(section: Section, clause: Clause) -> str:
-    """A clause number is only meaningful next to where it sits, unless it already says it all."""
-    if clause.number is None:
-        return section.citation
-    if not section.heading_path and re.match(r"\d", clause.number):
-        return clause.number
-    return f"{section.citation}{SEPARATOR}{clause.number}"
 
 
 # --- Line shapes -------------------------------------------------------------------------------

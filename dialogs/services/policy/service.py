@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, Unpack
+from typing import TYPE_CHECKING, Unpack
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import load_only
@@ -30,7 +30,8 @@ from dialogs.services.messages import Button, Fact, InputKind, Message, MessageK
 from dialogs.services.observer import Confidence, Observer, Observers
 from dialogs.services.policy.answer import PolicyAnswer
 from dialogs.services.policy.documents import PolicyDocument, read_policy_document
-from dialogs.services.policy.sections import Clause, ParsedPolicy, Section, parse_policy
+from dialogs.services.policy.sections import ParsedPolicy, parse_policy
+from dialogs.services.policy.stored import policy_from_json, sections_to_json
 from dialogs.services.privacy.audit import AuditAction
 from dialogs.services.privacy.audited import Notifying, NotifyingService
 from dialogs.services.safeguarding.concern import may_concern_a_child, safeguarding_concern
@@ -98,41 +99,9 @@ def parse_question_ref(text: str) -> int | None:
     return int(cleaned) if cleaned.isdecimal() else None
 
 
-# -- storing a parse ----------------------------------------------------------------------------
-
-
-def sections_to_json(policy: ParsedPolicy) -> list[dict[str, Any]]:
-    return [
-        {
-            "citation": s.citation,
-            "heading_path": list(s.heading_path),
-            "number": s.number,
-            "clauses": [
-                {"number": c.number, "text": c.text, "lead_in": c.lead_in} for c in s.clauses
-            ],
-        }
-        for s in policy.sections
-    ]
-
-
 def policy_from_row(row: PolicyVersion) -> ParsedPolicy:
     """The parse answers are quoted from, exactly as it was stored at import."""
-    sections = []
-    for data in row.sections:
-        clauses = tuple(
-            Clause(number=c["number"], text=c["text"], lead_in=c["lead_in"])
-            for c in data["clauses"]
-        )
-        sections.append(
-            Section(
-                citation=data["citation"],
-                heading_path=tuple(data["heading_path"]),
-                number=data["number"],
-                clauses=clauses,
-                text="\n".join(c.text for c in clauses),
-            )
-        )
-    return ParsedPolicy(title=row.title, sections=tuple(sections), dropped=tuple(row.dropped))
+    return policy_from_json(row.title, row.sections, row.dropped)
 
 
 class PolicySearches:
@@ -151,8 +120,8 @@ class PolicySearches:
 
     def build(self, row: PolicyVersion) -> PolicySearch:
         assert row.id is not None
-        # Imported here, not at the top: the search engine and numpy take a quarter of a
-        # second to load, which every command would otherwise pay before doing anything.
+        # Imported here, not at the top: the search's word tables and stemmer are loaded
+        # when a question needs them, not by every command.
         from dialogs.services.policy.search import PolicySearch
 
         built = self._built[row.id] = PolicySearch(policy_from_row(row))

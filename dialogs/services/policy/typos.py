@@ -78,19 +78,28 @@ def _allowed(word: str) -> int:
 class TypoReader:
     """The policy's words, indexed so that a mistyped word finds the one it was meant to be.
 
-    Built once per policy version (with its search) and read from any number of threads.
+    Built once per policy version (with its search) and read from any number of threads. The
+    deletion index is built the first time a word is not one the policy knows: most questions
+    are spelt right, and a one-question command (`policybot ask`) need not wait for it.
     """
 
     def __init__(self, vocabulary: Iterable[str]) -> None:
         self._known = frozenset(w for w in vocabulary if w.isalpha())
-        index: dict[str, set[str]] = {}
-        for word in self._known:
-            if len(word) < MIN_LENGTH - 1:
-                continue
-            for deleted in _deletes(word, 2 if len(word) >= LONG_WORD - 1 else 1):
-                index.setdefault(deleted, set()).add(word)
-        self._index = index
+        self._index: dict[str, set[str]] | None = None
         self._read: dict[str, str | None] = {}  # a dict's get and set are safe across threads
+
+    def _deletion_index(self) -> dict[str, set[str]]:
+        """Every known word with up to two letters deleted, pointing at the word. Two threads
+        may both build it the first time; each gets the same index, and one is kept."""
+        if self._index is None:
+            index: dict[str, set[str]] = {}
+            for word in self._known:
+                if len(word) < MIN_LENGTH - 1:
+                    continue
+                for deleted in _deletes(word, 2 if len(word) >= LONG_WORD - 1 else 1):
+                    index.setdefault(deleted, set()).add(word)
+            self._index = index
+        return self._index
 
     def read(self, word: str) -> str:
         """The policy word this word was meant to be, or the word itself."""
@@ -105,8 +114,9 @@ class TypoReader:
     def _meant(self, word: str) -> str | None:
         allowed = _allowed(word)
         candidates: set[str] = set()
+        index = self._deletion_index()
         for deleted in _deletes(word, allowed):
-            candidates |= self._index.get(deleted, set())
+            candidates |= index.get(deleted, set())
         best: list[str] = []
         best_distance = allowed + 1
         for candidate in candidates:

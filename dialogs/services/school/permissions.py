@@ -23,6 +23,8 @@ from enum import StrEnum
 from typing import assert_never
 
 from dialogs.services.errors import NotFound, NotPermitted, PolicybotError, Refusal
+from dialogs.services.school.owners import owner_names as owner_names
+from dialogs.services.school.owners import policy_owners as policy_owners
 from dialogs.services.school.schools import CASE_HANDLER_ROLES, Person, Role, School
 from storage.models import (
     AccountRequest,
@@ -201,18 +203,6 @@ def blockers(school: School) -> list[Person]:
         or school.with_role(Role.SENIOR_LEADER)
         or school.with_role(Role.HEADTEACHER)
     )
-
-
-def policy_owners(school: School) -> list[Person]:
-    """Who answers for the policy; a school that names no owner has its headteacher do it."""
-    return school.with_role(Role.POLICY_OWNER) or school.with_role(Role.HEADTEACHER)
-
-
-def owner_names(school: School) -> str:
-    names = [p.name for p in policy_owners(school)]
-    if not names:
-        return "your headteacher"
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
 
 
 def case_handlers(school: School, case: Case) -> list[Person]:
