@@ -84,7 +84,10 @@ async def test_slack_bare_persisted_turn_saves_a_row_and_replies(
             SLACK_API_URL=slack.base_url,
         )
         async with bare_server("bot.channels.slack.bare_persisted", env) as base:
-            for word in ("report", "me"):
+            # The second waits for the first's reply: the bare turn keeps no order of its own
+            # between one person's messages (its listener runs after the acknowledgement), and
+            # two first turns at once would both create the row.
+            for count, word in enumerate(("report", "me"), start=1):
                 body = json.dumps(
                     {
                         "type": "event_callback",
@@ -109,7 +112,7 @@ async def test_slack_bare_persisted_turn_saves_a_row_and_replies(
                     ) as response,
                 ):
                     assert response.status == 200
-            replies = await slack.wait_for("chat.postMessage", count=2)
+                replies = await slack.wait_for("chat.postMessage", count=count)
     assert [(r.body["channel"], r.body["text"]) for r in replies] == [
         ("DU0SAM", "Saved turn 1: report"),
         ("DU0SAM", "Saved turn 2: me"),
