@@ -1,6 +1,9 @@
-"""What a turn keeps from one turn to the next about a school (the choices its prompts offer)
-is never older than what it was built from: a person learned from a platform, a configuration
-reloaded each shows at the very next question."""
+"""What a turn keeps from one turn to the next about a school (the choices its prompts offer,
+the school merged with its register) is never older than what it was built from: an account
+recorded here or by another process, a person learned from a platform, a configuration reloaded
+each shows at the very next question.
+
+The demo school's configuration has three accounts (its website, Facebook and Instagram)."""
 
 from __future__ import annotations
 
@@ -8,6 +11,8 @@ import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from sqlmodel import col, delete, update
 
 from bot.config import SAMPLE_CONFIG, Settings, load_settings
 from bot.config_reload import ConfigReloader
@@ -19,10 +24,13 @@ from dialogs.services.messages import Message
 from dialogs.services.people.directory import Profile
 from dialogs.services.school.schools import Person, School
 from storage.conversations import ConversationKey
+from storage.models import RegisteredAccount
 from tests.bot.test_people_cli import DOMAIN, config_with_domains
+from tests.dialogs.test_account_register import record_blog
 from tests.support import Person as Chat
 from tests.support import last_prompt
 
+BLOG = "Oakfield Year 6 Blog (Instagram)"
 NOW = datetime(2026, 11, 21, 11, 30, tzinfo=UTC)
 
 
@@ -54,6 +62,60 @@ async def at_who_runs_it(runtime: Runtime) -> tuple[Staff, list[Message]]:
     asked = await sam.say("In the newsletter")
     assert last_prompt(asked).text.startswith("Who will run it?")
     return sam, asked
+
+
+# -- the register ----------------------------------------------------------------------------
+
+
+async def test_an_account_recorded_here_is_offered_at_the_next_question(runtime: Runtime) -> None:
+    sam = Chat(runtime)
+    before = offered(await sam.say("post"))
+    assert BLOG not in before
+    assert "Oakfield Primary on Instagram (Instagram)" in before
+    await record_blog(runtime)
+    assert BLOG in offered(await sam.say("help"))
+
+
+async def test_an_account_recorded_or_changed_by_another_process_shows_at_the_next_question(
+    runtime: Runtime,
+) -> None:
+    """Another process (the IT administrator's command, another host) shares only the
+    database: what it records, changes or removes by hand shows in this one at once."""
+    sam = Chat(runtime)
+    assert BLOG not in offered(await sam.say("post"))
+    assert BLOG not in offered(await sam.say("help"))  # asked twice: anything kept is in use
+    other = build_runtime(runtime.settings)
+    try:
+        async with other.db.session() as session:
+            session.add(
+                RegisteredAccount(
+                    school_id="oakfield",
+                    account_id="year6-blog",
+                    name="Oakfield Year 6 Blog",
+                    platform="instagram",
+                    handle="@oakfieldy6",
+                    link="https://instagram.com/oakfieldy6",
+                    owners=["sam", "jo"],
+                    visibility="private",
+                    recorded_at=NOW,
+                    recorded_by="morgan",
+                )
+            )
+        assert BLOG in offered(await sam.say("help"))
+        async with other.db.session() as session:
+            await session.execute(
+                update(RegisteredAccount)
+                .where(col(RegisteredAccount.account_id) == "year6-blog")
+                .values(name="Oakfield Year 6 Diary")
+            )
+        shown = offered(await sam.say("help"))
+        assert "Oakfield Year 6 Diary (Instagram)" in shown
+        assert BLOG not in shown
+        async with other.db.session() as session:
+            await session.execute(delete(RegisteredAccount))
+        assert not any("Year 6" in label for label in offered(await sam.say("help")))
+    finally:
+        await other.close()
 
 
 # -- the people ------------------------------------------------------------------------------
