@@ -37,8 +37,11 @@ sys.path.insert(0, str(HERE))
 from turns import SCRIPT, write_config  # noqa: E402  (the bench's own turns and school)
 
 
-async def measure(people: int, turns: int, database_url: str | None, profile: str | None) -> float:
-    """Milliseconds of CPU per turn, after one untimed round of the script (warm-up)."""
+async def measure(
+    people: int, turns: int, database_url: str | None, profile: str | None, *, freeze: bool
+) -> float:
+    """Milliseconds of CPU per turn, after one untimed round of the script (warm-up); with
+    `freeze`, what start-up built is left out of garbage collection, as `policybot serve` does."""
     from bot.config import load_settings
     from bot.runtime import build_runtime, prepare_database
     from dialogs.inbox import Who
@@ -58,6 +61,10 @@ async def measure(people: int, turns: int, database_url: str | None, profile: st
             migrate.upgrade(settings.database_url)
         runtime = build_runtime(settings)
         await runtime.load_people()
+        if freeze:
+            from bot.gc_tuning import freeze_start_up
+
+            freeze_start_up()
         school = runtime.directory.schools[0]
         speakers = [p for p in school.people if p.id.startswith("bench")][:8]
         step = 0
@@ -114,6 +121,7 @@ def child(tree: Path, options: argparse.Namespace) -> float:
         "--repeats",
         "1",
         "--json",
+        *(["--freeze"] if options.freeze else []),
     ]
     env = {**os.environ, "PYTHONPATH": str(tree)}
     out = subprocess.run(  # noqa: S603 - our own interpreter and script
@@ -129,12 +137,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--profile", help="write a cProfile of the timed turns here")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alongside")
+    parser.add_argument(
+        "--freeze", action="store_true", help="gc.freeze() after start-up, as the server does"
+    )
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args(argv)
     database_url = os.environ.get("DATABASE_URL")
     if options.baseline is None:
         runs = [
-            asyncio.run(measure(options.people, options.turns, database_url, options.profile))
+            asyncio.run(
+                measure(
+                    options.people,
+                    options.turns,
+                    database_url,
+                    options.profile,
+                    freeze=options.freeze,
+                )
+            )
             for _ in range(options.repeats)
         ]
         if options.json:
