@@ -41,7 +41,8 @@ async def measure(
     people: int, turns: int, database_url: str | None, profile: str | None, *, freeze: bool
 ) -> float:
     """Milliseconds of CPU per turn, after one untimed round of the script (warm-up); with
-    `freeze`, what start-up built is left out of garbage collection, as `policybot serve` does."""
+    `freeze`, what the first turns would build is built, and everything start-up built is left
+    out of garbage collection, as `policybot serve` does (bot.warm_start)."""
     from bot.config import load_settings
     from bot.runtime import build_runtime, prepare_database
     from dialogs.inbox import Who
@@ -62,9 +63,9 @@ async def measure(
         runtime = build_runtime(settings)
         await runtime.load_people()
         if freeze:
-            from bot.gc_tuning import freeze_start_up
+            from bot.warm_start import settle
 
-            freeze_start_up()
+            settle(runtime)
         school = runtime.directory.schools[0]
         speakers = [p for p in school.people if p.id.startswith("bench")][:8]
         step = 0
@@ -138,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile", help="write a cProfile of the timed turns here")
     parser.add_argument("--baseline", type=Path, help="another checkout, measured alongside")
     parser.add_argument(
-        "--freeze", action="store_true", help="gc.freeze() after start-up, as the server does"
+        "--freeze", action="store_true", help="settle after start-up as the server does"
     )
     parser.add_argument("--json", action="store_true")
     options = parser.parse_args(argv)

@@ -202,7 +202,7 @@ def serve(host: str) -> None:
     from bot.app import create_app
     from bot.channels.teams.dev_mode import refuse_exposed
     from bot.cli.support import prepared_runtime
-    from bot.gc_tuning import freeze_start_up
+    from bot.warm_start import settle
     from dialogs.services.errors import ConfigError
 
     settings = settings_or_exit()
@@ -220,7 +220,7 @@ def serve(host: str) -> None:
     app = create_app(runtime)
 
     async def started(_: web.Application) -> None:
-        freeze_start_up()  # the last start-up hook: what start-up built is left out of GC
+        settle(runtime)  # the last start-up hook (bot.warm_start)
 
     app.on_startup.append(started)
     web.run_app(
