@@ -27,6 +27,7 @@ from dialogs.prompts import (
     Rejected,
     Waiting,
 )
+from dialogs.school_options import SchoolOptions
 from dialogs.services.messages import (
     Button,
     Fact,
@@ -37,7 +38,6 @@ from dialogs.services.messages import (
     UserInput,
     moved_on,
 )
-from dialogs.services.school.platforms import LABELS
 
 if TYPE_CHECKING:
     from dialogs.services.container import Services
@@ -91,12 +91,7 @@ class DialogContext:
             scratch=self.state.scratch,
             answers=self.state.answers,
             flags=self.state.flags,
-            options={
-                "accounts": [
-                    Choice(a.id, f"{a.name} ({LABELS[a.platform]})") for a in self.school.accounts
-                ],
-                "people": [Choice(p.id, p.name) for p in self.school.people],
-            },
+            options=SchoolOptions(self.school),
         )
 
 

@@ -47,7 +47,7 @@ class PromptContext:
     attachments: AttachmentSink
     scratch: dict[str, Json] = field(default_factory=dict)
     # What a prompt may offer that depends on the school (its official accounts, say).
-    options: dict[str, Sequence[Choice]] = field(default_factory=dict)
+    options: Mapping[str, Sequence[Choice]] = field(default_factory=dict)
     # What the dialog knows so far, for questions whose options depend on earlier answers.
     answers: Mapping[str, Json] = field(default_factory=dict)
     flags: Mapping[str, Json] = field(default_factory=dict)

@@ -202,6 +202,7 @@ def serve(host: str) -> None:
     from bot.app import create_app
     from bot.channels.teams.dev_mode import refuse_exposed
     from bot.cli.support import prepared_runtime
+    from bot.warm_start import settle
     from dialogs.services.errors import ConfigError
 
     settings = settings_or_exit()
@@ -216,8 +217,14 @@ def serve(host: str) -> None:
         _notice("Slack: Socket Mode (no public URL needed).")
     else:
         _notice(f"Slack: events at http://{host}:{settings.port}/slack/events")
+    app = create_app(runtime)
+
+    async def started(_: web.Application) -> None:
+        settle(runtime)  # the last start-up hook (bot.warm_start)
+
+    app.on_startup.append(started)
     web.run_app(
-        create_app(runtime),
+        app,
         host=host,
         port=settings.port,
         print=None,

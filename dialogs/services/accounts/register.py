@@ -5,6 +5,15 @@ administrator records an account once a request for it has been approved. Post a
 comment deadlines and the yearly checks must all see both, and see a newly recorded account at
 once in every process, so each unit of work reads the recorded accounts from the database
 rather than from a per-process cache that could be stale.
+
+That read is kept as light as it can be, because every turn makes it: one prepared statement
+for the columns an account is made of, and the school with those accounts built again only when
+what was read differs from last time (`_Merged`). Nothing is trusted that the database did not
+just say, so an account recorded or changed by another process, another host, or by hand is
+seen by the next unit of work, exactly as before. Why not a cache told of changes (a version
+stamp, PostgreSQL's NOTIFY) instead: the stamp costs the same round trip as the read (the rows
+are few; the round trip is what costs), and a notice arrives a moment after the change, a moment
+in which an account taken off the register could still be offered for a post.
 """
 
 from __future__ import annotations
@@ -15,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, Unpack
 
 from pydantic import ValidationError
+from sqlalchemy import bindparam
+from sqlalchemy import select as sql_select
 from sqlmodel import col, select
 
 from dialogs.services.errors import InvalidRequest, NotFound
@@ -29,23 +40,83 @@ log = logging.getLogger(__name__)
 MIN_OWNERS = 2
 
 
-def _as_account(row: RegisteredAccount) -> OfficialAccount | None:
+# What a school's accounts are made of, in the register's order: read by every unit of work.
+_RECORDED = (
+    sql_select(
+        col(RegisteredAccount.id),
+        col(RegisteredAccount.account_id),
+        col(RegisteredAccount.name),
+        col(RegisteredAccount.platform),
+        col(RegisteredAccount.handle),
+        col(RegisteredAccount.link),
+        col(RegisteredAccount.owners),
+        col(RegisteredAccount.visibility),
+        col(RegisteredAccount.comment_deadlines),
+        col(RegisteredAccount.comment_deadline_hours),
+    )
+    .where(col(RegisteredAccount.school_id) == bindparam("school_id"))
+    .order_by(col(RegisteredAccount.recorded_at), col(RegisteredAccount.id))
+)
+# One recorded account as read: (row id, account id, name, platform, handle, link, owners,
+# visibility, comment_deadlines, comment_deadline_hours), the owners as a tuple.
+Recorded = tuple[Any, ...]
+
+
+def _as_account(row: Recorded, school_id: str) -> OfficialAccount | None:
+    (row_id, account_id, name, platform, handle, link, owners, visibility, deadlines, hours) = row
     try:
         return OfficialAccount(
-            id=row.account_id,
-            name=row.name,
-            platform=row.platform,
-            handle=row.handle or None,
-            link=row.link or None,
-            owners=tuple(row.owners),
-            visibility=row.visibility if row.visibility in ("open", "private") else None,
-            comment_deadlines=row.comment_deadlines,
-            comment_deadline_hours=row.comment_deadline_hours,
+            id=account_id,
+            name=name,
+            platform=platform,
+            handle=handle or None,
+            link=link or None,
+            owners=tuple(owners),
+            visibility=visibility if visibility in ("open", "private") else None,
+            comment_deadlines=deadlines,
+            comment_deadline_hours=hours,
         )
     except ValidationError:
         # Written by an older version or by hand: skipped rather than breaking every turn.
-        log.warning("registered account %s of %s is not valid; skipped", row.id, row.school_id)
+        log.warning("registered account %s of %s is not valid; skipped", row_id, school_id)
         return None
+
+
+def _with_recorded(school: School, recorded: Sequence[Recorded]) -> School:
+    """The school with its recorded accounts added to those in its configuration."""
+    configured = {a.id for a in school.accounts}
+    extra: list[OfficialAccount] = []
+    for row in recorded:
+        if row[1] in configured:
+            continue  # the configuration wins if the same id was added there later
+        account = _as_account(row, school.id)
+        if account is not None:
+            extra.append(account)
+    if not extra:
+        return school
+    return school.model_copy(update={"accounts": (*school.accounts, *extra)})
+
+
+class _Merged:
+    """The school last merged with its register, in this process: given the same School object
+    (the configuration's, as it is now) and the same rows, the same merged School, not a new
+    one. Why: building it again each turn costs, and a School that keeps its identity keeps what
+    was built from it (the choices a prompt offers: dialogs.school_options)."""
+
+    def __init__(self) -> None:
+        # school id -> (the configured school, the rows read, the merged school)
+        self._last: dict[str, tuple[School, tuple[Recorded, ...], School]] = {}
+
+    def school(self, school: School, recorded: tuple[Recorded, ...]) -> School:
+        last = self._last.get(school.id)
+        if last is not None and last[0] is school and last[1] == recorded:
+            return last[2]
+        merged = _with_recorded(school, recorded)
+        self._last[school.id] = (school, recorded, merged)
+        return merged
+
+
+_merged = _Merged()
 
 
 @dataclass(frozen=True)
@@ -76,16 +147,9 @@ class AccountRegister(AuditedService):
         known = self._schools.get(school.id)
         if known is not None:
             return known
-        rows = await self.recorded(school)
-        configured = {a.id for a in school.accounts}
-        extra: list[OfficialAccount] = []
-        for row in rows:
-            if row.account_id in configured:
-                continue  # the configuration wins if the same id was added there later
-            account = _as_account(row)
-            if account is not None:
-                extra.append(account)
-        merged = school.model_copy(update={"accounts": (*school.accounts, *extra)})
+        result = await self._session.execute(_RECORDED, {"school_id": school.id})
+        recorded = tuple((*row[:6], tuple(row[6]), *row[7:]) for row in result)
+        merged = _merged.school(school, recorded)
         self._schools[school.id] = merged
         return merged
 
