@@ -26,8 +26,10 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, delete, or_, update
+from sqlalchemy import ColumnElement, and_, delete, insert, or_, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
 
@@ -116,18 +118,18 @@ def _in_lane(lane: Lane) -> ColumnElement[bool]:
     )
 
 
-def _kept(lane: Lane, message: Message, now: datetime) -> Notification:
+def _kept(lane: Lane, message: Message, now: datetime) -> dict[str, Any]:
     """A reply's outbox row, held back while its turn sends it."""
-    return Notification(
-        school_id=lane.school_id,
-        person_id=lane.person_id,
-        kind=REPLY,
-        platform=lane.platform,
-        message=message.model_dump(mode="json"),
-        created_at=now,
-        next_attempt_at=now + LIVE_GRACE,
-        sender=this_process(),
-    )
+    return {
+        "school_id": lane.school_id,
+        "person_id": lane.person_id,
+        "kind": REPLY,
+        "platform": lane.platform,
+        "message": message.model_dump(mode="json"),
+        "created_at": now,
+        "next_attempt_at": now + LIVE_GRACE,
+        "sender": this_process(),
+    }
 
 
 async def keep(
@@ -135,25 +137,34 @@ async def keep(
 ) -> list[Message]:
     """Write a live turn's replies to the outbox, held back for the turn to send, and return
     what the turn is to send: its lane's earlier replies still waiting, then its own, each
-    marked with its row. Earlier replies that another process is sending are left to it."""
-    rows = [_kept(lane, message, now) for message in messages]
-    session.add_all(rows)
-    await session.flush()
-    last = max(row.id or 0 for row in rows)
-    waiting = await session.execute(
-        select(Notification)
+    marked with its row. Earlier replies that another process is sending are left to it.
+
+    The turn's own replies are marked from the ids the insert returns, not read back: only
+    the earlier ones (almost always none) are read and decoded. No other row of the lane can
+    come between the turn's own, since the turn holds its conversation's row."""
+    if not messages:
+        return []
+    inserted = await session.execute(
+        insert(Notification).returning(col(Notification.id), sort_by_parameter_order=True),
+        [_kept(lane, message, now) for message in messages],
+    )
+    ids = [row_id for row_id in inserted.scalars() if row_id is not None]
+    earlier = await session.execute(
+        sa_select(col(Notification.id), col(Notification.message))
         .where(
             _in_lane(lane),
-            col(Notification.id) <= last,
+            col(Notification.id) < min(ids),
             or_(col(Notification.sender).is_(None), col(Notification.sender) == this_process()),
         )
         .order_by(col(Notification.id))
     )
-    return [
-        Message.model_validate(row.message).model_copy(update={"ledger": row.id})
-        for row in waiting.scalars()
-        if row.id is not None and not lanes.was_sent(row.id)
+    waiting = [
+        Message.model_validate(message).model_copy(update={"ledger": row_id})
+        for row_id, message in earlier.all()
+        if not lanes.was_sent(row_id)
     ]
+    own = [m.model_copy(update={"ledger": i}) for m, i in zip(messages, ids, strict=True)]
+    return [*waiting, *own]
 
 
 async def forget(session: AsyncSession, rows: Sequence[int]) -> None:
