@@ -874,6 +874,7 @@ class Options:
     burst_factor: float = 10.0
     burst_seconds: float = 10.0
     burst_people: int = 0  # staff beyond --people who take part in the 10x burst only
+    burst_bare: bool = False  # the bare persisted turns' 10x burst too
     soak_turns: int = 10_000
     soak_share: float = 0.6
     repeats: int = 1
@@ -956,7 +957,11 @@ async def measure_turns(
         results.append(
             await soak_by_turns(driver, target, people, database, options, results[0].per_second)
         )
-    if options.burst_factor > 0 and options.burst_seconds > 0 and results[0].per_second > 0:
+    # The bare persisted turn's 10x (two to four thousand messages a second) is more than the
+    # load generator can offer on this machine, and its open connections pile up until the
+    # processes run out of file descriptors: it runs only when asked (--burst-bare).
+    ten_x = options.burst_factor > 0 and options.burst_seconds > 0
+    if ten_x and (not target.echoes or options.burst_bare) and results[0].per_second > 0:
         results.append(
             await burst_over_closed(driver, target, people, database, options, results[0])
         )
@@ -1732,6 +1737,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--burst-seconds", type=float, default=10.0, help="the 10x burst's length")
     parser.add_argument(
+        "--burst-bare",
+        action="store_true",
+        help="the 10x burst for the bare persisted turns too (beyond this machine's generator)",
+    )
+    parser.add_argument(
         "--burst-people",
         type=int,
         default=0,
@@ -1773,6 +1783,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         timeout=args.timeout,
         profile=args.profile,
         burst_factor=args.burst_factor,
+        burst_bare=args.burst_bare,
         burst_seconds=args.burst_seconds,
         burst_people=args.burst_people,
         soak_turns=args.soak_turns,
