@@ -350,8 +350,8 @@ class ConversationRunner:
         """Delete the outbox rows of replies sent and not yet forgotten (also on stopping, so
         that the next start does not send them again); False if the database refused."""
         try:
-            async with self.db.session() as session:
-                await replies.forget_sent(session, self.lanes)
+            async with self.lanes.forgetting() as rows, self.db.session() as session:
+                await replies.forget(session, rows)
         except Exception as exc:
             log.warning("sent replies not yet forgotten: %s", type(exc).__name__)
             return False

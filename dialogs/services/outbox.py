@@ -13,6 +13,7 @@ alert is on behalf of (the reporter) is told the truth. Both happen again at esc
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Sequence
@@ -27,7 +28,7 @@ from sqlmodel import col, func, select
 from dialogs.services.messages import Message, MessageKind
 from dialogs.services.replies import (
     Lanes,
-    forget_sent,
+    forget,
     lane_of,
     release_orphans,
     waits_behind,
@@ -152,11 +153,14 @@ async def _deliver_round(
     *,
     tidy: bool,
 ) -> _Round:
-    async with db.session() as session:
+    async with contextlib.AsyncExitStack() as stack:
+        # Replies this process's turns have sent are forgotten, and those a stopped process was
+        # sending are released, before the due ones are chosen, in the same transaction; the
+        # sent ones count as sent until it has committed (Lanes.forgetting).
+        sent = await stack.enter_async_context(lanes.forgetting()) if tidy else []
+        session = await stack.enter_async_context(db.session())
         if tidy:
-            # Replies this process's turns have sent are forgotten, and those a stopped process
-            # was sending are released, before the due ones are chosen, in the same transaction.
-            await forget_sent(session, lanes)
+            await forget(session, sent)
             orphans = await release_orphans(session, now)
             if orphans:
                 log.info("%d replies left by a stopped process are sent now", orphans)

@@ -23,7 +23,8 @@ sent once more. Delivery is at least once, never lost.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,7 +46,6 @@ __all__ = [
     "Lane",
     "Lanes",
     "forget",
-    "forget_sent",
     "keep",
     "lane_of",
     "release",
@@ -74,11 +74,14 @@ class Lane:
 
 class Lanes(KeyedLocks[Lane]):
     """Held while a lane's replies are sent, by its turn or by the delivery worker; remembers
-    which replies this process has sent, and which of those are still to be deleted."""
+    which replies this process has sent: every one whose row is still to be deleted (or being
+    deleted), and the last few thousand besides. A sent reply whose row is still in the outbox
+    is never taken as owed, however many replies were sent since."""
 
     def __init__(self) -> None:
         super().__init__()
         self._unforgotten: set[int] = set()
+        self._forgetting: set[int] = set()
         self._recent: deque[int] = deque(maxlen=_REMEMBERED)
         self._recent_set: set[int] = set()
 
@@ -90,20 +93,26 @@ class Lanes(KeyedLocks[Lane]):
         self._recent_set.add(row)
 
     def was_sent(self, row: int) -> bool:
-        return row in self._recent_set
+        return row in self._recent_set or row in self._unforgotten or row in self._forgetting
 
     def unforgotten(self) -> bool:
         """Whether sent replies' rows are still to be deleted."""
         return bool(self._unforgotten)
 
-    def to_forget(self) -> list[int]:
-        """The sent replies whose rows are still to be deleted; give them back with
-        `not_forgotten` if the deletion fails."""
-        rows, self._unforgotten = sorted(self._unforgotten), set()
-        return rows
-
-    def not_forgotten(self, rows: Iterable[int]) -> None:
-        self._unforgotten.update(rows)
+    @asynccontextmanager
+    async def forgetting(self) -> AsyncIterator[list[int]]:
+        """The sent replies whose rows are to be deleted now, inside this block: once it ends,
+        (the deletion committed) they are forgotten; if it fails, they are still to delete."""
+        rows = sorted(self._unforgotten)
+        self._unforgotten.clear()
+        self._forgetting.update(rows)
+        try:
+            yield rows
+        except BaseException:
+            self._unforgotten.update(rows)
+            raise
+        finally:
+            self._forgetting.difference_update(rows)
 
 
 def _in_lane(lane: Lane) -> ColumnElement[bool]:
@@ -171,18 +180,6 @@ async def forget(session: AsyncSession, rows: Sequence[int]) -> None:
     """Drop kept replies: delivered, or about to be queued again in another order."""
     if rows:
         await session.execute(delete(Notification).where(col(Notification.id).in_(rows)))
-
-
-async def forget_sent(session: AsyncSession, lanes: Lanes) -> int:
-    """Delete the rows of the replies this process has sent since last time; returns how many.
-    If the transaction fails, the caller gives them back (`Lanes.not_forgotten`)."""
-    rows = lanes.to_forget()
-    try:
-        await forget(session, rows)
-    except BaseException:
-        lanes.not_forgotten(rows)
-        raise
-    return len(rows)
 
 
 async def release(

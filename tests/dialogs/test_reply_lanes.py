@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.runtime import Runtime
@@ -189,3 +190,31 @@ async def test_a_reply_after_the_sent_ones_are_forgotten_is_still_sent(runtime: 
         assert await runtime.runner.send_replies(who, await kept(runtime, who, text), post)
         await runtime.runner.forget_sent()  # the delivery worker's round: the rows are deleted
     assert shown == ["Q1", "Q2"]
+
+
+async def test_a_sent_reply_not_yet_deleted_is_never_sent_again_however_many_were_sent_since(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen under a 10x burst: the process remembered only the last few thousand replies it
+    had sent, and more than that were sent before their rows were deleted, so a later turn of a
+    conversation read its earlier, already sent, reply as still owed and sent it again."""
+    monkeypatch.setattr(replies, "_REMEMBERED", 2)
+    lanes = replies.Lanes()
+    now = runtime.clock()
+    who = sam(runtime)
+    lane = replies.Lane(who.school.id, who.person.id, who.key.channel)
+
+    async def keep(in_lane: replies.Lane, text: str) -> list[Message]:
+        async with runtime.db.session() as session:
+            return await replies.keep(session, in_lane, [said(text)], now, lanes)
+
+    for message in await keep(lane, "Q1"):
+        assert message.ledger is not None
+        lanes.sent(message.ledger)
+    for n in range(3):  # other people's replies, sent since; no deletion has run yet
+        other = replies.Lane(who.school.id, f"person-{n}", who.key.channel)
+        for message in await keep(other, f"their Q{n}"):
+            assert message.ledger is not None
+            lanes.sent(message.ledger)
+
+    assert [m.text for m in await keep(lane, "Q2")] == ["Q2"]
