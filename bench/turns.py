@@ -916,10 +916,7 @@ async def measure_turns(
     cpu = cpu_seconds(target.pids)
     samples, took, skipped = await driver.paced(target, people, options.rate, options.seconds)
     used = cpu_since(target.pids, cpu)
-    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
-    drained = await driver.settle()
-    if drained > 3:
-        notes.append(f"{drained:.0f}s more to finish the backlog")
+    notes = backlog_notes(skipped, await driver.settle())
     results.append(
         summarise(
             target,
@@ -968,6 +965,14 @@ async def measure_turns(
     return results
 
 
+def backlog_notes(skipped: int, drained: float) -> list[str]:
+    """What a paced run's notes say of turns it could not send and of the backlog it left."""
+    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
+    if drained > 3:
+        notes.append(f"{drained:.0f}s more to finish the backlog")
+    return notes
+
+
 async def soak_for_seconds(
     driver: Driver, target: Target, people: Sequence[Person], database: str, options: Options
 ) -> Result:
@@ -979,10 +984,7 @@ async def soak_for_seconds(
     )
     used = cpu_since(target.pids, cpu)
     after = sum(rss_mb(pid) for pid in target.pids)
-    drained = await driver.settle()
-    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
-    if drained > 3:
-        notes.append(f"{drained:.0f}s more to finish the backlog")
+    notes = backlog_notes(skipped, await driver.settle())
     result = summarise(
         target,
         f"soak {options.soak_rate:g}/s {options.soak_seconds:g}s",
@@ -1048,10 +1050,7 @@ async def soak_by_turns(
     )
     used = cpu_since(target.pids, cpu)
     readings.append((options.soak_turns, sum(rss_mb(pid) for pid in target.pids)))
-    drained = await driver.settle()
-    notes = [f"{skipped} turns not sent: nobody idle"] if skipped else []
-    if drained > 3:
-        notes.append(f"{drained:.0f}s more to finish the backlog")
+    notes = backlog_notes(skipped, await driver.settle())
     result = summarise(
         target,
         f"soak {options.soak_turns} turns",

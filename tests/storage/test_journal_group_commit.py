@@ -97,9 +97,8 @@ async def test_nobody_hears_back_before_their_entry_and_its_rename_are_synced(
     assert disk.folder_syncs(journal) < len(entries) / 4
 
 
-async def test_entries_arriving_while_a_group_is_written_form_the_next_group(
-    journal: Journal,
-) -> None:
+def group_sizes(journal: Journal) -> list[int]:
+    """The size of each group the journal writes from now on, in order."""
     groups: list[int] = []
     write_group = journal.write_group
 
@@ -108,6 +107,13 @@ async def test_entries_arriving_while_a_group_is_written_form_the_next_group(
         return write_group(entries)
 
     journal.write_group = counted  # type: ignore[method-assign]
+    return groups
+
+
+async def test_entries_arriving_while_a_group_is_written_form_the_next_group(
+    journal: Journal,
+) -> None:
+    groups = group_sizes(journal)
     writes = GroupCommit(journal)
     first = asyncio.create_task(writes.write(typed(0), journal.place(typed(0))))
     await asyncio.sleep(0)  # the first is being written
@@ -189,14 +195,7 @@ async def test_an_entry_written_alone_is_written_at_once(
 ) -> None:
     """No timer waits for others to arrive: a lone entry goes to the disk straight away, as a
     group of one."""
-    groups: list[int] = []
-    write_group = journal.write_group
-
-    def counted(entries: Any) -> Any:
-        groups.append(len(entries))
-        return write_group(entries)
-
-    journal.write_group = counted  # type: ignore[method-assign]
+    groups = group_sizes(journal)
     loop = asyncio.get_running_loop()
     timers: list[float] = []
     call_at = loop.call_at
