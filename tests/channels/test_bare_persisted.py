@@ -10,7 +10,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -23,7 +22,7 @@ from sqlalchemy import create_engine, text
 from storage.db import sync_url
 from tests.fakes.botframework import FakeBotFramework
 from tests.fakes.slack_api import FakeSlack, signed_headers
-from tests.serving import free_port, serve_env
+from tests.serving import free_port, serve_env, slack_env, slack_message
 
 pytestmark = pytest.mark.both_databases
 
@@ -76,35 +75,13 @@ async def test_slack_bare_persisted_turn_saves_a_row_and_replies(
     database_url: str, tmp_path: Path
 ) -> None:
     async with FakeSlack() as slack:
-        env = serve_env(
-            tmp_path,
-            database_url,
-            SLACK_BOT_TOKEN=slack.bot_token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url,
-        )
+        env = serve_env(tmp_path, database_url, **slack_env(slack, SECRET))
         async with bare_server("bot.channels.slack.bare_persisted", env) as base:
             # The second waits for the first's reply: the bare turn keeps no order of its own
             # between one person's messages (its listener runs after the acknowledgement), and
             # two first turns at once would both create the row.
             for count, word in enumerate(("report", "me"), start=1):
-                body = json.dumps(
-                    {
-                        "type": "event_callback",
-                        "team_id": "T0001",
-                        "api_app_id": "A0001",
-                        "event_id": f"Ev{uuid.uuid4().hex}",
-                        "event_time": int(time.time()),
-                        "event": {
-                            "type": "message",
-                            "channel": "DU0SAM",
-                            "channel_type": "im",
-                            "user": "U0SAM",
-                            "text": word,
-                            "ts": f"{time.time():.6f}",
-                        },
-                    }
-                )
+                body = slack_message(word, f"Ev{uuid.uuid4().hex}")
                 async with (
                     aiohttp.ClientSession() as session,
                     session.post(
@@ -124,13 +101,7 @@ async def test_slack_bare_persisted_refuses_an_unsigned_event(
     database_url: str, tmp_path: Path
 ) -> None:
     async with FakeSlack() as slack:
-        env = serve_env(
-            tmp_path,
-            database_url,
-            SLACK_BOT_TOKEN=slack.bot_token,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=slack.base_url,
-        )
+        env = serve_env(tmp_path, database_url, **slack_env(slack, SECRET))
         async with bare_server("bot.channels.slack.bare_persisted", env) as base:
             body = json.dumps({"type": "event_callback", "event": {"type": "message"}})
             headers = signed_headers(body, "another-secret")
