@@ -13,7 +13,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Coroutine, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from functools import partial
 from typing import Any
 
@@ -23,6 +23,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.response import BoltResponse
 
 from bot.channels.shared_files import read_files
 from bot.channels.slack import ids
@@ -206,10 +207,18 @@ class SlackChannel:
 
     async def start_socket_mode(self) -> None:
         assert self.settings.app_token is not None
+        # Over HTTP the route holds turns back while Slack's request is answered (bot.app);
+        # over the websocket nothing else can, and Slack waits for the acknowledgement the same.
+        self.app.use(self._admitting)
         self._socket = AsyncSocketModeHandler(
             self.app, self.settings.app_token, web_client=self.client
         )
         await self._socket.connect_async()  # type: ignore[no-untyped-call]
+
+    async def _admitting(self, next_: Callable[[], Awaitable[BoltResponse]]) -> BoltResponse:
+        """Bolt middleware: turns yield while this request is answered (runner.admitting)."""
+        with self.runtime.runner.admitting():
+            return await next_()
 
     async def close(self) -> None:
         if self._socket is not None:

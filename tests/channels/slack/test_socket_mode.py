@@ -129,3 +129,21 @@ async def test_the_socket_closes_cleanly_on_shutdown(
     # Leaving the block ran the app's clean-up: nothing is left connected.
     with pytest.raises(AssertionError):
         await fake_slack.socket_send({"type": "event_callback"}, timeout=0.5)
+
+
+async def test_turns_yield_while_a_socket_mode_request_is_answered(
+    socket_slack: SlackHarness,
+) -> None:
+    """Over HTTP the route holds turns back while Slack's request is answered
+    (dialogs.turn_slots); over the websocket Slack waits for its acknowledgement just the same."""
+    slots = socket_slack.runtime.runner.inbox.turn_slots
+    seen: list[int] = []
+    admitting = slots.admitting
+
+    def recorded() -> Any:
+        seen.append(1)
+        return admitting()
+
+    slots.admitting = recorded  # type: ignore[method-assign]
+    await socket_say(socket_slack, "report")
+    assert seen
