@@ -330,14 +330,15 @@ class ConversationRunner:
             self.inbox.spawn(self._forget_batch())
 
     async def _forget_batch(self) -> None:
-        forgotten = False
+        """Until nothing sent is left to delete (replies go on being sent while a batch is
+        deleted), or the database refuses: then the delivery worker's round deletes them."""
         try:
-            await asyncio.sleep(self._forget_pause)
-            forgotten = await self.forget_sent()
+            while True:
+                await asyncio.sleep(self._forget_pause)
+                if not await self.forget_sent() or not self.lanes.unforgotten():
+                    return
         finally:
             self._forgetting = False
-        if forgotten and self.lanes.unforgotten():
-            self._forget_soon()  # sent while this batch was being deleted
 
     async def _release(self, lane: replies.Lane, unsent: Sequence[Message]) -> None:
         try:
@@ -349,6 +350,8 @@ class ConversationRunner:
     async def forget_sent(self) -> bool:
         """Delete the outbox rows of replies sent and not yet forgotten (also on stopping, so
         that the next start does not send them again); False if the database refused."""
+        if not self.lanes.unforgotten():
+            return True
         try:
             async with self.lanes.forgetting() as rows, self.db.session() as session:
                 await replies.forget(session, rows)
