@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -294,8 +295,9 @@ class Inbox:
         # Queued for the conversation before the write starts, so one person's inputs are
         # taken in the order of their places in the journal, however the writes finish.
         self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
+        assert self._writes is not None
         try:
-            await self._write(entry, path)
+            placed = await self._writes.keep(entry, path)
         except (OSError, ValueError) as exc:
             # The disk refused (full, read-only), or the entry could not be encoded: the turn
             # is still taken, only not kept against a crash in the meantime.
@@ -305,7 +307,9 @@ class Inbox:
             written.set_result(False)
             raise
         else:
-            written.set_result(True)
+            # Kept: the platform is answered now. The turn starts once the entry is at its own
+            # place (it may be in its group's batch until then).
+            placed.add_done_callback(partial(_placed, written))
 
     async def _write(self, entry: Entry, path: Path) -> Path:
         """Journal an entry at its place; returns once it is on disk (off the event loop, with
@@ -387,6 +391,8 @@ class Inbox:
         its later inputs waiting behind it, so nobody's answers are taken out of order."""
         if self.journal is None:
             return Replayed()
+        # Entries a process on this machine that has stopped kept only in a batch.
+        await asyncio.to_thread(self.journal.recover_batches)
         done = waiting = failed = 0
         held: set[str] = set()
         for path in self.journal.pending():
@@ -462,6 +468,16 @@ class Inbox:
     def _conversation(self, tag: str) -> AbstractAsyncContextManager[None]:
         """One conversation's inputs are taken one at a time in this process, in order."""
         return self._locks.hold(tag)
+
+
+def _placed(written: asyncio.Future[bool], placed: asyncio.Future[Path]) -> None:
+    """An admitted entry's turn may go on: at its place (True), or, where the disk refused
+    that, unjournaled here (False; its batch keeps it for the next start)."""
+    at_place = not placed.cancelled() and placed.exception() is None
+    if not at_place:
+        log.error("could not put a journaled input in place; taking it unjournaled")
+    if not written.done():
+        written.set_result(at_place)
 
 
 async def _logged(work: Coroutine[Any, Any, object]) -> None:

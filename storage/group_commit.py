@@ -1,25 +1,31 @@
 """Journal writes that arrive together share the disk's expensive part (group commit).
 
-An input is acknowledged to the platform only once its journal entry is durable: its data
-synced, renamed into place, and the folder synced so the rename survives a power cut
-(storage.journal). Under a burst, hundreds of inputs arrive at once; written one by one, each
-pays its own hop to a thread and its own folder sync. Here one writer at a time takes every
-entry waiting, writes them as one group (`Journal.write_group`: one folder sync for all), and
-only then answers each one's writer, so nobody is answered before their entry is on disk.
+An input is acknowledged to the platform only once its journal entry is durable (synced, and
+renamed into a folder that is synced, so it survives a power cut: storage.journal). Under a
+burst, hundreds of inputs arrive at once; written one by one, each pays its own thread hop,
+file, sync and folder sync. Here one writer at a time takes every entry waiting and keeps them
+as one batch file (storage.journal_batches: one write, one sync, one folder sync for all), and
+only then answers each one's writer, so nobody is answered before their entry is on disk. The
+entries are then put at their own places while the next group is written, and each turn waits
+for its own entry's place, not for the acknowledgement.
 
 There is no timer: an entry arriving while nothing is being written is written at once, alone,
-exactly as before. Entries that arrive while a group is being written wait for it to finish and
-form the next group. bench/journal.py measures both against the write per entry.
+in its own file, exactly as before. Entries that arrive while a group is being written wait for
+it to finish and form the next group. bench/journal.py measures both against the write per
+entry.
 """
 
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from storage.journal import Entry, Journal
+from storage.journal import Entry, Journal, Kept
 
-_Waiting = tuple[Entry, Path, "asyncio.Future[Path]"]
+# An entry waiting to be written: its place, and the futures of its writer (answered once the
+# entry is durable) and of its turn (answered once the entry is at its own place).
+_Waiting = tuple[Entry, Path, "asyncio.Future[Path]", "asyncio.Future[Path]"]
 
 
 class GroupCommit:
@@ -30,37 +36,103 @@ class GroupCommit:
         self.journal = journal
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
+        self._placing: set[asyncio.Task[None]] = set()
+        # A thread each for keeping batches and for placing their entries: a batch, which
+        # acknowledgements wait for, never queues behind placing, nor behind other work of the
+        # process's shared threads.
+        self._keeper = ThreadPoolExecutor(1, thread_name_prefix="journal-keep")
+        self._placer = ThreadPoolExecutor(1, thread_name_prefix="journal-place")
 
     async def write(self, entry: Entry, path: Path) -> Path:
-        """Keep an entry at its place (`Journal.place`), durably: returns once it is on disk,
-        or raises what kept it off the disk (then it is not in the journal at all), as
-        `Journal.write` does."""
-        written: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
-        self._waiting.append((entry, path, written))
+        """Keep an entry at its place (`Journal.place`), durably: returns once it is on disk
+        at that place, or raises what kept it off the disk (then it is not in the journal at
+        all), as `Journal.write` does."""
+        placed = await self.keep(entry, path)
+        return await placed
+
+    async def keep(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
+        """Keep an entry durably: returns once it is on disk (alone, or in its group's batch),
+        or raises what kept it off the disk. The future returned is answered once the entry is
+        at its own place, where its turn reads it (or with why the disk refused that: the entry
+        is still kept, in its batch, for the next start to take)."""
+        loop = asyncio.get_running_loop()
+        durable: asyncio.Future[Path] = loop.create_future()
+        placed: asyncio.Future[Path] = loop.create_future()
+        self._waiting.append((entry, path, durable, placed))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
-        return await written
+        await durable
+        return placed
 
     async def _write_waiting(self) -> None:
-        """Write every entry waiting, a group at a time, until none is left."""
+        """Write every entry waiting, a group at a time, until none is left. A group's entries
+        are put at their places while the next group is written."""
         group: list[_Waiting] = []
         try:
             while self._waiting:
                 group, self._waiting = self._waiting, []
-                try:
-                    outcomes = await asyncio.to_thread(
-                        self.journal.write_group, [(entry, path) for entry, path, _ in group]
-                    )
-                except Exception as exc:  # not a refusal the group reports: nothing is known
-                    outcomes = [exc] * len(group)  # to be on disk, so every writer hears it
-                for (_, _, written), outcome in zip(group, outcomes, strict=True):
-                    _answer(written, outcome)
+                if len(group) == 1:
+                    await self._write_alone(group[0])
+                else:
+                    await self._write_batch(group)
                 group = []
         finally:
             # Cancelled (the loop is closing): nobody is left waiting for an answer.
-            for _, _, written in [*group, *self._waiting]:
-                _answer(written, asyncio.CancelledError())
+            for _, _, durable, placed in [*group, *self._waiting]:
+                _answer(durable, asyncio.CancelledError())
+                _answer(placed, asyncio.CancelledError())
             self._waiting = []
+
+    async def _write_alone(self, waiting: _Waiting) -> None:
+        """An entry arriving while nothing is being written: its own file, synced, at once."""
+        entry, path, durable, placed = waiting
+        try:
+            [outcome] = await asyncio.to_thread(self.journal.write_group, [(entry, path)])
+        except Exception as exc:  # not a refusal the journal reports: nothing is known to be
+            outcome = exc  # on disk, so its writer hears it
+        _answer(durable, outcome)
+        _answer(placed, outcome if isinstance(outcome, Path) else asyncio.CancelledError())
+
+    async def _write_batch(self, group: list[_Waiting]) -> None:
+        # Sealed here, on the event loop: it is pure Python work, which a thread would only
+        # do while holding the interpreter's lock it would have to win from the loop, entry
+        # by entry. The thread does the disk's part, in a handful of system calls.
+        outcomes = self.journal.seal([(entry, path) for entry, path, _, _ in group])
+        kept = [outcome for outcome in outcomes if isinstance(outcome, Kept)]
+        loop = asyncio.get_running_loop()
+        refused: Exception | None
+        try:
+            refused = await loop.run_in_executor(self._keeper, self.journal.keep_sealed, kept)
+        except Exception as exc:  # not a refusal the journal reports: nothing is known to be
+            refused = exc  # on disk, so every writer hears it
+        if refused is not None:
+            outcomes = [refused if isinstance(o, Kept) else o for o in outcomes]
+        to_place: list[tuple[Kept, asyncio.Future[Path]]] = []
+        for (_, _, durable, placed), outcome in zip(group, outcomes, strict=True):
+            if isinstance(outcome, Kept):
+                _answer(durable, outcome.path)
+                to_place.append((outcome, placed))
+            else:
+                _answer(durable, outcome)
+                placed.cancel()  # its writer heard why: nothing will be placed
+        if to_place:
+            task = asyncio.create_task(self._place(to_place))
+            self._placing.add(task)
+            task.add_done_callback(self._placing.discard)
+
+    async def _place(self, kept: list[tuple[Kept, asyncio.Future[Path]]]) -> None:
+        try:
+            outcomes: list[Path | Exception] = await asyncio.get_running_loop().run_in_executor(
+                self._placer, self.journal.place_kept, [one for one, _ in kept]
+            )
+        except asyncio.CancelledError:
+            for _, placed in kept:
+                placed.cancel()
+            raise
+        except Exception as exc:  # not a refusal the journal reports
+            outcomes = [exc] * len(kept)
+        for (_, placed), outcome in zip(kept, outcomes, strict=True):
+            _answer(placed, outcome)
 
 
 def _answer(written: asyncio.Future[Path], outcome: Path | BaseException) -> None:

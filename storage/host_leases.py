@@ -115,28 +115,43 @@ class HostLeases:
 
 async def adopt_from_departed_hosts(journal: Journal, leases: HostLeases) -> int:
     """Take over the pending entries of hosts whose lease has run out; how many were taken.
+    Their batches (storage.journal_batches) are put back first, so that entries a host kept
+    only in a batch are taken over too.
 
     A host that has never held a lease counts as gone only for entries older than a lease (a
     host renews before it takes anything, so a younger entry may be one it is writing now)."""
-    foreign: dict[Path, str] = {}
-    for path in await asyncio.to_thread(journal.pending):
-        owner = owner_of(path)
-        if owner is not None and owner.host is not None and owner.host != journal.host:
-            foreign[path] = owner.host
-    if not foreign:
-        return 0
-    live = await leases.live(foreign.values())
-    known = await leases.known(foreign.values())
-    oldest_unknown = time.time_ns() - int(leases.lease_seconds * 1e9)
+    for batch, host in await _departed(journal, leases, await asyncio.to_thread(journal.batches)):
+        if (
+            await leases.claim(batch.name)
+            and await asyncio.to_thread(journal.adopt_batch, batch) > 0
+        ):
+            log.warning("put back a journal batch of host %s, whose lease ran out", host)
     adopted = 0
-    for path, host in foreign.items():
-        if host in live:
-            continue
-        if host not in known and int(path.name.split("-")[1]) > oldest_unknown:
-            continue
+    for path, host in await _departed(journal, leases, await asyncio.to_thread(journal.pending)):
         if not await leases.claim(path.name):
             continue  # another host took it over
         if await asyncio.to_thread(journal.adopt, path) is not None:
             adopted += 1
             log.warning("took over a journal entry of host %s, whose lease ran out", host)
     return adopted
+
+
+async def _departed(
+    journal: Journal, leases: HostLeases, paths: list[Path]
+) -> list[tuple[Path, str]]:
+    """Of these journal files, those of other hosts that have gone, with their host."""
+    foreign: dict[Path, str] = {}
+    for path in paths:
+        owner = owner_of(path)
+        if owner is not None and owner.host is not None and owner.host != journal.host:
+            foreign[path] = owner.host
+    if not foreign:
+        return []
+    live = await leases.live(foreign.values())
+    known = await leases.known(foreign.values())
+    oldest_unknown = time.time_ns() - int(leases.lease_seconds * 1e9)
+    return [
+        (path, host)
+        for path, host in foreign.items()
+        if host not in live and (host in known or int(path.name.split("-")[1]) <= oldest_unknown)
+    ]

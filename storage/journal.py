@@ -27,6 +27,7 @@ import contextlib
 import fcntl
 import hashlib
 import json
+import logging
 import os
 import socket
 import threading
@@ -43,7 +44,10 @@ from cryptography.fernet import InvalidToken
 
 from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing, Keyring
+from storage.journal_batches import BATCH_SUFFIX, Coverage, decode_batch, encode_batch
 from storage.processes import running
+
+log = logging.getLogger(__name__)
 
 _SUFFIX = ".entry"
 _STALE_TEMPORARY_SECONDS = 3600
@@ -102,6 +106,14 @@ class Entry:
 
 
 @dataclass(frozen=True)
+class Kept:
+    """An entry made durable in a batch (Journal.keep_batch): its place, and its file's bytes."""
+
+    path: Path
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Backlog:
     """How much is waiting, for `policybot journal status` and the readiness check; never
     what it says."""
@@ -128,6 +140,9 @@ class Journal:
         self._index: dict[str, set[str]] = {}
         self._listed_at: float | None = None
         self._index_lock = threading.Lock()
+        # Batch files standing for entries whose own files are not synced (keep_batch).
+        self._coverage = Coverage()
+        self.recover_batches()
 
     def _clear_stale_temporaries(self) -> None:
         """Half-written files from a process killed mid-write: never entries, so safe to remove
@@ -161,6 +176,134 @@ class Journal:
             except (OSError, ValueError) as exc:
                 return [exc]
         return self._write_entries(entries)
+
+    def keep_batch(self, entries: Sequence[tuple[Entry, Path]]) -> list[Kept | Exception]:
+        """Keep several entries durably as one batch file (storage.journal_batches): for each,
+        its bytes once the batch is on disk (then `place_kept` puts it at its own place), or
+        the reason it is not kept (it could not be encoded, or the disk refused the batch)."""
+        outcomes = self.seal(entries)
+        refused = self.keep_sealed([o for o in outcomes if isinstance(o, Kept)])
+        if refused is None:
+            return outcomes
+        return [refused if isinstance(outcome, Kept) else outcome for outcome in outcomes]
+
+    def seal(self, entries: Sequence[tuple[Entry, Path]]) -> list[Kept | Exception]:
+        """Each entry's file bytes (encrypted when a key is configured), or why it cannot be
+        encoded; pure work, with no disk, for `keep_sealed`."""
+        outcomes: list[Kept | Exception] = []
+        for entry, path in entries:
+            try:
+                outcomes.append(Kept(path, self._encode(entry)))
+            except ValueError as exc:  # UnicodeEncodeError: what no encoding can write
+                outcomes.append(exc)
+        return outcomes
+
+    def keep_sealed(self, kept: Sequence[Kept]) -> OSError | None:
+        """Make sealed entries durable as one batch file: None once it is on disk, or why
+        the disk refused it (then none of them is kept, and nothing is left behind)."""
+        if not kept:
+            return None
+        batch = self.pending_dir / (
+            f"batch-{time.time_ns():020d}-{os.getpid()}@{self.host}-{uuid.uuid4().hex}"
+            f"{BATCH_SUFFIX}"
+        )
+        # Covered before it exists: an entry done before this returns still releases it.
+        self._coverage.cover(batch, (k.path.name for k in kept))
+        try:
+            self._write_synced(batch, encode_batch([(k.path.name, k.data) for k in kept]))
+        except OSError as exc:
+            self._coverage.release(k.path.name for k in kept)
+            _remove(batch)
+            return exc
+        return None
+
+    def place_kept(self, kept: Sequence[Kept]) -> list[Path | Exception]:
+        """Put entries kept in a batch at their own places, where turns and replays find them:
+        written and renamed, not synced (their batch stands for them until they are done). For
+        each, its path, or why the disk refused it (it stays in its batch: a restart takes it)."""
+        outcomes: list[Path | Exception] = []
+        for one in kept:
+            try:
+                descriptor, temporary = self._write_bytes(one.path, one.data)
+                os.close(descriptor)
+                os.replace(temporary, one.path)
+            except OSError as exc:
+                outcomes.append(exc)
+            else:
+                outcomes.append(one.path)
+        self._note_written(p for p in outcomes if isinstance(p, Path))
+        return outcomes
+
+    def _write_synced(self, path: Path, data: bytes) -> None:
+        """`data` at `path`, atomically and durably: synced, renamed, the folder synced."""
+        descriptor, temporary = self._write_bytes(path, data)
+        try:
+            os.fsync(descriptor)
+        except BaseException:
+            os.close(descriptor)
+            _remove(temporary)
+            raise
+        os.close(descriptor)
+        try:
+            os.replace(temporary, path)
+        except BaseException:
+            _remove(temporary)
+            raise
+        _sync_directory(path.parent)
+
+    def batches(self) -> list[Path]:
+        """The batch files in the pending folder, this process's and others'."""
+        return sorted(self.pending_dir.glob(f"*{BATCH_SUFFIX}"))
+
+    def recover_batches(self) -> int:
+        """Put back, synced, every entry of each batch a process that has gone left behind,
+        then delete the batch; how many batches. A batch of a process still running, or of
+        another host (`adopt_batch`, once its lease has run out), is left alone."""
+        recovered = 0
+        for batch in self.batches():
+            if self._coverage.tracks(batch):
+                continue
+            if belongs_to_another_live_process(batch, host=self.host):
+                continue
+            recovered += self.adopt_batch(batch)
+        return recovered
+
+    def adopt_batch(self, batch: Path) -> int:
+        """Put a batch's entries back at their places, synced, and delete it: 1, or 0 if it
+        has gone meanwhile. An entry already in place as its batch holds it is only synced."""
+        try:
+            records = decode_batch(batch.read_bytes())
+        except FileNotFoundError:
+            return 0
+        except ValueError:
+            log.error("journal batch %s is damaged; set aside", batch.name)
+            os.replace(batch, self.failed_dir / batch.name)
+            _sync_directory(self.failed_dir)
+            return 0
+        restored: list[Path] = []
+        for name, data in records:
+            path = self.pending_dir / name
+            try:
+                on_disk: bytes | None = path.read_bytes()
+            except FileNotFoundError:
+                on_disk = None
+            if on_disk is not None and (
+                on_disk == data or self._decodes(on_disk) or not self._decodes(data)
+            ):
+                # Whole as the batch holds it, or rewritten since (newer, and synced then).
+                _sync_path(path)
+            else:
+                descriptor, temporary = self._write_bytes(path, data)
+                os.fsync(descriptor)
+                os.close(descriptor)
+                os.replace(temporary, path)
+            restored.append(path)
+        _sync_directory(self.pending_dir)
+        self._note_written(restored)
+        _remove(batch)
+        _sync_directory(self.pending_dir)
+        log.info("journal batch recovered: %d entries back in line", len(restored))
+        return 1
 
     def place(self, entry: Entry) -> Path:
         """Where an entry arriving now goes: its name orders it among its conversation's, and
@@ -265,16 +408,22 @@ class Journal:
                 self._note_removed(path for _, path in in_directory)
             else:
                 self._note_written(path for _, path in in_directory)
+                self._release(path.name for _, path in in_directory)
 
     def _write_temporary(self, path: Path, entry: Entry) -> tuple[int, Path]:
         """An entry's bytes written (not yet synced) to a new temporary file beside `path`:
         its open descriptor, and its name."""
+        return self._write_bytes(path, self._encode(entry))
+
+    def _encode(self, entry: Entry) -> bytes:
+        """An entry's file bytes: sealed under the current key when there is one."""
         payload = json.dumps(entry.to_json(), ensure_ascii=False).encode()
-        data = (
-            _SEALED + self._keyring.encrypt_bytes(payload)
-            if self._keyring is not None
-            else _PLAIN + payload
-        )
+        if self._keyring is not None:
+            return _SEALED + self._keyring.encrypt_bytes(payload)
+        return _PLAIN + payload
+
+    def _write_bytes(self, path: Path, data: bytes) -> tuple[int, Path]:
+        """`data` written (not synced) to a new temporary file beside `path`."""
         # Unique, so a temporary file left by a process killed mid-write never blocks a later
         # write of the same entry (stale ones are cleared when a journal is opened).
         temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
@@ -298,7 +447,9 @@ class Journal:
     # -- reading -------------------------------------------------------------------------
 
     def read(self, path: Path) -> Entry:
-        data = path.read_bytes()
+        return self._decode(path.read_bytes(), path.name)
+
+    def _decode(self, data: bytes, name: str) -> Entry:
         if data.startswith(_SEALED):
             if self._keyring is None:
                 raise KeyMissing("a journal entry is encrypted and no key is configured")
@@ -309,8 +460,15 @@ class Journal:
         elif data.startswith(_PLAIN):
             payload = data[len(_PLAIN) :]
         else:
-            raise ValueError(f"{path.name} is not a journal entry")
+            raise ValueError(f"{name} is not a journal entry")
         return Entry.from_json(json.loads(payload))
+
+    def _decodes(self, data: bytes) -> bool:
+        try:
+            self._decode(data, "a journal entry")
+        except (KeyMissing, ValueError, KeyError, TypeError):
+            return False
+        return True
 
     def pending(self, key: ConversationKey | None = None) -> list[Path]:
         """Entries waiting, oldest first (one conversation's, given its key).
@@ -367,14 +525,23 @@ class Journal:
                     self._index.setdefault(path.name.split("-", 1)[0], set()).add(path.name)
 
     def _note_removed(self, paths: Iterable[Path]) -> None:
+        removed = [path.name for path in paths]
         with self._index_lock:
-            for path in paths:
-                tag = path.name.split("-", 1)[0]
+            for name in removed:
+                tag = name.split("-", 1)[0]
                 names = self._index.get(tag)
                 if names is not None:
-                    names.discard(path.name)
+                    names.discard(name)
                     if not names:
                         del self._index[tag]
+        self._release(removed)
+
+    def _release(self, names: Iterable[str]) -> None:
+        """Entries gone, or synced on their own: a batch standing for none of them any more is
+        deleted (not synced: if that is lost in a crash, its entries are taken again, and
+        their delivery ids make that a no-op)."""
+        for batch in self._coverage.release(names):
+            _remove(batch)
 
     def failed(self) -> list[Path]:
         return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)
@@ -528,6 +695,14 @@ def _sync_file(descriptor: int) -> OSError | None:
     except OSError as exc:
         return exc
     return None
+
+
+def _sync_path(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _remove(path: Path) -> None:

@@ -20,6 +20,7 @@ from dialogs.inbox import Arrival, Inbox, Input, Who
 from dialogs.services.messages import Message, MessageKind, UserInput
 from storage.conversations import ConversationKey
 from storage.journal import Entry, Journal
+from storage.journal_batches import decode_batch
 from tests.conftest import Clock
 
 
@@ -229,6 +230,9 @@ async def admit_at_once(
 async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_disk(
     settings: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Arriving together, the entries are kept in one batch file (storage.journal_batches):
+    each is answered only after the file holding it is synced, renamed into place and its
+    folder synced; and each turn finds its entry at its own place."""
     disk = SyncsAndAnswers(monkeypatch)
     journal = Journal(tmp_path / "journal")
     inbox = Inbox(journal, take=Turns(), clock=clock, directory=None)
@@ -238,37 +242,48 @@ async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_di
 
     assert len(arrivals) == 50
     folder_synced = f"synced {journal.pending_dir}"
+    batches = {
+        batch: {name for name, _ in decode_batch(batch.read_bytes())}
+        for batch in journal.pending_dir.glob("*.batch")
+    }
     for arrival in arrivals:
         assert arrival.path is not None
+        assert arrival.path.exists()
+        holder = next((b for b, held in batches.items() if arrival.path.name in held), arrival.path)
         answered = disk.happened.index(f"answered {arrival.delivery_id}")
         [renamed] = [
             n
             for n, e in enumerate(disk.happened[:answered])
-            if e.startswith("renamed ") and e.endswith(f" to {arrival.path}")
+            if e.startswith("renamed ") and e.endswith(f" to {holder}")
         ]
         temporary = disk.happened[renamed].removeprefix("renamed ").split(" to ")[0]
         assert f"synced {temporary}" in disk.happened[:renamed]
         assert folder_synced in disk.happened[renamed:answered]
-    # The burst shared the folder's syncs rather than paying one each.
+    # The burst shared its syncs rather than paying two each.
     assert disk.happened.count(folder_synced) < 10
+    assert len([e for e in disk.happened if e.startswith("synced")]) < 20
     assert len(journal.pending()) == 50
 
 
 async def test_a_disk_full_mid_burst_takes_exactly_the_unwritten_ones_unjournaled(
     settings: Settings, clock: Clock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The first input is kept; then the disk is full, and the rest, arriving together, form
+    a batch it refuses: each of them is taken unjournaled, and nothing of them is left."""
     disk = SyncsAndAnswers(monkeypatch)
-    disk.full_after = 6
+    disk.full_after = 1
     journal = Journal(tmp_path / "journal")
     inbox = Inbox(journal, take=Turns(), clock=clock, directory=None)
     chats = [who(settings, f"a:chat-{n}") for n in range(20)]
 
-    arrivals = await admit_at_once(inbox, [(w, f"{n}") for n, w in enumerate(chats)], disk.happened)
+    inputs = [(w, f"{n}") for n, w in enumerate(chats)]
+    arrivals = await admit_at_once(inbox, inputs[:1], disk.happened)
+    arrivals += await admit_at_once(inbox, inputs[1:], disk.happened)
 
     kept = [a for a in arrivals if a.path is not None]
     unjournaled = [a for a in arrivals if a.path is None]
-    assert len(kept) == 6
-    assert len(unjournaled) == 14
+    assert len(kept) == 1
+    assert len(unjournaled) == 19
     assert sorted(journal.pending()) == sorted(a.path for a in kept if a.path is not None)
     assert [p for p in os.listdir(journal.pending_dir) if p.endswith(".tmp")] == []
     # The follow-up takes each unjournaled one as before: a turn, just not kept meanwhile.
@@ -278,5 +293,6 @@ async def test_a_disk_full_mid_burst_takes_exactly_the_unwritten_ones_unjournale
     for arrival in unjournaled:
         [reply] = await again.accept(arrival.who, typed(arrival.who, "x"), None, 3, arrival=arrival)
         replies.append(reply.text)
-    assert replies == ["got x"] * 14
-    assert len(journal.pending()) == 6  # the unjournaled left nothing behind
+    assert replies == ["got x"] * 19
+    assert len(journal.pending()) == 1  # the unjournaled left nothing behind
+    assert list(journal.pending_dir.glob("*.batch")) == []

@@ -17,7 +17,7 @@ from bot.jobs.delivery import DeliveryWorker
 from bot.runtime import Runtime
 from storage.db import Database
 from storage.host_leases import HostLeases, adopt_from_departed_hosts
-from storage.journal import Journal, Owner, belongs_to_another_live_process, owner_of
+from storage.journal import Journal, Kept, Owner, belongs_to_another_live_process, owner_of
 from tests.resilience.test_replay import entry_for, state_and_replies
 from tests.storage.test_journal import entries_of, typed
 from tests.support import Person
@@ -91,6 +91,31 @@ async def test_a_gone_hosts_entries_are_taken_over_exactly_once(
     assert claims == 2
     # Nothing is taken twice: a second look finds nothing of web-a's.
     assert await adopt_from_departed_hosts(c, c_lease) == 0
+
+
+async def test_entries_a_gone_host_kept_only_in_a_batch_are_taken_over_too(
+    tmp_path: Path, db: Database
+) -> None:
+    """web-a acknowledged a burst (its batch is on disk) and stopped before putting the
+    entries at their places: they are web-a's while its lease runs, then put back and taken
+    over like any other entry of its."""
+    shared = tmp_path / "shared"
+    (a, a_lease), (b, b_lease) = hosts(shared, db, "web-a", "web-b")
+    for lease in (a_lease, b_lease):
+        await lease.renew()
+    burst = [typed(f"burst {n}", delivery=f"Ev{n}") for n in range(3)]
+    kept = a.keep_batch([(entry, a.place(entry)) for entry in burst])
+    assert all(isinstance(one, Kept) for one in kept)
+
+    assert await adopt_from_departed_hosts(b, b_lease) == 0
+    assert len(b.batches()) == 1
+    assert Journal(shared, host="web-b").batches() == b.batches()  # not web-b's to put back
+
+    await lease_runs_out(db, "web-a")
+    assert await adopt_from_departed_hosts(b, b_lease) == 3
+    assert b.batches() == []
+    assert entries_of(b, b.pending()) == ["burst 0", "burst 1", "burst 2"]
+    assert all(owner_of(path) == Owner(os.getpid(), "web-b") for path in b.pending())
 
 
 async def test_a_host_that_never_held_a_lease_counts_as_gone_only_for_old_entries(

@@ -24,6 +24,7 @@ from dialogs.services.messages import UserInput
 from storage.conversations import ConversationKey
 from storage.group_commit import GroupCommit
 from storage.journal import Entry, Journal
+from storage.journal_batches import decode_batch
 
 RECEIVED = datetime(2026, 11, 21, 11, 30, 15, tzinfo=UTC)
 
@@ -64,49 +65,68 @@ class Disk:
         return self.happened.count(("fsync", str(journal.pending_dir)))
 
 
+KEY = Fernet.generate_key()
+
+
 @pytest.fixture
 def journal(tmp_path: Path) -> Journal:
-    return Journal(tmp_path / "journal", keys=[Fernet.generate_key()])
+    return Journal(tmp_path / "journal", keys=[KEY])
 
 
 async def test_nobody_hears_back_before_their_entry_and_its_rename_are_synced(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Arriving together, they are kept in one batch file: nobody hears back before the file
+    holding their entry is synced, renamed into place, and its folder synced."""
     disk = Disk(monkeypatch)
     writes = GroupCommit(journal)
     entries = [typed(n) for n in range(40)]
     places = [journal.place(entry) for entry in entries]
 
-    async def write(entry: Entry, path: Path) -> None:
-        await writes.write(entry, path)
+    async def write(entry: Entry, path: Path) -> Path:
+        placed = await writes.keep(entry, path)
         disk.happened.append(("answered", str(path)))
+        return await placed
 
     await asyncio.gather(*(write(entry, path) for entry, path in zip(entries, places, strict=True)))
 
+    batches = {b.name: dict(decode_batch(b.read_bytes())) for b in batch_files(journal)}
+    assert len(batches) == 1
     for path in places:
         answered = disk.happened.index(("answered", str(path)))
         before = disk.happened[:answered]
-        [(_, renamed)] = [e for e in before if e[0] == "rename" and e[1].endswith(f" {path}")]
+        holder = next((name for name, held in batches.items() if path.name in held), path.name)
+        [(_, renamed)] = [e for e in before if e[0] == "rename" and e[1].endswith(f"/{holder}")]
         temporary = renamed.split(" -> ")[0]
         renamed_at = before.index(("rename", renamed))
         assert ("fsync", temporary) in before[:renamed_at]  # its data, before its rename
         assert ("fsync", str(journal.pending_dir)) in before[renamed_at:]  # then its folder
     assert sorted(journal.pending()) == sorted(places)
     assert [journal.read(p) for p in places] == entries
-    # Arriving together, they shared the folder's sync.
-    assert disk.folder_syncs(journal) < len(entries) / 4
+    # Arriving together, they shared one sync of their data and one of the folder.
+    assert disk.folder_syncs(journal) == 1
+    assert len([e for e in disk.happened if e[0] == "fsync"]) == 2
+
+
+def batch_files(journal: Journal) -> list[Path]:
+    return sorted(journal.pending_dir.glob("*.batch"))
 
 
 def group_sizes(journal: Journal) -> list[int]:
     """The size of each group the journal writes from now on, in order."""
     groups: list[int] = []
-    write_group = journal.write_group
+    write_group, seal = journal.write_group, journal.seal
 
     def counted(entries: Any) -> Any:
         groups.append(len(entries))
         return write_group(entries)
 
+    def counted_batch(entries: Any) -> Any:
+        groups.append(len(entries))
+        return seal(entries)
+
     journal.write_group = counted  # type: ignore[method-assign]
+    journal.seal = counted_batch  # type: ignore[method-assign]
     return groups
 
 
@@ -123,34 +143,60 @@ async def test_entries_arriving_while_a_group_is_written_form_the_next_group(
     assert len(journal.pending()) == 11
 
 
-async def test_a_disk_that_fills_mid_group_fails_exactly_the_entries_it_did_not_keep(
+async def test_a_disk_that_refuses_a_batch_fails_its_whole_group_and_keeps_none_of_it(
     journal: Journal, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     disk = Disk(monkeypatch)
     writes = GroupCommit(journal)
-    entries = [typed(n) for n in range(10)]
-    places = [journal.place(entry) for entry in entries]
-    refused = {str(places[n].name) for n in (3, 4, 7)}
-    disk.refuse = lambda synced: any(name in synced for name in refused)
+    first = asyncio.create_task(writes.write(typed(0), journal.place(typed(0))))
+    await asyncio.sleep(0)  # the first is being written, alone
+    disk.refuse = lambda synced: synced.endswith(".tmp") and ".batch-" in synced
+    entries = [typed(n) for n in range(1, 10)]
 
     outcomes = await asyncio.gather(
-        *(writes.write(e, p) for e, p in zip(entries, places, strict=True)),
-        return_exceptions=True,
+        *(writes.write(e, journal.place(e)) for e in entries), return_exceptions=True
     )
 
-    for n, outcome in enumerate(outcomes):
-        if places[n].name in refused:
-            assert isinstance(outcome, OSError)
-            assert outcome.errno == errno.ENOSPC
-            assert not places[n].exists()
-        else:
-            assert outcome == places[n]
-            assert journal.read(places[n]) == entries[n]
-    assert sorted(journal.pending()) == sorted(p for p in places if p.name not in refused)
-    # Nothing half-written is left behind to be mistaken for an entry.
-    assert sorted(os.listdir(journal.pending_dir)) == sorted(
-        p.name for p in places if p.name not in refused
-    )
+    assert isinstance(await first, Path)
+    for outcome in outcomes:
+        assert isinstance(outcome, OSError)
+        assert outcome.errno == errno.ENOSPC
+    assert [journal.read(p) for p in journal.pending()] == [typed(0)]
+    # Nothing half-written is left behind to be mistaken for an entry or a batch.
+    assert len(os.listdir(journal.pending_dir)) == 1
+
+
+async def test_an_entry_the_disk_will_not_put_in_place_stays_kept_in_its_batch(
+    journal: Journal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its writer was answered (the batch is durable); its turn hears the refusal and is
+    taken unjournaled, and the batch keeps the entry for the next start."""
+    writes = GroupCommit(journal)
+    entries = [typed(n) for n in range(6)]
+    places = [journal.place(entry) for entry in entries]
+    refused = places[3]
+    write_bytes = journal._write_bytes
+
+    def refusing(path: Path, data: bytes) -> Any:
+        if path == refused:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return write_bytes(path, data)
+
+    first = asyncio.create_task(writes.write(entries[0], places[0]))
+    await asyncio.sleep(0)
+    monkeypatch.setattr(journal, "_write_bytes", refusing)
+    rest = zip(entries[1:], places[1:], strict=True)
+    placed = await asyncio.gather(*(writes.keep(e, p) for e, p in rest))
+    outcomes = await asyncio.gather(*placed, return_exceptions=True)
+    await first
+
+    assert isinstance(outcomes[2], OSError)
+    assert not refused.exists()
+    monkeypatch.undo()
+    reopened = Journal(journal.root, keys=[KEY])
+    assert reopened.read(refused) == entries[3]
+    assert sorted(reopened.pending()) == sorted(places)
+    assert batch_files(reopened) == []
 
 
 async def test_a_folder_that_cannot_be_synced_fails_the_whole_group_and_keeps_none_of_it(
