@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -43,7 +44,15 @@ def http_error(status: int, reason: str) -> web.Response:
     return web.json_response({"error": reason}, status=status)
 
 
-async def checked_body(request: web.Request, secret: str) -> str | web.Response:
+@dataclass(frozen=True)
+class Checked:
+    """A request known to be Slack's: its body as sent (for Bolt), and as read."""
+
+    text: str
+    body: dict[str, Any]
+
+
+async def checked_body(request: web.Request, secret: str) -> Checked | web.Response:
     """The body, once it is known to be Slack's and readable; otherwise the answer to give:
     413 too large, 401 not signed by Slack just now, 415 not what its Content-Type says, 400
     unreadable. Slack's certificate check is answered with an empty 200."""
@@ -57,7 +66,18 @@ async def checked_body(request: web.Request, secret: str) -> str | web.Response:
     body = _slack_body(raw, request.content_type)
     if isinstance(body, web.Response):
         return body
-    return raw.decode("utf-8")
+    return Checked(raw.decode("utf-8"), body)
+
+
+def direct_message(body: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event of a request that is a message event in a direct message with the bot, the
+    one request Slack sends for every answer a person types; None for anything else."""
+    if body.get("type") != "event_callback":
+        return None
+    event = body.get("event")
+    if not isinstance(event, dict) or event.get("type") != "message":
+        return None
+    return event if event.get("channel_type") == "im" else None
 
 
 def signed_by_slack(raw: bytes, headers: Mapping[str, str], secret: str) -> bool:
