@@ -295,9 +295,8 @@ class Inbox:
         # Queued for the conversation before the write starts, so one person's inputs are
         # taken in the order of their places in the journal, however the writes finish.
         self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
-        assert self._writes is not None
         try:
-            placed = await self._writes.keep(entry, path)
+            placed = await self._durable(entry, path)
         except (OSError, ValueError) as exc:
             # The disk refused (full, read-only), or the entry could not be encoded: the turn
             # is still taken, only not kept against a crash in the meantime.
@@ -310,6 +309,12 @@ class Inbox:
             # Kept: the platform is answered now. The turn starts once the entry is at its own
             # place (it may be in its group's batch until then).
             placed.add_done_callback(partial(_placed, written))
+
+    async def _durable(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
+        """Journal an entry at its place: returns once it is durable (alone, or in its group's
+        batch); the future is answered once it is at its place (storage.group_commit)."""
+        assert self._writes is not None
+        return await self._writes.keep(entry, path)
 
     async def _write(self, entry: Entry, path: Path) -> Path:
         """Journal an entry at its place; returns once it is on disk (off the event loop, with
