@@ -252,7 +252,7 @@ class Journal:
         except BaseException:
             _remove(temporary)
             raise
-        _sync_directory(path.parent)
+        _synced(path.parent)
 
     def batches(self) -> list[Path]:
         """The batch files in the pending folder, this process's and others'."""
@@ -281,7 +281,7 @@ class Journal:
         except ValueError:
             log.error("journal batch %s is damaged; set aside", batch.name)
             os.replace(batch, self.failed_dir / batch.name)
-            _sync_directory(self.failed_dir)
+            _synced(self.failed_dir)
             return 0
         restored: list[Path] = []
         for name, data in records:
@@ -294,17 +294,17 @@ class Journal:
                 on_disk == data or self._decodes(on_disk) or not self._decodes(data)
             ):
                 # Whole as the batch holds it, or rewritten since (newer, and synced then).
-                _sync_path(path)
+                _synced(path)
             else:
                 descriptor, temporary = self._write_bytes(path, data)
                 os.fsync(descriptor)
                 os.close(descriptor)
                 os.replace(temporary, path)
             restored.append(path)
-        _sync_directory(self.pending_dir)
+        _synced(self.pending_dir)
         self._note_written(restored)
         _remove(batch)
-        _sync_directory(self.pending_dir)
+        _synced(self.pending_dir)
         log.info("journal batch recovered: %d entries back in line", len(restored))
         return 1
 
@@ -337,7 +337,7 @@ class Journal:
             self._note_removed([path])
             return None
         self._note_removed([path])
-        _sync_directory(self.pending_dir)
+        _synced(self.pending_dir)
         self._note_written([target])
         return target
 
@@ -405,7 +405,7 @@ class Journal:
         for directory in {path.parent for _, path in renamed}:
             in_directory = [(place, path) for place, path in renamed if path.parent == directory]
             try:
-                _sync_directory(directory)
+                _synced(directory)
             except OSError as exc:
                 for place, _ in in_directory:
                     outcomes[place] = exc
@@ -598,7 +598,7 @@ class Journal:
         target = self.failed_dir / path.name
         os.replace(path, target)
         self._note_removed([path])
-        _sync_directory(self.failed_dir)
+        _synced(self.failed_dir)
         return target
 
     def retry_failed(self) -> int:
@@ -608,7 +608,7 @@ class Journal:
             os.replace(path, self.pending_dir / path.name)
             moved.append(self.pending_dir / path.name)
         if moved:
-            _sync_directory(self.pending_dir)
+            _synced(self.pending_dir)
             self._note_written(moved)
         return len(moved)
 
@@ -707,22 +707,15 @@ def _sync_file(descriptor: int) -> OSError | None:
     return None
 
 
-def _sync_path(path: Path) -> None:
-    descriptor = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-
-
 def _remove(path: Path) -> None:
     with contextlib.suppress(OSError):
         os.unlink(path)
 
 
-def _sync_directory(directory: Path) -> None:
-    """Make a rename in `directory` survive a power cut, not only a crash."""
-    descriptor = os.open(directory, os.O_RDONLY)
+def _synced(path: Path) -> None:
+    """Sync a file's data, or a folder's names (so a rename in it survives a power cut, not
+    only a crash)."""
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
