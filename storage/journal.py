@@ -6,8 +6,8 @@ rolled back and, without this, the person's words would be gone. So each input i
 first, durably (written, flushed to disk and renamed into place), and removed only after its turn
 has committed. Whatever is still here is taken again, in the order it arrived; the delivery id
 it carries makes a turn that did commit (the process died just before the removal) a no-op.
-Inputs arriving together are written as one group that shares the folder's sync
-(`write_group`, storage.group_commit), each still acknowledged only once it is on disk.
+Inputs arriving together are kept as one batch file that shares one sync (`write_group`,
+storage.journal_batches, storage.group_commit), each still acknowledged only once it is on disk.
 
 Entries are files rather than rows because the database is exactly what may be missing. They
 hold what people wrote, so they are encrypted with the evidence key when one is configured, and
@@ -35,7 +35,6 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -55,12 +54,6 @@ _STALE_TEMPORARY_SECONDS = 3600
 # How old this process's picture of the pending folder may be before a conversation's entries
 # are looked up in the folder itself again (see Journal.pending).
 _LISTING_FRESH_SECONDS = 0.25
-# Entries of a group written before their data is synced: each holds a file open meanwhile.
-_FILES_AT_ONCE = 64
-# Threads syncing a group's files at the same time (see _sync_files), made when first needed.
-_SYNCS_AT_ONCE = 4
-_syncing: ThreadPoolExecutor | None = None
-_syncing_lock = threading.Lock()
 _PLAIN, _SEALED = b"pbj-plain1\n", b"pbj-fernet1\n"
 
 
@@ -170,16 +163,20 @@ class Journal:
         return written
 
     def write_group(self, entries: Sequence[tuple[Entry, Path]]) -> list[Path | Exception]:
-        """Keep several entries durably at once, each at the place taken for it: the group
-        shares one flush of the folder (see `_write_entries`). For each entry, its path once it
-        is on disk, or the reason it is not (the disk refused it, or it could not be encoded);
-        an entry that failed is not in the journal at all. A group of one is a plain `write`."""
+        """Keep several entries durably at once, each at the place taken for it: the group is
+        kept as one batch (`keep_batch`), then each entry is put at its place (`place_kept`).
+        For each entry, its path once it is on disk at its place, or the reason it is not (the
+        disk refused it, or it could not be encoded). A group of one is a plain `write`."""
         if len(entries) == 1:
             try:
                 return [self.write(*entries[0])]
             except (OSError, ValueError) as exc:
                 return [exc]
-        return self._write_entries(entries)
+        outcomes: list[Kept | Path | Exception] = list(self.keep_batch(entries))
+        kept = [(n, o) for n, o in enumerate(outcomes) if isinstance(o, Kept)]
+        for (n, _), placed in zip(kept, self.place_kept([k for _, k in kept]), strict=True):
+            outcomes[n] = placed
+        return [o for o in outcomes if not isinstance(o, Kept)]
 
     def keep_batch(self, entries: Sequence[tuple[Entry, Path]]) -> list[Kept | Exception]:
         """Keep several entries durably as one batch file (storage.journal_batches): for each,
@@ -344,58 +341,34 @@ class Journal:
     def _write_entries(
         self, entries: Sequence[tuple[Entry, Path]], *, new: bool = True
     ) -> list[Path | Exception]:
-        """The disk work of `write` and `write_group`: each entry is written to a temporary
-        file, its data synced, then all are renamed into place and the folder is synced once
-        for them all. That one folder sync is what makes every rename survive a power cut, so a
-        group pays it once rather than once an entry. Data is synced file by file, as POSIX has
-        no narrower way to sync several files (`syncfs` would flush everything else on the disk
-        too, the database included); but a batch of files is written before any is synced, and
-        their syncs are issued together from a few threads (`_sync_files`), so the file system
-        can commit them together rather than one after another.
+        """The disk work of `write` and of rewrites: each entry is written to a temporary file,
+        its data synced, then renamed into place, and the folder synced, which is what makes
+        the rename survive a power cut. (Groups of new entries go as batches: `keep_batch`.)
 
         `new` entries (arriving inputs) whose folder sync fails are taken away again; an entry
         rewritten in place (`new` False) stays, as it is the only copy there is."""
         paths = [path for _, path in entries]
         outcomes: list[Path | Exception] = list(paths)
         renamed: list[tuple[int, Path]] = []
-        for place, temporary in self._synced_temporaries(entries, outcomes):
+        for place, (entry, path) in enumerate(entries):
             try:
-                os.replace(temporary, paths[place])
+                descriptor, temporary = self._write_temporary(path, entry)
+            except (OSError, ValueError) as exc:
+                outcomes[place] = exc
+                continue
+            try:
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
+                os.replace(temporary, path)
             except OSError as exc:
                 _remove(temporary)
                 outcomes[place] = exc
             else:
-                renamed.append((place, paths[place]))
+                renamed.append((place, path))
         self._sync_folders(renamed, outcomes, new=new)
         return outcomes
-
-    def _synced_temporaries(
-        self, entries: Sequence[tuple[Entry, Path]], outcomes: list[Path | Exception]
-    ) -> list[tuple[int, Path]]:
-        """Each entry written to a temporary file and its data synced, in batches: for each
-        that was, its place in `entries` and the file; why each other one was not goes in its
-        place in `outcomes`."""
-        numbered = list(enumerate(entries))
-        synced: list[tuple[int, Path]] = []
-        for first in range(0, len(numbered), _FILES_AT_ONCE):
-            batch = numbered[first : first + _FILES_AT_ONCE]
-            opened: list[tuple[int, int, Path]] = []  # (place, descriptor, temporary file)
-            for place, (entry, path) in batch:
-                try:
-                    descriptor, temporary = self._write_temporary(path, entry)
-                except (OSError, ValueError) as exc:
-                    outcomes[place] = exc
-                else:
-                    opened.append((place, descriptor, temporary))
-            refusals = _sync_files([descriptor for _, descriptor, _ in opened])
-            for (place, descriptor, temporary), refused in zip(opened, refusals, strict=True):
-                os.close(descriptor)
-                if refused is not None:
-                    _remove(temporary)
-                    outcomes[place] = refused
-                else:
-                    synced.append((place, temporary))
-        return synced
 
     def _sync_folders(
         self, renamed: list[tuple[int, Path]], outcomes: list[Path | Exception], *, new: bool
@@ -683,28 +656,6 @@ def _arrival(path: Path) -> tuple[int, str]:
         return int(parts[1]), path.name
     except (IndexError, ValueError):
         return 0, path.name
-
-
-def _sync_files(descriptors: list[int]) -> list[OSError | None]:
-    """Sync each file's data to disk, at the same time: for each, None or why it failed.
-    Syncs issued together can share a file system commit (ext4 and XFS group them) instead of
-    waiting for one another's; bench/journal.py measures what that buys. One file is synced
-    here, without a thread hop."""
-    if len(descriptors) <= 1:
-        return [_sync_file(descriptor) for descriptor in descriptors]
-    global _syncing
-    with _syncing_lock:
-        if _syncing is None:
-            _syncing = ThreadPoolExecutor(_SYNCS_AT_ONCE, thread_name_prefix="journal-sync")
-    return list(_syncing.map(_sync_file, descriptors))
-
-
-def _sync_file(descriptor: int) -> OSError | None:
-    try:
-        os.fsync(descriptor)
-    except OSError as exc:
-        return exc
-    return None
 
 
 def _remove(path: Path) -> None:
