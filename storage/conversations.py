@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import Table, bindparam, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
@@ -26,15 +26,46 @@ class ConcurrentTurn(Exception):
     """Another turn of the same conversation saved first; reload and try again."""
 
 
+# A turn's two statements on its conversation, each built once (with its parameters bound at
+# execution): building them again every turn cost more than running them.
+_LOAD = (
+    select(Conversation)
+    .where(
+        col(Conversation.channel) == bindparam("load_channel"),
+        col(Conversation.user_key) == bindparam("load_user_key"),
+        col(Conversation.conversation_key) == bindparam("load_conversation_key"),
+    )
+    .with_for_update()
+)
+_conversations = cast(Table, Conversation.__table__)  # type: ignore[attr-defined]
+_SAVE = (
+    update(_conversations)
+    .where(
+        _conversations.c.id == bindparam("save_id"),
+        _conversations.c.version == bindparam("save_version"),
+    )
+    .values(
+        dialog=bindparam("dialog"),
+        state=bindparam("state"),
+        version=bindparam("version"),
+        updated_at=bindparam("updated_at"),
+        reminded_at=bindparam("reminded_at"),
+    )
+)
+
+
 async def load_or_create(
     session: AsyncSession, key: ConversationKey, *, school_id: str, person_id: str, now: datetime
 ) -> Conversation:
-    query = select(Conversation).where(
-        Conversation.channel == key.channel,
-        Conversation.user_key == key.user_key,
-        Conversation.conversation_key == key.conversation_key,
+    found = await session.execute(
+        _LOAD,
+        {
+            "load_channel": key.channel,
+            "load_user_key": key.user_key,
+            "load_conversation_key": key.conversation_key,
+        },
     )
-    row = (await session.execute(query.with_for_update())).scalar_one_or_none()
+    row = found.scalar_one_or_none()
     if row is not None:
         return row
     row = Conversation(
@@ -71,12 +102,7 @@ async def save_state(
         "updated_at": now,
         "reminded_at": None,
     }
-    result = await session.execute(
-        update(Conversation)
-        .where(col(Conversation.id) == row.id, col(Conversation.version) == row.version)
-        .values(**saved)
-        .execution_options(synchronize_session=False)
-    )
+    result = await session.execute(_SAVE, {"save_id": row.id, "save_version": row.version, **saved})
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise ConcurrentTurn(row.id)
     for name, value in saved.items():

@@ -27,9 +27,9 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, and_, delete, insert, or_, update
+from sqlalchemy import Table, and_, bindparam, delete, insert, or_, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlmodel import col, select
@@ -115,16 +115,38 @@ class Lanes(KeyedLocks[Lane]):
             self._forgetting.difference_update(rows)
 
 
-def _in_lane(lane: Lane) -> ColumnElement[bool]:
-    """The lane's replies still to deliver (one the worker gave up on holds up nothing)."""
-    return and_(
-        col(Notification.kind) == REPLY,
-        col(Notification.school_id) == lane.school_id,
-        col(Notification.person_id) == lane.person_id,
-        col(Notification.platform) == lane.platform,
-        col(Notification.delivered_at).is_(None),
-        col(Notification.escalated_at).is_(None),
+# What every turn with replies runs, built once (with the lane and the rest bound at execution),
+# on the table rather than the mapped class: building these again each turn, and the ORM's bulk
+# insert around the insert, cost more than running them.
+_outbox = cast(Table, Notification.__table__)  # type: ignore[attr-defined]
+_KEEP = insert(_outbox).returning(_outbox.c.id, sort_by_parameter_order=True)
+# A lane's replies still to deliver (one the worker gave up on holds up nothing), the lane
+# bound at execution (`_lane`).
+_IN_LANE = and_(
+    _outbox.c.kind == REPLY,
+    _outbox.c.school_id == bindparam("lane_school_id"),
+    _outbox.c.person_id == bindparam("lane_person_id"),
+    _outbox.c.platform == bindparam("lane_platform"),
+    _outbox.c.delivered_at.is_(None),
+    _outbox.c.escalated_at.is_(None),
+)
+_EARLIER = (
+    sa_select(_outbox.c.id, _outbox.c.message)
+    .where(
+        _IN_LANE,
+        _outbox.c.id < bindparam("first_own"),
+        or_(_outbox.c.sender.is_(None), _outbox.c.sender == bindparam("this_process")),
     )
+    .order_by(_outbox.c.id)
+)
+
+
+def _lane(lane: Lane) -> dict[str, str]:
+    return {
+        "lane_school_id": lane.school_id,
+        "lane_person_id": lane.person_id,
+        "lane_platform": lane.platform,
+    }
 
 
 def _kept(lane: Lane, message: Message, now: datetime) -> dict[str, Any]:
@@ -153,19 +175,11 @@ async def keep(
     come between the turn's own, since the turn holds its conversation's row."""
     if not messages:
         return []
-    inserted = await session.execute(
-        insert(Notification).returning(col(Notification.id), sort_by_parameter_order=True),
-        [_kept(lane, message, now) for message in messages],
-    )
+    inserted = await session.execute(_KEEP, [_kept(lane, message, now) for message in messages])
     ids = [row_id for row_id in inserted.scalars() if row_id is not None]
     earlier = await session.execute(
-        sa_select(col(Notification.id), col(Notification.message))
-        .where(
-            _in_lane(lane),
-            col(Notification.id) < min(ids),
-            or_(col(Notification.sender).is_(None), col(Notification.sender) == this_process()),
-        )
-        .order_by(col(Notification.id))
+        _EARLIER,
+        {**_lane(lane), "first_own": min(ids), "this_process": this_process()},
     )
     waiting = [
         Message.model_validate(message).model_copy(update={"ledger": row_id})
@@ -234,7 +248,7 @@ async def waits_behind(session: AsyncSession, row: Notification, lanes: Lanes) -
     if lane is None:
         return False
     earlier = await session.execute(
-        select(Notification.id).where(_in_lane(lane), col(Notification.id) < (row.id or 0))
+        sa_select(_outbox.c.id).where(_IN_LANE, _outbox.c.id < (row.id or 0)), _lane(lane)
     )
     return any(not lanes.was_sent(row_id) for (row_id,) in earlier.all())
 
