@@ -29,6 +29,7 @@ from sqlalchemy.ext.asyncio import (
 
 from storage.audit_sealing import AuditSealing, attach
 from storage.crypto import Keyring
+from storage.sqlite_driver import one_trip_dbapi
 from storage.types import KEYRING_ATTRIBUTE
 from storage.urls import async_url as async_url
 from storage.urls import sync_url as sync_url
@@ -119,6 +120,9 @@ class Database:
             kwargs.update(
                 pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
             )
+        else:
+            # One trip to aiosqlite's thread per statement (storage.sqlite_driver).
+            kwargs["module"] = one_trip_dbapi()
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         sqlite_connections(self.engine.sync_engine, busy_timeout_ms)
         if keys:
