@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.pool import PoolResetState
 
 from storage.audit_sealing import AuditSealing, attach
 from storage.crypto import Keyring
@@ -58,6 +59,24 @@ def prepare_sqlite_connection(dbapi_connection: Any, busy_timeout_ms: int) -> No
             cursor.execute("PRAGMA journal_mode=WAL")
     finally:
         cursor.close()
+
+
+def _reset_if_open(dbapi_connection: Any, _record: Any, state: PoolResetState) -> None:
+    """A SQLite connection back in the pool is rolled back only if a transaction is open.
+
+    The pool's own reset rolls back every connection returned to it, even one whose unit of
+    work has just committed: on aiosqlite that is a trip to the connection's thread, for
+    nothing, at the end of every turn. A connection given back with a transaction still open
+    (its unit of work failed half way) is rolled back as before."""
+    if state.terminate_only or not state.asyncio_safe:
+        return  # the pool closes this one rather than reusing it
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    try:
+        open_transaction = driver is None or bool(driver.in_transaction)
+    except ValueError:  # aiosqlite's "no active connection": nothing to roll back
+        return
+    if open_transaction:
+        dbapi_connection.rollback()
 
 
 def sqlite_connections(engine: Engine, busy_timeout_ms: int = DEFAULT_BUSY_TIMEOUT_MS) -> None:
@@ -121,9 +140,12 @@ class Database:
                 pool_pre_ping=True, pool_size=10, max_overflow=10, connect_args=connect_args
             )
         else:
-            # One trip to aiosqlite's thread per statement (storage.sqlite_driver).
-            kwargs["module"] = one_trip_dbapi()
+            # One trip to aiosqlite's thread per statement (storage.sqlite_driver), and none
+            # to roll back a connection that has no transaction open (_reset_if_open).
+            kwargs.update(module=one_trip_dbapi(), pool_reset_on_return=None)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
+        if self.is_sqlite:
+            event.listen(self.engine.sync_engine, "reset", _reset_if_open)
         sqlite_connections(self.engine.sync_engine, busy_timeout_ms)
         if keys:
             # The first key encrypts, all of them decrypt: the previous keys are kept only so

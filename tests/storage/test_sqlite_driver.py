@@ -91,3 +91,30 @@ async def test_a_streamed_result_still_comes_a_batch_at_a_time(database: Databas
         names = [row.name async for row in streamed]
     assert names == [f"n{i}" for i in range(250)]
 
+
+async def test_a_committed_unit_of_work_is_not_rolled_back_again(
+    database: Database, trips: list[str]
+) -> None:
+    async with database.session() as session:
+        await session.execute(text("INSERT INTO item (name) VALUES ('kept')"))
+    assert "commit" in trips
+    assert "rollback" not in trips
+
+
+async def test_a_connection_given_back_in_a_transaction_is_rolled_back(
+    database: Database,
+) -> None:
+    """A transaction SQLAlchemy did not begin (the driver's own, begun by an insert) is still
+    rolled back when the connection goes back to the pool: nothing half-done is left, and the
+    write lock is free for the next unit of work."""
+    async with database.engine.connect() as connection:
+        raw = await connection.get_raw_connection()
+        driver = raw.driver_connection
+        assert driver is not None
+        await driver.execute("INSERT INTO item (name) VALUES ('half done')")
+        assert driver.in_transaction
+    async with database.session() as session:
+        await session.execute(text("INSERT INTO item (name) VALUES ('next')"))
+    async with database.session() as session:
+        names = await session.execute(text("SELECT name FROM item"))
+        assert names.scalars().all() == ["next"]
