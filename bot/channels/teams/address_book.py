@@ -16,6 +16,7 @@ from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
 from bot.channels.teams import identity
+from bot.channels.teams.activity_json import as_json
 from bot.channels.teams.connection import DEV_ADDRESS_BOOK as DEV_ADDRESS_BOOK
 from bot.channels.teams.connection import PLATFORM as PLATFORM
 from bot.channels.teams.directory import channel_of, team_of, tenant_of
@@ -72,7 +73,7 @@ async def remember_if_possible(channel: TeamsConnection, activity: Activity) -> 
 def _addresses_in(
     channel: TeamsConnection, activity: Activity
 ) -> list[tuple[str, str, dict[str, Any]]]:
-    serialised = TurnContext.get_conversation_reference(activity).serialize()
+    serialised = as_json(TurnContext.get_conversation_reference(activity))
     tenant = tenant_of(activity)
     if tenant:
         # botbuilder reads and writes the tenant as "tenantID", which Teams never sends; it

@@ -5,7 +5,8 @@ activity it receives. Each builds msrest's retry policy, whose constructor check
 status codes against a list of five hundred: in a profile of policybot under load that was
 about 40% of the event loop's time, more than the whole dialog turn. The clients depend only
 on the app's identity, the service URL and the audience, so they are kept and reused (which also
-keeps their credentials' tokens and HTTP connections).
+keeps their credentials' tokens and HTTP connections). Each writes its activities' JSON in one
+walk rather than msrest's three (bot/channels/teams/activity_json.py).
 
 Every connector client is made here, so this is also where the bot refuses to call a service
 address it has no reason to trust (bot/channels/teams/service_urls.py), before any connection.
@@ -19,6 +20,7 @@ from botbuilder.integration.aiohttp import ConfigurationBotFrameworkAuthenticati
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ClaimsIdentity, ConnectorFactory
 
+from bot.channels.teams.activity_json import use_fast_bodies
 from bot.channels.teams.service_urls import ServiceUrls
 
 # Service URLs are a handful per deployment (one per Teams region); a bound keeps a stream of
@@ -49,7 +51,7 @@ class _Reusing(ConnectorFactory):  # type: ignore[misc]
         key = (self._app, service_url or "", audience or "")
         client = self._kept.get(key)
         if client is None:
-            client = await self._inner.create(service_url, audience)
+            client = use_fast_bodies(await self._inner.create(service_url, audience))
             if len(self._kept) >= _MOST_KEPT:
                 self._kept.pop(next(iter(self._kept)))
             self._kept[key] = client
