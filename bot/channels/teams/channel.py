@@ -100,6 +100,7 @@ class TeamsChannel(TeamsConnection):
         if self._http is not None:
             await self._http.close()
             self._http = None
+        await self.authentication.close()
 
     async def _on_turn_error(self, context: TurnContext, error: Exception) -> None:
         log.error("Teams turn failed: %s", type(error).__name__, exc_info=error)

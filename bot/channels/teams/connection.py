@@ -61,9 +61,10 @@ class TeamsConnection:
         self.runtime = runtime
         self.settings = settings
         self.services = ServiceUrls(local_only=settings.development_mode)
-        self.adapter = CloudAdapter(
-            ReusingAuthentication(cloud_config.BotFrameworkConfig(settings), self.services)
+        self.authentication = ReusingAuthentication(
+            cloud_config.BotFrameworkConfig(settings), self.services
         )
+        self.adapter = CloudAdapter(self.authentication)
         self.address_book = DEV_ADDRESS_BOOK if settings.development_mode else PLATFORM
         # Public addresses only; tests add their local stand-ins for Teams' file servers.
         self.fetch_policy = FetchPolicy()

@@ -1,8 +1,10 @@
 """Sending to Teams within its limits: a steady pace per conversation, and retries that wait.
 
-Teams throttles a bot that sends too fast to one conversation (HTTP 429) and answers 412, 502
-or 504 when it is briefly unable to take a message; each of those is worth waiting for and
-trying again, honouring Retry-After when Teams gives one.
+Teams throttles a bot that sends too fast to one conversation (HTTP 429) and answers 412, 500,
+502, 503 or 504 when it is briefly unable to take a message, and a connection can drop; each of
+those is worth waiting for and trying again, honouring Retry-After when Teams gives one. (The
+connector client sends with aiohttp, bot/channels/teams/connector_http.py, which retries
+nothing by itself.)
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ import random
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+import aiohttp
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-RETRYABLE = frozenset({412, 429, 502, 504})
+RETRYABLE = frozenset({412, 429, 500, 502, 503, 504})
 
 
 def status_of(exc: BaseException) -> int | None:
@@ -46,10 +50,11 @@ async def with_retries(
             return await send()
         except Exception as exc:
             status = status_of(exc)
-            if status not in RETRYABLE or attempt == attempts - 1:
+            dropped = isinstance(exc, aiohttp.ClientConnectionError)
+            if (status not in RETRYABLE and not dropped) or attempt == attempts - 1:
                 raise
             delay = _retry_after(exc) or base_delay * 2**attempt * (1 + random.random() / 4)  # noqa: S311
-            log.info("Teams answered %s; trying again in %.1fs", status, delay)
+            log.info("Teams answered %s; trying again in %.1fs", status or "nothing", delay)
             await asyncio.sleep(delay)
     raise AssertionError("unreachable")
 

@@ -13,7 +13,9 @@ import asyncio
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
+import requests
 
 from bot.app import TEAMS
 from bot.channels.teams import cards
@@ -102,6 +104,58 @@ async def test_a_reply_teams_refuses_after_every_retry_is_queued_and_sent_later(
     # And the delivered reply is not sent a second time.
     await teams.deliver()
     assert text_of(teams.sent_to(SAM.chat)[before:]).count(DANGER) == 1
+
+
+@pytest.mark.parametrize("status", [500, 503])
+async def test_a_reply_teams_cannot_take_for_a_moment_is_tried_again_and_sent_once(
+    teams: TeamsHarness, no_backoff: int, status: int
+) -> None:
+    """The connector client sends with aiohttp, which retries nothing itself: a 5xx in a run
+    shorter than the retries is waited out by the bot, and Sam sees the question once."""
+    await teams.replies(SAM, teams.say(SAM, "report"))
+    before = len(teams.sent_to(SAM.chat))
+    teams.fake.fail_next("/activities", status=status, times=no_backoff - 1)
+
+    await teams.say(SAM, "me")
+    await teams.app[TEAMS].settled()
+    assert len([c for c in teams.fake.calls if c.status == status]) == no_backoff - 1
+    assert text_of(teams.sent_to(SAM.chat)[before:]).count(DANGER) == 1
+    assert await queued_replies(teams) == []
+
+
+async def test_a_dropped_connection_is_tried_again() -> None:
+    attempts: list[int] = []
+
+    async def send() -> str:
+        attempts.append(1)
+        if len(attempts) < 3:
+            raise aiohttp.ServerDisconnectedError()
+        return "sent"
+
+    assert await with_retries(send, base_delay=0.0) == "sent"
+    assert len(attempts) == 3
+
+
+async def test_the_bot_framework_is_called_without_requests_threads(
+    teams: TeamsHarness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Replies go out on the server's own aiohttp session: `requests`, in the event loop's
+    thread pool, is never used for them (bot/channels/teams/connector_http.py), and each call
+    carries the bot's token, which the fake Bot Framework checks. (Token and key fetches are
+    botframework's and MSAL's own, and may still use `requests`.)"""
+    original = requests.Session.request
+
+    def only_elsewhere(self: requests.Session, method: str, url: str, **kwargs: Any) -> Any:
+        if "/v3/conversations" in url:
+            raise AssertionError("a Bot Connector call went through requests")
+        return original(self, method, url, **kwargs)
+
+    monkeypatch.setattr(requests.Session, "request", only_elsewhere)
+    replies = await teams.replies(SAM, teams.say(SAM, "report"))
+    assert text_of(replies)
+    sent = [c for c in teams.fake.calls if "/activities" in c.path and c.method == "POST"]
+    assert sent
+    assert all((c.authorization or "").startswith("Bearer ") for c in sent)
 
 
 # -- the same invoke delivered again ---------------------------------------------------------
