@@ -71,7 +71,8 @@ class _Saving(ActivityHandler):  # type: ignore[misc]
 
 
 def build(database: Database) -> web.Application:
-    adapter = CloudAdapter(ReusingAuthentication(NoApp(), ServiceUrls(local_only=True)))
+    authentication = ReusingAuthentication(NoApp(), ServiceUrls(local_only=True))
+    adapter = CloudAdapter(authentication)
     bot = _Saving(adapter, database)
 
     async def messages(request: web.Request) -> web.StreamResponse:
@@ -84,6 +85,7 @@ def build(database: Database) -> web.Application:
         if bot.under_way:
             await asyncio.gather(*bot.under_way, return_exceptions=True)
         await database.dispose()
+        await authentication.close()
 
     app = web.Application()
     app.router.add_post("/api/messages", messages)
