@@ -35,7 +35,7 @@ async def database(tmp_path: Path) -> AsyncIterator[Database]:
 def trips(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The calls queued on aiosqlite's thread, by name."""
     seen: list[str] = []
-    original = aiosqlite.Connection._execute
+    original: Any = aiosqlite.Connection._execute
 
     async def counted(self: aiosqlite.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         seen.append(getattr(fn, "__name__", repr(fn)))
@@ -69,10 +69,13 @@ async def test_a_statement_is_one_trip_and_its_rows_and_counts_are_kept(
 
 
 async def test_an_error_is_sqlalchemys_and_the_connection_goes_on(database: Database) -> None:
-    with pytest.raises(IntegrityError):
+    async def insert_twice() -> None:
         async with database.session() as session:
             await session.execute(text("INSERT INTO item (name) VALUES ('same')"))
             await session.execute(text("INSERT INTO item (name) VALUES ('same')"))
+
+    with pytest.raises(IntegrityError):
+        await insert_twice()
     async with database.session() as session:
         await session.execute(text("INSERT INTO item (name) VALUES ('same')"))
     async with database.session() as session:

@@ -1,4 +1,4 @@
-"""An outgoing activity as the JSON the Bot Connector takes, in one walk rather than msrest's three.
+"""Activities to and from JSON in one walk, rather than msrest's several.
 
 Every reply, card and proactive message goes out through botbuilder's connector client, whose
 msrest serializer turns the Activity into JSON by first deserializing it again (a walk of the
@@ -14,17 +14,26 @@ msrest would turn into a string) goes to msrest as before. The schema has no val
 (no required or read-only attributes, no constraints), so skipping the validating walk changes
 nothing. tests/channels/teams/test_activity_json.py holds the two to the same output over the
 activities the bot sends and generated ones.
+
+The other way, `activity_from_json` reads an arriving activity's JSON into the same Activity
+msrest's `Activity.deserialize` would make (the same models, values and additional properties),
+in one walk over what Teams sends: strings, numbers, booleans, dates, lists and objects where
+the schema expects them. Anything else (a number where the schema has a string, a date that is
+not one, a list where it has an object) is read by msrest, so its answers and its errors stay
+exactly msrest's.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from botbuilder.schema import Activity
 from botframework.connector.aio import ConnectorClient
-from msrest.serialization import Model, Serializer
+from msrest.serialization import Deserializer, Model, Serializer
 
-__all__ = ["FastBodies", "as_json", "use_fast_bodies"]
+__all__ = ["FastBodies", "activity_from_json", "as_json", "use_fast_bodies"]
 
 
 class _Unusual(Exception):
@@ -147,3 +156,92 @@ def use_fast_bodies(client: ConnectorClient) -> ConnectorClient:
         fast.key_transformer = current.key_transformer
         operations._serialize = fast
     return client
+
+
+# -- arriving ------------------------------------------------------------------------------------
+
+
+def _json_copy(value: Any) -> Any:
+    """A value of schema type "object", copied as msrest copies it."""
+    kind = type(value)
+    if value is None or kind in _PLAIN_LEAVES:
+        return value
+    if kind is dict:
+        return {key: _json_copy(item) for key, item in value.items()}
+    if kind is list:
+        return [_json_copy(item) for item in value]
+    raise _Unusual(kind)
+
+
+# Schema types whose JSON is used as it is, when it is of exactly this type.
+_AS_SENT: dict[str, type] = {"str": str, "bool": bool, "int": int}
+
+
+def _read_time(value: Any) -> datetime:
+    if type(value) is datetime:
+        return value
+    if type(value) is not str:
+        raise _Unusual(type(value))
+    read: datetime = Deserializer.deserialize_iso(value)  # type: ignore[no-untyped-call]
+    return read
+
+
+def _read(value: Any, data_type: str, models: dict[str, type]) -> Any:
+    kind = type(value)
+    exact = _AS_SENT.get(data_type)
+    if exact is not None:
+        if kind is not exact:
+            raise _Unusual(kind)
+        return value
+    if data_type == "float" and kind in (int, float):
+        return float(value)
+    if data_type == "iso-8601":
+        return _read_time(value)
+    if data_type == "object":
+        return _json_copy(value)
+    inner = data_type[1:-1]
+    if data_type[:1] + data_type[-1:] == "[]" and kind is list:
+        return [None if item is None else _read(item, inner, models) for item in value]
+    if data_type[:1] + data_type[-1:] == "{}" and kind is dict:
+        return {
+            k: None if item is None else _read(item, inner, models) for k, item in value.items()
+        }
+    model = models.get(data_type)
+    if model is None or not issubclass(model, Model):
+        raise _Unusual(data_type)
+    return _read_model(model, value, models)
+
+
+def _read_model(model: type[Model], data: Any, models: dict[str, type]) -> Model:
+    if type(data) is not dict or getattr(model, "_subtype_map", None):
+        raise _Unusual(model)
+    values: dict[str, Any] = {}
+    known: set[str] = set()
+    for attribute, description in model._attribute_map.items():
+        key = description["key"]
+        if attribute == "additional_properties" or "." in key or model._validation.get(attribute):
+            raise _Unusual(attribute)
+        known.add(key)
+        raw = data.get(key)
+        values[attribute] = None if raw is None else _read(raw, description["type"], models)
+    made = model(**values)
+    extra = {key: item for key, item in data.items() if key not in known}
+    if extra:
+        made.additional_properties = extra
+    return made
+
+
+_ACTIVITY_SCHEMA: dict[str, type] = {}
+
+
+def activity_from_json(data: Any) -> Activity:
+    """`Activity().deserialize(data)`, in one walk when the JSON is as Teams sends it (see the
+    module's docstring); msrest's own reading, and errors, otherwise."""
+    if not _ACTIVITY_SCHEMA:
+        _ACTIVITY_SCHEMA.update(Activity._infer_class_models())
+    try:
+        made = _read_model(Activity, data, _ACTIVITY_SCHEMA)
+    except Exception:
+        return Activity().deserialize(data)
+    assert isinstance(made, Activity)
+    return made

@@ -16,9 +16,9 @@ import time
 
 from aiohttp import web
 from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
 
 from bot.channels.teams import activities, dev_mode, proactive, sending
+from bot.channels.teams.activity_json import activity_from_json
 from bot.channels.teams.connection import DEV_ADDRESS_BOOK, PLATFORM, TeamsConnection
 from bot.channels.teams.people import TeamsPeople
 from bot.channels.teams.tokens import check_lifetime
@@ -63,7 +63,7 @@ class TeamsChannel(TeamsConnection):
         if not isinstance(body, dict) or not isinstance(body.get("type"), str):
             return web.json_response({"error": "the body is not an activity"}, status=400)
         try:
-            activity = Activity().deserialize(body)
+            activity = activity_from_json(body)
         except ValueError:  # msrest's DeserializationError, e.g. "from": 5
             return web.json_response({"error": "the body is not an activity"}, status=400)
         if development and not dev_mode.is_local_url(activity.service_url):

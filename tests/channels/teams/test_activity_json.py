@@ -33,12 +33,20 @@ from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import MicrosoftAppCredentials
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from msrest.serialization import Serializer
+from msrest.serialization import Model, Serializer
 
 from bot.channels.teams import cards
-from bot.channels.teams.activity_json import FastBodies, as_json, use_fast_bodies
+from bot.channels.teams.activity_json import (
+    FastBodies,
+    activity_from_json,
+    as_json,
+    use_fast_bodies,
+)
 from bot.channels.teams.files import consent_card
 from dialogs.services.messages import Button, Fact, InputKind, Message, MessageKind
+from tests.fakes.botframework import activity as fake_activity
+from tests.fakes.botframework import conversation_update_added as fake_conversation_update_added
+from tests.fakes.botframework import invoke_action as fake_invoke_action
 
 MODELS = {name: kind for name, kind in vars(models).items() if isinstance(kind, type)}
 
@@ -197,3 +205,82 @@ def test_a_conversation_reference_is_the_same_json(
     activity.conversation.tenant_id = tenant
     reference = TurnContext.get_conversation_reference(activity)
     assert as_json(reference) == reference.serialize()
+
+
+# -- arriving activities ---------------------------------------------------------------------------
+
+
+def model_state(value: Any) -> Any:
+    """Everything a model holds, additional properties included, for comparison."""
+    if isinstance(value, Model):
+        attributes = {
+            name: model_state(getattr(value, name, None)) for name in value._attribute_map
+        }
+        extra = model_state(getattr(value, "additional_properties", None))
+        return (type(value).__name__, attributes, extra)
+    if isinstance(value, list):
+        return [model_state(item) for item in value]
+    if isinstance(value, dict):
+        return {key: model_state(item) for key, item in value.items()}
+    return (type(value).__name__, value)
+
+
+def msrest_read(body: Any) -> Any:
+    try:
+        return model_state(Activity().deserialize(copy.deepcopy(body)))
+    except Exception as exc:
+        return ("refused", type(exc).__name__, str(exc))
+
+
+def fast_read(body: Any) -> Any:
+    try:
+        return model_state(activity_from_json(copy.deepcopy(body)))
+    except Exception as exc:
+        return ("refused", type(exc).__name__, str(exc))
+
+
+SERVICE = "https://smba.trafficmanager.net/uk/"
+TEAMS_SENDS = [
+    fake_activity(service_url=SERVICE, text="hello"),
+    fake_activity(
+        service_url=SERVICE,
+        text="<at>policybot</at> report",
+        timestamp="2026-12-07T03:00:01.1234567Z",
+        localTimestamp="2026-12-07T03:00:01.123+00:00",
+        entities=[
+            {"type": "mention", "mentioned": {"id": "28:bot", "name": "policybot"}, "text": "x"},
+            {"type": "clientInfo", "locale": "en-GB", "country": "GB", "timezone": "Europe/London"},
+        ],
+        attachments=[
+            {
+                "contentType": "application/vnd.microsoft.teams.file.download.info",
+                "name": "screenshot.png",
+                "content": {"downloadUrl": "https://example.org/f", "fileType": "png"},
+            }
+        ],
+        channelData={"tenant": {"id": "t"}, "team": {"id": "19:team"}, "channel": {"id": "19:c"}},
+    ),
+    fake_invoke_action("answer", {"value": "yes", "q": "Danger?"}, service_url=SERVICE),
+    fake_conversation_update_added(service_url=SERVICE),
+]
+
+
+@pytest.mark.parametrize("body", TEAMS_SENDS)
+def test_what_teams_sends_is_read_as_msrest_reads_it(body: dict[str, Any]) -> None:
+    assert fast_read(body) == msrest_read(body)
+    assert fast_read(body)[0] == "Activity"
+
+
+ACTIVITY_KEYS = [d["key"] for d in Activity._attribute_map.values()]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    body=st.dictionaries(st.sampled_from(ACTIVITY_KEYS) | st.text(max_size=8), JSON, max_size=10),
+    sender=st.dictionaries(st.sampled_from(["id", "name", "aadObjectId", "role", "x"]), JSON),
+)
+def test_any_json_is_read_or_refused_as_msrest_reads_or_refuses_it(
+    body: dict[str, Any], sender: dict[str, Any]
+) -> None:
+    body = {**body, "from": sender}
+    assert fast_read(body) == msrest_read(body)
