@@ -26,14 +26,12 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import hashlib
-import itertools
 import json
 import logging
 import os
 import socket
 import threading
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -46,6 +44,7 @@ from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing, Keyring
 from storage.journal_batches import BATCH_SUFFIX, Coverage, decode_batch, encode_batch
 from storage.processes import running
+from storage.unique_ids import unique_hex
 
 log = logging.getLogger(__name__)
 
@@ -134,9 +133,6 @@ class Journal:
         self._index: dict[str, set[str]] = {}
         self._listed_at: float | None = None
         self._index_lock = threading.Lock()
-        # The unique part of the names this journal gives (see `_unique`).
-        self._nonce = uuid.uuid4().hex[:16]
-        self._counter = itertools.count()
         # Batch files standing for entries whose own files are not synced (keep_batch).
         self._coverage = Coverage()
         self.recover_batches()
@@ -205,7 +201,7 @@ class Journal:
         if not kept:
             return None
         batch = self.pending_dir / (
-            f"batch-{time.time_ns():020d}-{os.getpid()}@{self.host}-{self._unique()}{BATCH_SUFFIX}"
+            f"batch-{time.time_ns():020d}-{os.getpid()}@{self.host}-{unique_hex()}{BATCH_SUFFIX}"
         )
         # Covered before it exists: an entry done before this returns still releases it.
         self._coverage.cover(batch, (k.path.name for k in kept))
@@ -305,19 +301,12 @@ class Journal:
         log.info("journal batch recovered: %d entries back in line", len(restored))
         return 1
 
-    def _unique(self) -> str:
-        """32 hex digits no other name of this journal's, nor of another process's, has: a
-        random part drawn once, and a count. A fresh uuid4 for each would ask the kernel for
-        random bytes every time, and under a burst each such call on the event loop may wait
-        for the interpreter's lock as it returns."""
-        return f"{self._nonce}{next(self._counter):016x}"
-
     def place(self, entry: Entry) -> Path:
         """Where an entry arriving now goes: its name orders it among its conversation's, and
         names this process as its owner."""
         name = (
             f"{conversation_tag(entry.key)}-{time.time_ns():020d}-{os.getpid()}@{self.host}-"
-            f"{self._unique()}{_SUFFIX}"
+            f"{unique_hex()}{_SUFFIX}"
         )
         return self.pending_dir / name
 
@@ -326,7 +315,7 @@ class Journal:
         only once the entry is claimed: storage.host_leases). None if it has gone meanwhile."""
         parts = path.name.split("-")
         target = path.with_name(
-            f"{parts[0]}-{parts[1]}-{os.getpid()}@{self.host}-{self._unique()}{_SUFFIX}"
+            f"{parts[0]}-{parts[1]}-{os.getpid()}@{self.host}-{unique_hex()}{_SUFFIX}"
         )
         try:
             os.rename(path, target)
@@ -409,7 +398,7 @@ class Journal:
         """`data` written (not synced) to a new temporary file beside `path`."""
         # Unique, so a temporary file left by a process killed mid-write never blocks a later
         # write of the same entry (stale ones are cleared when a journal is opened).
-        temporary = path.with_name(f".{path.name}.{self._unique()}.tmp")
+        temporary = path.with_name(f".{path.name}.{unique_hex()}.tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
             view = memoryview(data)

@@ -2,41 +2,27 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import re
-import uuid
 from collections.abc import Mapping
 
 import structlog
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
+from storage.unique_ids import unique_hex
+
 REQUEST_ID_HEADER = "X-Request-Id"
 # Where the id is kept on the request, for the access log (written after the handler is done).
 REQUEST_ID = web.RequestKey("request_id", str)
 # A request id taken from a caller: short, and nothing that could break a line or a query.
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
-# New ids: 32 hex digits, a random part drawn once per process and a count, so giving one is
-# no system call (see storage.journal's names).
-_NONCE = uuid.uuid4().hex[:16]
-_COUNT = itertools.count()
-
-
-def _redraw() -> None:
-    """A forked process draws its own random part, so it gives ids its parent does not."""
-    global _NONCE
-    _NONCE = uuid.uuid4().hex[:16]
-
-
-os.register_at_fork(after_in_child=_redraw)
 
 
 def request_id_of(headers: Mapping[str, str]) -> str:
     """The caller's X-Request-Id (from a proxy or a load balancer) if it is a sane token, so
     one request can be followed through both logs; else a new one."""
     given = headers.get(REQUEST_ID_HEADER) or ""
-    return given if _SANE_REQUEST_ID.fullmatch(given) else f"{_NONCE}{next(_COUNT):016x}"
+    return given if _SANE_REQUEST_ID.fullmatch(given) else unique_hex()
 
 
 @web.middleware
