@@ -83,17 +83,28 @@ class _Sender(AsyncHTTPSender[ClientRequest, AioHttpClientResponse]):
 
     async def send(self, request: _Request, **config: Any) -> _Response:
         http = request.http_request
-        if http.files:
-            raise NotImplementedError("the Bot Connector calls policybot makes send no files")
-        # aiohttp counts the body's bytes itself (msrest counts its characters).
+        # aiohttp counts the body's bytes itself (msrest counts its characters), and sets a
+        # multipart body's own type and boundary.
         headers = {k: v for k, v in http.headers.items() if k.lower() != "content-length"}
+        body = _multipart(http.files) if http.files else http.data
         answer = await self._session.request(
-            http.method, http.url, headers=headers, data=http.data, timeout=self._timeout
+            http.method, http.url, headers=headers, data=body, timeout=self._timeout
         )
         response = AioHttpClientResponse(http, answer)
         if not config.get("stream", False):
             await response.load_body()
         return Response(request, response)
+
+
+def _multipart(files: dict[str, tuple[Any, ...]]) -> aiohttp.FormData:
+    """msrest's form fields (`ClientRequest.add_formdata`: (None, text) for a value, (file
+    name or None, file, content type) for a file) as the multipart body `requests` made."""
+    form = aiohttp.FormData()
+    for name, (filename, value, *content_type) in files.items():
+        form.add_field(
+            name, value, filename=filename, content_type=content_type[0] if content_type else None
+        )
+    return form
 
 
 def use_aiohttp(client: ConnectorClient, session: aiohttp.ClientSession) -> ConnectorClient:
