@@ -117,18 +117,22 @@ def _model(value: Model, models: dict[str, type]) -> dict[str, Any]:
     return written
 
 
-# Each model class's schema (the classes of its module), as msrest gathers it on every call.
+# Each model class's schema (the classes of its module), which msrest gathers on every call.
 _SCHEMAS: dict[type, dict[str, type]] = {}
+
+
+def _schema_of(model: type[Model]) -> dict[str, type]:
+    schema = _SCHEMAS.get(model)
+    if schema is None:
+        schema = _SCHEMAS[model] = model._infer_class_models()  # type: ignore[no-untyped-call]
+    return schema
 
 
 def as_json(model: Model) -> Any:
     """`model.serialize()` in one walk, for a model this bot builds (see above); msrest's own
     otherwise."""
-    schema = _SCHEMAS.get(type(model))
-    if schema is None:
-        schema = _SCHEMAS[type(model)] = model._infer_class_models()  # type: ignore[no-untyped-call]
     try:
-        return _model(model, schema)
+        return _model(model, _schema_of(type(model)))
     except _Unusual:
         return model.serialize()  # type: ignore[no-untyped-call]
 
@@ -231,16 +235,11 @@ def _read_model(model: type[Model], data: Any, models: dict[str, type]) -> Model
     return made
 
 
-_ACTIVITY_SCHEMA: dict[str, type] = {}
-
-
 def activity_from_json(data: Any) -> Activity:
     """`Activity().deserialize(data)`, in one walk when the JSON is as Teams sends it (see the
     module's docstring); msrest's own reading, and errors, otherwise."""
-    if not _ACTIVITY_SCHEMA:
-        _ACTIVITY_SCHEMA.update(Activity._infer_class_models())
     try:
-        made = _read_model(Activity, data, _ACTIVITY_SCHEMA)
+        made = _read_model(Activity, data, _schema_of(Activity))
     except Exception:
         return Activity().deserialize(data)
     assert isinstance(made, Activity)
