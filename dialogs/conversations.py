@@ -78,6 +78,11 @@ class ConversationRunner:
         it, so the platform's answer never waits behind them (dialogs.turn_slots)."""
         return self.inbox.turn_slots.admitting()
 
+    def busy(self) -> bool:
+        """A request is being admitted, or turns are waiting for their slot: not the moment for
+        work that stops the event loop (bot.full_collections)."""
+        return self.inbox.turn_slots.busy
+
     def wake_for_backlog(self, wake: Callable[[], None] | None) -> None:
         """`wake` is called when a turn is saved while inputs still wait in the journal for
         the database, so that the replay taking them starts at once (bot.jobs.delivery)."""

@@ -38,6 +38,11 @@ class TurnSlots:
     def waiting(self) -> int:
         return len(self._waiting)
 
+    @property
+    def busy(self) -> bool:
+        """A request is being admitted, or turns are waiting for a slot."""
+        return self._admitting > 0 or bool(self._waiting)
+
     def _limit(self) -> int:
         return self.while_admitting if self._admitting else self.most
 

@@ -202,6 +202,7 @@ def serve(host: str) -> None:
     from bot.app import create_app
     from bot.channels.teams.dev_mode import refuse_exposed
     from bot.cli.support import prepared_runtime
+    from bot.full_collections import FullCollections
     from bot.warm_start import settle
     from dialogs.services.errors import ConfigError
 
@@ -221,6 +222,7 @@ def serve(host: str) -> None:
 
     async def started(_: web.Application) -> None:
         settle(runtime)  # the last start-up hook (bot.warm_start)
+        runtime.in_background(FullCollections(runtime.runner.busy).run())
 
     app.on_startup.append(started)
     web.run_app(

@@ -92,3 +92,21 @@ def test_the_share_while_admitting_is_at_least_one_and_at_most_the_most() -> Non
         TurnSlots(2, while_admitting=0)
     with pytest.raises(ValueError, match="while_admitting"):
         TurnSlots(2, while_admitting=3)
+
+
+async def test_busy_while_a_request_is_admitted_or_turns_wait_for_a_slot() -> None:
+    slots = TurnSlots(1)
+    turns = Turns(slots)
+    assert not slots.busy
+    with slots.admitting():
+        assert slots.busy
+    assert not slots.busy
+    tasks = turns.spawn(1)
+    await settle()
+    assert not slots.busy  # one running turn is not a queue
+    tasks += turns.spawn(2)
+    await settle()
+    assert slots.busy
+    turns.release.set()
+    await asyncio.gather(*tasks)
+    assert not slots.busy
