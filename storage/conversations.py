@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import col, select
 
-from storage.models import Conversation
+from storage.models import Conversation, RegisterVersion
 
 
 @dataclass(frozen=True)
@@ -26,10 +26,22 @@ class ConcurrentTurn(Exception):
     """Another turn of the same conversation saved first; reload and try again."""
 
 
+# Where, in a session's info, the version of each school's register read with a conversation
+# is kept for the register (dialogs.services.accounts.register): school id -> version, or None
+# for a school that has never had an account recorded.
+REGISTER_VERSIONS = "register_versions"
+
 # A turn's two statements on its conversation, each built once (with its parameters bound at
-# execution): building them again every turn cost more than running them.
+# execution): building them again every turn cost more than running them. The load also reads
+# the version of the school's register, in the same statement, so that a turn whose register
+# has not changed does not read it again.
+_REGISTER_VERSION = (
+    select(RegisterVersion.version)
+    .where(col(RegisterVersion.school_id) == bindparam("load_school_id"))
+    .scalar_subquery()
+)
 _LOAD = (
-    select(Conversation)
+    select(Conversation, _REGISTER_VERSION)
     .where(
         col(Conversation.channel) == bindparam("load_channel"),
         col(Conversation.user_key) == bindparam("load_user_key"),
@@ -63,11 +75,14 @@ async def load_or_create(
             "load_channel": key.channel,
             "load_user_key": key.user_key,
             "load_conversation_key": key.conversation_key,
+            "load_school_id": school_id,
         },
     )
-    row = found.scalar_one_or_none()
-    if row is not None:
-        return row
+    loaded = found.one_or_none()
+    if loaded is not None:
+        row, register_version = loaded
+        session.info.setdefault(REGISTER_VERSIONS, {})[school_id] = register_version
+        return cast(Conversation, row)
     row = Conversation(
         channel=key.channel,
         user_key=key.user_key,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Column, Index, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from storage.types import EncryptedJSON, EncryptedText, UTCDateTime, utcnow
@@ -508,6 +508,19 @@ class RegisteredAccount(SQLModel, table=True):
     # account has its own, how many working hours that deadline is.
     comment_deadlines: bool = True
     comment_deadline_hours: float | None = None
+
+
+class RegisterVersion(SQLModel, table=True):
+    """A token that changes whenever a school's register of accounts does, set by the
+    database's own triggers on registered_account (migration 0017) whoever writes it (this
+    server, another, a command, SQL by hand), never by the code. Read with each turn's
+    conversation, it spares the turn reading the register when nothing changed
+    (dialogs.services.accounts.register). No row: the school has never had an account recorded."""
+
+    __tablename__ = "register_version"
+
+    school_id: str = Field(max_length=64, primary_key=True)
+    version: int = Field(sa_column=Column(BigInteger, nullable=False))
 
 
 class AccountCheck(SQLModel, table=True):

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import event
 from sqlmodel import col, delete, update
 
 from bot.config import SAMPLE_CONFIG, Settings, load_settings
@@ -67,6 +68,22 @@ async def at_who_runs_it(runtime: Runtime) -> tuple[Staff, list[Message]]:
 # -- the register ----------------------------------------------------------------------------
 
 
+def blog_row() -> RegisteredAccount:
+    """The Year 6 blog, as another process records it straight into the database."""
+    return RegisteredAccount(
+        school_id="oakfield",
+        account_id="year6-blog",
+        name="Oakfield Year 6 Blog",
+        platform="instagram",
+        handle="@oakfieldy6",
+        link="https://instagram.com/oakfieldy6",
+        owners=["sam", "jo"],
+        visibility="private",
+        recorded_at=NOW,
+        recorded_by="morgan",
+    )
+
+
 async def test_an_account_recorded_here_is_offered_at_the_next_question(runtime: Runtime) -> None:
     sam = Chat(runtime)
     before = offered(await sam.say("post"))
@@ -87,20 +104,7 @@ async def test_an_account_recorded_or_changed_by_another_process_shows_at_the_ne
     other = build_runtime(runtime.settings)
     try:
         async with other.db.session() as session:
-            session.add(
-                RegisteredAccount(
-                    school_id="oakfield",
-                    account_id="year6-blog",
-                    name="Oakfield Year 6 Blog",
-                    platform="instagram",
-                    handle="@oakfieldy6",
-                    link="https://instagram.com/oakfieldy6",
-                    owners=["sam", "jo"],
-                    visibility="private",
-                    recorded_at=NOW,
-                    recorded_by="morgan",
-                )
-            )
+            session.add(blog_row())
         assert BLOG in offered(await sam.say("help"))
         async with other.db.session() as session:
             await session.execute(
@@ -116,6 +120,35 @@ async def test_an_account_recorded_or_changed_by_another_process_shows_at_the_ne
         assert not any("Year 6" in label for label in offered(await sam.say("help")))
     finally:
         await other.close()
+
+
+async def test_a_turn_reads_the_register_only_when_it_has_changed(runtime: Runtime) -> None:
+    """The register's version comes with the conversation (storage.models.RegisterVersion):
+    while it is the one this process last read the register at, a turn reads nothing more."""
+    reads: list[str] = []
+
+    def counted(_c: object, _cur: object, statement: str, *_rest: object) -> None:
+        if "FROM registered_account" in statement:
+            reads.append(statement)
+
+    event.listen(runtime.db.engine.sync_engine, "before_cursor_execute", counted)
+    sam = Chat(runtime)
+    await sam.say("post")
+    await sam.say("help")
+    reads.clear()
+    for _ in range(3):
+        assert BLOG not in offered(await sam.say("help"))
+    assert reads == []
+    other = build_runtime(runtime.settings)
+    try:
+        async with other.db.session() as session:
+            session.add(blog_row())
+    finally:
+        await other.close()
+    assert BLOG in offered(await sam.say("help"))
+    assert len(reads) == 1
+    assert BLOG in offered(await sam.say("help"))
+    assert len(reads) == 1
 
 
 # -- the people ------------------------------------------------------------------------------

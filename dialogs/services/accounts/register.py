@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam
@@ -33,6 +33,7 @@ from dialogs.services.privacy.audit import AuditAction
 from dialogs.services.privacy.audited import Audited, AuditedService, Notifying, NotifyingService
 from dialogs.services.school.permissions import AccountAction, require
 from dialogs.services.school.schools import OfficialAccount, Person, School
+from storage.conversations import REGISTER_VERSIONS
 from storage.models import OwnerAnswer, RegisteredAccount
 
 log = logging.getLogger(__name__)
@@ -101,20 +102,35 @@ class _Merged:
     """The school last merged with its register, in this process: given the same School object
     (the configuration's, as it is now) and the same rows, the same merged School, not a new
     one. Why: building it again each turn costs, and a School that keeps its identity keeps what
-    was built from it (the choices a prompt offers: dialogs.school_options)."""
+    was built from it (the choices a prompt offers: dialogs.school_options).
+
+    Each is kept with the register's version it was read at (storage.models.RegisterVersion),
+    when that is known: a turn that read the same version with its conversation takes the
+    merged school without reading the register at all."""
 
     def __init__(self) -> None:
-        # school id -> (the configured school, the rows read, the merged school)
-        self._last: dict[str, tuple[School, tuple[Recorded, ...], School]] = {}
+        # school id -> (the configured school, the version, the rows read, the merged school)
+        self._last: dict[str, tuple[School, object, tuple[Recorded, ...], School]] = {}
 
-    def school(self, school: School, recorded: tuple[Recorded, ...]) -> School:
+    def at_version(self, school: School, version: int | None) -> School | None:
+        """The merged school if it was read at this version of the register, else None."""
         last = self._last.get(school.id)
-        if last is not None and last[0] is school and last[1] == recorded:
-            return last[2]
-        merged = _with_recorded(school, recorded)
-        self._last[school.id] = (school, recorded, merged)
+        if last is not None and last[0] is school and last[1] == version:
+            return last[3]
+        return None
+
+    def school(self, school: School, recorded: tuple[Recorded, ...], version: object) -> School:
+        last = self._last.get(school.id)
+        if last is not None and last[0] is school and last[2] == recorded:
+            merged = last[3]
+        else:
+            merged = _with_recorded(school, recorded)
+        self._last[school.id] = (school, version, recorded, merged)
         return merged
 
+
+# The version of a register not read with a conversation: never equal to one that was.
+_UNKNOWN = object()
 
 _merged = _Merged()
 
@@ -147,15 +163,26 @@ class AccountRegister(AuditedService):
         known = self._schools.get(school.id)
         if known is not None:
             return known
+        # The register's version, if this unit of work read it with a conversation
+        # (storage.conversations): unchanged since this process last read it, nothing is read.
+        versions: dict[str, int | None] = self._session.info.get(REGISTER_VERSIONS, {})
+        version: object = versions.get(school.id, _UNKNOWN)
+        if version is not _UNKNOWN:
+            kept = _merged.at_version(school, cast("int | None", version))
+            if kept is not None:
+                self._schools[school.id] = kept
+                return kept
         result = await self._session.execute(_RECORDED, {"school_id": school.id})
         recorded = tuple((*row[:6], tuple(row[6]), *row[7:]) for row in result)
-        merged = _merged.school(school, recorded)
+        merged = _merged.school(school, recorded, version)
         self._schools[school.id] = merged
         return merged
 
     def forget(self, school: School) -> None:
-        """Read the register again next time: an account was just recorded or changed."""
+        """Read the register again next time: an account was just recorded or changed (and
+        the version read with the conversation is no longer the register's)."""
         self._schools.pop(school.id, None)
+        self._session.info.get(REGISTER_VERSIONS, {}).pop(school.id, None)
 
     async def recorded(self, school: School) -> Sequence[RegisteredAccount]:
         result = await self._session.execute(
