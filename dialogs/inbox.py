@@ -38,7 +38,13 @@ from storage.conversations import ConversationKey
 from storage.crypto import KeyMissing
 from storage.db import is_unavailable
 from storage.group_commit import GroupCommit
-from storage.journal import Entry, Journal, belongs_to_another_live_process, conversation_tag
+from storage.journal import (
+    Entry,
+    Journal,
+    arrived_before,
+    belongs_to_another_live_process,
+    conversation_tag,
+)
 
 log = logging.getLogger(__name__)
 
@@ -306,18 +312,18 @@ class Inbox:
             written.set_result(False)
             raise
         else:
-            # Kept: the platform is answered now. The turn starts once the entry is at its own
-            # place (it may be in its group's batch until then).
+            # Kept: the platform is answered now, and the turn may start (its entry is at its
+            # own place, or its group's batch stands for it: storage.group_commit).
             placed.add_done_callback(partial(_placed, written))
 
     async def _durable(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
-        """Journal an entry at its place: returns once it is durable (alone, or in its group's
-        batch); the future is answered once it is at its place (storage.group_commit)."""
+        """Journal an entry for its place: returns once it is durable (alone, or in its group's
+        batch); the future is answered once its turn may take it (storage.group_commit)."""
         assert self._writes is not None
         return await self._writes.keep(entry, path)
 
     async def _write(self, entry: Entry, path: Path) -> Path:
-        """Journal an entry at its place; returns once it is on disk (off the event loop, with
+        """Journal an entry for its place; returns once it is on disk (off the event loop, with
         the entries arriving meanwhile), or raises why it is not."""
         assert self._writes is not None
         return await self._writes.write(entry, path)
@@ -361,8 +367,8 @@ class Inbox:
         replies: list[Message] = []
         resent = False
         for earlier in self.journal.pending(who.key):
-            if earlier == path:
-                break
+            if not arrived_before(earlier, path):
+                break  # this one, or what came after it (this one may be only in its batch)
             # Something this person sent earlier is still waiting (the database was away): it
             # is taken first, and its replies come first, so answers stay in order.
             taken, messages, payload = await self._take_journaled(earlier, queue=False)
@@ -476,11 +482,10 @@ class Inbox:
 
 
 def _placed(written: asyncio.Future[bool], placed: asyncio.Future[Path]) -> None:
-    """An admitted entry's turn may go on: at its place (True), or, where the disk refused
-    that, unjournaled here (False; its batch keeps it for the next start)."""
+    """An admitted entry's turn may go on: journaled (True), or unjournaled here (False)."""
     at_place = not placed.cancelled() and placed.exception() is None
     if not at_place:
-        log.error("could not put a journaled input in place; taking it unjournaled")
+        log.error("a journaled input cannot be taken from the journal; taking it unjournaled")
     if not written.done():
         written.set_result(at_place)
 

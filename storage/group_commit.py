@@ -5,9 +5,14 @@ renamed into a folder that is synced, so it survives a power cut: storage.journa
 burst, hundreds of inputs arrive at once; written one by one, each pays its own thread hop,
 file, sync and folder sync. Here one writer at a time takes every entry waiting and keeps them
 as one batch file (storage.journal_batches: one write, one sync, one folder sync for all), and
-only then answers each one's writer, so nobody is answered before their entry is on disk. The
-entries are then put at their own places while the next group is written, and each turn waits
-for its own entry's place, not for the acknowledgement.
+only then answers each one's writer, so nobody is answered before their entry is on disk.
+
+The entries of a batch are not then put at their own places: a turn takes its entry from memory,
+and the batch stands for it until the turn is saved. Only an entry whose turn does not finish is
+written at its place (to wait there for the database, or be set aside: dialogs.inbox), and if the
+process stops, the next start puts back every entry its batches hold (Journal.recover_batches).
+Placing every entry (a file written and renamed, then removed once its turn was saved) cost a
+turn more CPU than keeping the batch, and under a burst it was a quarter of the process's work.
 
 There is no timer: an entry arriving while nothing is being written is written at once, alone,
 in its own file, exactly as before. Entries that arrive while a group is being written wait for
@@ -24,7 +29,7 @@ from pathlib import Path
 from storage.journal import Entry, Journal, Kept
 
 # An entry waiting to be written: its place, and the futures of its writer (answered once the
-# entry is durable) and of its turn (answered once the entry is at its own place).
+# entry is durable) and of its turn (answered once the turn may take it).
 _Waiting = tuple[Entry, Path, "asyncio.Future[Path]", "asyncio.Future[Path]"]
 
 
@@ -36,25 +41,21 @@ class GroupCommit:
         self.journal = journal
         self._waiting: list[_Waiting] = []
         self._writer: asyncio.Task[None] | None = None
-        self._placing: set[asyncio.Task[None]] = set()
-        # A thread each for keeping batches and for placing their entries: a batch, which
-        # acknowledgements wait for, never queues behind placing, nor behind other work of the
-        # process's shared threads.
+        # A thread of its own for keeping batches: a batch, which acknowledgements wait for,
+        # never queues behind other work of the process's shared threads.
         self._keeper = ThreadPoolExecutor(1, thread_name_prefix="journal-keep")
-        self._placer = ThreadPoolExecutor(1, thread_name_prefix="journal-place")
 
     async def write(self, entry: Entry, path: Path) -> Path:
-        """Keep an entry at its place (`Journal.place`), durably: returns once it is on disk
-        at that place, or raises what kept it off the disk (then it is not in the journal at
-        all), as `Journal.write` does."""
+        """Keep an entry for its place (`Journal.place`), durably: returns once it is on disk
+        (at that place, or in its group's batch), or raises what kept it off the disk (then it
+        is not in the journal at all), as `Journal.write` does."""
         placed = await self.keep(entry, path)
         return await placed
 
     async def keep(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
-        """Keep an entry durably: returns once it is on disk (alone, or in its group's batch),
-        or raises what kept it off the disk. The future returned is answered once the entry is
-        at its own place, where its turn reads it (or with why the disk refused that: the entry
-        is still kept, in its batch, for the next start to take)."""
+        """Keep an entry durably: returns once it is on disk (alone at its place, or in its
+        group's batch), or raises what kept it off the disk. The future returned is answered
+        when its turn may take it (at once, now: see the module's docstring)."""
         loop = asyncio.get_running_loop()
         durable: asyncio.Future[Path] = loop.create_future()
         placed: asyncio.Future[Path] = loop.create_future()
@@ -107,32 +108,13 @@ class GroupCommit:
             refused = exc  # on disk, so every writer hears it
         if refused is not None:
             outcomes = [refused if isinstance(o, Kept) else o for o in outcomes]
-        to_place: list[tuple[Kept, asyncio.Future[Path]]] = []
         for (_, _, durable, placed), outcome in zip(group, outcomes, strict=True):
             if isinstance(outcome, Kept):
                 _answer(durable, outcome.path)
-                to_place.append((outcome, placed))
+                _answer(placed, outcome.path)  # its batch stands for it until its turn is saved
             else:
                 _answer(durable, outcome)
-                placed.cancel()  # its writer heard why: nothing will be placed
-        if to_place:
-            task = asyncio.create_task(self._place(to_place))
-            self._placing.add(task)
-            task.add_done_callback(self._placing.discard)
-
-    async def _place(self, kept: list[tuple[Kept, asyncio.Future[Path]]]) -> None:
-        try:
-            outcomes: list[Path | Exception] = await asyncio.get_running_loop().run_in_executor(
-                self._placer, self.journal.place_kept, [one for one, _ in kept]
-            )
-        except asyncio.CancelledError:
-            for _, placed in kept:
-                placed.cancel()
-            raise
-        except Exception as exc:  # not a refusal the journal reports
-            outcomes = [exc] * len(kept)
-        for (_, placed), outcome in zip(kept, outcomes, strict=True):
-            _answer(placed, outcome)
+                placed.cancel()  # its writer heard why: there is nothing to take
 
 
 def _answer(written: asyncio.Future[Path], outcome: Path | BaseException) -> None:

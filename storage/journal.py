@@ -8,6 +8,9 @@ has committed. Whatever is still here is taken again, in the order it arrived; t
 it carries makes a turn that did commit (the process died just before the removal) a no-op.
 Inputs arriving together are kept as one batch file that shares one sync (`write_group`,
 storage.journal_batches, storage.group_commit), each still acknowledged only once it is on disk.
+An entry kept in a batch by a running server is written at its own place only if its turn does
+not finish (then it waits there, or is set aside) or the server stops (the next start puts back
+what a batch holds): a turn that is saved leaves no file of its own to write and remove.
 
 Entries are files rather than rows because the database is exactly what may be missing. They
 hold what people wrote, so they are encrypted with the evidence key when one is configured, and
@@ -465,6 +468,11 @@ class Journal:
             self._note_removed(self.pending_dir / n for n in set(known) - set(present))
         return self._in_order(present)
 
+    def only_in_batch(self, path: Path) -> bool:
+        """Whether the entry is kept only in one of this process's batches: never at its own
+        place (storage.group_commit), so no other process can see it, let alone take it."""
+        return self._coverage.covers(path.name) and not os.path.exists(path)
+
     def _listing_is_stale(self) -> bool:
         listed_at = self._listed_at
         return listed_at is None or time.monotonic() - listed_at > _LISTING_FRESH_SECONDS
@@ -515,14 +523,34 @@ class Journal:
         for batch in self._coverage.release(names):
             _remove(batch)
 
+    def _in_batches(self) -> list[str]:
+        """The names of entries that batches still stand for: this process's from its own
+        record, others' from their batch files."""
+        names = self._coverage.names()
+        for batch in self.batches():
+            if self._coverage.tracks(batch):
+                continue
+            try:
+                names += [name for name, _ in decode_batch(batch.read_bytes())]
+            except (FileNotFoundError, ValueError):
+                continue  # gone meanwhile, or damaged (the next start sets it aside)
+        return names
+
     def failed(self) -> list[Path]:
         return sorted(self.failed_dir.glob(f"*{_SUFFIX}"), key=_arrival)
 
     def waiting(self) -> Backlog:
+        """What waits: the entries at their places, and those still only in batches (queued
+        for their turns in a running server). This process's own batches are known entry by
+        entry; another running process's are read from their files, which may still name a
+        few entries whose turns have just finished (a batch goes once all of its are done)."""
         pending, failed = self.pending(), self.failed()
-        oldest = min((_arrival(p) for p in pending), default=None)
+        placed = {p.name for p in pending}
+        in_batches = {name for name in self._in_batches() if name not in placed}
+        waiting = [*pending, *(self.pending_dir / name for name in in_batches)]
+        oldest = min((_arrival(p) for p in waiting), default=None)
         return Backlog(
-            pending=len(pending),
+            pending=len(waiting),
             failed=len(failed),
             oldest=datetime.fromtimestamp(oldest[0] / 1e9, UTC) if oldest is not None else None,
         )
@@ -577,11 +605,12 @@ class Journal:
     @contextlib.contextmanager
     def claimed(self, path: Path) -> Iterator[bool]:
         """Whether this process may take the entry now: False while another process on this
-        machine is taking it (an advisory lock the system releases if that process dies)."""
+        machine is taking it (an advisory lock the system releases if that process dies). An
+        entry only in this process's batch is this process's alone."""
         try:
             descriptor = os.open(path, os.O_RDONLY)
         except FileNotFoundError:
-            yield False
+            yield self._coverage.covers(path.name)
             return
         try:
             try:
@@ -637,6 +666,11 @@ def belongs_to_another_live_process(
     if owner.pid == os.getpid() or time.time_ns() - written > orphaned_after * 1e9:
         return False
     return running(owner.pid)
+
+
+def arrived_before(earlier: Path, later: Path) -> bool:
+    """Whether an entry came before another, in the journal's order (its name's time)."""
+    return _arrival(earlier) < _arrival(later)
 
 
 def _arrival(path: Path) -> tuple[int, str]:

@@ -110,6 +110,16 @@ class Coverage:
                     emptied.append(batch)
         return emptied
 
+    def covers(self, name: str) -> bool:
+        """Whether a batch of this process still stands for the entry."""
+        with self._lock:
+            return name in self._batch_of
+
+    def names(self) -> list[str]:
+        """Every entry a batch of this process still stands for."""
+        with self._lock:
+            return list(self._batch_of)
+
     def tracks(self, batch: Path) -> bool:
         with self._lock:
             return batch in self._left

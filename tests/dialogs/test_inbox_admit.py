@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot.config import Settings
-from dialogs.inbox import Arrival, Inbox, Input, Who
+from dialogs.inbox import Arrival, Inbox, Input, TurnFailed, Who, kept_for_later
 from dialogs.services.messages import Message, MessageKind, UserInput
 from storage.conversations import ConversationKey
 from storage.journal import Entry, Journal
@@ -232,7 +232,8 @@ async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_di
 ) -> None:
     """Arriving together, the entries are kept in one batch file (storage.journal_batches):
     each is answered only after the file holding it is synced, renamed into place and its
-    folder synced; and each turn finds its entry at its own place."""
+    folder synced; and each turn may take its entry, at its own place or only in its batch
+    (this process's alone until its turn is done)."""
     disk = SyncsAndAnswers(monkeypatch)
     journal = Journal(tmp_path / "journal")
     inbox = Inbox(journal, take=Turns(), clock=clock, directory=None)
@@ -248,7 +249,9 @@ async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_di
     }
     for arrival in arrivals:
         assert arrival.path is not None
-        assert arrival.path.exists()
+        assert arrival.path.exists() or journal.only_in_batch(arrival.path)
+        with journal.claimed(arrival.path) as mine:
+            assert mine
         holder = next((b for b, held in batches.items() if arrival.path.name in held), arrival.path)
         answered = disk.happened.index(f"answered {arrival.delivery_id}")
         [renamed] = [
@@ -262,7 +265,7 @@ async def test_a_burst_is_answered_only_once_each_entry_and_its_rename_are_on_di
     # The burst shared its syncs rather than paying two each.
     assert disk.happened.count(folder_synced) < 10
     assert len([e for e in disk.happened if e.startswith("synced")]) < 20
-    assert len(journal.pending()) == 50
+    assert journal.waiting().pending == 50
 
 
 async def test_a_disk_full_mid_burst_takes_exactly_the_unwritten_ones_unjournaled(
@@ -295,4 +298,71 @@ async def test_a_disk_full_mid_burst_takes_exactly_the_unwritten_ones_unjournale
         replies.append(reply.text)
     assert replies == ["got x"] * 19
     assert len(journal.pending()) == 1  # the unjournaled left nothing behind
+    assert list(journal.pending_dir.glob("*.batch")) == []
+
+
+async def test_an_entry_only_in_its_batch_goes_before_what_its_chat_sent_after_it(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    """A burst's entries stay in their batch (storage.group_commit); a later message of the
+    same chat, written alone at its own place, is found among the chat's pending entries when
+    the earlier turn looks for anything owed before it: it must be left for its own turn."""
+    turns = Turns()
+    journal = Journal(tmp_path / "journal")
+    inbox = Inbox(journal, take=turns, clock=clock, directory=None)
+    sam, other = who(settings, "a:sam"), who(settings, "a:other")
+    go = asyncio.Event()
+    replies: list[str] = []
+
+    def then_for(w: Who, text: str, wait: bool) -> Any:
+        async def then(arrival: Arrival) -> None:
+            if wait:
+                await go.wait()
+            for message in await inbox.accept(w, typed(w, text), None, 3, arrival=arrival):
+                replies.append(message.text)
+
+        return then
+
+    await asyncio.gather(
+        inbox.admit(sam, typed(sam, "first"), "Ev1", then_for(sam, "first", True)),
+        inbox.admit(other, typed(other, "hello"), "Ev2", then_for(other, "hello", False)),
+    )
+    assert len(list(journal.pending_dir.glob("*.batch"))) == 1  # both only in their batch
+    await inbox.admit(sam, typed(sam, "second"), "Ev3", then_for(sam, "second", False))
+    assert len(journal.pending(sam.key)) == 1  # the second, alone, at its own place
+    go.set()
+    await inbox.settled()
+
+    assert [t for c, t, _ in turns.taken if c == "a:sam"] == ["first", "second"]
+    assert replies.count("got second") == 1
+    assert journal.waiting().pending == 0
+    assert os.listdir(journal.pending_dir) == []
+
+
+class Unavailable:
+    """Turns that fail as they do while the database is away."""
+
+    async def __call__(
+        self, who: Who, received: Input, delivery_id: str, attempts: int, *, queue: bool
+    ) -> list[Message]:
+        raise TurnFailed("OperationalError", unavailable=True)
+
+
+async def test_an_entry_whose_turn_cannot_finish_is_written_at_its_place_to_wait(
+    settings: Settings, clock: Clock, tmp_path: Path
+) -> None:
+    """Kept only in its batch while its turn might finish; once the database turns it away,
+    at its own place (synced), counted as an attempt, for the replay to take later; and its
+    batch, standing for nothing any more, goes."""
+    journal = Journal(tmp_path / "journal")
+    inbox = Inbox(journal, take=Unavailable(), clock=clock, directory=None)
+    chats = [who(settings, f"a:chat-{n}") for n in range(4)]
+    replies: list[str] = []
+    await asyncio.gather(*(admit_all(inbox, [(w, "hello")], replies) for w in chats))
+    await inbox.settled()
+
+    assert replies == [kept_for_later().text] * 4
+    waiting = journal.pending()
+    assert len(waiting) == 4
+    assert all(journal.read(path).attempts == 1 for path in waiting)
     assert list(journal.pending_dir.glob("*.batch")) == []

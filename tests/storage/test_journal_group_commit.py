@@ -4,6 +4,7 @@ What a person sent is acknowledged only once it is on disk: its data synced, ren
 and its folder synced. A group shares the folder sync, but no writer may hear back before the
 syncs covering its own entry; an entry the disk refused is not in the journal at all (its writer
 hears why); and an entry written alone is written at once, never held back to wait for company.
+A group's entries stay in their batch until their turns are done: a restart puts them back.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import errno
 import os
+import subprocess
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -66,6 +69,7 @@ class Disk:
 
 
 KEY = Fernet.generate_key()
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -101,11 +105,21 @@ async def test_nobody_hears_back_before_their_entry_and_its_rename_are_synced(
         renamed_at = before.index(("rename", renamed))
         assert ("fsync", temporary) in before[:renamed_at]  # its data, before its rename
         assert ("fsync", str(journal.pending_dir)) in before[renamed_at:]  # then its folder
-    assert sorted(journal.pending()) == sorted(places)
-    assert [journal.read(p) for p in places] == entries
-    # Arriving together, they shared one sync of their data and one of the folder.
+    # Arriving together, they shared one sync of their data and one of the folder, and
+    # nothing more was written: each is in its batch alone until its turn is done.
     assert disk.folder_syncs(journal) == 1
     assert len([e for e in disk.happened if e[0] == "fsync"]) == 2
+    assert all(journal.only_in_batch(p) for p in places)
+    assert journal.pending() == []
+    assert journal.waiting().pending == 40
+    restarted = after_restart(journal)
+    assert sorted(restarted.pending()) == sorted(places)
+    assert [restarted.read(p) for p in places] == entries
+
+
+def after_restart(journal: Journal) -> Journal:
+    """The journal as the next start finds it, in this process: as if this one had stopped."""
+    return Journal(journal.root, keys=[KEY])
 
 
 def batch_files(journal: Journal) -> list[Path]:
@@ -140,7 +154,8 @@ async def test_entries_arriving_while_a_group_is_written_form_the_next_group(
     rest = [writes.write(typed(n), journal.place(typed(n))) for n in range(1, 11)]
     await asyncio.gather(first, *rest)
     assert groups == [1, 10]
-    assert len(journal.pending()) == 11
+    assert len(journal.pending()) == 1  # the first, alone, at its place
+    assert journal.waiting().pending == 11
 
 
 async def test_a_disk_that_refuses_a_batch_fails_its_whole_group_and_keeps_none_of_it(
@@ -166,37 +181,60 @@ async def test_a_disk_that_refuses_a_batch_fails_its_whole_group_and_keeps_none_
     assert len(os.listdir(journal.pending_dir)) == 1
 
 
-async def test_an_entry_the_disk_will_not_put_in_place_stays_kept_in_its_batch(
-    journal: Journal, monkeypatch: pytest.MonkeyPatch
+async def test_a_batchs_entries_are_this_processs_until_done_and_then_the_batch_goes(
+    journal: Journal,
 ) -> None:
-    """Its writer was answered (the batch is durable); its turn hears the refusal and is
-    taken unjournaled, and the batch keeps the entry for the next start."""
+    """Nobody else can see an entry only in this process's batch, so its turn may take it;
+    once every entry of the batch is done, the batch is deleted, with nothing left behind."""
     writes = GroupCommit(journal)
     entries = [typed(n) for n in range(6)]
     places = [journal.place(entry) for entry in entries]
-    refused = places[3]
-    write_bytes = journal._write_bytes
-
-    def refusing(path: Path, data: bytes) -> Any:
-        if path == refused:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        return write_bytes(path, data)
-
     first = asyncio.create_task(writes.write(entries[0], places[0]))
     await asyncio.sleep(0)
-    monkeypatch.setattr(journal, "_write_bytes", refusing)
     rest = zip(entries[1:], places[1:], strict=True)
-    placed = await asyncio.gather(*(writes.keep(e, p) for e, p in rest))
-    outcomes = await asyncio.gather(*placed, return_exceptions=True)
+    taken = await asyncio.gather(*(writes.write(e, p) for e, p in rest))
     await first
 
-    assert isinstance(outcomes[2], OSError)
-    assert not refused.exists()
-    monkeypatch.undo()
-    reopened = Journal(journal.root, keys=[KEY])
-    assert reopened.read(refused) == entries[3]
-    assert sorted(reopened.pending()) == sorted(places)
-    assert batch_files(reopened) == []
+    assert taken == places[1:]
+    [batch] = batch_files(journal)
+    for path in places[1:]:
+        assert journal.only_in_batch(path)
+        with journal.claimed(path) as mine:
+            assert mine
+    for path in places:
+        journal.done(path)
+    assert not batch.exists()
+    assert os.listdir(journal.pending_dir) == []
+    assert journal.waiting().pending == 0
+    assert after_restart(journal).pending() == []
+
+
+async def test_another_process_counts_what_a_running_ones_batches_hold(
+    journal: Journal,
+) -> None:
+    """`policybot journal status` runs in a process of its own: a running server's batches
+    are read for what they hold."""
+    writes = GroupCommit(journal)
+    entries = [typed(n) for n in range(5)]
+    await asyncio.gather(*(writes.write(e, journal.place(e)) for e in entries))
+    assert len(batch_files(journal)) == 1
+    counted = await asyncio.to_thread(
+        subprocess.run,
+        [
+            sys.executable,
+            "-c",
+            "import sys; from pathlib import Path; from storage.journal import Journal; "
+            "print(Journal(Path(sys.argv[1]), keys=[sys.argv[2].encode()]).waiting().pending)",
+            str(journal.root),
+            KEY.decode(),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=REPOSITORY,
+    )
+    assert counted.stdout.strip() == "5"
+    assert len(batch_files(journal)) == 1  # a running process's batch is left alone
 
 
 async def test_a_folder_that_cannot_be_synced_fails_the_whole_group_and_keeps_none_of_it(
@@ -233,7 +271,8 @@ async def test_an_entry_that_cannot_be_encoded_fails_alone(journal: Journal) -> 
         *(writes.write(e, journal.place(e)) for e in entries), return_exceptions=True
     )
     assert isinstance(outcomes[1], UnicodeEncodeError)
-    assert [journal.read(p) for p in journal.pending()] == [entries[0], entries[2]]
+    restarted = after_restart(journal)
+    assert [restarted.read(p) for p in restarted.pending()] == [entries[0], entries[2]]
 
 
 async def test_an_entry_written_alone_is_written_at_once(
@@ -269,7 +308,7 @@ async def test_a_writer_that_stops_waiting_does_not_stop_the_others(journal: Jou
     assert isinstance(done[2], asyncio.CancelledError)
     assert all(isinstance(d, Path) for n, d in enumerate(done) if n != 2)
     # Its entry may be on disk all the same: then the replay takes it, as before groups.
-    assert len(journal.pending()) in (4, 5)
+    assert journal.waiting().pending in (4, 5)
 
 
 def test_an_entry_rewritten_in_place_stays_when_its_folder_cannot_be_synced(
