@@ -8,10 +8,11 @@ every acknowledgement in the group waited for all of it.
 
 So a group is first written as one batch file: every entry's bytes, exactly as its own file
 will hold them, behind its name, synced and renamed into place, and its folder synced. That is
-when the writers hear back. Then each entry is put at its own place (written and renamed, not
-synced), where turns, replays and `journal status` find it as before. The batch file stays
-until every entry it holds is done, set aside, or rewritten (which syncs it on its own), and is
-then deleted.
+when the writers hear back. A running server's turns take the entries from memory while the
+batch stands for them (storage.group_commit); an entry is put at its own place only when its
+turn cannot finish or it is rewritten (synced on its own then), or by `write_group`, which puts
+each entry at its place (written and renamed, not synced) straight away. The batch file stays
+until every entry it holds is done, set aside, or rewritten, and is then deleted.
 
 If the process stops in between, an entry's own file may be missing, or (after a power cut)
 empty or torn. Whoever opens the journal next puts every entry of a batch left by a process that
