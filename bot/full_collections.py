@@ -19,11 +19,8 @@ from __future__ import annotations
 
 import asyncio
 import gc
-import logging
 import time
 from collections.abc import Callable
-
-log = logging.getLogger(__name__)
 
 __all__ = ["FullCollections"]
 

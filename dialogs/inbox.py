@@ -19,7 +19,6 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -302,7 +301,7 @@ class Inbox:
         # taken in the order of their places in the journal, however the writes finish.
         self.spawn(self._held(tag, written, then, Arrival(path, delivery, who, entry)))
         try:
-            placed = await self._durable(entry, path)
+            await self._write(entry, path)
         except (OSError, ValueError) as exc:
             # The disk refused (full, read-only), or the entry could not be encoded: the turn
             # is still taken, only not kept against a crash in the meantime.
@@ -314,13 +313,7 @@ class Inbox:
         else:
             # Kept: the platform is answered now, and the turn may start (its entry is at its
             # own place, or its group's batch stands for it: storage.group_commit).
-            placed.add_done_callback(partial(_placed, written))
-
-    async def _durable(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
-        """Journal an entry for its place: returns once it is durable (alone, or in its group's
-        batch); the future is answered once its turn may take it (storage.group_commit)."""
-        assert self._writes is not None
-        return await self._writes.keep(entry, path)
+            written.set_result(True)
 
     async def _write(self, entry: Entry, path: Path) -> Path:
         """Journal an entry for its place; returns once it is on disk (off the event loop, with
@@ -479,15 +472,6 @@ class Inbox:
     def _conversation(self, tag: str) -> AbstractAsyncContextManager[None]:
         """One conversation's inputs are taken one at a time in this process, in order."""
         return self._locks.hold(tag)
-
-
-def _placed(written: asyncio.Future[bool], placed: asyncio.Future[Path]) -> None:
-    """An admitted entry's turn may go on: journaled (True), or unjournaled here (False)."""
-    at_place = not placed.cancelled() and placed.exception() is None
-    if not at_place:
-        log.error("a journaled input cannot be taken from the journal; taking it unjournaled")
-    if not written.done():
-        written.set_result(at_place)
 
 
 async def _logged(work: Coroutine[Any, Any, object]) -> None:

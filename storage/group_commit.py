@@ -28,9 +28,9 @@ from pathlib import Path
 
 from storage.journal import Entry, Journal, Kept
 
-# An entry waiting to be written: its place, and the futures of its writer (answered once the
-# entry is durable) and of its turn (answered once the turn may take it).
-_Waiting = tuple[Entry, Path, "asyncio.Future[Path]", "asyncio.Future[Path]"]
+# An entry waiting to be written: its place, and the future of its writer (answered once the
+# entry is durable, and its turn may take it).
+_Waiting = tuple[Entry, Path, "asyncio.Future[Path]"]
 
 
 class GroupCommit:
@@ -47,23 +47,14 @@ class GroupCommit:
 
     async def write(self, entry: Entry, path: Path) -> Path:
         """Keep an entry for its place (`Journal.place`), durably: returns once it is on disk
-        (at that place, or in its group's batch), or raises what kept it off the disk (then it
-        is not in the journal at all), as `Journal.write` does."""
-        placed = await self.keep(entry, path)
-        return await placed
-
-    async def keep(self, entry: Entry, path: Path) -> asyncio.Future[Path]:
-        """Keep an entry durably: returns once it is on disk (alone at its place, or in its
-        group's batch), or raises what kept it off the disk. The future returned is answered
-        when its turn may take it (at once, now: see the module's docstring)."""
-        loop = asyncio.get_running_loop()
-        durable: asyncio.Future[Path] = loop.create_future()
-        placed: asyncio.Future[Path] = loop.create_future()
-        self._waiting.append((entry, path, durable, placed))
+        (alone at that place, or in its group's batch) and its turn may take it, or raises
+        what kept it off the disk (then it is not in the journal at all), as `Journal.write`
+        does."""
+        durable: asyncio.Future[Path] = asyncio.get_running_loop().create_future()
+        self._waiting.append((entry, path, durable))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._write_waiting())
-        await durable
-        return placed
+        return await durable
 
     async def _write_waiting(self) -> None:
         """Write every entry waiting, a group at a time, until none is left. A group's entries
@@ -79,26 +70,24 @@ class GroupCommit:
                 group = []
         finally:
             # Cancelled (the loop is closing): nobody is left waiting for an answer.
-            for _, _, durable, placed in [*group, *self._waiting]:
+            for _, _, durable in [*group, *self._waiting]:
                 _answer(durable, asyncio.CancelledError())
-                _answer(placed, asyncio.CancelledError())
             self._waiting = []
 
     async def _write_alone(self, waiting: _Waiting) -> None:
         """An entry arriving while nothing is being written: its own file, synced, at once."""
-        entry, path, durable, placed = waiting
+        entry, path, durable = waiting
         try:
             [outcome] = await asyncio.to_thread(self.journal.write_group, [(entry, path)])
         except Exception as exc:  # not a refusal the journal reports: nothing is known to be
             outcome = exc  # on disk, so its writer hears it
         _answer(durable, outcome)
-        _answer(placed, outcome if isinstance(outcome, Path) else asyncio.CancelledError())
 
     async def _write_batch(self, group: list[_Waiting]) -> None:
         # Sealed here, on the event loop: it is pure Python work, which a thread would only
         # do while holding the interpreter's lock it would have to win from the loop, entry
         # by entry. The thread does the disk's part, in a handful of system calls.
-        outcomes = self.journal.seal([(entry, path) for entry, path, _, _ in group])
+        outcomes = self.journal.seal([(entry, path) for entry, path, _ in group])
         kept = [outcome for outcome in outcomes if isinstance(outcome, Kept)]
         loop = asyncio.get_running_loop()
         refused: Exception | None
@@ -108,13 +97,9 @@ class GroupCommit:
             refused = exc  # on disk, so every writer hears it
         if refused is not None:
             outcomes = [refused if isinstance(o, Kept) else o for o in outcomes]
-        for (_, _, durable, placed), outcome in zip(group, outcomes, strict=True):
-            if isinstance(outcome, Kept):
-                _answer(durable, outcome.path)
-                _answer(placed, outcome.path)  # its batch stands for it until its turn is saved
-            else:
-                _answer(durable, outcome)
-                placed.cancel()  # its writer heard why: there is nothing to take
+        for (_, _, durable), outcome in zip(group, outcomes, strict=True):
+            # Kept: its batch stands for it until its turn is saved.
+            _answer(durable, outcome.path if isinstance(outcome, Kept) else outcome)
 
 
 def _answer(written: asyncio.Future[Path], outcome: Path | BaseException) -> None:

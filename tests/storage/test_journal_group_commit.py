@@ -88,9 +88,9 @@ async def test_nobody_hears_back_before_their_entry_and_its_rename_are_synced(
     places = [journal.place(entry) for entry in entries]
 
     async def write(entry: Entry, path: Path) -> Path:
-        placed = await writes.keep(entry, path)
+        kept = await writes.write(entry, path)
         disk.happened.append(("answered", str(path)))
-        return await placed
+        return kept
 
     await asyncio.gather(*(write(entry, path) for entry, path in zip(entries, places, strict=True)))
 

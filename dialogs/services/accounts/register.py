@@ -21,7 +21,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Unpack, cast
+from typing import Any, Unpack
 
 from pydantic import ValidationError
 from sqlalchemy import bindparam
@@ -112,7 +112,7 @@ class _Merged:
         # school id -> (the configured school, the version, the rows read, the merged school)
         self._last: dict[str, tuple[School, object, tuple[Recorded, ...], School]] = {}
 
-    def at_version(self, school: School, version: int | None) -> School | None:
+    def at_version(self, school: School, version: object) -> School | None:
         """The merged school if it was read at this version of the register, else None."""
         last = self._last.get(school.id)
         if last is not None and last[0] is school and last[1] == version:
@@ -168,7 +168,7 @@ class AccountRegister(AuditedService):
         versions: dict[str, int | None] = self._session.info.get(REGISTER_VERSIONS, {})
         version: object = versions.get(school.id, _UNKNOWN)
         if version is not _UNKNOWN:
-            kept = _merged.at_version(school, cast("int | None", version))
+            kept = _merged.at_version(school, version)
             if kept is not None:
                 self._schools[school.id] = kept
                 return kept
