@@ -21,7 +21,7 @@ from typing import Any
 import aiohttp
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
-from sqlmodel import select
+from sqlmodel import col, select
 
 from storage.db import Database, sync_url
 from storage.models import Conversation, ProcessedEvent
@@ -217,3 +217,58 @@ async def test_a_reply_waiting_out_a_rate_limit_is_sent_by_the_next_process(
 
         answers, _ = await stored(database_url)
         assert answers["affected"] == "me"
+
+
+async def test_a_burst_killed_while_its_entries_are_only_in_their_batch_is_taken_once(
+    tmp_path: Path, database_url: str
+) -> None:
+    """Messages arriving together are kept in one batch file, and a running server's turns
+    take them from memory (storage.group_commit): none has a file of its own. Killed then,
+    with its turns held in the database, the next process puts the batch's entries back and
+    takes each exactly once."""
+    data_dir = tmp_path / "data"
+    pending = data_dir / "journal" / "pending"
+    burst = [f"EvBURST{n}" for n in range(8)]
+    async with FakeSlack() as fake:
+        port = free_port()
+        env = serve_env(data_dir, database_url, **slack_env(fake, SECRET))
+
+        async with serving(env, port=port) as first:
+            assert await post(port, slack_message("report", "EvREPORT")) == 200
+            await fake.wait_for("chat.postMessage", count=2, timeout=15)
+
+            with turn_held_in_the_database(database_url):
+                statuses = await asyncio.gather(
+                    *(post(port, slack_message("help", event)) for event in burst)
+                )
+                assert statuses == [200] * len(burst)  # Slack is done with all of them
+                batches = list(pending.glob("*.batch"))
+                assert batches, "the burst was not kept as a batch"
+                in_batches = len(list(pending.glob("*.entry")))
+                assert in_batches < len(burst)  # some have no file of their own
+                first.process.kill()
+                await first.process.wait()
+            assert first.returncode == -signal.SIGKILL
+
+        async with serving(env, port=port):
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline:
+                if not list(pending.iterdir()):
+                    break
+                await asyncio.sleep(0.05)
+
+        assert list(pending.iterdir()) == []
+        db = Database(database_url)
+        try:
+            async with db.session() as session:
+                claims = (
+                    await session.execute(
+                        select(ProcessedEvent.event_id).where(
+                            col(ProcessedEvent.event_id).in_(burst)
+                        )
+                    )
+                ).scalars()
+                taken = sorted(claims)
+        finally:
+            await db.dispose()
+        assert taken == sorted(burst)  # each once
